@@ -1,0 +1,5 @@
+import sys
+
+from capc.cli import main
+
+sys.exit(main())

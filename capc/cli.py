@@ -1,0 +1,83 @@
+"""The `capc` command: a thin dispatcher.
+
+Each subcommand lives in `capc.commands.<name>` with `HELP`, `add_arguments(parser)` and
+`run(args) -> int`. Command modules import their heavy dependencies (z3, pybullet, openai)
+inside `run`, so `capc check` stays fast and `capc --help` costs nothing.
+
+Exit codes (the contract scripts rely on): 0 accepted / ran, 3 guarded, 1 rejected or
+stopped, 2 usage or input error. No path prints a traceback unless CAPC_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from capc import __version__
+from capc.diagnostics import CapcError, InputError
+
+EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_GUARDED, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest")
+
+
+def _available_commands() -> list[tuple[str, object]]:
+    found = []
+    for name in COMMANDS:
+        try:
+            found.append((name, importlib.import_module(f"capc.commands.{name}")))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"capc.commands.{name}":
+                raise
+    return found
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 2 with one line, as argparse does
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="capc", description="A verified policy compiler for LLM-written robot code.")
+    parser.add_argument("--version", action="version", version=f"capc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in _available_commands():
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT
+    try:
+        return int(args._run(args))
+    except InputError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return EXIT_INPUT
+    except CapcError as exc:
+        print(f"error[{exc.code}]: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug in capc: say so in one line, keep the traceback opt-in
+        if os.environ.get("CAPC_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} "
+              f"(this is a bug in capc; rerun with CAPC_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

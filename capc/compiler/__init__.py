@@ -1,0 +1,1 @@
+"""AST -> typed IR, the robot API registry, scenes and the cell geometry."""

@@ -1,0 +1,151 @@
+"""Reading the user's YAML/JSON files (scenes, limits) with positions kept for errors.
+
+YAML is a superset of JSON, so one reader serves both. We compose the YAML node graph
+ourselves instead of calling `yaml.safe_load` so that every value keeps the line and column
+it came from: a bad value in a limits file is then reported as `limits.yaml:4:12: ...`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from capc.diagnostics import InputError
+
+# A document larger than this is not a scene or a limits file; refusing it early keeps a
+# hostile file from costing memory or time.
+MAX_DOCUMENT_BYTES = 1_000_000
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """Plain data (dicts, lists, scalars) plus where each part of it was written."""
+
+    file: str
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def error(self, path: Path, message: str, hint: str | None = None) -> InputError:
+        """An InputError located at `path` (or at its nearest located parent)."""
+        probe = tuple(path)
+        while probe not in self.positions and probe:
+            probe = probe[:-1]
+        line, col = self.positions.get(probe, (None, None))
+        where = ".".join(str(p) for p in path) or "document"
+        return InputError(f"{where}: {message}", file=self.file, line=line, col=col, hint=hint)
+
+
+def read_text(path: str, what: str) -> str:
+    """Read a user file as UTF-8; any failure becomes one clear InputError."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        raise InputError(f"{what} file not found: {path}", file=path) from None
+    if os.path.isdir(path):
+        raise InputError(f"{what} path is a directory, not a file: {path}", file=path)
+    if size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{what} file is too large ({size} bytes, at most {MAX_DOCUMENT_BYTES})",
+                         file=path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file {path}: {exc.strerror or exc}", file=path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{what} file is not UTF-8 text (byte {exc.start})", file=path,
+                         line=line) from None
+
+
+def load_document(path: str, what: str) -> Document:
+    return parse_document(read_text(path, what), path, what)
+
+
+def parse_document(text: str, file: str, what: str) -> Document:
+    import yaml  # PyYAML: imported here so `capc check` without files never pays for it
+
+    if "\x00" in text:
+        raise InputError(f"{what} file contains a NUL byte", file=file,
+                         line=text[: text.index("\x00")].count("\n") + 1)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or "malformed"
+        raise InputError(f"malformed {what} file: {reason}", file=file,
+                         line=mark.line + 1 if mark else None,
+                         col=mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed {what} file: {exc}", file=file) from None
+    except RecursionError:
+        raise InputError(f"{what} file is nested too deeply", file=file) from None
+    doc = Document(file, None)
+    if node is None:
+        doc.data = {}
+        return doc
+    doc.data = _convert(node, (), doc, depth=0)
+    return doc
+
+
+def _convert(node: Any, path: Path, doc: Document, depth: int) -> Any:
+    import yaml
+
+    if depth > 50:
+        raise doc.error(path, "nested too deeply")
+    doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError("keys must be plain strings", file=doc.file,
+                                 line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1)
+            key = key_node.value
+            if key in out:
+                raise InputError(f"duplicate key '{key}'", file=doc.file,
+                                 line=key_node.start_mark.line + 1, col=key_node.start_mark.column + 1)
+            out[key] = _convert(value_node, path + (key,), doc, depth + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, path + (i,), doc, depth + 1) for i, item in enumerate(node.value)]
+    # Scalars: let the safe constructor resolve int/float/bool/null/str by tag.
+    try:
+        return yaml.SafeLoader(stream="").construct_object(node, deep=True)
+    except Exception as exc:  # a bad timestamp or similar tag-resolution error
+        raise doc.error(path, f"cannot read value: {exc}") from None
+
+
+def expect_number(doc: Document, path: Path, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise doc.error(path, f"expected a number, got {value!r}")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise doc.error(path, f"expected a finite number, got {value!r}")
+    return number
+
+
+def expect_interval(doc: Document, path: Path, value: Any) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise doc.error(path, f"expected [low, high], got {value!r}")
+    low = expect_number(doc, path + (0,), value[0])
+    high = expect_number(doc, path + (1,), value[1])
+    if low > high:
+        raise doc.error(path, f"interval is empty: {low} > {high}")
+    return low, high
+
+
+def expect_keys(doc: Document, path: Path, value: Any, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    if not isinstance(value, dict):
+        raise doc.error(path, f"expected a mapping, got {type(value).__name__}")
+    for key in value:
+        if key not in allowed:
+            raise doc.error(path + (key,), f"unknown key '{key}'",
+                            hint="allowed: " + ", ".join(sorted(allowed)))
+    for key in required:
+        if key not in value:
+            raise doc.error(path, f"missing key '{key}'")
+    return value

@@ -1,0 +1,1 @@
+"""The policy language: its lark grammar, the parser and the AST with spans."""

@@ -1,0 +1,1 @@
+"""Few-shot prompts, hierarchical generation, repair, LLM providers."""

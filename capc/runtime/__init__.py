@@ -1,0 +1,1 @@
+"""Step-by-step execution, motion profiles, backends (kinematic, PyBullet)."""
