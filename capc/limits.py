@@ -1,0 +1,33 @@
+"""Resource limits for checking and running a policy: every policy is treated as hostile.
+
+One object, read by the parser (source size, nesting depth), the type checker (integer
+literal size), the interpreter (sequence length, loop iterations, call depth, wall clock,
+integer size), the verifier (solver time, while-loop unrolling) and the process guard
+(memory). Each has a safe default and can be changed from the CLI or from code; nothing
+else in capc hard-codes one of these numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    max_source_bytes: int = 200_000        # a CaP policy is a few hundred bytes
+    max_ast_depth: int = 64                # nesting of expressions and blocks
+    max_int_bits: int = 64                 # integers beyond this are refused (10**10**10)
+    max_sequence_length: int = 100_000     # elements in a list/str/array/range the policy builds
+    max_loop_iterations: int = 100_000     # iterations of all loops in one run, together
+    max_call_depth: int = 32               # nested calls of user defs / lambdas
+    max_steps: int = 1_000_000             # interpreter steps in one run
+    max_wall_seconds: float = 300.0        # wall clock for one run
+    solver_seconds: float = 2.0            # Z3 budget for one program
+    while_unroll: int = 16                 # while-loop unrolling bound in the verifier
+    max_memory_mb: int = 1024              # address-space cap of a checking/running process
+
+    def with_changes(self, **changes) -> "ResourceLimits":
+        return replace(self, **changes)
+
+
+DEFAULT_LIMITS = ResourceLimits()
