@@ -22,6 +22,10 @@ EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_GUARDED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
 COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest")
 
+# Commands whose process checks or runs a policy get the process guard (capc.guard): a memory
+# cap always, a wall-clock alarm unless the command is interactive or runs many policies.
+GUARDED_COMMANDS = {"check": True, "run": True, "compile": True, "shell": False, "demo": False}
+
 
 def _available_commands() -> list[tuple[str, object]]:
     found = []
@@ -59,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
     try:
-        return int(args._run(args))
+        return _run_guarded(args)
     except InputError as exc:
         print(exc.one_line(), file=sys.stderr)
         return EXIT_INPUT
@@ -77,6 +81,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"internal error: {type(exc).__name__}: {exc} "
               f"(this is a bug in capc; rerun with CAPC_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _run_guarded(args) -> int:
+    if args.command not in GUARDED_COMMANDS:
+        return int(args._run(args))
+    from capc import guard  # light: resource + signal only
+
+    with guard.protect(wall_clock=GUARDED_COMMANDS[args.command]):
+        return int(args._run(args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,174 @@
+"""The process guard: the last line of defence around a process that checks or runs policies.
+
+Every budget that the front end, interpreter and verifier enforce is counted by capc's own code;
+if one of those counts is wrong, the policy could still ask the machine for unbounded memory or
+time. The guard bounds the whole process from outside, with mechanisms the policy cannot reach:
+
+* memory: `resource.setrlimit(RLIMIT_AS)` lowers the soft address-space limit to
+  `ResourceLimits.max_memory_mb`, so an allocation past it fails with `MemoryError` instead of
+  swapping the machine to death; `protect` turns that `MemoryError` into a located `CapcError`
+  (E481). Only the soft limit is lowered, never the hard one, so a caller (a test, a long-lived
+  server) can raise it again.
+* wall clock: a `SIGALRM` timer (`setitimer(ITIMER_REAL)`) raises `WallClockExceeded` (E480)
+  in the main thread once `max_wall_seconds` have passed.
+
+Both are configurable: from `ResourceLimits`, and for the CLI from the environment
+(`CAPC_MAX_MEMORY_MB`, `CAPC_MAX_WALL_SECONDS`; `0` switches that guard off). This module
+depends only on `capc.limits` and `capc.diagnostics`, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+from capc.diagnostics import CompileError
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+
+MEMORY_ENV = "CAPC_MAX_MEMORY_MB"
+WALL_ENV = "CAPC_MAX_WALL_SECONDS"
+_MB = 1024 * 1024
+
+
+class WallClockExceeded(CompileError):
+    """The process ran longer than the wall-clock budget (the alarm fired)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(
+            "E480", f"wall-clock budget of {seconds:g} s exhausted; the process was stopped",
+            kind="limit",
+            hint=f"a policy must finish well within the budget; raise it with {WALL_ENV} "
+                 "or ResourceLimits.max_wall_seconds only if the task really needs it")
+
+
+class MemoryExceeded(CompileError):
+    """An allocation failed under the address-space cap."""
+
+    def __init__(self, megabytes: int | None):
+        cap = f"{megabytes} MB " if megabytes else ""
+        super().__init__(
+            "E481", f"memory cap {cap}reached; the allocation was refused and the process stopped",
+            kind="limit",
+            hint=f"policies must not build huge data; raise the cap with {MEMORY_ENV} "
+                 "or ResourceLimits.max_memory_mb only if the task really needs it")
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """What the guard will enforce; `None` means that guard is off."""
+
+    memory_mb: int | None
+    wall_seconds: float | None
+
+    @staticmethod
+    def from_limits(limits: ResourceLimits = DEFAULT_LIMITS,
+                    environ: Mapping[str, str] | None = None) -> "GuardSettings":
+        """The limits' values, overridden by the environment (the CLI's configuration knob)."""
+        env = os.environ if environ is None else environ
+        memory: int | None = limits.max_memory_mb
+        wall: float | None = limits.max_wall_seconds
+        if env.get(MEMORY_ENV, "").strip():
+            memory = int(_env_number(env, MEMORY_ENV))
+        if env.get(WALL_ENV, "").strip():
+            wall = _env_number(env, WALL_ENV)
+        return GuardSettings(memory if memory and memory > 0 else None,
+                             wall if wall and wall > 0 else None)
+
+
+def _env_number(env: Mapping[str, str], key: str) -> float:
+    from capc.diagnostics import InputError
+
+    text = env[key].strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{key}={text!r} is not a number", code="E205",
+                         hint="give megabytes / seconds as a number; 0 switches the guard off") from None
+    if value < 0:
+        raise InputError(f"{key}={text!r} is negative", code="E205",
+                         hint="give a positive number; 0 switches the guard off")
+    return value
+
+
+def memory_cap_mb() -> int | None:
+    """The soft address-space limit in force, in MB (None when unlimited)."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft // _MB
+
+
+def apply_memory_cap(megabytes: int) -> int:
+    """Lower the soft RLIMIT_AS to `megabytes` (never above the hard limit, never raising a
+    tighter cap already in force). Returns the cap now in force, in MB."""
+    if megabytes <= 0:
+        raise ValueError("memory cap must be positive")
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = megabytes * _MB
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY:
+        wanted = min(wanted, soft)
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    return wanted // _MB
+
+
+@contextlib.contextmanager
+def memory_cap(megabytes: int | None) -> Iterator[int | None]:
+    """Cap the address space for the duration of the block, then restore the previous soft
+    limit. `None` leaves the limit alone."""
+    if megabytes is None:
+        yield memory_cap_mb()
+        return
+    previous = resource.getrlimit(resource.RLIMIT_AS)
+    in_force = apply_memory_cap(megabytes)
+    try:
+        yield in_force
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, previous)
+
+
+@contextlib.contextmanager
+def wall_clock_alarm(seconds: float | None) -> Iterator[bool]:
+    """Raise `WallClockExceeded` in the main thread after `seconds`. Yields whether the alarm
+    is armed: signals only reach the main thread, so elsewhere (or with `None`) it is not, and
+    the in-process budgets (interpreter, solver) are all there is."""
+    armed = (seconds is not None and threading.current_thread() is threading.main_thread()
+             # an alarm already pending (pytest-timeout, an embedding server) bounds the
+             # process already; one process has one ITIMER_REAL, so leave it to its owner
+             and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not armed:
+        yield False
+        return
+
+    def on_alarm(_signum, _frame):
+        raise WallClockExceeded(seconds)
+
+    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+
+
+@contextlib.contextmanager
+def protect(settings: GuardSettings | None = None, *, memory: bool = True,
+            wall_clock: bool = True) -> Iterator[GuardSettings]:
+    """Run the block under the memory cap and the wall-clock alarm of `settings` (default: from
+    DEFAULT_LIMITS and the environment). A `MemoryError` inside becomes `MemoryExceeded`.
+
+    `memory=False` / `wall_clock=False` switch one guard off for this block (an interactive
+    shell wants the memory cap but no alarm)."""
+    settings = settings or GuardSettings.from_limits()
+    cap = settings.memory_mb if memory else None
+    wall = settings.wall_seconds if wall_clock else None
+    with memory_cap(cap) as in_force, wall_clock_alarm(wall):
+        try:
+            yield settings
+        except MemoryError:
+            raise MemoryExceeded(in_force) from None
