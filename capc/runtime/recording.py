@@ -1,0 +1,74 @@
+"""Animated GIFs of a simulated run, from PyBullet's own renderer.
+
+Frames come from `getCameraImage` with the CPU renderer (ER_TINY_RENDERER: works headless,
+no OpenGL context needed), at a small size and only every k-th physics step, because a
+frame costs far more than a physics step. Pillow assembles the GIF.
+"""
+
+from __future__ import annotations
+
+import os
+
+FRAME_SIZE = (320, 240)
+# A camera in front of and above the table, looking back at the robot over the workspace.
+CAMERA_TARGET = (0.0, -0.45, 0.05)
+CAMERA_DISTANCE = 0.95
+CAMERA_YAW = 0.0       # degrees; 0 looks along +y from the far side of the table
+CAMERA_PITCH = -40.0
+MAX_FRAMES = 2000      # a long run keeps every frame up to this, then thins the film
+
+
+class Recorder:
+    """Collects frames of one physics client and writes them as an animated GIF."""
+
+    def __init__(self, p, client: int, path: str, *, every: int = 8,
+                 size: tuple[int, int] = FRAME_SIZE, physics_rate: float = 240.0):
+        if every < 1:
+            raise ValueError("record every k-th step needs k >= 1")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise ValueError(f"cannot record to {path}: directory {directory} does not exist")
+        self._p, self._client, self.path = p, client, path
+        self.every, self.size = every, size
+        self._frame_ms = max(20, round(1000 * every / physics_rate))
+        self._tick = 0
+        self.frames: list = []
+        width, height = size
+        self._view = p.computeViewMatrixFromYawPitchRoll(
+            CAMERA_TARGET, CAMERA_DISTANCE, CAMERA_YAW, CAMERA_PITCH, 0, 2, physicsClientId=client)
+        self._projection = p.computeProjectionMatrixFOV(
+            55, width / height, 0.05, 3.0, physicsClientId=client)
+
+    def capture(self, force: bool = False) -> None:
+        """Called once per physics step; keeps every `every`-th frame."""
+        self._tick += 1
+        if not force and self._tick % self.every:
+            return
+        if len(self.frames) >= MAX_FRAMES:
+            # Keep memory bounded: drop every other frame and record half as often.
+            self.frames = self.frames[::2]
+            self.every *= 2
+            self._frame_ms *= 2
+        self.frames.append(self._render())
+
+    def _render(self):
+        from PIL import Image
+
+        width, height = self.size
+        _, _, rgba, _, _ = self._p.getCameraImage(
+            width, height, self._view, self._projection, renderer=self._p.ER_TINY_RENDERER,
+            physicsClientId=self._client)
+        import numpy as np
+
+        pixels = np.reshape(np.asarray(rgba, dtype=np.uint8), (height, width, 4))[:, :, :3]
+        return Image.fromarray(pixels, "RGB")
+
+    def save(self) -> str:
+        """Write the GIF (at least one frame: the current view) and return its path."""
+        if not self.frames:
+            self.frames.append(self._render())
+        first, rest = self.frames[0], self.frames[1:]
+        first.save(self.path, save_all=True, append_images=rest, duration=self._frame_ms, loop=0,
+                   optimize=False)
+        return self.path
+
