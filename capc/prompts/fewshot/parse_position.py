@@ -1,0 +1,15 @@
+"""parse_position: a place described in words in, an xy point out (in `ret_val`)."""
+
+from capc.prompts.fewshot import Example
+
+_SCENE = ("red block", "blue bowl", "green bowl")
+
+EXAMPLES = (
+    Example(_SCENE, "a point 10cm left of the blue bowl.",
+            "pos = get_obj_pos('blue bowl')\n"
+            "ret_val = np.array([pos[0] - 0.1, pos[1]])"),
+    Example(_SCENE, "the top left corner.",
+            "ret_val = np.array([-0.25, -0.25])"),
+    Example(_SCENE, "halfway between the two bowls.",
+            "ret_val = (get_obj_pos('blue bowl') + get_obj_pos('green bowl')) / 2"),
+)
