@@ -1,0 +1,121 @@
+"""`capc proptest POLICY.py`: search for a world in which the policy fails, shrink it, and
+print the command that reproduces it.
+
+Each example places the policy's objects somewhere admissible on the table (edge-hugging
+placements are drawn often), runs the policy on the kinematic backend under the monitor, and
+checks the declared task (`# capc-task: ...`) when there is one. A failure is shrunk to a
+small world, written as a scene file, and reported with a `capc run` line that replays it.
+Exit codes: 0 no failure found, 1 a failure found, 2 input error (including a policy that
+does not compile: there is nothing to test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+HELP = "search for a world where a policy fails (property-based), shrink it, print a reproduction"
+
+DEFAULT_EXAMPLES = 200
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("policy", metavar="POLICY.py", help="the policy file to test")
+    parser.add_argument("--scene", help="scene file: which objects exist (positions are resampled)")
+    parser.add_argument("--limits", help="limits file (default: the cell's default limits)")
+    parser.add_argument("--examples", type=_positive, default=DEFAULT_EXAMPLES,
+                        help=f"worlds to try before shrinking (default {DEFAULT_EXAMPLES})")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--edge-bias", type=_fraction, default=0.5,
+                        help="share of coordinates drawn within 2 cm of the spawn area's edge (default 0.5)")
+    parser.add_argument("--out", help="where to write the failing world (default: ./proptest-<policy>.yaml)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _fraction(text: str) -> float:
+    import argparse
+
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def run(args) -> int:
+    from capc.compiler.scene import load_scene
+    from capc.diagnostics import CompileError, render
+    from capc.safety.spec import load_spec
+    from capc.testing.harness import PolicyUnderTest
+    from capc.testing.search import find_failure, scene_yaml
+
+    spec = load_spec(args.limits)
+    scene = load_scene(args.scene) if args.scene else None
+    policy = PolicyUnderTest.from_file(args.policy, spec)
+    try:
+        policy.program()
+    except CompileError as exc:
+        if args.json:
+            print(json.dumps({"policy": args.policy, "found": False, "error": exc.diagnostic.to_json()}))
+        else:
+            print(render(exc.diagnostic, policy.source), file=sys.stderr)
+            print("capc proptest: the policy does not compile; nothing to test", file=sys.stderr)
+        return 2
+
+    result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
+                          edge_bias=args.edge_bias)
+    report = {"policy": args.policy, "examples": result.examples, "seed": args.seed,
+              "seconds": round(result.seconds, 3), "found": result.found,
+              "task": policy.task_text}
+    if result.found:
+        out = args.out or f"proptest-{os.path.splitext(os.path.basename(args.policy))[0]}.yaml"
+        note = (f"capc proptest {args.policy} (seed {args.seed}): {result.failure.kind} failure\n"
+                f"{result.failure.message}")
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(scene_yaml(result.world, note))
+        command = f"capc run {args.policy} --scene {out} --backend kinematic"
+        if args.limits:
+            command += f" --limits {args.limits}"
+        report.update(failure=result.failure.to_json(), world=result.world.to_json(),
+                      scene_file=out, reproduce=command)
+    _record(report)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(_text_report(report, result))
+    return 1 if result.found else 0
+
+
+def _text_report(report: dict, result) -> str:
+    head = (f"capc proptest {report['policy']}: {result.examples} worlds on the kinematic backend "
+            f"in {result.seconds:.1f} s (seed {report['seed']})")
+    if not result.found:
+        checked = "monitor" + (" and task" if report["task"] else "")
+        return f"{head}\nok: no failure found ({checked} checked in every world)"
+    failure = result.failure
+    where = f" at line {failure.line}" if failure.line else ""
+    call = f" (call {failure.call_index})" if failure.call_index is not None else ""
+    lines = [head, f"FAILED: {failure.kind} failure{where}{call}: {failure.message}",
+             "  shrunk world: " + ", ".join(
+                 f"{o.name} at ({o.position[0]:.4g}, {o.position[1]:.4g})" for o in result.world.objects),
+             f"  written to:   {report['scene_file']}",
+             f"  reproduce:    {report['reproduce']}"]
+    return "\n".join(lines)
+
+
+def _record(report: dict) -> None:
+    """Leave a trace in the audit store (never fails the command)."""
+    try:
+        from capc.safety.audit import record_safely
+    except ImportError:
+        return
+    record_safely("proptest", **report)

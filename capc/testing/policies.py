@@ -1,0 +1,399 @@
+"""Generated policies: well-typed programs over the tabletop API, built as IR, printed as source.
+
+The generator builds `capc.compiler.ir` nodes whose calls name primitives from the robot
+profile (their result types come from the registry), then prints them. What it aims at is
+the verifier's hard cases, not at pretty programs:
+
+* loops over `get_obj_names()` / blocks / bowls and over `range` with an accumulator;
+* branches on perceived positions (`if get_obj_pos(b)[0] > 0.1:`) and on the arm's pose,
+  with and without `else`;
+* arithmetic offsets from perceived positions and from the current tool pose;
+* helper `def`s that compute targets or move the arm;
+* trajectories (`np.array` point lists and `np.linspace` between two points);
+* explicit speeds and coordinates drawn near the limits of the spec in force, so that a good
+  share of the commands are violated and a good share proved.
+
+`policies(scene, spec)` yields `GeneratedPolicy(source, body, features)`; `features` says
+what the program contains (motion, loop, branch, helper, trajectory), which the soak run
+reports as the share of "interesting" programs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+from capc.compiler import ir
+from capc.compiler.geometry import Interval
+from capc.compiler.registry import KIND_MOTION, get_profile
+from capc.compiler.scene import Scene
+from capc.compiler.types import (
+    BOOL, FLOAT, INT, NONE, OBJNAME, STR, UNKNOWN, XY, XYZ, Array, ListT, Type,
+)
+from capc.diagnostics import Span
+from capc.safety.spec import SafetySpec, default_spec
+from capc.testing.emit import emit_program
+
+SPAN = Span("<generated>", 1, 1, 1, 2)
+PROFILE = get_profile("tabletop")
+# How far outside/inside a limit "near the limit" reaches, in metres.
+NEAR = 0.04
+
+
+@dataclass(frozen=True)
+class GeneratedPolicy:
+    source: str
+    body: tuple[ir.Stmt, ...] = field(repr=False)
+    features: frozenset[str] = frozenset()   # "motion", "loop", "branch", "helper", "trajectory", "speed"
+
+    @property
+    def interesting(self) -> bool:
+        """At least one motion and at least one loop or branch."""
+        return "motion" in self.features and bool({"loop", "branch"} & self.features)
+
+
+# --- IR construction --------------------------------------------------------------------
+
+def const(value) -> ir.Const:
+    kinds = {bool: BOOL, int: INT, float: FLOAT, str: STR, type(None): NONE}
+    return ir.Const(SPAN, kinds[type(value)], value)
+
+
+def name(ident: str, type_: Type = UNKNOWN) -> ir.Name:
+    return ir.Name(SPAN, type_, ident)
+
+
+def target(ident: str, type_: Type = UNKNOWN) -> ir.NameTarget:
+    return ir.NameTarget(SPAN, ident, type_)
+
+
+def api(callee: str, *args: ir.Expr, **keywords: ir.Expr) -> ir.Call:
+    primitive = PROFILE.primitive(callee)
+    if primitive is None:
+        raise KeyError(f"no primitive '{callee}' in the tabletop profile")
+    kws = tuple(ir.Keyword(k, v, SPAN) for k, v in keywords.items())
+    return ir.Call(SPAN, primitive.returns, ir.CALL_API, callee, tuple(args), kws)
+
+
+def numpy(callee: str, *args: ir.Expr, type_: Type = UNKNOWN) -> ir.Call:
+    return ir.Call(SPAN, type_, ir.CALL_NUMPY, callee, tuple(args))
+
+
+def builtin(callee: str, *args: ir.Expr, type_: Type = UNKNOWN) -> ir.Call:
+    return ir.Call(SPAN, type_, ir.CALL_BUILTIN, callee, tuple(args))
+
+
+def user(callee: str, result: Type, *args: ir.Expr) -> ir.Call:
+    return ir.Call(SPAN, result, ir.CALL_USER, callee, tuple(args))
+
+
+def index(value: ir.Expr, i: int) -> ir.Subscript:
+    return ir.Subscript(SPAN, FLOAT, value, (const(i),))
+
+
+def add(left: ir.Expr, offset: float) -> ir.Expr:
+    """`left + offset` (or `left - |offset|`), or just `left` for a zero offset."""
+    if offset == 0:
+        return left
+    op, value = ("+", offset) if offset > 0 else ("-", -offset)
+    return ir.BinOp(SPAN, FLOAT, op, left, const(value))
+
+
+def point(*coords: ir.Expr) -> ir.ListExpr:
+    return ir.ListExpr(SPAN, ListT(FLOAT), tuple(coords))
+
+
+def call_stmt(call: ir.Call) -> ir.ExprStmt:
+    return ir.ExprStmt(SPAN, call)
+
+
+def assign(ident: str, value: ir.Expr) -> ir.Assign:
+    return ir.Assign(SPAN, (target(ident, value.type),), value)
+
+
+def compare(left: ir.Expr, op: str, right: ir.Expr) -> ir.Compare:
+    return ir.Compare(SPAN, BOOL, (left, right), (op,))
+
+
+# --- drawing numbers near the limits ----------------------------------------------------
+
+def _round(places: int):
+    return lambda v: round(v, places)
+
+
+def near_interval(interval: Interval, inside: float = 0.0) -> st.SearchStrategy[float]:
+    """A coordinate within NEAR of either end of `interval` (either side of it), or anywhere
+    inside; rounded to 4 decimals, which puts some values exactly on the limit."""
+    low, high = interval.low, interval.high
+    return st.one_of(
+        st.floats(low - NEAR, low + NEAR), st.floats(high - NEAR, high + NEAR),
+        st.floats(low + inside, high - inside), st.sampled_from([low, high]),
+    ).map(_round(4))
+
+
+def offsets(reach: float = 0.12) -> st.SearchStrategy[float]:
+    return st.one_of(st.just(0.0), st.floats(-reach, reach).map(_round(3)))
+
+
+def speeds(spec: SafetySpec) -> st.SearchStrategy[float | None]:
+    """None (the cell's maximum), or a speed below, at or just above the spec's limit."""
+    top = spec.max_speed
+    return st.one_of(st.none(), st.floats(0.02, top).map(_round(3)),
+                     st.sampled_from([top, round(top * 1.02, 4), round(top * 1.5, 3)]))
+
+
+# --- the generator ----------------------------------------------------------------------
+
+STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", "pick_place",
+                   "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper")
+COMPOUND = {"for_objects", "if_position", "for_range", "if_robot"}
+
+
+class _Builder:
+    """One program under construction: the draw function, the spec whose limits the numbers
+    crowd, the object names it may mention, fresh variable names, and what it contains."""
+
+    def __init__(self, draw, scene: Scene, spec: SafetySpec, max_depth: int, linspace: bool):
+        self.draw = draw
+        self.spec = spec
+        self.names = scene.names()
+        self.max_depth = max_depth
+        self.linspace = linspace
+        self.features: set[str] = set()
+        self.helpers: dict[str, str] = {}   # helper name -> "target" | "visit"
+        self.counter = 0
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    # numbers
+    def axis(self, i: int) -> float:
+        return self.draw(near_interval(self.spec.workspace.axes[i]))
+
+    def speed_kw(self) -> dict[str, ir.Expr]:
+        speed = self.draw(speeds(self.spec))
+        if speed is None:
+            return {}
+        self.features.add("speed")
+        return {"speed": const(speed)}
+
+    def object_expr(self, in_scope: list[ir.Expr]) -> ir.Expr:
+        choices = list(in_scope) + [const(n) for n in self.names]
+        return self.draw(st.sampled_from(choices))
+
+    # statements
+    def statements(self, depth: int, scope: list[ir.Expr], count: tuple[int, int]) -> tuple[ir.Stmt, ...]:
+        n = self.draw(st.integers(*count))
+        body: list[ir.Stmt] = []
+        for _ in range(n):
+            body += self.statement(depth, scope)
+        return tuple(body)
+
+    def statement(self, depth: int, scope: list[ir.Expr]) -> list[ir.Stmt]:
+        kinds = [k for k in STATEMENT_KINDS
+                 if (depth < self.max_depth or k not in COMPOUND)
+                 and (k != "helper" or self.helpers)
+                 and (k not in ("if_position", "move_relative", "pick_place") or scope or self.names)]
+        if depth == 0:  # crowd the top level with loops and branches: that is where proofs fork
+            kinds += [k for k in kinds if k in COMPOUND] * 3
+        kind = self.draw(st.sampled_from(kinds))
+        return getattr(self, "stmt_" + kind)(depth, scope)
+
+    def stmt_move_const(self, depth, scope):
+        self.features.add("motion")
+        if self.draw(st.booleans()):
+            p = point(const(self.axis(0)), const(self.axis(1)), const(self.axis(2)))
+        else:  # xy only: the arm keeps its current height, which the verifier must track
+            p = point(const(self.axis(0)), const(self.axis(1)))
+        return [call_stmt(api("move_to", p, **self.speed_kw()))]
+
+    def stmt_move_relative(self, depth, scope):
+        self.features.add("motion")
+        var = self.fresh("p")
+        fetch = assign(var, api("get_obj_pos", self.object_expr(scope)))
+        pos = name(var, XY)
+        dx, dy = self.draw(offsets()), self.draw(offsets())
+        p = point(add(index(pos, 0), dx), add(index(pos, 1), dy), const(self.axis(2)))
+        return [fetch, call_stmt(api("move_to", p, **self.speed_kw()))]
+
+    def stmt_robot_relative(self, depth, scope):
+        self.features.add("motion")
+        var = self.fresh("r")
+        fetch = assign(var, api("get_robot_pos"))
+        pos = name(var, XYZ)
+        p = point(*(add(index(pos, i), self.draw(offsets())) for i in range(3)))
+        return [fetch, call_stmt(api("move_to", p, **self.speed_kw()))]
+
+    def stmt_pick_place(self, depth, scope):
+        self.features.add("motion")
+        first = self.object_expr(scope)
+        if self.draw(st.booleans()):
+            second = self.object_expr(scope)
+        else:
+            second = point(const(self.axis(0)), const(self.axis(1)))
+        return [call_stmt(api("put_first_on_second", first, second, **self.speed_kw()))]
+
+    def stmt_gripper(self, depth, scope):  # moves the fingers, not the arm: not a "motion"
+        return [call_stmt(api(self.draw(st.sampled_from(["open_gripper", "close_gripper"]))))]
+
+    def stmt_trajectory(self, depth, scope):
+        self.features.update({"motion", "trajectory"})
+        if self.linspace and self.draw(st.booleans()):
+            ends = [point(*(const(self.axis(i)) for i in range(3))) for _ in range(2)]
+            pts = numpy("linspace", *ends, const(self.draw(st.integers(2, 6))),
+                        type_=Array((None, 3)))
+        else:
+            n = self.draw(st.integers(1, 4))
+            rows = [point(*(const(self.axis(i)) for i in range(3))) for _ in range(n)]
+            pts = numpy("array", ir.ListExpr(SPAN, ListT(ListT(FLOAT)), tuple(rows)),
+                        type_=Array((None, 3)))
+        return [call_stmt(api("follow_traj", pts, **self.speed_kw()))]
+
+    def stmt_helper(self, depth, scope):
+        self.features.add("motion")
+        helper = self.draw(st.sampled_from(sorted(self.helpers)))
+        obj = self.object_expr(scope) if (scope or self.names) else None
+        if obj is None:
+            return self.stmt_move_const(depth, scope)
+        height = const(self.axis(2))
+        if self.helpers[helper] == "target":
+            return [call_stmt(api("move_to", user(helper, ListT(FLOAT), obj, height), **self.speed_kw()))]
+        return [call_stmt(user(helper, NONE, obj, height))]
+
+    def stmt_for_objects(self, depth, scope):
+        self.features.add("loop")
+        var = self.fresh("obj")
+        source = self.draw(st.sampled_from(["objs", "blocks", "bowls"]))
+        body = self.statements(depth + 1, scope + [name(var, OBJNAME)], (1, 2))
+        return [ir.For(SPAN, target(var, OBJNAME), name(source, ListT(OBJNAME)), body)]
+
+    def stmt_for_range(self, depth, scope):
+        """`x = c` then `for i in range(n): x += d; move_to([x, y, z])`: state carried
+        through an unrolled loop, ending near a limit."""
+        self.features.update({"loop", "motion"})
+        var, i = self.fresh("x"), self.fresh("i")
+        axis = self.draw(st.integers(0, 1))
+        start, step = self.axis(axis), self.draw(st.floats(-0.08, 0.08).map(_round(3)))
+        n = self.draw(st.integers(1, 4))
+        coords = [const(self.axis(k)) for k in range(3)]
+        coords[axis] = name(var, FLOAT)
+        body = (ir.AugAssign(SPAN, target(var, FLOAT), "+", const(step)),
+                call_stmt(api("move_to", point(*coords), **self.speed_kw())))
+        loop = ir.For(SPAN, target(i, INT), builtin("range", const(n), type_=ListT(INT)), body)
+        return [assign(var, const(start)), loop]
+
+    def stmt_if_position(self, depth, scope):
+        self.features.add("branch")
+        axis = self.draw(st.integers(0, 1))
+        interval = self.spec.workspace.axes[axis]
+        threshold = self.draw(st.floats(interval.low, interval.high).map(_round(3)))
+        test = compare(index(api("get_obj_pos", self.object_expr(scope)), axis),
+                       self.draw(st.sampled_from([">", "<", ">=", "<="])), const(threshold))
+        return [self._if(test, depth, scope)]
+
+    def stmt_if_robot(self, depth, scope):
+        self.features.add("branch")
+        axis = self.draw(st.integers(0, 2))
+        threshold = self.axis(axis)
+        test = compare(index(api("get_robot_pos"), axis), self.draw(st.sampled_from([">", "<"])),
+                       const(threshold))
+        return [self._if(test, depth, scope)]
+
+    def _if(self, test: ir.Expr, depth: int, scope) -> ir.If:
+        body = self.statements(depth + 1, scope, (1, 2))
+        orelse = self.statements(depth + 1, scope, (1, 2)) if self.draw(st.booleans()) else ()
+        return ir.If(SPAN, test, body, orelse)
+
+    # helpers
+    def helper_defs(self) -> list[ir.Stmt]:
+        defs: list[ir.Stmt] = []
+        if not self.names:
+            return defs
+        for style in self.draw(st.lists(st.sampled_from(["target", "visit"]), max_size=2, unique=True)):
+            self.features.add("helper")
+            fname = "above" if style == "target" else "visit"
+            self.helpers[fname] = style
+            params = (ir.Param("name", None, OBJNAME, SPAN), ir.Param("height", None, FLOAT, SPAN))
+            pos = name("pos", XY)
+            dx = self.draw(offsets(0.06))
+            where = point(add(index(pos, 0), dx), index(pos, 1), name("height", FLOAT))
+            fetch = assign("pos", api("get_obj_pos", name("name", OBJNAME)))
+            if style == "target":
+                body = (fetch, ir.Return(SPAN, where))
+                returns: Type = ListT(FLOAT)
+            else:
+                body = (fetch, call_stmt(api("move_to", where, **self.speed_kw())))
+                returns = NONE
+            defs.append(ir.FunctionDef(SPAN, fname, params, body, returns))
+        return defs
+
+
+def prelude() -> list[ir.Stmt]:
+    """`objs = get_obj_names()` and the blocks / bowls among them (a CaP idiom)."""
+    objs = assign("objs", api("get_obj_names"))
+
+    def having(word: str) -> ir.ListComp:
+        o = name("o", OBJNAME)
+        test = compare(const(word), "in", o)
+        gen = ir.Comprehension(target("o", OBJNAME), name("objs", ListT(OBJNAME)), (test,))
+        return ir.ListComp(SPAN, ListT(OBJNAME), o, (gen,))
+
+    return [objs, assign("blocks", having("block")), assign("bowls", having("bowl"))]
+
+
+def _numpy_has(function: str) -> bool:
+    try:
+        from capc.compiler.library import NUMPY_FUNCTIONS
+    except ImportError:
+        return False
+    return function in NUMPY_FUNCTIONS
+
+
+@st.composite
+def policies(draw, scene: Scene, spec: SafetySpec | None = None, statements: tuple[int, int] = (2, 3),
+             max_depth: int = 2) -> GeneratedPolicy:
+    """A policy for `scene` whose numbers crowd the limits of `spec` (default limits when None)."""
+    spec = spec or default_spec()
+    builder = _Builder(draw, scene, spec, max_depth, linspace=_numpy_has("linspace"))
+    body = builder.helper_defs() + prelude()
+    body += builder.statements(0, [], statements)
+    body_t = tuple(body)
+    return GeneratedPolicy(emit_program(body_t), body_t, frozenset(builder.features))
+
+
+def features_of(body: tuple[ir.Stmt, ...]) -> set[str]:
+    """What a program does when it runs, read back from its IR: a helper's body counts
+    where the helper is called (used to cross-check `GeneratedPolicy.features`)."""
+    defs = {s.name: s for s in body if isinstance(s, ir.FunctionDef)}
+    found: set[str] = set()
+    entered: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, ir.FunctionDef):
+            return  # walked at its call sites
+        if isinstance(node, (ir.For, ir.While)):
+            found.add("loop")
+        if isinstance(node, (ir.If, ir.IfExp)):
+            found.add("branch")
+        if isinstance(node, ir.Call) and node.kind == ir.CALL_API:
+            primitive = PROFILE.primitive(node.callee)
+            if primitive is not None and primitive.kind == KIND_MOTION:
+                found.add("motion")
+        if isinstance(node, ir.Call) and node.kind == ir.CALL_USER and node.callee in defs \
+                and node.callee not in entered:
+            entered.add(node.callee)
+            walk(defs[node.callee].body)
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                walk(item)
+        elif hasattr(node, "__dataclass_fields__"):
+            for field_name in node.__dataclass_fields__:
+                walk(getattr(node, field_name))
+
+    walk(body)
+    return found
+
+
+__all__ = ["GeneratedPolicy", "policies", "features_of", "near_interval", "speeds", "offsets"]

@@ -1,0 +1,168 @@
+"""Hypothesis strategies for the world a policy runs in: scenes, limits files, and the
+positions the objects really have when perception is off by up to the tolerance.
+
+Every strategy draws small, independent choices (a colour, a coordinate, an on/off switch)
+so that hypothesis can shrink a failure coordinate by coordinate and object by object:
+a failing scene shrinks to the one or two objects that matter, at round positions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from hypothesis import assume, strategies as st
+
+from capc.compiler.geometry import Box, Cylinder, Interval
+from capc.compiler.scene import Scene, make_object
+from capc.compiler.tabletop import CELL, COLORS, KINDS
+from capc.safety.spec import KeepOut, SafetySpec, default_spec
+
+# A block is 4 cm wide and grasped within 3 cm of its centre: closer than this, two objects
+# would be ambiguous to the gripper and would overlap on the table.
+DEFAULT_MIN_SPACING = 0.08
+# How close to the spawn area's boundary an "edge-hugging" coordinate is drawn.
+EDGE_BAND = 0.02
+# Candidate positions tried for one object before the whole scene is rejected.
+PLACEMENT_TRIES = 12
+
+
+def _count(value: int | tuple[int, int]) -> st.SearchStrategy[int]:
+    if isinstance(value, int):
+        return st.just(value)
+    low, high = value
+    return st.integers(low, high)
+
+
+def coordinate(interval: Interval, edge_bias: float = 0.0) -> st.SearchStrategy[float]:
+    """A coordinate inside `interval`; with probability about `edge_bias` it lies within
+    EDGE_BAND of one of the two ends (where workspace margins are thinnest)."""
+    inside = st.floats(interval.low, interval.high, allow_nan=False, allow_infinity=False)
+    if edge_bias <= 0.0:
+        return inside
+    band = min(EDGE_BAND, (interval.high - interval.low) / 2)
+    near_low = st.floats(interval.low, interval.low + band)
+    near_high = st.floats(interval.high - band, interval.high)
+
+    @st.composite
+    def biased(draw) -> float:
+        if draw(st.floats(0.0, 1.0)) < edge_bias:
+            return draw(st.one_of(near_high, near_low))
+        return draw(inside)
+
+    return biased()
+
+
+@st.composite
+def scenes(draw, n_blocks: int | tuple[int, int] = (1, 3), n_bowls: int | tuple[int, int] = (0, 2),
+           edge_bias: float = 0.0, min_spacing: float = DEFAULT_MIN_SPACING,
+           area: Box | None = None) -> Scene:
+    """Admissible scenes: blocks and bowls of distinct CaP colours, resting inside the spawn
+    area (or `area`), at least `min_spacing` apart. Counts are an int or an inclusive range."""
+    area = area or CELL.spawn_area
+    counts = {"block": draw(_count(n_blocks)), "bowl": draw(_count(n_bowls))}
+    names = []
+    for kind in KINDS:
+        colours = draw(st.lists(st.sampled_from(sorted(COLORS)), min_size=counts[kind],
+                                max_size=counts[kind], unique=True))
+        names += [f"{colour} {kind}" for colour in colours]
+    return _place(draw, names, area, edge_bias, min_spacing, "<generated>")
+
+
+def _place(draw, names: list[str], area: Box, edge_bias: float, min_spacing: float,
+           source: str) -> Scene:
+    """Draw a resting position in `area` for each name, `min_spacing` apart."""
+    xs, ys = coordinate(area.x, edge_bias), coordinate(area.y, edge_bias)
+    placed: list[tuple[float, float]] = []
+    for _ in names:
+        for _attempt in range(PLACEMENT_TRIES):
+            xy = (draw(xs), draw(ys))
+            if all(math.dist(xy, other) >= min_spacing for other in placed):
+                break
+        else:
+            assume(False)  # too crowded: let hypothesis try a different scene
+        placed.append(xy)
+    return Scene(tuple(make_object(name, xy) for name, xy in zip(names, placed)), source)
+
+
+def _keep_out_zone(index: int, workspace: Box) -> st.SearchStrategy[KeepOut]:
+    """A small zone somewhere in the workspace that does not swallow the home pose (a zone
+    around the start of every run would make every policy trivially unsafe)."""
+    home = CELL.home
+
+    def box_zone(corner_x, corner_y, size_x, size_y, top):
+        x = Interval(corner_x, corner_x + size_x)
+        y = Interval(corner_y, corner_y + size_y)
+        return Box(x, y, Interval(workspace.z.low, top))
+
+    boxes = st.builds(box_zone, st.floats(workspace.x.low, workspace.x.high - 0.05),
+                      st.floats(workspace.y.low, workspace.y.high - 0.05),
+                      st.floats(0.03, 0.12), st.floats(0.03, 0.12), st.floats(0.05, 0.3))
+    cylinders = st.builds(lambda cx, cy, r, top: Cylinder(cx, cy, r, Interval(workspace.z.low, top)),
+                          st.floats(workspace.x.low, workspace.x.high),
+                          st.floats(workspace.y.low, workspace.y.high),
+                          st.floats(0.02, 0.08), st.floats(0.05, 0.3))
+    regions = st.one_of(boxes, cylinders).filter(lambda r: not r.contains(home, -0.03))
+    return regions.map(lambda region: KeepOut(f"zone {index}", region))
+
+
+@st.composite
+def limits(draw, base: SafetySpec | None = None, shrink_workspace: float = 0.1,
+           max_zones: int = 2, speeds: tuple[float, float] = (0.1, 0.5),
+           tolerances: tuple[float, float] = (0.0, 0.02)) -> SafetySpec:
+    """SafetySpec variants: each workspace face pulled in by up to `shrink_workspace` metres
+    (never past the home pose), a speed limit in `speeds`, a perception tolerance in
+    `tolerances`, and up to `max_zones` keep-out boxes or cylinders."""
+    spec = base or default_spec()
+    home = CELL.home
+    axes = []
+    for axis, h in zip(spec.workspace.axes, home):
+        low = draw(st.floats(axis.low, min(axis.low + shrink_workspace, h - 0.02)))
+        high = draw(st.floats(max(axis.high - shrink_workspace, h + 0.02), axis.high))
+        axes.append(Interval(low, high))
+    workspace = Box(*axes)
+    n_zones = draw(st.integers(0, max_zones))
+    zones = tuple(draw(_keep_out_zone(i, workspace)) for i in range(n_zones))
+    return replace(spec, workspace=workspace, keep_out=zones, source="<generated>",
+                   max_speed=draw(st.floats(*speeds)),
+                   perception_tolerance=draw(st.floats(*tolerances)))
+
+
+@st.composite
+def worlds(draw, scene: Scene, spec: SafetySpec) -> Scene:
+    """Where the objects really are when the robot perceives `scene`: each object's x and y
+    moved by at most the perception tolerance. Offsets at the very ends of the tolerance are
+    drawn often, because that is where a wrong proof shows."""
+    tol = spec.perception_tolerance
+    offset = st.one_of(st.sampled_from([tol, -tol, 0.0]), st.floats(-tol, tol))
+    objects = []
+    for obj in scene.objects:
+        dx, dy = draw(offset), draw(offset)
+        x, y, z = obj.position
+        objects.append(replace(obj, position=(x + dx, y + dy, z)))
+    return Scene(tuple(objects), "<sampled world>")
+
+
+def placements(scene: Scene, edge_bias: float = 0.5, min_spacing: float = DEFAULT_MIN_SPACING,
+               required: tuple[str, ...] | list[str] | None = None) -> st.SearchStrategy[Scene]:
+    """Worlds for a user's policy: the objects of `scene` placed anywhere admissible in the
+    spawn area. Objects not in `required` (default: all are required) may be left out, so a
+    failing world shrinks to the objects that matter."""
+    names = scene.names()
+    must = set(names if required is None else required)
+
+    @st.composite
+    def build(draw) -> Scene:
+        chosen = [n for n in names if n in must or draw(st.booleans())] or names[:1]
+        return _place(draw, chosen, CELL.spawn_area, edge_bias, min_spacing, "<sampled world>")
+
+    return build()
+
+
+def admissible(scene: Scene, min_spacing: float = DEFAULT_MIN_SPACING, area: Box | None = None) -> bool:
+    """Could `scenes()` / `placements()` have drawn this scene? (inside the area, spaced)"""
+    area = area or CELL.spawn_area
+    xys = [o.xy for o in scene.objects]
+    inside = all(area.x.contains(x) and area.y.contains(y) for x, y in xys)
+    spaced = all(math.dist(a, b) >= min_spacing for i, a in enumerate(xys) for b in xys[i + 1:])
+    return inside and spaced
