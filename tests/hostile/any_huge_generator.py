@@ -1,0 +1,3 @@
+# expect: E421 runtime
+# attack: any() over a huge generator
+a = any(x > 10**13 for x in range(10**12))

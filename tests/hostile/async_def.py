@@ -1,0 +1,4 @@
+# expect: E017 3:1
+# attack: async def
+async def f():
+    pass

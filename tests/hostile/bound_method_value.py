@@ -1,0 +1,3 @@
+# expect: E999
+# attack: a method bound to a variable
+f = get_obj_names().append

@@ -1,0 +1,3 @@
+# expect: E023 3:1
+# attack: drop into a debugger
+breakpoint()

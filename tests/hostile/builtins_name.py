@@ -1,0 +1,3 @@
+# expect: E022 3:5
+# attack: the __builtins__ mapping as a value
+b = __builtins__

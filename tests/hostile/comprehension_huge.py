@@ -1,0 +1,3 @@
+# expect: E421 runtime
+# attack: a comprehension over 10**9
+x = [i for i in range(10**9)]

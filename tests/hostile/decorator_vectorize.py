@@ -1,0 +1,5 @@
+# expect: E018 3:1
+# attack: decorator applying np.vectorize
+@np.vectorize
+def f(x):
+    return x

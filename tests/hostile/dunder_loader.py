@@ -1,0 +1,3 @@
+# expect: E022 3:5
+# attack: the module loader
+l = __loader__

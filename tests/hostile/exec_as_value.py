@@ -1,0 +1,4 @@
+# expect: E023 3:5
+# attack: exec bound to another name
+e = exec
+e('import os')

@@ -1,0 +1,3 @@
+# expect: E023 3:1
+# attack: exec of a string
+exec('import os')

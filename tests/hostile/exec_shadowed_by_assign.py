@@ -1,0 +1,4 @@
+# expect: E023 3:1
+# attack: rebinding the name exec
+exec = say
+exec('hi')

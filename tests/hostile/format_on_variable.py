@@ -1,0 +1,4 @@
+# expect: E999 4:6
+# attack: str.format on a variable holding a template
+t = '{0.real}'
+say(t.format(3))

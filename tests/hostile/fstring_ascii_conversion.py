@@ -1,0 +1,4 @@
+# expect: E999
+# attack: the !a conversion
+x = 'a'
+say(f'{x!a}')

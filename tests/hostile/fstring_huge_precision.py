@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: a format spec with a billion digits
+say(f'{1.0:.999999999f}')

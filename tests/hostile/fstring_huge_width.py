@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: a format spec of a billion columns
+say(f'{1:>1000000000}')

@@ -1,0 +1,5 @@
+# expect: E999
+# attack: a format spec computed from another field
+x = 1
+y = '>10'
+say(f'{x!r:{y}}')

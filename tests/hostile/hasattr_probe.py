@@ -1,0 +1,3 @@
+# expect: E023 3:5
+# attack: hasattr probing for numpy.load
+h = hasattr(np, 'load')

@@ -1,0 +1,3 @@
+# expect: E023 3:1
+# attack: interactive help (pager, imports)
+help(np)

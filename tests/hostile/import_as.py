@@ -1,0 +1,3 @@
+# expect: E010 3:1
+# attack: import with an alias
+import os as o

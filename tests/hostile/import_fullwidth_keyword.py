@@ -1,0 +1,3 @@
+# expect: E999
+# attack: full-width keyword import
+ｉｍｐｏｒｔ os

@@ -1,0 +1,3 @@
+# expect: E010 3:1
+# attack: plain import
+import os

@@ -1,0 +1,3 @@
+# expect: E010 3:1
+# attack: relative import
+from . import capc

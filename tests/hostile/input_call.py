@@ -1,0 +1,3 @@
+# expect: E023 3:5
+# attack: read stdin
+x = input()

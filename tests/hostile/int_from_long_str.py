@@ -1,0 +1,3 @@
+# expect: E424 runtime
+# attack: int() of a 5000-digit string
+x = int('9' * 5000)

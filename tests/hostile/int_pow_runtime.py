@@ -1,0 +1,4 @@
+# expect: E424 runtime
+# attack: a tower of powers from variables
+n = 10
+x = n ** n ** n

@@ -1,0 +1,3 @@
+# expect: E021
+# attack: lambda with *args
+f = lambda *a: a

@@ -1,0 +1,3 @@
+# expect: E999
+# attack: U+2028 line separator between statements
+x = 1 exec('1')

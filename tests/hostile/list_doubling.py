@@ -1,0 +1,5 @@
+# expect: E423 runtime
+# attack: a list doubled 40 times
+x = [0]
+for i in range(40):
+    x = x + x

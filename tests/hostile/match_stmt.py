@@ -1,0 +1,6 @@
+# expect: E999
+# attack: match statement
+x = 1
+match x:
+    case 1:
+        pass

@@ -1,0 +1,3 @@
+# expect: E421 runtime
+# attack: max over range(10**12) inside a builtin
+m = max(range(10**12))

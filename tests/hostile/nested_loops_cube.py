@@ -1,0 +1,7 @@
+# expect: E421 runtime
+# attack: 1000^3 iterations
+n = 0
+for i in range(1000):
+    for j in range(1000):
+        for k in range(1000):
+            n += 1

@@ -1,0 +1,5 @@
+# expect: E015 4:5
+# attack: nonlocal statement
+def f():
+    nonlocal x
+    x = 1

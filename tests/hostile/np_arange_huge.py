@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: np.arange(10**12)
+a = np.arange(10**12)

@@ -1,0 +1,3 @@
+# expect: E999
+# attack: object array holding a function
+a = np.array([say], dtype=object)

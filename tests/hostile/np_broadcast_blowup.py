@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: broadcasting to 10**10 elements
+a = np.ones((10**5, 1)) * np.ones(10**5)

@@ -1,0 +1,3 @@
+# expect: E011 3:8
+# attack: np.distutils (builds extensions)
+d = np.distutils

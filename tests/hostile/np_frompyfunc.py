@@ -1,0 +1,3 @@
+# expect: E011 3:8
+# attack: np.frompyfunc wraps a callable
+f = np.frompyfunc(say, 1, 1)

@@ -1,0 +1,4 @@
+# expect: E999
+# attack: numpy module bound to a variable, then .load
+n = np
+a = n.load('/tmp/x.npy')

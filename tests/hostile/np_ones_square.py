@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: np.ones((10**5, 10**5))
+a = np.ones((10**5, 10**5))

@@ -1,0 +1,3 @@
+# expect: E011 3:4
+# attack: printoptions formatter runs a callable
+np.set_printoptions(formatter={'all': say})

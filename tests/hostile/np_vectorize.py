@@ -1,0 +1,3 @@
+# expect: E011 3:8
+# attack: np.vectorize wraps a callable
+f = np.vectorize(say)

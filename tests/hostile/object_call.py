@@ -1,0 +1,3 @@
+# expect: E023 3:5
+# attack: object() to start a class walk
+o = object()

@@ -1,0 +1,3 @@
+# expect: E023 3:8
+# attack: read a file
+data = open('/etc/passwd').read()

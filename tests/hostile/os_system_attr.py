@@ -1,0 +1,3 @@
+# expect: E011 3:4
+# attack: os.system as an attribute of an undefined name
+os.system('rm -rf /')

@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: printf-style width of a billion
+s = '%0999999999d' % 1

@@ -1,0 +1,3 @@
+# expect: E023 3:17
+# attack: print into an opened file
+print('x', file=open('/tmp/capc-pwned', 'w'))

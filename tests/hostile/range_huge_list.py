@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: list(range(10**12))
+r = list(range(10**12))

@@ -1,0 +1,4 @@
+# expect: E421 runtime
+# attack: for over range(10**12)
+for i in range(10**12):
+    pass

@@ -1,0 +1,4 @@
+# expect: E999
+# attack: a lambda calling the variable that holds it
+f = lambda n: f(n)
+f(1)

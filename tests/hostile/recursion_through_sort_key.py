@@ -1,0 +1,6 @@
+# expect: E999
+# attack: a def passed to sorted as its own key
+def f(x):
+    return sorted([x, x], key=f)
+
+f(1)

@@ -1,0 +1,3 @@
+# expect: E423 runtime
+# attack: 'a' * 10**10
+s = 'a' * 10**10

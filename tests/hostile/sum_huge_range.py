@@ -1,0 +1,3 @@
+# expect: E421 runtime
+# attack: sum over range(10**12) inside a builtin
+s = sum(range(10**12))

@@ -1,0 +1,4 @@
+# expect: E421 runtime
+# attack: an empty endless loop
+while True:
+    pass

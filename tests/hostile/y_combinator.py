@@ -1,0 +1,3 @@
+# expect: E999
+# attack: fixed-point combinator from lambdas
+Y = lambda f: (lambda x: f(lambda v: x(x)(v)))(lambda x: f(lambda v: x(x)(v)))

@@ -1,0 +1,360 @@
+"""The hostile corpus: every program in tests/hostile/ is one attack, and each must end with the
+exact error its first line names, located where its first line says, in under a second and
+without the checking process growing past 200 MB.
+
+Header of a corpus file (the policy starts on line 3, so locations count the header):
+
+    # expect: E022 3:7            (code, optional line:col of the diagnostic)
+    # attack: what it tries       (free text)
+
+`runtime` after the code marks an attack only the run can stop (an endless loop, a huge
+allocation computed from variables): such an entry must compile, and the run on the
+kinematic backend must stop with that code. Static entries must be refused by the checker
+(`compile_file`, plus E030 for calls nobody defines, as `capc check` does).
+
+Design for speed and for an honest memory figure: the whole corpus, plus inputs too big to keep
+in git (a 1 MB line, 10,000-deep nesting), runs in ONE subprocess under the process guard's
+memory cap; it reports one JSON line per entry (code, span, seconds, peak RSS so far). The
+peak RSS of that process bounds every entry's memory. The verifier, when present, is run on
+every program that compiles, and must stay bounded too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "hostile"
+REPO = HERE.parent
+HEADER = re.compile(r"# expect: (E\d{3})(?: (\d+):(\d+))?( runtime)?$")
+
+ENTRY_SECONDS = 1.0          # acceptance: each entry ends in under a second ...
+PROCESS_PEAK_MB = 200        # ... and under 200 MB (the whole batch process stays below it)
+ENTRY_ALARM = 10.0           # the runner's own backstop: a hang shows as E480, not a stuck test
+BATCH_TIMEOUT = 240          # the subprocess as a whole
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    code: str
+    line: int | None
+    col: int | None
+    runtime: bool
+    attack: str
+    path: Path | None = None
+    source: str | None = None   # generated entries carry their text
+
+    def text(self) -> str:
+        return self.source if self.source is not None else self.path.read_text(encoding="utf-8")
+
+
+def parse_header(path: Path) -> Entry:
+    lines = path.read_bytes().decode("utf-8").split("\n", 2)
+    match = HEADER.match(lines[0].rstrip("\r"))
+    assert match, f"{path.name}: first line must be '# expect: CODE [line:col] [runtime]'"
+    assert lines[1].startswith("# attack: "), f"{path.name}: second line must be '# attack: ...'"
+    code, line, col, runtime = match.groups()
+    return Entry(path.stem, code, int(line) if line else None, int(col) if col else None,
+                 bool(runtime), lines[1][len("# attack: "):].strip(), path=path)
+
+
+def corpus() -> list[Entry]:
+    return [parse_header(p) for p in sorted(CORPUS.glob("*.py"))]
+
+
+def generated() -> list[Entry]:
+    """Attacks too big to keep as files: built here, run with the corpus."""
+    def gen(name, code, attack, source, runtime=False, line=None, col=None):
+        return Entry(name, code, line, col, runtime, attack, source=source)
+
+    deep_ifs = "".join("    " * i + "if True:\n" for i in range(500)) + "    " * 500 + "pass\n"
+    return [
+        gen("gen_line_1mb", "E401", "a single 1 MB line", "x = '" + "a" * (1 << 20) + "'\n"),
+        gen("gen_parens_10000", "E402", "10,000 nested parentheses",
+            "x = " + "(" * 10_000 + "1" + ")" * 10_000 + "\n"),
+        gen("gen_lists_1000", "E402", "1,000 nested lists", "x = " + "[" * 1000 + "]" * 1000 + "\n"),
+        gen("gen_ifs_500", "E402", "500 nested ifs", deep_ifs),
+        gen("gen_unary_10000", "E402", "10,000 unary minus signs", "x = " + "-" * 10_000 + "1\n"),
+        gen("gen_not_10000", "E402", "10,000 nots", "x = " + "not " * 10_000 + "True\n"),
+        gen("gen_plus_50000", "E402", "50,000 additions (left-deep)", "x = 1" + "+1" * 50_000 + "\n"),
+        gen("gen_ifexp_10000", "E402", "10,000 chained conditional expressions",
+            "x = " + "1 if True else " * 10_000 + "1\n"),
+        gen("gen_lambdas_10000", "E402", "10,000 nested lambdas", "f = " + "lambda: " * 10_000 + "1\n"),
+        gen("gen_subscripts_10000", "E402", "10,000 chained subscripts",
+            "x = [0]\ny = x" + "[0]" * 10_000 + "\n"),
+        gen("gen_calls_chain_10000", "E402", "10,000 chained calls f()()()...",
+            "def f():\n    return 1\n\ny = f" + "()" * 10_000 + "\n"),
+        gen("gen_source_too_big", "E401", "a policy over the source size limit (many short lines)",
+            "x = 1\n" * 40_000),
+    ]
+
+
+# --- the runner (executed in a subprocess: python tests/test_hostile.py) -------------------
+
+def _peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _located(exc) -> dict:
+    span = exc.diagnostic.span
+    return {"code": exc.code, "message": str(exc)[:300],
+            "line": span.line if span else None, "col": span.col if span else None,
+            "file": span.file if span else None}
+
+
+def _scene():
+    from capc.compiler.scene import random_scene
+    return random_scene(0)
+
+
+def _run_policy(program, scene) -> dict:
+    """Run on the kinematic backend (capc.runtime.execute) when it exists, else drive the
+    interpreter directly with a world that answers perception from the scene."""
+    from capc.diagnostics import CapcError
+
+    try:
+        from capc.runtime.execute import execute
+    except ImportError:
+        execute = None
+    if execute is not None:
+        from capc.safety.spec import default_spec
+        outcome = execute(program, scene, default_spec(), backend="kinematic")
+        result = {"status": outcome.status}
+        diagnostic = getattr(outcome, "diagnostic", None) or getattr(outcome, "error", None)
+        if diagnostic is not None and hasattr(diagnostic, "code"):
+            result.update(code=diagnostic.code, line=diagnostic.span.line if diagnostic.span else None,
+                          col=diagnostic.span.col if diagnostic.span else None,
+                          message=diagnostic.message[:300])
+        return result
+    import numpy as np
+    from capc.compiler.interpreter import run_program
+
+    def answer(call):
+        if call.name == "get_obj_names":
+            return scene.names()
+        if call.name == "get_obj_pos":
+            obj = scene.get(call.args.get("obj_name") or next(iter(call.args.values()), ""))
+            return np.array(obj.xy if obj else (0.0, -0.5))
+        return None
+
+    try:
+        run_program(program, answer)
+    except CapcError as exc:
+        return {"status": "stopped", **_located(exc)}
+    return {"status": "completed"}
+
+
+def run_entry(spec: dict, scene, verify) -> dict:
+    from capc import guard
+    from capc.compiler.frontend import compile_source
+    from capc.diagnostics import CapcError
+    from capc.safety.spec import default_spec
+
+    out = {"name": spec["name"], "stage": "compile"}
+    start = time.perf_counter()
+    try:
+        with guard.wall_clock_alarm(ENTRY_ALARM):
+            program = compile_source(spec["source"], spec["file"])
+            if program.undefined and not spec["runtime"]:
+                first = program.undefined[0]
+                out.update(stage="check", code="E030", line=first.span.line, col=first.span.col,
+                           message=f"undefined function {first.name}")
+                return out
+            if verify is not None:
+                out["stage"] = "verify"
+                v_start = time.perf_counter()
+                try:
+                    report = verify(program, default_spec(), scene)
+                    out["verdict"] = report.verdict
+                except CapcError as exc:
+                    out["verify_error"] = exc.code
+                out["verify_seconds"] = time.perf_counter() - v_start
+            out["stage"] = "run"
+            out.update(_run_policy(program, scene))
+    except CapcError as exc:
+        out.update(_located(exc))
+    except BaseException as exc:  # a crash, a hang caught by MemoryError...: the test fails on it
+        import traceback
+        out.update(code=None, crash=f"{type(exc).__name__}: {exc}"[:300],
+                   where=traceback.format_exc(limit=-3)[-1200:])
+    finally:
+        out["seconds"] = time.perf_counter() - start
+        out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+def runner_main() -> None:
+    """Read entries (JSON list on stdin), print one JSON line per entry."""
+    from capc import guard
+    from capc.limits import DEFAULT_LIMITS
+
+    specs = json.load(sys.stdin)
+    guard.apply_memory_cap(DEFAULT_LIMITS.max_memory_mb)
+    try:
+        from capc.safety.verifier import verify
+    except ImportError:
+        verify = None
+    scene = _scene()
+    # Warm up: build the parser (and the verifier's solver) once, so no entry pays for it.
+    run_entry({"name": "warmup", "source": "x = 1\nsay('hi')\n", "file": "warmup.py",
+               "runtime": True}, scene, verify)
+    print(json.dumps({"name": "__baseline__", "peak_rss_mb": _peak_rss_mb(),
+                      "verifier": verify is not None}), flush=True)
+    for spec in specs:
+        print(json.dumps(run_entry(spec, scene, verify)), flush=True)
+
+
+# --- the tests --------------------------------------------------------------------------
+
+ENTRIES = corpus() + generated()
+
+
+def _frontend_ready() -> bool:
+    try:
+        import capc.compiler.frontend  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, dict]:
+    if not _frontend_ready():
+        pytest.skip("the front end (capc.compiler.frontend) is not there yet")
+    specs = [{"name": e.name, "source": e.text(), "runtime": e.runtime,
+              "file": str(e.path.relative_to(REPO)) if e.path else f"<{e.name}>"} for e in ENTRIES]
+    proc = subprocess.run([sys.executable, __file__], input=json.dumps(specs), capture_output=True,
+                          text=True, timeout=BATCH_TIMEOUT, cwd=REPO)
+    results = {}
+    for line in proc.stdout.splitlines():
+        record = json.loads(line)
+        results[record["name"]] = record
+    assert "__baseline__" in results, f"runner failed: {proc.stderr[-2000:]}"
+    missing = [e.name for e in ENTRIES if e.name not in results]
+    assert not missing, f"runner died at {missing[0]}: {proc.stderr[-2000:]}"
+    return results
+
+
+def test_corpus_is_big_and_well_formed():
+    files = corpus()
+    assert len(files) >= 100
+    assert len({e.name for e in files}) == len(files)
+    assert all(e.attack for e in files)
+    # Big inputs are generated, not stored.
+    assert max(p.stat().st_size for p in CORPUS.glob("*.py")) < 64 * 1024
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_attack_is_stopped_with_its_code(entry: Entry, outcomes):
+    got = outcomes[entry.name]
+    assert "crash" not in got, f"{entry.attack}: crashed: {got['crash']}\n{got.get('where', '')}"
+    if entry.runtime:
+        assert got["stage"] in ("compile", "run"), got
+    else:
+        assert got["stage"] in ("compile", "check"), (
+            f"{entry.attack}: got through the checker (stage {got['stage']}): {got}")
+    assert got.get("code") == entry.code, f"{entry.attack}: expected {entry.code}, got {got}"
+    if entry.line is not None:
+        assert (got.get("line"), got.get("col")) == (entry.line, entry.col), (
+            f"{entry.attack}: expected {entry.code} at {entry.line}:{entry.col}, got {got}")
+    else:
+        assert got.get("line") is not None, f"{entry.attack}: the error must be located: {got}"
+    assert got["seconds"] < ENTRY_SECONDS, f"{entry.attack}: took {got['seconds']:.2f} s"
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if True], ids=lambda e: e.name)
+def test_verifier_stays_bounded(entry: Entry, outcomes):
+    got = outcomes[entry.name]
+    if "verify_seconds" not in got:
+        pytest.skip("the program did not reach the verifier (or there is no verifier yet)")
+    from capc.limits import DEFAULT_LIMITS
+    assert got["verify_seconds"] < DEFAULT_LIMITS.solver_seconds + 1.0
+
+
+def test_the_batch_stays_under_200_mb(outcomes):
+    peak = max(r["peak_rss_mb"] for r in outcomes.values())
+    worst = max((r for r in outcomes.values() if r["name"] != "__baseline__"),
+                key=lambda r: r["peak_rss_mb"])
+    assert peak < PROCESS_PEAK_MB, f"peak RSS {peak:.0f} MB (first reached by {worst['name']})"
+
+
+# --- the process guard (capc.guard): the backstop when a count inside capc is wrong -------
+
+def _guarded_python(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=REPO, env={**os.environ, **(env or {})})
+
+
+def test_memory_cap_turns_a_huge_allocation_into_e481():
+    proc = _guarded_python(
+        "import numpy as np\n"
+        "from capc import guard\n"
+        "from capc.diagnostics import CapcError\n"
+        "try:\n"
+        "    with guard.protect(guard.GuardSettings(memory_mb=400, wall_seconds=None)):\n"
+        "        a = np.ones(10**9)\n"
+        "except CapcError as e:\n"
+        "    print(e.code, guard.memory_cap_mb())\n")
+    assert proc.stdout.split() == ["E481", "None"], proc.stderr   # cap lifted after the block
+
+
+def test_wall_clock_alarm_stops_a_busy_loop_with_e480():
+    proc = _guarded_python(
+        "import time\n"
+        "from capc import guard\n"
+        "from capc.diagnostics import CapcError\n"
+        "t = time.monotonic()\n"
+        "try:\n"
+        "    with guard.wall_clock_alarm(0.3):\n"
+        "        while True:\n"
+        "            pass\n"
+        "except CapcError as e:\n"
+        "    print(e.code, round(time.monotonic() - t, 1))\n")
+    code, seconds = proc.stdout.split()
+    assert code == "E480" and 0.25 <= float(seconds) < 2.0, proc.stderr
+
+
+def test_guard_settings_come_from_limits_and_environment():
+    from capc import guard
+    from capc.diagnostics import InputError
+    from capc.limits import DEFAULT_LIMITS
+
+    assert guard.GuardSettings.from_limits(environ={}) == guard.GuardSettings(
+        DEFAULT_LIMITS.max_memory_mb, DEFAULT_LIMITS.max_wall_seconds)
+    small = DEFAULT_LIMITS.with_changes(max_memory_mb=256, max_wall_seconds=5.0)
+    assert guard.GuardSettings.from_limits(small, environ={}) == guard.GuardSettings(256, 5.0)
+    env = {guard.MEMORY_ENV: "512", guard.WALL_ENV: "0"}
+    assert guard.GuardSettings.from_limits(environ=env) == guard.GuardSettings(512, None)
+    with pytest.raises(InputError):
+        guard.GuardSettings.from_limits(environ={guard.MEMORY_ENV: "lots"})
+
+
+def test_the_cli_runs_check_under_the_memory_cap():
+    """`capc check` is a guarded command: its process has RLIMIT_AS set while it runs."""
+    proc = _guarded_python(
+        "import sys\n"
+        "from capc import cli, guard\n"
+        "seen = []\n"
+        "class Args: pass\n"
+        "args = Args(); args.command = 'check'\n"
+        "args._run = lambda a: seen.append(guard.memory_cap_mb()) or 0\n"
+        "cli._run_guarded(args)\n"
+        "print(seen[0], guard.memory_cap_mb())\n",
+        env={guard_env: "300" for guard_env in ["CAPC_MAX_MEMORY_MB"]})
+    assert proc.stdout.split() == ["300", "None"], proc.stderr
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    runner_main()
