@@ -1,0 +1,1169 @@
+"""The concrete semantics of the policy language: a step interpreter over the typed IR.
+
+`Interpreter(program).run()` is a generator. Pure computation (arithmetic, numpy, builtins,
+user defs, lambdas, comprehensions) happens inside it; every call that reaches outside the
+program — a robot primitive, a sub-LMP, a function nobody defined — is *yielded* as a
+`PrimitiveCall` and the driver (the runtime, the verifier's counterexample replay, a test)
+answers it with `.send(result)`. So a run can be stepped, paused, traced and stopped between
+any two calls, and the interpreter never touches a robot itself.
+
+Policies are hostile input. Nothing here uses exec/eval/compile or looks attributes up by
+name: every builtin, numpy function and method is an entry of an explicit table below, and
+every way a policy could make the process allocate without bound (`[0] * n`, `'a' * n`,
+`2 ** n`, `range(n)`, `np.zeros(n)`, broadcasting, string padding in f-strings, ...) is
+checked against `ResourceLimits` *before* the allocation happens. Budgets that run out raise
+`RuntimeStop` with an E42x code; errors of the policy itself (division by zero, index out of
+range, a wrong argument to numpy) raise `RuntimeStop` E501 with the span of the expression.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Generator, Iterable
+
+import numpy as np
+
+from capc.compiler import ir
+from capc.compiler.registry import Primitive, get_profile
+from capc.diagnostics import CapcError, Diagnostic, Span
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+
+# --- error codes of this module (catalogued in docs/errors.md, "Runtime") ---------------
+E_POLICY_ERROR = "E501"       # the policy raised: division by zero, bad index, bad numpy call
+E_BAD_PRIMITIVE_ARGS = "E502"  # a robot primitive called with arguments it cannot bind
+E_STEP_BUDGET = "E420"
+E_LOOP_BUDGET = "E421"
+E_CALL_DEPTH = "E422"
+E_SEQUENCE_LENGTH = "E423"
+E_INT_SIZE = "E424"
+E_WALL_CLOCK = "E425"
+E_UNSUPPORTED = "E426"        # IR the interpreter does not know (only hand-built IR reaches it)
+
+# How often (in steps) the wall clock is read: time.monotonic() costs more than a step.
+_CLOCK_EVERY = 1024
+
+
+class RuntimeStop(CapcError):
+    """A run ended early: a budget ran out or the policy failed. `code` says which."""
+
+    exit_code = 1
+
+    def __init__(self, code: str, message: str, span: Span | None = None, *,
+                 hint: str | None = None):
+        kind = "limit" if code.startswith("E4") else "runtime"
+        super().__init__(Diagnostic(code, message, span, kind, hint))
+
+
+@dataclass(frozen=True)
+class PrimitiveCall:
+    """One call leaving the program. `primitive` is None for a call to an undefined
+    function; then `name` is its name and `args` holds {"args": [...], "kwargs": {...}}."""
+
+    primitive: Primitive | None
+    args: dict[str, Any]
+    span: Span
+    index: int
+    name: str = ""
+
+    def __post_init__(self):
+        if not self.name and self.primitive is not None:
+            object.__setattr__(self, "name", self.primitive.name)
+
+
+# --- values the interpreter creates -----------------------------------------------------
+
+@dataclass(frozen=True)
+class UserFunction:
+    """A top-level `def` used as a value (e.g. `sorted(xs, key=my_key)`)."""
+
+    definition: ir.FunctionDef
+
+    def __repr__(self) -> str:
+        return f"<function {self.definition.name}>"
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A lambda with the scope it was created in."""
+
+    node: ir.Lambda
+    env: "Env"
+
+    def __repr__(self) -> str:
+        return "<lambda>"
+
+
+@dataclass(frozen=True)
+class BuiltinValue:
+    """A builtin used as a value (e.g. `sorted(names, key=len)`)."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return f"<built-in function {self.name}>"
+
+
+class Env:
+    """A scope: module globals, a function's locals, a lambda's or a comprehension's
+    variables. Lookups walk outwards; assignments bind in the innermost scope (Python's
+    rule for functions; the front end rejects `global`)."""
+
+    __slots__ = ("vars", "parent")
+
+    def __init__(self, parent: "Env | None" = None):
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+
+    def lookup(self, name: str) -> tuple[bool, Any]:
+        env: Env | None = self
+        while env is not None:
+            if name in env.vars:
+                return True, env.vars[name]
+            env = env.parent
+        return False, None
+
+
+class _Signal:
+    """How a statement ends when it does not fall through."""
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: str, value: Any = None):
+        self.kind, self.value = kind, value
+
+
+_BREAK = _Signal("break")
+_CONTINUE = _Signal("continue")
+
+# Python exceptions a policy can provoke with legal code; they become E501 at the span of
+# the expression that raised. Anything else is a bug in capc and is left to surface.
+_POLICY_EXCEPTIONS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
+
+Gen = Generator[PrimitiveCall, Any, Any]
+
+
+# --- size guards --------------------------------------------------------------------------
+
+class _Guard:
+    """Checks a result size before it is allocated."""
+
+    def __init__(self, limits: ResourceLimits):
+        self.limits = limits
+
+    def length(self, n: int | float, what: str, span: Span | None, *, lower_bound: bool = False) -> None:
+        if n > self.limits.max_sequence_length:
+            amount = "more than " + _count(self.limits.max_sequence_length) if lower_bound else _count(n)
+            raise RuntimeStop(
+                E_SEQUENCE_LENGTH,
+                f"{what} would have {amount} elements; the limit is "
+                f"{self.limits.max_sequence_length:,} (max_sequence_length)", span,
+                hint="policies work on a handful of objects and points; build smaller sequences")
+
+    def integer(self, value: Any, span: Span | None) -> Any:
+        if type(value) is int and value.bit_length() > self.limits.max_int_bits:
+            raise RuntimeStop(E_INT_SIZE, f"integer result has {value.bit_length()} bits; the limit is "
+                                          f"{self.limits.max_int_bits} (max_int_bits)", span)
+        return value
+
+    def shape(self, shape: Any, what: str, span: Span | None) -> tuple[int, ...]:
+        """Normalise a numpy shape argument and check its size."""
+        dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        total = 1
+        for d in dims:
+            if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+                raise RuntimeStop(E_POLICY_ERROR, f"{what}: shape must hold integers, got {d!r}", span)
+            if d < 0:
+                raise RuntimeStop(E_POLICY_ERROR, f"{what}: negative dimension {d}", span)
+            total *= int(d)
+            self.length(total, what, span)
+        return tuple(int(d) for d in dims)
+
+
+def _count(n: float) -> str:
+    return f"{int(n):,}" if n < 1e30 else f"about {n:.1e}"
+
+
+def _size_of(value: Any) -> int | None:
+    if isinstance(value, (list, tuple, str, dict, range)):
+        return len(value)
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+# --- f-string format specs ------------------------------------------------------------
+
+# [[fill]align][sign][z][#][0][width][grouping][.precision][type] (Python's mini-language).
+_FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(?P<width>\d*)[_,]?(?:\.(?P<precision>\d+))?[a-zA-Z%]?\Z",
+                          re.DOTALL)
+
+
+def _format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: Span) -> str:
+    """`f'{value!conversion:spec}'`, via `format()` on the value: the policy's text is never
+    used as a format *template*, only as a spec whose width/precision we bound first."""
+    if conversion == "r":
+        value = repr(value)
+    elif conversion == "s":
+        value = str(value)
+    elif conversion:
+        raise RuntimeStop(E_UNSUPPORTED, f"f-string conversion !{conversion} is not supported", span)
+    if isinstance(value, (list, tuple, dict)):
+        guard.length(_deep_size(value, guard.limits.max_sequence_length), "the formatted value", span,
+                     lower_bound=True)
+    match = _FORMAT_SPEC.match(spec)
+    if match is None:
+        raise RuntimeStop(E_POLICY_ERROR, f"invalid format spec {spec!r}", span)
+    for part in ("width", "precision"):
+        digits = match.group(part)
+        if digits:
+            guard.length(int(digits) if len(digits) <= 18 else 1e18, f"an f-string field of this {part}", span)
+    try:
+        return format(value, spec)
+    except _POLICY_EXCEPTIONS as exc:
+        raise RuntimeStop(E_POLICY_ERROR, f"cannot format {_describe(value)} with {spec!r}: {exc}", span)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a value of type {type(value).__name__}"
+
+
+# --- arithmetic -----------------------------------------------------------------------
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "@": operator.matmul,
+}
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,
+    "//": operator.ifloordiv, "%": operator.imod, "**": operator.ipow, "@": operator.imatmul,
+}
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne, "in": lambda a, b: a in b,
+    "not in": lambda a, b: a not in b, "is": operator.is_, "is not": operator.is_not,
+}
+
+
+def _check_binop(op: str, left: Any, right: Any, guard: _Guard, span: Span) -> None:
+    """Refuse an operation whose result would be too large, before computing it."""
+    if op == "%" and isinstance(left, str):
+        # printf-style formatting takes its template from policy text ('%*d' pads to any width)
+        raise RuntimeStop(E_POLICY_ERROR, "'%' formatting of strings is not supported", span,
+                          hint="use an f-string: f'{value:.2f}'")
+    if op == "*":
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(seq, (list, tuple, str)) and _is_int(n):
+                guard.length(len(seq) * max(int(n), 0), f"repeating a {type(seq).__name__}", span)
+    elif op == "+":
+        if isinstance(left, (list, tuple, str)) and isinstance(right, (list, tuple, str)):
+            guard.length(len(left) + len(right), f"concatenating {type(left).__name__}s", span)
+    elif op == "**" and _is_int(left) and _is_int(right) and right > 0 and abs(int(left)) > 1:
+        bits = int(right) * math.log2(abs(int(left)))
+        if bits > guard.limits.max_int_bits + 1:
+            raise RuntimeStop(E_INT_SIZE, f"{int(left)} ** {int(right)} has about {_count(bits)} bits; the "
+                                          f"limit is {guard.limits.max_int_bits} (max_int_bits)", span)
+    if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
+        a_shape, b_shape = np.shape(left), np.shape(right)
+        if op == "@":
+            out = a_shape[:-1] + b_shape[:-2] + b_shape[-1:] if len(b_shape) >= 2 else a_shape[:-1]
+        else:
+            try:
+                out = np.broadcast_shapes(a_shape, b_shape)
+            except ValueError:
+                return  # numpy raises its own (clear) error when the operation runs
+        guard.length(math.prod(out), "the array result", span)
+
+
+# --- the interpreter --------------------------------------------------------------------
+
+class Interpreter:
+    """Runs one program once. Not reusable: make a new one per run."""
+
+    def __init__(self, program: ir.Program, limits: ResourceLimits = DEFAULT_LIMITS, *,
+                 profile=None):
+        self.program = program
+        self.limits = limits
+        self.profile = profile or get_profile(program.profile)
+        self.guard = _Guard(limits)
+        self.globals = Env()
+        self.steps = 0                 # statements executed + work charged by the driver
+        self.loop_iterations = 0
+        self.calls = 0                 # PrimitiveCalls yielded so far
+        self.printed: list[str] = []   # what `print` wrote (kept, never sent to stdout)
+        self.depth = 0
+        self._started = 0.0
+        self._span: Span | None = None  # the statement being executed, for messages
+
+    # -- budgets ---------------------------------------------------------------------
+
+    def charge(self, steps: int = 1, span: Span | None = None) -> None:
+        """Count work against the step budget (the runtime charges control ticks here too,
+        so an endless loop of moves ends like an endless loop of arithmetic)."""
+        self.steps += steps
+        if self.steps > self.limits.max_steps:
+            raise RuntimeStop(E_STEP_BUDGET, f"step budget exhausted after {self.limits.max_steps:,} steps "
+                                             f"(max_steps)", span or self._span,
+                              hint="the policy does not finish; bound its loops")
+        if self.steps % _CLOCK_EVERY < steps or steps >= _CLOCK_EVERY:
+            self.check_clock(span)
+
+    def check_clock(self, span: Span | None = None) -> None:
+        if self._started and time.monotonic() - self._started > self.limits.max_wall_seconds:
+            raise RuntimeStop(E_WALL_CLOCK, f"wall-clock budget exhausted after "
+                                            f"{self.limits.max_wall_seconds:g} s (max_wall_seconds)",
+                              span or self._span)
+
+    def _iteration(self, span: Span) -> None:
+        self.loop_iterations += 1
+        if self.loop_iterations > self.limits.max_loop_iterations:
+            raise RuntimeStop(E_LOOP_BUDGET, f"loop budget exhausted after "
+                                             f"{self.limits.max_loop_iterations:,} iterations "
+                                             f"(max_loop_iterations)", span,
+                              hint="the policy does not finish; bound its loops")
+
+    # -- driving -------------------------------------------------------------------
+
+    def run(self) -> Gen:
+        """Execute the program's top level. Yields PrimitiveCalls; returns None."""
+        self._started = time.monotonic()
+        try:
+            result = yield from self._block(self.program.body, self.globals)
+        except RecursionError:
+            raise RuntimeStop(E_CALL_DEPTH, "the policy nests calls and expressions too deeply to run",
+                              self._span) from None
+        if isinstance(result, _Signal) and result.kind != "return":
+            raise RuntimeStop(E_UNSUPPORTED, f"'{result.kind}' outside a loop", self._span)
+
+    # -- statements ------------------------------------------------------------------
+
+    def _block(self, body: Iterable[ir.Stmt], env: Env) -> Gen:
+        for stmt in body:
+            signal = yield from self._stmt(stmt, env)
+            if signal is not None:
+                return signal
+        return None
+
+    def _stmt(self, stmt: ir.Stmt, env: Env) -> Gen:
+        self._span = stmt.span
+        self.charge(1, stmt.span)
+        kind = type(stmt)
+        if kind is ir.Assign:
+            value = yield from self._eval(stmt.value, env)
+            for target in stmt.targets:
+                yield from self._assign(target, value, env)
+        elif kind is ir.ExprStmt:
+            yield from self._eval(stmt.value, env)
+        elif kind is ir.AugAssign:
+            yield from self._aug_assign(stmt, env)
+        elif kind is ir.If:
+            test = yield from self._eval(stmt.test, env)
+            branch = stmt.body if self._truth(test, stmt.test.span) else stmt.orelse
+            return (yield from self._block(branch, env))
+        elif kind is ir.For:
+            return (yield from self._for(stmt, env))
+        elif kind is ir.While:
+            return (yield from self._while(stmt, env))
+        elif kind is ir.Return:
+            value = None if stmt.value is None else (yield from self._eval(stmt.value, env))
+            return _Signal("return", value)
+        elif kind is ir.Break:
+            return _BREAK
+        elif kind is ir.Continue:
+            return _CONTINUE
+        elif kind is ir.Pass:
+            pass
+        elif kind is ir.FunctionDef:
+            pass  # functions are looked up in program.functions (helpers need not be in body)
+        else:
+            raise RuntimeStop(E_UNSUPPORTED, f"statement {kind.__name__} is not supported", stmt.span)
+        return None
+
+    def _for(self, stmt: ir.For, env: Env) -> Gen:
+        iterable = yield from self._eval(stmt.iter, env)
+        for item in self._iterate(iterable, stmt.iter.span):
+            self._iteration(stmt.span)
+            yield from self._assign(stmt.target, item, env)
+            signal = yield from self._block(stmt.body, env)
+            if signal is _BREAK:
+                break
+            if signal is not None and signal is not _CONTINUE:
+                return signal
+        return None
+
+    def _while(self, stmt: ir.While, env: Env) -> Gen:
+        while True:
+            self._span = stmt.span
+            self.charge(1, stmt.span)
+            test = yield from self._eval(stmt.test, env)
+            if not self._truth(test, stmt.test.span):
+                return None
+            self._iteration(stmt.span)
+            signal = yield from self._block(stmt.body, env)
+            if signal is _BREAK:
+                return None
+            if signal is not None and signal is not _CONTINUE:
+                return signal
+
+    def _iterate(self, value: Any, span: Span) -> Iterable[Any]:
+        if isinstance(value, dict):
+            return list(value)
+        if isinstance(value, (list, tuple, str, range)):
+            return list(value) if isinstance(value, list) else value  # a list may grow in the loop
+        if isinstance(value, np.ndarray):
+            if value.ndim == 0:
+                raise RuntimeStop(E_POLICY_ERROR, "cannot iterate over a 0-d array", span)
+            return list(value)
+        raise RuntimeStop(E_POLICY_ERROR, f"cannot iterate over {_describe(value)}", span)
+
+    def _truth(self, value: Any, span: Span) -> bool:
+        try:
+            return bool(value)
+        except ValueError:
+            raise RuntimeStop(E_POLICY_ERROR, f"the truth value of {_describe(value)} is ambiguous", span,
+                              hint="use np.any(...) or np.all(...)") from None
+
+    # -- assignment ------------------------------------------------------------------
+
+    def _assign(self, target: ir.Target, value: Any, env: Env) -> Gen:
+        kind = type(target)
+        if kind is ir.NameTarget:
+            env.vars[target.id] = value
+        elif kind is ir.TupleTarget:
+            items = list(self._iterate(value, target.span))
+            if len(items) != len(target.elts):
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot unpack {len(items)} values into "
+                                                  f"{len(target.elts)} names", target.span)
+            for sub, item in zip(target.elts, items):
+                yield from self._assign(sub, item, env)
+        elif kind is ir.SubscriptTarget:
+            container = yield from self._eval(target.value, env)
+            index = yield from self._index(target.index, env)
+            if not isinstance(container, (list, dict, np.ndarray)):
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot assign into {_describe(container)}", target.span)
+            if isinstance(container, list) and isinstance(index, slice):
+                self.guard.length(len(container) + (_size_of(value) or 0), "the list", target.span)
+            try:
+                container[index] = value
+            except _POLICY_EXCEPTIONS as exc:
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot assign to this item: {exc}", target.span) from None
+            if isinstance(container, dict):
+                self.guard.length(len(container), "the dict", target.span)
+        else:
+            raise RuntimeStop(E_UNSUPPORTED, f"assignment target {kind.__name__} is not supported", target.span)
+
+    def _aug_assign(self, stmt: ir.AugAssign, env: Env) -> Gen:
+        target = stmt.target
+        if isinstance(target, ir.NameTarget):
+            found, current = env.lookup(target.id)
+            if not found:
+                raise RuntimeStop(E_POLICY_ERROR, f"'{target.id}' is used before it is assigned", target.span)
+        elif isinstance(target, ir.SubscriptTarget):
+            container = yield from self._eval(target.value, env)
+            index = yield from self._index(target.index, env)
+            current = self._subscript(container, index, target.span)
+        else:
+            raise RuntimeStop(E_UNSUPPORTED, "augmented assignment needs a name or an item", target.span)
+        value = yield from self._eval(stmt.value, env)
+        if stmt.op == "+" and isinstance(current, list):
+            if not isinstance(value, (list, tuple, str, range, dict, np.ndarray)):
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot extend a list with {_describe(value)}", stmt.span)
+            self.guard.length(len(current) + (_size_of(value) or 0), "the list", stmt.span)
+        result = self._arith(stmt.op, current, value, stmt.span, inplace=True)
+        if isinstance(target, ir.NameTarget):
+            env.vars[target.id] = result
+        else:
+            try:
+                container[index] = result
+            except _POLICY_EXCEPTIONS as exc:
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot assign to this item: {exc}", target.span) from None
+
+    # -- expressions -----------------------------------------------------------------
+
+    def _eval(self, expr: ir.Expr, env: Env) -> Gen:
+        kind = type(expr)
+        if kind is ir.Const:
+            return expr.value
+        if kind is ir.Name:
+            return self._name(expr, env)
+        if kind is ir.BinOp:
+            left = yield from self._eval(expr.left, env)
+            right = yield from self._eval(expr.right, env)
+            return self._arith(expr.op, left, right, expr.span)
+        if kind is ir.Call:
+            return (yield from self._call(expr, env))
+        if kind is ir.Subscript:
+            value = yield from self._eval(expr.value, env)
+            index = yield from self._index(expr.index, env)
+            return self._subscript(value, index, expr.span)
+        if kind is ir.Compare:
+            return (yield from self._compare(expr, env))
+        if kind is ir.BoolOp:
+            value = None
+            for operand in expr.values:
+                value = yield from self._eval(operand, env)
+                truth = self._truth(value, operand.span)
+                if (expr.op == "and" and not truth) or (expr.op == "or" and truth):
+                    return value
+            return value
+        if kind is ir.UnaryOp:
+            operand = yield from self._eval(expr.operand, env)
+            if expr.op == "not":
+                return not self._truth(operand, expr.operand.span)
+            try:
+                return self.guard.integer(-operand if expr.op == "-" else +operand, expr.span)
+            except _POLICY_EXCEPTIONS as exc:
+                raise RuntimeStop(E_POLICY_ERROR, f"bad operand for unary {expr.op}: {exc}", expr.span) from None
+        if kind is ir.ListExpr or kind is ir.TupleExpr:
+            items = []
+            for elt in expr.elts:
+                items.append((yield from self._eval(elt, env)))
+            return items if kind is ir.ListExpr else tuple(items)
+        if kind is ir.DictExpr:
+            result = {}
+            for k, v in zip(expr.keys, expr.values):
+                key = yield from self._eval(k, env)
+                value = yield from self._eval(v, env)
+                try:
+                    result[key] = value
+                except TypeError:
+                    raise RuntimeStop(E_POLICY_ERROR, f"{_describe(key)} cannot be a dict key", k.span) from None
+            return result
+        if kind is ir.IfExp:
+            test = yield from self._eval(expr.test, env)
+            branch = expr.body if self._truth(test, expr.test.span) else expr.orelse
+            return (yield from self._eval(branch, env))
+        if kind is ir.FString:
+            return (yield from self._fstring(expr, env))
+        if kind is ir.ListComp:
+            return (yield from self._comprehension(expr, env))
+        if kind is ir.Lambda:
+            return Closure(expr, env)
+        raise RuntimeStop(E_UNSUPPORTED, f"expression {kind.__name__} is not supported", expr.span)
+
+    def _name(self, expr: ir.Name, env: Env) -> Any:
+        found, value = env.lookup(expr.id)
+        if found:
+            return value
+        if expr.id in self.program.functions:
+            return UserFunction(self.program.functions[expr.id])
+        if expr.id in BUILTINS:
+            return BuiltinValue(expr.id)
+        raise RuntimeStop(E_POLICY_ERROR, f"name '{expr.id}' is not defined here", expr.span)
+
+    def _arith(self, op: str, left: Any, right: Any, span: Span, inplace: bool = False) -> Any:
+        fn = (_INPLACE if inplace else _BINOPS).get(op)
+        if fn is None:
+            raise RuntimeStop(E_UNSUPPORTED, f"operator {op} is not supported", span)
+        _check_binop(op, left, right, self.guard, span)
+        try:
+            if isinstance(left, (np.ndarray, np.generic)) or isinstance(right, (np.ndarray, np.generic)):
+                with np.errstate(all="ignore"):  # numpy's inf/nan are values, not stderr noise
+                    result = fn(left, right)
+            else:
+                result = fn(left, right)
+        except ZeroDivisionError:
+            raise RuntimeStop(E_POLICY_ERROR, "division by zero", span) from None
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot compute {_describe(left)} {op} {_describe(right)}: "
+                                              f"{exc}", span) from None
+        return self.guard.integer(result, span)
+
+    def _compare(self, expr: ir.Compare, env: Env) -> Gen:
+        left = yield from self._eval(expr.operands[0], env)
+        result: Any = True
+        for op, operand in zip(expr.ops, expr.operands[1:]):
+            right = yield from self._eval(operand, env)
+            fn = _COMPARE.get(op)
+            if isinstance(left, (list, tuple, dict)) or isinstance(right, (list, tuple, dict)):
+                _deep_check("the comparison")(self.guard, [left, right], {}, expr.span)
+            if fn is None:
+                raise RuntimeStop(E_UNSUPPORTED, f"comparison {op} is not supported", expr.span)
+            try:
+                result = fn(left, right)
+            except _POLICY_EXCEPTIONS as exc:
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {_describe(left)} {op} {_describe(right)}: "
+                                                  f"{exc}", expr.span) from None
+            if len(expr.ops) > 1 and not self._truth(result, expr.span):
+                return result
+            left = right
+        return result
+
+    def _index(self, index: tuple, env: Env) -> Gen:
+        parts = []
+        for part in index:
+            if isinstance(part, ir.Slice):
+                bounds = []
+                for bound in (part.lower, part.upper, part.step):
+                    bounds.append(None if bound is None else (yield from self._eval(bound, env)))
+                parts.append(slice(*bounds))
+            else:
+                parts.append((yield from self._eval(part, env)))
+        return parts[0] if len(parts) == 1 else tuple(parts)
+
+    def _subscript(self, value: Any, index: Any, span: Span) -> Any:
+        if not isinstance(value, (list, tuple, str, dict, np.ndarray, range)):
+            raise RuntimeStop(E_POLICY_ERROR, f"{_describe(value)} cannot be indexed", span)
+        if isinstance(index, np.ndarray) and index.dtype == object:
+            raise RuntimeStop(E_POLICY_ERROR, "an index array must hold numbers or booleans", span)
+        try:
+            return value[index]
+        except KeyError:
+            raise RuntimeStop(E_POLICY_ERROR, f"key {index!r} is not in the dict", span) from None
+        except IndexError as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"index out of range: {exc}", span) from None
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot index {_describe(value)} with {index!r}: {exc}",
+                              span) from None
+
+    def _fstring(self, expr: ir.FString, env: Env) -> Gen:
+        pieces: list[str] = []
+        total = 0
+        for part in expr.parts:
+            if isinstance(part, str):
+                text = part
+            else:
+                value = yield from self._eval(part.value, env)
+                text = _format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
+            total += len(text)
+            self.guard.length(total, "the f-string", expr.span)
+            pieces.append(text)
+        return "".join(pieces)
+
+    def _comprehension(self, expr: ir.ListComp, env: Env) -> Gen:
+        scope = Env(env)  # comprehension variables do not leak (Python 3)
+        out: list[Any] = []
+        yield from self._generate(expr, 0, scope, out)
+        return out
+
+    def _generate(self, expr: ir.ListComp, level: int, scope: Env, out: list) -> Gen:
+        if level == len(expr.generators):
+            out.append((yield from self._eval(expr.elt, scope)))
+            self.guard.length(len(out), "the comprehension", expr.span)
+            return
+        gen = expr.generators[level]
+        iterable = yield from self._eval(gen.iter, scope)
+        for item in self._iterate(iterable, gen.iter.span):
+            self._iteration(expr.span)
+            self.charge(1, expr.span)
+            yield from self._assign(gen.target, item, scope)
+            keep = True
+            for cond in gen.ifs:
+                if not self._truth((yield from self._eval(cond, scope)), cond.span):
+                    keep = False
+                    break
+            if keep:
+                yield from self._generate(expr, level + 1, scope, out)
+
+    # -- calls ---------------------------------------------------------------------
+
+    def _call(self, expr: ir.Call, env: Env) -> Gen:
+        args = []
+        for arg in expr.args:
+            args.append((yield from self._eval(arg, env)))
+        kwargs = {}
+        for kw in expr.keywords:
+            kwargs[kw.name] = yield from self._eval(kw.value, env)
+        kind = expr.kind
+        if kind == ir.CALL_API:
+            return (yield from self._primitive(expr, args, kwargs))
+        if kind == ir.CALL_NUMPY:
+            return self._numpy(expr.callee, args, kwargs, expr.span)
+        if kind == ir.CALL_BUILTIN:
+            return (yield from self._builtin(expr.callee, args, kwargs, expr.span))
+        if kind == ir.CALL_METHOD:
+            if not args:
+                raise RuntimeStop(E_UNSUPPORTED, f"method {expr.callee} without a receiver", expr.span)
+            return self._method(expr.callee, args[0], args[1:], kwargs, expr.span)
+        if kind == ir.CALL_USER:
+            function = self.program.functions.get(expr.callee)
+            if function is None:
+                raise RuntimeStop(E_POLICY_ERROR, f"function '{expr.callee}' is not defined", expr.span)
+            return (yield from self._call_user(function, args, kwargs, expr.span))
+        if kind == ir.CALL_LAMBDA:
+            found, fn = env.lookup(expr.callee)
+            if not found:
+                fn = self._name(ir.Name(expr.span, expr.type, expr.callee), env)
+            return (yield from self.call_value(fn, args, kwargs, expr.span))
+        if kind == ir.CALL_UNDEFINED:
+            if expr.callee in self.program.functions:  # supplied after compilation
+                return (yield from self._call_user(self.program.functions[expr.callee], args, kwargs,
+                                                   expr.span))
+            call = PrimitiveCall(None, {"args": args, "kwargs": kwargs}, expr.span, self.calls, expr.callee)
+            self.calls += 1
+            return (yield call)
+        raise RuntimeStop(E_UNSUPPORTED, f"call kind {kind!r} is not supported", expr.span)
+
+    def _primitive(self, expr: ir.Call, args: list, kwargs: dict) -> Gen:
+        primitive = self.profile.primitive(expr.callee)
+        if primitive is None:
+            raise RuntimeStop(E_POLICY_ERROR, f"'{expr.callee}' is not a primitive of the "
+                                              f"{self.profile.name} robot", expr.span)
+        try:
+            bound = primitive.bind(args, kwargs)
+        except TypeError as exc:
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, str(exc), expr.span) from None
+        call = PrimitiveCall(primitive, bound, expr.span, self.calls)
+        self.calls += 1
+        result = yield call
+        return result
+
+    def call_value(self, fn: Any, args: list, kwargs: dict, span: Span) -> Gen:
+        """Call a function value: a lambda, a user def, or a builtin used as a value."""
+        if isinstance(fn, Closure):
+            params = fn.node.params
+            if kwargs or len(args) != len(params):
+                raise RuntimeStop(E_POLICY_ERROR, f"the lambda takes {len(params)} argument(s), "
+                                                  f"got {len(args) + len(kwargs)}", span)
+            scope = Env(fn.env)
+            scope.vars.update(zip(params, args))
+            self._enter(span)
+            try:
+                return (yield from self._eval(fn.node.body, scope))
+            finally:
+                self.depth -= 1
+        if isinstance(fn, UserFunction):
+            return (yield from self._call_user(fn.definition, args, kwargs, span))
+        if isinstance(fn, BuiltinValue):
+            return (yield from self._builtin(fn.name, args, kwargs, span))
+        raise RuntimeStop(E_POLICY_ERROR, f"{_describe(fn)} is not callable", span)
+
+    def _enter(self, span: Span) -> None:
+        self.depth += 1
+        if self.depth > self.limits.max_call_depth:
+            self.depth -= 1
+            raise RuntimeStop(E_CALL_DEPTH, f"call depth exceeds {self.limits.max_call_depth} "
+                                            f"(max_call_depth)", span)
+
+    def _call_user(self, function: ir.FunctionDef, args: list, kwargs: dict, span: Span) -> Gen:
+        params = function.params
+        if len(args) > len(params):
+            raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() takes {len(params)} argument(s), "
+                                              f"got {len(args)}", span)
+        scope = Env(self.globals)
+        for param, value in zip(params, args):
+            scope.vars[param.name] = value
+        for key, value in kwargs.items():
+            if not any(p.name == key for p in params):
+                raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() has no parameter '{key}'", span)
+            if key in scope.vars:
+                raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() got two values for '{key}'", span)
+            scope.vars[key] = value
+        self._enter(span)
+        try:
+            for param in params:
+                if param.name not in scope.vars:
+                    if param.default is None:
+                        raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() is missing '{param.name}'", span)
+                    # Defaults are evaluated per call (a fresh list each time), unlike Python,
+                    # whose shared mutable defaults are a classic bug, not a feature.
+                    scope.vars[param.name] = yield from self._eval(param.default, scope)
+            saved = self._span
+            signal = yield from self._block(function.body, scope)
+            self._span = saved
+        finally:
+            self.depth -= 1
+        if isinstance(signal, _Signal) and signal.kind == "return":
+            return signal.value
+        return None
+
+    # -- library -------------------------------------------------------------------
+
+    def _numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        entry = NUMPY.get(name)
+        if entry is None:
+            raise RuntimeStop(E_POLICY_ERROR, f"np.{name} is not available to policies", span)
+        _arity(entry, len(args), f"np.{name}", span)
+        bad = set(kwargs) - entry.keywords
+        if bad:
+            raise RuntimeStop(E_POLICY_ERROR, f"np.{name} does not take keyword '{sorted(bad)[0]}' here", span)
+        for value in list(args) + list(kwargs.values()):
+            if isinstance(value, (Closure, UserFunction, BuiltinValue)):
+                raise RuntimeStop(E_POLICY_ERROR, f"np.{name} cannot take a function", span)
+        if entry.check is not None:
+            entry.check(self.guard, args, kwargs, span)
+        try:
+            with np.errstate(all="ignore"):  # inf/nan are values here, not warnings on stderr
+                result = entry.fn(*args, **kwargs)
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"np.{name} failed: {exc}", span) from None
+        if isinstance(result, np.ndarray) and result.dtype == object:
+            raise RuntimeStop(E_POLICY_ERROR, f"np.{name} produced an array of mixed values", span,
+                              hint="numpy arrays in policies hold numbers (or strings) only")
+        size = _size_of(result)
+        if size is not None:
+            self.guard.length(size, f"the result of np.{name}", span)
+        return self.guard.integer(result, span)
+
+    def _builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
+        if name in _KEYED_BUILTINS:
+            return (yield from self._keyed_builtin(name, args, kwargs, span))
+        entry = BUILTINS.get(name)
+        if entry is None:
+            raise RuntimeStop(E_POLICY_ERROR, f"builtin '{name}' is not available to policies", span)
+        if name == "print":
+            _deep_check("print()")(self.guard, args, kwargs, span)
+            self.printed.append(" ".join(str(a) for a in args))
+            return None
+        _arity(entry, len(args), f"{name}()", span)
+        bad = set(kwargs) - entry.keywords
+        if bad:
+            raise RuntimeStop(E_POLICY_ERROR, f"{name}() does not take keyword '{sorted(bad)[0]}' here", span)
+        if entry.check is not None:
+            entry.check(self.guard, args, kwargs, span)
+        try:
+            result = entry.fn(*args, **kwargs)
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"{name}() failed: {exc}", span) from None
+        size = _size_of(result)
+        if size is not None and not isinstance(result, range):
+            self.guard.length(size, f"the result of {name}()", span)
+        return self.guard.integer(result, span)
+
+    def _keyed_builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
+        """sorted/min/max with `key=`: the key may be a lambda that calls the robot API
+        (`sorted(names, key=lambda n: get_obj_pos(n)[0])`), so keys are computed here, in
+        the generator, before the plain builtin orders them."""
+        bad = set(kwargs) - {"key", "reverse", "default"}
+        if bad or (name == "sorted" and "default" in kwargs) or (name != "sorted" and "reverse" in kwargs):
+            raise RuntimeStop(E_POLICY_ERROR, f"{name}() does not take keyword "
+                                              f"'{sorted(bad or set(kwargs) - {'key'})[0]}' here", span)
+        key = kwargs.get("key")
+        if name == "sorted" or len(args) == 1:
+            if len(args) != 1:
+                raise RuntimeStop(E_POLICY_ERROR, f"{name}() takes one iterable here", span)
+            items = list(self._iterate(args[0], span))
+        else:
+            items = list(args)
+        if not items:
+            if name == "sorted":
+                return []
+            if "default" in kwargs:
+                return kwargs["default"]
+            raise RuntimeStop(E_POLICY_ERROR, f"{name}() of an empty sequence", span)
+        if key is None:
+            keys = items
+        else:
+            keys = []
+            for item in items:
+                self.charge(1, span)
+                keys.append((yield from self.call_value(key, [item], {}, span)))
+        order = list(range(len(items)))
+        try:
+            if name == "sorted":
+                order.sort(key=lambda i: keys[i], reverse=bool(kwargs.get("reverse", False)))
+                return [items[i] for i in order]
+            best = (min if name == "min" else max)(order, key=lambda i: keys[i])
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"{name}() cannot order these values: {exc}", span) from None
+        return items[best]
+
+    def _method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        table = None
+        for kind, methods in METHODS_BY_TYPE:
+            if isinstance(receiver, kind):
+                table = methods
+                break
+        entry = table.get(name) if table is not None else None
+        if entry is None:
+            raise RuntimeStop(E_POLICY_ERROR, f"{_describe(receiver)} has no method '{name}' available to "
+                                              f"policies", span)
+        if kwargs:
+            raise RuntimeStop(E_POLICY_ERROR, f".{name}() takes no keyword arguments here", span)
+        _arity(entry, len(args), f".{name}()", span)
+        if entry.check is not None:
+            entry.check(self.guard, [receiver] + args, kwargs, span)
+        try:
+            with np.errstate(all="ignore"):
+                result = entry.fn(receiver, *args)
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f".{name}() failed: {exc}", span) from None
+        size = _size_of(result)
+        if size is not None:
+            self.guard.length(size, f"the result of .{name}()", span)
+        return result
+
+
+# --- library tables -----------------------------------------------------------------------
+# One entry per allow-listed name: the real function, how many positional arguments and
+# which keywords it may receive (numpy hides `out=` and `dtype=` in later positional slots:
+# `np.zeros(5, 'U1000000000')` would allocate gigabytes, `np.maximum(a, b, c)` writes into c),
+# and a size check run before the call. The front end's `capc.compiler.library` holds the
+# type rules of the same names; tests/test_interpreter.py checks that the two agree.
+
+Check = Callable[[_Guard, list, dict, Span], None]
+
+
+@dataclass(frozen=True)
+class Impl:
+    fn: Callable[..., Any]
+    max_args: int = 1
+    keywords: frozenset[str] = frozenset()
+    check: Check | None = None
+    min_args: int = 0
+
+
+def _deep_size(value: Any, limit: int) -> int:
+    """Elements reachable in a nested value (strings count their characters); stops
+    counting past `limit`. Aliasing makes `[[0] * 10**5] * 10**5` cheap to build and ruinous
+    to print or convert, so materialising operations check this first."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            total += 1
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += 1
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, str):
+            total += max(len(item), 1)
+        elif isinstance(item, np.ndarray):
+            total += int(item.size) * (item.itemsize // 4 if item.dtype.kind == "U" else 1)
+        else:
+            total += 1
+    return total
+
+
+def _deep_check(what: str) -> Check:
+    def check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+        guard.length(_deep_size(list(args), guard.limits.max_sequence_length), what, span, lower_bound=True)
+    return check
+
+
+def _shape_check(what: str) -> Check:
+    def check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+        guard.shape(args[0], what, span)
+    return check
+
+
+def _bounds(args: list) -> tuple[Any, Any, Any]:
+    if len(args) == 1:
+        return 0, args[0], 1
+    return args[0], args[1], (args[2] if len(args) == 3 else 1)
+
+
+def _arange_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    if not all(isinstance(a, (int, float, np.integer, np.floating)) for a in args):
+        raise RuntimeStop(E_POLICY_ERROR, "np.arange takes 1 to 3 numbers", span)
+    start, stop, step = _bounds(args)
+    if step == 0 or not all(math.isfinite(float(v)) for v in (start, stop, step)):
+        raise RuntimeStop(E_POLICY_ERROR, "np.arange needs finite bounds and a non-zero step", span)
+    guard.length(max(0.0, math.ceil((float(stop) - float(start)) / float(step))), "np.arange", span)
+
+
+def _linspace_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    num = args[2] if len(args) > 2 else kwargs.get("num", 50)
+    if not _is_int(num):
+        raise RuntimeStop(E_POLICY_ERROR, f"np.linspace: num must be an integer, got {num!r}", span)
+    guard.length(int(num), "np.linspace", span)
+
+
+def _range_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    if not all(_is_int(a) for a in args):
+        raise RuntimeStop(E_POLICY_ERROR, "range() takes 1 to 3 integers", span)
+    for a in args:
+        guard.integer(int(a), span)
+    start, stop, step = (int(v) for v in _bounds(args))
+    if step == 0:
+        raise RuntimeStop(E_POLICY_ERROR, "range() step must not be zero", span)
+    guard.length(max(0, (stop - start + step - (1 if step > 0 else -1)) // step), "range()", span)
+
+
+def _dot_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    _check_binop("@", np.asarray(args[0]), np.asarray(args[1]), guard, span)
+
+
+def _join_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    sep, items = args[0], args[1]
+    if isinstance(items, (list, tuple)):
+        total = len(sep) * max(len(items) - 1, 0) + sum(len(s) for s in items if isinstance(s, str))
+        guard.length(total, "str.join", span)
+
+
+def _replace_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    if all(isinstance(a, str) for a in args[:3]):
+        text, old, new = args[:3]
+        n = text.count(old) if old else len(text) + 1
+        guard.length(len(text) + n * (len(new) - len(old)), "str.replace", span)
+
+
+def _grow_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    """append/insert add one element; extend adds len(argument)."""
+    added = (_size_of(args[1]) or 0) if len(args) == 2 and not isinstance(args[1], (int, float)) else 1
+    guard.length(len(args[0]) + added, "the list", span)
+
+
+def _zip_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    sizes = [_size_of(a) for a in args]
+    if sizes and all(s is not None for s in sizes):
+        guard.length(min(sizes), "zip()", span)
+
+
+def _sum_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    if len(args) == 2 and isinstance(args[1], (list, tuple, str)):
+        guard.length(_deep_size(list(args), guard.limits.max_sequence_length), "sum() of sequences", span,
+                     lower_bound=True)
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"cannot convert {value} to an integer")
+    return int(value)
+
+
+def _round(value: Any, ndigits: Any = None) -> Any:
+    if ndigits is None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"cannot round {value} to an integer")
+        return round(value)
+    return round(value, ndigits)
+
+
+def _np_round(a: Any, decimals: int = 0) -> Any:
+    return np.round(a, decimals)
+
+
+_AXIS = frozenset({"axis"})
+_AXIS_KEEP = frozenset({"axis", "keepdims"})
+_ARRAYS = _deep_check("the array")
+
+
+def _reduction(fn: Callable) -> Impl:
+    return Impl(fn, 2, _AXIS_KEEP)
+
+
+def _ufunc(fn: Callable, n: int = 1) -> Impl:
+    return Impl(fn, n, min_args=n)
+
+
+NUMPY: dict[str, Impl] = {
+    "array": Impl(np.array, 1, check=_ARRAYS, min_args=1),
+    "asarray": Impl(np.asarray, 1, check=_ARRAYS, min_args=1),
+    "mean": _reduction(np.mean), "sum": _reduction(np.sum), "min": _reduction(np.min),
+    "max": _reduction(np.max), "amin": _reduction(np.amin), "amax": _reduction(np.amax),
+    "median": _reduction(np.median), "std": _reduction(np.std),
+    "argmin": Impl(np.argmin, 2, _AXIS), "argmax": Impl(np.argmax, 2, _AXIS),
+    "argsort": Impl(np.argsort, 2, _AXIS), "sort": Impl(np.sort, 2, _AXIS),
+    "linalg.norm": Impl(np.linalg.norm, 3, frozenset({"axis", "ord", "keepdims"})),
+    "linspace": Impl(np.linspace, 3, frozenset({"num", "endpoint"}), _linspace_check, 2),
+    "arange": Impl(np.arange, 3, check=_arange_check, min_args=1),
+    "zeros": Impl(np.zeros, 1, check=_shape_check("np.zeros"), min_args=1),
+    "ones": Impl(np.ones, 1, check=_shape_check("np.ones"), min_args=1),
+    "stack": Impl(np.stack, 2, _AXIS, _ARRAYS, 1), "vstack": Impl(np.vstack, 1, check=_ARRAYS, min_args=1),
+    "hstack": Impl(np.hstack, 1, check=_ARRAYS, min_args=1),
+    "column_stack": Impl(np.column_stack, 1, check=_ARRAYS, min_args=1),
+    "concatenate": Impl(np.concatenate, 2, _AXIS, _ARRAYS, 1),
+    "deg2rad": _ufunc(np.deg2rad), "rad2deg": _ufunc(np.rad2deg), "radians": _ufunc(np.radians),
+    "degrees": _ufunc(np.degrees), "cos": _ufunc(np.cos), "sin": _ufunc(np.sin), "tan": _ufunc(np.tan),
+    "arctan": _ufunc(np.arctan), "arccos": _ufunc(np.arccos), "arcsin": _ufunc(np.arcsin),
+    "arctan2": _ufunc(np.arctan2, 2), "hypot": _ufunc(np.hypot, 2),
+    "sqrt": _ufunc(np.sqrt), "square": _ufunc(np.square), "exp": _ufunc(np.exp), "log": _ufunc(np.log),
+    "abs": _ufunc(np.abs), "absolute": _ufunc(np.absolute), "sign": _ufunc(np.sign),
+    "floor": _ufunc(np.floor), "ceil": _ufunc(np.ceil),
+    "minimum": _ufunc(np.minimum, 2), "maximum": _ufunc(np.maximum, 2),
+    "clip": Impl(np.clip, 3, min_args=3),
+    "round": Impl(_np_round, 2, frozenset({"decimals"}), min_args=1),
+    "around": Impl(_np_round, 2, frozenset({"decimals"}), min_args=1),
+    "dot": Impl(np.dot, 2, check=_dot_check, min_args=2), "cross": Impl(np.cross, 2, min_args=2),
+    "isclose": Impl(np.isclose, 2, min_args=2), "allclose": Impl(np.allclose, 2, min_args=2),
+    "any": Impl(np.any, 2, _AXIS), "all": Impl(np.all, 2, _AXIS),
+    "copy": Impl(np.copy, 1, min_args=1), "flip": Impl(np.flip, 2, _AXIS),
+    "diff": Impl(np.diff, 1, _AXIS, min_args=1),  # no `n`: np.diff(a, 10**9) loops 10**9 times
+    "cumsum": Impl(np.cumsum, 2, _AXIS), "where": Impl(np.where, 3, min_args=1),
+    "unique": Impl(np.unique, 1, min_args=1), "transpose": Impl(np.transpose, 1, min_args=1),
+    "reshape": Impl(np.reshape, 2, min_args=2),
+}
+
+# `print` is answered by Interpreter._builtin (its text is collected, never written out);
+# sorted/min/max by Interpreter._keyed_builtin (their key functions may call the robot).
+_COLLECTED = Impl(lambda *args: None, 64)
+
+BUILTINS: dict[str, Impl] = {
+    "len": Impl(len, min_args=1), "abs": Impl(abs, min_args=1),
+    "range": Impl(range, 3, check=_range_check, min_args=1),
+    "zip": Impl(lambda *a: list(zip(*a)), 8, check=_zip_check),
+    "enumerate": Impl(lambda a, start=0: list(enumerate(a, start)), 2, frozenset({"start"}), min_args=1),
+    "reversed": Impl(lambda a: list(reversed(a)), min_args=1),
+    "sum": Impl(sum, 2, check=_sum_check, min_args=1), "round": Impl(_round, 2, min_args=1),
+    "int": Impl(_as_int), "float": Impl(float), "bool": Impl(bool),
+    "str": Impl(str, check=_deep_check("str()")),
+    "list": Impl(list), "tuple": Impl(tuple), "dict": Impl(dict),
+    "any": Impl(any, min_args=1), "all": Impl(all, min_args=1),
+    "print": _COLLECTED, "sorted": _COLLECTED, "min": _COLLECTED, "max": _COLLECTED,
+}
+_KEYED_BUILTINS = frozenset({"sorted", "min", "max"})
+
+
+def _method(fn: Callable, n_args: int = 0, check: Check | None = None) -> Impl:
+    """A method entry: `fn(receiver, *args)` with exactly `n_args` arguments."""
+    return Impl(fn, n_args, check=check, min_args=n_args)
+
+
+_LIST_METHODS: dict[str, Impl] = {
+    "append": _method(list.append, 1, _grow_check), "extend": _method(list.extend, 1, _grow_check),
+    "insert": _method(list.insert, 2, _grow_check), "pop": Impl(list.pop, 1),
+    "index": _method(list.index, 1), "remove": _method(list.remove, 1), "copy": _method(list.copy),
+    "count": _method(list.count, 1), "reverse": _method(list.reverse), "sort": _method(list.sort),
+}
+_DICT_METHODS: dict[str, Impl] = {
+    "items": _method(lambda d: list(d.items())), "keys": _method(lambda d: list(d)),
+    "values": _method(lambda d: list(d.values())), "get": Impl(dict.get, 2, min_args=1),
+    "copy": _method(dict.copy),
+}
+_STR_METHODS: dict[str, Impl] = {
+    "split": Impl(str.split, 2), "join": _method(str.join, 1, _join_check),
+    "replace": _method(str.replace, 2, _replace_check),
+    "startswith": _method(str.startswith, 1), "endswith": _method(str.endswith, 1),
+    "lower": _method(str.lower), "upper": _method(str.upper), "strip": Impl(str.strip, 1),
+    "capitalize": _method(str.capitalize), "title": _method(str.title),
+    "find": _method(str.find, 1), "count": _method(str.count, 1),
+}
+_ARRAY_METHODS: dict[str, Impl] = {
+    "tolist": _method(np.ndarray.tolist), "copy": _method(np.ndarray.copy),
+    "mean": Impl(np.ndarray.mean, 1), "sum": Impl(np.ndarray.sum, 1),
+    "min": Impl(np.ndarray.min, 1), "max": Impl(np.ndarray.max, 1),
+    "argmin": _method(np.ndarray.argmin), "argmax": _method(np.ndarray.argmax),
+    "flatten": _method(np.ndarray.flatten), "reshape": Impl(np.ndarray.reshape, 3, min_args=1),
+    # attribute-like names, lowered by the front end as zero-argument methods
+    "T": _method(np.transpose), "shape": _method(np.shape), "ndim": _method(np.ndim),
+    "size": _method(np.size),
+}
+_TUPLE_METHODS: dict[str, Impl] = {"index": _method(tuple.index, 1), "count": _method(tuple.count, 1)}
+METHODS_BY_TYPE: tuple[tuple[type, dict[str, Impl]], ...] = (
+    (list, _LIST_METHODS), (dict, _DICT_METHODS), (str, _STR_METHODS),
+    (np.ndarray, _ARRAY_METHODS), (tuple, _TUPLE_METHODS),
+)
+
+
+def _arity(entry: Impl, n: int, what: str, span: Span) -> None:
+    if not entry.min_args <= n <= entry.max_args:
+        wanted = (f"{entry.min_args}" if entry.min_args == entry.max_args
+                  else f"{entry.min_args} to {entry.max_args}")
+        raise RuntimeStop(E_POLICY_ERROR, f"{what} takes {wanted} positional argument(s) here, got {n}", span)
+
+
+# --- driving helpers ------------------------------------------------------------------
+
+def run_program(program: ir.Program, answer: Callable[[PrimitiveCall], Any],
+                limits: ResourceLimits = DEFAULT_LIMITS) -> Interpreter:
+    """Run `program` to the end, answering each PrimitiveCall with `answer(call)`.
+    Returns the finished interpreter (its `printed`, `steps`, `calls`). Raises RuntimeStop."""
+    interpreter = Interpreter(program, limits)
+    gen = interpreter.run()
+    try:
+        call = next(gen)
+        while True:
+            call = gen.send(answer(call))
+    except StopIteration:
+        return interpreter
