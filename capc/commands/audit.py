@@ -1,0 +1,310 @@
+"""`capc audit`: list, show, export, recheck and count what capc has compiled, checked and run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+HELP = "the audit store: list | show | export | recheck | stats"
+
+EXIT_OK, EXIT_CHANGED = 0, 1
+
+
+def add_store_argument(parser: argparse.ArgumentParser, *, default=None) -> None:
+    """`--audit-db PATH` (also used by the commands that record)."""
+    parser.add_argument("--audit-db", metavar="PATH", default=default,
+                        help="audit store to use (default: $CAPC_AUDIT_DB, else $CAPC_HOME/audit.db, "
+                             "else $XDG_STATE_HOME/capc/audit.db or ~/.local/state/capc/audit.db)")
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    for verdict in ("rejected", "guarded", "accepted"):
+        group.add_argument(f"--{verdict}", dest="verdict", action="store_const", const=verdict,
+                           help=f"only {verdict} records")
+    parser.add_argument("--since", metavar="DATE",
+                        help="only records from then on: 2026-11-25, 2026-11-25T10:00, today, 2h, 7d")
+    parser.add_argument("--grep", metavar="TEXT",
+                        help="only records whose instruction, file, source, replies or messages contain TEXT")
+    parser.add_argument("--kind", metavar="KIND", help="only records of this kind (check, run, compile, ...)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store_argument(parser)
+    sub = parser.add_subparsers(dest="audit_command", metavar="ACTION")
+    sub.required = True
+    # `--audit-db` may come after the action too; SUPPRESS keeps an earlier one.
+    inherit = argparse.ArgumentParser(add_help=False)
+    add_store_argument(inherit, default=argparse.SUPPRESS)
+
+    p = sub.add_parser("list", parents=[inherit], help="records, newest first")
+    _filters(p)
+    p.add_argument("-n", "--limit", type=int, default=50, help="at most N records (0: all; default 50)")
+    p.add_argument("--json", action="store_true", help="one JSON array")
+
+    p = sub.add_parser("show", parents=[inherit], help="one record: source, reason, counterexample, picture")
+    p.add_argument("id", type=int, help="record id (see `capc audit list`)")
+    p.add_argument("--plot", metavar="OUT.png", help="write the picture of the counterexample")
+    p.add_argument("--obligation", type=int, metavar="N",
+                   help="draw obligation N (0-based) instead of the first violated one")
+    p.add_argument("--attempts", action="store_true", help="print the source of every attempt")
+    p.add_argument("--json", action="store_true", help="the whole record as JSON")
+
+    p = sub.add_parser("export", parents=[inherit], help="write records as JSON Lines or one HTML file")
+    _filters(p)
+    p.add_argument("--format", choices=("jsonl", "html"),
+                   help="output format (default: from the file name, else jsonl)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="output file ('-': stdout)")
+    p.add_argument("--max-pictures", type=int, default=200,
+                   help="draw at most N pictures in the HTML (default 200)")
+
+    p = sub.add_parser("recheck", parents=[inherit],
+                       help="re-verify stored programs with today's verifier; list changed verdicts")
+    p.add_argument("ids", type=int, nargs="*", metavar="ID")
+    p.add_argument("--all", action="store_true", help="every stored program")
+    p.add_argument("--limits", metavar="FILE",
+                   help="verify under this limits file instead of each record's own")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("stats", parents=[inherit], help="counts by verdict, kind, run outcome, code")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--check", action="store_true",
+                   help="also verify SQLite's integrity and every record's checksum")
+
+
+def run(args: argparse.Namespace) -> int:
+    from capc.safety.audit import open_store
+    with open_store(args.audit_db) as store:
+        return ACTIONS[args.audit_command](store, args)
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+def _short(text: Any, width: int) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _list(store, args) -> int:
+    rows = store.query(verdict=args.verdict, since=args.since, grep=args.grep, kind=args.kind,
+                       limit=args.limit or None)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    if not rows:
+        print(f"no records in {store.path}" + (" match" if args.verdict or args.since or args.grep else ""))
+        return EXIT_OK
+    print(f"{'id':>6}  {'time (UTC)':16}  {'kind':8} {'verdict':9} {'run':12} what / reason")
+    for r in rows:
+        what = r["instruction"] or r["file"] or ""
+        reason = f" — {r['reason']}" if r["reason"] and r["verdict"] != "accepted" else ""
+        print(f"{r['id']:>6}  {(r['time'] or '')[:16].replace('T', ' '):16}  {_short(r['kind'], 8):8} "
+              f"{r['verdict'] or '-':9} {_short(r['run_status'] or '-', 12):12} "
+              f"{_short(what + reason, 80)}")
+    return EXIT_OK
+
+
+# --- show ---------------------------------------------------------------------------------------
+
+def source_listing(record: dict) -> list[str]:
+    """The policy with line numbers; offending lines marked '>' with carets under the span."""
+    from capc.safety.audit import offending_lines
+    source = record.get("source")
+    if not source:
+        return ["  (no policy source stored)"]
+    marks = offending_lines(record)
+    lines = source.splitlines() or [""]
+    width = len(str(len(lines)))
+    out = []
+    for number, text in enumerate(lines, 1):
+        flag = ">" if number in marks else " "
+        out.append(f"{flag} {number:>{width}} | {text}")
+        for col, end in marks.get(number, []):
+            end = min(end, len(text) + 1)
+            out.append(f"  {' ' * width} | {' ' * (col - 1)}{'^' * max(1, end - col)}")
+    return out
+
+
+def _seconds(value: Any) -> str:
+    return f"{value * 1000:.0f} ms" if isinstance(value, (int, float)) and value < 1 else \
+        (f"{value:.2f} s" if isinstance(value, (int, float)) else str(value))
+
+
+def show_text(record: dict) -> str:
+    from capc.diagnostics import describe_counterexample, render
+    from capc.safety.audit import diagnostic_from_json, failing_obligations
+    out = [f"record #{record['id']}  {record['time']}  {record['kind']}  (capc {record['capc_version']})"]
+    if not record.get("intact", True):
+        out.append("WARNING: this record's checksum does not match its contents")
+    facts = [("verdict", (record.get("verdict") or "none").upper()), ("file", record.get("file")),
+             ("instruction", record.get("instruction")),
+             ("model", "/".join(x for x in (record.get("provider"), record.get("model")) if x) or None),
+             ("parameters", json.dumps(record["params"]) if record.get("params") else None),
+             ("parent record", record.get("parent_id")), ("IR hash", record.get("ir_hash")),
+             ("run", record.get("run_status"))]
+    out += [f"  {k}: {v}" for k, v in facts if v is not None]
+    out += ["", f"source ({record.get('file') or 'policy'}):"] + source_listing(record)
+
+    source = record.get("source")
+    diagnostics = [d for d in record.get("diagnostics") or [] if isinstance(d, dict)]
+    failing = failing_obligations(record)
+    if diagnostics or failing:
+        out += ["", "why:"]
+    for diag in diagnostics:
+        out += [render(diagnostic_from_json(diag, record.get("file")), source), ""]
+    shown = {json.dumps(d.get("counterexample"), sort_keys=True) for d in diagnostics if d.get("counterexample")}
+    for ob in failing:
+        span = ob.get("span") or {}
+        where = f" at line {span['line']}:{span.get('col') or 1}" if span.get("line") else ""
+        out.append(f"  {ob['verdict']}: {ob.get('primitive') or '?'} "
+                   f"{('(' + ob['role'] + ') ') if ob.get('role') else ''}{ob.get('property') or ''}{where}")
+        if ob.get("message"):
+            out.append(f"    {ob['message']}")
+        cex = ob.get("counterexample")
+        if cex and json.dumps(cex, sort_keys=True) not in shown:
+            out += ["    " + line for line in describe_counterexample(cex)]
+    obligations = record.get("obligations") or []
+    if obligations:
+        counts = {v: sum(o.get("verdict") == v for o in obligations) for v in ("proved", "violated", "unknown")}
+        out += ["", "obligations: " + ", ".join(f"{n} {v}" for v, n in counts.items())]
+
+    attempts = record.get("attempts") or []
+    if len(attempts) > 1:
+        out += ["", f"attempts: {len(attempts)}"]
+        for a in attempts:
+            repairs = f" (repairs attempt {a['parent'] + 1})" if a.get("parent") is not None else ""
+            out.append(f"  attempt {a['index'] + 1}: {a.get('verdict') or '?'}{repairs}")
+    run = record.get("run")
+    if run:
+        if isinstance(run, dict):
+            bits = [f"{k} {run[k]}" for k in ("status", "steps", "sim_time") if run.get(k) is not None]
+            out += ["", "run: " + ", ".join(bits)]
+        else:
+            out += ["", f"run: {run}"]
+    events = record.get("monitor_events")
+    if events is not None or run:
+        events = events or []
+        out.append(f"monitor interventions: {len(events) or 'none'}")
+        for event in events[:10]:
+            out.append(f"  {event.get('message') if isinstance(event, dict) and event.get('message') else event}")
+    timings = record.get("timings")
+    if isinstance(timings, dict) and timings:
+        out += ["", "timings: " + ", ".join(f"{k} {_seconds(v)}" for k, v in timings.items())]
+    return "\n".join(out)
+
+
+def _show(store, args) -> int:
+    from capc.diagnostics import InputError
+    record = store.get(args.id)
+    if record is None:
+        raise InputError(f"no audit record #{args.id} in {store.path}", code="E292",
+                         hint="see `capc audit list`")
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
+    else:
+        print(show_text(record))
+        if args.attempts:
+            for a in record.get("attempts") or []:
+                print(f"\n--- attempt {a['index'] + 1} ({a.get('verdict') or '?'}) ---")
+                print(a.get("source") or a.get("reply") or "(empty)")
+    if args.plot:
+        from capc.safety.audit_plot import write_png
+        try:
+            picture = write_png(record, args.plot, args.obligation)
+        except OSError as exc:
+            raise InputError(f"cannot write {args.plot}: {exc.strerror}", code="E293") from None
+        what = "the counterexample" if picture.obligation else "the scene (no counterexample)"
+        print(f"picture of {what}: {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return EXIT_OK
+
+
+# --- export -------------------------------------------------------------------------------------
+
+def _export(store, args) -> int:
+    from capc.diagnostics import InputError
+    from capc.safety import audit_export
+    fmt = args.format or ("html" if args.output.lower().endswith((".html", ".htm")) else "jsonl")
+    ids = [r["id"] for r in reversed(store.query(verdict=args.verdict, since=args.since,
+                                                 grep=args.grep, kind=args.kind))]
+    filtered = bool(args.verdict or args.since or args.grep or args.kind)
+    records = store.iter_records(ids if filtered else None)
+    try:
+        out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {args.output}: {exc.strerror}", code="E293") from None
+    try:
+        if fmt == "jsonl":
+            count = audit_export.write_jsonl(records, out)
+        else:
+            count = audit_export.write_html(records, out, stats=store.stats(),
+                                            max_pictures=args.max_pictures)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.output != "-":
+        print(f"exported {count} records to {args.output} ({fmt})")
+    return EXIT_OK
+
+
+# --- recheck ------------------------------------------------------------------------------------
+
+def _recheck(store, args) -> int:
+    from capc.diagnostics import InputError
+    from capc.safety.audit_recheck import recheck
+    if not args.all and not args.ids:
+        raise InputError("say which records to recheck: IDs or --all", code="E294")
+    spec = None
+    if args.limits:
+        from capc.safety.spec import load_spec
+        spec = load_spec(args.limits)
+    if args.all:
+        records = store.iter_records()
+    else:
+        missing = [i for i in args.ids if store.get(i) is None]
+        if missing:
+            raise InputError(f"no audit record #{missing[0]} in {store.path}", code="E292")
+        records = store.iter_records(args.ids)
+    summary = recheck(records, spec_override=spec)
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False, indent=1))
+        return EXIT_CHANGED if summary.changed else EXIT_OK
+    data = summary.to_json()
+    for r in summary.changed:
+        print(f"#{r.record_id}: {r.old_verdict or 'none'} -> {r.new_verdict}"
+              + (f"  ({r.detail})" if r.detail else ""))
+    print(f"rechecked {data['checked']} records ({summary.programs_verified} distinct programs "
+          f"verified, {data['skipped']} without source skipped) in {summary.seconds:.2f} s: "
+          f"{len(summary.changed)} verdicts changed")
+    return EXIT_CHANGED if summary.changed else EXIT_OK
+
+
+# --- stats --------------------------------------------------------------------------------------
+
+def _stats(store, args) -> int:
+    stats = store.stats()
+    if args.check:
+        stats["integrity"] = store.check_integrity()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=1))
+        return EXIT_OK if stats.get("integrity", {"ok": True})["ok"] else 1
+    print(f"store: {stats['path']} (schema v{stats['schema_version']}, {stats['bytes']} bytes)")
+    print(f"records: {stats['records']}" + (f" from {stats['first']} to {stats['last']}" if stats["records"] else ""))
+    for title, key in (("by verdict", "by_verdict"), ("by kind", "by_kind"),
+                       ("runs", "by_run_status"), ("obligations", "obligations"),
+                       ("violations by property", "violations_by_property"),
+                       ("most frequent codes", "top_codes")):
+        if stats[key]:
+            print(f"{title}: " + ", ".join(f"{k} {v}" for k, v in stats[key].items()))
+    print(f"repair attempts: {stats['repairs']}; runs stopped by the monitor: {stats['monitor_stops']}")
+    if args.check:
+        integrity = stats["integrity"]
+        print(f"integrity: sqlite {integrity['sqlite']}; "
+              + ("every record intact" if not integrity["broken"] else
+                 f"checksum mismatch in records {integrity['broken'][:20]}"))
+        return EXIT_OK if integrity["ok"] else 1
+    return EXIT_OK
+
+
+ACTIONS = {"list": _list, "show": _show, "export": _export, "recheck": _recheck, "stats": _stats}
