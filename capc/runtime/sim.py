@@ -88,7 +88,11 @@ class SimBackend:
         self._couple_fingers()
         self._recorder = None
         if record is not None:
-            self.start_recording(record, every=record_every)
+            try:
+                self.start_recording(record, every=record_every)
+            except Exception:
+                self.close()
+                raise
 
     # --- set-up -------------------------------------------------------------------------
 

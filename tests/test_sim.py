@@ -1,0 +1,235 @@
+"""The PyBullet backend: reset, IK tracking, joint velocity limits, grasps, recording.
+
+The backend is driven directly with a small trapezoidal set-point generator that lives
+here (not in the package: the runtime has its own in capc.runtime.motion) and with the
+tabletop's motion plans, the same ones the verifier and the runtime read.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from capc.compiler.registry import Grip, Waypoint, get_profile
+from capc.compiler.scene import parse_scene, random_scene
+from capc.compiler.tabletop import CELL
+from capc.runtime.tasks import check_task, parse_task
+from capc.safety.spec import default_spec
+
+pytest.importorskip("pybullet")
+from capc.runtime.sim import ARM_JOINTS, SimBackend  # noqa: E402
+
+SPEC = default_spec()
+DT = 1.0 / SPEC.control_rate
+SCENE = parse_scene("""
+objects:
+  - {name: red block, position: [0.10, -0.45]}
+  - {name: green block, position: [-0.15, -0.65]}
+  - {name: blue bowl, position: [-0.10, -0.40]}
+""")
+
+
+@pytest.fixture(scope="module")
+def sim():
+    backend = SimBackend()
+    yield backend
+    backend.close()
+
+
+def trapezoid(start, end, speed: float, accel: float, dt: float):
+    """Set-points from start to end whose finite differences stay within speed and accel."""
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    length = float(np.linalg.norm(end - start))
+    if length < 1e-9:
+        return [end]
+    ramp = min(speed / accel, math.sqrt(length / accel))  # time to top speed (or half way)
+    top = accel * ramp
+    total = 2 * ramp + (length - accel * ramp * ramp) / top
+    points, n = [], max(1, math.ceil(total / dt))
+    for i in range(1, n + 1):
+        t = min(total, i * total / n)
+        if t < ramp:
+            s = 0.5 * accel * t * t
+        elif t > total - ramp:
+            s = length - 0.5 * accel * (total - t) ** 2
+        else:
+            s = 0.5 * accel * ramp * ramp + top * (t - ramp)
+        points.append(start + (end - start) * min(1.0, s / length))
+    return points
+
+
+class ConcreteWorld:
+    """The `World` of the motion plans over the sim's state (what execute() builds)."""
+
+    def __init__(self, backend, scene):
+        self.backend, self.scene = backend, scene
+
+    def position(self, name):
+        return tuple(self.backend.object_positions()[name])
+
+    def kind(self, name):
+        return self.scene.get(name).kind
+
+    def tcp(self):
+        return tuple(self.backend.tcp())
+
+    def maximum(self, a, b):
+        return max(a, b)
+
+
+def run_plan(backend, scene, name, args, log):
+    """Expand one primitive call with the profile's plan and drive the backend with it.
+    `log` collects (sent set-point, measured tcp) pairs."""
+    profile = get_profile("tabletop")
+    bound = profile.primitive(name).bind([], args)
+    for step in profile.plan(name, bound, ConcreteWorld(backend, scene)):
+        if isinstance(step, Grip):
+            backend.set_gripper(step.close)
+            continue
+        speed = min(step.speed or SPEC.max_speed, SPEC.max_speed)
+        start = log[-1][0] if log else backend.tcp()
+        for point in trapezoid(start, step.target, speed, SPEC.max_accel, DT):
+            backend.send_setpoint(point, DT)
+            log.append((point, backend.tcp()))
+
+
+def test_start_up_and_reset_place_the_scene(sim):
+    started = time.perf_counter()
+    fresh = SimBackend()
+    fresh.reset(SCENE, SPEC, CELL.home)
+    elapsed = time.perf_counter() - started
+    fresh.close()
+    assert elapsed < 1.0, f"start-up took {elapsed:.2f} s"
+    sim.reset(SCENE, SPEC, CELL.home)
+    assert np.linalg.norm(sim.tcp() - np.array(CELL.home)) < 1e-3
+    positions = sim.object_positions()
+    assert set(positions) == set(SCENE.names())
+    for obj in SCENE.objects:
+        assert np.allclose(positions[obj.name], obj.position, atol=1e-3), obj.name
+    assert sim.sim_time() == 0.0 and sim.held_object() is None
+    # Objects settle where they were put (bowls on their base, blocks on their face).
+    for _ in range(120):
+        sim.send_setpoint(np.array(CELL.home), DT)
+    for obj in SCENE.objects:
+        assert np.allclose(sim.object_positions()[obj.name], obj.position, atol=2e-3), obj.name
+    assert sim.sim_time() == pytest.approx(0.5)
+    # A second reset replaces the objects instead of adding to them.
+    other = random_scene(1)
+    sim.reset(other, SPEC, CELL.home)
+    assert set(sim.object_positions()) == set(other.names())
+
+
+def test_tcp_tracks_set_points_and_measured_speed_stays_below_the_limit(sim):
+    sim.reset(SCENE, SPEC, CELL.home)
+    log = []
+    for target in [(0.2, -0.7, 0.05), (-0.25, -0.3, 0.1), (0.0, -0.5, 0.2)]:
+        start = log[-1][0] if log else CELL.home
+        for point in trapezoid(start, target, SPEC.max_speed, SPEC.max_accel, DT):
+            sim.send_setpoint(point, DT)
+            log.append((point, sim.tcp()))
+    sent = np.array([p for p, _ in log])
+    measured = np.array([m for _, m in log])
+    lag = np.linalg.norm(sent - measured, axis=1)
+    assert lag.max() < 0.006, f"tracking lag {lag.max() * 1000:.1f} mm"
+    sent_speed = np.linalg.norm(np.diff(sent, axis=0), axis=1) / DT
+    measured_speed = np.linalg.norm(np.diff(measured, axis=0), axis=1) / DT
+    assert sent_speed.max() <= SPEC.max_speed + 1e-9
+    # The arm lags and catches up; the measured TCP must not overshoot the limit by more
+    # than tracking noise (5 %).
+    assert measured_speed.max() <= SPEC.max_speed * 1.05, measured_speed.max()
+    for _ in range(48):
+        sim.send_setpoint(sent[-1], DT)
+    assert np.linalg.norm(sim.tcp() - sent[-1]) < 5e-4
+
+
+def test_joint_velocity_limits_hold_for_a_far_jump(sim):
+    """A set-point far from the arm (never sent by the runtime) must still be approached no
+    faster than the Panda's joint velocity limits: PyBullet enforces them only if told."""
+    import pybullet as p
+
+    sim.reset(SCENE, SPEC, CELL.home)
+    limits = np.array([p.getJointInfo(sim._robot, j, physicsClientId=sim._client)[11]
+                       for j in ARM_JOINTS])
+    fastest = np.zeros(len(ARM_JOINTS))
+    for _ in range(60):
+        sim.send_setpoint(np.array((0.25, -0.7, 0.03)), DT)
+        velocities = [s[1] for s in p.getJointStates(sim._robot, list(ARM_JOINTS),
+                                                     physicsClientId=sim._client)]
+        fastest = np.maximum(fastest, np.abs(velocities))
+    assert np.all(fastest <= limits * 1.02), (fastest, limits)  # solver overshoot ~1 %
+    assert fastest.max() > 0.5 * limits.min()  # it did move
+
+
+def test_grasped_block_moves_with_the_gripper_and_lands_in_the_bowl(sim):
+    sim.reset(SCENE, SPEC, CELL.home)
+    log = []
+    run_plan(sim, SCENE, "put_first_on_second", {"arg1": "red block", "arg2": "blue bowl"}, log)
+    # While carried (TCP high above the table) the block was not where it started.
+    final = sim.object_positions()
+    task = parse_task('block_in_bowl("red block", "blue bowl")')
+    result = check_task(task, final, SCENE)
+    assert result.done, result.detail
+    assert np.allclose(final["red block"][:2], final["blue bowl"][:2], atol=0.01)
+    assert sim.held_object() is None
+    # Nothing else moved.
+    assert np.allclose(final["green block"], SCENE.get("green block").position, atol=2e-3)
+    assert np.allclose(final["blue bowl"], SCENE.get("blue bowl").position, atol=5e-3)
+
+
+def test_block_follows_the_tcp_while_held(sim):
+    sim.reset(SCENE, SPEC, CELL.home)
+    log = []
+    block = np.array(SCENE.get("red block").position)
+    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    run_plan(sim, SCENE, "move_to", {"p": tuple(block)}, log)
+    assert sim.set_gripper(True) == "red block"
+    for target in [(0.0, -0.5, 0.15), (-0.2, -0.6, 0.2)]:
+        run_plan(sim, SCENE, "move_to", {"p": target}, log)
+        offset = sim.object_positions()["red block"] - sim.tcp()
+        assert np.linalg.norm(offset) < 3e-3, offset
+        assert sim.held_object() == "red block"
+    assert sim.set_gripper(False) is None
+    for _ in range(240):
+        sim.send_setpoint(np.array((-0.2, -0.6, 0.2)), DT)
+    landed = sim.object_positions()["red block"]
+    assert landed[2] == pytest.approx(CELL.block_size / 2, abs=2e-3)  # fell to the table
+
+
+def test_closing_on_nothing_holds_nothing(sim):
+    sim.reset(SCENE, SPEC, CELL.home)
+    assert sim.set_gripper(True) is None
+    assert sim.held_object() is None
+    assert sim.set_gripper(False) is None
+
+
+def test_stop_holds_the_arm_where_it_is(sim):
+    sim.reset(SCENE, SPEC, CELL.home)
+    for point in trapezoid(CELL.home, (0.2, -0.7, 0.05), SPEC.max_speed, SPEC.max_accel, DT)[:100]:
+        sim.send_setpoint(point, DT)
+    sim.stop()
+    held = sim.tcp()
+    sim._step(120)  # no new set-points: the motors keep the stopped pose
+    assert np.linalg.norm(sim.tcp() - held) < 0.01
+
+
+def test_recording_writes_an_animated_gif(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "run.gif"
+    with SimBackend(record=str(path), record_every=24) as backend:
+        backend.reset(SCENE, SPEC, CELL.home)
+        for point in trapezoid(CELL.home, (0.1, -0.45, 0.1), SPEC.max_speed, SPEC.max_accel, DT):
+            backend.send_setpoint(point, DT)
+    with Image.open(path) as image:
+        assert image.format == "GIF" and image.size == (320, 240)
+        assert image.n_frames >= 5
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+        assert colours is not None and len(colours) > 10  # a picture, not a blank frame
+
+
+def test_recording_refuses_a_missing_directory(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        SimBackend(record=str(tmp_path / "no" / "such" / "dir.gif")).close()
