@@ -19,7 +19,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/capc demo
 
 soak: $(VENV)/.installed
-	CAPC_SOAK_EXAMPLES=$(N) $(PY) -m pytest -q -m soak tests/
+	CAPC_SOAK_EXAMPLES=$(N) $(PY) -m pytest -q -s -m soak tests/
 
 bench: $(VENV)/.installed
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

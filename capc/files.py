@@ -8,6 +8,7 @@ it came from: a bad value in a limits file is then reported as `limits.yaml:4:12
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from capc.diagnostics import InputError
 # A document larger than this is not a scene or a limits file; refusing it early keeps a
 # hostile file from costing memory or time.
 MAX_DOCUMENT_BYTES = 1_000_000
+_EXPONENT_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 Path = tuple[str | int, ...]
 
@@ -112,6 +114,10 @@ def _convert(node: Any, path: Path, doc: Document, depth: int) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, path + (i,), doc, depth + 1) for i, item in enumerate(node.value)]
+    # YAML 1.1 resolves `1e-05` and `2.5e5` (JSON's exponent forms: no dot or no sign) to
+    # strings; JSON files are accepted as they are, so a plain scalar in that form is a number.
+    if node.style is None and node.tag.endswith(":str") and _EXPONENT_NUMBER.fullmatch(node.value):
+        return float(node.value)
     # Scalars: let the safe constructor resolve int/float/bool/null/str by tag.
     try:
         return yaml.SafeLoader(stream="").construct_object(node, deep=True)

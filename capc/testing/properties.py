@@ -223,3 +223,88 @@ def _first_difference(a: Any, b: Any, path: str = "body") -> str:
             if x != y:
                 return _first_difference(x, y, f"{path}.{f.name}")
     return f"{path}: {a!r} vs {b!r}"
+
+
+# --- whole cases: a generated policy, its scene and limits, and worlds to run it in ------
+
+@dataclass(frozen=True)
+class Case:
+    scene: Scene
+    spec: SafetySpec
+    policy: Any              # capc.testing.policies.GeneratedPolicy
+    worlds: tuple[Scene, ...]
+
+
+def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3)):
+    """Strategy: (scene, spec, generated policy, worlds within the tolerance of the scene)."""
+    from hypothesis import strategies as st
+
+    from capc.safety.spec import default_spec
+    from capc.testing.policies import policies
+    from capc.testing.strategies import limits, scenes, worlds
+
+    specs = st.one_of(st.just(default_spec()), limits()) if vary_limits else st.just(default_spec())
+
+    @st.composite
+    def build(draw) -> Case:
+        scene = draw(scenes())
+        spec = draw(specs)
+        policy = draw(policies(scene, spec))
+        sampled = tuple(draw(worlds(scene, spec)) for _ in range(draw(st.integers(*n_worlds))))
+        return Case(scene, spec, policy, sampled)
+
+    return build()
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    verdict: str | None            # accepted | guarded | rejected | None (did not compile)
+    findings: tuple[Finding, ...]
+    runs: int                      # (policy, world) pairs run
+    stops: int                     # of those, runs the monitor stopped
+    obligations: dict              # verdict -> count
+    seconds_verify: float
+    seconds_run: float
+
+
+def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool = True,
+             limits: ResourceLimits = DEFAULT_LIMITS) -> CaseResult:
+    """Compile the case's policy, verify it against its scene (with `verify`, default the
+    real verifier), run it in each world, and check properties 1 and 2."""
+    from capc.compiler.frontend import compile_source
+
+    if verify is None:
+        from capc.safety.verifier import verify
+    try:
+        program = compile_source(case.policy.source, "<generated>", limits=limits)
+    except CompileError as exc:
+        finding = Finding("compile", f"a generated policy does not compile: {exc}",
+                          {"source": case.policy.source})
+        return CaseResult(None, (finding,), 0, 0, {}, 0.0, 0.0)
+    start = time.monotonic()
+    report = verify(program, case.spec, case.scene, limits=limits)
+    verified = time.monotonic()
+    findings: list[Finding] = []
+    stops = 0
+    for world in case.worlds:
+        outcome = run_kinematic(program, world, case.spec, limits)
+        stops += stop_of(outcome) is not None
+        finding = check_soundness(program, report, world, case.spec, limits, outcome=outcome)
+        if finding is not None:
+            findings.append(_with_source(finding, case))
+    if counterexamples:
+        finding = check_counterexamples(program, report, case.scene, case.spec, limits)
+        if finding is not None:
+            findings.append(_with_source(finding, case))
+    counts: dict[str, int] = {}
+    for obligation in get_field(report, "obligations", ()) or ():
+        key = get_field(obligation, "verdict")
+        counts[key] = counts.get(key, 0) + 1
+    return CaseResult(get_field(report, "verdict"), tuple(findings), len(case.worlds), stops, counts,
+                      verified - start, time.monotonic() - verified)
+
+
+def _with_source(finding: Finding, case: Case) -> Finding:
+    detail = dict(finding.detail, source=case.policy.source, scene=case.scene.to_json(),
+                  spec=case.spec.to_json())
+    return Finding(finding.property, finding.message, detail)

@@ -89,6 +89,7 @@ def _keep_out_zone(index: int, workspace: Box) -> st.SearchStrategy[KeepOut]:
     """A small zone somewhere in the workspace that does not swallow the home pose (a zone
     around the start of every run would make every policy trivially unsafe)."""
     home = CELL.home
+    tops = st.floats(min(workspace.z.low + 0.03, workspace.z.high), workspace.z.high)
 
     def box_zone(corner_x, corner_y, size_x, size_y, top):
         x = Interval(corner_x, corner_x + size_x)
@@ -97,11 +98,11 @@ def _keep_out_zone(index: int, workspace: Box) -> st.SearchStrategy[KeepOut]:
 
     boxes = st.builds(box_zone, st.floats(workspace.x.low, workspace.x.high - 0.05),
                       st.floats(workspace.y.low, workspace.y.high - 0.05),
-                      st.floats(0.03, 0.12), st.floats(0.03, 0.12), st.floats(0.05, 0.3))
+                      st.floats(0.03, 0.12), st.floats(0.03, 0.12), tops)
     cylinders = st.builds(lambda cx, cy, r, top: Cylinder(cx, cy, r, Interval(workspace.z.low, top)),
                           st.floats(workspace.x.low, workspace.x.high),
                           st.floats(workspace.y.low, workspace.y.high),
-                          st.floats(0.02, 0.08), st.floats(0.05, 0.3))
+                          st.floats(0.02, 0.08), tops)
     regions = st.one_of(boxes, cylinders).filter(lambda r: not r.contains(home, -0.03))
     return regions.map(lambda region: KeepOut(f"zone {index}", region))
 

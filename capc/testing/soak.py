@@ -1,0 +1,100 @@
+"""The long run of properties 1 and 2 (`make soak N=...`): many (policy, world) pairs, counted.
+
+Failures are counted rather than raised, so one run reports everything it saw: the verdict
+distribution, soundness failures, false counterexamples, generated policies that did not
+compile, and the share of generated policies with at least one motion and at least one loop
+or branch. The first few failures are kept whole (source, scene, limits) for a bug report.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, given, settings
+
+from capc.testing.properties import CaseResult, Finding, cases, evaluate
+
+KEEP_FINDINGS = 5
+
+
+@dataclass
+class SoakReport:
+    policies: int = 0
+    pairs: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+    obligations: Counter = field(default_factory=Counter)
+    findings: Counter = field(default_factory=Counter)     # property -> count
+    examples: list[Finding] = field(default_factory=list)
+    interesting: int = 0
+    stops: int = 0
+    seconds: float = 0.0
+    seconds_verify: float = 0.0
+    seconds_run: float = 0.0
+
+    def add(self, result: CaseResult, interesting: bool) -> None:
+        self.policies += 1
+        self.pairs += result.runs
+        self.verdicts[result.verdict or "did not compile"] += 1
+        self.obligations.update(result.obligations)
+        self.interesting += interesting
+        self.stops += result.stops
+        self.seconds_verify += result.seconds_verify
+        self.seconds_run += result.seconds_run
+        for finding in result.findings:
+            self.findings[finding.property] += 1
+            if len(self.examples) < KEEP_FINDINGS:
+                self.examples.append(finding)
+
+    @property
+    def soundness_failures(self) -> int:
+        return self.findings["soundness"]
+
+    @property
+    def false_counterexamples(self) -> int:
+        return self.findings["counterexample"]
+
+    def summary(self) -> str:
+        share = self.interesting / self.policies if self.policies else 0.0
+        verdicts = ", ".join(f"{k} {v} ({v / max(self.policies, 1):.0%})"
+                             for k, v in sorted(self.verdicts.items()))
+        obligations = ", ".join(f"{k} {v}" for k, v in sorted(self.obligations.items()))
+        lines = [
+            f"soak: {self.pairs} (policy, world) pairs from {self.policies} generated policies "
+            f"in {self.seconds:.0f} s (verify {self.seconds_verify:.0f} s, run {self.seconds_run:.0f} s)",
+            f"  verdicts:               {verdicts}",
+            f"  obligations:            {obligations}",
+            f"  monitor stops:          {self.stops} of {self.pairs} runs",
+            f"  soundness failures:     {self.soundness_failures}",
+            f"  false counterexamples:  {self.false_counterexamples}",
+            f"  did not compile:        {self.findings['compile']}",
+            f"  >= 1 motion and >= 1 loop or branch: {self.interesting}/{self.policies} ({share:.1%})",
+        ]
+        for finding in self.examples:
+            lines.append(f"  FAILURE {finding}")
+            if "source" in finding.detail:
+                lines += ["    | " + line for line in finding.detail["source"].splitlines()]
+        return "\n".join(lines)
+
+
+def soak(pairs: int, worlds_per_policy: int = 5, seed: int | None = None,
+         progress=None) -> SoakReport:
+    """Run about `pairs` (policy, world) pairs; `progress(report)` is called after each policy."""
+    report = SoakReport()
+    n_policies = max(1, math.ceil(pairs / worlds_per_policy))
+    strategy = cases(n_worlds=(worlds_per_policy, worlds_per_policy))
+
+    @settings(max_examples=n_policies, database=None, deadline=None, derandomize=seed is not None,
+              phases=(Phase.generate,), suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def one(case) -> None:
+        report.add(evaluate(case), case.policy.interesting)
+        if progress is not None:
+            progress(report)
+
+    start = time.monotonic()
+    one()
+    report.seconds = time.monotonic() - start
+    return report
