@@ -1,0 +1,74 @@
+"""Motion generation: a straight segment becomes set-points of a trapezoidal velocity profile
+at the control rate, sampled so that the finite differences the monitor computes never
+exceed the limits.
+
+The profile is built in discrete time, not sampled from a continuous one. With one set-point
+per tick of `dt`, the velocity of tick k is v_k = (s_k - s_{k-1}) / dt along the segment.
+We choose
+
+    v_k = c * min(k * a * dt, V, (N + 1 - k) * a * dt),   k = 1..N,
+
+with V the speed limit, a the acceleration limit and N the smallest tick count whose
+unscaled profile covers the segment length L; the factor c = L / (dt * sum) <= 1 then makes
+it cover L exactly. Every v_k <= V, every |v_k - v_{k-1}| <= a * dt (v_0 = 0), and the last
+v_N <= a * dt, so one extra *hold* tick at the target (v = 0) brings the arm to rest within
+the acceleration limit. Each segment therefore starts and ends at rest, and the acceleration
+across two segments in different directions stays bounded. V and a are derated by 1e-6 so
+that float rounding keeps the set-points strictly inside the monitor's tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+DERATE = 1.0 - 1e-6
+MIN_LENGTH = 1e-12  # m: shorter moves are no moves (their length squared underflows anyway)
+
+
+def _profile(n: int, step: float, cruise: float) -> np.ndarray:
+    k = np.arange(1, n + 1, dtype=float)
+    return np.minimum(np.minimum(k, n + 1 - k) * step, cruise)
+
+
+def tick_count(length: float, max_speed: float, max_accel: float, dt: float) -> int:
+    """The smallest N whose unscaled discrete trapezoid covers `length`."""
+    speed, step = max_speed * DERATE, max_accel * DERATE * dt
+    if length <= 0:
+        return 0
+    # Continuous trapezoid (or triangle) duration as the first guess, then walk to the exact N.
+    if length >= speed * speed / (max_accel * DERATE):
+        duration = length / speed + speed / (max_accel * DERATE)
+    else:
+        duration = 2 * math.sqrt(length / (max_accel * DERATE))
+    n = max(1, int(duration / dt) - 2)
+    while _profile(n, step, speed).sum() * dt < length:
+        n += 1
+    while n > 1 and _profile(n - 1, step, speed).sum() * dt >= length:
+        n -= 1
+    return n
+
+
+def segment_setpoints(start: Sequence[float], target: Sequence[float], max_speed: float,
+                      max_accel: float, dt: float) -> np.ndarray:
+    """Set-points (one per tick, shape (N + 1, 3)) moving from `start` (excluded: the arm is
+    there already) to `target`, the last row repeated once as the hold tick. A segment
+    shorter than MIN_LENGTH gives no set-points."""
+    a = np.asarray(start, dtype=float)
+    b = np.asarray(target, dtype=float)
+    delta = b - a
+    length = float(np.linalg.norm(delta))
+    if length < MIN_LENGTH:
+        return np.empty((0, 3))
+    speed, step = max_speed * DERATE, max_accel * DERATE * dt
+    n = tick_count(length, max_speed, max_accel, dt)
+    velocity = _profile(n, step, speed)
+    velocity *= length / (velocity.sum() * dt)
+    travelled = np.cumsum(velocity) * dt
+    fraction = np.minimum(travelled / length, 1.0)
+    points = a[None, :] + fraction[:, None] * delta[None, :]
+    points[-1] = b
+    return np.vstack((points, b[None, :]))
+
