@@ -1,0 +1,73 @@
+"""The soundness property must catch a broken verifier within the CI example budget.
+
+Each test plants one bug in the verifier, runs the soundness property (the same `evaluate`
+the real property test uses) under the CI budget, and asserts that hypothesis reports a
+soundness failure. A property that cannot fail against these bugs would be worthless.
+The runs are derandomised so that CI sees the same examples every time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from capc.compiler.geometry import Interval
+from capc.testing.properties import PropertyViolated, cases, evaluate, require
+
+# The CI budget: the number of generated cases the planted bug must be found within.
+BUDGET = 40
+CI = settings(max_examples=BUDGET, deadline=None, database=None, derandomize=True,
+              phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
+
+pytest.importorskip("capc.safety.verifier")  # TEMPORARY while the verifier lands
+
+
+def soundness_property(verify):
+    """The soundness property with the verifier replaced by `verify`."""
+
+    @CI
+    @given(case=cases())
+    def soundness(case):
+        for finding in evaluate(case, verify=verify, counterexamples=False).findings:
+            require(finding)
+
+    return soundness
+
+
+def assert_caught(property_function) -> None:
+    with pytest.raises(PropertyViolated) as caught:
+        property_function()
+    assert caught.value.finding.property == "soundness", caught.value
+
+
+def test_dropping_the_upper_x_bound_is_caught():
+    from capc.safety.verifier import verify
+
+    def verify_without_upper_x(program, spec, scene=None, **options):
+        ws = spec.workspace
+        wide = dataclasses.replace(ws, x=Interval(ws.x.low, 1e3))
+        return verify(program, spec.with_changes(workspace=wide), scene, **options)
+
+    assert_caught(soundness_property(verify_without_upper_x))
+
+
+def test_ignoring_the_else_branch_is_caught(monkeypatch):
+    from capc.safety import symbolic
+    from capc.safety.verifier import verify
+
+    def if_without_else(self, stmt, frame):
+        # The planted bug: explore the body when it may run, never the else branch.
+        if self.branch(symbolic.truth(self.eval(stmt.test, frame), stmt.test.span), stmt.test.span):
+            self._block(stmt.body, frame)
+
+    monkeypatch.setattr(symbolic.Executor, "_if", if_without_else)
+    assert_caught(soundness_property(verify))
+
+
+def test_the_unweakened_verifier_passes_the_same_budget():
+    """The control: with the real verifier the same examples raise nothing."""
+    from capc.safety.verifier import verify
+
+    soundness_property(verify)()

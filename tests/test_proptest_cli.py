@@ -1,0 +1,117 @@
+"""`capc proptest` and the pytest plugin, end to end on the kinematic backend."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from capc.cli import main
+from capc.compiler.scene import load_scene
+
+ROOT = Path(__file__).resolve().parents[1]
+EDGE = ROOT / "examples" / "edge_sensitive.py"
+EDGE_SCENE = ROOT / "examples" / "edge_sensitive.yaml"
+
+pytest.importorskip("capc.runtime.execute")  # TEMPORARY while the runtime lands
+
+SAFE_POLICY = """\
+for name in get_obj_names():
+    if 'block' in name:
+        pos = get_obj_pos(name)
+        move_to([pos[0], pos[1], 0.1], speed=0.2)
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_audit(monkeypatch):
+    monkeypatch.setenv("CAPC_AUDIT_DB", "off")
+
+
+def test_finds_and_shrinks_the_edge_failure_and_prints_a_reproduction(tmp_path, capsys):
+    out = tmp_path / "failure.yaml"
+    code = main(["proptest", str(EDGE), "--scene", str(EDGE_SCENE), "--examples", "100",
+                 "--seed", "1", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 1, text
+    assert "FAILED: monitor failure" in text
+    assert f"capc run {EDGE} --scene {out} --backend kinematic" in text
+    world = load_scene(str(out))
+    # shrunk: only the block that matters is left, and it stands near the right edge, where
+    # the approach point x + 0.06 leaves the workspace (x <= 0.3)
+    assert len(world.objects) == 1 and world.objects[0].kind == "block"
+    assert world.objects[0].position[0] + 0.06 > 0.3 - 1e-3
+    # and the written world really reproduces the stop
+    from capc.testing import PolicyUnderTest
+
+    policy = PolicyUnderTest.from_file(str(EDGE))
+    assert policy.failure(policy.run(world)).kind == "monitor"
+
+
+def test_json_report(tmp_path, capsys):
+    out = tmp_path / "f.yaml"
+    code = main(["proptest", str(EDGE), "--examples", "100", "--seed", "3", "--json", "--out", str(out)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["found"] is True
+    assert report["failure"]["kind"] == "monitor"
+    assert report["scene_file"] == str(out) and report["reproduce"].startswith("capc run ")
+    assert report["world"]["objects"]
+
+
+def test_safe_policy_passes(tmp_path, capsys):
+    policy = tmp_path / "safe.py"
+    policy.write_text(SAFE_POLICY)
+    code = main(["proptest", str(policy), "--examples", "25", "--scene", str(EDGE_SCENE)])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "ok: no failure found" in text
+
+
+def test_task_failures_are_found(tmp_path, capsys):
+    """A declared task that this policy only achieves in some worlds."""
+    policy = tmp_path / "task.py"
+    policy.write_text("# capc-task: block_in_bowl(\"red block\", \"blue bowl\")\n"
+                      "if get_obj_pos('red block')[0] < 0.1:\n"
+                      "    put_first_on_second('red block', 'blue bowl')\n")
+    code = main(["proptest", str(policy), "--examples", "60", "--json", "--out", str(tmp_path / "t.yaml")])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["failure"]["kind"] == "task"
+    red = next(o for o in report["world"]["objects"] if o["name"] == "red block")
+    assert red["position"][0] >= 0.1
+
+
+def test_input_errors_exit_2(tmp_path, capsys):
+    assert main(["proptest", str(tmp_path / "missing.py")]) == 2
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n")
+    assert main(["proptest", str(bad)]) == 2
+    assert main(["proptest", str(EDGE), "--scene", str(tmp_path / "nope.yaml")]) == 2
+    assert main(["proptest", str(EDGE), "--examples", "0"]) == 2
+    capsys.readouterr()
+
+
+def test_pytest_plugin_fixture_runs_a_users_property(tmp_path):
+    policy = tmp_path / "safe.py"
+    policy.write_text(SAFE_POLICY)
+    (tmp_path / "test_user.py").write_text(f"""
+from hypothesis import given, settings
+from capc.testing import scenes
+
+@settings(max_examples=5, deadline=None, database=None)
+@given(scene=scenes(n_blocks=(1, 2), n_bowls=0))
+def test_safe(capc_policy, scene):
+    capc_policy({str(policy)!r}).check(scene)
+
+@settings(max_examples=20, deadline=None, database=None)
+@given(scene=scenes(n_blocks=1, n_bowls=0, edge_bias=1.0))
+def test_edge_fails(capc_policy, scene):
+    capc_policy({str(EDGE)!r}).check(scene)
+""")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "CAPC_AUDIT_DB": "off"})
+    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
+    assert "PolicyFailed" in run.stdout and "monitor failure" in run.stdout
