@@ -1,5 +1,5 @@
-# expect: E018 3:1
-# attack: decorator by name
+# expect: E023 3:2
+# attack: decorator by name (the builtin name is refused first)
 @staticmethod
 def f():
     pass

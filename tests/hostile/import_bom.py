@@ -1,3 +1,3 @@
-# expect: E010 3:2
-# attack: byte order mark before an import
-﻿import os
+﻿# expect: E010 3:1
+# attack: byte order mark at the start of the file, then an import
+import os

@@ -1,3 +1,3 @@
 # expect: E011 3:8
 # attack: np.DataSource opens paths and URLs
-s = np.DataSource('/').open('/etc/passwd')
+s = np.DataSource('/')

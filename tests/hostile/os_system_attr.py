@@ -1,3 +1,3 @@
-# expect: E011 3:4
+# expect: E023 3:1
 # attack: os.system as an attribute of an undefined name
 os.system('rm -rf /')

@@ -1,3 +1,3 @@
-# expect: E011 3:9
+# expect: E023 3:5
 # attack: sys._getframe without importing sys
 f = sys._getframe(0)
