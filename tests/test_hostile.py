@@ -289,6 +289,47 @@ def test_the_batch_stays_under_200_mb(outcomes):
     assert peak < PROCESS_PEAK_MB, f"peak RSS {peak:.0f} MB (first reached by {worst['name']})"
 
 
+# --- `capc check` on hostile files (whole process, as a user runs it) ---------------------
+
+def _capc_check(path: Path) -> tuple[subprocess.CompletedProcess, float]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "capc", "check", str(path)], capture_output=True,
+                          text=True, timeout=30, cwd=REPO)
+    return proc, time.perf_counter() - start
+
+
+def _needs_check_command():
+    try:
+        import capc.commands.check  # noqa: F401
+    except ImportError:
+        pytest.skip("capc check is not there yet")
+
+
+@pytest.mark.parametrize("what", ["random_bytes_1mb", "nested_parens_10000", "nested_lists_10000",
+                                  "unary_minus_10000", "nul_bytes"])
+def test_capc_check_ends_hostile_files_quickly_and_clearly(what, tmp_path):
+    _needs_check_command()
+    import random
+    rng = random.Random(8)
+    data = {
+        "random_bytes_1mb": lambda: rng.randbytes(1 << 20),
+        "nested_parens_10000": lambda: b"x = " + b"(" * 10_000 + b"1" + b")" * 10_000 + b"\n",
+        "nested_lists_10000": lambda: b"x = " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
+        "unary_minus_10000": lambda: b"x = " + b"-" * 10_000 + b"1\n",
+        "nul_bytes": lambda: b"say('hi')\n" + b"\x00" * 1000,
+    }[what]()
+    path = tmp_path / f"{what}.py"
+    path.write_bytes(data)
+    proc, seconds = _capc_check(path)
+    assert proc.returncode in (1, 2), (proc.returncode, proc.stderr[-500:])
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "internal error" not in proc.stderr
+    assert re.search(r"error\[E\d{3}\]", proc.stderr + proc.stdout), proc.stderr[-500:]
+    # One clear message, not a page of noise (the 1 MB line is cut around the caret).
+    assert len(proc.stderr) + len(proc.stdout) < 4000
+    assert seconds < 2.0, f"capc check took {seconds:.2f} s"
+
+
 # --- object names and instructions are data ---------------------------------------------
 
 HOSTILE_NAMES = [
