@@ -146,8 +146,9 @@ def speeds(spec: SafetySpec) -> st.SearchStrategy[float | None]:
 # --- the generator ----------------------------------------------------------------------
 
 STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", "pick_place",
-                   "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper")
-COMPOUND = {"for_objects", "if_position", "for_range", "if_robot"}
+                   "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper",
+                   "while_sweep")
+COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep"}
 
 
 class _Builder:
@@ -195,7 +196,7 @@ class _Builder:
         kinds = [k for k in STATEMENT_KINDS
                  if (depth < self.max_depth or k not in COMPOUND)
                  and (k != "helper" or self.helpers)
-                 and (k not in ("if_position", "move_relative", "pick_place") or scope or self.names)]
+                 and (k not in ("if_position", "move_relative", "pick_place", "helper") or scope or self.names)]
         if depth == 0:  # crowd the top level with loops and branches: that is where proofs fork
             kinds += [k for k in kinds if k in COMPOUND] * 3
         kind = self.draw(st.sampled_from(kinds))
@@ -284,14 +285,35 @@ class _Builder:
         loop = ir.For(SPAN, target(i, INT), builtin("range", const(n), type_=ListT(INT)), body)
         return [assign(var, const(start)), loop]
 
+    def stmt_while_sweep(self, depth, scope):
+        """`x = a` then `while x < b: move_to([x, y, z]); x += d`: a loop whose trip count
+        the verifier must bound (past its unrolling bound it can only guard)."""
+        self.features.update({"loop", "motion"})
+        var = self.fresh("w")
+        interval = self.spec.workspace.x
+        start = self.draw(near_interval(interval))
+        end = self.draw(st.floats(start, start + 0.4).map(_round(3)))
+        step = self.draw(st.floats(0.03, 0.2).map(_round(3)))
+        move = call_stmt(api("move_to", point(name(var, FLOAT), const(self.axis(1)), const(self.axis(2))),
+                             **self.speed_kw()))
+        body = (move, ir.AugAssign(SPAN, target(var, FLOAT), "+", const(step)))
+        return [assign(var, const(start)),
+                ir.While(SPAN, compare(name(var, FLOAT), "<", const(end)), body)]
+
     def stmt_if_position(self, depth, scope):
         self.features.add("branch")
+        test = self._position_test(scope)
+        if self.draw(st.booleans()):  # a compound condition: both operands fork the proof
+            test = ir.BoolOp(SPAN, BOOL, self.draw(st.sampled_from(["and", "or"])),
+                             (test, self._position_test(scope)))
+        return [self._if(test, depth, scope)]
+
+    def _position_test(self, scope) -> ir.Expr:
         axis = self.draw(st.integers(0, 1))
         interval = self.spec.workspace.axes[axis]
         threshold = self.draw(st.floats(interval.low, interval.high).map(_round(3)))
-        test = compare(index(api("get_obj_pos", self.object_expr(scope)), axis),
+        return compare(index(api("get_obj_pos", self.object_expr(scope)), axis),
                        self.draw(st.sampled_from([">", "<", ">=", "<="])), const(threshold))
-        return [self._if(test, depth, scope)]
 
     def stmt_if_robot(self, depth, scope):
         self.features.add("branch")
