@@ -237,3 +237,26 @@ def build_profile() -> RobotProfile:
 
 _PROFILE = build_profile()
 register_profile("tabletop", lambda: _PROFILE)
+
+
+# --- concrete geometry primitives ------------------------------------------------------
+# Plain functions of a point and the cell: the runtime answers the geometry primitives with
+# them and the verifier replays them; CELL.denormalize_xy is the third one.
+
+CORNER_NAMES = ("top left corner", "top right corner", "bottom left corner", "bottom right corner")
+SIDE_NAMES = ("top side", "bottom side", "left side", "right side")
+
+
+def _nearest_place(pos: Any, names: tuple[str, ...]) -> str:
+    x, y = float(pos[0]), float(pos[1])
+    return min(names, key=lambda n: (CELL.places[n][0] - x) ** 2 + (CELL.places[n][1] - y) ** 2)
+
+
+def get_corner_name(pos: Any) -> str:
+    """The table corner nearest to the xy point `pos` (CaP's `get_corner_name`)."""
+    return _nearest_place(pos, CORNER_NAMES)
+
+
+def get_side_name(pos: Any) -> str:
+    """The table side (its midpoint) nearest to the xy point `pos` (CaP's `get_side_name`)."""
+    return _nearest_place(pos, SIDE_NAMES)

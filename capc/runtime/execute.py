@@ -1,0 +1,363 @@
+"""Execute a compiled policy on a backend, one step at a time, under the runtime monitor.
+
+The interpreter (capc.compiler.interpreter) runs the program and yields every call that
+leaves it. This module answers them:
+
+* perception primitives from the backend's state (capc.runtime.perception, optional noise);
+* geometry primitives with the cell's plain functions (capc.compiler.tabletop);
+* `say` by collecting the message;
+* sub-LMPs with the `sub_lmp` callable the LLM layer passes (or a clear stop without one);
+* motion and gripper primitives by the profile's *plan* — the same function the verifier
+  proves things about — evaluated over a concrete `World` of the backend's state. Each
+  waypoint is checked by the monitor as a command, turned into set-points of a trapezoidal
+  profile (capc.runtime.motion), the set-points checked by the monitor, then sent. On a
+  violation the backend is stopped and nothing after it is sent.
+
+Every set-point the backend receives is recorded in `RunOutcome.setpoints`, so tests judge
+the stream itself, not the generator's claims. Control ticks count against the step budget
+(with interpreter steps), so an endless loop of moves ends like an endless loop of
+arithmetic: "step budget exhausted".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from capc.compiler import ir
+from capc.compiler.interpreter import (
+    E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, Interpreter, PrimitiveCall, RuntimeStop,
+)
+from capc.compiler.registry import (
+    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
+)
+from capc.compiler.scene import Scene
+from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
+from capc.diagnostics import CapcError, InputError, Span
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.runtime.motion import segment_setpoints
+from capc.runtime.perception import Perception
+from capc.safety.monitor import Monitor, Violation
+from capc.safety.spec import SafetySpec
+
+E_UNKNOWN_OBJECT = "E503"
+E_NO_IMPLEMENTATION = "E504"
+E_SUB_LMP = "E505"
+E_UNDEFINED_FUNCTION = "E506"
+E_BAD_ARGUMENT = "E502"
+MONITOR_CODES = {"workspace": "E510", "keep_out": "E511", "speed": "E512", "accel": "E513",
+                 "command": "E514"}
+BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
+
+STATUS_COMPLETED = "completed"
+STATUS_STOPPED = "stopped_by_monitor"
+STATUS_BUDGET = "budget_exhausted"
+STATUS_ERROR = "error"
+
+SubLMP = Callable[[str, str, str], Any]
+
+
+@dataclass
+class RunOutcome:
+    status: str
+    message: str = ""
+    code: str | None = None
+    span: Span | None = None
+    steps: int = 0                     # interpreter steps + control ticks charged to the budget
+    sim_time: float = 0.0              # seconds of robot time
+    wall_time: float = 0.0
+    setpoints: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
+    gripper_events: list[dict] = field(default_factory=list)   # {"tick", "close", "held"}
+    final_positions: dict[str, list[float]] = field(default_factory=dict)
+    monitor_events: list[dict] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+    printed: list[str] = field(default_factory=list)
+    calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
+    task_result: Any = None            # capc.runtime.tasks.TaskResult, when a task is known
+    task: str | None = None
+    backend: str = ""
+    guarded: bool = False
+    recording: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_COMPLETED
+
+    @property
+    def ticks(self) -> int:
+        return len(self.setpoints)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "message": self.message, "code": self.code,
+            "line": self.span.line if self.span else None, "col": self.span.col if self.span else None,
+            "steps": self.steps, "setpoints": self.ticks, "sim_time": round(self.sim_time, 6),
+            "wall_time": round(self.wall_time, 6), "backend": self.backend, "guarded": self.guarded,
+            "final_positions": self.final_positions, "monitor_events": self.monitor_events,
+            "monitor_intervened": bool(self.monitor_events), "said": self.said, "printed": self.printed,
+            "primitive_calls": len(self.calls), "gripper_events": self.gripper_events,
+            "task": self.task,
+            "task_result": None if self.task_result is None else self.task_result.to_json(),
+            "recording": self.recording,
+        }
+
+
+class _MonitorStop(Exception):
+    def __init__(self, event: dict):
+        super().__init__(event["message"])
+        self.event = event
+
+
+class _World:
+    """The registry's `World` over concrete numbers: what a plan sees at run time."""
+
+    def __init__(self, run: "_Run", span: Span):
+        self.run, self.span = run, span
+
+    def position(self, name: str) -> tuple[float, float, float]:
+        self.run.require_object(name, self.span)
+        return tuple(float(v) for v in self.run.perception.position(name))
+
+    def kind(self, name: str) -> str:
+        self.run.require_object(name, self.span)
+        return self.run.perception.kinds[name]
+
+    def tcp(self) -> tuple[float, float, float]:
+        return self.run.tcp
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return max(a, b)
+
+
+class _Run:
+    def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
+                 limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None):
+        self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
+        self.interpreter = Interpreter(program, limits)
+        self.profile = self.interpreter.profile
+        self.monitor = Monitor(spec)
+        self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
+        self.sub_lmp = sub_lmp
+        self.dt = 1.0 / spec.control_rate
+        self.segments: list[np.ndarray] = []
+        self.sent = 0
+        self.tcp = tuple(float(v) for v in CELL.home)  # commanded: what reset was told
+        self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
+        self.perceive = {
+            "get_obj_names": lambda args, span: self.perception.names(),
+            "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
+            "get_color": lambda args, span: self.perception.colors[self._object(args, span)],
+            "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
+            "get_robot_pos": lambda args, span: np.array(self.tcp),
+        }
+        self.geometry = {
+            "denormalize_xy": lambda args, span: np.array(CELL.denormalize_xy(self._xy(args, "pos_normalized", span))),
+            "get_corner_name": lambda args, span: get_corner_name(self._xy(args, "pos", span)),
+            "get_side_name": lambda args, span: get_side_name(self._xy(args, "pos", span)),
+        }
+
+    # -- the loop --------------------------------------------------------------------
+
+    def run(self) -> RunOutcome:
+        gen = self.interpreter.run()
+        outcome = self.outcome
+        try:
+            call = next(gen)
+            while True:
+                call = gen.send(self.answer(call))
+        except StopIteration:
+            outcome.status, outcome.message = STATUS_COMPLETED, "the policy ran to completion"
+        except _MonitorStop as stop:
+            self.backend.stop()
+            outcome.status, outcome.code = STATUS_STOPPED, stop.event["code"]
+            outcome.message = stop.event["message"]
+            outcome.monitor_events.append(stop.event)
+            outcome.span = stop.event.pop("span")
+        except CapcError as error:
+            self.backend.stop()
+            budget = error.code in BUDGET_CODES
+            outcome.status = STATUS_BUDGET if budget else STATUS_ERROR
+            outcome.code, outcome.message, outcome.span = error.code, str(error), error.span
+        finally:
+            gen.close()
+        outcome.steps = self.interpreter.steps
+        outcome.printed = self.interpreter.printed
+        outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
+        return outcome
+
+    def answer(self, call: PrimitiveCall) -> Any:
+        self.interpreter.check_clock(call.span)
+        self.outcome.calls.append({"index": call.index, "name": call.name, "line": call.span.line})
+        primitive = call.primitive
+        if primitive is None:
+            raise RuntimeStop(E_UNDEFINED_FUNCTION, f"function '{call.name}' is not defined", call.span,
+                              hint="the LLM layer defines helper functions before a run; "
+                                   "define it in the policy or generate it with capc compile")
+        kind = primitive.kind
+        if kind == KIND_PERCEPTION and primitive.name in self.perceive:
+            return self.perceive[primitive.name](call.args, call.span)
+        if kind == KIND_GEOMETRY and primitive.name in self.geometry:
+            return self.geometry[primitive.name](call.args, call.span)
+        if kind == KIND_OUTPUT:
+            self.outcome.said.append(str(call.args.get("msg", "")))
+            return None
+        if kind == KIND_SUB_LMP:
+            return self._sub_lmp(call)
+        if kind in (KIND_MOTION, KIND_GRIPPER):
+            self._move(call)
+            return None
+        raise RuntimeStop(E_NO_IMPLEMENTATION, f"the runtime has no implementation of '{primitive.name}'",
+                          call.span)
+
+    # -- perception and geometry -----------------------------------------------------
+
+    def require_object(self, name: Any, span: Span) -> str:
+        if not self.perception.knows(name):
+            names = ", ".join(repr(n) for n in self.perception.names()) or "none"
+            raise RuntimeStop(E_UNKNOWN_OBJECT, f"there is no object named {name!r} in the scene", span,
+                              hint=f"objects: {names}")
+        return name
+
+    def _object(self, args: dict, span: Span) -> str:
+        return self.require_object(args["obj_name"], span)
+
+    def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
+        return self.perception.position(self._object(args, span))[:2]
+
+    def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
+        name = self._object(args, span)
+        x, y, _ = self.perception.position(name)
+        half = CELL.block_size / 2 if self.perception.kinds[name] == "block" else CELL.bowl_radius
+        return np.array([x - half, y - half, x + half, y + half])
+
+    def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
+        value = args[key]
+        try:
+            x, y = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise RuntimeStop(E_BAD_ARGUMENT, f"expected an xy point, got {value!r}", span) from None
+        return x, y
+
+    def _sub_lmp(self, call: PrimitiveCall) -> Any:
+        if self.sub_lmp is None:
+            raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
+                              call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
+                                              "or replace the call with code")
+        return self.sub_lmp(call.name, str(call.args.get("query", "")), str(call.args.get("context", "")))
+
+    # -- motion ------------------------------------------------------------------------
+
+    def _move(self, call: PrimitiveCall) -> None:
+        try:
+            steps = self.profile.plan(call.name, call.args, _World(self, call.span))
+        except (TypeError, ValueError, IndexError, KeyError) as exc:
+            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+        for step in steps:
+            if isinstance(step, Grip):
+                held = self.backend.set_gripper(step.close)
+                self.outcome.gripper_events.append({"tick": self.sent, "close": step.close, "held": held,
+                                                    "call": call.index})
+                continue
+            self._segment(call, step)
+
+    def _segment(self, call: PrimitiveCall, step) -> None:
+        violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)
+        if violation is not None:
+            self._stop(call, step.role, violation, tick=None)
+        target = tuple(float(v) for v in step.target)
+        speed = self.spec.max_speed if step.speed is None else min(float(step.speed), self.spec.max_speed)
+        points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt)
+        if len(points) == 0:
+            return
+        self.interpreter.charge(len(points), call.span)  # the budget covers the motion before it starts
+        self.interpreter.check_clock(call.span)
+        hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
+        accepted = points if hit is None else points[:hit[0]]
+        send, dt = self.backend.send_setpoint, self.dt
+        for row in accepted.tolist():
+            send(row, dt)
+        if len(accepted):
+            self.segments.append(accepted)
+            self.sent += len(accepted)
+            self.tcp = tuple(accepted[-1].tolist())
+        if hit is not None:
+            self._stop(call, step.role, hit[1], tick=self.sent)
+
+    def _stop(self, call: PrimitiveCall, role: str, violation: Violation, tick: int | None) -> None:
+        family = violation.limit.split(":", 1)[0]
+        where = f"line {call.span.line}"
+        what = "set-point" if tick is not None else "command"
+        event = {
+            "code": MONITOR_CODES.get(family, "E514"), "call_index": call.index, "primitive": call.name,
+            "line": call.span.line, "col": call.span.col, "role": role, "checked": what,
+            "tick": tick, "span": call.span, **violation.to_json(),
+        }
+        event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message}; "
+                            f"limit {violation.limit} exceeded by {violation.excess:.4g}")
+        raise _MonitorStop(event)
+
+
+def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any = "kinematic",
+            limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
+            seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
+            gui: bool = False) -> RunOutcome:
+    """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
+
+    The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
+    parsed before anything moves and checked on the final object positions."""
+    from capc.runtime.backends import make_backend
+
+    task = _resolve_task(program, task)
+    owned = isinstance(backend, str)
+    robot = make_backend(backend, gui=gui) if owned else backend
+    started = time.monotonic()
+    try:
+        robot.reset(scene, spec, CELL.home)
+        if record:
+            if not hasattr(robot, "start_recording"):
+                raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
+            robot.start_recording(record)
+        run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp)
+        outcome = run.run()
+        outcome.sim_time = robot.sim_time()
+        outcome.final_positions = {name: [round(float(v), 6) for v in pos]
+                                   for name, pos in robot.object_positions().items()}
+        outcome.guarded = bool(guards)
+        if task is not None:
+            from capc.runtime.tasks import check_task
+
+            outcome.task = task.text
+            outcome.task_result = check_task(task, robot.object_positions(), scene)
+        if record:
+            outcome.recording = robot.finish_recording()
+    finally:
+        if owned:
+            robot.close()
+    outcome.wall_time = time.monotonic() - started
+    return outcome
+
+
+def _resolve_task(program: ir.Program, task: Any):
+    if task is not None and not isinstance(task, str):
+        return task
+    try:
+        from capc.runtime.tasks import parse_task, task_from_source
+    except ImportError:  # the task checker is optional for a run
+        return None
+    if isinstance(task, str):
+        return parse_task(task)
+    return task_from_source(program.source, program.file)
+
+
+def setpoint_limits(setpoints: np.ndarray, start: Any, dt: float) -> tuple[float, float]:
+    """Peak speed and acceleration of a recorded set-point stream by finite differences,
+    starting at rest at `start` and ending at rest (what tests and benchmarks assert on)."""
+    if len(setpoints) == 0:
+        return 0.0, 0.0
+    path = np.vstack((np.asarray(start, dtype=float)[None, :], setpoints))
+    v = np.diff(path, axis=0) / dt
+    a = np.diff(np.vstack((np.zeros((1, 3)), v, np.zeros((1, 3)))), axis=0) / dt
+    return float(np.linalg.norm(v, axis=1).max()), float(np.linalg.norm(a, axis=1).max())
