@@ -233,3 +233,16 @@ def test_recording_writes_an_animated_gif(tmp_path):
 def test_recording_refuses_a_missing_directory(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         SimBackend(record=str(tmp_path / "no" / "such" / "dir.gif")).close()
+
+
+def test_overlapping_bowls_of_a_random_scene_stay_put(sim):
+    """random_scene keeps centres 10 cm apart, bowls are 12 cm wide: seed 19 overlaps two.
+    Such bowls must not shove each other across the table."""
+    scene = random_scene(19)
+    bowls = [o for o in scene.objects if o.kind == "bowl"]
+    assert any(math.dist(a.xy, b.xy) < 2 * CELL.bowl_radius for a in bowls for b in bowls if a != b)
+    sim.reset(scene, SPEC, CELL.home)
+    for _ in range(240):
+        sim.send_setpoint(np.array(CELL.home), DT)
+    for bowl in bowls:
+        assert np.allclose(sim.object_positions()[bowl.name], bowl.position, atol=2e-3), bowl.name

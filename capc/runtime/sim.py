@@ -139,11 +139,25 @@ class SimBackend:
         for obj in scene.objects:
             self._bodies[obj.name] = sim_assets.add_object(p, self._shapes, obj.kind, obj.color,
                                                            obj.position)
+        self._separate_overlapping_bowls(scene)
         self._steps = 0
         self._command_arm()
         self._command_fingers()
         if self._recorder is not None:
             self._recorder.capture(force=True)
+
+    def _separate_overlapping_bowls(self, scene: Scene) -> None:
+        """Scenes may put two bowls closer than two radii (random_scene keeps centres only
+        10 cm apart, a bowl is 12 cm wide). Real bowls would not overlap; simulated ones
+        would push each other away at the first step and skid under the arm. Such pairs
+        ignore each other instead: every other contact stays physical."""
+        p, c = self._p, self._client
+        bowls = [o for o in scene.objects if o.kind == "bowl"]
+        for i, a in enumerate(bowls):
+            for b in bowls[i + 1:]:
+                if math.dist(a.xy, b.xy) < 2 * CELL.bowl_radius:
+                    p.setCollisionFilterPair(self._bodies[a.name], self._bodies[b.name], -1, -1, 0,
+                                             physicsClientId=c)
 
     def _solve_from_rest(self, tcp: tuple[float, float, float]) -> list[float]:
         """IK from the rest pose, iterated with the joints reset to each solution: used once
