@@ -39,17 +39,17 @@ def rejected_record(**changes) -> dict:
         "obligations": [
             {"id": "3:approach pick", "primitive": "put_first_on_second", "step": "approach pick",
              "property": "workspace", "verdict": "proved",
-             "span": {"file": "far_right.py", "line": 3, "col": 1, "end_line": 3, "end_col": 56},
+             "span": {"file": "far_right.py", "line": 3, "col": 1, "end_line": 3, "end_col": 57},
              "counterexample": None, "message": "proved"},
             {"id": "3:lower to place", "primitive": "put_first_on_second", "step": "lower to place",
              "property": "workspace", "verdict": "violated",
-             "span": {"file": "far_right.py", "line": 3, "col": 1, "end_line": 3, "end_col": 56},
+             "span": {"file": "far_right.py", "line": 3, "col": 1, "end_line": 3, "end_col": 57},
              "counterexample": cex,
              "message": "'lower to place' leaves the workspace: x = 0.620 > 0.2995"},
         ],
         "diagnostics": [{"code": "E301", "message": "put_first_on_second can move the arm out of the workspace",
                          "kind": "safety", "file": "far_right.py", "line": 3, "col": 1, "end_line": 3,
-                         "end_col": 56, "hint": "clip the target with np.clip to the workspace",
+                         "end_col": 57, "hint": "clip the target with np.clip to the workspace",
                          "notes": [], "counterexample": cex}],
         "timings": {"parse": 0.003, "typecheck": 0.002, "verify": 0.041},
     }
@@ -63,7 +63,7 @@ def accepted_record(**changes) -> dict:
         "verdict": "accepted", "scene": SCENE, "spec": SPEC,
         "obligations": [{"id": f"1:{step}", "primitive": "put_first_on_second", "step": step,
                          "property": "workspace", "verdict": "proved",
-                         "span": {"file": "pick.py", "line": 1, "col": 1, "end_line": 1, "end_col": 47}}
+                         "span": {"file": "pick.py", "line": 1, "col": 1, "end_line": 1, "end_col": 46}}
                         for step in ("approach pick", "descend to pick", "lift", "carry")],
         "run": {"status": "completed", "steps": 380, "sim_time": 3.1, "monitor_events": []},
         "timings": {"verify": 0.02, "run": 0.4},

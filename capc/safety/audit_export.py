@@ -82,6 +82,10 @@ def source_html(record: dict) -> str:
     return '<pre class="source">' + "\n".join(out) + "</pre>"
 
 
+def _cex_key(cex: Any) -> str:
+    return json.dumps(cex, sort_keys=True)
+
+
 def _reasons_html(record: dict) -> str:
     parts = []
     source = record.get("source")
@@ -89,6 +93,9 @@ def _reasons_html(record: dict) -> str:
         if isinstance(diag, dict):
             parts.append("<pre>" + _e(render(diagnostic_from_json(diag, record.get("file")), source))
                          + "</pre>")
+    # a counterexample already printed with its diagnostic is not printed again
+    shown = {_cex_key(d.get("counterexample")) for d in record.get("diagnostics") or []
+             if isinstance(d, dict) and d.get("counterexample")}
     for ob in failing_obligations(record):
         span = ob.get("span") or {}
         where = f"line {span.get('line')}:{span.get('col')}" if span.get("line") else "no location"
@@ -96,7 +103,7 @@ def _reasons_html(record: dict) -> str:
         text = [f"{ob.get('verdict')}: {ob.get('primitive') or '?'}{role} "
                 f"{ob.get('property') or ''} at {where}",
                 f"  {ob.get('message') or ''}"]
-        if ob.get("counterexample"):
+        if ob.get("counterexample") and _cex_key(ob["counterexample"]) not in shown:
             text += describe_counterexample(ob["counterexample"])
         parts.append("<pre>" + _e("\n".join(text)) + "</pre>")
     return "\n".join(parts) or '<p class="muted">nothing to report</p>'

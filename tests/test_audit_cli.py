@@ -1,0 +1,215 @@
+"""`capc audit list|show|export|recheck|stats`, and the picture `--plot` draws."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from audit_samples import TARGET, accepted_record, guarded_compile_record, rejected_record
+from capc.cli import main
+from capc.safety.audit import open_store
+from capc.safety.audit_plot import render
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "audit.db"
+    with open_store(path) as store:
+        store.add(rejected_record())           # 1
+        store.add(accepted_record())           # 2
+        store.add(guarded_compile_record())    # 3
+    return path
+
+
+def run_cli(capsys, *args):
+    code = main(["audit", *map(str, args)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def red_mask(png_path) -> np.ndarray:
+    im = np.asarray(Image.open(png_path).convert("RGB")).astype(int)
+    return (im[:, :, 0] > 200) & (im[:, :, 1] < 60) & (im[:, :, 2] < 60)
+
+
+def test_show_a_rejected_record_prints_source_reason_and_counterexample(db, capsys):
+    code, out, _ = run_cli(capsys, "--audit-db", db, "show", 1)
+    assert code == 0
+    assert "verdict: REJECTED" in out and "instruction: move the red block 50 cm to the right" in out
+    # the offending line is marked, with carets under the call
+    assert "> 3 | put_first_on_second('red block', [pos[0] + 0.5, pos[1]])" in out
+    assert "  1 | # move the red block" in out
+    assert "\n    | " + "^" * 56 + "\n" in out
+    # the reason, rustc style, and the counterexample in words
+    assert "error[E301]: put_first_on_second can move the arm out of the workspace" in out
+    assert "--> far_right.py:3:1" in out and "help: clip the target" in out
+    assert "red block at (0.120, -0.450, 0.020)" in out
+    assert "offending target: (0.620, -0.450, 0.020)" in out
+    assert "breaks: workspace x <= 0.2995 by 0.3205" in out
+    assert "violated: put_first_on_second (lower to place) workspace at line 3:1" in out
+    assert "obligations: 1 proved, 1 violated, 0 unknown" in out
+
+
+def test_show_plot_writes_a_png_with_the_red_target_where_the_counterexample_puts_it(db, tmp_path, capsys):
+    png = tmp_path / "cex.png"
+    code, out, _ = run_cli(capsys, "--audit-db", db, "show", 1, "--plot", png)
+    assert code == 0 and f"picture of the counterexample: {png}" in out
+    assert png.stat().st_size > 20_000
+    with open_store(db) as store:
+        picture = render(store.get(1))          # same record, same transform as the file
+    image = Image.open(png)
+    assert image.size == (picture.frame.width_px, picture.frame.height_px)
+    assert image.size[0] == 720 and 600 < image.size[1] < 1400
+    red = red_mask(png)
+    col, row = picture.frame.to_pixel(TARGET[0], TARGET[1])
+    r, c = int(round(row)), int(round(col))
+    assert red[r - 4:r + 5, c - 4:c + 5].sum() >= 40          # the red X sits on the target
+    scol, srow = picture.frame.side_to_pixel(TARGET[0], TARGET[2])
+    r, c = int(round(srow)), int(round(scol))
+    assert red[r - 4:r + 5, c - 4:c + 5].sum() >= 40          # and in the side view at its height
+    # nothing else is pure red: the red block and the blue bowl are not
+    bcol, brow = picture.frame.to_pixel(-0.1, -0.6)
+    assert red[int(brow) - 30:int(brow) + 30, int(bcol) - 30:int(bcol) + 30].sum() == 0
+    rcol, rrow = picture.frame.to_pixel(0.12, -0.45 - 0.05)
+    assert red[int(rrow) - 8:int(rrow) + 8, int(rcol) - 8:int(rcol) + 8].sum() == 0
+
+
+def test_plot_of_a_target_elsewhere_moves_the_red_mark(db, tmp_path):
+    with open_store(db) as store:
+        record = store.get(1)
+    cex = record["obligations"][1]["counterexample"]
+    cex.update(target=[-0.25, -0.75, 0.1], segment=None)
+    picture = render(record)
+    path = tmp_path / "moved.png"
+    path.write_bytes(picture.png)
+    red = red_mask(path)
+    col, row = picture.frame.to_pixel(-0.25, -0.75)
+    assert red[int(row) - 4:int(row) + 5, int(col) - 4:int(col) + 5].sum() >= 40
+    old_col, old_row = picture.frame.to_pixel(TARGET[0], TARGET[1])
+    assert red[int(old_row) - 4:int(old_row) + 5, int(old_col) - 4:int(old_col) + 5].sum() == 0
+
+
+def test_plot_without_counterexample_draws_the_scene(db, tmp_path, capsys):
+    png = tmp_path / "scene.png"
+    code, out, _ = run_cli(capsys, "--audit-db", db, "show", 2, "--plot", png)
+    assert code == 0 and "no counterexample" in out
+    assert red_mask(png).sum() == 0
+
+
+def test_far_away_target_is_drawn_at_the_edge(db):
+    with open_store(db) as store:
+        record = store.get(1)
+    record["obligations"][1]["counterexample"].update(target=[1e6, -0.5, 0.1], segment=None)
+    picture = render(record)
+    assert picture.off_view and picture.frame.width_px == 720 and picture.frame.height_px < 2000
+
+
+def test_list_filters_and_json(db, capsys):
+    code, out, _ = run_cli(capsys, "--audit-db", db, "list")
+    assert code == 0 and out.splitlines()[0].split()[:4] == ["id", "time", "(UTC)", "kind"]
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["3", "2", "1"]
+    code, out, _ = run_cli(capsys, "--audit-db", db, "list", "--rejected")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["1"]
+    assert "E301: put_first_on_second can move" in out
+    code, out, _ = run_cli(capsys, "list", "--guarded", "--json", "--audit-db", db)
+    rows = json.loads(out)
+    assert [r["id"] for r in rows] == [3] and rows[0]["verdict"] == "guarded"
+    code, out, _ = run_cli(capsys, "--audit-db", db, "list", "--grep", "transform_shape", "--json")
+    assert [r["id"] for r in json.loads(out)] == [3]
+    code, out, _ = run_cli(capsys, "--audit-db", db, "list", "--since", "2h", "--json")
+    assert len(json.loads(out)) == 3
+
+
+def test_bad_arguments_are_input_errors(db, capsys):
+    code, _, err = run_cli(capsys, "--audit-db", db, "show", 99)
+    assert code == 2 and "no audit record #99" in err
+    code, _, err = run_cli(capsys, "--audit-db", db, "list", "--since", "someday")
+    assert code == 2 and "cannot read --since" in err
+    code, _, err = run_cli(capsys, "--audit-db", db, "recheck")
+    assert code == 2 and "IDs or --all" in err
+
+
+def test_export_jsonl_round_trips(db, tmp_path, capsys):
+    out_file = tmp_path / "all.jsonl"
+    code, out, _ = run_cli(capsys, "--audit-db", db, "export", "-o", out_file)
+    assert code == 0 and "exported 3 records" in out
+    records = [json.loads(line) for line in out_file.read_text().splitlines()]
+    with open_store(db) as store:
+        assert records == [store.get(i) for i in (1, 2, 3)]
+    code, out, _ = run_cli(capsys, "--audit-db", db, "export", "--rejected", "--format", "jsonl", "-o", "-")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [1]
+
+
+def test_export_html_is_self_contained(db, tmp_path, capsys):
+    out_file = tmp_path / "audit.html"
+    code, _, _ = run_cli(capsys, "--audit-db", db, "export", "-o", out_file)
+    assert code == 0
+    page = out_file.read_text()
+    assert page.count("data:image/png;base64,") == 1           # the one record with a counterexample
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert "default-src 'none'" in page
+    assert "<mark>put_first_on_second(&#x27;red block&#x27;, [pos[0] + 0.5, pos[1]])</mark>" in page
+    assert "offending target: (0.620, -0.450, 0.020)" in page
+
+
+def test_stats_text_and_json(db, capsys):
+    code, out, _ = run_cli(capsys, "--audit-db", db, "stats", "--check")
+    assert code == 0 and "records: 3" in out and "every record intact" in out
+    assert "by verdict: " in out and "rejected 1" in out
+    code, out, _ = run_cli(capsys, "--audit-db", db, "stats", "--json")
+    assert json.loads(out)["by_kind"] == {"check": 1, "compile": 1, "run": 1}
+
+
+def test_recheck_lists_changed_verdicts(db, capsys, monkeypatch):
+    """The recheck logic against a stand-in verifier: what changed is listed, each distinct
+    program is compiled once, and the exit code says whether anything changed."""
+    from capc.safety import audit_recheck
+    compiled = []
+
+    class Report:
+        def __init__(self, verdict):
+            self.verdict = verdict
+        def diagnostics(self):
+            from capc.diagnostics import Diagnostic
+            return [Diagnostic("E303", "too fast")] if self.verdict != "accepted" else []
+
+    def compile_source(source, file, **kw):
+        compiled.append(source)
+        return source
+
+    def verify(program, spec, scene, **kw):
+        if "transform_shape_pts" not in program:           # records 1, 2 carry their own spec
+            assert spec.keep_out[0].name == "camera mount"
+        assert scene is None or scene.get("red block") is not None
+        return Report("rejected" if "transform_shape_pts" in program else "accepted")
+
+    monkeypatch.setattr(audit_recheck, "_load_tools", lambda: (compile_source, verify))
+    with open_store(db) as store:
+        store.add(accepted_record())          # same program, same world as record 2
+    code, out, _ = run_cli(capsys, "--audit-db", db, "recheck", "--all")
+    assert code == 1
+    assert "#1: rejected -> accepted" in out and "#3: guarded -> rejected  (E303: too fast)" in out
+    assert "#2" not in out and "#4" not in out
+    assert "rechecked 4 records (3 distinct programs verified" in out and "3 verdicts changed" not in out
+    assert len(compiled) == 3
+    code, out, _ = run_cli(capsys, "--audit-db", db, "recheck", "2", "--json")
+    assert code == 0 and json.loads(out)["changed"] == []
+
+
+def test_cli_subprocess_has_no_traceback(db):
+    env = dict(os.environ, CAPC_AUDIT_DB=str(db))
+    proc = subprocess.run([sys.executable, "-m", "capc", "audit", "show", "1"], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=60)
+    assert proc.returncode == 0 and "error[E301]" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "capc", "audit", "--audit-db", str(db.parent / "nodir" / "x" / "y.db"),
+                           "list"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert proc.returncode == 0 and "no records" in proc.stdout
