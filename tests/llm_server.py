@@ -61,11 +61,46 @@ def malformed(body: str = "<html>this is not json</html>") -> Scripted:
 Entry = Scripted | Callable[[dict[str, Any]], Scripted]
 
 
+def last_user_turn(request: dict[str, Any]) -> str:
+    return next(m["content"] for m in reversed(request["messages"]) if m["role"] == "user")
+
+
+def by_prompt(policies: list[str] | None = None, functions: dict[str, str] | None = None,
+              answers: dict[str, str] | None = None) -> Callable[[dict[str, Any]], Scripted]:
+    """A model that answers by prompt kind: the top-level policy prompt gets `policies` in order
+    (the last one repeats), `# define function: NAME(...)` gets `functions[NAME]`, a sub-LMP
+    query gets `answers[query]`. Anything else is a 500 that names the prompt."""
+    policies = list(policies or [])
+    functions = dict(functions or {})
+    answers = dict(answers or {})
+    served = {"policy": 0}
+
+    def answer(request: dict[str, Any]) -> Scripted:
+        turn = last_user_turn(request)
+        if request["messages"][0]["content"].startswith("You write robot policies") and policies:
+            index = min(served["policy"], len(policies) - 1)
+            served["policy"] += 1
+            return reply(policies[index])
+        for line in turn.split("\n"):
+            if line.startswith("# define function: "):
+                name = line[len("# define function: "):].split("(")[0]
+                if name in functions:
+                    return reply(functions[name])
+            if line.startswith("# query: "):
+                query = json.loads(line[len("# query: "):])
+                if query in answers:
+                    return reply(answers[query])
+        return Scripted(500, json.dumps({"error": {"message": f"test model has no answer for: {turn[-200:]}"}}))
+
+    return answer
+
+
 @dataclass
 class LLMServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     _script: list[Entry] = field(default_factory=list)
+    fallback: Entry | None = None  # answers every request once the script is used up
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -89,6 +124,8 @@ class LLMServer:
         with self._lock:
             self.requests.append(request)
             entry = self._script.pop(0) if self._script else None
+        if entry is None and self.fallback is not None:
+            entry = self.fallback
         if entry is None:
             return Scripted(500, json.dumps({"error": {"message": "test server: script exhausted"}}))
         return entry(request) if callable(entry) else entry

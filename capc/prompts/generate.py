@@ -1,0 +1,292 @@
+"""Hierarchical generation: from the model's top-level code to one complete, checkable program.
+
+Code as Policies lets generated code call functions nobody wrote yet, and answers them with
+more generated code. capc does the same, but every piece goes through the front end before it
+is used, and the whole program (policy plus every definition) is verified together:
+
+1. The reply is compiled (`compile_source`). `Program.undefined` lists the calls nobody defines.
+2. Sub-LMP calls whose query is a constant (`parse_obj_name('the leftmost block', ...)`) are
+   answered now: the model writes the code, it becomes a helper `def` whose parameters are the
+   variables the call passes in its context (`f'objects = {objects}'` passes `objects`), and the
+   call in the policy is replaced by a call of the helper. The answer is then checked and
+   verified in place like any other code. Sub-LMP answers may not move the robot.
+3. Each undefined function gets a definition from the function prompt, depth-first: a
+   definition is compiled alone first, so the functions *it* needs are known before it is
+   accepted. Depth is limited (`max_depth`, 4 by default); a definition that needs itself,
+   directly or through others, is rejected (E610), as is one nested too deep (E611).
+4. The final program is compiled with `helpers=` (each definition in its own file, so a
+   diagnostic points into the definition that is wrong) and handed back for verification.
+
+Sub-LMP calls whose query is only known at run time are answered by `RuntimeSubLMP` during
+execution, with the same checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from capc.compiler import ir
+from capc.compiler.registry import get_profile
+from capc.diagnostics import CompileError, Span
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.prompts import prompt_builder as pb
+from capc.prompts.provider import Provider, Reply, Request
+
+DEFAULT_MAX_DEPTH = 4
+E_CYCLE = "E610"
+E_DEPTH = "E611"
+E_NOT_A_DEFINITION = "E612"
+E_SUB_LMP_MOVES = "E613"
+E_SUB_LMP_RUNTIME = "E614"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request to the model and its reply (kept for the audit store)."""
+
+    request: Request
+    reply: Reply
+
+    def to_json(self) -> dict[str, Any]:
+        return {"request": self.request.to_json(), "meta": dict(self.request.meta),
+                "reply": self.reply.to_json()}
+
+
+@dataclass
+class Generated:
+    """A complete program: the policy (sub-LMP calls answered) plus its helper definitions."""
+
+    source: str                                  # the policy as compiled
+    file: str
+    helpers: dict[str, tuple[str, str]]          # name -> (definition source, file)
+    program: ir.Program
+
+    def sources(self) -> dict[str, str]:
+        """file -> text, for rendering diagnostics of any part."""
+        out = {file: text for text, file in self.helpers.values()}
+        out[self.file] = self.source
+        return out
+
+    def bundle(self) -> str:
+        """One self-contained policy file: the definitions first, then the policy."""
+        parts = [f"# {file}: written by the model, checked by capc\n{text.rstrip()}\n"
+                 for text, file in self.helpers.values()]
+        parts.append(self.source.rstrip() + "\n")
+        return "\n\n".join(parts)
+
+
+def iter_nodes(node: Any) -> Iterator[Any]:
+    """Every IR node under `node` (statements, expressions, targets), depth-first."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from iter_nodes(item)
+        return
+    if not dataclasses.is_dataclass(node) or isinstance(node, type) or isinstance(node, Span):
+        return
+    yield node
+    for f in dataclasses.fields(node):
+        if f.name in ("span", "type"):
+            continue
+        yield from iter_nodes(getattr(node, f.name))
+
+
+def span_offsets(source: str, span: Span) -> tuple[int, int]:
+    """Character offsets of a span (1-based lines and columns, end exclusive)."""
+    starts = [0]
+    for line in source.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    return starts[span.line - 1] + span.col - 1, starts[span.end_line - 1] + span.end_col - 1
+
+
+def span_text(source: str, span: Span) -> str:
+    start, end = span_offsets(source, span)
+    return source[start:end]
+
+
+def call_signature(call: ir.UndefinedCall) -> str:
+    """What a call implies about the missing function: `make_circle(arg1, radius, center)`."""
+    params = [f"arg{i + 1}" for i in range(call.n_args)] + list(call.keywords)
+    return f"{call.name}({', '.join(params)})"
+
+
+_BINDING = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*$")
+
+
+def context_bindings(context: ir.Expr | None, source: str) -> list[tuple[str, str]]:
+    """Variables a sub-LMP call hands over in its context f-string, CaP style:
+    `f'objects = {objects}'` -> [("objects", "objects")], `f'pts = {pts * 2}'` -> [("pts", "pts * 2")]."""
+    if not isinstance(context, ir.FString):
+        return []
+    out: list[tuple[str, str]] = []
+    previous = ""
+    for part in context.parts:
+        if isinstance(part, str):
+            previous = part
+            continue
+        match = _BINDING.search(previous.split("\n")[-1].split(",")[-1].split(";")[-1])
+        if match and match.group(1) not in {n for n, _ in out}:
+            out.append((match.group(1), span_text(source, part.value.span)))
+        previous = ""
+    return out
+
+
+def _argument(call: ir.Call, index: int, name: str) -> ir.Expr | None:
+    if len(call.args) > index:
+        return call.args[index]
+    return next((k.value for k in call.keywords if k.name == name), None)
+
+
+def compile_text(source: str, file: str, *, profile: str, limits: ResourceLimits,
+                 helpers: Mapping[str, tuple[str, str]] | None = None) -> ir.Program:
+    from capc.compiler.frontend import compile_source
+    return compile_source(source, file, profile=profile, limits=limits, helpers=dict(helpers or {}))
+
+
+def moving_calls(node: Any, profile: str = "tabletop") -> list[ir.Call]:
+    prof = get_profile(profile)
+    return [n for n in iter_nodes(node) if isinstance(n, ir.Call) and n.kind == ir.CALL_API
+            and (prim := prof.primitive(n.callee)) is not None and prim.moves]
+
+
+@dataclass
+class Generator:
+    """Turns the model's code for one instruction into a `Generated` program, asking the model
+    for every missing piece. One Generator per attempt; `exchanges` keeps every model call."""
+
+    provider: Provider
+    objects: Sequence[str]
+    spec: Any = None
+    profile: str = "tabletop"
+    limits: ResourceLimits = DEFAULT_LIMITS
+    max_depth: int = DEFAULT_MAX_DEPTH
+    attempt: int = 0
+    exchanges: list[Exchange] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)   # every file seen, for rendering
+    on_exchange: Callable[[Exchange], None] | None = None
+
+    def ask(self, prompt: pb.Prompt) -> Reply:
+        request = prompt.request(self.provider.model, attempt=self.attempt)
+        reply = self.provider.complete(request)
+        exchange = Exchange(request, reply)
+        self.exchanges.append(exchange)
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+        return reply
+
+    def _compile(self, source: str, file: str, helpers=None) -> ir.Program:
+        self.sources[file] = source
+        return compile_text(source, file, profile=self.profile, limits=self.limits, helpers=helpers)
+
+    # -- the whole program ------------------------------------------------------------
+
+    def build(self, code: str, file: str = "<policy>") -> Generated:
+        helpers: dict[str, tuple[str, str]] = {}
+        program = self._compile(code, file)
+        code, sub_helpers = self._answer_sub_lmps(program, code, file)
+        helpers.update(sub_helpers)
+        program = self._compile(code, file, helpers)
+        for name, (text, helper_file) in sub_helpers.items():
+            moves = moving_calls(program.functions.get(name))
+            if moves:
+                raise CompileError(E_SUB_LMP_MOVES, f"the answer to {name.rsplit('_answer', 1)[0]}() moves "
+                                                    f"the robot ({moves[0].callee}); sub-LMP answers may only "
+                                                    f"look at the scene", moves[0].span,
+                                   kind="safety", hint="move the robot in the policy, not in a parse_* answer")
+        # Depth-first definitions of everything still missing; a definition may need more.
+        for _round in range(self.max_depth * 16 + 1):
+            missing = [u for u in program.undefined if u.name not in helpers]
+            if not missing:
+                return Generated(code, file, helpers, program)
+            first: dict[str, ir.UndefinedCall] = {}
+            for call in missing:
+                first.setdefault(call.name, call)
+            for name, call in first.items():
+                if name not in helpers:
+                    self._define(call, depth=1, path=(name,), helpers=helpers)
+            program = self._compile(code, file, helpers)
+        raise CompileError(E_DEPTH, "generating definitions did not converge", None, kind="llm")
+
+    # -- compile-time sub-LMPs -----------------------------------------------------------
+
+    def _answer_sub_lmps(self, program: ir.Program, code: str, file: str
+                         ) -> tuple[str, dict[str, tuple[str, str]]]:
+        replacements: list[tuple[Span, str]] = []
+        helpers: dict[str, tuple[str, str]] = {}
+        taken = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", code))
+        calls = [n for n in iter_nodes(program.body) if isinstance(n, ir.Call)
+                 and n.kind == ir.CALL_API and n.callee in pb.SUB_LMPS]
+        for call in calls:
+            query = _argument(call, 0, "query")
+            if not (isinstance(query, ir.Const) and isinstance(query.value, str)):
+                continue  # known only at run time: RuntimeSubLMP answers it
+            if any(_contains(span, call.span) for span, _ in replacements):
+                continue  # nested inside a call we already replace
+            bindings = context_bindings(_argument(call, 1, "context"), code)
+            number = 1
+            while f"{call.callee}_answer_{number}" in taken:
+                number += 1
+            helper = f"{call.callee}_answer_{number}"
+            taken.add(helper)
+            names = [n for n, _ in bindings]
+            reply = self.ask(pb.sub_lmp_prompt(call.callee, query.value, self.objects,
+                                               given=names, profile=self.profile, spec=self.spec))
+            helper_file = f"<{call.callee} answer {number}>"
+            preface = "" if "objects" in names else "objects = get_obj_names()\n"
+            text = (f"def {helper}({', '.join(names)}):\n"
+                    + textwrap.indent(preface + reply.text.strip("\n") + "\nreturn ret_val", "    ") + "\n")
+            helpers[helper] = (text, helper_file)
+            self.sources[helper_file] = text
+            replacements.append((call.span, f"{helper}({', '.join(t for _, t in bindings)})"))
+        for span, text in sorted(replacements, key=lambda r: (r[0].line, r[0].col), reverse=True):
+            start, end = span_offsets(code, span)
+            code = code[:start] + text + code[end:]
+        return code, helpers
+
+    # -- missing functions -------------------------------------------------------------
+
+    def _define(self, call: ir.UndefinedCall, depth: int, path: tuple[str, ...],
+                helpers: dict[str, tuple[str, str]]) -> None:
+        name = call.name
+        chain = " -> ".join(path)
+        if depth > self.max_depth:
+            raise CompileError(E_DEPTH, f"{name}() would be a definition nested {depth} deep ({chain}); "
+                                        f"the limit is {self.max_depth}", call.span, kind="llm",
+                               hint="ask for a simpler policy, or raise --max-depth")
+        caller = self.sources.get(call.span.file, "")
+        lines = caller.split("\n")
+        call_line = lines[call.span.line - 1].strip() if 0 < call.span.line <= len(lines) else name
+        reply = self.ask(pb.function_prompt(call_signature(call), call_line, self.objects,
+                                            profile=self.profile, spec=self.spec))
+        file = f"<generated {name}>"
+        text = reply.text.strip("\n") + "\n"
+        alone = self._compile(text, file)
+        defs = [s for s in alone.body if isinstance(s, ir.FunctionDef)]
+        others = [s for s in alone.body if not isinstance(s, ir.FunctionDef)]
+        if others or [d.name for d in defs] != [name]:
+            where = others[0].span if others else (defs[0].span if defs else Span.point(file, 1, 1))
+            found = ", ".join(d.name for d in defs) or "no def"
+            raise CompileError(E_NOT_A_DEFINITION,
+                               f"the model was asked for a definition of {name}() and answered with "
+                               + ("statements outside a def" if others else f"{found}"), where, kind="llm",
+                               hint=f"the answer must be exactly one `def {name}(...)`")
+        needed: dict[str, ir.UndefinedCall] = {}
+        for dep in alone.undefined:
+            needed.setdefault(dep.name, dep)
+        for dep_name, dep in needed.items():
+            if dep_name in path:
+                cycle = " -> ".join(path[path.index(dep_name):] + (dep_name,))
+                raise CompileError(E_CYCLE, f"recursive definitions: {cycle}", dep.span, kind="llm",
+                                   hint="generated helpers may not call themselves, directly or through others")
+            if dep_name in helpers:
+                continue
+            self._define(dep, depth + 1, path + (dep_name,), helpers)
+        helpers[name] = (text, file)
+
+
+def _contains(outer: Span, inner: Span) -> bool:
+    return (outer.line, outer.col) <= (inner.line, inner.col) and \
+        (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col) and outer != inner

@@ -1,0 +1,208 @@
+"""From an instruction to a checked policy, and on to a run: what `capc compile`, `capc run -i`,
+`capc shell` and `capc demo` share.
+
+    provider = make_provider("replay", cassette="demo.jsonl")
+    result = compile_instruction("put the red block in the blue bowl", provider, scene=scene, spec=spec)
+    result.verdict            # accepted | guarded | rejected
+    result.final.generated    # the program (policy + generated helpers), verified
+
+Verification is one call (`check_program`), so the verifier can be swapped or extended without
+touching generation or repair. Every compile is written to the audit store with all its
+attempts, requests and replies (`audit_compile`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from capc.compiler.scene import Scene
+from capc.diagnostics import Diagnostic
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.prompts.generate import DEFAULT_MAX_DEPTH, Generated
+from capc.prompts.provider import Provider, ProviderConfigError
+from capc.prompts.repair import DEFAULT_REPAIRS, CompileResult, compile_with_repair
+
+PROVIDERS = ("openai", "replay")
+
+
+def make_provider(kind: str, *, model: str | None = None, base_url: str | None = None,
+                  api_key: str | None = None, cassette: str | None = None, record: str | None = None,
+                  timeout: float | None = None, retries: int | None = None,
+                  max_tokens: int | None = None, match_by_query: bool = False) -> Provider:
+    """The provider the flags ask for; `record` wraps a live one in a cassette recorder."""
+    if kind == "replay":
+        if not cassette:
+            raise ProviderConfigError("--llm replay needs --cassette FILE",
+                                      hint="record one with --llm openai --record FILE")
+        if record:
+            raise ProviderConfigError("--record needs a live provider (--llm openai), not replay")
+        from capc.prompts.provider_replay import ReplayProvider
+        return ReplayProvider(cassette, model, match_by_query=match_by_query)
+    if kind == "openai":
+        from capc.prompts.provider_openai import OpenAIProvider
+        options: dict[str, Any] = {}
+        if timeout is not None:
+            options["timeout"] = timeout
+        if retries is not None:
+            options["retries"] = retries
+        if max_tokens is not None:
+            options["max_tokens"] = max_tokens
+        provider: Provider = OpenAIProvider.from_options(model, base_url, api_key, **options)
+        if record:
+            from capc.prompts.provider_replay import RecordingProvider
+            provider = RecordingProvider(provider, record)
+        return provider
+    raise ProviderConfigError(f"unknown LLM provider {kind!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
+
+
+def check_program(generated: Generated, spec, scene: Scene | None, *,
+                  limits: ResourceLimits = DEFAULT_LIMITS) -> tuple[str, list[Diagnostic], Any]:
+    """Verify the whole generated program (policy and helpers): verdict, diagnostics, report.
+    Without a scene the verifier proves the policy for every admissible scene."""
+    from capc.safety.verifier import verify
+
+    report = verify(generated.program, spec, scene, any_scene=scene is None, limits=limits)
+    return report.verdict, list(report.diagnostics()), report
+
+
+def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | None, spec,
+                        limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
+                        max_depth: int = DEFAULT_MAX_DEPTH, profile: str = "tabletop",
+                        history: Sequence[tuple[str, str]] = (),
+                        objects: Sequence[str] | None = None) -> CompileResult:
+    if objects is None:
+        objects = scene.names() if scene is not None else ()
+    return compile_with_repair(
+        instruction, provider, lambda g: check_program(g, spec, scene, limits=limits),
+        objects=objects, spec=spec, profile=profile, limits=limits, repairs=repairs,
+        max_depth=max_depth, history=history)
+
+
+def audit_compile(kind: str, result: CompileResult, provider: Provider, *, scene: Scene | None,
+                  spec, limits: ResourceLimits, params: dict | None = None, outcome=None,
+                  error: Exception | None = None) -> int | None:
+    """Write one audit record (never raises; a missing audit module is not an error)."""
+    try:
+        from capc.safety.audit import record_safely
+    except ImportError:
+        return None
+    final = result.final if result.attempts else None
+    fields: dict[str, Any] = {
+        "instruction": result.instruction,
+        "provider": getattr(provider, "name", None),
+        "model": getattr(provider, "model", None),
+        "params": dict(params or {}),
+        "scene": scene.to_json() if scene is not None else None,
+        "spec": spec,
+        "limits": limits,
+        "attempts": [a.to_json() for a in result.attempts],
+    }
+    if final is not None:
+        fields["verdict"] = final.verdict
+        fields["diagnostics"] = [d.to_json() for d in final.diagnostics]
+        if final.generated is not None:
+            fields["program"] = final.generated.program
+            fields["source"] = final.generated.bundle()
+            fields["file"] = final.generated.file
+        if final.report is not None:
+            fields["report"] = final.report
+    if outcome is not None:
+        fields["outcome"] = outcome
+    if error is not None:
+        fields["error"] = error
+    return record_safely(kind, **fields)
+
+
+class RuntimeSubLMP:
+    """Answers sub-LMP calls whose query is only known while the policy runs (the `sub_lmp`
+    callable of `execute`). The answer passes the same checks as compile-time code: the front
+    end compiles the context plus the answer, an answer that would move the robot is refused
+    (E613), and the verifier sees it before it runs. It then runs in the interpreter, reading
+    the scene the run was given (positions as perceived when the run started)."""
+
+    def __init__(self, provider: Provider, scene: Scene, spec, *, limits: ResourceLimits = DEFAULT_LIMITS,
+                 profile: str = "tabletop", max_depth: int = DEFAULT_MAX_DEPTH):
+        self.provider, self.scene, self.spec = provider, scene, spec
+        self.limits, self.profile, self.max_depth = limits, profile, max_depth
+        self.answered: list[dict[str, Any]] = []
+        self._depth = 0
+
+    def __call__(self, name: str, query: str, context: str) -> Any:
+        from capc.diagnostics import CompileError
+        from capc.prompts import prompt_builder as pb
+        from capc.prompts.generate import E_SUB_LMP_MOVES, E_SUB_LMP_RUNTIME, Generator, moving_calls
+
+        if self._depth >= self.max_depth:
+            raise CompileError(E_SUB_LMP_RUNTIME, f"run-time sub-LMP calls nested deeper than {self.max_depth}")
+        given = [line.split("=", 1)[0].strip() for line in context.splitlines()
+                 if "=" in line and line.split("=", 1)[0].strip().isidentifier()]
+        generator = Generator(self.provider, self.scene.names(), self.spec, self.profile, self.limits,
+                              self.max_depth)
+        reply = generator.ask(pb.sub_lmp_prompt(name, query, self.scene.names(), given=given,
+                                                profile=self.profile, spec=self.spec))
+        preface = "" if "objects" in given else "objects = get_obj_names()\n"
+        source = preface + (context.strip("\n") + "\n" if context.strip() else "") + reply.text.strip("\n") + "\n"
+        built = generator.build(source, f"<{name} {query!r}>")
+        moves = moving_calls(built.program.body, self.profile) + [
+            c for f in built.program.functions.values() for c in moving_calls(f, self.profile)]
+        if moves:
+            raise CompileError(E_SUB_LMP_MOVES, f"the run-time answer to {name}({query!r}) moves the robot",
+                               moves[0].span, kind="safety")
+        verdict, diagnostics, _ = check_program(built, self.spec, self.scene, limits=self.limits)
+        if verdict == "rejected":
+            first = diagnostics[0] if diagnostics else None
+            raise CompileError(first.code if first else E_SUB_LMP_RUNTIME,
+                               f"the run-time answer to {name}({query!r}) was rejected: "
+                               + (first.message if first else "no reason given"),
+                               first.span if first else None, kind="safety")
+        self._depth += 1
+        try:
+            value = self._evaluate(built.program)
+        finally:
+            self._depth -= 1
+        self.answered.append({"name": name, "query": query, "context": context, "code": reply.text,
+                              "value": repr(value)})
+        return value
+
+    def _evaluate(self, program) -> Any:
+        from capc.compiler.interpreter import run_program
+        from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
+        from capc.diagnostics import CompileError
+        from capc.prompts.generate import E_SUB_LMP_RUNTIME
+        import numpy as np
+
+        scene = self.scene
+
+        def answer(call):
+            args = call.args
+            if call.name == "get_obj_names":
+                return scene.names()
+            obj = scene.get(args.get("obj_name")) if "obj_name" in args else None
+            if call.name == "get_obj_pos" and obj is not None:
+                return np.array(obj.xy)
+            if call.name == "is_obj_visible":
+                return obj is not None
+            if call.name == "get_color" and obj is not None:
+                return obj.color
+            if call.name == "get_bbox" and obj is not None:
+                half = CELL.block_size / 2 if obj.kind == "block" else CELL.bowl_radius
+                return np.array([obj.xy[0] - half, obj.xy[1] - half, obj.xy[0] + half, obj.xy[1] + half])
+            if call.name == "denormalize_xy":
+                return np.array(CELL.denormalize_xy(args["pos_normalized"]))
+            if call.name == "get_corner_name":
+                return get_corner_name(args["pos"])
+            if call.name == "get_side_name":
+                return get_side_name(args["pos"])
+            if call.name == "say":
+                return None
+            if call.primitive is not None and call.primitive.kind == "sub_lmp":
+                return self(call.name, str(args.get("query", "")), str(args.get("context", "")))
+            raise CompileError(E_SUB_LMP_RUNTIME, f"a run-time sub-LMP answer cannot call {call.name}() here",
+                               call.span)
+
+        interpreter = run_program(program, answer, self.limits)
+        found, value = interpreter.globals.lookup("ret_val")
+        if not found:
+            raise CompileError(E_SUB_LMP_RUNTIME, "the sub-LMP answer did not set ret_val", None,
+                               hint="a parse_* answer must assign its result to ret_val")
+        return value

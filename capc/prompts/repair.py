@@ -1,0 +1,123 @@
+"""Verifier-guided repair: a rejected policy goes back to the model with the reasons.
+
+Code as Policies ran whatever the model wrote. capc checks it; when the check fails, the
+diagnostics (rendered as a person would read them: the line, the caret, the reason, the
+counterexample world and the offending target) are appended to the conversation and the model
+is asked for the whole policy again, up to `repair` times (default 2). Every attempt is kept,
+whether it compiled or not, for the output and the audit store.
+
+Failures of the model *connection* (timeouts, truncated replies, ...) are not repaired: they
+are not a property of the policy and end the compile with their own error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from capc.compiler.scene import Scene
+from capc.diagnostics import CompileError, Diagnostic, render
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.prompts import prompt_builder as pb
+from capc.prompts.generate import DEFAULT_MAX_DEPTH, Exchange, Generated, Generator
+from capc.prompts.provider import Provider
+
+DEFAULT_REPAIRS = 2
+ACCEPTING = ("accepted", "guarded")
+
+
+@dataclass
+class Attempt:
+    index: int
+    code: str                          # the model's top-level reply (fences stripped)
+    verdict: str                       # accepted | guarded | rejected
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]            # file -> text of every part, for rendering
+    exchanges: list[Exchange]
+    generated: Generated | None = None
+    report: Any = None                 # the VerificationReport, when it got that far
+
+    def rendered(self) -> str:
+        return "\n\n".join(render(d, self.sources.get(d.span.file) if d.span else None)
+                           for d in self.diagnostics)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "source": self.generated.bundle() if self.generated else self.code,
+            "file": self.generated.file if self.generated else "<policy>",
+            "reply": self.code,
+            "verdict": self.verdict,
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+            "exchanges": [e.to_json() for e in self.exchanges],
+            "request": self.exchanges[0].request.to_json() if self.exchanges else None,
+        }
+
+
+@dataclass
+class CompileResult:
+    instruction: str
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def final(self) -> Attempt:
+        return self.attempts[-1]
+
+    @property
+    def verdict(self) -> str:
+        return self.final.verdict
+
+    @property
+    def repaired(self) -> bool:
+        return len(self.attempts) > 1 and self.verdict in ACCEPTING
+
+    def to_json(self) -> dict[str, Any]:
+        final = self.final
+        return {
+            "instruction": self.instruction,
+            "verdict": final.verdict,
+            "policy": final.generated.bundle() if final.generated else final.code,
+            "diagnostics": [d.to_json() for d in final.diagnostics],
+            "repairs": len(self.attempts) - 1,
+            "attempts": [a.to_json() for a in self.attempts],
+        }
+
+
+def feedback(attempt: Attempt) -> str:
+    """What the model is told about its rejected policy."""
+    return ("capc checked this policy before running it and rejected it:\n\n"
+            + attempt.rendered()
+            + "\n\nWrite the whole policy again so that it compiles and every motion stays inside the "
+              "limits in every world described above. Answer with code only.")
+
+
+Checker = Callable[[Generated], tuple[str, list[Diagnostic], Any]]
+
+
+def compile_with_repair(instruction: str, provider: Provider, check: Checker, *,
+                        objects: Sequence[str], spec: Any = None, profile: str = "tabletop",
+                        limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
+                        max_depth: int = DEFAULT_MAX_DEPTH,
+                        history: Sequence[tuple[str, str]] = ()) -> CompileResult:
+    """Ask, build, check; on rejection tell the model why and ask again (at most `repairs` times).
+    `check(generated) -> (verdict, diagnostics, report)` is the verification step (one call)."""
+    base = pb.policy_prompt(instruction, objects, profile=profile, spec=spec, history=history)
+    turns: list[tuple[str, str]] = []
+    result = CompileResult(instruction)
+    for index in range(repairs + 1):
+        generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index)
+        reply = generator.ask(base.with_turns(turns))
+        code = reply.text
+        generated = report = None
+        try:
+            generated = generator.build(code)
+            verdict, diagnostics, report = check(generated)
+        except CompileError as exc:
+            verdict, diagnostics = "rejected", [exc.diagnostic]
+        attempt = Attempt(index, code, verdict, list(diagnostics), dict(generator.sources),
+                          list(generator.exchanges), generated, report)
+        result.attempts.append(attempt)
+        if verdict in ACCEPTING:
+            break
+        turns += [("assistant", code), ("user", feedback(attempt))]
+    return result
