@@ -683,6 +683,12 @@ class Interpreter:
         if kind == ir.CALL_METHOD:
             if not args:
                 raise RuntimeStop(E_UNSUPPORTED, f"method {expr.callee} without a receiver", expr.span)
+            if expr.callee == "sort" and isinstance(args[0], list):
+                # like sorted(): the key may call the robot, so it is evaluated here
+                if len(args) > 1:
+                    raise RuntimeStop(E_POLICY_ERROR, "list.sort() takes only key= and reverse=", expr.span)
+                args[0][:] = yield from self._keyed_builtin("sorted", args[:1], kwargs, expr.span)
+                return None
             return self._method(expr.callee, args[0], args[1:], kwargs, expr.span)
         if kind == ir.CALL_USER:
             function = self.program.functions.get(expr.callee)
@@ -811,8 +817,11 @@ class Interpreter:
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"builtin '{name}' is not available to policies", span)
         if name == "print":
-            _deep_check("print()")(self.guard, args, kwargs, span)
-            self.printed.append(" ".join(str(a) for a in args))
+            _deep_check("print()")(self.guard, args + list(kwargs.values()), {}, span)
+            if set(kwargs) - {"sep", "end"} or not all(isinstance(v, str) for v in kwargs.values()):
+                raise RuntimeStop(E_POLICY_ERROR, "print() takes only sep= and end= strings here", span)
+            end = kwargs.get("end", "\n")
+            self.printed.append(kwargs.get("sep", " ").join(str(a) for a in args) + (end if end != "\n" else ""))
             return None
         _arity(entry, len(args), f"{name}()", span)
         bad = set(kwargs) - entry.keywords
@@ -877,14 +886,15 @@ class Interpreter:
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"{_describe(receiver)} has no method '{name}' available to "
                                               f"policies", span)
-        if kwargs:
-            raise RuntimeStop(E_POLICY_ERROR, f".{name}() takes no keyword arguments here", span)
+        bad = set(kwargs) - entry.keywords
+        if bad:
+            raise RuntimeStop(E_POLICY_ERROR, f".{name}() does not take keyword '{sorted(bad)[0]}' here", span)
         _arity(entry, len(args), f".{name}()", span)
         if entry.check is not None:
             entry.check(self.guard, [receiver] + args, kwargs, span)
         try:
             with np.errstate(all="ignore"):
-                result = entry.fn(receiver, *args)
+                result = entry.fn(receiver, *args, **kwargs)
         except _POLICY_EXCEPTIONS as exc:
             raise RuntimeStop(E_POLICY_ERROR, f".{name}() failed: {exc}", span) from None
         size = _size_of(result)
@@ -1016,7 +1026,7 @@ def _sum_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
                      lower_bound=True)
 
 
-def _as_int(value: Any) -> int:
+def _as_int(value: Any = 0) -> int:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"cannot convert {value} to an integer")
     return int(value)
@@ -1076,7 +1086,8 @@ NUMPY: dict[str, Impl] = {
     "round": Impl(_np_round, 2, frozenset({"decimals"}), min_args=1),
     "around": Impl(_np_round, 2, frozenset({"decimals"}), min_args=1),
     "dot": Impl(np.dot, 2, check=_dot_check, min_args=2), "cross": Impl(np.cross, 2, min_args=2),
-    "isclose": Impl(np.isclose, 2, min_args=2), "allclose": Impl(np.allclose, 2, min_args=2),
+    "isclose": Impl(np.isclose, 2, frozenset({"atol", "rtol"}), min_args=2),
+    "allclose": Impl(np.allclose, 2, frozenset({"atol", "rtol"}), min_args=2),
     "any": Impl(np.any, 2, _AXIS), "all": Impl(np.all, 2, _AXIS),
     "copy": Impl(np.copy, 1, min_args=1), "flip": Impl(np.flip, 2, _AXIS),
     "diff": Impl(np.diff, 1, _AXIS, min_args=1),  # no `n`: np.diff(a, 10**9) loops 10**9 times
@@ -1114,7 +1125,8 @@ _LIST_METHODS: dict[str, Impl] = {
     "append": _method(list.append, 1, _grow_check), "extend": _method(list.extend, 1, _grow_check),
     "insert": _method(list.insert, 2, _grow_check), "pop": Impl(list.pop, 1),
     "index": _method(list.index, 1), "remove": _method(list.remove, 1), "copy": _method(list.copy),
-    "count": _method(list.count, 1), "reverse": _method(list.reverse), "sort": _method(list.sort),
+    "count": _method(list.count, 1), "reverse": _method(list.reverse),
+    "sort": _method(list.sort),  # with key=/reverse=: Interpreter._call sorts like sorted()
 }
 _DICT_METHODS: dict[str, Impl] = {
     "items": _method(lambda d: list(d.items())), "keys": _method(lambda d: list(d)),
@@ -1126,15 +1138,16 @@ _STR_METHODS: dict[str, Impl] = {
     "replace": _method(str.replace, 2, _replace_check),
     "startswith": _method(str.startswith, 1), "endswith": _method(str.endswith, 1),
     "lower": _method(str.lower), "upper": _method(str.upper), "strip": Impl(str.strip, 1),
+    "lstrip": Impl(str.lstrip, 1), "rstrip": Impl(str.rstrip, 1),
     "capitalize": _method(str.capitalize), "title": _method(str.title),
     "find": _method(str.find, 1), "count": _method(str.count, 1),
 }
 _ARRAY_METHODS: dict[str, Impl] = {
-    "tolist": _method(np.ndarray.tolist), "copy": _method(np.ndarray.copy),
-    "mean": Impl(np.ndarray.mean, 1), "sum": Impl(np.ndarray.sum, 1),
-    "min": Impl(np.ndarray.min, 1), "max": Impl(np.ndarray.max, 1),
-    "argmin": _method(np.ndarray.argmin), "argmax": _method(np.ndarray.argmax),
-    "flatten": _method(np.ndarray.flatten), "reshape": Impl(np.ndarray.reshape, 3, min_args=1),
+    "tolist": _method(lambda a: a.tolist()), "copy": _method(np.copy),
+    "mean": Impl(np.mean, 1, _AXIS), "sum": Impl(np.sum, 1, _AXIS),
+    "min": Impl(np.min, 1, _AXIS), "max": Impl(np.max, 1, _AXIS),
+    "argmin": _method(np.argmin), "argmax": _method(np.argmax),
+    "flatten": _method(np.ravel), "reshape": Impl(np.reshape, 1, min_args=1),
     # attribute-like names, lowered by the front end as zero-argument methods
     "T": _method(np.transpose), "shape": _method(np.shape), "ndim": _method(np.ndim),
     "size": _method(np.size),
@@ -1142,7 +1155,7 @@ _ARRAY_METHODS: dict[str, Impl] = {
 _TUPLE_METHODS: dict[str, Impl] = {"index": _method(tuple.index, 1), "count": _method(tuple.count, 1)}
 METHODS_BY_TYPE: tuple[tuple[type, dict[str, Impl]], ...] = (
     (list, _LIST_METHODS), (dict, _DICT_METHODS), (str, _STR_METHODS),
-    (np.ndarray, _ARRAY_METHODS), (tuple, _TUPLE_METHODS),
+    ((np.ndarray, np.generic), _ARRAY_METHODS), (tuple, _TUPLE_METHODS),
 )
 
 
