@@ -1,0 +1,345 @@
+"""Policy source -> `capc.grammar.ast.Module`, or a `CompileError` that says what and where.
+
+One LALR parser per process (built on first use, its analysis cached on disk by lark), with
+the AST built *during* parsing by an inline transformer (no lark tree is ever materialised).
+
+Hostile input is expected. Before lark sees a character we refuse oversized sources (E401)
+and NUL bytes (E005); while lexing, every identifier is NFKC-normalised the way Python does
+and refused if it is a forbidden keyword (E010-E024), a dunder (E022) or a dangerous builtin
+(E023); the indentation post-lexer refuses bracket or block nesting beyond the depth budget
+(E402) on the token stream, and the tree builder refuses any node deeper than the budget, so
+no later recursive pass can hit Python's recursion limit.
+
+The parser object is shared, so `parse` is not re-entrant across threads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import unicodedata
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, Iterator
+
+from capc.diagnostics import CompileError, Span
+from capc.grammar import ast
+from capc.grammar.subset import (
+    FORBIDDEN_BUILTINS, FORBIDDEN_KEYWORDS, PYTHON_KEYWORDS, forbidden_builtin_error,
+    forbidden_keyword_error,
+)
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+
+GRAMMAR_PATH = os.path.join(os.path.dirname(__file__), "policy.lark")
+
+_OPEN = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
+_CLOSE = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
+
+
+class _State:
+    """What the shared lexer callbacks, post-lexer and tree builder need to know about the
+    parse in progress (the lark objects are built once, so they cannot take arguments)."""
+
+    file = "<policy>"
+    limits: ResourceLimits = DEFAULT_LIMITS
+
+
+_state = _State()
+
+
+def token_span(tok: Any) -> Span:
+    return Span(_state.file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+# --- lexing: identifiers ---------------------------------------------------------------
+
+def _check_name(tok):
+    name = str(tok)
+    if not name.isascii():
+        # Python compares identifiers after NFKC normalisation, so `ｅｘｅｃ` *is* `exec`.
+        normal = unicodedata.normalize("NFKC", name)
+        if normal in PYTHON_KEYWORDS:
+            raise CompileError("E006", f"identifier '{name}' spells the keyword '{normal}' in other "
+                               "characters", token_span(tok), kind="syntax",
+                               hint="write keywords and names in plain ASCII")
+        if normal != name:
+            tok = tok.update(value=normal)
+            name = normal
+    if name in FORBIDDEN_KEYWORDS:
+        raise forbidden_keyword_error(name, token_span(tok))
+    if name.startswith("__") or name.endswith("__"):
+        raise CompileError("E022", f"dunder name '{name}' is not allowed", token_span(tok),
+                           kind="subset",
+                           hint="names with leading or trailing '__' reach Python internals; "
+                                "pick another name")
+    if name in FORBIDDEN_BUILTINS:
+        raise forbidden_builtin_error(name, token_span(tok))
+    return tok
+
+
+# --- the indentation post-lexer ----------------------------------------------------------
+
+class BlockIndenter:
+    """Turns the whitespace after each _NEWLINE into _INDENT/_DEDENT tokens (newlines inside
+    brackets are dropped), and enforces the nesting budget on brackets and blocks. Written
+    here rather than taken from lark.indenter so that unbalanced brackets and tab widths
+    produce our own located errors."""
+
+    always_accept = ("_NEWLINE",)
+    tab_len = 8
+
+    def process(self, stream: Iterator[Any]) -> Iterator[Any]:
+        max_depth = _state.limits.max_ast_depth
+        brackets: list[Any] = []
+        indents = [0]
+        token = None
+        previous = None
+        for token in stream:
+            kind = token.type
+            if kind == "_NEWLINE":
+                if brackets:
+                    continue
+                yield token
+                indent_str = token.rsplit("\n", 1)[1]
+                indent = 0
+                for ch in indent_str:
+                    indent = (indent // self.tab_len + 1) * self.tab_len if ch == "\t" else indent + 1
+                if previous == "COLON" and indent <= indents[-1]:
+                    raise CompileError("E003", "expected an indented block",
+                                       Span(_state.file, token.end_line, 1, token.end_line, indent + 2),
+                                       kind="syntax",
+                                       hint="indent the body of the statement that ends with ':'")
+                previous = kind
+                if indent > indents[-1]:
+                    indents.append(indent)
+                    if len(indents) > max_depth:
+                        raise CompileError("E402", f"blocks nested more than {max_depth} deep",
+                                           Span(_state.file, token.end_line, 1, token.end_line, indent + 1),
+                                           kind="limit", hint="flatten the code with a helper def")
+                    yield token.new_borrow_pos("_INDENT", indent_str, token)
+                else:
+                    while indent < indents[-1]:
+                        indents.pop()
+                        yield token.new_borrow_pos("_DEDENT", indent_str, token)
+                    if indent != indents[-1]:
+                        raise CompileError("E003", "unindent does not match any outer indentation level",
+                                           Span(_state.file, token.end_line, 1, token.end_line, indent + 1),
+                                           kind="syntax",
+                                           hint="indent the line like the block it belongs to")
+                continue
+            if kind in _OPEN:
+                brackets.append(token)
+                if len(brackets) > max_depth:
+                    raise CompileError("E402", f"brackets nested more than {max_depth} deep",
+                                       token_span(token), kind="limit",
+                                       hint="compute the value in several steps")
+            elif kind in _CLOSE:
+                if not brackets or brackets[-1].type != _CLOSE[kind]:
+                    opener = f" (it closes nothing: '{_OPEN[brackets[-1].type]}' at line " \
+                             f"{brackets[-1].line} is still open)" if brackets else ""
+                    raise CompileError("E001", f"unmatched '{token}'{opener}", token_span(token),
+                                       kind="syntax", hint="balance the brackets")
+                brackets.pop()
+            previous = kind
+            yield token
+        if brackets:
+            opener = brackets[-1]
+            raise CompileError("E004", f"'{opener}' was never closed", token_span(opener),
+                               kind="syntax", hint="add the closing bracket")
+        while len(indents) > 1:
+            indents.pop()
+            yield token.new_borrow_pos("_DEDENT", "", token)
+
+
+# --- the parser singleton ----------------------------------------------------------------
+
+_LARK = None
+
+
+def _cache_path() -> str | bool:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "capc")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        probe = os.path.join(directory, ".writable")
+        with open(probe, "w"):
+            pass
+    except OSError:
+        return False  # no writable cache: build the tables in memory every time (~0.2 s)
+    from capc import __version__
+    return os.path.join(directory, f"policy-grammar-{__version__}.lark-cache")
+
+
+def get_lark():
+    """The process-wide parser (lark's grammar analysis is cached on disk between runs)."""
+    global _LARK
+    if _LARK is None:
+        from lark import Lark
+        from capc.grammar.builder import AstBuilder
+
+        with open(GRAMMAR_PATH, encoding="utf-8") as handle:
+            grammar = handle.read()
+        _LARK = Lark(grammar, parser="lalr", lexer="contextual", postlex=BlockIndenter(),
+                     start=["module", "fstring_field"], maybe_placeholders=True,
+                     transformer=AstBuilder(), lexer_callbacks={"NAME": _check_name},
+                     cache=_cache_path(), propagate_positions=False)
+    return _LARK
+
+
+# --- entry points ----------------------------------------------------------------------
+
+def check_source_text(source: str, file: str, limits: ResourceLimits) -> None:
+    """The checks that must happen before lark sees one character."""
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > limits.max_source_bytes:
+        raise CompileError("E401", f"policy is {size} bytes; at most {limits.max_source_bytes} are "
+                           "accepted", Span.point(file, 1, 1), kind="limit",
+                           hint="a policy is a short program; move data into the scene file")
+    nul = source.find("\x00")
+    if nul >= 0:
+        line = source.count("\n", 0, nul) + 1
+        col = nul - (source.rfind("\n", 0, nul) + 1) + 1
+        raise CompileError("E005", "source contains a NUL byte", Span.point(file, line, col),
+                           kind="syntax", hint="remove the NUL character")
+
+
+def parse(source: str, file: str = "<policy>", *, limits: ResourceLimits = DEFAULT_LIMITS) -> ast.Module:
+    """Parse a whole policy file."""
+    check_source_text(source, file, limits)
+    text = source if source.endswith("\n") else source + "\n"
+    body = _run(text, "module", file, limits)
+    return ast.Module(file, source, body)
+
+
+def parse_expression_at(text: str, line: int, col: int) -> ast.Expr:
+    """Parse the expression of an f-string field that starts at (line, col) of the current
+    file; the spans of the result point into that file."""
+    outer = _state.file, _state.limits
+    try:
+        expr = _run(text, "fstring_field", *outer)
+    finally:
+        _state.file, _state.limits = outer
+    return shift(expr, line - 1, col - 1)
+
+
+def _run(text: str, start: str, file: str, limits: ResourceLimits) -> Any:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    _state.file, _state.limits = file, limits
+    try:
+        return get_lark().parse(text, start=start)
+    except UnexpectedCharacters as exc:
+        raise _character_error(text, exc) from None
+    except UnexpectedToken as exc:
+        raise _token_error(exc) from None
+    except UnexpectedEOF as exc:  # pragma: no cover - LALR reports $END as a token
+        raise CompileError("E004", "unexpected end of file", Span.point(file, exc.line or 1, 1),
+                           kind="syntax") from None
+
+
+def _character_error(text: str, exc: Any) -> CompileError:
+    char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+    span = Span.point(_state.file, exc.line, exc.column)
+    if char in "'\"":
+        rest = text[exc.pos_in_stream:].split("\n", 1)[0]
+        span = Span(_state.file, exc.line, exc.column, exc.line, exc.column + max(1, len(rest)))
+        return CompileError("E004", "unterminated string literal", span, kind="syntax",
+                            hint=f"close the string with {char}")
+    if char == "\\":
+        return CompileError("E002", "a backslash is only allowed at the end of a line (line continuation)",
+                            span, kind="syntax")
+    if char == "!":
+        return CompileError("E002", "unexpected '!'", span, kind="syntax",
+                            hint="write 'not x' for negation and '!=' for inequality")
+    shown = repr(char) if char.isprintable() and char.strip() else f"U+{ord(char):04X}" if char else "end"
+    return CompileError("E002", f"unexpected character {shown}", span, kind="syntax",
+                        hint="policies are plain Python: check for a stray character")
+
+
+_TOKEN_WORDS = {
+    "_NEWLINE": "end of line", "$END": "end of file", "_INDENT": "indent", "_DEDENT": "dedent",
+    "NAME": "name", "NUMBER": "number", "STRING": "string", "LONG_STRING": "string",
+    "COLON": "':'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'",
+    "RBRACE": "'}'", "COMMA": "','", "EQUAL": "'='", "DOT": "'.'",
+}
+
+
+def _describe_expected(expected: set[str]) -> str:
+    words = sorted({_TOKEN_WORDS.get(name, _lark_terminal_text(name)) for name in expected})
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return ", ".join(words)
+
+
+def _lark_terminal_text(name: str) -> str:
+    lark = get_lark()
+    for term in lark.terminals:
+        if term.name == name and term.pattern.type == "str":
+            return repr(term.pattern.value)
+    return name.lower()
+
+
+def _token_error(exc: Any) -> CompileError:
+    tok = exc.token
+    kind = tok.type
+    expected = set(exc.expected or ())
+    if kind == "$END":
+        return CompileError("E004", "unexpected end of file", Span.point(_state.file, max(1, tok.line or 1), 1),
+                            kind="syntax", hint="the last statement is incomplete")
+    span = token_span(tok)
+    if kind == "_INDENT":
+        return CompileError("E003", "unexpected indent", span, kind="syntax",
+                            hint="only the body of if/for/while/def is indented")
+    if "_INDENT" in expected:
+        return CompileError("E003", "expected an indented block", span, kind="syntax",
+                            hint="indent the body of the statement that ends with ':'")
+    if kind == "_DEDENT":
+        return CompileError("E003", "unexpected dedent", span, kind="syntax")
+    what = "end of line" if kind == "_NEWLINE" else f"'{tok}'"
+    if kind == "_NEWLINE":
+        span = Span.point(_state.file, tok.line, tok.column)
+    return CompileError("E001", f"unexpected {what}", span, kind="syntax",
+                        hint=f"expected {_describe_expected(expected)}" if expected else None)
+
+
+# --- spans inside f-strings --------------------------------------------------------------
+
+_FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def shift(node: Any, dline: int, dcol: int) -> Any:
+    """The same tree with every span moved: line 1 of the fragment starts at column 1+dcol
+    of line 1+dline of the file; later lines keep their columns."""
+    if isinstance(node, Span):
+        def move(line: int, col: int) -> tuple[int, int]:
+            return (line + dline, col + dcol) if line == 1 else (line + dline, col)
+        line, col = move(node.line, node.col)
+        end_line, end_col = move(node.end_line, node.end_col)
+        return Span(node.file, line, col, end_line, end_col)
+    if isinstance(node, tuple):
+        return tuple(shift(item, dline, dcol) for item in node)
+    if is_dataclass(node) and not isinstance(node, type):
+        names = _FIELDS_CACHE.get(type(node))
+        if names is None:
+            names = tuple(f.name for f in fields(node) if f.name != "depth")
+            _FIELDS_CACHE[type(node)] = names
+        changes = {name: shift(getattr(node, name), dline, dcol) for name in names}
+        return replace(node, **changes)
+    return node
+
+
+def int_literal_ok(text: str, limits: ResourceLimits) -> int | None:
+    """The value of an integer literal, or None when it would exceed the integer budget."""
+    digits = text.replace("_", "")
+    base = 10
+    if digits[:2].lower() in ("0x", "0o", "0b"):
+        base = {"x": 16, "o": 8, "b": 2}[digits[1].lower()]
+        digits = digits[2:]
+    # A cheap bound first, so a 100,000-digit literal is never converted.
+    if len(digits.lstrip("0")) * math.log2(base) > limits.max_int_bits + 4:
+        return None
+    value = int(digits, base)
+    return value if value.bit_length() <= limits.max_int_bits else None
+
+
+def current() -> _State:
+    return _state
