@@ -213,3 +213,24 @@ def test_cli_subprocess_has_no_traceback(db):
     proc = subprocess.run([sys.executable, "-m", "capc", "audit", "--audit-db", str(db.parent / "nodir" / "x" / "y.db"),
                            "list"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
     assert proc.returncode == 0 and "no records" in proc.stdout
+
+
+HOSTILE = {
+    "instruction": "clear\x1b[2J\x1b]0;pwned\x07 the table </pre><script>alert(1)</script>",
+    "source": "say('\x1b[31mred\x1b[0m')  # \u202egnp.exe\n</pre><img src=x onerror=alert(1)>\n",
+}
+
+
+def test_hostile_text_cannot_drive_the_terminal_or_the_page(tmp_path, capsys):
+    db = tmp_path / "audit.db"
+    with open_store(db) as store:
+        store.add(rejected_record(**HOSTILE))
+    for args in (["show", "1", "--attempts"], ["list"]):
+        code, out, _ = run_cli(capsys, "--audit-db", db, *args)
+        assert code == 0 and "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[2J" in out
+    page = tmp_path / "x.html"
+    assert main(["audit", "--audit-db", str(db), "export", "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "<script" not in html and "<img src=x" not in html
+    assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -51,6 +51,7 @@ def test_attempts_keep_requests_replies_and_repair_links(store):
     assert first["parent"] is None and second["parent"] == 0
     assert first["reply"].startswith("move_to(parse_position")
     assert second["request"]["messages"][0]["content"].startswith("error[E301]")
+    assert second["extra"] == {"exchanges": [{"request": "def make_circle", "reply": "def make_circle(): ..."}]}
     child = store.add(accepted_record(parent_id=rec["id"]))
     assert store.get(child)["parent_id"] == rec["id"]
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
 HELP = "the audit store: list | show | export | recheck | stats"
 
 EXIT_OK, EXIT_CHANGED = 0, 1
+
+# Stored text came from a language model or a user: it must not drive the terminal (escape
+# sequences can clear the screen, rewrite earlier lines or set the window title).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Control characters (and bidi overrides) shown as escapes; newlines and tabs kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
 
 
 def add_store_argument(parser: argparse.ArgumentParser, *, default=None) -> None:
@@ -100,9 +111,10 @@ def _list(store, args) -> int:
     for r in rows:
         what = r["instruction"] or r["file"] or ""
         reason = f" — {r['reason']}" if r["reason"] and r["verdict"] != "accepted" else ""
-        print(f"{r['id']:>6}  {(r['time'] or '')[:16].replace('T', ' '):16}  {_short(r['kind'], 8):8} "
-              f"{r['verdict'] or '-':9} {_short(r['run_status'] or '-', 12):12} "
-              f"{_short(what + reason, 80)}")
+        print(terminal_safe(
+            f"{r['id']:>6}  {(r['time'] or '')[:16].replace('T', ' '):16}  {_short(r['kind'], 8):8} "
+            f"{r['verdict'] or '-':9} {_short(r['run_status'] or '-', 12):12} "
+            f"{_short(what + reason, 80)}"))
     return EXIT_OK
 
 
@@ -204,11 +216,11 @@ def _show(store, args) -> int:
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
     else:
-        print(show_text(record))
+        print(terminal_safe(show_text(record)))
         if args.attempts:
             for a in record.get("attempts") or []:
-                print(f"\n--- attempt {a['index'] + 1} ({a.get('verdict') or '?'}) ---")
-                print(a.get("source") or a.get("reply") or "(empty)")
+                print(terminal_safe(f"\n--- attempt {a['index'] + 1} ({a.get('verdict') or '?'}) ---\n"
+                                    + (a.get("source") or a.get("reply") or "(empty)")))
     if args.plot:
         from capc.safety.audit_plot import write_png
         try:
@@ -272,8 +284,8 @@ def _recheck(store, args) -> int:
         return EXIT_CHANGED if summary.changed else EXIT_OK
     data = summary.to_json()
     for r in summary.changed:
-        print(f"#{r.record_id}: {r.old_verdict or 'none'} -> {r.new_verdict}"
-              + (f"  ({r.detail})" if r.detail else ""))
+        print(terminal_safe(f"#{r.record_id}: {r.old_verdict or 'none'} -> {r.new_verdict}"
+                            + (f"  ({r.detail})" if r.detail else "")))
     print(f"rechecked {data['checked']} records ({summary.programs_verified} distinct programs "
           f"verified, {data['skipped']} without source skipped) in {summary.seconds:.2f} s: "
           f"{len(summary.changed)} verdicts changed")

@@ -99,6 +99,8 @@ CREATE TABLE attempts (
     request     TEXT,                       -- JSON: what was sent to the model
     reply       TEXT,                       -- the raw reply text
     diagnostics TEXT,
+    extra       TEXT,                       -- JSON: anything else (e.g. every exchange of a
+                                            -- hierarchical generation)
     PRIMARY KEY (record_id, idx)
 );
 CREATE TABLE obligations (
@@ -242,17 +244,10 @@ def _normalize_attempt(raw: Any, index: int) -> dict:
     parent = at.get("parent", at.get("parent_idx"))
     if parent is None and index > 0 and at.get("repair", True):
         parent = index - 1   # a repair answers the attempt before it unless told otherwise
-    return {
-        "index": index,
-        "parent": parent,
-        "file": at.get("file"),
-        "source": at.get("source"),
-        "ir_hash": at.get("ir_hash"),
-        "verdict": at.get("verdict"),
-        "request": at.get("request"),
-        "reply": at.get("reply"),
-        "diagnostics": at.get("diagnostics"),
-    }
+    known = ("file", "source", "ir_hash", "verdict", "request", "reply", "diagnostics")
+    extra = {k: v for k, v in at.items() if k not in known + ("parent", "parent_idx", "index", "repair")}
+    return {"index": index, "parent": parent, **{k: at.get(k) for k in known},
+            "extra": extra or None}
 
 
 def _verdict_from_obligations(obligations: list[dict]) -> str | None:
@@ -553,10 +548,11 @@ class AuditStore:
                 "message FROM obligations WHERE record_id = ? ORDER BY idx", (raw["id"],))]
         rec["attempts"] = [
             {"index": r[0], "parent": r[1], "file": r[2], "source": r[3], "ir_hash": r[4],
-             "verdict": r[5], "request": _loads(r[6]), "reply": r[7], "diagnostics": _loads(r[8])}
+             "verdict": r[5], "request": _loads(r[6]), "reply": r[7], "diagnostics": _loads(r[8]),
+             "extra": _loads(r[9])}
             for r in self._db.execute(
                 "SELECT idx, parent_idx, file, source, ir_hash, verdict, request, reply, "
-                "diagnostics FROM attempts WHERE record_id = ? ORDER BY idx", (raw["id"],))]
+                "diagnostics, extra FROM attempts WHERE record_id = ? ORDER BY idx", (raw["id"],))]
         rec["checksum"] = raw["checksum"]
         rec["intact"] = checksum(rec) == raw["checksum"]
         return rec
@@ -681,10 +677,10 @@ def _insert(db: sqlite3.Connection, rec: dict, record_id: int | None = None) -> 
           _dumps(o["counterexample"]), o["message"]) for i, o in enumerate(rec["obligations"])])
     db.executemany(
         "INSERT INTO attempts (record_id, idx, parent_idx, file, source, ir_hash, verdict, request, "
-        "reply, diagnostics) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "reply, diagnostics, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [(new_id, a["index"], a["parent"], a["file"], a["source"], a["ir_hash"], a["verdict"],
           _dumps(a["request"]), None if a["reply"] is None else str(a["reply"]),
-          _dumps(a["diagnostics"])) for a in rec["attempts"]])
+          _dumps(a["diagnostics"]), _dumps(a["extra"])) for a in rec["attempts"]])
     return new_id
 
 
