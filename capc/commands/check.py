@@ -1,0 +1,157 @@
+"""`capc check POLICY.py [--scene S] [--limits L] [--json] [--any-scene] [--allow-undefined]`
+
+Parses and type-checks a policy and prints what is wrong the way rustc does (file:line:col,
+the line, a caret, the reason, a hint). The work is done by `check_policy`, which returns a
+`CheckResult`; `run` only prints it. The verifier adds its step inside `check_policy`
+(after a successful compile), so the printing and the exit codes stay in one place.
+
+Exit codes: 0 accepted (here: parsed and type-checked), 3 guarded, 1 rejected, 2 input error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from capc.diagnostics import CompileError, Diagnostic, render
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+
+HELP = "parse and type-check a policy, and report every problem with its location"
+
+VERDICT_CHECKED = "checked"    # parsed and type-checked; no safety verdict yet
+VERDICT_ACCEPTED = "accepted"
+VERDICT_GUARDED = "guarded"
+VERDICT_REJECTED = "rejected"
+
+EXIT_CODES = {VERDICT_CHECKED: 0, VERDICT_ACCEPTED: 0, VERDICT_GUARDED: 3, VERDICT_REJECTED: 1}
+
+
+@dataclass
+class CheckResult:
+    """Everything `capc check` learned about one policy."""
+
+    file: str
+    source: str
+    verdict: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    program: Any = None            # ir.Program when the front end accepted it
+    scene: Any = None
+    spec: Any = None
+    report: Any = None             # the verifier's report, once a verifier step runs
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"file": self.file, "verdict": self.verdict,
+               "diagnostics": [d.to_json() for d in self.diagnostics]}
+        if self.program is not None:
+            out["undefined"] = [u.name for u in self.program.undefined]
+        out.update(self.extra)
+        return out
+
+
+def undefined_diagnostics(program: Any) -> list[Diagnostic]:
+    """E030 for each call to a function nobody defines (one per name, at its first call)."""
+    seen: set[str] = set()
+    out = []
+    for call in program.undefined:
+        if call.name in seen:
+            continue
+        seen.add(call.name)
+        out.append(Diagnostic("E030", f"undefined function '{call.name}'", call.span, "type",
+                              "define it with a top-level def, or pass --allow-undefined when the "
+                              "LLM layer will supply it"))
+    return out
+
+
+def check_policy(path: str, *, scene_path: str | None = None, limits_path: str | None = None,
+                 any_scene: bool = False, allow_undefined: bool = False,
+                 limits: ResourceLimits = DEFAULT_LIMITS, source: str | None = None) -> CheckResult:
+    """Read, compile and check one policy. Input problems (missing or malformed files) raise
+    `InputError`; problems of the policy itself come back as diagnostics in the result."""
+    from capc.compiler.frontend import compile_source
+    from capc.files import read_text
+
+    if source is None:
+        source = read_text(path, "policy")
+    scene = spec = None
+    if scene_path is not None:
+        from capc.compiler.scene import load_scene
+        scene = load_scene(scene_path)
+    if limits_path is not None:
+        from capc.safety.spec import load_spec
+        spec = load_spec(limits_path)
+    result = CheckResult(path, source, VERDICT_CHECKED, scene=scene, spec=spec)
+    result.extra["any_scene"] = bool(any_scene)
+    try:
+        result.program = compile_source(source, path, limits=limits)
+    except CompileError as exc:
+        result.verdict = VERDICT_REJECTED
+        result.diagnostics.append(exc.diagnostic)
+        return result
+    if not allow_undefined:
+        missing = undefined_diagnostics(result.program)
+        if missing:
+            result.verdict = VERDICT_REJECTED
+            result.diagnostics.extend(missing)
+    return result
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("policy", help="the policy file (Python subset)")
+    parser.add_argument("--scene", metavar="S", help="scene file (YAML or JSON)")
+    parser.add_argument("--limits", metavar="L", help="safety limits file (YAML or JSON)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--any-scene", action="store_true",
+                        help="check for every scene in the spawn area, not one scene")
+    parser.add_argument("--allow-undefined", action="store_true",
+                        help="accept calls to functions the program does not define (E030)")
+
+
+def print_result(result: CheckResult, *, as_json: bool, out=None, err=None) -> None:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if as_json:
+        out.write(json.dumps(result.to_json()) + "\n")
+        return
+    color = hasattr(err, "isatty") and err.isatty()
+    for diagnostic in result.diagnostics:
+        err.write(render(diagnostic, result.source, color=color) + "\n\n")
+    if result.verdict == VERDICT_REJECTED:
+        count = sum(1 for d in result.diagnostics if d.kind != "warning")
+        err.write(f"{result.file}: rejected ({count} error{'s' if count != 1 else ''})\n")
+        return
+    program = result.program
+    calls = _count_motion_calls(program)
+    out.write(f"{result.file}: parsed and type-checked ({len(program.body)} statements, "
+              f"{calls} robot API call{'s' if calls != 1 else ''})\n")
+
+
+def _count_motion_calls(program: Any) -> int:
+    from capc.compiler import ir
+
+    count = 0
+    stack: list[Any] = [program.body, tuple(program.functions.values())]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, ir.Call):
+            count += item.kind == ir.CALL_API
+            stack.extend(item.args)
+            stack.extend(k.value for k in item.keywords)
+        elif hasattr(item, "__dataclass_fields__") and not isinstance(item, type):
+            stack.extend(v for k, v in vars(item).items() if k not in ("span", "type"))
+    return count
+
+
+def run(args) -> int:
+    result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
+                          any_scene=args.any_scene, allow_undefined=args.allow_undefined)
+    print_result(result, as_json=args.json)
+    return result.exit_code
