@@ -121,3 +121,28 @@ def test_request_identity_and_meta():
 def test_unknown_sub_lmp_is_refused():
     with pytest.raises(KeyError):
         pb.sub_lmp_prompt("move_to", "x", [])
+
+
+def _example_sources():
+    import importlib
+    from capc.prompts.repair import with_objects
+    for lmp in ("policy", "function") + pb.SUB_LMPS:
+        for ex in importlib.import_module(f"capc.prompts.fewshot.{lmp}").EXAMPLES:
+            if lmp == "policy":
+                yield lmp, ex, with_objects(ex.code)
+            elif lmp == "function":
+                yield lmp, ex, ex.code
+            else:
+                given = "".join(f"{name} = np.zeros((4, 2))\n" for name in ex.given)
+                yield lmp, ex, "objects = get_obj_names()\n" + given + ex.code + "\nsay(str(ret_val))\n"
+
+
+@pytest.mark.parametrize("lmp, example, source", list(_example_sources()),
+                         ids=lambda v: v if isinstance(v, str) and len(v) < 30 else "")
+def test_every_few_shot_example_compiles(lmp, example, source):
+    from capc.compiler.frontend import compile_source
+    program = compile_source(source, f"<few-shot {lmp}>")
+    if lmp == "function":
+        assert list(program.functions) == [example.query.split("(")[0]]
+    # Only the policy examples may lean on helpers that do not exist yet (that is what they teach).
+    assert not program.undefined or lmp == "policy"

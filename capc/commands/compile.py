@@ -79,6 +79,15 @@ def check_repair_args(args: argparse.Namespace) -> None:
         raise InputError(f"--max-depth must be 0 or more, not {args.max_depth}")
 
 
+def setup(args: argparse.Namespace):
+    """Checks the flags, points the audit store, loads the world and builds the provider."""
+    check_repair_args(args)
+    if args.audit_db:
+        os.environ["CAPC_AUDIT_DB"] = args.audit_db
+    scene, spec = world_from_args(args)
+    return scene, spec, provider_from_args(args)
+
+
 def print_attempts(result, out=sys.stderr) -> None:
     """Each attempt's verdict and, for rejected ones, the rendered diagnostics."""
     for attempt in result.attempts:
@@ -96,11 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from capc.prompts.pipeline import audit_compile, compile_instruction
     from capc.prompts.provider import LLMError
 
-    check_repair_args(args)
-    if args.audit_db:
-        os.environ["CAPC_AUDIT_DB"] = args.audit_db
-    scene, spec = world_from_args(args)
-    provider = provider_from_args(args)
+    scene, spec, provider = setup(args)
     params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": 0.0}
     try:
         result = compile_instruction(args.instruction, provider, scene=scene, spec=spec, limits=limits,

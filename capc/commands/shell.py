@@ -36,19 +36,13 @@ def _moved(scene, positions):
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    from capc.commands.compile import check_repair_args, print_attempts, provider_from_args, world_from_args
+    from capc.commands.compile import print_attempts, setup
     from capc.diagnostics import CapcError, render
     from capc.limits import DEFAULT_LIMITS as limits
     from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
     from capc.prompts.repair import ACCEPTING
 
-    check_repair_args(args)
-    if args.audit_db:
-        os.environ["CAPC_AUDIT_DB"] = args.audit_db
-    scene, spec = world_from_args(args)
-    provider = provider_from_args(args)
+    scene, spec, provider = setup(args)
     interactive = sys.stdin.isatty()
     history: list[tuple[str, str]] = []
     out = sys.stdout

@@ -116,10 +116,11 @@ def call_signature(call: ir.UndefinedCall) -> str:
 _BINDING = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*$")
 
 
-def context_bindings(context: ir.Expr | None, source: str) -> list[tuple[str, str]]:
+def context_bindings(context: Any, source: str) -> list[tuple[str, str]]:
     """Variables a sub-LMP call hands over in its context f-string, CaP style:
-    `f'objects = {objects}'` -> [("objects", "objects")], `f'pts = {pts * 2}'` -> [("pts", "pts * 2")]."""
-    if not isinstance(context, ir.FString):
+    `f'objects = {objects}'` -> [("objects", "objects")], `f'pts = {pts * 2}'` -> [("pts", "pts * 2")].
+    `context` is an f-string node of the syntax tree or of the IR (both have `parts`)."""
+    if not hasattr(context, "parts"):
         return []
     out: list[tuple[str, str]] = []
     previous = ""
@@ -134,7 +135,7 @@ def context_bindings(context: ir.Expr | None, source: str) -> list[tuple[str, st
     return out
 
 
-def _argument(call: ir.Call, index: int, name: str) -> ir.Expr | None:
+def _argument(call: Any, index: int, name: str) -> Any:
     if len(call.args) > index:
         return call.args[index]
     return next((k.value for k in call.keywords if k.name == name), None)
@@ -185,8 +186,7 @@ class Generator:
 
     def build(self, code: str, file: str = "<policy>") -> Generated:
         helpers: dict[str, tuple[str, str]] = {}
-        program = self._compile(code, file)
-        code, sub_helpers = self._answer_sub_lmps(program, code, file)
+        code, sub_helpers = self._answer_sub_lmps(code, file)
         helpers.update(sub_helpers)
         program = self._compile(code, file, helpers)
         for name, (text, helper_file) in sub_helpers.items():
@@ -212,29 +212,38 @@ class Generator:
 
     # -- compile-time sub-LMPs -----------------------------------------------------------
 
-    def _answer_sub_lmps(self, program: ir.Program, code: str, file: str
-                         ) -> tuple[str, dict[str, tuple[str, str]]]:
+    def _answer_sub_lmps(self, code: str, file: str) -> tuple[str, dict[str, tuple[str, str]]]:
+        """Answer the constant-query sub-LMP calls of the policy; found on the syntax tree,
+        before type checking, because the call's declared result (a name *or* a list of
+        names, say) may only fit its use once the answer's own type is known."""
+        from capc.grammar import ast
+        from capc.grammar.parser import parse
+
+        self.sources[file] = code
+        module = parse(code, file, limits=self.limits)
+        own = {s.name for s in module.body if isinstance(s, ast.FunctionDef)}
         replacements: list[tuple[Span, str]] = []
         helpers: dict[str, tuple[str, str]] = {}
         taken = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", code))
-        calls = [n for n in iter_nodes(program.body) if isinstance(n, ir.Call)
-                 and n.kind == ir.CALL_API and n.callee in pb.SUB_LMPS]
+        calls = [n for n in iter_nodes(module.body) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id in pb.SUB_LMPS and n.func.id not in own]
         for call in calls:
+            lmp = call.func.id
             query = _argument(call, 0, "query")
-            if not (isinstance(query, ir.Const) and isinstance(query.value, str)):
+            if not (isinstance(query, ast.Constant) and isinstance(query.value, str)):
                 continue  # known only at run time: RuntimeSubLMP answers it
             if any(_contains(span, call.span) for span, _ in replacements):
                 continue  # nested inside a call we already replace
             bindings = context_bindings(_argument(call, 1, "context"), code)
             number = 1
-            while f"{call.callee}_answer_{number}" in taken:
+            while f"{lmp}_answer_{number}" in taken:
                 number += 1
-            helper = f"{call.callee}_answer_{number}"
+            helper = f"{lmp}_answer_{number}"
             taken.add(helper)
             names = [n for n, _ in bindings]
-            reply = self.ask(pb.sub_lmp_prompt(call.callee, query.value, self.objects,
-                                               given=names, profile=self.profile, spec=self.spec))
-            helper_file = f"<{call.callee} answer {number}>"
+            reply = self.ask(pb.sub_lmp_prompt(lmp, query.value, self.objects, given=names,
+                                               profile=self.profile, spec=self.spec))
+            helper_file = f"<{lmp} answer {number}>"
             preface = "" if "objects" in names else "objects = get_obj_names()\n"
             text = (f"def {helper}({', '.join(names)}):\n"
                     + textwrap.indent(preface + reply.text.strip("\n") + "\nreturn ret_val", "    ") + "\n")

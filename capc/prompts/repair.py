@@ -12,6 +12,7 @@ are not a property of the policy and end the compile with their own error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -91,6 +92,14 @@ def feedback(attempt: Attempt) -> str:
               "limits in every world described above. Answer with code only.")
 
 
+def with_objects(code: str) -> str:
+    """CaP executed its `objects = [...]` context line with the policy; capc makes it a checked
+    API call, prepended only when the policy uses `objects` without assigning it first."""
+    if re.search(r"\bobjects\b", code) and not re.search(r"^objects\s*=", code, re.M):
+        return "objects = get_obj_names()\n" + code
+    return code
+
+
 Checker = Callable[[Generated], tuple[str, list[Diagnostic], Any]]
 
 
@@ -110,7 +119,7 @@ def compile_with_repair(instruction: str, provider: Provider, check: Checker, *,
         code = reply.text
         generated = report = None
         try:
-            generated = generator.build(code)
+            generated = generator.build(with_objects(code))
             verdict, diagnostics, report = check(generated)
         except CompileError as exc:
             verdict, diagnostics = "rejected", [exc.diagnostic]

@@ -9,7 +9,7 @@ EXAMPLES = (
             "angle = np.pi / 4\n"
             "center = np.mean(pts, axis=0)\n"
             "rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])\n"
-            "ret_val = (pts - center) @ rot.T + center",
+            "ret_val = (pts - center) @ np.transpose(rot) + center",
             given=("pts",)),
     Example(_SCENE, "move the points 5cm towards the top.",
             "ret_val = pts + np.array([0.0, 0.05])", given=("pts",)),
