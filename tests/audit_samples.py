@@ -42,7 +42,7 @@ def rejected_record(**changes) -> dict:
              "span": {"file": "far_right.py", "line": 3, "col": 1, "end_line": 3, "end_col": 57},
              "counterexample": None, "message": "proved"},
             {"id": "3:lower to place", "primitive": "put_first_on_second", "step": "lower to place",
-             "property": "workspace", "verdict": "violated",
+             "property": "workspace", "verdict": "violated", "code": "E301", "seconds": 0.004,
              "span": {"file": "far_right.py", "line": 3, "col": 1, "end_line": 3, "end_col": 57},
              "counterexample": cex,
              "message": "'lower to place' leaves the workspace: x = 0.620 > 0.2995"},

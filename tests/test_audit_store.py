@@ -39,6 +39,7 @@ def test_record_round_trips_with_every_part(store):
     violated = rec["obligations"][1]
     assert violated["role"] == "lower to place"   # the verifier's "step" is kept as the role
     assert violated["span"]["line"] == 3 and violated["counterexample"]["target"] == [0.62, -0.45, 0.02]
+    assert violated["extra"] == {"code": "E301", "seconds": 0.004}    # the verifier's other fields
     assert rec["diagnostics"][0]["code"] == "E301"
     assert rec["timings"]["verify"] == 0.041
     assert rec["capc_version"] and rec["time"].endswith("Z")

@@ -116,6 +116,7 @@ CREATE TABLE obligations (
     span           TEXT,
     counterexample TEXT,
     message        TEXT,
+    extra          TEXT,                    -- JSON: the verifier's other fields (code, callers, ...)
     PRIMARY KEY (record_id, idx)
 );
 CREATE INDEX obligations_verdict ON obligations(verdict);
@@ -223,6 +224,9 @@ def _normalize_obligation(raw: Any) -> dict:
     span = _normalize_span(ob.get("span"))
     if span is None and ob.get("line") is not None:
         span = {"file": ob.get("file"), "line": ob.get("line"), "col": ob.get("col")}
+    handled = {"id", "primitive", "role", "step", "property", "verdict", "span", "counterexample",
+               "message", "line", "col", "file"}
+    extra = {k: v for k, v in ob.items() if k not in handled}
     return {
         "id": None if ob.get("id") is None else str(ob.get("id")),
         "primitive": ob.get("primitive"),
@@ -232,6 +236,7 @@ def _normalize_obligation(raw: Any) -> dict:
         "span": span,
         "counterexample": ob.get("counterexample"),
         "message": ob.get("message"),
+        "extra": extra or None,
     }
 
 
@@ -542,10 +547,11 @@ class AuditStore:
             rec[key] = _loads(raw[key])
         rec["obligations"] = [
             {"id": r[0], "primitive": r[1], "role": r[2], "property": r[3], "verdict": r[4],
-             "span": _loads(r[5]), "counterexample": _loads(r[6]), "message": r[7]}
+             "span": _loads(r[5]), "counterexample": _loads(r[6]), "message": r[7],
+             "extra": _loads(r[8])}
             for r in self._db.execute(
                 "SELECT obligation_id, primitive, role, property, verdict, span, counterexample, "
-                "message FROM obligations WHERE record_id = ? ORDER BY idx", (raw["id"],))]
+                "message, extra FROM obligations WHERE record_id = ? ORDER BY idx", (raw["id"],))]
         rec["attempts"] = [
             {"index": r[0], "parent": r[1], "file": r[2], "source": r[3], "ir_hash": r[4],
              "verdict": r[5], "request": _loads(r[6]), "reply": r[7], "diagnostics": _loads(r[8]),
@@ -671,10 +677,11 @@ def _insert(db: sqlite3.Connection, rec: dict, record_id: int | None = None) -> 
     new_id = cursor.lastrowid
     db.executemany(
         "INSERT INTO obligations (record_id, idx, obligation_id, primitive, role, property, verdict, "
-        "line, col, span, counterexample, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "line, col, span, counterexample, message, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(new_id, i, o["id"], o["primitive"], o["role"], o["property"], o["verdict"],
           (o["span"] or {}).get("line"), (o["span"] or {}).get("col"), _dumps(o["span"]),
-          _dumps(o["counterexample"]), o["message"]) for i, o in enumerate(rec["obligations"])])
+          _dumps(o["counterexample"]), o["message"], _dumps(o["extra"]))
+         for i, o in enumerate(rec["obligations"])])
     db.executemany(
         "INSERT INTO attempts (record_id, idx, parent_idx, file, source, ir_hash, verdict, request, "
         "reply, diagnostics, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
