@@ -309,11 +309,11 @@ class Interpreter:
     def charge(self, steps: int = 1, span: Span | None = None) -> None:
         """Count work against the step budget (the runtime charges control ticks here too,
         so an endless loop of moves ends like an endless loop of arithmetic)."""
-        self.steps += steps
-        if self.steps > self.limits.max_steps:
+        if self.steps + steps > self.limits.max_steps:  # refused work is not counted as done
             raise RuntimeStop(E_STEP_BUDGET, f"step budget exhausted after {self.limits.max_steps:,} steps "
                                              f"(max_steps)", span or self._span,
                               hint="the policy does not finish; bound its loops")
+        self.steps += steps
         if self.steps % _CLOCK_EVERY < steps or steps >= _CLOCK_EVERY:
             self.check_clock(span)
 
