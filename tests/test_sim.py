@@ -246,3 +246,41 @@ def test_overlapping_bowls_of_a_random_scene_stay_put(sim):
         sim.send_setpoint(np.array(CELL.home), DT)
     for bowl in bowls:
         assert np.allclose(sim.object_positions()[bowl.name], bowl.position, atol=2e-3), bowl.name
+
+
+def test_a_reset_forgets_the_last_scenes_collision_filters(sim):
+    """PyBullet reuses body ids: the filter that let two overlapping bowls ignore each other
+    must not make the next scene's blocks (same ids) pass through each other."""
+    overlapping = parse_scene("""
+objects:
+  - {name: red bowl, position: [0.0, -0.5]}
+  - {name: blue bowl, position: [0.1, -0.5]}
+""")
+    blocks = parse_scene("""
+objects:
+  - {name: red block, position: [0.0, -0.5]}
+  - {name: blue block, position: [0.15, -0.4]}
+""")
+    sim.reset(overlapping, SPEC, CELL.home)
+    sim.reset(blocks, SPEC, CELL.home)
+    log = []
+    run_plan(sim, blocks, "put_first_on_second", {"arg1": "blue block", "arg2": "red block"}, log)
+    result = check_task(parse_task('block_on_block("blue block", "red block")'),
+                        sim.object_positions(), blocks)
+    assert result.done, result.detail
+
+
+def test_closing_twice_keeps_the_one_grasp(sim):
+    sim.reset(SCENE, SPEC, CELL.home)
+    log = []
+    block = SCENE.get("red block").position
+    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    run_plan(sim, SCENE, "move_to", {"p": block}, log)
+    assert sim.set_gripper(True) == "red block"
+    assert sim.set_gripper(True) == "red block"
+    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    assert sim.object_positions()["red block"][2] == pytest.approx(0.15, abs=3e-3)
+    assert sim.set_gripper(False) is None
+    for _ in range(240):
+        sim.send_setpoint(np.array((block[0], block[1], 0.15)), DT)
+    assert sim.object_positions()["red block"][2] == pytest.approx(CELL.block_size / 2, abs=2e-3)

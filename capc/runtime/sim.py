@@ -80,6 +80,7 @@ class SimBackend:
             p.changeDynamics(self._robot, finger, lateralFriction=1.0, spinningFriction=0.01,
                              physicsClientId=c)
         self._bodies: dict[str, int] = {}      # object name -> body id
+        self._ignoring: list[tuple[int, int]] = []  # body pairs with collisions switched off
         self._steps = 0
         self._targets = list(REST_POSE)
         self._finger_target = FINGER_OPEN
@@ -124,10 +125,16 @@ class SimBackend:
             if abs(ratio - round(ratio)) > 1e-9:
                 raise ValueError(f"the sim steps at {PHYSICS_RATE:g} Hz; a control rate of "
                                  f"{spec.control_rate:g} Hz does not divide it")
+        self._let_go()
+        # Body ids are reused after removeBody, and collision filters are kept per id pair:
+        # a filter of the last scene's bowls would let this scene's blocks pass through
+        # each other. Restore them before the ids are handed out again.
+        for pair in self._ignoring:
+            p.setCollisionFilterPair(*pair, -1, -1, 1, physicsClientId=c)
+        self._ignoring = []
         for body in self._bodies.values():
             p.removeBody(body, physicsClientId=c)
         self._bodies = {}
-        self._release_constraints()
         joints = self._solve_from_rest(tcp_start)
         for j in ARM_JOINTS:
             p.resetJointState(self._robot, j, joints[j], 0.0, physicsClientId=c)
@@ -156,8 +163,9 @@ class SimBackend:
         for i, a in enumerate(bowls):
             for b in bowls[i + 1:]:
                 if math.dist(a.xy, b.xy) < 2 * CELL.bowl_radius:
-                    p.setCollisionFilterPair(self._bodies[a.name], self._bodies[b.name], -1, -1, 0,
-                                             physicsClientId=c)
+                    pair = (self._bodies[a.name], self._bodies[b.name])
+                    p.setCollisionFilterPair(*pair, -1, -1, 0, physicsClientId=c)
+                    self._ignoring.append(pair)
 
     def _solve_from_rest(self, tcp: tuple[float, float, float]) -> list[float]:
         """IK from the rest pose, iterated with the joints reset to each solution: used once
@@ -172,8 +180,10 @@ class SimBackend:
                 p.resetJointState(self._robot, j, joints[j], 0.0, physicsClientId=c)
         return joints
 
-    def _release_constraints(self) -> None:
+    def _let_go(self) -> None:
+        """Remove the weld of a held object and give the fingers their contacts back."""
         if self._weld is not None:
+            self._finger_contacts(self._bodies[self._held], enabled=True)
             self._p.removeConstraint(self._weld, physicsClientId=self._client)
         self._weld, self._held = None, None
 
@@ -218,18 +228,15 @@ class SimBackend:
         self._step(max(1, round(dt * PHYSICS_RATE)))
 
     def set_gripper(self, close: bool) -> str | None:
-        p, c = self._p, self._client
-        if not close and self._weld is not None:
-            # Let go first, then open: the block is left standing where it was put down.
-            p.removeConstraint(self._weld, physicsClientId=c)
-            self._weld, self._held = None, None
+        if not close:
+            self._let_go()  # first, then open: the block stays where it was put down
         self._finger_target = 0.0 if close else FINGER_OPEN
         self._command_fingers()
         self._step(GRIPPER_TICKS)
-        if close:
-            self._held = self._object_between_fingers()
-            if self._held is not None:
-                self._weld = self._attach(self._bodies[self._held])
+        if close and self._held is None:
+            held = self._object_between_fingers()
+            if held is not None:
+                self._weld, self._held = self._attach(self._bodies[held]), held
         return self._held
 
     def _object_between_fingers(self) -> str | None:
@@ -260,7 +267,15 @@ class SimBackend:
         weld = p.createConstraint(self._robot, TCP_LINK, body, -1, p.JOINT_FIXED, (0, 0, 0),
                                   rel_pos, (0, 0, 0), rel_orn, physicsClientId=c)
         p.changeConstraint(weld, maxForce=WELD_FORCE, physicsClientId=c)
+        # The weld holds the block; finger contacts pressing on it too would only make the
+        # solver fight the weld (and cost a third of a step).
+        self._finger_contacts(body, enabled=False)
         return weld
+
+    def _finger_contacts(self, body: int, enabled: bool) -> None:
+        p, c = self._p, self._client
+        for f in FINGER_JOINTS:
+            p.setCollisionFilterPair(self._robot, body, f, -1, int(enabled), physicsClientId=c)
 
     def stop(self) -> None:
         """Hold the joints where they are now: targets = measured positions."""
@@ -282,10 +297,7 @@ class SimBackend:
                 for name, body in self._bodies.items()}
 
     def held_object(self) -> str | None:
-        """The object both fingers touch now (a friction grasp can lose its block)."""
-        if self._held is None:
-            return None
-        self._held = self._object_between_fingers()
+        """The object welded to the hand, if any (a weld does not slip)."""
         return self._held
 
     def sim_time(self) -> float:

@@ -113,6 +113,12 @@ def add_object(p, cache: ShapeCache, kind: str, color: str,
     mass = BOWL_MASS if kind == "bowl" else BLOCK_MASS
     body = p.createMultiBody(mass, _collision_shape(p, cache, kind), _visual_shape(p, cache, kind, color),
                              position, physicsClientId=cache.client)
+    # Resting objects may sleep (Bullet stops simulating them until something touches
+    # them): a step of the full scene then costs what the arm alone costs.
     p.changeDynamics(body, -1, lateralFriction=OBJECT_FRICTION, spinningFriction=0.001,
-                     rollingFriction=0.0001, physicsClientId=cache.client)
+                     rollingFriction=0.0001, activationState=p.ACTIVATION_STATE_ENABLE_SLEEPING,
+                     physicsClientId=cache.client)
+    if abs(position[2] - CELL.resting_z(kind)) < 1e-3:
+        p.changeDynamics(body, -1, activationState=p.ACTIVATION_STATE_SLEEP,
+                         physicsClientId=cache.client)
     return body
