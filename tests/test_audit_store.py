@@ -86,7 +86,8 @@ def test_objects_commands_hold_are_normalised(store):
     assert rec["verdict"] == "rejected" and rec["obligations"][0]["span"]["line"] == 2
     assert rec["diagnostics"][0]["counterexample"]["target"] == [0.5, -0.5, 0.1]
     assert rec["run_status"] == "stopped_by_monitor" and rec["monitor_events"][0]["limit"] == "max_speed"
-    assert rec["extra"] == {"weird": [1, 2], "nan": "nan", "guards": []}
+    assert rec["extra"] == {"weird": [1, 2], "nan": "nan",
+                            "verification": {"guards": [], "timings": {"verify": 0.01}}}
 
 
 def test_error_record_from_a_compile_error(store):

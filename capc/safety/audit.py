@@ -318,9 +318,12 @@ def normalize(record: Mapping[str, Any]) -> dict:
             diagnostics = to_jsonable(diags() if callable(diags) else rep.get("diagnostics"))
         if out["timings"] is None and rep.get("timings") is not None:
             out["timings"] = rep.get("timings")
-        for key in ("guards", "any_scene", "solver", "replay"):
-            if rep.get(key) is not None:
-                extra.setdefault(key, rep[key])
+        elif out["timings"] is None and isinstance(rep.get("seconds"), (int, float)):
+            out["timings"] = {"verify": rep["seconds"]}
+        # the rest (mode, guards, faults, counts, paths, solver time...) is kept as it came
+        rest = {k: v for k, v in rep.items() if k not in ("verdict", "obligations", "diagnostics")}
+        if rest:
+            extra.setdefault("verification", rest)
     if outcome is not None:
         run = to_jsonable(outcome)
         out["run"] = out["run"] or run

@@ -15,6 +15,7 @@ matplotlib (Agg) is imported inside `render`: `capc check` never pays for it.
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ TABLE_FILL = "#efe7d8"
 
 DPI = 100
 WIDTH_PX = 720
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, GAP = 70, 30, 64, 50, 56
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, GAP = 70, 30, 76, 50, 56
 PAD_M = 0.05                     # world margin around everything drawn, metres
 MAX_VIEW_M = 1.5                 # never zoom out beyond this (a wild counterexample stays legible)
 MIN_SIDE_PX = 90
@@ -280,8 +281,12 @@ def render(record: dict, obligation_index: int | None = None) -> Picture:
         what = ob.get("property") or ""
         title += f", {ob.get('primitive') or ''} {what}".rstrip()
     fig.text(MARGIN_LEFT / W, 1 - 18 / H, title, fontsize=12, fontweight="bold", va="top")
-    note = cex.get("limit") or (ob or {}).get("message") or "no counterexample: the scene as given"
-    fig.text(MARGIN_LEFT / W, 1 - 40 / H, str(note)[:110], fontsize=9, va="top", color="#444444")
+    note = (ob or {}).get("message") or cex.get("limit") or "no counterexample: the scene as given"
+    lines = textwrap.wrap(str(note), 88)
+    if len(lines) > 2:
+        lines = lines[:2]
+        lines[1] = lines[1][:86] + "…"
+    fig.text(MARGIN_LEFT / W, 1 - 40 / H, "\n".join(lines), fontsize=9, va="top", color="#444444")
     top.legend(loc="lower right", fontsize=7, framealpha=0.85)
     side.set_title("side view (x, z)", fontsize=8, loc="left")
 
