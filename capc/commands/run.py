@@ -1,0 +1,207 @@
+"""`capc run POLICY.py [--backend kinematic|sim] [--scene S] [--limits L] [--record out.gif] [--json]`
+
+Compile, verify (a rejected policy never moves anything), then execute step by step under
+the runtime monitor and print the outcome: steps, simulated time, final object positions,
+whether the monitor intervened, and the task outcome when the policy declares a task.
+
+Exit codes: 0 the policy ran to completion within the limits; 1 rejected, stopped by the
+monitor, out of budget or failed at run time; 2 usage or input error.
+
+Where the policy comes from is decided by `load_or_generate_policy`: a file here; the LLM
+layer extends it with `-i "instruction"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HELP = "compile, verify and execute a policy on the kinematic or PyBullet backend"
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+@dataclass
+class PolicySource:
+    """A policy ready to check: its text and the name diagnostics point at."""
+
+    file: str
+    source: str
+    helpers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    sub_lmp: Any = None              # callable (name, query, context) -> value, from the LLM layer
+    origin: dict[str, Any] = field(default_factory=dict)  # e.g. {"instruction": ...} for the audit
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("policy", nargs="?", help="the policy file (Python subset)")
+    parser.add_argument("--backend", choices=("kinematic", "sim"), default="kinematic",
+                        help="kinematic: exact and fast, no physics (default); sim: PyBullet Panda")
+    parser.add_argument("--scene", metavar="S", help="scene file (YAML/JSON); default: POLICY's "
+                                                     "<name>.scene.yaml if present, else the random "
+                                                     "scene of --seed")
+    parser.add_argument("--limits", metavar="L", help="safety limits file (default: the cell's defaults)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the default scene and of the "
+                                                            "perception noise (default 0)")
+    parser.add_argument("--noise", type=float, default=0.0, metavar="X",
+                        help="perception noise (std dev, m), clipped to the spec's tolerance")
+    parser.add_argument("--max-steps", type=int, metavar="N", help="step budget (interpreter steps "
+                                                                   "+ control ticks)")
+    parser.add_argument("--record", metavar="OUT.gif", help="write an animation of the run (sim only)")
+    parser.add_argument("--gui", action="store_true", help="show the PyBullet window (sim, needs a display)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--unverified", action="store_true",
+                        help="run under the monitor alone when no verifier is installed")
+    from capc.commands.audit import add_store_argument
+
+    add_store_argument(parser)
+
+
+def load_or_generate_policy(args: argparse.Namespace) -> PolicySource:
+    """The policy to run. Today: the file named on the command line. The LLM layer adds
+    `-i "instruction"` here (generate, check, repair, then return the accepted source)."""
+    from capc.diagnostics import InputError
+    from capc.files import read_text
+
+    if not args.policy:
+        raise InputError("capc run needs a policy file", hint="capc run POLICY.py [--backend sim]")
+    return PolicySource(args.policy, read_text(args.policy, "policy"))
+
+
+def _world(args: argparse.Namespace, policy: PolicySource):
+    from capc.compiler.scene import load_scene, random_scene
+    from capc.safety.spec import load_spec
+
+    scene_path = args.scene
+    if scene_path is None and policy.file.endswith(".py"):
+        sibling = Path(policy.file[:-3] + ".scene.yaml")
+        if sibling.is_file():
+            scene_path = str(sibling)
+    scene = load_scene(scene_path) if scene_path else random_scene(args.seed)
+    return scene, load_spec(args.limits), scene_path
+
+
+def _limits(args: argparse.Namespace):
+    from capc.diagnostics import InputError
+    from capc.limits import DEFAULT_LIMITS
+
+    if args.max_steps is None:
+        return DEFAULT_LIMITS
+    if args.max_steps < 1:
+        raise InputError(f"--max-steps must be at least 1, not {args.max_steps}")
+    return DEFAULT_LIMITS.with_changes(max_steps=args.max_steps)
+
+
+def _verify(program, spec, scene, limits, unverified: bool):
+    """The verifier's report, or None when running unverified was asked for and no
+    verifier exists. Raises RuntimeError with the reason when it must not run."""
+    try:
+        from capc.safety.verifier import verify
+    except ImportError:
+        if unverified:
+            return None
+        raise RuntimeError("the verifier is not available; refusing to run unverified code "
+                           "(pass --unverified to run under the runtime monitor alone)") from None
+    return verify(program, spec, scene, limits=limits)
+
+
+def run(args: argparse.Namespace) -> int:
+    from capc.commands.check import VERDICT_REJECTED, check_policy, print_result
+    from capc.diagnostics import Diagnostic, InputError, render
+    from capc.runtime.execute import execute
+
+    if args.record and args.backend != "sim":
+        raise InputError("--record needs --backend sim (the kinematic backend draws nothing)")
+    if args.gui and args.backend != "sim":
+        raise InputError("--gui needs --backend sim")
+    if args.noise < 0:
+        raise InputError(f"--noise must be 0 or more, not {args.noise}")
+    policy = load_or_generate_policy(args)
+    limits = _limits(args)
+    scene, spec, scene_path = _world(args, policy)
+    checked = check_policy(policy.file, limits=limits, source=policy.source, allow_undefined=False)
+    out = {"file": policy.file, "scene": scene_path or scene.source, "backend": args.backend}
+    if checked.verdict == VERDICT_REJECTED:
+        return _finish(args, policy, scene, spec, out, "rejected", checked.diagnostics, None,
+                       lambda: print_result(checked, as_json=False))
+    program = checked.program
+    report = checked.report
+    if report is None:
+        try:
+            report = _verify(program, spec, scene, limits, args.unverified)
+        except RuntimeError as exc:
+            print(f"{policy.file}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    verdict = report.verdict if report is not None else "unverified"
+    diagnostics = list(report.diagnostics()) if report is not None else []
+    if verdict == "rejected":
+        def show():
+            for d in diagnostics:
+                print(render(d, policy.source) + "\n", file=sys.stderr)
+            print(f"{policy.file}: rejected before anything moved", file=sys.stderr)
+        return _finish(args, policy, scene, spec, out, verdict, diagnostics, None, show)
+    guards = getattr(report, "guards", None) if report is not None else None
+    outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
+                      noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui)
+    if outcome.code is not None and not outcome.ok:
+        diagnostics.append(Diagnostic(outcome.code, outcome.message, outcome.span,
+                                      "limit" if outcome.status == "budget_exhausted" else "runtime"))
+    return _finish(args, policy, scene, spec, out, verdict, diagnostics, outcome,
+                   lambda: _print_outcome(policy, verdict, guards, outcome))
+
+
+def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, diagnostics: list,
+            outcome, show) -> int:
+    from capc.safety.audit import record_safely
+
+    run_json = outcome.to_json() if outcome is not None else None
+    record_safely("run", audit_db=args.audit_db, file=policy.file, source=policy.source, verdict=verdict,
+                  run_status=run_json["status"] if run_json else None, scene=scene.to_json(),
+                  spec=spec.to_json(), run=run_json,
+                  monitor_events=run_json["monitor_events"] if run_json else None,
+                  diagnostics=[d.to_json() for d in diagnostics], **policy.origin)
+    if args.json:
+        print(json.dumps({**out, "verdict": verdict, "diagnostics": [d.to_json() for d in diagnostics],
+                          "run": run_json}, default=str))
+    else:
+        show()
+    return EXIT_OK if outcome is not None and outcome.ok else EXIT_FAILED
+
+
+def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
+    from capc.diagnostics import Diagnostic, render
+
+    err = sys.stderr
+    note = {"accepted": "every motion proved safe",
+            "guarded": f"{len(guards) if guards else 'some'} command(s) checked only at run time by the monitor",
+            "unverified": "NOT verified: running under the runtime monitor alone"}.get(verdict, "")
+    print(f"{policy.file}: {verdict}" + (f" ({note})" if note else ""))
+    print(f"ran on {outcome.backend}: {outcome.status.replace('_', ' ')} after {outcome.steps:,} steps, "
+          f"{outcome.ticks:,} set-points, {outcome.sim_time:.2f} s simulated ({outcome.wall_time:.2f} s wall)")
+    for message in outcome.said:
+        print(f"said: {message}")
+    for line in outcome.printed:
+        print(f"printed: {line}")
+    if outcome.final_positions:
+        width = max(len(name) for name in outcome.final_positions)
+        print("final positions:")
+        for name, pos in outcome.final_positions.items():
+            print(f"  {name:<{width}}  ({pos[0]: .3f}, {pos[1]: .3f}, {pos[2]: .3f})")
+    if outcome.monitor_events:
+        for event in outcome.monitor_events:
+            print(f"monitor: stopped {event['primitive']} (call {event['call_index'] + 1}, line {event['line']}, "
+                  f"{event['role']}): limit {event['limit']} exceeded by {event['excess']:.4g}")
+    else:
+        print("monitor: no intervention")
+    if outcome.task_result is not None:
+        state = "done" if outcome.task_result.done else "NOT done"
+        print(f"task {outcome.task}: {state} ({outcome.task_result.detail})")
+    if outcome.recording:
+        print(f"recording: {outcome.recording}")
+    if not outcome.ok:
+        kind = "limit" if outcome.status == "budget_exhausted" else "runtime"
+        print(render(Diagnostic(outcome.code, outcome.message, outcome.span, kind), policy.source),
+              file=err)
