@@ -234,3 +234,27 @@ def test_hostile_text_cannot_drive_the_terminal_or_the_page(tmp_path, capsys):
     html = page.read_text()
     assert "<script" not in html and "<img src=x" not in html
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_run_stopped_by_the_monitor_is_shown_and_drawn(tmp_path, capsys):
+    db = tmp_path / "audit.db"
+    event = {"limit": "keep_out:camera mount", "excess": 0.0, "point": [0.22, -0.28, 0.1],
+             "message": "set-point enters keep-out zone 'camera mount'"}
+    outcome = {"status": "stopped_by_monitor", "message": event["message"], "code": "E510",
+               "line": 1, "steps": 40, "sim_time": 0.8, "backend": "kinematic",
+               "monitor_events": [event], "final_positions": {"red block": [0.1, -0.45, 0.02]},
+               "task": "in_place(red block, top right corner)",
+               "task_result": {"done": False, "detail": "red block is 0.2 m away"}}
+    with open_store(db) as store:
+        store.add(accepted_record(run=outcome, obligations=[], verdict="guarded"))
+    png = tmp_path / "stop.png"
+    code, out, _ = run_cli(capsys, "--audit-db", db, "show", 1, "--plot", png)
+    assert code == 0
+    assert "run: status stopped_by_monitor, backend kinematic, steps 40" in out
+    assert "E510 set-point enters keep-out zone 'camera mount' (line 1)" in out
+    assert "task in_place(red block, top right corner): NOT done red block is 0.2 m away" in out
+    assert "monitor interventions: 1" in out
+    with open_store(db) as store:
+        picture = render(store.get(1))
+    col, row = picture.frame.to_pixel(0.22, -0.28)
+    assert red_mask(png)[int(row) - 4:int(row) + 5, int(col) - 4:int(col) + 5].sum() >= 40

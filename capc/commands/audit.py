@@ -191,8 +191,16 @@ def show_text(record: dict) -> str:
     run = record.get("run")
     if run:
         if isinstance(run, dict):
-            bits = [f"{k} {run[k]}" for k in ("status", "steps", "sim_time") if run.get(k) is not None]
+            bits = [f"{k} {run[k]}" for k in ("status", "backend", "steps", "sim_time")
+                    if run.get(k) is not None]
             out += ["", "run: " + ", ".join(bits)]
+            if run.get("message"):
+                where = f" (line {run['line']})" if run.get("line") else ""
+                out.append(f"  {run.get('code') or ''} {run['message']}{where}".rstrip())
+            task = run.get("task_result")
+            if isinstance(task, dict):
+                out.append(f"  task {run.get('task') or ''}: "
+                           f"{'done' if task.get('done') else 'NOT done'} {task.get('detail') or ''}".rstrip())
         else:
             out += ["", f"run: {run}"]
     events = record.get("monitor_events")

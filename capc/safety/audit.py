@@ -337,8 +337,11 @@ def normalize(record: Mapping[str, Any]) -> dict:
             diagnostics = [to_jsonable(diag if diag is not None else {"message": str(error)})]
         if out["verdict"] is None:
             out["verdict"] = "error" if getattr(error, "exit_code", 1) == 2 else "rejected"
-    if out["run_status"] is None and isinstance(out["run"], dict):
-        out["run_status"] = out["run"].get("status")
+    if isinstance(out["run"], dict):
+        if out["run_status"] is None:
+            out["run_status"] = out["run"].get("status")
+        if out["monitor_events"] is None:
+            out["monitor_events"] = out["run"].get("monitor_events")
     out["verdict"] = out["verdict"] or _verdict_from_obligations(obligations)
     out["diagnostics"] = diagnostics
     out["obligations"] = obligations

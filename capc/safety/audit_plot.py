@@ -84,6 +84,14 @@ def offending_obligation(record: dict, index: int | None = None) -> dict | None:
         if isinstance(diag, dict) and diag.get("counterexample"):
             return {"verdict": "violated", "counterexample": diag["counterexample"],
                     "message": diag.get("message"), "property": diag.get("code")}
+    # A run the monitor stopped: draw where it stopped, with the objects where they were then.
+    run = record.get("run") if isinstance(record.get("run"), dict) else {}
+    for event in record.get("monitor_events") or run.get("monitor_events") or []:
+        if isinstance(event, dict) and event.get("point") is not None:
+            objects = run.get("final_positions") if isinstance(run.get("final_positions"), dict) else {}
+            return {"verdict": "stopped", "primitive": "monitor", "property": event.get("limit"),
+                    "message": event.get("message"),
+                    "counterexample": {"target": event["point"], "objects": objects or {}}}
     return None
 
 
