@@ -196,7 +196,7 @@ def show_text(record: dict) -> str:
             out += ["", "run: " + ", ".join(bits)]
             if run.get("message"):
                 where = f" (line {run['line']})" if run.get("line") else ""
-                out.append(f"  {run.get('code') or ''} {run['message']}{where}".rstrip())
+                out.append("  " + " ".join(str(x) for x in (run.get("code"), run["message"]) if x) + where)
             task = run.get("task_result")
             if isinstance(task, dict):
                 out.append(f"  task {run.get('task') or ''}: "
