@@ -57,7 +57,8 @@ class SimBackend:
 
     name = "sim"
 
-    def __init__(self, *, gui: bool = False, record: str | None = None, record_every: int = 8):
+    def __init__(self, *, gui: bool = False, record: str | None = None,
+                 record_every: int | None = None):
         import pybullet as p
         import pybullet_data
 
@@ -309,12 +310,13 @@ class SimBackend:
 
     # --- recording ----------------------------------------------------------------------
 
-    def start_recording(self, path: str, every: int = 8) -> None:
-        """Capture every `every`-th physics step; the GIF is written by `finish_recording`
-        (and by `close`)."""
-        from capc.runtime.recording import Recorder
+    def start_recording(self, path: str, every: int | None = None) -> None:
+        """Capture every `every`-th physics step (default: recording.DEFAULT_EVERY); the
+        GIF is written by `finish_recording` (and by `close`)."""
+        from capc.runtime.recording import DEFAULT_EVERY, Recorder
 
-        self._recorder = Recorder(self._p, self._client, path, every=every)
+        self._recorder = Recorder(self._p, self._client, path, every=every or DEFAULT_EVERY,
+                                  physics_rate=PHYSICS_RATE)
 
     def finish_recording(self) -> str | None:
         """Write the animation; returns its path (None when nothing was being recorded)."""
