@@ -246,3 +246,28 @@ def test_ir_hash_ignores_layout():
     a = Node(1, Span("a.py", 1, 1, 1, 2))
     b = Node(1, Span("b.py", 7, 3, 7, 4))
     assert audit.ir_hash(a) == audit.ir_hash(b) != audit.ir_hash(Node(2, a.span))
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=st.text(max_size=200), instruction=st.text(max_size=60), payload=_json,
+       cex=st.dictionaries(st.sampled_from(["target", "limit", "excess", "variables", "zz"]), _json, max_size=4),
+       verdict=st.sampled_from(["accepted", "guarded", "rejected", None]))
+def test_any_record_round_trips_intact(store, source, instruction, payload, cex, verdict):
+    rid = store.add({"kind": "check", "source": source, "instruction": instruction, "verdict": verdict,
+                     "params": payload, "obligations": [{"verdict": "violated", "counterexample": cex}],
+                     "custom": payload})
+    rec = store.get(rid)
+    assert rec["intact"]
+    assert rec["source"] == source and rec["instruction"] == instruction and rec["params"] == payload
+    assert rec["obligations"][0]["counterexample"] == cex
+    assert rec["extra"] == {"custom": payload}
+    assert rid in [r["id"] for r in store.query(grep=instruction[:10])]
