@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
+from capc.diagnostics import render
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.prompts import demo_script
 from capc.prompts.pipeline import audit_compile, compile_instruction
@@ -116,8 +117,12 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
                 say("  generated and checked with it: " + ", ".join(
                     f"{name} ({file})" for name, (_, file) in attempt.generated.helpers.items()))
             say(f"  verdict: {attempt.verdict}")
-            if attempt.verdict == "rejected":
-                say("  " + attempt.rendered().replace("\n", "\n  "))
+            if attempt.verdict == "rejected" and attempt.diagnostics:
+                first = attempt.diagnostics[0]
+                say("  " + render(first, attempt.sources.get(first.span.file) if first.span else None)
+                    .replace("\n", "\n  "))
+                if len(attempt.diagnostics) > 1:
+                    say(f"  (and {len(attempt.diagnostics) - 1} more finding(s) of the same call; all in summary.txt)")
                 say("  -> the diagnostics and the counterexample go back to the model")
         outcome = None
         if result.verdict in ACCEPTING:
@@ -126,6 +131,8 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
                               record=gif if backend == "sim" else None)
             step.outcome = outcome
             step.gif = gif if backend == "sim" and os.path.exists(gif) else None
+            for said in getattr(outcome, "said", None) or ():
+                say(f"  robot says: {said}")
             events = len(outcome.monitor_events or ())
             say(f"  ran on the {backend} backend: {outcome.status}, {float(outcome.sim_time):.1f} s robot time"
                 + (f", {events} monitor event(s)" if events else ""))
@@ -149,18 +156,24 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
 
 
 def combine_gifs(paths: list[str], target: str) -> str | None:
-    """One GIF that plays the runs one after another."""
+    """One GIF that plays the runs one after another, every frame on the first frame's
+    palette (per-frame palettes would triple the file)."""
     from PIL import Image, ImageSequence
 
     frames, durations = [], []
+    palette = None
     for path in paths:
         with Image.open(path) as gif:
             for frame in ImageSequence.Iterator(gif):
-                frames.append(frame.convert("P") if frame.mode != "P" else frame.copy())
+                rgb = frame.convert("RGB")
+                if palette is None:
+                    palette = rgb.quantize(colors=255)
+                frames.append(rgb.quantize(palette=palette, dither=Image.Dither.NONE))
                 durations.append(frame.info.get("duration", 40))
     if not frames:
         return None
-    frames[0].save(target, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    frames[0].save(target, save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=False)
     return target
 
 

@@ -63,7 +63,7 @@ REPLIES: dict[tuple[str, str, int], str] = {
     ("policy", INSTRUCTIONS[3], 0):
         "center = get_obj_pos('green block')\n"
         "circle_pts = make_circle(radius=0.04, center=center, n=12)\n"
-        "move_to([circle_pts[0][0], circle_pts[0][1], 0.12], speed=0.1)\n"
+        "move_to([center[0] + 0.04, center[1], 0.12], speed=0.1)\n"
         "follow_traj(circle_pts, speed=0.1)",
     ("function", "make_circle(radius, center, n)", 0):
         "def make_circle(radius, center, n):\n"

@@ -20,7 +20,7 @@ EXAMPLES = (
     Example(_SCENE, "trace a circle of radius 8cm around the red bowl with the gripper.",
             "center = get_obj_pos('red bowl')\n"
             "circle_pts = make_circle(radius=0.08, center=center, n=24)\n"
-            "move_to([circle_pts[0][0], circle_pts[0][1], 0.1], speed=0.1)\n"
+            "move_to([center[0] + 0.08, center[1], 0.1], speed=0.1)\n"
             "follow_traj(circle_pts, speed=0.1)"),
     Example(_SCENE, "put the blocks in a line along the bottom side.",
             "block_names = [name for name in objects if name.endswith('block')]\n"
