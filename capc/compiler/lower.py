@@ -531,7 +531,7 @@ class Lowerer:
                 return ir.Const(e.span, t, value)
             if path in NUMPY_FUNCTIONS:
                 raise _err("E011", f"np.{path} can only be called", e.span, kind="type")
-            raise _numpy_unknown(path, e.attr_span)
+            raise _numpy_unknown(path, e)
         raise _err("E011", f"attribute '{e.attr}' is not allowed", e.attr_span,
                    "attributes are only allowed as numpy functions (np.mean(...)) and list/dict/str "
                    "methods; use len(x) instead of x.shape, np.transpose(x) instead of x.T"
@@ -653,7 +653,7 @@ class Lowerer:
         if path is not None and self._numpy_visible(func):
             fn = NUMPY_FUNCTIONS.get(path)
             if fn is None:
-                raise _numpy_unknown(path, func.attr_span)
+                raise _numpy_unknown(path, func)
             args = tuple(self.expr(a) for a in e.args)
             keywords = tuple(ir.Keyword(k.name, self.expr(k.value), k.span) for k in e.keywords)
             result = tc.check_library(fn, f"np.{path}", args, keywords, e.span)
@@ -705,12 +705,20 @@ def _numpy_path(e: ast.Attribute) -> str | None:
     return None
 
 
-def _numpy_unknown(path: str, span: Span) -> CompileError:
+def _numpy_unknown(path: str, e: ast.Attribute) -> CompileError:
+    """E011 at the first part of the dotted path that is not allowed: `random` in
+    np.random.seed, `load` in np.load."""
+    parts = path.split(".")
+    if len(parts) > 1 and parts[0] not in NUMPY_SUBMODULES:
+        inner = e
+        for _ in parts[1:]:
+            inner = inner.value  # type: ignore[assignment]
+        return _err("E011", f"np.{parts[0]} is not allowed", inner.attr_span,
+                    "allowed numpy submodules: " + ", ".join(f"np.{m}" for m in NUMPY_SUBMODULES))
     hint = _suggest(path, list(NUMPY_FUNCTIONS) + list(NUMPY_CONSTANTS))
-    head = path.split(".")[0]
-    if hint is None and head not in NUMPY_SUBMODULES:
+    if hint is None:
         hint = "allowed: " + ", ".join(sorted(NUMPY_FUNCTIONS)[:12]) + ", ... (see docs/language.md)"
-    return _err("E011", f"np.{path} is not an allowed numpy function", span, hint)
+    return _err("E011", f"np.{path} is not an allowed numpy function", e.attr_span, hint)
 
 
 def _builtin_out(name: str, span: Span) -> CompileError:

@@ -336,6 +336,15 @@ def iteration(expr: ir.Expr) -> Type:
 
 # --- calls ---------------------------------------------------------------------------------------
 
+def may_assign(value: Type, target: Type) -> bool:
+    """Could some value of type `value` be passed where `target` is expected? A value that
+    is one of several types (a sub-LMP's answer) is refused only if no option fits: the
+    checker rejects what is wrong for every value, the runtime re-checks the rest."""
+    if isinstance(value, OneOf):
+        return any(may_assign(option, target) for option in value.options)
+    return assignable(value, target)
+
+
 def _mismatch(name: str, what: str, got: ir.Expr, wanted: Type) -> CompileError:
     got_shape, want_shape = array_shape_of(got.type), None
     options = wanted.options if isinstance(wanted, OneOf) else (wanted,)
@@ -372,7 +381,7 @@ def check_primitive(prim: Primitive, args: Sequence[ir.Expr], keywords: Sequence
                                  f"signature: {prim.signature()}")
             continue
         value = bound[param.name]
-        if not assignable(value.type, param.type):
+        if not may_assign(value.type, param.type):
             raise _mismatch(prim.name, param.name, value, param.type)
     return prim.returns
 

@@ -122,7 +122,7 @@ class BlockIndenter:
                         yield token.new_borrow_pos("_DEDENT", indent_str, token)
                     if indent != indents[-1]:
                         raise CompileError("E003", "unindent does not match any outer indentation level",
-                                           Span(_state.file, token.end_line, 1, token.end_line, indent + 1),
+                                           Span(_state.file, token.end_line, indent + 1, token.end_line, indent + 2),
                                            kind="syntax",
                                            hint="indent the line like the block it belongs to")
                 continue
@@ -216,6 +216,10 @@ def parse_expression_at(text: str, line: int, col: int) -> ast.Expr:
     outer = _state.file, _state.limits
     try:
         expr = _run(text, "fstring_field", *outer)
+    except CompileError as exc:
+        d = exc.diagnostic
+        span = shift(d.span, line - 1, col - 1) if d.span is not None else None
+        raise CompileError(d.code, d.message, span, kind=d.kind, hint=d.hint, notes=d.notes) from None
     finally:
         _state.file, _state.limits = outer
     return shift(expr, line - 1, col - 1)

@@ -1,0 +1,3 @@
+# expect: E017 2:1
+async def go():
+    pass

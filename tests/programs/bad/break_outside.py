@@ -1,0 +1,2 @@
+# expect: E008 2:1
+break

@@ -1,0 +1,2 @@
+# expect: E105 2:2
+(lambda x: x)(3)

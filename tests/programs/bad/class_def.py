@@ -1,0 +1,3 @@
+# expect: E012 2:1
+class Robot:
+    pass

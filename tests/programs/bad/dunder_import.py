@@ -1,0 +1,2 @@
+# expect: E022 2:1
+__import__('os').system('ls')

@@ -1,0 +1,2 @@
+# expect: E022 2:12
+say(f'{say.__globals__}')

@@ -1,0 +1,3 @@
+# expect: E043 3:5
+def todo():
+    ...

@@ -1,0 +1,2 @@
+# expect: E023 2:1
+exec('import os')

@@ -1,0 +1,3 @@
+# expect: E010 3:1
+x = 1
+from subprocess import run

@@ -1,0 +1,4 @@
+# expect: E010 3:5
+def f():
+    import numpy
+    return 1

@@ -1,0 +1,2 @@
+# expect: E010 2:1
+import os

@@ -1,0 +1,3 @@
+# expect: E021 2:10
+def f(a, **kw):
+    return a

@@ -1,0 +1,2 @@
+# expect: E120 2:9
+move_to(targt)

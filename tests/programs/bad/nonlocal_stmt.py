@@ -1,0 +1,3 @@
+# expect: E015 3:5
+def f():
+    nonlocal x

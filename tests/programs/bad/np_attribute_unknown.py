@@ -1,0 +1,2 @@
+# expect: E011 2:8
+x = np.load('weights.npy')

@@ -1,0 +1,2 @@
+# expect: E023 2:5
+f = open('/etc/passwd')

@@ -1,0 +1,3 @@
+# expect: E008 3:5
+if True:
+    return

@@ -1,0 +1,2 @@
+# expect: E041 2:8
+seen = {'red block', 'blue block'}

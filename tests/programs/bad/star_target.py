@@ -1,0 +1,2 @@
+# expect: E021 2:4
+a, *rest = get_obj_names()

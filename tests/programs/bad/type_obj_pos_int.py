@@ -1,0 +1,2 @@
+# expect: E100 2:19
+pos = get_obj_pos(3)

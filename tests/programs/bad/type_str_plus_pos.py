@@ -1,0 +1,3 @@
+# expect: E103 3:5
+pos = get_obj_pos('red block')
+s = 'at ' + pos

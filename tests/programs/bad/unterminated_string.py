@@ -1,0 +1,2 @@
+# expect: E004 2:5
+say('hello)

@@ -1,0 +1,3 @@
+# expect: E121 2:5
+say(msg)
+msg = 'hi'

@@ -1,0 +1,3 @@
+# expect: E013 2:1
+with x:
+    pass

@@ -1,0 +1,5 @@
+angles = np.deg2rad(np.arange(0, 720, 30))
+radii = np.linspace(0.02, 0.12, len(angles))
+xs = radii * np.cos(angles)
+ys = -0.5 + radii * np.sin(angles)
+follow_traj(np.stack([xs, ys], axis=1), speed=0.1)

@@ -1,0 +1,6 @@
+pos = get_obj_pos('orange block')
+move_to([pos[0], pos[1], 0.15], speed=0.2)
+open_gripper()
+move_to([pos[0], pos[1], 0.02], speed=0.05)
+close_gripper()
+move_to([pos[0], pos[1], 0.15], speed=0.05)

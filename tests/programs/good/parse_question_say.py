@@ -1,0 +1,3 @@
+objects = get_obj_names()
+answer = parse_question('how many blocks are there?', f'objects = {objects}')
+say(answer)

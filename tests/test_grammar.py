@@ -1,0 +1,168 @@
+"""The grammar and the parser: the program corpora, spans, hostile sizes, error codes."""
+
+from __future__ import annotations
+
+import ast as pyast
+import re
+from pathlib import Path
+
+import pytest
+
+from capc.compiler.frontend import compile_source
+from capc.diagnostics import CompileError
+from capc.grammar import ast
+from capc.grammar.parser import parse
+from capc.limits import DEFAULT_LIMITS
+
+PROGRAMS = Path(__file__).parent / "programs"
+GOOD = sorted((PROGRAMS / "good").glob("*.py"))
+BAD = sorted((PROGRAMS / "bad").glob("*.py"))
+EXPECT = re.compile(r"# expect: (E\d{3}) (\d+):(\d+)")
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_corpora_are_large_enough():
+    assert len(GOOD) >= 40
+    assert len(BAD) >= 40
+    codes = {EXPECT.match(read(p)).group(1) for p in BAD}
+    assert len(codes) >= 35  # most bad programs exercise a code of their own
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
+def test_good_program_compiles(path: Path):
+    source = read(path)
+    program = compile_source(source, str(path))
+    assert program.body
+    # The good corpus is real Python too: our subset never accepts what Python rejects.
+    pyast.parse(source)
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_bad_program_rejected_with_its_code_and_position(path: Path):
+    source = read(path)
+    code, line, col = EXPECT.match(source).groups()
+    with pytest.raises(CompileError) as info:
+        compile_source(source, str(path))
+    span = info.value.span
+    assert (info.value.code, span.line, span.col) == (code, int(line), int(col)), info.value.diagnostic
+    assert span.file == str(path)
+
+
+def test_spans_are_one_based_and_end_exclusive():
+    module = parse("x = foo(1, 'ab')\n", "p.py")
+    assign = module.body[0]
+    call = assign.value
+    assert (call.span.line, call.span.col, call.span.end_line, call.span.end_col) == (1, 5, 1, 17)
+    assert (call.args[1].span.col, call.args[1].span.end_col) == (12, 16)
+    assert assign.targets[0] == ast.Name(call.span.__class__("p.py", 1, 1, 1, 2), "x")
+
+
+def test_fstring_fields_have_file_positions():
+    module = parse("y = 1\nsay(f'a {y + 1:.2f} b')\n", "p.py")
+    fstring = module.body[1].value.args[0]
+    assert isinstance(fstring, ast.FString)
+    field = fstring.parts[1]
+    assert field.format_spec == ".2f"
+    assert (field.value.span.line, field.value.span.col, field.value.span.end_col) == (2, 10, 15)
+    assert fstring.parts[0] == "a " and fstring.parts[2] == " b"
+
+
+def test_string_escapes_and_concatenation():
+    module = parse(r"s = 'a\n' 'b\x41' r'\d'" + "\n")
+    assert module.body[0].value.value == "a\nbA\\d"
+
+
+def test_elif_chain_is_nested_if():
+    module = parse("if a:\n    pass\nelif b:\n    pass\nelse:\n    x = 1\n")
+    outer = module.body[0]
+    assert isinstance(outer, ast.If) and isinstance(outer.orelse[0], ast.If)
+    assert isinstance(outer.orelse[0].orelse[0], ast.Assign)
+
+
+def test_trailing_comma_makes_a_tuple_and_parens_do_not():
+    module = parse("a = 1,\nb = (1)\nc = ()\n")
+    assert isinstance(module.body[0].value, ast.TupleDisplay)
+    assert isinstance(module.body[1].value, ast.Constant)
+    assert module.body[2].value.elts == ()
+
+
+def test_deep_brackets_rejected_before_recursion():
+    source = "x = " + "(" * 10_000 + "1" + ")" * 10_000 + "\n"
+    with pytest.raises(CompileError) as info:
+        parse(source)
+    assert info.value.code == "E402"
+
+
+def test_long_operator_chain_rejected_by_depth_budget():
+    source = "x = " + " + ".join(["1"] * 5_000) + "\n"
+    with pytest.raises(CompileError) as info:
+        parse(source)
+    assert info.value.code == "E402"
+
+
+def test_deep_unary_chain_rejected():
+    with pytest.raises(CompileError) as info:
+        parse("x = " + "-" * 5_000 + "1\n")
+    assert info.value.code == "E402"
+
+
+def test_long_elif_chain_rejected():
+    source = "if x == 0:\n    pass\n" + "".join(f"elif x == {i}:\n    pass\n" for i in range(1, 200))
+    with pytest.raises(CompileError) as info:
+        parse(source)
+    assert info.value.code == "E402"
+
+
+def test_source_size_limit():
+    small = DEFAULT_LIMITS.with_changes(max_source_bytes=100)
+    with pytest.raises(CompileError) as info:
+        parse("x = 1\n" * 50, limits=small)
+    assert info.value.code == "E401"
+
+
+def test_huge_integer_literal_is_refused_without_converting_it():
+    with pytest.raises(CompileError) as info:
+        parse("x = " + "9" * 100_000 + "\n")
+    assert info.value.code == "E403"
+
+
+def test_power_of_constants_within_budget_is_fine():
+    parse("x = 2 ** 62\ny = 10 ** -3\n")
+    with pytest.raises(CompileError) as info:
+        parse("x = 2 ** 64\n")
+    assert info.value.code == "E404"
+
+
+@pytest.mark.parametrize("source,code", [
+    ("ｉｍｐｏｒｔ os\n", "E006"),
+    ("x = ｇｅｔａｔｔｒ\n", "E023"),
+    ("x = 𝐞𝐯𝐚𝐥('1')\n", "E023"),
+    ("x = [1, 2\n", "E004"),
+    ("x = 1)\n", "E001"),
+    ("x = '''abc\n", "E004"),
+    ("def f(a=1, b):\n    return a\n", "E039"),
+    ("f(a=1, 2)\n", "E044"),
+    ("x: int\n", "E036"),
+    ("x = {**d}\n", "E021"),
+    ("x = ~1\n", "E040"),
+    ("x += 1\n", "E121"),
+    ("f(x for x in y)\n", "E120"),
+])
+def test_specific_codes(source: str, code: str):
+    with pytest.raises(CompileError) as info:
+        compile_source(source)
+    assert info.value.code == code
+
+
+def test_unicode_identifiers_are_normalised():
+    program = compile_source("ﬁrst = 1\nsay(str(first))\n")  # the 'ﬁ' ligature NFKC-normalises to 'fi'
+    assert program.body[0].targets[0].id == "first"
+
+
+def test_parser_is_built_once():
+    from capc.grammar.parser import get_lark
+
+    assert get_lark() is get_lark()
