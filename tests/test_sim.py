@@ -338,3 +338,15 @@ def test_execute_records_a_gif_of_the_run(sim, tmp_path):
             image.seek(index)
             film += image.info["duration"]
     assert film / 1000 == pytest.approx(outcome.sim_time, rel=0.02)
+
+
+def test_gui_without_a_display_is_a_clear_input_error(monkeypatch):
+    import sys
+
+    from capc.diagnostics import InputError
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the DISPLAY check is for X11")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    with pytest.raises(InputError, match="needs a display"):
+        SimBackend(gui=True)

@@ -22,11 +22,14 @@ and stuck to one soft finger pad on release); docs/simulation.md has the numbers
 from __future__ import annotations
 
 import math
+import os
+import sys
 
 import numpy as np
 
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL
+from capc.diagnostics import InputError
 from capc.runtime import sim_assets
 from capc.safety.spec import SafetySpec
 
@@ -62,11 +65,15 @@ class SimBackend:
         import pybullet as p
         import pybullet_data
 
+        if gui and sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            # PyBullet's GUI aborts the whole process without an X display: refuse first.
+            raise InputError("--gui needs a display, and DISPLAY is not set",
+                             hint="run headless (without --gui), or record a GIF with --record out.gif")
         self._p = p
         self._client = p.connect(p.GUI if gui else p.DIRECT)
         if self._client < 0:
-            raise RuntimeError("cannot open a PyBullet physics client" +
-                               (" with a GUI (is there a display?)" if gui else ""))
+            raise InputError("cannot open a PyBullet physics client" +
+                             (" with a GUI (is there a display?)" if gui else ""))
         c = self._client
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=c)
         p.setGravity(0, 0, -9.81, physicsClientId=c)
