@@ -192,3 +192,42 @@ def test_context_bindings_and_span_offsets():
     assert context_bindings(fstring, full) == [("objects", "objects"), ("pts", "pts * 2")]
     start, end = span_offsets(full, fstring.span)
     assert full[start:end].startswith("f'objects")
+
+
+RUNTIME_POLICY = """for colour in ['red', 'green']:
+    name = parse_obj_name(f'the {colour} block', f'objects = {objects}')
+    put_first_on_second(name, 'blue bowl')
+"""
+
+
+def _runtime(server, answers):
+    from capc.prompts.pipeline import RuntimeSubLMP
+    from capc.runtime.execute import execute
+    from capc.safety.spec import default_spec
+
+    server.fallback = by_prompt(answers=answers)
+    llm = OpenAIProvider(model="m", base_url=server.base_url, api_key="k", timeout=5, retries=0)
+    built = Generator(llm, SCENE.names()).build("objects = get_obj_names()\n" + RUNTIME_POLICY)
+    assert not built.helpers  # the query is not a constant: nothing was asked at compile time
+    assert not server.requests
+    sub_lmp = RuntimeSubLMP(llm, SCENE, default_spec())
+    return execute(built.program, SCENE, default_spec(), backend="kinematic", sub_lmp=sub_lmp), sub_lmp
+
+
+def test_run_time_sub_lmp_queries_are_generated_checked_and_answered():
+    with LLMServer() as server:
+        outcome, sub_lmp = _runtime(server, {"the red block": "ret_val = 'red block'",
+                                             "the green block": "ret_val = [n for n in objects if 'green' in n][0]"})
+    assert outcome.status == "completed", outcome.message
+    assert [a["value"] for a in sub_lmp.answered] == ["'red block'", "'green block'"]
+    assert len(server.requests) == 2
+    assert "objects = ['red block', 'green block', 'blue bowl']" in server.requests[0]["messages"][-1]["content"]
+    bowl = np.array(SCENE.get("blue bowl").xy)
+    for name in ("red block", "green block"):
+        assert np.linalg.norm(np.array(outcome.final_positions[name][:2]) - bowl) < 0.03
+
+
+def test_a_run_time_answer_that_moves_stops_the_run():
+    with LLMServer() as server:
+        outcome, _ = _runtime(server, {"the red block": "move_to([0.0, -0.5])\nret_val = 'red block'"})
+    assert outcome.status == "error" and outcome.code == "E613"

@@ -85,3 +85,26 @@ def test_a_truncated_reply_is_not_repaired_but_refused():
         with pytest.raises(TruncatedReply):
             compile_with(server)
     assert len(server.requests) == 1
+
+
+def test_every_attempt_reaches_the_audit_store(tmp_path, monkeypatch):
+    from capc.limits import DEFAULT_LIMITS
+    from capc.prompts.pipeline import audit_compile
+    from capc.safety.audit import open_store
+
+    monkeypatch.setenv("CAPC_AUDIT_DB", str(tmp_path / "audit.db"))
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[UNSAFE, SAFE])
+        llm = provider(server)
+        result = compile_instruction(INSTRUCTION, llm, scene=SCENE, spec=default_spec())
+    record_id = audit_compile("compile", result, llm, scene=SCENE, spec=default_spec(), limits=DEFAULT_LIMITS)
+    assert record_id is not None
+    with open_store(str(tmp_path / "audit.db")) as store:
+        record = store.get(record_id)
+    assert record["instruction"] == INSTRUCTION and record["verdict"] == "accepted"
+    assert record["model"] == "test-model" and record["provider"] == "openai"
+    attempts = record["attempts"]
+    assert [a["verdict"] for a in attempts] == ["rejected", "accepted"]
+    assert attempts[1]["parent"] == 0
+    assert "bowl[0] + 0.1" in attempts[0]["source"] and attempts[0]["diagnostics"]
+    assert attempts[0]["request"]["messages"][-1]["content"].startswith("objects = [")
