@@ -112,3 +112,20 @@ def test_cli_process_bad_program(files):
     assert proc.returncode == 1
     assert "error[E010]: import is not allowed" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_check_with_their_scene(path: Path, capsys):
+    scene = path.with_suffix(".scene.yaml")
+    if not scene.exists():
+        scene = path.with_suffix(".yaml")
+    assert scene.exists(), f"{path.name} has no scene file"
+    code, out, err = run_cli([str(path), "--scene", str(scene)], capsys)
+    assert code in (0, 3), err  # 3: guarded, once the verifier runs inside check
+
+
+def test_at_least_a_dozen_examples():
+    assert len(EXAMPLES) >= 12

@@ -1,0 +1,13 @@
+# capc-task: in_place("orange block", "middle")
+# "Pick up the orange block yourself (no put_first_on_second) and set it down in the middle."
+pos = get_obj_pos('orange block')
+middle = np.array([0.0, -0.5])
+open_gripper()
+move_to([pos[0], pos[1], 0.15], speed=0.2)
+move_to([pos[0], pos[1], 0.02], speed=0.05)
+close_gripper()
+move_to([pos[0], pos[1], 0.15], speed=0.1)
+move_to([middle[0], middle[1], 0.15], speed=0.2)
+move_to([middle[0], middle[1], 0.02], speed=0.05)
+open_gripper()
+move_to([middle[0], middle[1], 0.15], speed=0.1)
