@@ -38,12 +38,17 @@ def no_traceback(proc: subprocess.CompletedProcess) -> None:
 # --- the shipped cassette -----------------------------------------------------------------
 
 def test_the_shipped_cassette_answers_the_current_prompts_exactly():
-    provider = ReplayProvider(demo_script.CASSETTE)  # strict: any prompt drift is a miss
+    """Every first request (system prompt, API section, few-shots, instruction) must match the
+    cassette exactly. A repair request also holds the verifier's wording of the rejection,
+    which the verifier may refine; there the demo matches by instruction and says so."""
+    provider = ReplayProvider(demo_script.CASSETTE, match_by_query=True)
     results = compile_demo(provider)
     assert [[a.verdict for a in r.attempts] for r in results] == [
         ["accepted"], ["rejected", "accepted"], ["accepted"], ["accepted"]], \
         "rebuild the cassette: python -m capc.prompts.demo_script"
-    assert not provider.drifted and len(provider.used) == len(provider.entries)
+    assert all(meta["attempt"] > 0 for meta in provider.drifted), \
+        f"prompts drifted from the cassette ({provider.drifted}): python -m capc.prompts.demo_script"
+    assert len(provider.used) == len(provider.entries)
     assert results[2].final.generated.helpers and results[3].final.generated.helpers
 
 

@@ -84,10 +84,18 @@ class CompileResult:
         }
 
 
+FEEDBACK_DIAGNOSTICS = 4  # more findings than this are summarised: the prompt stays short
+
+
 def feedback(attempt: Attempt) -> str:
-    """What the model is told about its rejected policy."""
+    """What the model is told about its rejected policy: the first findings rendered in full
+    (source line, caret, reason, counterexample, hint), the rest counted."""
+    shown = Attempt(attempt.index, attempt.code, attempt.verdict, attempt.diagnostics[:FEEDBACK_DIAGNOSTICS],
+                    attempt.sources, [])
+    rest = len(attempt.diagnostics) - FEEDBACK_DIAGNOSTICS
     return ("capc checked this policy before running it and rejected it:\n\n"
-            + attempt.rendered()
+            + shown.rendered()
+            + (f"\n\n({rest} more finding(s) of the same kind not shown)" if rest > 0 else "")
             + "\n\nWrite the whole policy again so that it compiles and every motion stays inside the "
               "limits in every world described above. Answer with code only.")
 
