@@ -81,7 +81,10 @@ def by_prompt(policies: list[str] | None = None, functions: dict[str, str] | Non
             index = min(served["policy"], len(policies) - 1)
             served["policy"] += 1
             return reply(policies[index])
-        for line in turn.split("\n"):
+        # The asked-for turn is the last user turn that states a query (repair turns follow it).
+        asked = next((m["content"] for m in reversed(request["messages"]) if m["role"] == "user"
+                      and ("# define function: " in m["content"] or "# query: " in m["content"])), turn)
+        for line in asked.split("\n"):
             if line.startswith("# define function: "):
                 name = line[len("# define function: "):].split("(")[0]
                 if name in functions:

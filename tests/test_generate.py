@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from llm_server import LLMServer, by_prompt  # noqa: E402
+from llm_server import LLMServer, by_prompt, reply  # noqa: E402
 
 from capc.compiler.interpreter import run_program  # noqa: E402
 from capc.compiler.scene import make_object, Scene  # noqa: E402
@@ -231,3 +231,24 @@ def test_a_run_time_answer_that_moves_stops_the_run():
     with LLMServer() as server:
         outcome, _ = _runtime(server, {"the red block": "move_to([0.0, -0.5])\nret_val = 'red block'"})
     assert outcome.status == "error" and outcome.code == "E613"
+
+
+def test_a_refused_definition_goes_back_to_the_function_prompt_once():
+    bad = MAKE_CIRCLE.replace("return np.array(", "return np.transpose(np.array(").rstrip() + ").T\n"
+    with LLMServer() as server:
+        server.script(reply(bad), reply(MAKE_CIRCLE))
+        built = generator(server).build(CIRCLE_POLICY)
+    assert built.helpers["make_circle"][0] == MAKE_CIRCLE
+    assert len(server.requests) == 2
+    second = server.requests[1]["messages"]
+    assert second[-2] == {"role": "assistant", "content": bad.strip("\n")}
+    assert "capc refused this definition" in second[-1]["content"] and "'T'" in second[-1]["content"]
+
+
+def test_a_definition_refused_twice_ends_the_attempt():
+    with LLMServer() as server:
+        server.fallback = by_prompt(functions={"make_circle": "def make_circle(radius, center, n):\n"
+                                                              "    return center.T\n"})
+        with pytest.raises(CompileError) as info:
+            generator(server).build(CIRCLE_POLICY)
+    assert info.value.code == "E011" and len(server.requests) == 2

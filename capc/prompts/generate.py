@@ -165,12 +165,15 @@ class Generator:
     limits: ResourceLimits = DEFAULT_LIMITS
     max_depth: int = DEFAULT_MAX_DEPTH
     attempt: int = 0
+    definition_repairs: int = 1   # times a refused definition goes back to the function prompt
     exchanges: list[Exchange] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)   # every file seen, for rendering
     on_exchange: Callable[[Exchange], None] | None = None
 
-    def ask(self, prompt: pb.Prompt) -> Reply:
+    def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
         request = prompt.request(self.provider.model, attempt=self.attempt)
+        if round_:
+            request.meta["round"] = round_
         reply = self.provider.complete(request)
         exchange = Exchange(request, reply)
         self.exchanges.append(exchange)
@@ -268,10 +271,26 @@ class Generator:
         caller = self.sources.get(call.span.file, "")
         lines = caller.split("\n")
         call_line = lines[call.span.line - 1].strip() if 0 < call.span.line <= len(lines) else name
-        reply = self.ask(pb.function_prompt(call_signature(call), call_line, self.objects,
-                                            profile=self.profile, spec=self.spec))
+        prompt = pb.function_prompt(call_signature(call), call_line, self.objects,
+                                    profile=self.profile, spec=self.spec)
         file = f"<generated {name}>"
-        text = reply.text.strip("\n") + "\n"
+        # A definition the front end refuses goes back to the function prompt with the reason
+        # (the top-level repair could only avoid the helper, not fix it).
+        for round_ in range(self.definition_repairs + 1):
+            reply = self.ask(prompt, round_)
+            text = reply.text.strip("\n") + "\n"
+            try:
+                alone = self._definition(name, text, file)
+                break
+            except CompileError as exc:
+                if round_ == self.definition_repairs:
+                    raise
+                prompt = prompt.with_turns([("assistant", reply.text), ("user", definition_feedback(exc, text))])
+        self._define_needed(alone, depth, path, helpers)
+        helpers[name] = (text, file)
+
+    def _definition(self, name: str, text: str, file: str) -> ir.Program:
+        """Compile a reply to the function prompt alone; it must be one def of `name`."""
         alone = self._compile(text, file)
         defs = [s for s in alone.body if isinstance(s, ir.FunctionDef)]
         others = [s for s in alone.body if not isinstance(s, ir.FunctionDef)]
@@ -282,6 +301,10 @@ class Generator:
                                f"the model was asked for a definition of {name}() and answered with "
                                + ("statements outside a def" if others else f"{found}"), where, kind="llm",
                                hint=f"the answer must be exactly one `def {name}(...)`")
+        return alone
+
+    def _define_needed(self, alone: ir.Program, depth: int, path: tuple[str, ...],
+                       helpers: dict[str, tuple[str, str]]) -> None:
         needed: dict[str, ir.UndefinedCall] = {}
         for dep in alone.undefined:
             needed.setdefault(dep.name, dep)
@@ -293,7 +316,12 @@ class Generator:
             if dep_name in helpers:
                 continue
             self._define(dep, depth + 1, path + (dep_name,), helpers)
-        helpers[name] = (text, file)
+
+
+def definition_feedback(error: CompileError, text: str) -> str:
+    from capc.diagnostics import render
+    return ("capc refused this definition:\n\n" + render(error.diagnostic, text)
+            + "\n\nWrite the definition again. Answer with the def only.")
 
 
 def _contains(outer: Span, inner: Span) -> bool:

@@ -20,7 +20,7 @@ from capc.prompts.provider import CassetteMiss, Provider, Reply, Request, check_
 
 
 def _meta_key(meta: dict) -> tuple:
-    return (meta.get("lmp"), meta.get("query"), meta.get("attempt", 0))
+    return (meta.get("lmp"), meta.get("query"), meta.get("attempt", 0), meta.get("round", 0))
 
 
 class ReplayProvider:
