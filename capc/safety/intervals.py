@@ -1,0 +1,195 @@
+"""Interval bounds of Z3 terms: the verifier's fast path.
+
+Every unknown the verifier creates has known bounds (an object's position within the
+perception tolerance, an error within +-tolerance, ...). Evaluating a term over those boxes
+with interval arithmetic often decides a branch or proves an obligation outright: the
+violation of "x <= 0.2995" is impossible when x's interval is [0.08, 0.12]. That needs no
+solver call. Intervals ignore the path condition, so a decision they make holds on every
+path (sound); when they cannot decide, the solver does.
+
+Bounds are computed in floating point and widened outward by a relative 1e-12 at every
+numeral and operation, so they are never narrower than the exact real interval.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+INF = math.inf
+_EPS = 1e-12
+
+
+def _widen(lo: float, hi: float) -> tuple[float, float]:
+    return (lo - _EPS * (1 + abs(lo)) if lo != -INF else lo, hi + _EPS * (1 + abs(hi)) if hi != INF else hi)
+
+
+def _mul(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    products = []
+    for x in a:
+        for y in b:
+            if (x == 0 and math.isinf(y)) or (y == 0 and math.isinf(x)):
+                products.append(0.0)
+            else:
+                products.append(x * y)
+    return _widen(min(products), max(products))
+
+
+_C = z3.z3core
+_ADD, _SUB, _MUL, _DIV, _UMINUS = z3.Z3_OP_ADD, z3.Z3_OP_SUB, z3.Z3_OP_MUL, z3.Z3_OP_DIV, z3.Z3_OP_UMINUS
+_ITE, _TO_REAL, _POWER, _UNINTERP = z3.Z3_OP_ITE, z3.Z3_OP_TO_REAL, z3.Z3_OP_POWER, z3.Z3_OP_UNINTERPRETED
+_LE, _LT, _GE, _GT, _EQ = z3.Z3_OP_LE, z3.Z3_OP_LT, z3.Z3_OP_GE, z3.Z3_OP_GT, z3.Z3_OP_EQ
+_AND, _OR, _NOT, _TRUE, _FALSE = z3.Z3_OP_AND, z3.Z3_OP_OR, z3.Z3_OP_NOT, z3.Z3_OP_TRUE, z3.Z3_OP_FALSE
+_NUMERAL_AST, _APP_AST = z3.Z3_NUMERAL_AST, z3.Z3_APP_AST
+
+
+class Bounds:
+    """Interval evaluation straight on Z3's C API (no Python wrapper per sub-term: a
+    wrapper costs more than the arithmetic)."""
+
+    def __init__(self):
+        self.vars: dict[str, tuple[float, float]] = {}
+        # keyed by AST id; every entry keeps the top-level term it was reached from alive,
+        # since Z3 reuses the ids of freed terms
+        self._cache: dict[int, tuple[Any, tuple[float, float]]] = {}
+        self._ctx = z3.main_ctx().ref()
+        self._keep: Any = None
+
+    def declare(self, name: str, low: Any = None, high: Any = None) -> None:
+        lo, hi = self.vars.get(name, (-INF, INF))
+        if low is not None and not isinstance(low, z3.ExprRef):
+            lo = max(lo, float(low))
+        if high is not None and not isinstance(high, z3.ExprRef):
+            hi = min(hi, float(high))
+        self.vars[name] = _widen(lo, hi)
+
+    def interval(self, t: Any) -> tuple[float, float]:
+        if not isinstance(t, z3.ExprRef):
+            v = float(t)
+            return _widen(v, v)
+        self._keep = t
+        return self._iv(t.as_ast())
+
+    def truth(self, b: Any) -> bool | None:
+        """True/False when the bounds decide the formula, None otherwise."""
+        if isinstance(b, bool):
+            return b
+        self._keep = b
+        return self._truth(b.as_ast())
+
+    # --- on raw ASTs ------------------------------------------------------------------
+
+    def _kind_args(self, a):
+        ctx = self._ctx
+        app = _C.Z3_to_app(ctx, a)
+        k = _C.Z3_get_decl_kind(ctx, _C.Z3_get_app_decl(ctx, app))
+        n = _C.Z3_get_app_num_args(ctx, app)
+        return k, [_C.Z3_get_app_arg(ctx, app, i) for i in range(n)], app
+
+    def _iv(self, a) -> tuple[float, float]:
+        ctx = self._ctx
+        key = _C.Z3_get_ast_id(ctx, a)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit[1]
+        result = self._compute(a)
+        self._cache[key] = (self._keep, result)
+        return result
+
+    def _compute(self, a) -> tuple[float, float]:
+        ctx = self._ctx
+        ast_kind = _C.Z3_get_ast_kind(ctx, a)
+        if ast_kind == _NUMERAL_AST:
+            v = _C.Z3_get_numeral_double(ctx, a)
+            return _widen(v, v)
+        if ast_kind != _APP_AST:
+            return (-INF, INF)
+        k, args, app = self._kind_args(a)
+        if k == _UNINTERP and not args:
+            name = _C.Z3_get_symbol_string(ctx, _C.Z3_get_decl_name(ctx, _C.Z3_get_app_decl(ctx, app)))
+            return self.vars.get(name, (-INF, INF))
+        if k == _ADD:
+            lo = hi = 0.0
+            for x in args:
+                alo, ahi = self._iv(x)
+                lo, hi = lo + alo, hi + ahi
+            return _widen(lo, hi)
+        if k == _SUB:
+            lo, hi = self._iv(args[0])
+            for x in args[1:]:
+                alo, ahi = self._iv(x)
+                lo, hi = lo - ahi, hi - alo
+            return _widen(lo, hi)
+        if k == _UMINUS:
+            lo, hi = self._iv(args[0])
+            return (-hi, -lo)
+        if k == _MUL:
+            acc = self._iv(args[0])
+            for x in args[1:]:
+                acc = _mul(acc, self._iv(x))
+            return acc
+        if k == _DIV:
+            num, den = self._iv(args[0]), self._iv(args[1])
+            if den[0] <= 0 <= den[1]:
+                return (-INF, INF)
+            return _mul(num, _widen(*sorted((1 / den[0], 1 / den[1]))))
+        if k == _ITE:
+            truth = self._truth(args[0])
+            if truth is True:
+                return self._iv(args[1])
+            if truth is False:
+                return self._iv(args[2])
+            x, y = self._iv(args[1]), self._iv(args[2])
+            return (min(x[0], y[0]), max(x[1], y[1]))
+        if k == _TO_REAL:
+            return self._iv(args[0])
+        if k == _POWER and _C.Z3_get_ast_kind(ctx, args[1]) == _NUMERAL_AST \
+                and _C.Z3_get_numeral_double(ctx, args[1]) == 2.0:
+            lo, hi = self._iv(args[0])
+            if lo >= 0:
+                return _widen(lo * lo, hi * hi)
+            if hi <= 0:
+                return _widen(hi * hi, lo * lo)
+            return _widen(0.0, max(lo * lo, hi * hi))
+        return (-INF, INF)
+
+    def _truth(self, a) -> bool | None:
+        ctx = self._ctx
+        if _C.Z3_get_ast_kind(ctx, a) != _APP_AST:
+            return None
+        k, args, _ = self._kind_args(a)
+        if k == _TRUE:
+            return True
+        if k == _FALSE:
+            return False
+        if k == _NOT:
+            inner = self._truth(args[0])
+            return None if inner is None else not inner
+        if k == _AND or k == _OR:
+            decisive = k == _OR  # the value that decides the whole formula
+            seen_none = False
+            for x in args:
+                v = self._truth(x)
+                if v is decisive:
+                    return decisive
+                seen_none = seen_none or v is None
+            return None if seen_none else (not decisive)
+        if k in (_LE, _LT, _GE, _GT):
+            (alo, ahi), (blo, bhi) = self._iv(args[0]), self._iv(args[1])
+            if k in (_GE, _GT):
+                (alo, ahi), (blo, bhi) = (blo, bhi), (alo, ahi)
+            strict = k in (_LT, _GT)
+            # now the formula reads a < b (strict) or a <= b
+            if ahi < blo or (not strict and ahi <= blo):
+                return True
+            if alo > bhi or (strict and alo >= bhi):
+                return False
+            return None
+        if k == _EQ and _C.Z3_get_sort_kind(ctx, _C.Z3_get_sort(ctx, args[0])) in (z3.Z3_REAL_SORT, z3.Z3_INT_SORT):
+            (alo, ahi), (blo, bhi) = self._iv(args[0]), self._iv(args[1])
+            if ahi < blo or bhi < alo:
+                return False
+        return None

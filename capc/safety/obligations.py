@@ -1,0 +1,266 @@
+"""Proof obligations of one motion waypoint, and the record of a checked obligation.
+
+For every `Waypoint` of a motion plan (start = the tool's position before it):
+* `workspace`: the target lies in the workspace shrunk by `spec.margin` on every side. The
+  workspace is a box, hence convex: both ends inside means the whole segment is inside.
+* `keep_out:<zone>`: no point of the straight segment start -> target lies in the zone grown
+  by the margin. The violation is "exists t in [0,1] with start + t (target - start) in the
+  zone", which is non-linear when both ends are unknown; Z3 decides it or times out
+  (-> unknown). A linear pre-check (the segment's bounding box misses the zone) proves most
+  of them without the non-linear query.
+* `speed`: a requested speed is > 0 and <= max_speed (None means the cell's maximum).
+
+Each property carries its violation formula against the shrunk limits (what we prove), the
+same against the true limits (what the monitor enforces: used to pick counterexamples the
+monitor really stops, and as the assumption that earlier commands passed the monitor).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import z3
+
+from capc.compiler.geometry import Box, Cylinder
+from capc.diagnostics import Span
+from capc.safety.intervals import Bounds
+from capc.safety.monitor import segment_enters
+from capc.safety.spec import KeepOut, SafetySpec
+from capc.safety.z3util import as_real, conj, disj, is_sym
+
+AXES = "xyz"
+
+PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
+
+CODE_WORKSPACE = "E301"
+CODE_KEEP_OUT = "E302"
+CODE_SPEED = "E303"
+CODE_UNVERIFIED = "E305"     # a motion or path the verifier could not decide: guarded
+CODE_POLICY_FAULT = "E306"   # the policy fails at run time on some path (stops safely)
+CODE_BUDGET = "E307"         # the verification budget ran out: the rest is guarded
+
+Evaluator = Callable[[Any], float]
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    code: str
+    violated: Any            # Python bool or Z3 bool: the obligation fails (shrunk limits)
+    violated_true: Any       # the same against the true limits
+    holds_true: Any          # quantifier-free "passes the monitor" (assumed for later commands)
+    explain: Callable[[Evaluator], tuple[str, float, tuple | None]]
+    segment_t: Any = None    # the Z3 real t of a segment query (to read the entry point)
+
+
+@dataclass
+class Obligation:
+    """One checked property of one waypoint of one call on one path."""
+
+    id: int
+    span: Span
+    callers: tuple[Span, ...]
+    primitive: str
+    role: str
+    property: str
+    code: str
+    verdict: str
+    call_index: int
+    message: str
+    counterexample: dict | None = None
+    seconds: float = 0.0
+    path: int = 0
+    replay: Any = field(default=None, repr=False)  # data for the concrete replay (not JSON)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "primitive": self.primitive, "role": self.role, "property": self.property,
+            "code": self.code, "verdict": self.verdict, "call_index": self.call_index,
+            "message": self.message, "span": self.span.to_json(),
+            "callers": [c.to_json() for c in self.callers],
+            "counterexample": self.counterexample, "seconds": round(self.seconds, 6), "path": self.path,
+        }
+
+
+# --- workspace -------------------------------------------------------------------------
+
+def _fmt(v: float) -> str:
+    return f"{v:.6f}".rstrip("0").rstrip(".") if abs(v) < 1e6 else f"{v:.3g}"
+
+
+def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = None) -> Property:
+    ws, m = spec.workspace, spec.margin
+    inside_shrunk, inside_true = [], []
+    for axis, v in zip(ws.axes, target):
+        lo, hi = bounds.interval(v) if bounds is not None and is_sym(v) else (None, None)
+        if lo is not None and lo >= axis.low + m and hi <= axis.high - m:
+            continue  # the interval of this coordinate is inside: no term to build
+        inside_shrunk += [_ge(v, axis.low + m), _le(v, axis.high - m)]
+        inside_true += [_ge(v, axis.low), _le(v, axis.high)]
+    holds = conj(inside_true)
+
+    def explain(val: Evaluator):
+        worst, text = -math.inf, ""
+        for name, axis, v in zip(AXES, ws.axes, target):
+            x = val(v)
+            for excess, words, bound, allowed in ((axis.low + m - x, "below", axis.low, axis.low + m),
+                                                  (x - (axis.high - m), "above", axis.high, axis.high - m)):
+                if excess > worst:
+                    worst = excess
+                    if m:
+                        text = (f"{name} = {_fmt(x)} is {words} {_fmt(allowed)} (the {'lower' if words == 'below' else 'upper'} "
+                                f"limit {_fmt(bound)} {'plus' if words == 'below' else 'minus'} the {_fmt(m)} m safety margin)")
+                    else:
+                        text = f"{name} = {_fmt(x)} is {words} the limit {_fmt(bound)}"
+        return text, worst, None
+
+    return Property("workspace", CODE_WORKSPACE, _negate(conj(inside_shrunk)), _negate(holds), holds, explain)
+
+
+# --- keep-out zones ----------------------------------------------------------------------
+
+def keep_out_property(start: tuple, target: tuple, zone: KeepOut, spec: SafetySpec, t: z3.ArithRef,
+                      bounds: Bounds | None = None) -> Property:
+    m = spec.margin
+    region = zone.region
+    name = f"keep_out:{zone.name}"
+    if bounds is not None and any(is_sym(v) for v in start + target) and _hull_misses(region, start, target, m, bounds):
+        return Property(name, CODE_KEEP_OUT, False, False, True, lambda val: ("", 0.0, None))
+    if not any(is_sym(v) for v in start + target):
+        a, b = [float(v) for v in start], [float(v) for v in target]
+        hit = segment_hits(region, a, b, m)
+        hit_true = segment_hits(region, a, b, 0.0)
+
+        return Property(name, CODE_KEEP_OUT, hit is not None, hit_true is not None,
+                        hit_true is None, lambda val: _explain_segment(zone, a, b, m))
+    point = tuple(as_real(s) + t * (as_real(e) - as_real(s)) for s, e in zip(start, target))
+    on_segment = z3.And(t >= 0, t <= 1)
+    violated = z3.And(on_segment, _in_region(region, point, m))
+    violated_true = z3.And(on_segment, _in_region(region, point, 0.0))
+
+    def explain(val: Evaluator):
+        return _explain_segment(zone, [val(c) for c in start], [val(c) for c in target], m)
+
+    # quantifier-free sufficient condition for "missed the zone": the bounding box misses it
+    holds = aabb_misses(region, start, target)
+    return Property(name, CODE_KEEP_OUT, violated, violated_true, holds, explain, segment_t=t)
+
+
+def _explain_segment(zone: KeepOut, a: list[float], b: list[float], grow: float):
+    """Words, excess (length of path inside the zone grown by the margin, m) and entry point."""
+    hit = segment_enters(KeepOut(zone.name, grown(zone.region, grow)), tuple(a), tuple(b))
+    entry, inside = hit if hit is not None else (tuple(b), 0.0)
+    where = "ends inside" if inside == 0.0 or zone.region is None else "enters"
+    return (f"the straight path {where} keep-out zone '{zone.name}' at ({', '.join(_fmt(c) for c in entry)}), "
+            f"{_fmt(inside)} m of it inside", inside, entry)
+
+
+def aabb_misses(region, start: tuple, target: tuple) -> Any:
+    """The segment's bounding box misses the zone (a linear, sufficient condition)."""
+    if isinstance(region, Box):
+        boxes = region.axes
+    else:
+        boxes = (_iv(region.cx - region.radius, region.cx + region.radius),
+                 _iv(region.cy - region.radius, region.cy + region.radius), region.z)
+    parts = []
+    for axis, s, e in zip(boxes, start, target):
+        parts.append(conj([_lt(s, axis.low), _lt(e, axis.low)]))
+        parts.append(conj([_gt(s, axis.high), _gt(e, axis.high)]))
+    return disj(parts)
+
+
+def _hull_misses(region, start: tuple, target: tuple, grow: float, bounds: Bounds) -> bool:
+    """The interval hull of the segment misses the zone grown by `grow` on some axis."""
+    if isinstance(region, Box):
+        zone = [(a.low - grow, a.high + grow) for a in region.axes]
+    else:
+        r = region.radius + grow
+        zone = [(region.cx - r, region.cx + r), (region.cy - r, region.cy + r),
+                (region.z.low - grow, region.z.high + grow)]
+    for (zlo, zhi), s, e in zip(zone, start, target):
+        slo, shi = bounds.interval(s)
+        elo, ehi = bounds.interval(e)
+        if max(shi, ehi) < zlo or min(slo, elo) > zhi:
+            return True
+    return False
+
+
+class _iv:
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+
+
+def _in_region(region, p: tuple, grow: float) -> Any:
+    if isinstance(region, Box):
+        return z3.And(*[z3.And(c >= axis.low - grow, c <= axis.high + grow) for axis, c in zip(region.axes, p)])
+    r = region.radius + grow
+    dx, dy = p[0] - region.cx, p[1] - region.cy
+    return z3.And(dx * dx + dy * dy <= r * r, p[2] >= region.z.low - grow, p[2] <= region.z.high + grow)
+
+
+def segment_hits(region, a: list[float], b: list[float], grow: float) -> tuple[float, float] | None:
+    """Where the segment a->b enters the region grown by `grow` (exact, floats; the monitor's
+    own segment test on the grown zone), or None."""
+    hit = segment_enters(KeepOut("zone", grown(region, grow)), tuple(a), tuple(b))
+    if hit is None:
+        return None
+    entry = hit[0]
+    d = [bi - ai for ai, bi in zip(a, b)]
+    i = max(range(3), key=lambda k: abs(d[k]))
+    return ((entry[i] - a[i]) / d[i] if d[i] else 0.0, 1.0)
+
+
+def grown(region, by: float):
+    if not by:
+        return region
+    if isinstance(region, Box):
+        return region.shrink(-by)
+    return Cylinder(region.cx, region.cy, region.radius + by, region.z.shrink(-by))
+
+
+def depth_inside(region, p: tuple, grow: float) -> float:
+    """How far the point lies inside the region grown by `grow` (>= 0 when inside)."""
+    if isinstance(region, Box):
+        return min(min(c - (axis.low - grow), (axis.high + grow) - c) for axis, c in zip(region.axes, p))
+    r = region.radius + grow
+    radial = r - math.hypot(p[0] - region.cx, p[1] - region.cy)
+    return min(radial, p[2] - (region.z.low - grow), (region.z.high + grow) - p[2])
+
+
+# --- speed --------------------------------------------------------------------------------
+
+def speed_property(speed: Any, spec: SafetySpec) -> Property:
+    vmax = spec.max_speed
+    ok = conj([_gt(speed, 0), _le(speed, vmax)])
+
+    def explain(val: Evaluator):
+        v = val(speed)
+        if v <= 0:
+            return f"requested speed {_fmt(v)} m/s is not positive", -v, None
+        return f"requested speed {_fmt(v)} m/s is above the limit {_fmt(vmax)} m/s", v - vmax, None
+
+    return Property("speed", CODE_SPEED, _negate(ok), _negate(ok), ok, explain)
+
+
+# --- small helpers over Python numbers and Z3 terms --------------------------------------
+
+def _negate(p: Any) -> Any:
+    return (not p) if isinstance(p, bool) else z3.Not(p)
+
+
+def _ge(a, b):
+    return (as_real(a) >= b) if is_sym(a) else (a >= b)
+
+
+def _le(a, b):
+    return (as_real(a) <= b) if is_sym(a) else (a <= b)
+
+
+def _lt(a, b):
+    return (as_real(a) < b) if is_sym(a) else (a < b)
+
+
+def _gt(a, b):
+    return (as_real(a) > b) if is_sym(a) else (a > b)

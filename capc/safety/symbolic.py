@@ -1,0 +1,587 @@
+"""The symbolic executor: runs a typed IR program on values that may be Z3 terms.
+
+One `Executor` runs the program once, along ONE path. Where a branch depends on the world
+(a Z3 bool), it asks its `Chooser` which way to go; the chooser (capc.safety.verifier) checks
+both sides with the solver, takes one and remembers the other, and the verifier re-runs the
+program from the start for every remembered alternative ("re-execution" exploration, as in
+DART/CrossHair). That keeps this module a plain recursive interpreter: no state copying, and
+`def`s, comprehensions and sort keys may branch anywhere.
+
+Robot API calls go to an `Oracle`: the symbolic world (capc.safety.world) answers perception
+with bounded unknowns and turns motions into proof obligations; the replay oracle
+(capc.safety.counterexample) answers with the concrete values of a counterexample.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import numpy as np
+import z3
+
+from capc.compiler import ir
+from capc.compiler.registry import Primitive, get_profile
+from capc.compiler.types import Type
+from capc.diagnostics import Span
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.safety import symlib
+from capc.safety.symvalues import (
+    Abandon, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare,
+    opaque_check, scalar, truth, unary,
+)
+from capc.safety.z3util import as_bool, conj, is_sym
+
+
+class BudgetOut(Exception):
+    """The verification wall-clock budget ran out in the middle of a path."""
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _Return(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class Chooser(Protocol):
+    def decide(self, cond: z3.BoolRef, span: Span | None) -> bool: ...
+    def fresh(self, label: str, low: Any = None, high: Any = None) -> z3.ArithRef: ...
+    def fresh_bool(self, label: str) -> z3.BoolRef: ...
+    def define(self, fact: Any) -> None: ...
+    def interval(self, term: Any) -> tuple[float, float]: ...
+
+
+class Oracle(Protocol):
+    def api(self, ex: "Executor", prim: Primitive, args: dict[str, Any], span: Span, index: int) -> Any: ...
+    def undefined(self, ex: "Executor", name: str, args: list, kwargs: dict, type_: Type,
+                  span: Span, index: int) -> Any: ...
+
+
+class ConcreteChooser:
+    """For runs where every value is concrete (the replay): a symbolic branch is a bug."""
+
+    def decide(self, cond, span):
+        raise Abandon("a branch depends on an unknown value during concrete replay", span)
+
+    def fresh(self, label, low=None, high=None):
+        raise Abandon("concrete replay needed a fresh unknown")
+
+    def fresh_bool(self, label):
+        raise Abandon("concrete replay needed a fresh unknown")
+
+    def define(self, fact):
+        pass
+
+    def interval(self, term):
+        return (-float("inf"), float("inf"))
+
+
+class Executor:
+    def __init__(self, program: ir.Program, oracle: Oracle, chooser: Chooser, *,
+                 limits: ResourceLimits = DEFAULT_LIMITS, deadline: float | None = None):
+        self.program = program
+        self.oracle = oracle
+        self.chooser = chooser
+        self.limits = limits
+        self.deadline = deadline
+        self.profile = get_profile(program.profile)
+        self.globals = Frame()
+        self.frame = self.globals          # the innermost frame (for variable snapshots)
+        self.call_index = 0                # counts robot-API/sub-LMP/undefined calls, as the interpreter does
+        self.callers: list[Span] = []      # call sites of the user defs we are inside, outermost first
+        self.loop_iterations = 0
+        self._expr = {
+            ir.Const: self._const, ir.Name: self._name, ir.FString: self._fstring,
+            ir.ListExpr: self._list, ir.TupleExpr: self._tuple, ir.DictExpr: self._dict,
+            ir.BinOp: self._binop, ir.UnaryOp: self._unary, ir.BoolOp: self._boolop,
+            ir.Compare: self._compare, ir.IfExp: self._ifexp, ir.Call: self._call,
+            ir.Subscript: self._subscript, ir.ListComp: self._listcomp, ir.Lambda: self._lambda,
+        }
+        self._stmt = {
+            ir.Assign: self._assign, ir.AugAssign: self._augassign, ir.ExprStmt: self._exprstmt,
+            ir.If: self._if, ir.For: self._for, ir.While: self._while, ir.Break: self._break,
+            ir.Continue: self._continue, ir.Pass: lambda s, f: None, ir.Return: self._return,
+            ir.FunctionDef: self._def,
+        }
+
+    # --- services for the oracle and the libraries ------------------------------------
+
+    def fresh(self, label: str, low: Any = None, high: Any = None) -> z3.ArithRef:
+        return self.chooser.fresh(label, low, high)
+
+    def define(self, fact: Any) -> None:
+        self.chooser.define(fact)
+
+    def interval(self, term: Any) -> tuple[float, float]:
+        return self.chooser.interval(term)
+
+    def branch(self, cond: Any, span: Span | None) -> bool:
+        c = as_bool(cond)
+        if isinstance(c, bool):
+            return c
+        self.check_deadline()
+        return self.chooser.decide(c, span)
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise BudgetOut()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The policy's variables visible now (innermost first), for counterexamples."""
+        out: dict[str, Any] = {}
+        frame: Frame | None = self.frame
+        while frame is not None:
+            for name, value in frame.vars.items():
+                if name not in out and _reportable(value):
+                    out[name] = value
+            frame = frame.parent
+        return out
+
+    # --- running --------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._block(self.program.body, self.globals)
+        except _Return:
+            pass  # a top-level return ends the policy
+        except (_Break, _Continue):
+            pass
+
+    def _block(self, stmts, frame: Frame) -> None:
+        for stmt in stmts:
+            self._stmt[type(stmt)](stmt, frame)
+
+    def _assign(self, s: ir.Assign, frame: Frame) -> None:
+        value = self.eval(s.value, frame)
+        for target in s.targets:
+            self.assign(target, value, frame)
+
+    def _augassign(self, s: ir.AugAssign, frame: Frame) -> None:
+        value = self.eval(s.value, frame)
+        target = s.target
+        if isinstance(target, ir.NameTarget):
+            current = self._lookup(target.id, frame, s.span)
+            result = self._inplace(current, s.op, value, s.span)
+            frame.vars[target.id] = result
+        elif isinstance(target, ir.SubscriptTarget):
+            container = self.eval(target.value, frame)
+            index = self._index(target.index, frame)
+            current = self._getitem(container, index, s.span)
+            self._setitem(container, index, self._inplace(current, s.op, value, s.span), s.span)
+        else:
+            raise PolicyFault("illegal target for augmented assignment", s.span)
+
+    def _inplace(self, current: Any, op: str, value: Any, span: Span) -> Any:
+        if isinstance(current, list) and op == "+":
+            opaque_check(value, span)
+            items = self.iterate(value, span)
+            if len(current) + len(items) > self.limits.max_sequence_length:
+                raise PolicyFault("sequence longer than the limit", span)
+            current.extend(items)
+            return current
+        result = binop(self, op, current, value, span, self.limits.max_sequence_length)
+        if isinstance(current, np.ndarray) and isinstance(result, np.ndarray) and result.shape == current.shape:
+            current[...] = result  # numpy's += works in place: aliases see the change
+            return current
+        return result
+
+    def _exprstmt(self, s: ir.ExprStmt, frame: Frame) -> None:
+        self.eval(s.value, frame)
+
+    def _if(self, s: ir.If, frame: Frame) -> None:
+        if self.branch(truth(self.eval(s.test, frame), s.test.span), s.test.span):
+            self._block(s.body, frame)
+        else:
+            self._block(s.orelse, frame)
+
+    def _loop_tick(self, span: Span) -> None:
+        self.loop_iterations += 1
+        if self.loop_iterations > self.limits.max_loop_iterations:
+            raise PolicyFault(f"loop budget of {self.limits.max_loop_iterations} iterations exhausted", span)
+        if self.loop_iterations % 64 == 0:
+            self.check_deadline()
+
+    def _body_breaks(self, body, frame: Frame) -> bool:
+        """Run a loop body; True when it left the loop with `break`."""
+        try:
+            self._block(body, frame)
+        except _Break:
+            return True
+        except _Continue:
+            pass
+        return False
+
+    def _for(self, s: ir.For, frame: Frame) -> None:
+        for item in self._iter_live(self.eval(s.iter, frame), s.iter.span):
+            self._loop_tick(s.span)
+            self.assign(s.target, item, frame)
+            if self._body_breaks(s.body, frame):
+                break
+
+    def _while(self, s: ir.While, frame: Frame) -> None:
+        count = 0
+        while self.branch(truth(self.eval(s.test, frame), s.test.span), s.test.span):
+            count += 1
+            if count > self.limits.while_unroll:
+                raise Abandon(f"the while loop is still running after {self.limits.while_unroll} "
+                              f"iterations (the verifier's unrolling bound)", s.span)
+            self._loop_tick(s.span)
+            if self._body_breaks(s.body, frame):
+                break
+
+    def _break(self, s, frame):
+        raise _Break()
+
+    def _continue(self, s, frame):
+        raise _Continue()
+
+    def _return(self, s: ir.Return, frame: Frame) -> None:
+        raise _Return(None if s.value is None else self.eval(s.value, frame))
+
+    def _def(self, s: ir.FunctionDef, frame: Frame) -> None:
+        pass  # defs are looked up in program.functions (helpers need not be in the body)
+
+    # --- assignment -----------------------------------------------------------------
+
+    def assign(self, target: ir.Target, value: Any, frame: Frame) -> None:
+        if isinstance(target, ir.NameTarget):
+            frame.vars[target.id] = value
+        elif isinstance(target, ir.TupleTarget):
+            items = self.iterate(value, target.span)
+            if len(items) != len(target.elts):
+                raise PolicyFault(f"cannot unpack {len(items)} values into {len(target.elts)} names",
+                                  target.span)
+            for t, v in zip(target.elts, items):
+                self.assign(t, v, frame)
+        elif isinstance(target, ir.SubscriptTarget):
+            container = self.eval(target.value, frame)
+            self._setitem(container, self._index(target.index, frame), value, target.span)
+        else:
+            raise PolicyFault("illegal assignment target", target.span)
+
+    def _setitem(self, container: Any, index: Any, value: Any, span: Span) -> None:
+        opaque_check(container, span)
+        if is_sym(index) or (isinstance(index, tuple) and any(is_sym(i) for i in index)):
+            raise Abandon("assignment at an index that depends on the world", span)
+        try:
+            if isinstance(container, np.ndarray):
+                container[index] = box(value) if isinstance(value, (list, tuple, np.ndarray)) else _num(value)
+            elif isinstance(container, (list, dict)):
+                container[index] = value
+            else:
+                raise PolicyFault(f"'{type(container).__name__}' does not support item assignment", span)
+        except (IndexError, KeyError, ValueError, TypeError) as exc:
+            raise PolicyFault(f"{type(exc).__name__}: {exc}", span) from None
+
+    # --- expressions ----------------------------------------------------------------
+
+    def eval(self, e: ir.Expr, frame: Frame) -> Any:
+        return self._expr[type(e)](e, frame)
+
+    def _const(self, e: ir.Const, frame):
+        return e.value
+
+    def _lookup(self, name: str, frame: Frame, span: Span) -> Any:
+        try:
+            return frame.lookup(name)
+        except KeyError:
+            fdef = self.program.functions.get(name)
+            if fdef is not None:
+                return FunctionValue(fdef, ())
+            raise PolicyFault(f"name '{name}' is not defined", span) from None
+
+    def _name(self, e: ir.Name, frame):
+        return self._lookup(e.id, frame, e.span)
+
+    def _fstring(self, e: ir.FString, frame):
+        out = []
+        for part in e.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value = self.eval(part.value, frame)
+            if has_unknown(value):
+                return Opaque("a formatted string that shows a run-time value", e.span)
+            if part.conversion == "r":
+                value = repr(value)
+            elif part.conversion == "s":
+                value = str(value)
+            try:
+                out.append(format(value, part.format_spec))
+            except (ValueError, TypeError) as exc:
+                raise PolicyFault(f"bad format spec: {exc}", e.span) from None
+        return "".join(out)
+
+    def _list(self, e: ir.ListExpr, frame):
+        return [self.eval(x, frame) for x in e.elts]
+
+    def _tuple(self, e: ir.TupleExpr, frame):
+        return tuple(self.eval(x, frame) for x in e.elts)
+
+    def _dict(self, e: ir.DictExpr, frame):
+        out = {}
+        for k, v in zip(e.keys, e.values):
+            key = self.eval(k, frame)
+            if has_unknown(key) or isinstance(key, (list, dict, np.ndarray)):
+                raise Abandon("a dictionary key that is not a known constant", k.span)
+            out[key] = self.eval(v, frame)
+        return out
+
+    def _binop(self, e: ir.BinOp, frame):
+        return binop(self, e.op, self.eval(e.left, frame), self.eval(e.right, frame), e.span,
+                     self.limits.max_sequence_length)
+
+    def _unary(self, e: ir.UnaryOp, frame):
+        return unary(e.op, self.eval(e.operand, frame), e.span)
+
+    def _boolop(self, e: ir.BoolOp, frame):
+        # Python semantics (the value of the deciding operand); a world-dependent operand
+        # forks, so the later operands are evaluated only where the runtime evaluates them.
+        value = None
+        for i, operand in enumerate(e.values):
+            value = self.eval(operand, frame)
+            if i == len(e.values) - 1:
+                break
+            t = self.branch(truth(value, operand.span), operand.span)
+            if (e.op == "and" and not t) or (e.op == "or" and t):
+                return value
+        return value
+
+    def _compare(self, e: ir.Compare, frame):
+        left = self.eval(e.operands[0], frame)
+        parts = []
+        for op, right_expr in zip(e.ops, e.operands[1:]):
+            right = self.eval(right_expr, frame)
+            r = compare(op, left, right, e.span)
+            if isinstance(r, np.ndarray):
+                if len(e.ops) > 1:
+                    raise PolicyFault("chained comparison of arrays is ambiguous", e.span)
+                return r
+            r = as_bool(r) if isinstance(r, z3.BoolRef) else r
+            if r is False:
+                return False
+            parts.append(r)
+            left = right
+        return conj(parts)
+
+    def _ifexp(self, e: ir.IfExp, frame):
+        if self.branch(truth(self.eval(e.test, frame), e.test.span), e.test.span):
+            return self.eval(e.body, frame)
+        return self.eval(e.orelse, frame)
+
+    def _index(self, index: tuple, frame: Frame) -> Any:
+        parts = []
+        for part in index:
+            if isinstance(part, ir.Slice):
+                bounds = [None if x is None else self.eval(x, frame) for x in (part.lower, part.upper, part.step)]
+                if any(is_sym(b) or isinstance(b, Opaque) for b in bounds):
+                    raise Abandon("a slice bound that depends on the world", part.span)
+                parts.append(slice(*bounds))
+            else:
+                parts.append(self.eval(part, frame))
+        return parts[0] if len(parts) == 1 else tuple(parts)
+
+    def _subscript(self, e: ir.Subscript, frame):
+        return self._getitem(self.eval(e.value, frame), self._index(e.index, frame), e.span)
+
+    def _getitem(self, container: Any, index: Any, span: Span) -> Any:
+        opaque_check(container, span)
+        opaque_check(index, span)
+        if is_sym(index) or (isinstance(index, tuple) and any(is_sym(i) for i in index)):
+            raise Abandon("an index that depends on the world", span)
+        try:
+            if isinstance(container, np.ndarray):
+                if isinstance(index, (bool, float)):
+                    raise PolicyFault("array indices must be integers or slices", span)
+                result = container[index]
+                return result if isinstance(result, np.ndarray) and result.ndim else scalar(result)
+            if isinstance(container, dict):
+                return container[index]
+            if isinstance(container, (list, tuple, str, range)):
+                if isinstance(index, tuple) or isinstance(index, float):
+                    raise PolicyFault(f"{type(container).__name__} indices must be integers", span)
+                return container[index]
+        except (IndexError, KeyError) as exc:
+            raise PolicyFault(f"{type(exc).__name__}: {exc}", span) from None
+        except TypeError as exc:
+            raise PolicyFault(str(exc), span) from None
+        raise PolicyFault(f"'{type(container).__name__}' object is not subscriptable", span)
+
+    def _listcomp(self, e: ir.ListComp, frame):
+        out: list = []
+        inner = Frame(parent=frame)
+        self._comprehend(e, e.generators, inner, out)
+        return out
+
+    def _comprehend(self, e: ir.ListComp, gens, frame: Frame, out: list) -> None:
+        gen = gens[0]
+        for item in self.iterate(self.eval(gen.iter, frame), gen.iter.span):
+            self._loop_tick(e.span)
+            self.assign(gen.target, item, frame)
+            if all(self.branch(truth(self.eval(c, frame), c.span), c.span) for c in gen.ifs):
+                if len(gens) > 1:
+                    self._comprehend(e, gens[1:], frame, out)
+                else:
+                    out.append(self.eval(e.elt, frame))
+                    if len(out) > self.limits.max_sequence_length:
+                        raise PolicyFault("sequence longer than the limit", e.span)
+
+    def _lambda(self, e: ir.Lambda, frame):
+        return Closure(e.params, e.body, frame)
+
+    # --- calls ----------------------------------------------------------------------
+
+    def _call(self, e: ir.Call, frame):
+        args = [self.eval(a, frame) for a in e.args]
+        kwargs = {k.name: self.eval(k.value, frame) for k in e.keywords}
+        kind = e.kind
+        if kind == ir.CALL_API:
+            return self.call_api(e.callee, args, kwargs, e.span)
+        if kind == ir.CALL_NUMPY:
+            return symlib.call_numpy(self, e.callee, args, kwargs, e.span)
+        if kind == ir.CALL_BUILTIN:
+            return symlib.call_builtin(self, e.callee, args, kwargs, e.span)
+        if kind == ir.CALL_METHOD:
+            return symlib.call_method(self, e.callee, args[0], args[1:], kwargs, e.span)
+        if kind == ir.CALL_USER:
+            fdef = self.program.functions.get(e.callee)
+            if fdef is None:
+                raise PolicyFault(f"function '{e.callee}' is not defined", e.span)
+            return self.call_value(FunctionValue(fdef, ()), args, kwargs, e.span)
+        if kind == ir.CALL_LAMBDA:
+            return self.call_value(self._lookup(e.callee, frame, e.span), args, kwargs, e.span)
+        if kind == ir.CALL_UNDEFINED:
+            if e.callee in self.program.functions:  # supplied after compilation
+                fdef = self.program.functions[e.callee]
+                return self.call_value(FunctionValue(fdef, ()), args, kwargs, e.span)
+            index = self.call_index
+            self.call_index += 1
+            return self.oracle.undefined(self, e.callee, args, kwargs, e.type, e.span, index)
+        raise Abandon(f"call of kind '{kind}' is not modelled", e.span)
+
+    def call_api(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        prim = self.profile.primitive(name)
+        if prim is None:
+            raise PolicyFault(f"'{name}' is not part of the robot API", span)
+        try:
+            bound = prim.bind(args, kwargs)
+        except TypeError as exc:
+            raise PolicyFault(str(exc), span) from None
+        index = self.call_index
+        self.call_index += 1
+        self.check_deadline()
+        return self.oracle.api(self, prim, bound, span, index)
+
+    def call_value(self, fn: Any, args: list, kwargs: dict, span: Span) -> Any:
+        if isinstance(fn, Closure):
+            if kwargs or len(args) != len(fn.params):
+                raise PolicyFault(f"lambda takes {len(fn.params)} arguments, got {len(args)}", span)
+            self._enter(span)
+            try:
+                return self.eval(fn.body, Frame(dict(zip(fn.params, args)), fn.frame))
+            finally:
+                self.callers.pop()
+        if isinstance(fn, FunctionValue):
+            frame = Frame(parent=self.globals)
+            self._enter(span)
+            outer, self.frame = self.frame, frame
+            try:
+                self._bind(fn, args, kwargs, span, frame)
+                self._block(fn.fdef.body, frame)
+                return None
+            except _Return as r:
+                return r.value
+            finally:
+                self.frame = outer
+                self.callers.pop()
+        opaque_check(fn, span)
+        raise PolicyFault(f"'{type(fn).__name__}' object is not callable", span)
+
+    def _enter(self, span: Span) -> None:
+        if len(self.callers) >= self.limits.max_call_depth:
+            raise PolicyFault(f"call depth limit of {self.limits.max_call_depth} reached", span)
+        self.callers.append(span)
+
+    def _bind(self, fn: FunctionValue, args: list, kwargs: dict, span: Span, frame: Frame) -> None:
+        params = fn.fdef.params
+        if len(args) > len(params):
+            raise PolicyFault(f"{fn.fdef.name}() takes {len(params)} arguments, got {len(args)}", span)
+        bound = frame.vars
+        bound.update({p.name: a for p, a in zip(params, args)})
+        for key, value in kwargs.items():
+            if key in bound or all(p.name != key for p in params):
+                raise PolicyFault(f"{fn.fdef.name}() got an unexpected or repeated argument '{key}'", span)
+            bound[key] = value
+        for p in params:
+            if p.name not in bound:
+                if p.default is None:
+                    raise PolicyFault(f"{fn.fdef.name}() is missing argument '{p.name}'", span)
+                # evaluated per call in the callee's scope, as the interpreter does
+                bound[p.name] = self.eval(p.default, frame)
+
+    # --- iteration ------------------------------------------------------------------
+
+    def iterate(self, value: Any, span: Span) -> list:
+        return list(self._iter_live(value, span))
+
+    def _iter_live(self, value: Any, span: Span):
+        opaque_check(value, span)
+        if isinstance(value, list):
+            yield from list(value)  # the interpreter iterates over a snapshot of a list
+            return
+        if isinstance(value, (tuple, str, range)):
+            yield from value
+            return
+        if isinstance(value, dict):
+            yield from list(value.keys())
+            return
+        if isinstance(value, np.ndarray):
+            if value.ndim == 0:
+                raise PolicyFault("iteration over a 0-d array", span)
+            for row in value:
+                yield row if isinstance(row, np.ndarray) else scalar(row)
+            return
+        raise PolicyFault(f"'{type(value).__name__}' object is not iterable", span)
+
+
+def _num(value: Any) -> Any:
+    value = scalar(value)
+    if isinstance(value, z3.BoolRef):
+        from capc.safety.z3util import as_real
+        return as_real(value)
+    if isinstance(value, Opaque):
+        raise Abandon(f"the value of {value.what} is only known at run time", value.span)
+    return value
+
+
+def has_unknown(value: Any) -> bool:
+    if is_sym(value) or isinstance(value, Opaque):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype == object and any(has_unknown(v) for v in value.flat)
+    if isinstance(value, (list, tuple)):
+        return any(has_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    return False
+
+
+def _reportable(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float)) or is_sym(value):
+        return True
+    if isinstance(value, str):
+        return len(value) <= 40
+    if isinstance(value, np.ndarray):
+        return value.size <= 6
+    if isinstance(value, (list, tuple)):
+        return len(value) <= 4 and all(isinstance(v, (int, float)) or is_sym(v) for v in value)
+    return False

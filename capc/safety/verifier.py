@@ -1,0 +1,689 @@
+"""The verifier: every motion a policy can command is proved safe in every admissible world.
+
+    report = verify(program, spec, scene)            # scene mode: perceived positions +- tolerance
+    report = verify(program, spec, any_scene=True)   # anywhere in the spawn area
+
+How (docs/verification.md has the full story):
+1. The world is symbolic: each object's true position is a Z3 real triple, bounded by the
+   perception tolerance around the scene's value (or by the spawn area); each perception call
+   returns the true position plus a fresh error within the tolerance.
+2. `capc.safety.symbolic.Executor` runs the IR on those values. A branch on a world-dependent
+   condition asks `PathRun.decide`: both sides are checked for feasibility, one is taken, the
+   other queued; the program is re-run from the start for every queued alternative.
+3. Every waypoint of every motion (from the registry's plans, via capc.safety.semantics)
+   yields obligations (capc.safety.obligations): proved when the violation is unsat under
+   the path condition, violated when sat (the model becomes a counterexample, replayed
+   concretely before it is reported), unknown on timeout / non-linear give-up / values only
+   known at run time (the command is then guarded by the runtime monitor).
+4. One Z3 solver for the whole program (push/pop per query), a wall-clock budget of
+   `limits.solver_seconds` for everything; what is left when it runs out is unknown.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import z3
+
+from capc.compiler import ir
+from capc.compiler.registry import Primitive, Waypoint
+from capc.compiler.scene import Scene
+from capc.compiler.tabletop import CELL, COLORS, KINDS, object_kind
+from capc.compiler.types import Array, Bool, Float, Int, Type
+from capc.diagnostics import Diagnostic, Span
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.safety import counterexample as cexm
+from capc.safety.intervals import Bounds
+from capc.safety.obligations import (
+    CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNVERIFIED, PROVED, UNKNOWN, VIOLATED, Obligation, Property,
+    keep_out_property, speed_property, workspace_property,
+)
+from capc.safety.semantics import Semantics
+from capc.safety.spec import SafetySpec
+from capc.safety.symbolic import BudgetOut, Executor
+from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box
+from capc.safety.world import WorldState
+from capc.safety.z3util import model_float
+
+DEFAULT_MAX_PATHS = 256
+PER_CHECK_SECONDS = 0.5
+# Without a scene and without object names in the policy, scene-free mode assumes CaP's
+# usual table: three blocks and three bowls.
+DEFAULT_OBJECTS = ("red block", "green block", "blue block", "red bowl", "green bowl", "blue bowl")
+_NAME = re.compile(r"^(%s) (%s)$" % ("|".join(COLORS), "|".join(KINDS)))
+
+
+class Infeasible(Exception):
+    """Both sides of a branch are unsat: the path itself cannot happen."""
+
+
+# --- the solver --------------------------------------------------------------------------
+
+class SolverContext:
+    """One incremental Z3 solver per program. The solver's scope stack mirrors the current
+    path condition (one scope per conjunct), so a query only pushes its own negated property.
+    Facts true on every path (bounds of unknowns, definitions of fresh reals) are asserted
+    where the solver stands and re-asserted when the scope that held them is popped. Interval
+    bounds (capc.safety.intervals) answer what they can before the solver is asked."""
+
+    def __init__(self, deadline: float):
+        self.solver = z3.Solver()
+        self.bounds = Bounds()
+        self.deadline = deadline
+        self.checks = 0
+        self.seconds = 0.0
+        # Z3 reuses the ids of freed terms: every id kept here is kept with its term.
+        self._facts: dict[int, Any] = {}
+        self._stack: list[Any] = []                 # the path-condition terms, one per scope
+        self._scoped: list[tuple[int, Any]] = []    # (scope level, fact) for facts above level 0
+        self.nonlinear = False                      # some fact multiplies unknowns (sqrt, ...)
+
+    def add(self, fact: Any) -> None:
+        if isinstance(fact, bool):
+            if not fact:
+                raise Infeasible()
+            return
+        key = fact.get_id()
+        if key not in self._facts:
+            self._facts[key] = fact
+            if not self.nonlinear and _has_var_product(fact):
+                self.nonlinear = True
+            self.solver.add(fact)
+            if self._stack:
+                self._scoped.append((len(self._stack), fact))
+
+    def bound(self, var: z3.ArithRef, low: Any, high: Any) -> None:
+        self.bounds.declare(var.decl().name(), low, high)
+        if low is not None:
+            self.add(var >= low)
+        if high is not None:
+            self.add(var <= high)
+
+    def _sync(self, pc: list) -> None:
+        n = 0
+        stack = self._stack
+        while n < len(stack) and n < len(pc) and stack[n].get_id() == pc[n].get_id():
+            n += 1
+        if len(stack) > n:
+            self.solver.pop(len(stack) - n)
+            del stack[n:]
+            keep, lost = [], []
+            for level, fact in self._scoped:
+                (lost if level > n else keep).append((level, fact))
+            for _, fact in lost:
+                self.solver.add(fact)
+                if n:
+                    keep.append((n, fact))
+            self._scoped = keep
+        for term in pc[n:]:
+            self.solver.push()
+            self.solver.add(term)
+            stack.append(term)
+
+    def check(self, pc: list, extra: list, *, want_model: bool = False) -> tuple[str, z3.ModelRef | None]:
+        terms = []
+        for p in extra:
+            if p is True:
+                continue
+            if p is False:
+                return "unsat", None
+            terms.append(p)
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            return "unknown", None
+        if self.nonlinear or any(_has_var_product(t) for t in terms):
+            result, model = self._check_nra(pc, terms, want_model)
+            if result != "unknown":
+                return result, model
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                return "unknown", None
+        self.solver.set("timeout", max(1, int(min(remaining, PER_CHECK_SECONDS) * 1000)))
+        started = time.perf_counter()
+        self._sync(pc)
+        self.solver.push()
+        try:
+            self.solver.add(*terms)
+            result = self.solver.check()
+            model = self.solver.model() if want_model and result == z3.sat else None
+        finally:
+            self.solver.pop()
+            self.checks += 1
+            self.seconds += time.perf_counter() - started
+        return str(result), model
+
+    def _check_nra(self, pc: list, terms: list, want_model: bool) -> tuple[str, z3.ModelRef | None]:
+        """Non-linear queries go to nlsat (a complete procedure for real arithmetic, far faster
+        here than the incremental core's heuristics), on a fresh solver with every fact."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0.005:
+            return "unknown", None
+        solver = z3.Tactic("qfnra-nlsat").solver()
+        solver.set("timeout", max(1, int(min(remaining, PER_CHECK_SECONDS) * 1000)))
+        started = time.perf_counter()
+        try:
+            solver.add(*self._facts.values())
+            solver.add(*pc)
+            solver.add(*terms)
+            result = solver.check()
+            model = solver.model() if want_model and result == z3.sat else None
+        except z3.Z3Exception:
+            return "unknown", None
+        finally:
+            self.checks += 1
+            self.seconds += time.perf_counter() - started
+        return str(result), model
+
+
+def _has_var_product(term: Any) -> bool:
+    """Does the term multiply two non-constant sub-terms (a non-linear product)?"""
+    stack, seen = [term], set()
+    while stack:
+        t = stack.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_mul(t) and sum(1 for c in t.children() if not z3.is_rational_value(c)) >= 2:
+            return True
+        if z3.is_div(t) and not z3.is_rational_value(t.arg(1)):
+            return True
+        if z3.is_app_of(t, z3.Z3_OP_POWER):
+            return True
+        stack.extend(t.children())
+    return False
+
+
+# --- one path -------------------------------------------------------------------------
+
+class PathRun:
+    """The executor's `Chooser` for one run: follows `prefix` (decisions of earlier runs),
+    then decides new branches with the solver and queues the alternatives."""
+
+    def __init__(self, verifier: "Verifier", prefix: tuple[bool, ...], number: int):
+        self.v = verifier
+        self.prefix = prefix
+        self.number = number
+        self.trace: list[bool] = []
+        self.pc: list[Any] = []
+        self.assumed: list[Any] = []       # earlier commands passed the monitor
+        self.error_vars: list[Any] = []    # perception errors (zero them for runnable counterexamples)
+        self.opaque: list[Any] = []        # "a run-time answer is a plausible one" (for counterexamples)
+        self.opaque_names: set[str] = set()
+        self.answers: dict[Any, Any] = {}  # what the replay must answer, by call index / key
+        self.counter = 0
+
+    @property
+    def replaying(self) -> bool:
+        """True while this run retraces its prefix: obligations met here were checked by the
+        run that queued the prefix."""
+        return len(self.trace) < len(self.prefix)
+
+    def decide(self, cond: z3.BoolRef, span: Span | None) -> bool:
+        i = len(self.trace)
+        if i >= len(self.prefix):
+            # decided by the bounds alone: the same on every path, so not a decision to record
+            known = self.v.ctx.bounds.truth(cond)
+            if known is not None:
+                return known
+        if i < len(self.prefix):
+            choice = self.prefix[i]
+        else:
+            yes, _ = self.v.ctx.check(self.pc, [cond])
+            no, _ = self.v.ctx.check(self.pc, [z3.Not(cond)])
+            if yes == "unsat" and no == "unsat":
+                raise Infeasible()
+            if yes != "unsat" and no != "unsat":
+                choice = True
+                self.v.queue(tuple(self.trace) + (False,))
+            else:
+                choice = yes != "unsat"
+        self.trace.append(choice)
+        self.pc.append(cond if choice else z3.Not(cond))
+        return choice
+
+    def _name(self, label: str) -> str:
+        self.counter += 1
+        return f"{label}!{self.v.trace_id(tuple(self.trace))}.{self.counter}"
+
+    def fresh(self, label: str, low: Any = None, high: Any = None) -> z3.ArithRef:
+        var = z3.Real(self._name(label))
+        self.v.ctx.bound(var, low, high)
+        return var
+
+    def fresh_bool(self, label: str) -> z3.BoolRef:
+        return z3.Bool(self._name(label))
+
+    def define(self, fact: Any) -> None:
+        self.v.ctx.add(fact)
+
+    def interval(self, term: Any) -> tuple[float, float]:
+        return self.v.ctx.bounds.interval(term)
+
+
+# --- the verifier's semantics of the primitives -----------------------------------------
+
+class _Unknowns:
+    def __init__(self, run: PathRun, spec: SafetySpec):
+        self.run, self.spec = run, spec
+
+    def released_z(self, key, low, high):
+        z = self.run.fresh("released_z", low, None)
+        self.run.define(z <= high)
+        self.run.answers[key] = z
+        return z
+
+    def havoc_position(self, key, name):
+        ws = self.spec.workspace
+        p = tuple(self.run.fresh(f"moved_{axis}", iv.low, iv.high) for axis, iv in zip("xyz", ws.axes))
+        self.run.answers[key] = p
+        return p
+
+
+class VerifierSemantics(Semantics):
+    def __init__(self, verifier: "Verifier", run: PathRun):
+        world = WorldState(verifier.initial, CELL.home, _Unknowns(run, verifier.spec), verifier.kinds)
+        super().__init__(world, verifier.names)
+        self.v, self.run = verifier, run
+
+    def perceive(self, index, true_xy):
+        tol = self.v.tolerance
+        if tol <= 0:
+            value = true_xy
+        else:
+            ex_, ey_ = self.run.fresh("perceive_dx", -tol, tol), self.run.fresh("perceive_dy", -tol, tol)
+            self.run.error_vars += [ex_, ey_]
+            value = (true_xy[0] + ex_, true_xy[1] + ey_)
+        self.run.answers[index] = value
+        return value
+
+    def run_time_value(self, ex, index, type_: Type, what: str, span: Span):
+        value = self._unknown_of_type(type_, what, span)
+        self.run.answers[index] = value
+        return value
+
+    def _unknown_of_type(self, type_: Type, what: str, span: Span) -> Any:
+        run = self.run
+        if isinstance(type_, Array) and type_.shape in ((2,), (3,)):
+            ws = self.v.spec.workspace
+            coords = [run.fresh("answer") for _ in range(type_.shape[0])]
+            m = self.v.spec.margin
+            for c, axis in zip(coords, ws.axes):  # a plausible answer: a point the robot may reach
+                run.opaque.append(z3.And(c >= axis.low + m, c <= axis.high - m))
+                run.opaque_names.add(str(c))
+            return box(coords)
+        if isinstance(type_, (Float, Int)):
+            var = run.fresh("answer")
+            run.opaque_names.add(str(var))
+            return var
+        if isinstance(type_, Bool):
+            var = run.fresh_bool("answer")
+            run.opaque_names.add(str(var))
+            return var
+        return Opaque(what, span)
+
+    def waypoint(self, ex, prim, span, index, step_no, step: Waypoint, start, target):
+        self.v.check_waypoint(self.run, ex, prim, span, index, step_no, step, start, target)
+
+    def unverifiable_motion(self, ex, prim, span, index, reason):
+        self.v.record_unknown(self.run, span, tuple(ex.callers), prim.name, "whole call", "motion",
+                              index, f"{prim.name}() cannot be checked before run time: {reason}; "
+                              f"the runtime monitor guards it", CODE_UNVERIFIED)
+        # The monitor keeps the tool inside the workspace whatever the call does.
+        world = self.world
+        for name in list(world.positions):
+            world.positions[name] = world.unknowns.havoc_position(("unverified", index, name), name)
+        world.tcp_now = world.unknowns.havoc_position(("unverified", index, "<tcp>"), "<tcp>")
+        world.held = None
+
+
+# --- the report ----------------------------------------------------------------------
+
+@dataclass
+class VerificationReport:
+    verdict: str
+    obligations: list[Obligation]
+    guards: list[dict]
+    faults: list[Diagnostic]
+    mode: str
+    objects: list[str]
+    paths: int
+    paths_unexplored: int
+    checks: int
+    seconds: float
+    solver_seconds: float
+    program_file: str = "<policy>"
+    timings: dict = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        out = {PROVED: 0, VIOLATED: 0, UNKNOWN: 0}
+        for o in self.obligations:
+            out[o.verdict] += 1
+        return out
+
+    def violated(self) -> list[Obligation]:
+        return [o for o in self.obligations if o.verdict == VIOLATED]
+
+    def diagnostics(self) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        seen: set = set()
+        for o in self.obligations:
+            if o.verdict == PROVED:
+                continue
+            # one message per call and property: later phases of the same call are reached
+            # only when the earlier ones pass, the first is what the author must fix
+            key = (o.span, o.property, o.verdict)
+            if key in seen:
+                continue
+            seen.add(key)
+            notes = tuple(f"called from {c.file}:{c.line}:{c.col}" for c in reversed(o.callers))
+            if o.verdict == VIOLATED:
+                out.append(Diagnostic(o.code, o.message, o.span, "safety", _hint(o), o.counterexample, notes))
+            else:
+                out.append(Diagnostic(o.code, o.message, o.span, "warning",
+                                      "the runtime monitor checks this command before the robot moves",
+                                      None, notes))
+        out.extend(self.faults)
+        return out
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (f"{self.verdict}: {c[PROVED]} proved, {c[VIOLATED]} violated, {c[UNKNOWN]} unknown "
+                f"obligations on {self.paths} path{'s' if self.paths != 1 else ''} "
+                f"({self.seconds * 1000:.0f} ms)")
+
+    def to_json(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "mode": self.mode,
+            "objects": self.objects,
+            "counts": self.counts(),
+            "obligations": [o.to_json() for o in self.obligations],
+            "guards": self.guards,
+            "faults": [d.to_json() for d in self.faults],
+            "paths": self.paths,
+            "paths_unexplored": self.paths_unexplored,
+            "solver_checks": self.checks,
+            "seconds": round(self.seconds, 6),
+            "solver_seconds": round(self.solver_seconds, 6),
+        }
+
+
+def _hint(o: Obligation) -> str:
+    spec_text = o.replay.get("spec_text") if isinstance(o.replay, dict) else None
+    if o.property == "workspace":
+        return ("keep every target inside the workspace" + (f" ({spec_text})" if spec_text else "")
+                + "; for a point computed from object positions, clip it, e.g. "
+                  "np.clip(p, [x_min, y_min], [x_max, y_max])")
+    if o.property.startswith("keep_out:"):
+        return (f"route around zone '{o.property.split(':', 1)[1]}': add a waypoint that passes above "
+                f"or beside it, or pick a target outside it")
+    if o.property == "speed":
+        return "request a speed in (0, max_speed] m/s, or leave speed=None for the cell's maximum"
+    return "see docs/verification.md"
+
+
+# --- the verifier ------------------------------------------------------------------------
+
+class Verifier:
+    def __init__(self, program: ir.Program, spec: SafetySpec, scene: Scene | None, any_scene: bool,
+                 limits: ResourceLimits, max_paths: int):
+        self.program, self.spec, self.limits = program, spec, limits
+        self.started = time.monotonic()
+        self.deadline = self.started + limits.solver_seconds
+        self.ctx = SolverContext(self.deadline)
+        self.max_paths = max_paths
+        self.worklist: list[tuple[bool, ...]] = [()]
+        self._trace_ids: dict[tuple, int] = {}
+        self.obligations: list[Obligation] = []
+        self.faults: list[Diagnostic] = []
+        self.t_var = z3.Real("segment_t")
+        self.ctx.bounds.declare("segment_t", 0, 1)
+        self.mode = "any_scene" if any_scene else "scene"
+        self.tolerance = spec.perception_tolerance
+        self.names, self.kinds, self.initial = self._world(scene, any_scene)
+        self.ws_text = ", ".join(f"{a} in [{iv.low:g}, {iv.high:g}]" for a, iv in zip("xyz", spec.workspace.axes))
+
+    def _world(self, scene: Scene | None, any_scene: bool):
+        if scene is not None:
+            names = scene.names()
+            kinds = {o.name: o.kind for o in scene.objects}
+        elif any_scene:
+            names = policy_object_names(self.program) or list(DEFAULT_OBJECTS)
+            kinds = {n: object_kind(n) for n in names}
+        else:
+            names, kinds = [], {}
+        initial: dict[str, tuple] = {}
+        tol = self.tolerance
+        for i, name in enumerate(names):
+            kind = kinds[name]
+            if any_scene:
+                area = CELL.spawn_area
+                x, y = z3.Real(f"obj{i}.x"), z3.Real(f"obj{i}.y")
+                self.ctx.bound(x, area.x.low, area.x.high)
+                self.ctx.bound(y, area.y.low, area.y.high)
+                initial[name] = (x, y, CELL.resting_z(kind))
+            else:
+                px, py, pz = scene.get(name).position
+                if tol <= 0:
+                    initial[name] = (px, py, pz)
+                    continue
+                coords = []
+                for axis, v in zip("xyz", (px, py, pz)):
+                    var = z3.Real(f"obj{i}.{axis}")
+                    self.ctx.bound(var, max(v - tol, 0.0) if axis == "z" else v - tol, v + tol)
+                    coords.append(var)
+                initial[name] = tuple(coords)
+        return names, kinds, initial
+
+    def trace_id(self, trace: tuple) -> int:
+        return self._trace_ids.setdefault(trace, len(self._trace_ids))
+
+    def queue(self, prefix: tuple[bool, ...]) -> None:
+        self.worklist.append(prefix)
+
+    # --- exploration ----------------------------------------------------------------
+
+    def run(self) -> VerificationReport:
+        paths = 0
+        budget_out = False
+        while self.worklist:
+            if paths >= self.max_paths or time.monotonic() > self.deadline:
+                budget_out = True
+                break
+            prefix = self.worklist.pop()
+            paths += 1
+            run = PathRun(self, prefix, paths)
+            semantics = VerifierSemantics(self, run)
+            ex = Executor(self.program, semantics, run, limits=self.limits, deadline=self.deadline)
+            try:
+                ex.run()
+            except Infeasible:
+                continue
+            except Abandon as why:
+                self.record_unknown(run, why.span or _last_span(self.program), tuple(ex.callers), "", "rest of path",
+                                    "analysis", ex.call_index,
+                                    f"cannot verify past this point on some path: {why.reason}; the motions "
+                                    f"that follow are guarded by the runtime monitor", CODE_UNVERIFIED)
+            except PolicyFault as fault:
+                self.faults.append(Diagnostic(
+                    CODE_POLICY_FAULT, f"the policy fails here on some path: {fault.message}; the run "
+                                       f"would stop at this point", fault.span, "warning",
+                    "nothing after this point moves the robot on that path"))
+            except BudgetOut:
+                budget_out = True
+                self.record_unknown(run, _last_span(self.program), (), "", "rest of program", "analysis",
+                                    ex.call_index, "the verification budget ran out "
+                                    f"({self.limits.solver_seconds:g} s); the remaining motions are guarded",
+                                    CODE_BUDGET)
+                break
+        unexplored = len(self.worklist)
+        if unexplored and not budget_out:
+            budget_out = True
+        if unexplored:
+            self.record_unknown(None, _last_span(self.program), (), "", "unexplored paths", "analysis", -1,
+                                f"{unexplored} path(s) were not explored (limit {self.max_paths} paths or "
+                                f"{self.limits.solver_seconds:g} s); their motions are guarded", CODE_BUDGET)
+        return self._report(paths, unexplored)
+
+    def _report(self, paths: int, unexplored: int) -> VerificationReport:
+        verdicts = {o.verdict for o in self.obligations}
+        verdict = "rejected" if VIOLATED in verdicts else "guarded" if UNKNOWN in verdicts else "accepted"
+        guards = [{"call_index": o.call_index, "primitive": o.primitive, "role": o.role,
+                   "property": o.property, "line": o.span.line, "col": o.span.col, "reason": o.message}
+                  for o in self.obligations if o.verdict == UNKNOWN]
+        elapsed = time.monotonic() - self.started
+        return VerificationReport(verdict, self.obligations, guards, self.faults, self.mode, list(self.names),
+                                  paths, unexplored, self.ctx.checks, elapsed, self.ctx.seconds,
+                                  self.program.file)
+
+    # --- obligations ------------------------------------------------------------------
+
+    def record_unknown(self, run: PathRun | None, span: Span, callers: tuple, primitive: str, role: str,
+                       prop: str, index: int, message: str, code: str) -> None:
+        self.obligations.append(Obligation(len(self.obligations), span, callers, primitive, role, prop, code,
+                                           UNKNOWN, index, message, path=run.number if run else 0))
+
+    def check_waypoint(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int,
+                       step_no: int, step: Waypoint, start: tuple, target: tuple) -> None:
+        for v in target + ((step.speed,) if step.speed is not None else ()):
+            if isinstance(v, (Opaque, str)) or v is None:
+                raise PolicyFault(f"{prim.name}(): a coordinate is not a number", span)
+        bounds = self.ctx.bounds
+        props: list[Property] = [workspace_property(target, self.spec, bounds)]
+        props += [keep_out_property(start, target, zone, self.spec, self.t_var, bounds) for zone in self.spec.keep_out]
+        if step.speed is not None:
+            props.append(speed_property(step.speed, self.spec))
+        for prop in props:
+            if not run.replaying:
+                self._check(run, ex, prim, span, index, step_no, step, start, target, prop)
+            if prop.holds_true is not True:
+                run.assumed.append(prop.holds_true)
+
+    def _check(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
+               step: Waypoint, start: tuple, target: tuple, prop: Property) -> None:
+        began = time.perf_counter()
+        callers = tuple(ex.callers)
+        what = f"{prim.name}() ({step.role})"
+        ob = Obligation(len(self.obligations), span, callers, prim.name, step.role, prop.name, prop.code,
+                        PROVED, index, f"{what}: {prop.name} proved", path=run.number)
+        self.obligations.append(ob)
+        if prop.violated is False:
+            ob.seconds = time.perf_counter() - began
+            return
+        if prop.violated is not True:
+            if self.ctx.bounds.truth(prop.violated) is False:
+                ob.seconds = time.perf_counter() - began
+                return
+            result, _ = self.ctx.check(run.pc, [prop.violated])
+            if result == "unsat":
+                ob.seconds = time.perf_counter() - began
+                return
+            if result == "unknown":
+                self._unknown(ob, what, prop, "the solver could not decide it in time (non-linear or budget)")
+                ob.seconds = time.perf_counter() - began
+                return
+        # A violation exists on this path. Assume the earlier commands passed the monitor
+        # (the run stops otherwise) and look for a counterexample the monitor really stops:
+        # true limits, perception errors zero, run-time answers plausible -- in that order.
+        result, _ = self.ctx.check(run.pc, run.assumed + [prop.violated])
+        if result == "unsat":
+            ob.message = f"{what}: {prop.name} proved (reachable only after an earlier command is stopped)"
+        elif result == "unknown":
+            self._unknown(ob, what, prop, "the solver could not decide it in time")
+        else:
+            model = None
+            zero = [e == 0 for e in run.error_vars]
+            attempts = [[prop.violated_true] + zero, [prop.violated_true], [prop.violated]]
+            for extra in attempts:
+                r, m = self.ctx.check(run.pc, run.assumed + run.opaque + extra, want_model=True)
+                if r == "sat":
+                    model = m
+                    break
+            if model is None:
+                self._unknown(ob, what, prop, "a violation needs a run-time answer (sub-LMP / helper) "
+                                              "outside the workspace")
+            else:
+                self._violated(ob, run, ex, what, prop, model, step_no, start, target, step)
+        ob.seconds = time.perf_counter() - began
+
+    def _unknown(self, ob: Obligation, what: str, prop: Property, why: str) -> None:
+        ob.verdict = UNKNOWN
+        ob.code = CODE_UNVERIFIED
+        ob.message = f"{what}: {prop.name} not decided: {why}; guarded by the runtime monitor"
+
+    def _violated(self, ob: Obligation, run: PathRun, ex: Executor, what: str, prop: Property, model,
+                  step_no: int, start: tuple, target: tuple, step: Waypoint) -> None:
+        def val(term):
+            return model_float(model, term)
+
+        text, excess, point = prop.explain(val)
+        segment = (start, target) if prop.name.startswith("keep_out:") else None
+        cex, data = cexm.build(
+            model, initial=self.initial, variables=ex.snapshot(), answers=run.answers,
+            target=target, segment=segment, limit=prop.name, excess=excess, call_index=ob.call_index,
+            replay_target=cexm.ReplayTarget(ob.call_index, step_no, prop.name), kinds=self.kinds,
+            names=self.names)
+        if step.speed is not None:
+            cex["variables"].setdefault("speed", round(val(step.speed), 6) if not isinstance(step.speed, str) else step.speed)
+        confirmed, detail = cexm.replay(self.program, self.spec, data, self.limits)
+        cex["replayed"] = confirmed
+        ob.counterexample = cex
+        ob.replay = {"data": data, "detail": detail, "spec_text": self.ws_text}
+        if not confirmed:
+            ob.verdict = UNKNOWN
+            ob.code = CODE_UNVERIFIED
+            ob.message = (f"{what}: {prop.name} may be violated ({text}), but the concrete replay did not "
+                          f"confirm it ({detail}); guarded by the runtime monitor")
+            return
+        ob.verdict = VIOLATED
+        by = f" by {excess:.4g}" if excess > 0 else ""
+        ob.message = f"{what} breaks the {_limit_words(prop.name)}{by}: {text}"
+
+
+def _limit_words(prop: str) -> str:
+    if prop == "workspace":
+        return "workspace limit"
+    if prop == "speed":
+        return "speed limit"
+    if prop.startswith("keep_out:"):
+        return f"keep-out zone '{prop.split(':', 1)[1]}'"
+    return prop
+
+
+def _last_span(program: ir.Program) -> Span:
+    if program.body:
+        return program.body[-1].span
+    return Span(program.file, 1, 1, 1, 2)
+
+
+def policy_object_names(program: ir.Program) -> list[str]:
+    """String constants of the policy that name CaP objects ('<colour> block|bowl')."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, ir.Const):
+            if isinstance(node.value, str) and _NAME.match(node.value) and node.value not in found:
+                found.append(node.value)
+            return
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                walk(item)
+            return
+        if hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                if name not in ("span", "type"):
+                    walk(getattr(node, name))
+
+    walk(program.body)
+    walk(list(program.functions.values()))
+    return sorted(found)
+
+
+def verify(program: ir.Program, spec: SafetySpec, scene: Scene | None = None, *, any_scene: bool = False,
+           limits: ResourceLimits = DEFAULT_LIMITS, max_paths: int = DEFAULT_MAX_PATHS) -> VerificationReport:
+    """Check every motion of `program` against `spec` in every admissible world."""
+    return Verifier(program, spec, scene, any_scene, limits, max_paths).run()

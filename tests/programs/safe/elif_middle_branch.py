@@ -1,0 +1,8 @@
+# Every branch of the chain stays below the ceiling.
+pos = get_obj_pos('green block')
+if pos[1] > -0.3:
+    move_to([pos[0], pos[1], 0.1])
+elif pos[1] > -0.4:
+    move_to([pos[0], pos[1], 0.25])
+else:
+    move_to([pos[0], pos[1], 0.05])

@@ -1,0 +1,5 @@
+# 10 cm nearer the robot than the front-most object.
+objects = get_obj_names()
+front = min(objects, key=lambda n: get_obj_pos(n)[1])
+p = get_obj_pos(front)
+move_to([p[0], p[1] - 0.1, 0.1])

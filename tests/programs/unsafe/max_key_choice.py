@@ -1,0 +1,6 @@
+# expect: E301 6
+# The right-most block, then 9 cm further right.
+blocks = [n for n in get_obj_names() if 'block' in n]
+rightmost = max(blocks, key=lambda n: get_obj_pos(n)[0])
+p = get_obj_pos(rightmost)
+move_to([p[0] + 0.09, p[1], 0.1])
