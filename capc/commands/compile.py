@@ -19,8 +19,9 @@ HELP = "instruction -> policy: ask a language model, verify, repair, print the c
 EXIT_FOR_VERDICT = {"accepted": 0, "guarded": 3, "rejected": 1}
 
 
-def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags shared by compile, run -i, shell and demo --live."""
+def add_llm_arguments(parser: argparse.ArgumentParser, *, record_flag: str = "--record") -> None:
+    """Flags shared by compile, run -i, shell and demo --live (`capc run` already uses
+    --record for its animation, so it names the cassette recorder differently)."""
     group = parser.add_argument_group("language model")
     group.add_argument("--llm", choices=("openai", "replay"), default=None,
                        help="provider: any OpenAI-compatible endpoint, or a recorded cassette "
@@ -29,7 +30,8 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--base-url", help="endpoint, e.g. http://127.0.0.1:8000/v1 (default: "
                                           "$CAPC_LLM_BASE_URL, else OpenAI)")
     group.add_argument("--cassette", metavar="FILE", help="replay replies from this JSON-lines cassette")
-    group.add_argument("--record", metavar="FILE", help="append every request and reply to this cassette")
+    group.add_argument(record_flag, dest="llm_record", metavar="FILE",
+                       help="append every request and reply to this cassette")
     group.add_argument("--timeout", type=float, default=None, help="seconds per request (default 60)")
     group.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts (default 3)")
     group.add_argument("--max-tokens", type=int, default=None, help="reply token limit (default 1024)")
@@ -60,7 +62,7 @@ def provider_from_args(args: argparse.Namespace, *, match_by_query: bool = False
     from capc.prompts.pipeline import make_provider
     kind = args.llm or ("replay" if args.cassette else "openai")
     return make_provider(kind, model=args.model, base_url=args.base_url, cassette=args.cassette,
-                         record=args.record, timeout=args.timeout, retries=args.retries,
+                         record=args.llm_record, timeout=args.timeout, retries=args.retries,
                          max_tokens=args.max_tokens, match_by_query=match_by_query)
 
 
@@ -86,6 +88,30 @@ def setup(args: argparse.Namespace):
         os.environ["CAPC_AUDIT_DB"] = args.audit_db
     scene, spec = world_from_args(args)
     return scene, spec, provider_from_args(args)
+
+
+def policy_from_instruction(args: argparse.Namespace):
+    """`capc run -i`: generate, check and repair a policy for the instruction; the run command
+    then compiles, verifies and executes what this returns (a rejected final attempt included,
+    so the run reports the rejection in its own words and exits 1)."""
+    from capc.commands.run import PolicySource
+    from capc.limits import DEFAULT_LIMITS as limits
+    from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
+
+    scene, spec, provider = setup(args)
+    result = compile_instruction(args.instruction, provider, scene=scene, spec=spec, limits=limits,
+                                 repairs=args.repair, max_depth=args.max_depth)
+    audit_compile("compile", result, provider, scene=scene, spec=spec, limits=limits,
+                  params={"repair": args.repair, "max_depth": args.max_depth, "for": "run"})
+    if not getattr(args, "json", False):
+        print_attempts(result)
+    final = result.final
+    origin = {"instruction": args.instruction, "provider": provider.name, "model": provider.model,
+              "params": {"repairs": len(result.attempts) - 1, "compile_verdict": final.verdict}}
+    # The bundle (helpers first, then the policy) is self-contained: the run checks it whole.
+    source = final.generated.bundle() if final.generated is not None else final.code
+    return PolicySource("<policy>", source, sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits),
+                        origin=origin)
 
 
 def print_attempts(result, out=sys.stderr) -> None:

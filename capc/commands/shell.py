@@ -87,8 +87,12 @@ def run(args: argparse.Namespace) -> int:
             print(final.generated.bundle().rstrip(), file=out)
             if not args.no_run:
                 from capc.runtime.execute import execute
-                outcome = execute(final.generated.program, scene, spec, backend=args.backend, limits=limits,
-                                  sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits))
+                try:
+                    outcome = execute(final.generated.program, scene, spec, backend=args.backend, limits=limits,
+                                      sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits))
+                except CapcError as exc:  # e.g. the backend cannot start: say so, keep the session
+                    print(render(exc.diagnostic), file=out)
+                    continue
                 for said in getattr(outcome, "said", []) or []:
                     print(f"robot says: {said}", file=out)
                 print(f"run: {outcome.status}" + (f" ({outcome.message})" if outcome.status != "completed" else ""),
