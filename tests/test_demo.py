@@ -199,3 +199,18 @@ def test_shell_checks_each_instruction_and_keeps_history(workdir):
     assert {"role": "assistant", "content": "put_first_on_second('red block', 'blue bowl')"} in third
     assert not any("0.9" in m["content"] for m in third if m["role"] == "assistant")
     assert third[-1]["content"].endswith('# query: "say done 👋"')
+
+
+def test_hostile_object_names_reach_the_model_as_data_and_the_policy_as_strings(tmp_path):
+    hostile = "x'); import os; ('"
+    (tmp_path / "scene.yaml").write_text(json.dumps({"objects": [
+        {"name": hostile, "position": [0.1, -0.45]}, {"name": "blue bowl", "position": [-0.1, -0.6]}]}))
+    policy = f"put_first_on_second({hostile!r}, 'blue bowl')"
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[policy])
+        proc = capc(*compile_args(server, "-i", "put it in the bowl", "--json"), tmp_path=tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    turn = server.requests[0]["messages"][-1]["content"]
+    assert turn.split("\n")[0] == f"objects = [{hostile!r}, 'blue bowl']"
+    assert json.loads(proc.stdout)["policy"] == policy + "\n"
