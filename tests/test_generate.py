@@ -184,9 +184,8 @@ def test_a_sub_lmp_answer_may_not_move_the_robot():
 
 def test_context_bindings_and_span_offsets():
     source = "a = 1\nbb = f'objects = {objects}, pts = {pts * 2}'\n"
-    from capc.prompts.generate import compile_text
-    program = compile_text("objects = get_obj_names()\npts = np.zeros((2, 2))\n" + source, "<t>",
-                           profile="tabletop", limits=__import__("capc.limits").limits.DEFAULT_LIMITS)
+    from capc.compiler.frontend import compile_source
+    program = compile_source("objects = get_obj_names()\npts = np.zeros((2, 2))\n" + source, "<t>")
     fstring = program.body[-1].value
     full = "objects = get_obj_names()\npts = np.zeros((2, 2))\n" + source
     assert context_bindings(fstring, full) == [("objects", "objects"), ("pts", "pts * 2")]

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from capc.compiler.scene import Scene
 from capc.diagnostics import CompileError, Diagnostic, render
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.prompts import prompt_builder as pb
