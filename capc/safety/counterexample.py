@@ -107,6 +107,10 @@ class _Answers:
     def __init__(self, answers: dict):
         self.answers = answers
 
+    def perceived(self, key, true):
+        value = self.answers.get(key)
+        return true if value is None else tuple(float(v) for v in value)
+
     def released_z(self, key, low, high):
         return float(self.answers.get(key, low))
 

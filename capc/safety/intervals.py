@@ -55,6 +55,7 @@ class Bounds:
         # keyed by AST id; every entry keeps the top-level term it was reached from alive,
         # since Z3 reuses the ids of freed terms
         self._cache: dict[int, tuple[Any, tuple[float, float]]] = {}
+        self._nl_cache: dict[int, tuple[Any, bool]] = {}
         self._ctx = z3.main_ctx().ref()
         self._keep: Any = None
 
@@ -79,6 +80,31 @@ class Bounds:
             return b
         self._keep = b
         return self._truth(b.as_ast())
+
+    def nonlinear(self, t: Any) -> bool:
+        """Does the term multiply (or divide by) unknowns? Such queries go to nlsat."""
+        if not isinstance(t, z3.ExprRef):
+            return False
+        self._keep = t
+        return self._nonlinear(t.as_ast())
+
+    def _nonlinear(self, a) -> bool:
+        ctx = self._ctx
+        key = _C.Z3_get_ast_id(ctx, a)
+        hit = self._nl_cache.get(key)
+        if hit is not None:
+            return hit[1]
+        result = False
+        if _C.Z3_get_ast_kind(ctx, a) == _APP_AST:
+            k, args, _ = self._kind_args(a)
+            if k == _MUL:
+                result = sum(1 for x in args if _C.Z3_get_ast_kind(ctx, x) != _NUMERAL_AST) >= 2
+            elif k == _DIV or k == _POWER:
+                result = _C.Z3_get_ast_kind(ctx, args[1]) != _NUMERAL_AST or k == _POWER
+            if not result:
+                result = any(self._nonlinear(x) for x in args)
+        self._nl_cache[key] = (self._keep, result)
+        return result
 
     # --- on raw ASTs ------------------------------------------------------------------
 

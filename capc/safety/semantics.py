@@ -93,7 +93,7 @@ class Semantics:
             obj = self._object_name(args["obj_name"], span)
             if obj not in self.names:
                 raise PolicyFault(f"there is no object named {obj!r} in the scene", span)
-            x, y, _ = self.world.position(obj)
+            x, y, _ = self.world.true_position(obj)
             px, py = self.perceive(index, (x, y))
             if name == "get_obj_pos":
                 return box([px, py])

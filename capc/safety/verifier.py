@@ -90,7 +90,7 @@ class SolverContext:
         key = fact.get_id()
         if key not in self._facts:
             self._facts[key] = fact
-            if not self.nonlinear and _has_var_product(fact):
+            if not self.nonlinear and self.bounds.nonlinear(fact):
                 self.nonlinear = True
             self.solver.add(fact)
             if self._stack:
@@ -98,10 +98,12 @@ class SolverContext:
 
     def bound(self, var: z3.ArithRef, low: Any, high: Any) -> None:
         self.bounds.declare(var.decl().name(), low, high)
-        if low is not None:
-            self.add(var >= low)
-        if high is not None:
-            self.add(var <= high)
+        for fact in ((var >= low) if low is not None else None, (var <= high) if high is not None else None):
+            if fact is not None:  # linear by construction: no need to inspect it
+                self._facts[fact.get_id()] = fact
+                self.solver.add(fact)
+                if self._stack:
+                    self._scoped.append((len(self._stack), fact))
 
     def _sync(self, pc: list) -> None:
         n = 0
@@ -135,7 +137,7 @@ class SolverContext:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             return "unknown", None
-        if self.nonlinear or any(_has_var_product(t) for t in terms):
+        if self.nonlinear or any(self.bounds.nonlinear(t) for t in terms):
             result, model = self._check_nra(pc, terms, want_model)
             if result != "unknown":
                 return result, model
@@ -177,24 +179,6 @@ class SolverContext:
             self.checks += 1
             self.seconds += time.perf_counter() - started
         return str(result), model
-
-
-def _has_var_product(term: Any) -> bool:
-    """Does the term multiply two non-constant sub-terms (a non-linear product)?"""
-    stack, seen = [term], set()
-    while stack:
-        t = stack.pop()
-        if t.get_id() in seen:
-            continue
-        seen.add(t.get_id())
-        if z3.is_mul(t) and sum(1 for c in t.children() if not z3.is_rational_value(c)) >= 2:
-            return True
-        if z3.is_div(t) and not z3.is_rational_value(t.arg(1)):
-            return True
-        if z3.is_app_of(t, z3.Z3_OP_POWER):
-            return True
-        stack.extend(t.children())
-    return False
 
 
 # --- one path -------------------------------------------------------------------------
@@ -269,6 +253,16 @@ class PathRun:
 class _Unknowns:
     def __init__(self, run: PathRun, spec: SafetySpec):
         self.run, self.spec = run, spec
+
+    def perceived(self, key, true):
+        tol = self.spec.perception_tolerance
+        if tol <= 0:
+            return true
+        dx, dy = self.run.fresh("plan_dx", -tol, tol), self.run.fresh("plan_dy", -tol, tol)
+        self.run.error_vars += [dx, dy]
+        value = (true[0] + dx, true[1] + dy, true[2])
+        self.run.answers[key] = value
+        return value
 
     def released_z(self, key, low, high):
         z = self.run.fresh("released_z", low, None)

@@ -32,6 +32,7 @@ HAVOC = "<any object>"  # held marker: the gripper may hold any object
 
 
 class Unknowns(Protocol):
+    def perceived(self, key: tuple, true: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]: ...
     def released_z(self, key: tuple, low: Any, high: Any) -> Any: ...
     def havoc_position(self, key: tuple, name: str) -> tuple[Any, Any, Any]: ...
 
@@ -44,22 +45,31 @@ class WorldState:
         self.tcp_now = tuple(tcp)
         self.held: str | None = None
         self.unknowns = unknowns
-        self.motion_count = 0  # distinguishes havoc keys across motions
+        self.motion_count = 0      # distinguishes havoc keys across motions
+        self.position_queries = 0  # distinguishes the perception errors of plan queries
 
     # --- the registry's World protocol ---------------------------------------------
 
     def position(self, name: str) -> tuple[Any, Any, Any]:
-        if self.held == name:
-            x, y, z = self.tcp_now
-            return (x, y, z - CELL.grasp_z(self.kind(name), 0.0))
+        """Where a plan aims for `name`: the runtime plans with PERCEIVED positions (the truth
+        plus a fresh error within the tolerance for every query), so this is the true position
+        plus such an error."""
         if name in self.positions:
-            if self.held == HAVOC:
-                return self.unknowns.havoc_position(("carried", self.motion_count, name), name)
-            return self.positions[name]
+            self.position_queries += 1
+            return self.unknowns.perceived(("plan", self.motion_count, self.position_queries),
+                                           self.true_position(name))
         if name in CELL.places:
             x, y = CELL.places[name]
             return (x, y, 0.0)
         raise PolicyFault(f"there is no object or place named {name!r} in the scene")
+
+    def true_position(self, name: str) -> tuple[Any, Any, Any]:
+        if self.held == name:
+            x, y, z = self.tcp_now
+            return (x, y, z - CELL.grasp_z(self.kind(name), 0.0))
+        if self.held == HAVOC:
+            return self.unknowns.havoc_position(("carried", self.motion_count, name), name)
+        return self.positions[name]
 
     def kind(self, name: str) -> str:
         if name in self.kinds:
