@@ -154,16 +154,31 @@ def test_compile_rejected_after_repairs_exits_1_with_the_diagnostic(workdir):
 
 
 @pytest.mark.parametrize("kind, code, exit_code", [
-    ("truncated", "E605", 8), ("malformed", "E604", 7), ("http", "E603", 6)])
+    ("truncated", "E605", 8), ("malformed", "E604", 7), ("http", "E603", 6), ("timeout", "E602", 5)])
 def test_compile_model_failures_have_their_own_exit_codes(workdir, kind, code, exit_code):
     from llm_server import Scripted, malformed
     scripted = {"truncated": reply("move_to(", finish_reason="length"), "malformed": malformed(),
-                "http": Scripted(401, json.dumps({"error": {"message": "bad key"}}))}[kind]
+                "http": Scripted(401, json.dumps({"error": {"message": "bad key"}})),
+                "timeout": reply("say('late')", delay=3.0)}[kind]
     with LLMServer() as server:
         server.script(scripted)
-        proc = capc(*compile_args(server, "-i", "wave"), tmp_path=workdir)
+        args = compile_args(server, "-i", "wave")
+        args[args.index("--timeout") + 1] = "0.5"
+        proc = capc(*args, tmp_path=workdir)
     no_traceback(proc)
     assert proc.returncode == exit_code and f"error[{code}]" in proc.stderr
+    assert proc.stdout == "" and len(server.requests) == 1
+
+
+def test_compile_waits_out_a_429_and_succeeds(workdir):
+    from llm_server import rate_limited
+    with LLMServer() as server:
+        server.script(rate_limited(retry_after="1"), reply("say('hello')"))
+        args = compile_args(server, "-i", "greet")
+        args[args.index("--retries") + 1] = "2"
+        proc = capc(*args, tmp_path=workdir)
+    no_traceback(proc)
+    assert proc.returncode == 0 and proc.stdout == "say('hello')\n" and len(server.requests) == 2
 
 
 def test_record_then_replay_gives_the_same_policy(workdir):
