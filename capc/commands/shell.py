@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
                 from capc.runtime.execute import execute
                 try:
                     outcome = execute(final.generated.program, scene, spec, backend=args.backend, limits=limits,
-                                      sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits))
+                                      sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits),
+                                      guards=getattr(final.report, "guards", None))
                 except CapcError as exc:  # e.g. the backend cannot start: say so, keep the session
                     print(render(exc.diagnostic), file=out)
                     continue

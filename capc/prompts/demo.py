@@ -128,7 +128,8 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
         if result.verdict in ACCEPTING:
             gif = os.path.join(out_dir, f"step{number}.gif")
             outcome = execute(result.final.generated.program, scene, spec, backend=backend, limits=limits,
-                              record=gif if backend == "sim" else None)
+                              record=gif if backend == "sim" else None,
+                              guards=getattr(result.final.report, "guards", None))
             step.outcome = outcome
             step.gif = gif if backend == "sim" and os.path.exists(gif) else None
             for said in getattr(outcome, "said", None) or ():
