@@ -50,8 +50,9 @@ IK_DAMPING = 0.01              # PyBullet's default (0.1) leaves mm-sized residu
 ARM_POSITION_GAIN = 0.3        # PyBullet motor gain; 0.1 (default) lags ~1 cm at 0.25 m/s
 # Fingers closing along world y, the hand pointing straight down.
 TCP_DOWN = (1.0, 0.0, 0.0, 0.0)  # quaternion (x, y, z, w) of a rotation by pi about x
-# Joint angles of the home pose (TCP at CELL.home); the IK null space pulls towards them.
-REST_POSE = (0.0, 0.3, 0.0, -2.0, 0.0, 2.3, math.pi / 4)
+# Joint angles near the home pose (TCP at CELL.home, elbow up); the IK pulls towards them.
+REST_POSE = (0.0, 0.05, 0.0, -2.37, 0.0, 2.42, -math.pi / 4)
+NULL_SPACE_PULL = 0.002        # fraction of the way to REST_POSE per set-point (~2 s time constant)
 BASE_YAW = -math.pi / 2        # URDF front (+x) turned to face the table (-y)
 
 
@@ -84,6 +85,13 @@ class SimBackend:
                                  p.getQuaternionFromEuler((0, 0, BASE_YAW)), useFixedBase=True,
                                  physicsClientId=c)
         self._read_joint_limits()
+        # World -> base frame, for IK with an explicit seed (see _ik), computed once.
+        to_base = p.invertTransform(*p.getBasePositionAndOrientation(self._robot, physicsClientId=c))
+        matrix = p.getMatrixFromQuaternion(to_base[1])
+        self._base_rotation = (matrix[0:3], matrix[3:6], matrix[6:9])
+        self._base_offset = to_base[0]
+        self._tcp_down_in_base = p.multiplyTransforms((0, 0, 0), to_base[1], (0, 0, 0), TCP_DOWN)[1]
+        self._seed = list(REST_POSE) + [FINGER_OPEN] * (self._dofs - 7)
         for finger in FINGER_JOINTS:
             p.changeDynamics(self._robot, finger, lateralFriction=1.0, spinningFriction=0.01,
                              physicsClientId=c)
@@ -176,16 +184,11 @@ class SimBackend:
                     self._ignoring.append(pair)
 
     def _solve_from_rest(self, tcp: tuple[float, float, float]) -> list[float]:
-        """IK from the rest pose, iterated with the joints reset to each solution: used once
-        per reset, where the arm may jump (it is teleported, not driven)."""
-        p, c = self._p, self._client
-        for j, q in enumerate(REST_POSE):
-            p.resetJointState(self._robot, j, q, 0.0, physicsClientId=c)
-        joints = list(REST_POSE)
-        for _ in range(6):
-            joints = list(self._ik(tcp, iterations=100))
-            for j in ARM_JOINTS:
-                p.resetJointState(self._robot, j, joints[j], 0.0, physicsClientId=c)
+        """IK from the rest pose, iterated to convergence: used once per reset, where the
+        arm may jump (it is teleported, not driven)."""
+        self._seed = list(REST_POSE) + [FINGER_OPEN] * (self._dofs - 7)
+        for _ in range(20):
+            joints = self._ik(tcp, iterations=20)
         return joints
 
     def _let_go(self) -> None:
@@ -197,16 +200,29 @@ class SimBackend:
 
     # --- commands -----------------------------------------------------------------------
 
-    def _ik(self, tcp, iterations: int | None = None) -> tuple[float, ...]:
-        # Plain damped least squares, seeded by the current joints. Measured here: 3 iterations
-        # land within 0.05 mm of targets 1 mm apart; PyBullet's null-space variant (limits +
-        # rest poses) stays 2-15 mm off at twice the cost. Runs start from REST_POSE at every
-        # reset, so the redundant degree of freedom cannot drift far within one run.
-        return self._p.calculateInverseKinematics(
-            self._robot, TCP_LINK, tuple(float(v) for v in tcp), TCP_DOWN,
+    def _ik(self, tcp, iterations: int | None = None) -> list[float]:
+        """Joint angles for the TCP at `tcp`, pointing down.
+
+        PyBullet's damped least squares, seeded with the previous solution pulled a little
+        towards REST_POSE. The pull is a cheap null-space task: the Panda has one joint
+        more than the pose needs, and plain DLS let that freedom wander (after 150 random
+        moves the shoulder and upper arm had turned by 2 rad). PyBullet's own null-space
+        variant (limits + rest poses) stayed 2-15 mm off its targets; this lands within
+        0.05 mm of targets 1 mm apart in 3 iterations.
+        With an explicit seed PyBullet solves in the base frame, hence the transform."""
+        seed = self._seed
+        pulled = [q + NULL_SPACE_PULL * (rest - q) for q, rest in zip(seed, REST_POSE)] + seed[7:]
+        x, y, z = (float(v) for v in tcp)
+        (r0, r1, r2), offset = self._base_rotation, self._base_offset
+        position = (r0[0] * x + r0[1] * y + r0[2] * z + offset[0],
+                    r1[0] * x + r1[1] * y + r1[2] * z + offset[1],
+                    r2[0] * x + r2[1] * y + r2[2] * z + offset[2])
+        self._seed = list(self._p.calculateInverseKinematics(
+            self._robot, TCP_LINK, position, self._tcp_down_in_base, currentPositions=pulled,
             jointDamping=[IK_DAMPING] * self._dofs,
             maxNumIterations=iterations or IK_ITERATIONS, residualThreshold=IK_RESIDUAL,
-            physicsClientId=self._client)
+            physicsClientId=self._client))
+        return self._seed
 
     def _command_arm(self) -> None:
         p, c, robot = self._p, self._client, self._robot
@@ -290,6 +306,7 @@ class SimBackend:
         p, c = self._p, self._client
         states = p.getJointStates(self._robot, list(ARM_JOINTS), physicsClientId=c)
         self._targets = [s[0] for s in states]
+        self._seed[:7] = self._targets  # later IK continues from where the arm stopped
         self._command_arm()
 
     # --- state --------------------------------------------------------------------------
