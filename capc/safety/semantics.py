@@ -185,7 +185,7 @@ class Semantics:
                     aimed = plan_args.get("arg1") if prim.name == "put_first_on_second" else None
                     self.world.grasp(aimed if isinstance(aimed, str) else None)
                 else:
-                    self.world.release(("release", index, k))
+                    self.world.release(("release", index, k), placed=prim.name == "put_first_on_second")
 
 
 def symbolic_args(args: dict[str, Any]) -> bool:

@@ -27,7 +27,7 @@ from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety import symlib
 from capc.safety.symvalues import (
-    Abandon, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare,
+    Abandon, BuiltinRef, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare,
     opaque_check, scalar, truth, unary,
 )
 from capc.safety.z3util import as_bool, conj, is_sym
@@ -295,6 +295,8 @@ class Executor:
             fdef = self.program.functions.get(name)
             if fdef is not None:
                 return FunctionValue(fdef, ())
+            if symlib.is_builtin(name):
+                return BuiltinRef(name)
             raise PolicyFault(f"name '{name}' is not defined", span) from None
 
     def _name(self, e: ir.Name, frame):
@@ -501,6 +503,8 @@ class Executor:
             finally:
                 self.frame = outer
                 self.callers.pop()
+        if isinstance(fn, BuiltinRef):
+            return symlib.call_builtin(self, fn.name, args, kwargs, span)
         opaque_check(fn, span)
         raise PolicyFault(f"'{type(fn).__name__}' object is not callable", span)
 

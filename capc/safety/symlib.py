@@ -19,7 +19,7 @@ import z3
 
 from capc.diagnostics import Span
 from capc.safety.symvalues import (
-    Abandon, Closure, FunctionValue, Opaque, PolicyFault, box, compare, has_sym, opaque_check,
+    Abandon, BuiltinRef, Closure, FunctionValue, Opaque, PolicyFault, box, compare, has_sym, opaque_check,
     rebox, scalar, sym_sqrt, truth, unbox,
 )
 from capc.safety.z3util import as_bool, as_real, conj, disj, is_sym, sym_abs, sym_max, sym_min
@@ -205,6 +205,22 @@ def _trig(kind: str):
     return fn
 
 
+def _bounded_fresh(kind: str, low: float | None, high: float | None):
+    """A monotone or bounded function on an unknown argument: a fresh real in its range."""
+    def fn(ex, args, kwargs, span):
+        def one(x):
+            if not is_sym(x):
+                return float(getattr(np, kind)(x))
+            return ex.fresh(kind, low, high)
+        return _elementwise(one, args[0])
+    return fn
+
+
+def _np_hypot(ex, args, kwargs, span):
+    return _elementwise(lambda x, y: sym_sqrt(ex, x * x + y * y, span) if (is_sym(x) or is_sym(y))
+                        else float(np.hypot(x, y)), args[0], args[1])
+
+
 def _np_arctan2(ex, args, kwargs, span):
     def one(y, x):
         if not is_sym(y) and not is_sym(x):
@@ -311,6 +327,10 @@ _SYMBOLIC_NUMPY = {
     "stack": _stack_like("stack"), "vstack": _stack_like("vstack"), "hstack": _stack_like("hstack"),
     "concatenate": _stack_like("concatenate"), "dot": _np_dot, "cross": _np_cross,
     "argmin": _np_argmin, "argmax": _np_argmax, "argsort": _np_argsort, "sort": _np_sort,
+    "hypot": _np_hypot, "arctan": _bounded_fresh("arctan", -math.pi / 2, math.pi / 2),
+    "arcsin": _bounded_fresh("arcsin", -math.pi / 2, math.pi / 2),
+    "arccos": _bounded_fresh("arccos", 0.0, math.pi), "exp": _bounded_fresh("exp", 0.0, None),
+    "transpose": lambda ex, args, kwargs, span: box(args[0]).T,
 }
 
 
@@ -373,7 +393,7 @@ def fork_sort(ex, items: list, key, span: Span, reverse: bool = False) -> list:
 def _key_fn(ex, key, span):
     if key is None:
         return lambda v: v
-    if isinstance(key, (Closure, FunctionValue)):
+    if isinstance(key, (Closure, FunctionValue, BuiltinRef)):
         return lambda v: ex.call_value(key, [v], {}, span)
     raise PolicyFault("key must be a function", span)
 
@@ -565,6 +585,10 @@ _BUILTINS = {
     "min": lambda ex, a, k, s: _min_max(ex, a, k, s, True),
     "max": lambda ex, a, k, s: _min_max(ex, a, k, s, False),
 }
+
+
+def is_builtin(name: str) -> bool:
+    return name in _BUILTINS
 
 
 def call_builtin(ex, name: str, args: list, kwargs: dict, span: Span) -> Any:

@@ -84,6 +84,13 @@ class Closure:
     frame: Frame
 
 
+@dataclass(frozen=True)
+class BuiltinRef:
+    """A builtin used as a value (`sorted(names, key=len)`)."""
+
+    name: str
+
+
 def opaque_check(value: Any, span: Span | None) -> None:
     if isinstance(value, Opaque):
         raise Abandon(f"the value of {value.what} is only known at run time", span)
@@ -176,7 +183,7 @@ def truth(value: Any, span: Span | None = None) -> Any:
             raise PolicyFault("the truth value of an array with more than one element is ambiguous", span)
         return truth(scalar(value.reshape(-1)[0]), span)
     opaque_check(value, span)
-    if isinstance(value, (FunctionValue, Closure)):
+    if isinstance(value, (FunctionValue, Closure, BuiltinRef)):
         return True
     return bool(value)
 

@@ -8,9 +8,10 @@ holds, and where objects are after they were carried:
 * a grasp inside `put_first_on_second(name, ...)` takes the named object (the plan descends
   onto its grasp point); a grasp anywhere else (`close_gripper()`, picking at a bare point)
   may take any object, so every object's position becomes unknown until release ("havoc");
-* a released object lands under the tool: its xy is the tool's, its height lies between its
+* a released object lands under the tool: its xy is the tool's. Released by
+  `put_first_on_second` (whose plan lowers it onto its support) it stays at the height it
+  was let go; released by a bare `open_gripper()` its height lies anywhere between its
   resting height on the table and the tool's height (it may drop onto whatever is below).
-  This covers the kinematic backend (drops to the support) and the simulator.
 
 Named places ('top left corner', ...) are resolved from the cell when no object has that
 name: their reference point is on the table (z = 0) and they are treated like a bowl (a
@@ -99,7 +100,9 @@ class WorldState:
         else:
             self.held = None
 
-    def release(self, key: tuple) -> None:
+    def release(self, key: tuple, placed: bool = False) -> None:
+        """`placed`: released by a plan that lowered the object onto its support (it stays
+        where it was let go); otherwise it may drop anywhere down to the table."""
         if self.held is None:
             return
         x, y, z = self.tcp_now
@@ -110,5 +113,5 @@ class WorldState:
             name = self.held
             low = CELL.resting_z(self.kind(name))
             high = sym_max(z - CELL.grasp_z(self.kind(name), 0.0), low)
-            self.positions[name] = (x, y, self.unknowns.released_z(key, low, high))
+            self.positions[name] = (x, y, high if placed else self.unknowns.released_z(key, low, high))
         self.held = None

@@ -1,0 +1,153 @@
+"""Verification time per example policy, and how it grows with the number of objects.
+
+    .venv/bin/python bench/verify.py [--repeat 7] [--json]
+
+1. Every `examples/<name>.py` with its scene (`<name>.scene.yaml` or `<name>.yaml`) is
+   compiled once and verified `--repeat` times in scene mode; the table shows the verdict,
+   obligations, paths, solver checks and the median time; then the median and p95 over all
+   examples (target: median under 50 ms).
+2. Growth: a line task (every block carried to its slot on a row) and a stack task for
+   4, 8, 16 and 32 blocks, in scene mode; the time per motion command should stay roughly
+   flat (growth no worse than linear in the number of motion commands).
+
+Times are wall-clock on this machine, in one process (Z3 is loaded once, as in `capc check`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def _scene_for(name: str):
+    for suffix in (".scene.yaml", ".yaml"):
+        path = os.path.join(ROOT, "examples", name + suffix)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def _time(program, spec, scene, repeat: int) -> tuple[list[float], object]:
+    from capc.safety.verifier import verify
+
+    times, report = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        report = verify(program, spec, scene)
+        times.append(time.perf_counter() - started)
+    return times, report
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def bench_examples(repeat: int) -> list[dict]:
+    from capc.compiler.frontend import compile_file
+    from capc.compiler.scene import load_scene
+    from capc.safety.spec import default_spec
+
+    rows = []
+    for file in sorted(os.listdir(os.path.join(ROOT, "examples"))):
+        if not file.endswith(".py"):
+            continue
+        name = file[:-3]
+        scene_path = _scene_for(name)
+        if scene_path is None:
+            continue
+        program = compile_file(os.path.join(ROOT, "examples", file))
+        times, report = _time(program, default_spec(), load_scene(scene_path), repeat)
+        rows.append({"example": name, "verdict": report.verdict, "obligations": len(report.obligations),
+                     "paths": report.paths, "checks": report.checks, "median_s": statistics.median(times),
+                     "times_s": times})
+    return rows
+
+
+LINE = """blocks = [n for n in get_obj_names() if 'block' in n]
+for i, name in enumerate(blocks):
+    put_first_on_second(name, [-0.25 + 0.5 * i / len(blocks), -0.75])
+"""
+
+STACK = """blocks = [n for n in get_obj_names() if 'block' in n]
+for i in range(len(blocks) - 1):
+    put_first_on_second(blocks[i + 1], blocks[i])
+"""
+
+
+def grid_scene(n: int):
+    from capc.compiler.scene import Scene, make_object
+
+    objects = []
+    cols = 8
+    for i in range(n):
+        x = -0.22 + 0.44 * (i % cols) / (cols - 1)
+        y = -0.30 - 0.09 * (i // cols)
+        objects.append(make_object(f"block {i + 1:02d} block", (round(x, 4), round(y, 4))))
+    return Scene(tuple(objects), f"<grid of {n}>")
+
+
+def bench_growth(repeat: int) -> list[dict]:
+    from capc.compiler.frontend import compile_source
+    from capc.limits import DEFAULT_LIMITS
+    from capc.safety.spec import default_spec
+    from capc.safety.verifier import verify
+
+    rows = []
+    limits = DEFAULT_LIMITS.with_changes(solver_seconds=30.0)  # measure, do not cut off
+    for task, source in (("line", LINE), ("stack", STACK)):
+        program = compile_source(source, f"<{task}>")
+        for n in (4, 8, 16, 32):
+            scene = grid_scene(n)
+            times = []
+            for _ in range(max(1, repeat // 2)):
+                started = time.perf_counter()
+                report = verify(program, default_spec(), scene, limits=limits)
+                times.append(time.perf_counter() - started)
+            motions = n if task == "line" else n - 1
+            median = statistics.median(times)
+            rows.append({"task": task, "blocks": n, "motions": motions, "verdict": report.verdict,
+                         "obligations": len(report.obligations), "median_s": median,
+                         "per_motion_ms": 1000 * median / motions})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    import z3  # noqa: F401  (loaded once before timing, as `capc check` does)
+
+    examples = bench_examples(args.repeat)
+    growth = bench_growth(args.repeat)
+    medians = [r["median_s"] for r in examples]
+    summary = {"examples": len(examples), "median_ms": 1000 * statistics.median(medians),
+               "p95_ms": 1000 * percentile(medians, 0.95)}
+    if args.json:
+        print(json.dumps({"examples": examples, "growth": growth, "summary": summary}, indent=2))
+        return 0
+    print(f"{'example':28s} {'verdict':9s} {'oblig':>5s} {'paths':>5s} {'checks':>6s} {'median':>9s}")
+    for r in examples:
+        print(f"{r['example']:28s} {r['verdict']:9s} {r['obligations']:5d} {r['paths']:5d} {r['checks']:6d} "
+              f"{1000 * r['median_s']:7.1f} ms")
+    print(f"\n{summary['examples']} example policies: median {summary['median_ms']:.1f} ms, "
+          f"p95 {summary['p95_ms']:.1f} ms per verification (target: median < 50 ms)\n")
+    print(f"{'task':6s} {'blocks':>6s} {'motions':>7s} {'verdict':9s} {'oblig':>5s} {'median':>10s} {'per motion':>11s}")
+    for r in growth:
+        print(f"{r['task']:6s} {r['blocks']:6d} {r['motions']:7d} {r['verdict']:9s} {r['obligations']:5d} "
+              f"{1000 * r['median_s']:8.1f} ms {r['per_motion_ms']:8.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
