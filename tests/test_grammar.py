@@ -27,7 +27,7 @@ def read(path: Path) -> str:
 def test_corpora_are_large_enough():
     assert len(GOOD) >= 40
     assert len(BAD) >= 40
-    codes = {EXPECT.match(read(p)).group(1) for p in BAD}
+    codes = {EXPECT.search(read(p)).group(1) for p in BAD}
     assert len(codes) >= 35  # most bad programs exercise a code of their own
 
 
@@ -43,7 +43,7 @@ def test_good_program_compiles(path: Path):
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_bad_program_rejected_with_its_code_and_position(path: Path):
     source = read(path)
-    code, line, col = EXPECT.match(source).groups()
+    code, line, col = EXPECT.search(source).groups()
     with pytest.raises(CompileError) as info:
         compile_source(source, str(path))
     span = info.value.span
@@ -166,3 +166,16 @@ def test_parser_is_built_once():
     from capc.grammar.parser import get_lark
 
     assert get_lark() is get_lark()
+
+
+def test_bare_carriage_return_is_a_line_break():
+    with pytest.raises(CompileError) as info:
+        compile_source("x = 1\rexec('1')\n")
+    assert (info.value.code, info.value.span.line, info.value.span.col) == ("E023", 2, 1)
+    program = compile_source("x = 1\r\ny = x\r\n")
+    assert [s.span.line for s in program.body] == [1, 2]
+
+
+def test_byte_order_mark_is_ignored():
+    program = compile_source("\ufeffx = 1\n")
+    assert program.body[0].targets[0].id == "x"

@@ -447,7 +447,12 @@ def _key_function(site: CallSite) -> None:
     from capc.compiler.types import FuncT
 
     key = site.kw_type("key")
-    if key is not None and not isinstance(key, (FuncT, Unknown)):
+    if key is not None and isinstance(key, Unknown):
+        # A function that arrives as a value (a parameter, a helper's result) could call
+        # back into the program: keys are lambdas or functions named where they are used.
+        raise RuleError("key must be a lambda or a function name, not a value computed at run time",
+                        "key", "E025", "write key=lambda x: ... here")
+    if key is not None and not isinstance(key, FuncT):
         raise RuleError(f"key must be a function (e.g. a lambda), got {key.show()}", "key")
 
 
@@ -605,6 +610,11 @@ def _list_append(site: CallSite) -> Type:
     return NONE
 
 
+def _list_sort(site: CallSite) -> Type:
+    _key_function(site)
+    return NONE
+
+
 def _dict_items(site: CallSite) -> Type:
     recv = _receiver(site)
     if isinstance(recv, DictT):
@@ -667,7 +677,7 @@ METHODS: dict[str, dict[str, LibFunction]] = {
         _m("copy", (), 0, _same_as_receiver, "a shallow copy"),
         _m("count", ("x",), 1, _returns(INT), "how many items are equal to x"),
         _m("reverse", (), 0, _returns(NONE), "reverse in place", mutates=True),
-        _m("sort", (), 0, _returns(NONE), "sort in place", keywords=("key", "reverse"), mutates=True),
+        _m("sort", (), 0, _list_sort, "sort in place", keywords=("key", "reverse"), mutates=True),
     )},
     "dict": {f.name: f for f in (
         _m("items", (), 0, _dict_items, "(key, value) pairs"),

@@ -116,14 +116,21 @@ def _is_literal(expr: ast.Expr) -> bool:
     return False
 
 
-def called_names(node: Any) -> list[tuple[str, Span]]:
-    """(name, span) of every call by plain name inside a def body (lambdas included)."""
+def referenced_names(node: Any) -> list[tuple[str, Span]]:
+    """(name, span) of every name a def body mentions, called or not (lambdas included):
+    a def passed as a value (`key=f`, `{'g': f}`) can be called back, so for recursion a
+    reference counts as a call."""
     found: list[tuple[str, Span]] = []
     stack = [node]
     while stack:
         item = stack.pop()
         if isinstance(item, ast.Call) and isinstance(item.func, ast.Name):
             found.append((item.func.id, item.span))
+            stack.extend(item.args)
+            stack.extend(item.keywords)
+            continue
+        if isinstance(item, ast.Name):
+            found.append((item.id, item.span))
         if isinstance(item, (list, tuple)):
             stack.extend(reversed(item))
         elif isinstance(item, ast.Node):
@@ -238,7 +245,7 @@ class Lowerer:
 
         def visit(name: str, path: list[tuple[str, Span]]) -> None:
             state[name] = 1
-            for callee, span in called_names(self.defs[name].node.body):
+            for callee, span in referenced_names(self.defs[name].node.body):
                 if callee not in self.defs:
                     continue
                 if state.get(callee) == 1:
@@ -624,6 +631,11 @@ class Lowerer:
             if self.lambda_depth:
                 raise _err("E025", f"a lambda may not call the function variable '{name}'", func.span,
                            "recursion through variables cannot be bounded; use a def")
+            if self.in_function is not None and not isinstance(t, FuncT):
+                raise _err("E025", f"function '{self.in_function}' calls '{name}', whose function is "
+                           "only known at run time", func.span,
+                           "a helper may call other functions only by name (this keeps every call "
+                           "chain finite)")
             if isinstance(t, FuncT) and len(args) > len(t.params):
                 raise tc.type_error("E101", f"{name}() takes {len(t.params)} arguments, got {len(args)}",
                                     args[len(t.params)].span)

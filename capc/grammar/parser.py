@@ -202,10 +202,21 @@ def check_source_text(source: str, file: str, limits: ResourceLimits) -> None:
                            kind="syntax", hint="remove the NUL character")
 
 
+def normalize_newlines(source: str) -> str:
+    """What Python does before tokenizing: drop a leading byte-order mark, read CRLF and a
+    bare CR as line breaks (a bare CR must not hide a statement from line-based tools and
+    still be code to us), end with a newline. Line numbers stay those of `str.splitlines`."""
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    if "\r" in source:
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
+    return source if source.endswith("\n") else source + "\n"
+
+
 def parse(source: str, file: str = "<policy>", *, limits: ResourceLimits = DEFAULT_LIMITS) -> ast.Module:
     """Parse a whole policy file."""
     check_source_text(source, file, limits)
-    text = source if source.endswith("\n") else source + "\n"
+    text = normalize_newlines(source)
     body = _run(text, "module", file, limits)
     return ast.Module(file, source, body)
 
