@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 
 FRAME_SIZE = (320, 240)
-# A camera in front of and above the table, looking back at the robot over the workspace.
-CAMERA_TARGET = (0.0, -0.45, 0.05)
-CAMERA_DISTANCE = 0.95
-CAMERA_YAW = 0.0       # degrees; 0 looks along +y from the far side of the table
-CAMERA_PITCH = -40.0
+# A camera off the table's front right corner, high enough to see the whole arm and the
+# objects beside it (straight from the front, the arm hides what it is doing).
+CAMERA_TARGET = (0.0, -0.32, 0.18)
+CAMERA_DISTANCE = 1.15
+CAMERA_YAW = 40.0      # degrees
+CAMERA_PITCH = -30.0
 MAX_FRAMES = 2000      # a long run keeps every frame up to this, then thins the film
 # A frame every 12 physics steps at 240 Hz: 50 ms, 20 frames per second. GIF frame times are
 # whole centiseconds, so k/240 s must be one for the film to play in real time.
