@@ -69,3 +69,12 @@ def test_duration_close_to_continuous_trapezoid():
 def test_tiny_segment_reaches_target():
     points = segment_setpoints((0.0, -0.5, 0.1), (0.0, -0.5, 0.1 + 1e-7), 0.25, 2.0, DT)
     assert len(points) == 2 and points[-1][2] == 0.1 + 1e-7
+
+
+def test_long_slow_segment_has_no_drift():
+    """112,647 ticks at 1 mm/s: a running sum of the profile drifts by ~1e-12 m, enough for
+    the second differences to exceed a 0.05 m/s^2 limit; the closed form does not."""
+    start, target = (0.0, -0.8, 0.0), (0.05, -1 / 3, 0.0)
+    points = segment_setpoints(start, target, 0.001, 0.05, DT)
+    speeds, accels = finite_differences(start, points, DT)
+    assert len(points) > 100_000 and speeds.max() <= 0.001 and accels.max() <= 0.05

@@ -110,7 +110,7 @@ def _verify(program, spec, scene, limits, unverified: bool):
 
 def run(args: argparse.Namespace) -> int:
     from capc.commands.check import VERDICT_REJECTED, check_policy, print_result
-    from capc.diagnostics import Diagnostic, InputError, render
+    from capc.diagnostics import InputError, render
     from capc.runtime.execute import execute
 
     if args.record and args.backend != "sim":
@@ -146,9 +146,8 @@ def run(args: argparse.Namespace) -> int:
     guards = getattr(report, "guards", None) if report is not None else None
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
                       noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui)
-    if outcome.code is not None and not outcome.ok:
-        diagnostics.append(Diagnostic(outcome.code, outcome.message, outcome.span,
-                                      "limit" if outcome.status == "budget_exhausted" else "runtime"))
+    if outcome.diagnostic is not None:
+        diagnostics.append(outcome.diagnostic)
     return _finish(args, policy, scene, spec, out, verdict, diagnostics, outcome,
                    lambda: _print_outcome(policy, verdict, guards, outcome))
 
@@ -172,7 +171,7 @@ def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, di
 
 
 def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
-    from capc.diagnostics import Diagnostic, render
+    from capc.diagnostics import render
 
     err = sys.stderr
     note = {"accepted": "every motion proved safe",
@@ -201,7 +200,5 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
         print(f"task {outcome.task}: {state} ({outcome.task_result.detail})")
     if outcome.recording:
         print(f"recording: {outcome.recording}")
-    if not outcome.ok:
-        kind = "limit" if outcome.status == "budget_exhausted" else "runtime"
-        print(render(Diagnostic(outcome.code, outcome.message, outcome.span, kind), policy.source),
-              file=err)
+    if outcome.diagnostic is not None:
+        print(render(outcome.diagnostic, policy.source), file=err)

@@ -247,6 +247,7 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,
     "//": operator.ifloordiv, "%": operator.imod, "**": operator.ipow, "@": operator.imatmul,
 }
+_PLAIN_NUMBERS = frozenset({int, float, bool})
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
     "==": operator.eq, "!=": operator.ne, "in": lambda a, b: a in b,
@@ -295,6 +296,7 @@ class Interpreter:
         self.limits = limits
         self.profile = profile or get_profile(program.profile)
         self.guard = _Guard(limits)
+        self._int_bound = 1 << limits.max_int_bits  # |i| below it has at most max_int_bits bits
         self.globals = Env()
         self.steps = 0                 # statements executed + work charged by the driver
         self.loop_iterations = 0
@@ -360,7 +362,10 @@ class Interpreter:
         if kind is ir.Assign:
             value = yield from self._eval(stmt.value, env)
             for target in stmt.targets:
-                yield from self._assign(target, value, env)
+                if type(target) is ir.NameTarget:
+                    env.vars[target.id] = value
+                else:
+                    yield from self._assign(target, value, env)
         elif kind is ir.ExprStmt:
             yield from self._eval(stmt.value, env)
         elif kind is ir.AugAssign:
@@ -390,9 +395,14 @@ class Interpreter:
 
     def _for(self, stmt: ir.For, env: Env) -> Gen:
         iterable = yield from self._eval(stmt.iter, env)
+        target = stmt.target
+        simple = type(target) is ir.NameTarget
         for item in self._iterate(iterable, stmt.iter.span):
             self._iteration(stmt.span)
-            yield from self._assign(stmt.target, item, env)
+            if simple:
+                env.vars[target.id] = item
+            else:
+                yield from self._assign(target, item, env)
             signal = yield from self._block(stmt.body, env)
             if signal is _BREAK:
                 break
@@ -473,7 +483,7 @@ class Interpreter:
             current = self._subscript(container, index, target.span)
         else:
             raise RuntimeStop(E_UNSUPPORTED, "augmented assignment needs a name or an item", target.span)
-        value = yield from self._eval(stmt.value, env)
+        value = stmt.value.value if type(stmt.value) is ir.Const else (yield from self._eval(stmt.value, env))
         if stmt.op == "+" and isinstance(current, list):
             if not isinstance(value, (list, tuple, str, range, dict, np.ndarray)):
                 raise RuntimeStop(E_POLICY_ERROR, f"cannot extend a list with {_describe(value)}", stmt.span)
@@ -561,6 +571,15 @@ class Interpreter:
         raise RuntimeStop(E_POLICY_ERROR, f"name '{expr.id}' is not defined here", expr.span)
 
     def _arith(self, op: str, left: Any, right: Any, span: Span, inplace: bool = False) -> Any:
+        if type(left) in _PLAIN_NUMBERS and type(right) in _PLAIN_NUMBERS and op != "**" and op in _BINOPS:
+            # the common case, kept short: nothing can grow but an integer (checked after)
+            try:
+                result = _BINOPS[op](left, right)
+            except ZeroDivisionError:
+                raise RuntimeStop(E_POLICY_ERROR, "division by zero", span) from None
+            if type(result) is int and not -self._int_bound < result < self._int_bound:
+                return self.guard.integer(result, span)
+            return result
         fn = (_INPLACE if inplace else _BINOPS).get(op)
         if fn is None:
             raise RuntimeStop(E_UNSUPPORTED, f"operator {op} is not supported", span)

@@ -36,7 +36,7 @@ from capc.compiler.registry import (
 )
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
-from capc.diagnostics import CapcError, InputError, Span
+from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.motion import segment_setpoints
 from capc.runtime.perception import Perception
@@ -66,6 +66,7 @@ class RunOutcome:
     message: str = ""
     code: str | None = None
     span: Span | None = None
+    hint: str | None = None
     steps: int = 0                     # interpreter steps + control ticks charged to the budget
     sim_time: float = 0.0              # seconds of robot time
     wall_time: float = 0.0
@@ -89,6 +90,14 @@ class RunOutcome:
     @property
     def ticks(self) -> int:
         return len(self.setpoints)
+
+    @property
+    def diagnostic(self) -> Diagnostic | None:
+        """Why the run did not complete, as a located diagnostic (None when it did)."""
+        if self.ok or self.code is None:
+            return None
+        kind = "limit" if self.status == STATUS_BUDGET else "runtime"
+        return Diagnostic(self.code, self.message, self.span, kind, self.hint)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -181,6 +190,7 @@ class _Run:
             budget = error.code in BUDGET_CODES
             outcome.status = STATUS_BUDGET if budget else STATUS_ERROR
             outcome.code, outcome.message, outcome.span = error.code, str(error), error.span
+            outcome.hint = error.diagnostic.hint
         finally:
             gen.close()
         outcome.steps = self.interpreter.steps
