@@ -39,8 +39,10 @@ def sim():
     backend.close()
 
 
-def trapezoid(start, end, speed: float, accel: float, dt: float):
-    """Set-points from start to end whose finite differences stay within speed and accel."""
+def trapezoid(start, end, speed: float = SPEC.max_speed):
+    """Set-points from start to end at rest at both ends, whose finite differences stay
+    within `speed` and the spec's max_accel (asserted on the result, not assumed)."""
+    accel, dt = SPEC.max_accel, DT
     start, end = np.asarray(start, float), np.asarray(end, float)
     length = float(np.linalg.norm(end - start))
     if length < 1e-9:
@@ -58,7 +60,18 @@ def trapezoid(start, end, speed: float, accel: float, dt: float):
         else:
             s = 0.5 * accel * ramp * ramp + top * (t - ramp)
         points.append(start + (end - start) * min(1.0, s / length))
+    assert_within_limits(start, points)
     return points
+
+
+def assert_within_limits(start, points) -> None:
+    """What this file sends the sim respects the spec, judged by finite differences of the
+    stream itself (at rest before and after), as the runtime's tests judge execute()."""
+    from capc.runtime.execute import setpoint_limits
+
+    speed, accel = setpoint_limits(np.asarray(points), np.asarray(start, float), DT)
+    assert speed <= SPEC.max_speed * (1 + 1e-9), speed
+    assert accel <= SPEC.max_accel * (1 + 1e-6), accel
 
 
 class ConcreteWorld:
@@ -91,9 +104,10 @@ def run_plan(backend, scene, name, args, log):
             continue
         speed = min(step.speed or SPEC.max_speed, SPEC.max_speed)
         start = log[-1][0] if log else backend.tcp()
-        for point in trapezoid(start, step.target, speed, SPEC.max_accel, DT):
+        for point in trapezoid(start, step.target, speed):
             backend.send_setpoint(point, DT)
             log.append((point, backend.tcp()))
+
 
 
 def test_start_up_and_reset_place_the_scene(sim):
@@ -129,7 +143,7 @@ def test_tcp_tracks_set_points_and_measured_speed_stays_below_the_limit(sim):
     log = []
     for target in [(0.2, -0.7, 0.05), (-0.25, -0.3, 0.1), (0.0, -0.5, 0.2)]:
         start = log[-1][0] if log else CELL.home
-        for point in trapezoid(start, target, SPEC.max_speed, SPEC.max_accel, DT):
+        for point in trapezoid(start, target):
             sim.send_setpoint(point, DT)
             log.append((point, sim.tcp()))
     sent = np.array([p for p, _ in log])
@@ -209,7 +223,7 @@ def test_closing_on_nothing_holds_nothing(sim):
 
 def test_stop_holds_the_arm_where_it_is(sim):
     sim.reset(SCENE, SPEC, CELL.home)
-    for point in trapezoid(CELL.home, (0.2, -0.7, 0.05), SPEC.max_speed, SPEC.max_accel, DT)[:100]:
+    for point in trapezoid(CELL.home, (0.2, -0.7, 0.05))[:100]:
         sim.send_setpoint(point, DT)
     sim.stop()
     held = sim.tcp()
@@ -223,7 +237,7 @@ def test_recording_writes_an_animated_gif(tmp_path):
     path = tmp_path / "run.gif"
     with SimBackend(record=str(path), record_every=24) as backend:
         backend.reset(SCENE, SPEC, CELL.home)
-        for point in trapezoid(CELL.home, (0.1, -0.45, 0.1), SPEC.max_speed, SPEC.max_accel, DT):
+        for point in trapezoid(CELL.home, (0.1, -0.45, 0.1)):
             backend.send_setpoint(point, DT)
     with Image.open(path) as image:
         assert image.format == "GIF" and image.size == (320, 240)
@@ -367,7 +381,7 @@ def test_redundant_joint_does_not_drift_over_many_moves(sim):
     targets += [(rng.uniform(-0.25, 0.25), rng.uniform(-0.7, -0.3), rng.uniform(0.05, 0.25))
                 for _ in range(40)]
     for target in targets:
-        for point in trapezoid(start, target, SPEC.max_speed, SPEC.max_accel, DT):
+        for point in trapezoid(start, target):
             sim.send_setpoint(point, DT)
         start = np.array(target)
     for _ in range(48):
