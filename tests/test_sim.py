@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from capc.compiler.registry import Grip, Waypoint, get_profile
+from capc.compiler.registry import Grip, get_profile
 from capc.compiler.scene import parse_scene, random_scene
 from capc.compiler.tabletop import CELL
 from capc.runtime.tasks import check_task, parse_task
@@ -107,7 +107,6 @@ def run_plan(backend, scene, name, args, log):
         for point in trapezoid(start, step.target, speed):
             backend.send_setpoint(point, DT)
             log.append((point, backend.tcp()))
-
 
 
 def test_start_up_and_reset_place_the_scene(sim):
