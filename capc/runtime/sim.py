@@ -6,8 +6,8 @@ table top at z = 0. The tool centre point (TCP) is `panda_grasptarget`, the poin
 the finger tips, and always points straight down with the fingers closing along world y,
 so they meet the faces of the axis-aligned blocks.
 
-Per set-point the backend solves inverse kinematics ONCE (seeded by the current joints, a
-few damped iterations, null-space rest pose), hands the joint targets to PyBullet's position
+Per set-point the backend solves inverse kinematics ONCE (damped least squares seeded with
+the previous solution pulled towards a rest pose), hands the joint targets to PyBullet's position
 motors with the Panda's joint velocity limits set explicitly (PyBullet ignores the URDF's
 `velocity` attribute), and steps the physics for the tick. Nothing else runs per substep:
 the real-time factor is bounded by PyBullet's own stepping.
@@ -16,7 +16,7 @@ Grasps: the fingers really close on the block (both must touch it, and its centr
 within CELL.grasp_radius of the TCP); the block is then held by a fixed constraint to the
 hand, created at its pose at that moment and removed on release. Pure friction grasps were
 tried first and measured unreliable here (blocks slid along the closing axis while carried
-and stuck to one soft finger pad on release); docs/simulation.md has the numbers.
+and stuck to one soft finger pad on release); docs/simulation.md tells the story.
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ FINGER_OPEN = 0.026
 FINGER_FORCE = 20.0            # N per finger (the URDF's effort limit)
 WELD_FORCE = 200.0             # N; the weld that holds a grasped block
 GRIPPER_TICKS = 60             # physics steps a close/open takes (0.25 s at 240 Hz)
-IK_ITERATIONS = 3              # per set-point; seeded with the current joints
+IK_ITERATIONS = 3              # per set-point, from the previous solution
 IK_RESIDUAL = 1e-5             # m
 IK_DAMPING = 0.01              # PyBullet's default (0.1) leaves mm-sized residuals
-ARM_POSITION_GAIN = 0.3        # PyBullet motor gain; 0.1 (default) lags ~1 cm at 0.25 m/s
+ARM_POSITION_GAIN = 0.3        # PyBullet motor gain; the default 0.1 lagged 9.5 mm at 0.25 m/s, this 2.5
 # Fingers closing along world y, the hand pointing straight down.
 TCP_DOWN = (1.0, 0.0, 0.0, 0.0)  # quaternion (x, y, z, w) of a rotation by pi about x
 # Joint angles near the home pose (TCP at CELL.home, elbow up); the IK pulls towards them.
