@@ -15,7 +15,6 @@ or mutual, is refused (E025) because every call must unroll to a bounded trace.
 
 from __future__ import annotations
 
-import builtins
 import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -34,7 +33,15 @@ from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
 from capc.limits import ResourceLimits
 
-PYTHON_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# Python builtins that are harmless but not part of the language: a call to one of them is
+# E033 ("not part of the policy language"), not an undefined helper for the LLM to write.
+# (The dangerous ones are refused earlier, wherever they appear: capc.grammar.subset.)
+PYTHON_BUILTINS = frozenset((
+    "aiter", "anext", "ascii", "bin", "chr", "complex", "copyright", "credits", "divmod",
+    "filter", "format", "frozenset", "hash", "hex", "license", "map", "oct", "ord", "pow",
+    "repr", "set", "slice", "Exception", "ValueError", "TypeError", "KeyError", "IndexError",
+    "RuntimeError", "NotImplemented", "Ellipsis", "BaseException", "StopIteration",
+))
 _MAX_LOOP_PASSES = 3
 
 
