@@ -47,6 +47,9 @@ class GeneratedPolicy:
     body: tuple[ir.Stmt, ...] = field(repr=False)
     features: frozenset[str] = frozenset()   # "motion", "loop", "branch", "helper", "trajectory", "speed"
 
+    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis prints the source, not the IR
+        printer.text(f"GeneratedPolicy(source={self.source!r})")
+
     @property
     def interesting(self) -> bool:
         """At least one motion and at least one loop or branch."""

@@ -15,10 +15,13 @@ weakened verifier (`verify=`) to show that they catch it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import numpy as np
 
 from capc.compiler.scene import Scene, make_object
 from capc.diagnostics import CompileError, Span
@@ -53,10 +56,13 @@ def require(finding: Finding | None) -> None:
 
 # --- running on the kinematic backend ---------------------------------------------------
 
-def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimits = DEFAULT_LIMITS):
+def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimits = DEFAULT_LIMITS,
+                  noise: float = 0.0, seed: int = 0):
+    """Run on the kinematic backend with the objects truly at `world`; with `noise`, every
+    perception query adds a fresh error (clipped to the tolerance), as a camera would."""
     from capc.runtime.execute import execute
 
-    return execute(program, world, spec, backend="kinematic", limits=limits)
+    return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed)
 
 
 def stop_of(outcome) -> tuple[int | None, Any] | None:
@@ -100,11 +106,64 @@ def check_soundness(program, report, world: Scene, spec: SafetySpec,
     proved_here = bool(at) and all(get_field(o, "verdict") == "proved" for o in at)
     if verdict != "accepted" and not proved_here:
         return None  # the verifier did flag this command (violated or guarded)
+    earlier = _flagged_before(report, call_index, spec)
+    cause = "assumed_earlier_stop" if earlier else "unexplained"
+    note = (f"; earlier calls {earlier} were flagged only within the margin or left unknown, the "
+            f"monitor let them pass, and this call's proof assumed the run had stopped there"
+            if earlier else "")
     return Finding("soundness", f"the verifier said {verdict!r} (obligations at the command: "
                    f"{[get_field(o, 'verdict') for o in at]}) but the monitor stopped call "
-                   f"{call_index}: {get_field(event, 'message', event)}",
+                   f"{call_index}: {get_field(event, 'message', event)}{note}",
                    {"call_index": call_index, "world": world.to_json(), "verdict": verdict,
-                    "event": str(event)})
+                    "event": str(event), "cause": cause})
+
+
+def _flagged_before(report, call_index: int | None, spec: SafetySpec) -> list[int]:
+    """Calls before `call_index` whose obligations were violated only within the margin, or
+    unknown: commands the verifier may assume stopped, which the monitor can let pass."""
+    if call_index is None:
+        return []
+    found = set()
+    for o in get_field(report, "obligations", ()) or ():
+        index = get_field(o, "call_index")
+        if index is None or index >= call_index:
+            continue
+        verdict = get_field(o, "verdict")
+        if verdict == "unknown" or (verdict == "violated"
+                                    and _within_margin(get_field(o, "counterexample") or {}, spec)):
+            found.add(index)
+    return sorted(found)
+
+
+def _within_margin(cex: dict, spec: SafetySpec) -> bool:
+    """The counterexample's move passes the monitor's limits as written but breaks them once
+    the workspace is shrunk and the zones grown by spec.margin (what the verifier proves
+    against, docs/verification.md): a target on the limit, a segment along a zone's face."""
+    target = cex.get("target")
+    if not target or str(cex.get("limit", "")).split(":")[0] not in ("workspace", "keep_out"):
+        return False
+    from capc.safety.monitor import Monitor
+
+    start = (cex.get("segment") or [target])[0]
+    as_written = Monitor(spec).check_waypoint(start, target, None)
+    with_margin = Monitor(margin_spec(spec)).check_waypoint(start, target, None)
+    return as_written is None and with_margin is not None
+
+
+def margin_spec(spec: SafetySpec) -> SafetySpec:
+    """The limits the verifier proves against: workspace shrunk, keep-out zones grown."""
+    from capc.compiler.geometry import Box, Cylinder, Interval
+    from capc.safety.spec import KeepOut
+
+    m = spec.margin
+
+    def grow(region):
+        if isinstance(region, Box):
+            return Box(*(Interval(a.low - m, a.high + m) for a in region.axes))
+        return Cylinder(region.cx, region.cy, region.radius + m, Interval(region.z.low - m, region.z.high + m))
+
+    zones = tuple(KeepOut(z.name, grow(z.region)) for z in spec.keep_out)
+    return spec.with_changes(workspace=spec.workspace.shrink(m), keep_out=zones)
 
 
 # --- 2. counterexamples are real --------------------------------------------------------
@@ -120,28 +179,90 @@ def counterexample_world(scene: Scene, cex: dict) -> Scene:
     return Scene(tuple(objects), "<counterexample>")
 
 
+# A "violated" whose target breaks the margin-shrunk limit by no more than the margin is
+# conservative by design (docs/verification.md: obligations are proved against the workspace
+# shrunk by spec.margin), and the monitor, which enforces the limit as written, lets it pass.
+# Such counterexamples are reported under their own name, not as false ones.
+MARGIN_SLACK = 1e-9
+
+
+def replay_inputs(obligation, scene: Scene, cex: dict) -> tuple[Scene, dict[int, tuple], list]:
+    """What the verifier's model chose for a counterexample: the true object positions, the
+    perceived xy of each perception call (by call index), and the keys of values the
+    kinematic backend cannot be told (positions of objects "maybe held" after a blind grasp,
+    heights of released objects). Read from the obligation's replay data when it has them."""
+    replay = get_field(obligation, "replay")
+    data = replay.get("data") if isinstance(replay, dict) else None
+    positions = getattr(data, "positions", None) or cex.get("objects") or {}
+    world = counterexample_world(scene, {"objects": positions})
+    answers = getattr(data, "answers", None) or {}
+    perceived = {k: tuple(float(c) for c in v[:2]) for k, v in answers.items()
+                 if isinstance(k, int) and isinstance(v, (tuple, list)) and len(v) >= 2
+                 and all(isinstance(c, (int, float)) for c in v[:2])}
+    unrealizable = [k for k in answers if isinstance(k, tuple)]
+    return world, perceived, unrealizable
+
+
+@contextlib.contextmanager
+def scripted_perception(perceived: dict[int, tuple]):
+    """Make `get_obj_pos` at call index i return `perceived[i]` during `execute` (the
+    camera error the counterexample chose); every other query sees the true position.
+    Hooks the runtime's answer to `get_obj_pos`, the one place a perceived value enters."""
+    from capc.runtime import execute as runtime
+
+    run_class = getattr(runtime, "_Run", None)
+    original = getattr(run_class, "_get_obj_pos", None)
+    if not perceived or original is None:
+        yield
+        return
+
+    def scripted(self, args, span):
+        index = self.outcome.calls[-1]["index"]
+        if index in perceived:
+            self._object(args, span)  # the same error for an unknown name
+            return np.array(perceived[index], dtype=float)
+        return original(self, args, span)
+
+    run_class._get_obj_pos = scripted
+    try:
+        yield
+    finally:
+        run_class._get_obj_pos = original
+
+
 def check_counterexamples(program, report, scene: Scene, spec: SafetySpec,
                           limits: ResourceLimits = DEFAULT_LIMITS) -> Finding | None:
-    """Every violated obligation's world stops the monitor at the reported call."""
+    """Every violated obligation's world (true positions and camera errors) stops the
+    monitor at the reported call."""
     seen: set = set()
     for obligation in get_field(report, "obligations", ()) or ():
         cex = get_field(obligation, "counterexample")
         if get_field(obligation, "verdict") != "violated" or not cex:
             continue
-        world = counterexample_world(scene, cex)
-        key = (tuple(o.position for o in world.objects), cex.get("call_index"))
+        world, perceived, unrealizable = replay_inputs(obligation, scene, cex)
+        expected = cex.get("call_index")
+        key = (tuple(o.position for o in world.objects), tuple(sorted(perceived.items())), expected)
         if key in seen:
             continue
         seen.add(key)
-        outcome = run_kinematic(program, world, spec, limits)
+        with scripted_perception(perceived):
+            outcome = run_kinematic(program, world, spec, limits)
         stop = stop_of(outcome)
-        expected = cex.get("call_index")
-        if stop is None or (expected is not None and stop[0] is not None and stop[0] != expected):
-            got = "no stop" if stop is None else f"a stop at call {stop[0]}"
-            return Finding("counterexample", f"obligation {get_field(obligation, 'id')} "
-                           f"({get_field(obligation, 'property')}) reported a counterexample at call "
-                           f"{expected}, but running it gave {got} (status {get_field(outcome, 'status')})",
-                           {"counterexample": cex, "world": world.to_json()})
+        if stop is not None and (expected is None or stop[0] is None or stop[0] == expected):
+            continue
+        got = "no stop" if stop is None else f"a stop at call {stop[0]}"
+        within_margin = _within_margin(cex, spec)
+        kind = "margin_counterexample" if within_margin else "counterexample"
+        note = (f"; it assumes values no backend can be given: {unrealizable}" if unrealizable else "")
+        return Finding(kind, f"obligation {get_field(obligation, 'id')} "
+                       f"({get_field(obligation, 'property')}) reported a counterexample at call "
+                       f"{expected} (excess {cex.get('excess')}), but running it gave {got} "
+                       f"(status {get_field(outcome, 'status')}){note}",
+                       {"counterexample": cex, "world": world.to_json(),
+                        "perceived": {str(k): v for k, v in perceived.items()},
+                        "unrealizable": [str(k) for k in unrealizable],
+                        "cause": "margin" if within_margin else
+                                 "unrealizable" if unrealizable else "unexplained"})
     return None
 
 
@@ -228,15 +349,36 @@ def _first_difference(a: Any, b: Any, path: str = "body") -> str:
 # --- whole cases: a generated policy, its scene and limits, and worlds to run it in ------
 
 @dataclass(frozen=True)
+class WorldRun:
+    """One run of a case: the objects truly at `world`; `noise` > 0 adds a fresh perception
+    error (clipped to the tolerance) to every query, seeded by `seed`."""
+
+    world: Scene
+    noise: float = 0.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Case:
     scene: Scene
     spec: SafetySpec
     policy: Any              # capc.testing.policies.GeneratedPolicy
-    worlds: tuple[Scene, ...]
+    runs: tuple[WorldRun, ...]
+
+    def __repr__(self) -> str:  # what hypothesis prints for a falsifying example: readable
+        runs = "; ".join(f"world {[list(map(float, o.position)) for o in r.world.objects]} "
+                         f"noise {r.noise} seed {r.seed}" for r in self.runs)
+        return (f"Case(\n--- policy ---\n{self.policy.source}--- scene ---\n"
+                f"{self.scene.to_json()}\n--- limits ---\n{self.spec.to_json()}\n"
+                f"--- runs ---\n{runs})")
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis's printer asks for this first
+        printer.text(repr(self))
 
 
 def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3)):
-    """Strategy: (scene, spec, generated policy, worlds within the tolerance of the scene)."""
+    """Strategy: (scene, spec, generated policy, runs in worlds within the tolerance of the
+    scene, some with perception noise)."""
     from hypothesis import strategies as st
 
     from capc.safety.spec import default_spec
@@ -250,8 +392,11 @@ def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3)):
         scene = draw(scenes())
         spec = draw(specs)
         policy = draw(policies(scene, spec))
-        sampled = tuple(draw(worlds(scene, spec)) for _ in range(draw(st.integers(*n_worlds))))
-        return Case(scene, spec, policy, sampled)
+        runs = []
+        for _ in range(draw(st.integers(*n_worlds))):
+            noise = draw(st.sampled_from([0.0, spec.perception_tolerance]))
+            runs.append(WorldRun(draw(worlds(scene, spec)), noise, draw(st.integers(0, 2 ** 16))))
+        return Case(scene, spec, policy, tuple(runs))
 
     return build()
 
@@ -286,12 +431,12 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
     verified = time.monotonic()
     findings: list[Finding] = []
     stops = 0
-    for world in case.worlds:
-        outcome = run_kinematic(program, world, case.spec, limits)
+    for run in case.runs:
+        outcome = run_kinematic(program, run.world, case.spec, limits, run.noise, run.seed)
         stops += stop_of(outcome) is not None
-        finding = check_soundness(program, report, world, case.spec, limits, outcome=outcome)
+        finding = check_soundness(program, report, run.world, case.spec, limits, outcome=outcome)
         if finding is not None:
-            findings.append(_with_source(finding, case))
+            findings.append(_with_source(finding, case, run))
     if counterexamples:
         finding = check_counterexamples(program, report, case.scene, case.spec, limits)
         if finding is not None:
@@ -300,11 +445,13 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
     for obligation in get_field(report, "obligations", ()) or ():
         key = get_field(obligation, "verdict")
         counts[key] = counts.get(key, 0) + 1
-    return CaseResult(get_field(report, "verdict"), tuple(findings), len(case.worlds), stops, counts,
+    return CaseResult(get_field(report, "verdict"), tuple(findings), len(case.runs), stops, counts,
                       verified - start, time.monotonic() - verified)
 
 
-def _with_source(finding: Finding, case: Case) -> Finding:
+def _with_source(finding: Finding, case: Case, run: WorldRun | None = None) -> Finding:
     detail = dict(finding.detail, source=case.policy.source, scene=case.scene.to_json(),
                   spec=case.spec.to_json())
+    if run is not None:
+        detail.update(noise=run.noise, seed=run.seed)
     return Finding(finding.property, finding.message, detail)

@@ -131,16 +131,17 @@ def limits(draw, base: SafetySpec | None = None, shrink_workspace: float = 0.1,
 
 @st.composite
 def worlds(draw, scene: Scene, spec: SafetySpec) -> Scene:
-    """Where the objects really are when the robot perceives `scene`: each object's x and y
-    moved by at most the perception tolerance. Offsets at the very ends of the tolerance are
-    drawn often, because that is where a wrong proof shows."""
+    """Where the objects really are when the robot perceived `scene`: each coordinate moved
+    by at most the perception tolerance (heights stay >= 0: nothing is under the table).
+    Offsets at the very ends of the tolerance are drawn often: that is where a wrong proof
+    shows."""
     tol = spec.perception_tolerance
     offset = st.one_of(st.sampled_from([tol, -tol, 0.0]), st.floats(-tol, tol))
     objects = []
     for obj in scene.objects:
-        dx, dy = draw(offset), draw(offset)
         x, y, z = obj.position
-        objects.append(replace(obj, position=(x + dx, y + dy, z)))
+        moved = (x + draw(offset), y + draw(offset), max(0.0, z + draw(offset)))
+        objects.append(replace(obj, position=moved))
     return Scene(tuple(objects), "<sampled world>")
 
 
