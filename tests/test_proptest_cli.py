@@ -89,7 +89,9 @@ def test_input_errors_exit_2(tmp_path, capsys):
     bad.write_text("import os\n")
     assert main(["proptest", str(bad)]) == 2
     assert main(["proptest", str(EDGE), "--scene", str(tmp_path / "nope.yaml")]) == 2
-    assert main(["proptest", str(EDGE), "--examples", "0"]) == 2
+    with pytest.raises(SystemExit) as usage:  # argparse: a usage error, exit 2
+        main(["proptest", str(EDGE), "--examples", "0"])
+    assert usage.value.code == 2
     capsys.readouterr()
 
 
