@@ -104,6 +104,7 @@ def test_undefined_function_is_yielded_with_its_arguments():
     ("say(str(None is None) + str(3 if [] else 4))", "True4"),
     ("xs = [3, 1, 2]\nxs.sort(reverse=True)\nsay(str(xs) + str(max(xs, key=lambda v: -v)))", "[3, 2, 1]1"),
     ("say(str(min(4, 2, 9)) + str(sorted('cab')))", "2['a', 'b', 'c']"),
+    ("say('%.2f|%5s|%d%%' % (3.14159, 'ab', 7))", "3.14|   ab|7%"),
     ("say(str(list(zip([1, 2], 'ab'))) + str(list(enumerate('x', 1))))", "[(1, 'a'), (2, 'b')][(1, 'x')]"),
 ])
 def test_python_semantics(source, expected):
@@ -142,7 +143,6 @@ def test_print_is_collected_not_written(capsys):
     ("xs = [1, 2]\nsay(str(xs[5]))", "index out of range", 2),
     ("d = {'a': 1}\nsay(str(d['b']))", "key 'b' is not in the dict", 2),
     ("p = get_obj_pos('red block')\nif p > 0:\n    say('x')", "ambiguous", 2),
-    ("k = len(get_obj_names())\ns = '%d' % k", "formatting", 2),
 ])
 def test_policy_errors_are_located(source, fragment, line):
     error = stop_code(source)
@@ -178,9 +178,31 @@ def test_int_guards():
     assert stop_code(K + "x = int(10.0 ** (k * 100))\n").code == "E424"
 
 
-def test_fstring_width_guard():
-    error = stop_code(K + "s = f'{k:>900000}'\n")
-    assert error.code == "E423" and "width" in str(error)
+@pytest.mark.parametrize("expr", ["f'{k:>900000}'", "'%0999999999d' % k", "'%*d' % (k * 10 ** 8, 1)",
+                                  "'%.*f' % (k * 10 ** 8, 1.0)"])
+def test_format_width_guards(expr):
+    error = stop_code(K + f"s = {expr}\n")
+    assert error.code == "E423" and ("width" in str(error) or "precision" in str(error))
+
+
+@pytest.mark.parametrize("source, code", [
+    ("x = sum(range(k * 10 ** 11))", "E421"),          # walking a lazy range is the cost
+    ("x = list(range(k * 10 ** 11))", "E423"),         # building it is refused first
+    ("x = sorted(list(range(10 ** 4)), key=lambda i: sum(range(10 ** 4)))", "E421"),
+    ("x = int('9' * (k * 1000))", "E424"),
+    ("xs = list(range(10 ** 4))\nfor i in range(100):\n    b = (k * 10 ** 6) in xs", "E421"),
+    ("for i in range(k * 10 ** 11):\n    pass", "E421"),
+])
+def test_work_in_builtins_counts_against_the_budgets(source, code):
+    started = time.monotonic()
+    assert stop_code(K + source + "\n").code == code
+    assert time.monotonic() - started < 1.0
+
+
+def test_every_robot_call_costs_steps():
+    """An endless loop of calls ends on the step budget long before the loop budget."""
+    error = stop_code("while True:\n    p = get_obj_pos('red block')\n")
+    assert error.code == "E420" and error.span.line == 2
 
 
 def test_while_true_ends_on_the_loop_budget_fast():

@@ -120,6 +120,13 @@ def test_speed_request_above_the_limit_is_refused_before_moving():
     assert backend.received == [] and "exceeds max_speed 0.25" in outcome.message
 
 
+def test_endless_loop_of_zero_length_moves_ends_fast():
+    started = time.monotonic()
+    outcome, _ = run_checked("while True:\n    move_to([0.0, -0.5, 0.2])\n")
+    assert outcome.status == "budget_exhausted" and outcome.code == "E420" and outcome.ticks == 0
+    assert time.monotonic() - started < 1.0
+
+
 def test_while_true_pass_ends_with_a_budget_outcome():
     outcome, _ = run_checked("while True:\n    pass\n", limits=DEFAULT_LIMITS.with_changes(max_steps=20_000))
     assert outcome.status == "budget_exhausted" and "step budget exhausted after 20,000 steps" in outcome.message
@@ -134,7 +141,9 @@ def test_endless_loop_of_moves_ends_within_the_step_budget():
                                    limits=limits)
     assert outcome.status == "budget_exhausted" and outcome.code == "E420"
     assert "step budget exhausted after 50,000 steps" in outcome.message
-    assert outcome.steps <= 50_000 and 40_000 < outcome.ticks < 50_000
+    # each command costs CALL_STEPS besides its control ticks
+    assert outcome.steps <= 50_000 and outcome.ticks + 100 * len(outcome.calls) <= 50_000
+    assert outcome.ticks > 30_000
     assert time.monotonic() - started < 5
 
 

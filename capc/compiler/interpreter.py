@@ -45,6 +45,10 @@ E_UNSUPPORTED = "E426"        # IR the interpreter does not know (only hand-buil
 
 # How often (in steps) the wall clock is read: time.monotonic() costs more than a step.
 _CLOCK_EVERY = 1024
+# What one call leaving the program costs against the step budget: planning, checking and
+# answering it is real work (tens of microseconds), so 10,000 commands exhaust the default
+# budget of 10**6 steps; a tabletop policy issues tens. The runtime adds the control ticks.
+CALL_STEPS = 100
 
 
 class RuntimeStop(CapcError):
@@ -136,6 +140,7 @@ class _Signal:
         self.kind, self.value = kind, value
 
 
+_NOT_LEAF = object()
 _BREAK = _Signal("break")
 _CONTINUE = _Signal("continue")
 
@@ -181,6 +186,53 @@ class _Guard:
             total *= int(d)
             self.length(total, what, span)
         return tuple(int(d) for d in dims)
+
+
+_PURE_NODES = (ir.Const, ir.Name, ir.BinOp, ir.Compare, ir.UnaryOp, ir.BoolOp, ir.IfExp, ir.ListExpr,
+               ir.TupleExpr, ir.Subscript)
+
+
+def _is_call_free(expr: ir.Expr) -> bool:
+    """Whether `expr` is built only of nodes `Interpreter._pure` evaluates: no call that
+    could reach the robot (API, undefined, user defs, lambdas, builtins with a key= that
+    may be a lambda, list.sort) anywhere inside."""
+    if isinstance(expr, ir.Call):
+        if expr.kind == ir.CALL_BUILTIN:
+            ok = not (expr.callee in _KEYED_BUILTINS and expr.keywords)
+        else:
+            ok = expr.kind == ir.CALL_NUMPY or (expr.kind == ir.CALL_METHOD and expr.callee != "sort")
+        return ok and all(_is_call_free(c) for c in expr.args + tuple(k.value for k in expr.keywords))
+    if not isinstance(expr, _PURE_NODES):
+        return False
+    if isinstance(expr, ir.BinOp):
+        children = (expr.left, expr.right)
+    elif isinstance(expr, ir.Compare):
+        children = expr.operands
+    elif isinstance(expr, ir.UnaryOp):
+        children = (expr.operand,)
+    elif isinstance(expr, (ir.BoolOp,)):
+        children = expr.values
+    elif isinstance(expr, ir.IfExp):
+        children = (expr.test, expr.body, expr.orelse)
+    elif isinstance(expr, (ir.ListExpr, ir.TupleExpr)):
+        children = expr.elts
+    elif isinstance(expr, ir.Subscript):
+        children = (expr.value,) + tuple(
+            b for p in expr.index for b in ((p.lower, p.upper, p.step) if isinstance(p, ir.Slice) else (p,))
+            if b is not None)
+    else:
+        children = ()
+    return all(_is_call_free(c) for c in children)
+
+
+def _without_yields(gen: Gen, span: Span) -> Any:
+    """Run a generator that is known not to yield (a builtin without a key function)."""
+    try:
+        next(gen)
+    except StopIteration as stop:
+        return stop.value
+    gen.close()
+    raise RuntimeStop(E_UNSUPPORTED, "a call that should not reach the robot did", span)
 
 
 def _count(n: float) -> str:
@@ -231,6 +283,36 @@ def _format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: S
         raise RuntimeStop(E_POLICY_ERROR, f"cannot format {_describe(value)} with {spec!r}: {exc}", span)
 
 
+# One printf-style conversion: %[(key)][flags][width][.precision][length]type
+_PRINTF = re.compile(r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?"
+                     r"[hlL]?(?P<type>[diouxXeEfFgGcrsa%])")
+
+
+def _check_printf(template: str, values: Any, guard: _Guard, span: Span) -> None:
+    """`template % values` pads to the widths and precisions it names (`'%0999999999d'`,
+    or `'%*d' % (n, 1)` with the width taken from the values): bound them before Python
+    allocates. printf formatting cannot reach attributes (unlike str.format, refused by the
+    front end), so the size is all there is to check."""
+    items = values if isinstance(values, tuple) else (values,)
+    if isinstance(values, (list, tuple, dict)):
+        guard.length(_deep_size(values, guard.limits.max_sequence_length), "the formatted values", span,
+                     lower_bound=True)
+    total, position = len(template), 0
+    for match in _PRINTF.finditer(template):
+        for part in ("width", "precision"):
+            digits = match.group(part)
+            if digits == "*":
+                star = items[position] if position < len(items) else 0
+                position += 1
+                amount = abs(int(star)) if _is_int(star) else 0
+            else:
+                amount = (int(digits) if len(digits) <= 18 else 10 ** 18) if digits else 0
+            total += amount
+            guard.length(total, f"a '%' format field of this {part}", span)
+        if match.group("type") != "%" and match.group("key") is None:
+            position += 1
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
@@ -258,9 +340,7 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 def _check_binop(op: str, left: Any, right: Any, guard: _Guard, span: Span) -> None:
     """Refuse an operation whose result would be too large, before computing it."""
     if op == "%" and isinstance(left, str):
-        # printf-style formatting takes its template from policy text ('%*d' pads to any width)
-        raise RuntimeStop(E_POLICY_ERROR, "'%' formatting of strings is not supported", span,
-                          hint="use an f-string: f'{value:.2f}'")
+        _check_printf(left, right, guard, span)
     if op == "*":
         for seq, n in ((left, right), (right, left)):
             if isinstance(seq, (list, tuple, str)) and _is_int(n):
@@ -297,6 +377,7 @@ class Interpreter:
         self.profile = profile or get_profile(program.profile)
         self.guard = _Guard(limits)
         self._int_bound = 1 << limits.max_int_bits  # |i| below it has at most max_int_bits bits
+        self._call_free: dict[int, bool] = {}  # id(expr) -> no call inside (the program keeps nodes alive)
         self.globals = Env()
         self.steps = 0                 # statements executed + work charged by the driver
         self.loop_iterations = 0
@@ -325,8 +406,10 @@ class Interpreter:
                                             f"{self.limits.max_wall_seconds:g} s (max_wall_seconds)",
                               span or self._span)
 
-    def _iteration(self, span: Span) -> None:
-        self.loop_iterations += 1
+    def _iteration(self, span: Span, count: int = 1) -> None:
+        """Count loop iterations; elements a builtin or method walks in C count too (a
+        `sum(range(10**5))` inside a sort key is 10**5 iterations, not one)."""
+        self.loop_iterations += count
         if self.loop_iterations > self.limits.max_loop_iterations:
             raise RuntimeStop(E_LOOP_BUDGET, f"loop budget exhausted after "
                                              f"{self.limits.max_loop_iterations:,} iterations "
@@ -350,17 +433,61 @@ class Interpreter:
 
     def _block(self, body: Iterable[ir.Stmt], env: Env) -> Gen:
         for stmt in body:
+            if self._simple_stmt(stmt, env):
+                continue
             signal = yield from self._stmt(stmt, env)
             if signal is not None:
                 return signal
         return None
+
+    def _simple_stmt(self, stmt: ir.Stmt, env: Env) -> bool:
+        """Run a statement that cannot yield (`pass`, `x = <call-free>`, `x += <call-free>`)
+        without a generator; False for any other statement."""
+        kind = type(stmt)
+        if kind is ir.Pass:
+            self._span = stmt.span
+            self.charge(1, stmt.span)
+            return True
+        if kind is not ir.Assign:
+            return False
+        targets = stmt.targets
+        if len(targets) == 1 and type(targets[0]) is ir.SubscriptTarget:
+            # `d[k] = v`: only when container, index and value are all call-free
+            target = targets[0]
+            if not (self._is_free(target.value) and self._is_free(stmt.value)
+                    and all(not isinstance(p, ir.Slice) and self._is_free(p) for p in target.index)):
+                return False
+            self._span = stmt.span
+            self.charge(1, stmt.span)
+            value = self._leaf(stmt.value, env)
+            self._store_item(self._leaf(target.value, env), self._quick_index(target.index, env), value,
+                             target.span)
+            return True
+        if not all(type(t) is ir.NameTarget for t in targets):
+            return False
+        self._span = stmt.span
+        value = self._leaf(stmt.value, env)
+        if value is _NOT_LEAF:
+            return False
+        self.charge(1, stmt.span)
+        for target in targets:
+            env.vars[target.id] = value
+        return True
+
+    def _is_free(self, expr: ir.Expr) -> bool:
+        free = self._call_free.get(id(expr))
+        if free is None:
+            free = self._call_free[id(expr)] = _is_call_free(expr)
+        return free
 
     def _stmt(self, stmt: ir.Stmt, env: Env) -> Gen:
         self._span = stmt.span
         self.charge(1, stmt.span)
         kind = type(stmt)
         if kind is ir.Assign:
-            value = yield from self._eval(stmt.value, env)
+            value = self._leaf(stmt.value, env)
+            if value is _NOT_LEAF:
+                value = yield from self._eval(stmt.value, env)
             for target in stmt.targets:
                 if type(target) is ir.NameTarget:
                     env.vars[target.id] = value
@@ -371,7 +498,9 @@ class Interpreter:
         elif kind is ir.AugAssign:
             yield from self._aug_assign(stmt, env)
         elif kind is ir.If:
-            test = yield from self._eval(stmt.test, env)
+            test = self._leaf(stmt.test, env)
+            if test is _NOT_LEAF:
+                test = yield from self._eval(stmt.test, env)
             branch = stmt.body if self._truth(test, stmt.test.span) else stmt.orelse
             return (yield from self._block(branch, env))
         elif kind is ir.For:
@@ -394,7 +523,9 @@ class Interpreter:
         return None
 
     def _for(self, stmt: ir.For, env: Env) -> Gen:
-        iterable = yield from self._eval(stmt.iter, env)
+        iterable = self._leaf(stmt.iter, env)
+        if iterable is _NOT_LEAF:
+            iterable = yield from self._eval(stmt.iter, env)
         target = stmt.target
         simple = type(target) is ir.NameTarget
         for item in self._iterate(iterable, stmt.iter.span):
@@ -414,7 +545,9 @@ class Interpreter:
         while True:
             self._span = stmt.span
             self.charge(1, stmt.span)
-            test = yield from self._eval(stmt.test, env)
+            test = self._leaf(stmt.test, env)
+            if test is _NOT_LEAF:
+                test = yield from self._eval(stmt.test, env)
             if not self._truth(test, stmt.test.span):
                 return None
             self._iteration(stmt.span)
@@ -456,20 +589,27 @@ class Interpreter:
             for sub, item in zip(target.elts, items):
                 yield from self._assign(sub, item, env)
         elif kind is ir.SubscriptTarget:
-            container = yield from self._eval(target.value, env)
-            index = yield from self._index(target.index, env)
-            if not isinstance(container, (list, dict, np.ndarray)):
-                raise RuntimeStop(E_POLICY_ERROR, f"cannot assign into {_describe(container)}", target.span)
-            if isinstance(container, list) and isinstance(index, slice):
-                self.guard.length(len(container) + (_size_of(value) or 0), "the list", target.span)
-            try:
-                container[index] = value
-            except _POLICY_EXCEPTIONS as exc:
-                raise RuntimeStop(E_POLICY_ERROR, f"cannot assign to this item: {exc}", target.span) from None
-            if isinstance(container, dict):
-                self.guard.length(len(container), "the dict", target.span)
+            container = self._leaf(target.value, env)
+            if container is _NOT_LEAF:
+                container = yield from self._eval(target.value, env)
+            index = self._quick_index(target.index, env)
+            if index is _NOT_LEAF:
+                index = yield from self._index(target.index, env)
+            self._store_item(container, index, value, target.span)
         else:
             raise RuntimeStop(E_UNSUPPORTED, f"assignment target {kind.__name__} is not supported", target.span)
+
+    def _store_item(self, container: Any, index: Any, value: Any, span: Span) -> None:
+        if not isinstance(container, (list, dict, np.ndarray)):
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot assign into {_describe(container)}", span)
+        if isinstance(container, list) and isinstance(index, slice):
+            self.guard.length(len(container) + (_size_of(value) or 0), "the list", span)
+        try:
+            container[index] = value
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot assign to this item: {exc}", span) from None
+        if isinstance(container, dict):
+            self.guard.length(len(container), "the dict", span)
 
     def _aug_assign(self, stmt: ir.AugAssign, env: Env) -> Gen:
         target = stmt.target
@@ -478,7 +618,9 @@ class Interpreter:
             if not found:
                 raise RuntimeStop(E_POLICY_ERROR, f"'{target.id}' is used before it is assigned", target.span)
         elif isinstance(target, ir.SubscriptTarget):
-            container = yield from self._eval(target.value, env)
+            container = self._leaf(target.value, env)
+            if container is _NOT_LEAF:
+                container = yield from self._eval(target.value, env)
             index = yield from self._index(target.index, env)
             current = self._subscript(container, index, target.span)
         else:
@@ -506,13 +648,19 @@ class Interpreter:
         if kind is ir.Name:
             return self._name(expr, env)
         if kind is ir.BinOp:
-            left = yield from self._eval(expr.left, env)
-            right = yield from self._eval(expr.right, env)
+            left = self._leaf(expr.left, env)
+            if left is _NOT_LEAF:
+                left = yield from self._eval(expr.left, env)
+            right = self._leaf(expr.right, env)
+            if right is _NOT_LEAF:
+                right = yield from self._eval(expr.right, env)
             return self._arith(expr.op, left, right, expr.span)
         if kind is ir.Call:
             return (yield from self._call(expr, env))
         if kind is ir.Subscript:
-            value = yield from self._eval(expr.value, env)
+            value = self._leaf(expr.value, env)
+            if value is _NOT_LEAF:
+                value = yield from self._eval(expr.value, env)
             index = yield from self._index(expr.index, env)
             return self._subscript(value, index, expr.span)
         if kind is ir.Compare:
@@ -520,36 +668,44 @@ class Interpreter:
         if kind is ir.BoolOp:
             value = None
             for operand in expr.values:
-                value = yield from self._eval(operand, env)
+                value = self._leaf(operand, env)
+                if value is _NOT_LEAF:
+                    value = yield from self._eval(operand, env)
                 truth = self._truth(value, operand.span)
                 if (expr.op == "and" and not truth) or (expr.op == "or" and truth):
                     return value
             return value
         if kind is ir.UnaryOp:
-            operand = yield from self._eval(expr.operand, env)
-            if expr.op == "not":
-                return not self._truth(operand, expr.operand.span)
-            try:
-                return self.guard.integer(-operand if expr.op == "-" else +operand, expr.span)
-            except _POLICY_EXCEPTIONS as exc:
-                raise RuntimeStop(E_POLICY_ERROR, f"bad operand for unary {expr.op}: {exc}", expr.span) from None
+            operand = self._leaf(expr.operand, env)
+            if operand is _NOT_LEAF:
+                operand = yield from self._eval(expr.operand, env)
+            return self._unary(expr, operand)
         if kind is ir.ListExpr or kind is ir.TupleExpr:
             items = []
             for elt in expr.elts:
-                items.append((yield from self._eval(elt, env)))
+                value = self._leaf(elt, env)
+                if value is _NOT_LEAF:
+                    value = yield from self._eval(elt, env)
+                items.append(value)
             return items if kind is ir.ListExpr else tuple(items)
         if kind is ir.DictExpr:
             result = {}
             for k, v in zip(expr.keys, expr.values):
-                key = yield from self._eval(k, env)
-                value = yield from self._eval(v, env)
+                key = self._leaf(k, env)
+                if key is _NOT_LEAF:
+                    key = yield from self._eval(k, env)
+                value = self._leaf(v, env)
+                if value is _NOT_LEAF:
+                    value = yield from self._eval(v, env)
                 try:
                     result[key] = value
                 except TypeError:
                     raise RuntimeStop(E_POLICY_ERROR, f"{_describe(key)} cannot be a dict key", k.span) from None
             return result
         if kind is ir.IfExp:
-            test = yield from self._eval(expr.test, env)
+            test = self._leaf(expr.test, env)
+            if test is _NOT_LEAF:
+                test = yield from self._eval(expr.test, env)
             branch = expr.body if self._truth(test, expr.test.span) else expr.orelse
             return (yield from self._eval(branch, env))
         if kind is ir.FString:
@@ -558,6 +714,76 @@ class Interpreter:
             return (yield from self._comprehension(expr, env))
         if kind is ir.Lambda:
             return Closure(expr, env)
+        raise RuntimeStop(E_UNSUPPORTED, f"expression {kind.__name__} is not supported", expr.span)
+
+    def _leaf(self, expr: ir.Expr, env: Env) -> Any:
+        """The value of a call-free expression, computed without starting a generator
+        (most operands are one; a generator per node tripled the cost of a loop
+        iteration), else _NOT_LEAF: the caller then uses `yield from self._eval(...)`."""
+        kind = type(expr)
+        if kind is ir.Const:
+            return expr.value
+        if kind is ir.Name:
+            return self._name(expr, env)
+        return self._pure(expr, env) if self._is_free(expr) else _NOT_LEAF
+
+    def _unary(self, expr: ir.UnaryOp, operand: Any) -> Any:
+        if expr.op == "not":
+            return not self._truth(operand, expr.operand.span)
+        try:
+            return self.guard.integer(-operand if expr.op == "-" else +operand, expr.span)
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"bad operand for unary {expr.op}: {exc}", expr.span) from None
+
+    def _pure(self, expr: ir.Expr, env: Env) -> Any:
+        """Evaluate a call-free expression directly (no generators: nothing in it can
+        yield). Uses the same helpers as `_eval`, so the semantics are one."""
+        kind = type(expr)
+        if kind is ir.Const:
+            return expr.value
+        if kind is ir.Name:
+            return self._name(expr, env)
+        if kind is ir.BinOp:
+            return self._arith(expr.op, self._pure(expr.left, env), self._pure(expr.right, env), expr.span)
+        if kind is ir.Compare:
+            left, result = self._pure(expr.operands[0], env), True
+            for op, operand in zip(expr.ops, expr.operands[1:]):
+                right = self._pure(operand, env)
+                result = self._compare_step(op, left, right, expr.span)
+                if len(expr.ops) > 1 and not self._truth(result, expr.span):
+                    return result
+                left = right
+            return result
+        if kind is ir.UnaryOp:
+            return self._unary(expr, self._pure(expr.operand, env))
+        if kind is ir.BoolOp:
+            value = None
+            for operand in expr.values:
+                value = self._pure(operand, env)
+                truth = self._truth(value, operand.span)
+                if (expr.op == "and" and not truth) or (expr.op == "or" and truth):
+                    return value
+            return value
+        if kind is ir.IfExp:
+            test = self._truth(self._pure(expr.test, env), expr.test.span)
+            return self._pure(expr.body if test else expr.orelse, env)
+        if kind is ir.ListExpr:
+            return [self._pure(e, env) for e in expr.elts]
+        if kind is ir.TupleExpr:
+            return tuple(self._pure(e, env) for e in expr.elts)
+        if kind is ir.Subscript:
+            value = self._pure(expr.value, env)
+            parts = [slice(*(None if b is None else self._pure(b, env) for b in (p.lower, p.upper, p.step)))
+                     if isinstance(p, ir.Slice) else self._pure(p, env) for p in expr.index]
+            return self._subscript(value, parts[0] if len(parts) == 1 else tuple(parts), expr.span)
+        if kind is ir.Call:
+            args = [self._pure(a, env) for a in expr.args]
+            kwargs = {kw.name: self._pure(kw.value, env) for kw in expr.keywords}
+            if expr.kind == ir.CALL_NUMPY:
+                return self._numpy(expr.callee, args, kwargs, expr.span)
+            if expr.kind == ir.CALL_METHOD and args:
+                return self._method(expr.callee, args[0], args[1:], kwargs, expr.span)
+            return _without_yields(self._builtin(expr.callee, args, kwargs, expr.span), expr.span)
         raise RuntimeStop(E_UNSUPPORTED, f"expression {kind.__name__} is not supported", expr.span)
 
     def _name(self, expr: ir.Name, env: Env) -> Any:
@@ -595,27 +821,54 @@ class Interpreter:
         except _POLICY_EXCEPTIONS as exc:
             raise RuntimeStop(E_POLICY_ERROR, f"cannot compute {_describe(left)} {op} {_describe(right)}: "
                                               f"{exc}", span) from None
+        size = _size_of(result)
+        if size:
+            self.charge(size, span)
         return self.guard.integer(result, span)
 
     def _compare(self, expr: ir.Compare, env: Env) -> Gen:
-        left = yield from self._eval(expr.operands[0], env)
+        left = self._leaf(expr.operands[0], env)
+        if left is _NOT_LEAF:
+            left = yield from self._eval(expr.operands[0], env)
         result: Any = True
         for op, operand in zip(expr.ops, expr.operands[1:]):
-            right = yield from self._eval(operand, env)
-            fn = _COMPARE.get(op)
-            if isinstance(left, (list, tuple, dict)) or isinstance(right, (list, tuple, dict)):
-                _deep_check("the comparison")(self.guard, [left, right], {}, expr.span)
-            if fn is None:
-                raise RuntimeStop(E_UNSUPPORTED, f"comparison {op} is not supported", expr.span)
-            try:
-                result = fn(left, right)
-            except _POLICY_EXCEPTIONS as exc:
-                raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {_describe(left)} {op} {_describe(right)}: "
-                                                  f"{exc}", expr.span) from None
+            right = self._leaf(operand, env)
+            if right is _NOT_LEAF:
+                right = yield from self._eval(operand, env)
+            result = self._compare_step(op, left, right, expr.span)
             if len(expr.ops) > 1 and not self._truth(result, expr.span):
                 return result
             left = right
         return result
+
+    def _compare_step(self, op: str, left: Any, right: Any, span: Span) -> Any:
+        fn = _COMPARE.get(op)
+        if fn is None:
+            raise RuntimeStop(E_UNSUPPORTED, f"comparison {op} is not supported", span)
+        if type(left) in _PLAIN_NUMBERS and type(right) in _PLAIN_NUMBERS:
+            return fn(left, right)
+        if isinstance(left, (list, tuple, dict)) or isinstance(right, (list, tuple, dict)):
+            _deep_check("the comparison")(self.guard, [left, right], {}, span)
+            self._iteration(span, _work([right] if op in ("in", "not in") else [left]))
+        elif op in ("in", "not in") and isinstance(right, str):
+            self._iteration(span, len(right))
+        try:
+            return fn(left, right)
+        except _POLICY_EXCEPTIONS as exc:
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {_describe(left)} {op} {_describe(right)}: "
+                                              f"{exc}", span) from None
+
+    def _quick_index(self, index: tuple, env: Env) -> Any:
+        """The index value when every part is a call-free expression, else _NOT_LEAF."""
+        parts = []
+        for part in index:
+            if isinstance(part, ir.Slice):
+                return _NOT_LEAF
+            value = self._leaf(part, env)
+            if value is _NOT_LEAF:
+                return _NOT_LEAF
+            parts.append(value)
+        return parts[0] if len(parts) == 1 else tuple(parts)
 
     def _index(self, index: tuple, env: Env) -> Gen:
         parts = []
@@ -651,7 +904,9 @@ class Interpreter:
             if isinstance(part, str):
                 text = part
             else:
-                value = yield from self._eval(part.value, env)
+                value = self._leaf(part.value, env)
+                if value is _NOT_LEAF:
+                    value = yield from self._eval(part.value, env)
                 text = _format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
             total += len(text)
             self.guard.length(total, "the f-string", expr.span)
@@ -665,22 +920,37 @@ class Interpreter:
         return out
 
     def _generate(self, expr: ir.ListComp, level: int, scope: Env, out: list) -> Gen:
-        if level == len(expr.generators):
-            out.append((yield from self._eval(expr.elt, scope)))
-            self.guard.length(len(out), "the comprehension", expr.span)
-            return
         gen = expr.generators[level]
-        iterable = yield from self._eval(gen.iter, scope)
+        iterable = self._leaf(gen.iter, scope)
+        if iterable is _NOT_LEAF:
+            iterable = yield from self._eval(gen.iter, scope)
+        innermost = level + 1 == len(expr.generators)
+        target = gen.target
         for item in self._iterate(iterable, gen.iter.span):
             self._iteration(expr.span)
             self.charge(1, expr.span)
-            yield from self._assign(gen.target, item, scope)
+            if type(target) is ir.NameTarget:
+                scope.vars[target.id] = item
+            else:
+                yield from self._assign(target, item, scope)
             keep = True
             for cond in gen.ifs:
-                if not self._truth((yield from self._eval(cond, scope)), cond.span):
+                test = self._leaf(cond, scope)
+                if test is _NOT_LEAF:
+                    test = yield from self._eval(cond, scope)
+                if not self._truth(test, cond.span):
                     keep = False
                     break
-            if keep:
+            if not keep:
+                continue
+            if innermost:  # the element, without another generator level
+                value = self._leaf(expr.elt, scope)
+                if value is _NOT_LEAF:
+                    value = yield from self._eval(expr.elt, scope)
+                out.append(value)
+                if len(out) > self.limits.max_sequence_length:
+                    self.guard.length(len(out), "the comprehension", expr.span)
+            else:
                 yield from self._generate(expr, level + 1, scope, out)
 
     # -- calls ---------------------------------------------------------------------
@@ -688,10 +958,15 @@ class Interpreter:
     def _call(self, expr: ir.Call, env: Env) -> Gen:
         args = []
         for arg in expr.args:
-            args.append((yield from self._eval(arg, env)))
+            value = self._leaf(arg, env)
+            if value is _NOT_LEAF:
+                value = yield from self._eval(arg, env)
+            args.append(value)
         kwargs = {}
         for kw in expr.keywords:
-            kwargs[kw.name] = yield from self._eval(kw.value, env)
+            kwargs[kw.name] = self._leaf(kw.value, env)
+            if kwargs[kw.name] is _NOT_LEAF:
+                kwargs[kw.name] = yield from self._eval(kw.value, env)
         kind = expr.kind
         if kind == ir.CALL_API:
             return (yield from self._primitive(expr, args, kwargs))
@@ -723,6 +998,7 @@ class Interpreter:
             if expr.callee in self.program.functions:  # supplied after compilation
                 return (yield from self._call_user(self.program.functions[expr.callee], args, kwargs,
                                                    expr.span))
+            self.charge(CALL_STEPS, expr.span)
             call = PrimitiveCall(None, {"args": args, "kwargs": kwargs}, expr.span, self.calls, expr.callee)
             self.calls += 1
             return (yield call)
@@ -737,6 +1013,7 @@ class Interpreter:
             bound = primitive.bind(args, kwargs)
         except TypeError as exc:
             raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, str(exc), expr.span) from None
+        self.charge(CALL_STEPS, expr.span)
         call = PrimitiveCall(primitive, bound, expr.span, self.calls)
         self.calls += 1
         result = yield call
@@ -816,6 +1093,7 @@ class Interpreter:
                 raise RuntimeStop(E_POLICY_ERROR, f"np.{name} cannot take a function", span)
         if entry.check is not None:
             entry.check(self.guard, args, kwargs, span)
+        self.charge(1 + _work(args), span)  # vectorised work: an element is a step, not an iteration
         try:
             with np.errstate(all="ignore"):  # inf/nan are values here, not warnings on stderr
                 result = entry.fn(*args, **kwargs)
@@ -846,8 +1124,13 @@ class Interpreter:
         bad = set(kwargs) - entry.keywords
         if bad:
             raise RuntimeStop(E_POLICY_ERROR, f"{name}() does not take keyword '{sorted(bad)[0]}' here", span)
+        if name in _MATERIALISING:  # list(range(10**12)): too long to build, before too long to walk
+            for arg in args:
+                self.guard.length(_size_of(arg) or 0, f"{name}()", span)
         if entry.check is not None:
             entry.check(self.guard, args, kwargs, span)
+        if name in _WALKING:
+            self._iteration(span, _work(args))
         try:
             result = entry.fn(*args, **kwargs)
         except _POLICY_EXCEPTIONS as exc:
@@ -869,6 +1152,9 @@ class Interpreter:
         if name == "sorted" or len(args) == 1:
             if len(args) != 1:
                 raise RuntimeStop(E_POLICY_ERROR, f"{name}() takes one iterable here", span)
+            if name == "sorted":
+                self.guard.length(_size_of(args[0]) or 0, "sorted()", span)
+            self._iteration(span, _work(args))
             items = list(self._iterate(args[0], span))
         else:
             items = list(args)
@@ -911,6 +1197,10 @@ class Interpreter:
         _arity(entry, len(args), f".{name}()", span)
         if entry.check is not None:
             entry.check(self.guard, [receiver] + args, kwargs, span)
+        if name == "extend":  # walks its argument, not the list it grows
+            self._iteration(span, _work(args))
+        elif name not in _CONSTANT_TIME_METHODS:
+            self._iteration(span, _work([receiver] + args))
         try:
             with np.errstate(all="ignore"):
                 result = entry.fn(receiver, *args, **kwargs)
@@ -1003,10 +1293,10 @@ def _range_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
         raise RuntimeStop(E_POLICY_ERROR, "range() takes 1 to 3 integers", span)
     for a in args:
         guard.integer(int(a), span)
-    start, stop, step = (int(v) for v in _bounds(args))
-    if step == 0:
+    if int(_bounds(args)[2]) == 0:
         raise RuntimeStop(E_POLICY_ERROR, "range() step must not be zero", span)
-    guard.length(max(0, (stop - start + step - (1 if step > 0 else -1)) // step), "range()", span)
+    # No length limit here: a range is lazy. Loops over it count iterations; list(range(n))
+    # and friends check the length before they build anything.
 
 
 def _dot_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
@@ -1043,6 +1333,15 @@ def _sum_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
     if len(args) == 2 and isinstance(args[1], (list, tuple, str)):
         guard.length(_deep_size(list(args), guard.limits.max_sequence_length), "sum() of sequences", span,
                      lower_bound=True)
+
+
+def _int_check(guard: _Guard, args: list, kwargs: dict, span: Span) -> None:
+    """int('9' * 5000): refuse by the digit count, before Python parses it."""
+    if args and isinstance(args[0], str):
+        digits = len(args[0].strip().lstrip("+-").replace("_", ""))
+        if digits > guard.limits.max_int_bits * math.log10(2) + 1:
+            raise RuntimeStop(E_INT_SIZE, f"int() of a {digits}-digit string exceeds max_int_bits "
+                                          f"({guard.limits.max_int_bits})", span)
 
 
 def _as_int(value: Any = 0) -> int:
@@ -1126,13 +1425,23 @@ BUILTINS: dict[str, Impl] = {
     "enumerate": Impl(lambda a, start=0: list(enumerate(a, start)), 2, frozenset({"start"}), min_args=1),
     "reversed": Impl(lambda a: list(reversed(a)), min_args=1),
     "sum": Impl(sum, 2, check=_sum_check, min_args=1), "round": Impl(_round, 2, min_args=1),
-    "int": Impl(_as_int), "float": Impl(float), "bool": Impl(bool),
+    "int": Impl(_as_int, check=_int_check), "float": Impl(float), "bool": Impl(bool),
     "str": Impl(str, check=_deep_check("str()")),
     "list": Impl(list), "tuple": Impl(tuple), "dict": Impl(dict),
     "any": Impl(any, min_args=1), "all": Impl(all, min_args=1),
     "print": _COLLECTED, "sorted": _COLLECTED, "min": _COLLECTED, "max": _COLLECTED,
 }
 _KEYED_BUILTINS = frozenset({"sorted", "min", "max"})
+# Builtins that walk their arguments in C (each element counts as a loop iteration), and
+# those of them that build a new sequence of that length (checked against the length limit).
+_WALKING = frozenset({"sum", "any", "all", "list", "tuple", "dict", "zip", "enumerate", "reversed", "str"})
+_MATERIALISING = frozenset({"list", "tuple", "dict", "zip", "enumerate", "reversed"})
+_CONSTANT_TIME_METHODS = frozenset({"append", "pop", "get", "T", "shape", "ndim", "size"})
+
+
+def _work(values: Iterable[Any]) -> int:
+    """Elements an operation over these values walks."""
+    return sum(_size_of(v) or 0 for v in values)
 
 
 def _method(fn: Callable, n_args: int = 0, check: Check | None = None) -> Impl:
