@@ -18,6 +18,13 @@ GOOD = "pos = get_obj_pos('red block')\nput_first_on_second('red block', 'blue b
 BAD = "x = 1\npos = get_obj_pos(3)\n"
 
 
+@pytest.fixture(autouse=True)
+def private_audit_store(tmp_path, monkeypatch):
+    """Checks are recorded in the audit store: keep the tests' records out of $HOME."""
+    monkeypatch.setenv("CAPC_AUDIT_DB", str(tmp_path / "audit.db"))
+    return tmp_path / "audit.db"
+
+
 @pytest.fixture
 def files(tmp_path):
     def write(name: str, text: str) -> str:
@@ -90,6 +97,18 @@ def test_input_errors_exit_2_with_one_line(files, capsys, case):
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert err.startswith("error[E2")
+
+
+def test_check_is_recorded_in_the_audit_store(files, capsys, private_audit_store):
+    from capc.safety.audit import open_store
+
+    run_cli([files("p.py", BAD)], capsys)
+    run_cli([files("q.py", GOOD)], capsys)
+    with open_store(str(private_audit_store)) as store:
+        records = [store.get(i) for i in (1, 2)]
+    assert [r["kind"] for r in records] == ["check", "check"]
+    assert [r["verdict"] for r in records] == ["rejected", "checked"]
+    assert records[0]["source"] == BAD
 
 
 def _subprocess(args):

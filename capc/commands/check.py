@@ -111,6 +111,9 @@ def add_arguments(parser) -> None:
                         help="check for every scene in the spawn area, not one scene")
     parser.add_argument("--allow-undefined", action="store_true",
                         help="accept calls to functions the program does not define (E030)")
+    parser.add_argument("--audit-db", metavar="PATH",
+                        help="audit store to record this check in (default: $CAPC_AUDIT_DB, "
+                             "$CAPC_HOME/audit.db, ...; CAPC_AUDIT_DB=off disables)")
 
 
 def print_result(result: CheckResult, *, as_json: bool, out=None, err=None) -> None:
@@ -150,8 +153,20 @@ def _count_motion_calls(program: Any) -> int:
     return count
 
 
+def record(result: CheckResult, audit_db: str | None = None) -> None:
+    """Put the check in the audit store (never raises: see capc.safety.audit)."""
+    from capc.safety.audit import record_safely
+
+    record_safely("check", audit_db=audit_db, file=result.file, source=result.source,
+                  program=result.program, verdict=result.verdict, report=result.report,
+                  scene=result.scene.to_json() if result.scene is not None else None,
+                  spec=result.spec.to_json() if result.spec is not None else None,
+                  diagnostics=[d.to_json() for d in result.diagnostics])
+
+
 def run(args) -> int:
     result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
                           any_scene=args.any_scene, allow_undefined=args.allow_undefined)
+    record(result, getattr(args, "audit_db", None))
     print_result(result, as_json=args.json)
     return result.exit_code
