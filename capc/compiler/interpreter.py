@@ -589,12 +589,7 @@ class Interpreter:
             for sub, item in zip(target.elts, items):
                 yield from self._assign(sub, item, env)
         elif kind is ir.SubscriptTarget:
-            container = self._leaf(target.value, env)
-            if container is _NOT_LEAF:
-                container = yield from self._eval(target.value, env)
-            index = self._quick_index(target.index, env)
-            if index is _NOT_LEAF:
-                index = yield from self._index(target.index, env)
+            container, index = yield from self._item(target.value, target.index, env)
             self._store_item(container, index, value, target.span)
         else:
             raise RuntimeStop(E_UNSUPPORTED, f"assignment target {kind.__name__} is not supported", target.span)
@@ -618,10 +613,7 @@ class Interpreter:
             if not found:
                 raise RuntimeStop(E_POLICY_ERROR, f"'{target.id}' is used before it is assigned", target.span)
         elif isinstance(target, ir.SubscriptTarget):
-            container = self._leaf(target.value, env)
-            if container is _NOT_LEAF:
-                container = yield from self._eval(target.value, env)
-            index = yield from self._index(target.index, env)
+            container, index = yield from self._item(target.value, target.index, env)
             current = self._subscript(container, index, target.span)
         else:
             raise RuntimeStop(E_UNSUPPORTED, "augmented assignment needs a name or an item", target.span)
@@ -658,10 +650,7 @@ class Interpreter:
         if kind is ir.Call:
             return (yield from self._call(expr, env))
         if kind is ir.Subscript:
-            value = self._leaf(expr.value, env)
-            if value is _NOT_LEAF:
-                value = yield from self._eval(expr.value, env)
-            index = yield from self._index(expr.index, env)
+            value, index = yield from self._item(expr.value, expr.index, env)
             return self._subscript(value, index, expr.span)
         if kind is ir.Compare:
             return (yield from self._compare(expr, env))
@@ -857,6 +846,16 @@ class Interpreter:
         except _POLICY_EXCEPTIONS as exc:
             raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {_describe(left)} {op} {_describe(right)}: "
                                               f"{exc}", span) from None
+
+    def _item(self, value: ir.Expr, index: tuple, env: Env) -> Gen:
+        """The container and the index of `value[index]`, evaluated in that order."""
+        container = self._leaf(value, env)
+        if container is _NOT_LEAF:
+            container = yield from self._eval(value, env)
+        key = self._quick_index(index, env)
+        if key is _NOT_LEAF:
+            key = yield from self._index(index, env)
+        return container, key
 
     def _quick_index(self, index: tuple, env: Env) -> Any:
         """The index value when every part is a call-free expression, else _NOT_LEAF."""
