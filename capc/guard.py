@@ -131,11 +131,21 @@ def memory_cap(megabytes: int | None) -> Iterator[int | None]:
         resource.setrlimit(resource.RLIMIT_AS, previous)
 
 
+class _AlarmRang(BaseException):
+    """Raised by the SIGALRM handler. A BaseException on purpose: code inside the block that
+    catches `Exception` or `CapcError` (a solver fallback, a policy-error handler) must not
+    swallow the stop. `wall_clock_alarm` turns it into `WallClockExceeded` at its boundary."""
+
+
+# If something swallows the alarm anyway (a bare `except:`), it rings again this often.
+_REARM_SECONDS = 0.5
+
+
 @contextlib.contextmanager
 def wall_clock_alarm(seconds: float | None) -> Iterator[bool]:
-    """Raise `WallClockExceeded` in the main thread after `seconds`. Yields whether the alarm
-    is armed: signals only reach the main thread, so elsewhere (or with `None`) it is not, and
-    the in-process budgets (interpreter, solver) are all there is."""
+    """Raise `WallClockExceeded` out of the block once `seconds` have passed. Yields whether
+    the alarm is armed: signals only reach the main thread, so elsewhere (or with `None`) it
+    is not, and the in-process budgets (interpreter, solver) are all there is."""
     armed = (seconds is not None and threading.current_thread() is threading.main_thread()
              # an alarm already pending (pytest-timeout, an embedding server) bounds the
              # process already; one process has one ITIMER_REAL, so leave it to its owner
@@ -145,12 +155,15 @@ def wall_clock_alarm(seconds: float | None) -> Iterator[bool]:
         return
 
     def on_alarm(_signum, _frame):
-        raise WallClockExceeded(seconds)
+        raise _AlarmRang()
 
     previous_handler = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, _REARM_SECONDS)
     try:
         yield True
+    except _AlarmRang:
+        signal.setitimer(signal.ITIMER_REAL, 0)  # no second ring while we report the first
+        raise WallClockExceeded(seconds) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous_handler)

@@ -1,3 +1,3 @@
-# expect: E023 3:6
+# expect: E023 3:1
 # attack: __import__ under its own name
 os = __import__('os')

@@ -1,3 +1,3 @@
-# expect: E999 3:20
+# expect: E026 3:21
 # attack: str.format field access to __class__
 s = '{0.__class__}'.format(1)

@@ -1,3 +1,3 @@
-# expect: E999 3:13
+# expect: E026 3:14
 # attack: str.format indexing into an API result
 say('{0[0]}'.format(get_obj_names()))

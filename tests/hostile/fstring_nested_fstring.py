@@ -1,3 +1,3 @@
-# expect: E999
-# attack: an f-string inside an f-string field
-say(f'{f"{1}"}')
+# expect: E022 3:14
+# attack: a dunder hidden in an f-string nested in an f-string field
+say(f'{f"{().__class__}"}')

@@ -1,4 +1,4 @@
-# expect: E999
+# expect: E029 5:11
 # attack: a format spec computed from another field
 x = 1
 y = '>10'

@@ -1,3 +1,3 @@
-# expect: E020 3:11
+# expect: E020 3:9
 # attack: assignment expression inside an f-string
 say(f'{(y := 1)}')

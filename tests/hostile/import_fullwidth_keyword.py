@@ -1,3 +1,3 @@
-# expect: E999
+# expect: E006 3:1
 # attack: full-width keyword import
 ｉｍｐｏｒｔ os

@@ -1,3 +1,3 @@
-# expect: E999
+# expect: E027 3:15
 # attack: lambda default captures an API function
 f = lambda x, g=say: g(x)

@@ -1,3 +1,3 @@
-# expect: E999
+# expect: E023 3:14
 # attack: lambda default captures exec
 f = lambda e=exec: e('import os')

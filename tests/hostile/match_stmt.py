@@ -1,4 +1,4 @@
-# expect: E999
+# expect: E001 4:7
 # attack: match statement
 x = 1
 match x:

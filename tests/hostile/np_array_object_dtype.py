@@ -1,3 +1,3 @@
-# expect: E999
+# expect: E023 3:27
 # attack: object array holding a function
 a = np.array([say], dtype=object)

@@ -1,4 +1,4 @@
-# expect: E025 3:5
+# expect: E025 4:12
 # attack: direct recursion
 def f(n):
     return f(n)

@@ -1,4 +1,4 @@
-# expect: E999
+# expect: E025 4:31
 # attack: a def passed to sorted as its own key
 def f(x):
     return sorted([x, x], key=f)

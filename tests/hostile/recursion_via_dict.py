@@ -1,4 +1,4 @@
-# expect: E999
+# expect: E025 4:15
 # attack: a def fetched from a dict and called
 def f(x):
     d = {'g': f}

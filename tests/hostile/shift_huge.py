@@ -1,3 +1,3 @@
-# expect: E999
+# expect: E040 3:7
 # attack: left shift by a million
 x = 1 << 1000000
