@@ -27,6 +27,8 @@ class SoakReport:
     verdicts: Counter = field(default_factory=Counter)
     obligations: Counter = field(default_factory=Counter)
     findings: Counter = field(default_factory=Counter)     # property -> count
+    causes: Counter = field(default_factory=Counter)       # "property/cause" -> count
+    failing_policies: Counter = field(default_factory=Counter)  # property -> policies with one
     examples: list[Finding] = field(default_factory=list)
     interesting: int = 0
     stops: int = 0
@@ -45,8 +47,13 @@ class SoakReport:
         self.seconds_run += result.seconds_run
         for finding in result.findings:
             self.findings[finding.property] += 1
-            if len(self.examples) < KEEP_FINDINGS:
+            self.causes[f"{finding.property}/{finding.detail.get('cause', '-')}"] += 1
+            if len(self.examples) < KEEP_FINDINGS and all(
+                    e.property != finding.property or e.detail.get("cause") != finding.detail.get("cause")
+                    for e in self.examples):
                 self.examples.append(finding)
+        for prop in {f.property for f in result.findings}:
+            self.failing_policies[prop] += 1
 
     @property
     def soundness_failures(self) -> int:
@@ -55,6 +62,12 @@ class SoakReport:
     @property
     def false_counterexamples(self) -> int:
         return self.findings["counterexample"]
+
+    def _by_cause(self, prop: str) -> str:
+        parts = [f"{key.split('/', 1)[1]} {n}" for key, n in sorted(self.causes.items())
+                 if key.split("/", 1)[0] == prop]
+        policies = self.failing_policies[prop]
+        return (f" (in {policies} policies; by cause: {', '.join(parts)})" if parts else "")
 
     def summary(self) -> str:
         share = self.interesting / self.policies if self.policies else 0.0
@@ -67,8 +80,10 @@ class SoakReport:
             f"  verdicts:               {verdicts}",
             f"  obligations:            {obligations}",
             f"  monitor stops:          {self.stops} of {self.pairs} runs",
-            f"  soundness failures:     {self.soundness_failures}",
-            f"  false counterexamples:  {self.false_counterexamples}",
+            f"  soundness failures:     {self.soundness_failures}{self._by_cause('soundness')}",
+            f"  false counterexamples:  {self.false_counterexamples}{self._by_cause('counterexample')}",
+            f"  counterexamples only within the margin (monitor lets them pass): "
+            f"{self.findings['margin_counterexample']}{self._by_cause('margin_counterexample')}",
             f"  did not compile:        {self.findings['compile']}",
             f"  >= 1 motion and >= 1 loop or branch: {self.interesting}/{self.policies} ({share:.1%})",
         ]
