@@ -79,6 +79,8 @@ class SimBackend:
             raise InputError("cannot open a PyBullet physics client" +
                              (" with a GUI (is there a display?)" if gui else ""))
         c = self._client
+        if gui:
+            self._frame_the_window()
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=c)
         p.setGravity(0, 0, -9.81, physicsClientId=c)
         p.setTimeStep(1.0 / PHYSICS_RATE, physicsClientId=c)
@@ -117,6 +119,16 @@ class SimBackend:
                 raise
 
     # --- set-up -------------------------------------------------------------------------
+
+    def _frame_the_window(self) -> None:
+        """The GUI shows the cell from the recorder's camera, without PyBullet's side panels."""
+        from capc.runtime import recording
+
+        p, c = self._p, self._client
+        p.configureDebugVisualizer(p.COV_ENABLE_GUI, 0, physicsClientId=c)
+        p.resetDebugVisualizerCamera(recording.CAMERA_DISTANCE, recording.CAMERA_YAW,
+                                     recording.CAMERA_PITCH, recording.CAMERA_TARGET,
+                                     physicsClientId=c)
 
     def _read_joint_limits(self) -> None:
         """Efforts and velocity limits straight from the URDF (PyBullet enforces the position
