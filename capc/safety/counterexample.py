@@ -5,9 +5,9 @@ of the policy's variables at the offending call, the offending target or segment
 limit it breaks and by how much. Before the verifier reports it, `replay` runs the policy
 CONCRETELY in that world with the runtime's interpreter (capc.compiler.interpreter), answers
 every perception / sub-LMP call with the model's values, expands every motion with the same
-`profile.plan(...)` on floats, checks every earlier command with the runtime monitor
-(capc.safety.monitor: the true limits) and the reported command with the verifier's own
-obligation on floats, and confirms that the reported command is the first one to fail.
+`profile.plan(...)` on floats, checks every command with the runtime monitor
+(capc.safety.monitor: the true limits), and confirms that the reported command is the first
+one the monitor stops, for the reported limit.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from capc.compiler.registry import Primitive, Waypoint, get_profile
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
-from capc.safety.obligations import keep_out_property, speed_property, workspace_property
 from capc.safety.semantics import Semantics
 from capc.safety.spec import SafetySpec
 from capc.safety.symvalues import Opaque
@@ -59,6 +58,7 @@ def rounded(value: Any, digits: int = 4) -> Any:
 
 
 def build(model, *, initial: dict[str, tuple], variables: dict[str, Any], answers: dict[Any, Any],
+          defaults: dict[Any, Any],
           target: tuple | None, segment: tuple | None, limit: str, excess: float, call_index: int,
           replay_target: ReplayTarget, kinds: dict[str, str], names: list[str]) -> tuple[dict, ReplayData]:
     objects = {name: [float(model_value(model, v)) for v in pos] for name, pos in initial.items()}
@@ -68,7 +68,12 @@ def build(model, *, initial: dict[str, tuple], variables: dict[str, Any], answer
             values[name] = rounded(model_value(model, value))
         except Exception:  # a value we cannot show is simply left out of the message
             continue
-    concrete_answers = {key: _concrete(model, value) for key, value in answers.items()}
+    concrete_answers = {}
+    for key, value in answers.items():
+        concrete = _concrete(model, value)
+        if key in defaults and _same(concrete, _concrete(model, defaults[key])):
+            continue  # the replay's default (e.g. a perception without error) gives this value
+        concrete_answers[key] = concrete
     cex = {
         "objects": {k: rounded(v) for k, v in objects.items()},
         "variables": values,
@@ -83,6 +88,13 @@ def build(model, *, initial: dict[str, tuple], variables: dict[str, Any], answer
     data = ReplayData({k: tuple(v) for k, v in objects.items()}, dict(kinds), tuple(names),
                       concrete_answers, replay_target)
     return cex, data
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return all(abs(float(x) - float(y)) <= 1e-12 for x, y in zip(a, b))
+    except (TypeError, ValueError):
+        return False
 
 
 def _concrete(model, value: Any) -> Any:
@@ -146,12 +158,12 @@ class ReplaySemantics(Semantics):
         tgt = self.data.target
         start_f = tuple(float(v) for v in start)
         target_f = tuple(float(v) for v in target)
-        if (index, step_no) == (tgt.call_index, tgt.step_no):
-            prop = _property(tgt.property, start_f, target_f, step.speed, self.spec)
-            if prop is not None and prop.violated is True:
-                raise _Confirmed()
-            raise _Refuted(f"the replay passed call {index} ({step.role})")
         violation = self.monitor.check_waypoint(start_f, target_f, step.speed)
+        if (index, step_no) == (tgt.call_index, tgt.step_no):
+            if violation is not None and violation.limit == tgt.property:
+                raise _Confirmed()
+            why = "passed" if violation is None else f"stopped it for {violation.limit}"
+            raise _Refuted(f"the monitor {why} at call {index} ({step.role})")
         if violation is not None:
             raise _Refuted(f"the replay stopped earlier, at call {index} ({step.role}): {violation.message}")
 
@@ -159,20 +171,17 @@ class ReplaySemantics(Semantics):
         raise _Refuted(f"call {index} moves to a point known only at run time")
 
 
-def _property(name: str, start, target, speed, spec: SafetySpec):
-    if name == "workspace":
-        return workspace_property(target, spec)
-    if name == "speed":
-        return speed_property(speed, spec) if speed is not None else None
-    if name.startswith("keep_out:"):
-        zone = next((z for z in spec.keep_out if f"keep_out:{z.name}" == name), None)
-        return keep_out_property(start, target, zone, spec, None) if zone else None
-    return None
-
-
 class _Stub:
+    """What the semantics need from an executor, for a run where every value is concrete."""
+
     def __init__(self, profile):
         self.profile = profile
+        self.callers: list = []
+
+    def branch(self, cond, span):
+        if isinstance(cond, bool):
+            return cond
+        raise _Refuted("a decision of the replay depends on a value the counterexample does not fix")
 
 
 def replay(program: ir.Program, spec: SafetySpec, data: ReplayData,

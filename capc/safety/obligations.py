@@ -102,18 +102,14 @@ def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = 
     holds = conj(inside_true)
 
     def explain(val: Evaluator):
+        # reported against the limit as written: a reported violation breaks it
         worst, text = -math.inf, ""
         for name, axis, v in zip(AXES, ws.axes, target):
             x = val(v)
-            for excess, words, bound, allowed in ((axis.low + m - x, "below", axis.low, axis.low + m),
-                                                  (x - (axis.high - m), "above", axis.high, axis.high - m)):
+            for excess, words in ((axis.low - x, f"below the workspace's lower limit {_fmt(axis.low)}"),
+                                  (x - axis.high, f"above the workspace's upper limit {_fmt(axis.high)}")):
                 if excess > worst:
-                    worst = excess
-                    if m:
-                        text = (f"{name} = {_fmt(x)} is {words} {_fmt(allowed)} (the {'lower' if words == 'below' else 'upper'} "
-                                f"limit {_fmt(bound)} {'plus' if words == 'below' else 'minus'} the {_fmt(m)} m safety margin)")
-                    else:
-                        text = f"{name} = {_fmt(x)} is {words} the limit {_fmt(bound)}"
+                    worst, text = excess, f"{name} = {_fmt(x)} is {words}"
         return text, worst, None
 
     return Property("workspace", CODE_WORKSPACE, _negate(conj(inside_shrunk)), _negate(holds), holds, explain)
@@ -134,25 +130,25 @@ def keep_out_property(start: tuple, target: tuple, zone: KeepOut, spec: SafetySp
         hit_true = segment_hits(region, a, b, 0.0)
 
         return Property(name, CODE_KEEP_OUT, hit is not None, hit_true is not None,
-                        hit_true is None, lambda val: _explain_segment(zone, a, b, m))
+                        hit_true is None, lambda val: _explain_segment(zone, a, b))
     point = tuple(as_real(s) + t * (as_real(e) - as_real(s)) for s, e in zip(start, target))
     on_segment = z3.And(t >= 0, t <= 1)
     violated = z3.And(on_segment, _in_region(region, point, m))
     violated_true = z3.And(on_segment, _in_region(region, point, 0.0))
 
     def explain(val: Evaluator):
-        return _explain_segment(zone, [val(c) for c in start], [val(c) for c in target], m)
+        return _explain_segment(zone, [val(c) for c in start], [val(c) for c in target])
 
     # quantifier-free sufficient condition for "missed the zone": the bounding box misses it
     holds = aabb_misses(region, start, target)
     return Property(name, CODE_KEEP_OUT, violated, violated_true, holds, explain, segment_t=t)
 
 
-def _explain_segment(zone: KeepOut, a: list[float], b: list[float], grow: float):
-    """Words, excess (length of path inside the zone grown by the margin, m) and entry point."""
-    hit = segment_enters(KeepOut(zone.name, grown(zone.region, grow)), tuple(a), tuple(b))
+def _explain_segment(zone: KeepOut, a: list[float], b: list[float]):
+    """Words, excess (length of path inside the zone, m) and entry point."""
+    hit = segment_enters(zone, tuple(a), tuple(b))
     entry, inside = hit if hit is not None else (tuple(b), 0.0)
-    where = "ends inside" if inside == 0.0 or zone.region is None else "enters"
+    where = "ends inside" if inside == 0.0 else "enters"
     return (f"the straight path {where} keep-out zone '{zone.name}' at ({', '.join(_fmt(c) for c in entry)}), "
             f"{_fmt(inside)} m of it inside", inside, entry)
 

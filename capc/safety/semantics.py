@@ -21,9 +21,9 @@ from capc.compiler.registry import (
 from capc.compiler.tabletop import CELL, COLORS
 from capc.compiler.types import Type
 from capc.diagnostics import Span
-from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box, has_sym, scalar
+from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box, compare, scalar
 from capc.safety.world import WorldState
-from capc.safety.z3util import is_sym
+from capc.safety.z3util import conj, is_sym
 
 
 class Unverifiable(Exception):
@@ -167,6 +167,24 @@ class Semantics:
                 out[p.name] = value
         return out
 
+    def _within_reach(self, ex, span: Span) -> str | None:
+        """The object a closing gripper takes: the nearest grasp point within the grasp
+        radius (the kinematic backend's rule), decided per object; where the world leaves it
+        open the path forks."""
+        world = self.world
+        if world.held is not None:
+            return None
+        tcp = world.tcp()
+        reach = CELL.grasp_radius ** 2
+        names = list(world.positions)
+        dist = {n: sum((p - t) * (p - t) for p, t in zip(world.grasp_point(n), tcp)) for n in names}
+        for n in names:
+            conds = [compare("<=", dist[n], reach, span)]
+            conds += [compare("<=", dist[n], dist[m], span) for m in names if m != n]
+            if ex.branch(conj(conds), span):
+                return n
+        return None
+
     def _motion(self, ex, prim: Primitive, args: dict[str, Any], span: Span, index: int) -> None:
         try:
             plan_args = self._plan_args(prim, args, span)
@@ -183,10 +201,11 @@ class Semantics:
             elif isinstance(step, Grip):
                 if step.close:
                     aimed = plan_args.get("arg1") if prim.name == "put_first_on_second" else None
-                    self.world.grasp(aimed if isinstance(aimed, str) else None)
+                    if isinstance(aimed, str) and aimed in self.world.positions:
+                        self.world.grasp(aimed)
+                    else:
+                        self.world.grasp(self._within_reach(ex, span))
                 else:
                     self.world.release(("release", index, k), placed=prim.name == "put_first_on_second")
 
 
-def symbolic_args(args: dict[str, Any]) -> bool:
-    return any(has_sym(v) for v in args.values())

@@ -198,6 +198,7 @@ class PathRun:
         self.opaque: list[Any] = []        # "a run-time answer is a plausible one" (for counterexamples)
         self.opaque_names: set[str] = set()
         self.answers: dict[Any, Any] = {}  # what the replay must answer, by call index / key
+        self.defaults: dict[Any, Any] = {}  # what the replay assumes for a key left out
         self.counter = 0
 
     @property
@@ -262,6 +263,7 @@ class _Unknowns:
         self.run.error_vars += [dx, dy]
         value = (true[0] + dx, true[1] + dy, true[2])
         self.run.answers[key] = value
+        self.run.defaults[key] = true  # a replay without this answer uses the truth
         return value
 
     def released_z(self, key, low, high):
@@ -326,12 +328,7 @@ class VerifierSemantics(Semantics):
         self.v.record_unknown(self.run, span, tuple(ex.callers), prim.name, "whole call", "motion",
                               index, f"{prim.name}() cannot be checked before run time: {reason}; "
                               f"the runtime monitor guards it", CODE_UNVERIFIED)
-        # The monitor keeps the tool inside the workspace whatever the call does.
-        world = self.world
-        for name in list(world.positions):
-            world.positions[name] = world.unknowns.havoc_position(("unverified", index, name), name)
-        world.tcp_now = world.unknowns.havoc_position(("unverified", index, "<tcp>"), "<tcp>")
-        world.held = None
+        self.world.havoc(("unverified", index))
 
 
 # --- the report ----------------------------------------------------------------------
@@ -364,9 +361,10 @@ class VerificationReport:
     def diagnostics(self) -> list[Diagnostic]:
         out: list[Diagnostic] = []
         seen: set = set()
+        rejected_calls = {o.span for o in self.obligations if o.verdict == VIOLATED}
         for o in self.obligations:
-            if o.verdict == PROVED:
-                continue
+            if o.verdict == PROVED or (o.verdict == UNKNOWN and o.span in rejected_calls):
+                continue  # a call already rejected needs no warning about its later phases
             # one message per call and property: later phases of the same call are reached
             # only when the earlier ones pass, the first is what the author must fix
             key = (o.span, o.property, o.verdict)
@@ -398,6 +396,8 @@ class VerificationReport:
             "obligations": [o.to_json() for o in self.obligations],
             "guards": self.guards,
             "faults": [d.to_json() for d in self.faults],
+            "diagnostics": [d.to_json() for d in self.diagnostics()],
+            "timings": {"verify": round(self.seconds, 6), "solver": round(self.solver_seconds, 6)},
             "paths": self.paths,
             "paths_unexplored": self.paths_unexplored,
             "solver_checks": self.checks,
@@ -547,10 +547,10 @@ class Verifier:
             if isinstance(v, (Opaque, str)) or v is None:
                 raise PolicyFault(f"{prim.name}(): a coordinate is not a number", span)
         bounds = self.ctx.bounds
-        props: list[Property] = [workspace_property(target, self.spec, bounds)]
+        # in the monitor's order: speed, then the target, then the segment
+        props: list[Property] = [speed_property(step.speed, self.spec)] if step.speed is not None else []
+        props.append(workspace_property(target, self.spec, bounds))
         props += [keep_out_property(start, target, zone, self.spec, self.t_var, bounds) for zone in self.spec.keep_out]
-        if step.speed is not None:
-            props.append(speed_property(step.speed, self.spec))
         for prop in props:
             if not run.replaying:
                 self._check(run, ex, prim, span, index, step_no, step, start, target, prop)
@@ -589,19 +589,23 @@ class Verifier:
         elif result == "unknown":
             self._unknown(ob, what, prop, "the solver could not decide it in time")
         else:
+            # A counterexample must be one the monitor stops: it breaks the TRUE limit.
             model = None
             zero = [e == 0 for e in run.error_vars]
-            attempts = [[prop.violated_true] + zero, [prop.violated_true], [prop.violated]]
-            for extra in attempts:
+            for extra in ([prop.violated_true] + zero, [prop.violated_true]):
                 r, m = self.ctx.check(run.pc, run.assumed + run.opaque + extra, want_model=True)
                 if r == "sat":
                     model = m
                     break
-            if model is None:
-                self._unknown(ob, what, prop, "a violation needs a run-time answer (sub-LMP / helper) "
-                                              "outside the workspace")
-            else:
+            if model is not None:
                 self._violated(ob, run, ex, what, prop, model, step_no, start, target, step)
+            elif run.opaque and self.ctx.check(run.pc, run.assumed + [prop.violated_true])[0] == "sat":
+                self._unknown(ob, what, prop, "only a run-time answer (sub-LMP / helper) outside the "
+                                              "workspace breaks it")
+            else:
+                self._unknown(ob, what, prop, f"it comes within the {self.spec.margin:g} m safety margin of "
+                                              f"the limit, so it cannot be proved, but no admissible world "
+                                              f"breaks the limit itself")
         ob.seconds = time.perf_counter() - began
 
     def _unknown(self, ob: Obligation, what: str, prop: Property, why: str) -> None:
@@ -617,7 +621,7 @@ class Verifier:
         text, excess, point = prop.explain(val)
         segment = (start, target) if prop.name.startswith("keep_out:") else None
         cex, data = cexm.build(
-            model, initial=self.initial, variables=ex.snapshot(), answers=run.answers,
+            model, initial=self.initial, variables=ex.snapshot(), answers=run.answers, defaults=run.defaults,
             target=target, segment=segment, limit=prop.name, excess=excess, call_index=ob.call_index,
             replay_target=cexm.ReplayTarget(ob.call_index, step_no, prop.name), kinds=self.kinds,
             names=self.names)

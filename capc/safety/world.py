@@ -2,23 +2,26 @@
 
 `WorldState` implements the registry's `World` protocol over values that may be Z3 terms, so
 motion plans (capc.compiler.tabletop) run unchanged on it: the verifier checks exactly the
-segments the runtime will drive. It tracks the tool centre point, which object the gripper
-holds, and where objects are after they were carried:
+segments the runtime will drive. It follows the kinematic backend's rules:
 
-* a grasp inside `put_first_on_second(name, ...)` takes the named object (the plan descends
-  onto its grasp point); a grasp anywhere else (`close_gripper()`, picking at a bare point)
-  may take any object, so every object's position becomes unknown until release ("havoc");
-* a released object lands under the tool: its xy is the tool's. Released by
-  `put_first_on_second` (whose plan lowers it onto its support) it stays at the height it
-  was let go; released by a bare `open_gripper()` its height lies anywhere between its
-  resting height on the table and the tool's height (it may drop onto whatever is below).
+* closing the gripper takes the object whose grasp point is nearest the tool, within
+  `CELL.grasp_radius` (inside `put_first_on_second(name, ...)` the plan descends onto that
+  object's grasp point: it is taken to be the one grasped; any other grasp is decided per
+  object by the caller, forking where the world leaves it open);
+* a held object keeps its offset from the tool (the grasp happened where the tool was, which
+  is where the object was *perceived*), so it moves with the tool;
+* a released object keeps its xy. Released by `put_first_on_second` (whose plan lowers it onto
+  its support) it stays at the height it was let go; released by a bare `open_gripper()` its
+  height lies anywhere between its resting height on the table and the height it was let go
+  (it may drop onto whatever is below).
 
-Named places ('top left corner', ...) are resolved from the cell when no object has that
-name: their reference point is on the table (z = 0) and they are treated like a bowl (a
-block is placed at floor + half a block, picked at half a bowl's height).
+Plans aim at *perceived* positions (the runtime plans with what it perceives): the true
+position plus a fresh error within the tolerance per query. Named places ('top left corner',
+...) are resolved from the cell when no object has that name: their reference point is on the
+table (z = 0) and they are treated like a bowl.
 
-Where a value is unknown the state asks its `Unknowns` for one: the verifier's unknowns
-are fresh Z3 reals with bounds, the replay's are the counterexample's concrete numbers.
+Where a value is unknown the state asks its `Unknowns` for one: the verifier's unknowns are
+fresh Z3 reals with bounds, the replay's are the counterexample's concrete numbers.
 """
 
 from __future__ import annotations
@@ -28,8 +31,6 @@ from typing import Any, Protocol
 from capc.compiler.tabletop import CELL, object_kind
 from capc.safety.symvalues import PolicyFault
 from capc.safety.z3util import sym_max
-
-HAVOC = "<any object>"  # held marker: the gripper may hold any object
 
 
 class Unknowns(Protocol):
@@ -45,16 +46,15 @@ class WorldState:
         self.kinds = dict(kinds or {})
         self.tcp_now = tuple(tcp)
         self.held: str | None = None
+        self.offset: tuple[Any, Any, Any] = (0.0, 0.0, 0.0)  # held object minus tool
         self.unknowns = unknowns
-        self.motion_count = 0      # distinguishes havoc keys across motions
+        self.motion_count = 0      # distinguishes the keys of unknowns across motions
         self.position_queries = 0  # distinguishes the perception errors of plan queries
 
     # --- the registry's World protocol ---------------------------------------------
 
     def position(self, name: str) -> tuple[Any, Any, Any]:
-        """Where a plan aims for `name`: the runtime plans with PERCEIVED positions (the truth
-        plus a fresh error within the tolerance for every query), so this is the true position
-        plus such an error."""
+        """Where a plan aims for `name`: its perceived position."""
         if name in self.positions:
             self.position_queries += 1
             return self.unknowns.perceived(("plan", self.motion_count, self.position_queries),
@@ -66,10 +66,7 @@ class WorldState:
 
     def true_position(self, name: str) -> tuple[Any, Any, Any]:
         if self.held == name:
-            x, y, z = self.tcp_now
-            return (x, y, z - CELL.grasp_z(self.kind(name), 0.0))
-        if self.held == HAVOC:
-            return self.unknowns.havoc_position(("carried", self.motion_count, name), name)
+            return tuple(t + o for t, o in zip(self.tcp_now, self.offset))
         return self.positions[name]
 
     def kind(self, name: str) -> str:
@@ -91,27 +88,36 @@ class WorldState:
         self.tcp_now = tuple(target)
         self.motion_count += 1
 
+    def grasp_point(self, name: str) -> tuple[Any, Any, Any]:
+        x, y, z = self.positions[name]
+        return (x, y, CELL.grasp_z(self.kind(name), z))
+
     def grasp(self, name: str | None) -> None:
-        """`name`: the object the plan aimed at; None when it cannot be known statically."""
-        if name is not None and name in self.positions:
-            self.held = name
-        elif self.positions:
-            self.held = HAVOC
-        else:
-            self.held = None
+        """Take `name` (None: nothing within reach) where it is now."""
+        if self.held is not None or name is None or name not in self.positions:
+            return
+        self.held = name
+        self.offset = tuple(p - t for p, t in zip(self.positions[name], self.tcp_now))
 
     def release(self, key: tuple, placed: bool = False) -> None:
         """`placed`: released by a plan that lowered the object onto its support (it stays
         where it was let go); otherwise it may drop anywhere down to the table."""
         if self.held is None:
             return
-        x, y, z = self.tcp_now
-        if self.held == HAVOC:
-            for name in list(self.positions):
-                self.positions[name] = self.unknowns.havoc_position(key + (name,), name)
-        else:
-            name = self.held
+        name = self.held
+        x, y, z = self.true_position(name)
+        if not placed:
             low = CELL.resting_z(self.kind(name))
-            high = sym_max(z - CELL.grasp_z(self.kind(name), 0.0), low)
-            self.positions[name] = (x, y, high if placed else self.unknowns.released_z(key, low, high))
+            z = self.unknowns.released_z(key, low, sym_max(z, low))
+        self.positions[name] = (x, y, z)
         self.held = None
+        self.offset = (0.0, 0.0, 0.0)
+
+    def havoc(self, key: tuple) -> None:
+        """After a motion nobody could check: every object and the tool are somewhere in
+        the workspace (the monitor keeps the tool there; a carried object moves with it)."""
+        for name in list(self.positions):
+            self.positions[name] = self.unknowns.havoc_position(key + (name,), name)
+        self.tcp_now = self.unknowns.havoc_position(key + ("<tool>",), "<tool>")
+        self.held = None
+        self.offset = (0.0, 0.0, 0.0)
