@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 CI_EXAMPLES = 2000
 SOAK_EXAMPLES = int(os.environ.get("CAPC_SOAK_EXAMPLES", "10000"))
 # The share of each budget per source: grammar sentences, bytes/unicode, mutations.
-SHARES = {"grammar": 0.4, "noise": 0.2, "mutation": 0.4}
+SHARES = {"grammar": 0.25, "noise": 0.25, "mutation": 0.5}
 
 compile_source = pytest.importorskip("capc.compiler.frontend").compile_source
 
