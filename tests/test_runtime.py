@@ -64,8 +64,9 @@ def run_checked(source: str, scene=SCENE, spec=SPEC, **options):
     outcome = execute(program, scene, spec, backend=backend, **options)
     assert len(backend.received) == outcome.ticks
     assert np.array_equal(np.asarray(backend.received).reshape(-1, 3), outcome.setpoints)
-    speed, accel = setpoint_limits(outcome.setpoints, CELL.home, 1 / spec.control_rate)
+    speed, accel = setpoint_limits(np.asarray(backend.received).reshape(-1, 3), CELL.home, 1 / spec.control_rate)
     assert speed <= spec.max_speed and accel <= spec.max_accel, (speed, accel)
+    assert (outcome.peak_speed, outcome.peak_accel) == (speed, accel)
     return outcome, backend
 
 
@@ -204,3 +205,15 @@ def test_outcome_json_reports_what_happened():
     assert data["status"] == "completed" and data["task_result"]["done"] is True
     assert data["setpoints"] == outcome.ticks > 0 and data["monitor_intervened"] is False
     assert set(data["final_positions"]) == set(scene.names())
+
+
+@pytest.mark.parametrize("policy", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.stem)
+def test_every_example_runs_within_the_limits_and_does_its_task(policy):
+    """Every example completes on the kinematic backend in its own scene, the stream the
+    backend received stays within max_speed, max_accel and the workspace, and the task the
+    header declares is done."""
+    scene_file = policy.with_name(policy.stem + ".scene.yaml")
+    scene = load_scene(str(scene_file)) if scene_file.exists() else random_scene(0)
+    outcome, _ = run_checked(policy.read_text(), scene=scene)
+    assert outcome.status == "completed", outcome.message
+    assert outcome.task_result is None or outcome.task_result.done, outcome.task_result.detail

@@ -180,6 +180,9 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
     print(f"{policy.file}: {verdict}" + (f" ({note})" if note else ""))
     print(f"ran on {outcome.backend}: {outcome.status.replace('_', ' ')} after {outcome.steps:,} steps, "
           f"{outcome.ticks:,} set-points, {outcome.sim_time:.2f} s simulated ({outcome.wall_time:.2f} s wall)")
+    if outcome.ticks:
+        print(f"peak TCP speed {outcome.peak_speed:.3f} m/s, acceleration {outcome.peak_accel:.2f} m/s^2 "
+              f"(from the set-points sent)")
     for message in outcome.said:
         print(f"said: {message}")
     for line in outcome.printed:

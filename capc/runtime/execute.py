@@ -82,6 +82,8 @@ class RunOutcome:
     backend: str = ""
     guarded: bool = False
     recording: str | None = None
+    peak_speed: float = 0.0            # of the recorded stream, by finite differences (m/s)
+    peak_accel: float = 0.0            # (m/s^2), from rest at home to rest at the end
 
     @property
     def ok(self) -> bool:
@@ -111,6 +113,7 @@ class RunOutcome:
             "task": self.task,
             "task_result": None if self.task_result is None else self.task_result.to_json(),
             "recording": self.recording,
+            "peak_speed": self.peak_speed, "peak_accel": self.peak_accel,
         }
 
 
@@ -196,6 +199,7 @@ class _Run:
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
+        outcome.peak_speed, outcome.peak_accel = setpoint_limits(outcome.setpoints, CELL.home, self.dt)
         return outcome
 
     def answer(self, call: PrimitiveCall) -> Any:
