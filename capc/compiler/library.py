@@ -81,6 +81,7 @@ class LibFunction:
     rule: Callable[[CallSite], Type]
     doc: str
     mutates: bool = False  # a method that changes its receiver in place
+    attribute: bool = False  # read as `a.shape`, not called: lowered to a zero-argument method call
 
     def signature(self) -> str:
         shown = list(self.params) + [f"{k}=..." for k in self.keywords]
@@ -320,6 +321,16 @@ def _cross(site: CallSite) -> Type:
 def _transpose(site: CallSite) -> Type:
     shape = shape_of(site.type(0), site, 0)
     return Array(None if shape is None else tuple(reversed(shape)))
+
+
+def _np_shape(site: CallSite) -> Type:
+    shape = shape_of(site.type(0), site, 0)
+    return UNKNOWN if shape is None else TupleT(tuple(INT for _ in shape))
+
+
+def _np_count(site: CallSite) -> Type:
+    shape_of(site.type(0), site, 0)
+    return INT
 
 
 def _allclose(site: CallSite) -> Type:
@@ -660,9 +671,9 @@ def _array_reduce(site: CallSite) -> Type:
 
 
 def _m(name: str, params: tuple[str, ...], min_args: int, rule, doc: str, *, max_args: int | None = -1,
-       keywords: tuple[str, ...] = (), mutates: bool = False) -> LibFunction:
+       keywords: tuple[str, ...] = (), mutates: bool = False, attribute: bool = False) -> LibFunction:
     return LibFunction(name, params, min_args, len(params) if max_args == -1 else max_args, keywords,
-                       rule, doc, mutates)
+                       rule, doc, mutates, attribute)
 
 
 METHODS: dict[str, dict[str, LibFunction]] = {
@@ -710,10 +721,18 @@ METHODS: dict[str, dict[str, LibFunction]] = {
         _m("sum", (), 0, _array_reduce, "sum (along an axis)", keywords=("axis",)),
         _m("min", (), 0, _array_reduce, "minimum (along an axis)", keywords=("axis",)),
         _m("max", (), 0, _array_reduce, "maximum (along an axis)", keywords=("axis",)),
+        _m("shape", (), 0, _np_shape, "the length of each axis", attribute=True),
+        _m("size", (), 0, _np_count, "the number of elements", attribute=True),
+        _m("ndim", (), 0, _np_count, "the number of axes", attribute=True),
     )},
 }
 
-ALL_METHOD_NAMES = frozenset(name for table in METHODS.values() for name in table)
+# Array attributes a policy may read. `a.T` means np.transpose(a) and is lowered to that
+# call; the others are lowered to zero-argument method calls (METHODS["array"], attribute=True).
+ARRAY_TRANSPOSE = "T"
+ARRAY_PROPERTIES = (ARRAY_TRANSPOSE,) + tuple(n for n, f in METHODS["array"].items() if f.attribute)
+
+ALL_METHOD_NAMES = frozenset(name for table in METHODS.values() for name, f in table.items() if not f.attribute)
 
 
 def receiver_kind(t: Type) -> str | None:

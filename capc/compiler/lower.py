@@ -22,12 +22,12 @@ from typing import Any, Iterable, Mapping
 from capc.compiler import ir
 from capc.compiler import typecheck as tc
 from capc.compiler.library import (
-    ALL_METHOD_NAMES, BUILTINS, METHODS, NUMPY_CONSTANTS, NUMPY_FUNCTIONS, NUMPY_MODULES,
+    ARRAY_PROPERTIES, ARRAY_TRANSPOSE, ALL_METHOD_NAMES, BUILTINS, METHODS, NUMPY_CONSTANTS, NUMPY_FUNCTIONS, NUMPY_MODULES,
     NUMPY_SUBMODULES, receiver_kind,
 )
 from capc.compiler.registry import RobotProfile
 from capc.compiler.types import (
-    BOOL, DictT, FLOAT, FuncT, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
+    Array, BOOL, DictT, FLOAT, FuncT, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
 )
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
@@ -546,11 +546,24 @@ class Lowerer:
             if path in NUMPY_FUNCTIONS:
                 raise _err("E011", f"np.{path} can only be called", e.span, kind="type")
             raise _numpy_unknown(path, e)
+        if e.attr in ARRAY_PROPERTIES:
+            return self._array_property(e)
         raise _err("E011", f"attribute '{e.attr}' is not allowed", e.attr_span,
-                   "attributes are only allowed as numpy functions (np.mean(...)) and list/dict/str "
-                   "methods; use len(x) instead of x.shape, np.transpose(x) instead of x.T"
-                   if e.attr in ("shape", "T", "size", "ndim") else
-                   "attributes are only allowed as numpy functions (np.mean(...)) and list/dict/str methods")
+                   "attributes are only allowed as numpy functions (np.mean(...)), list/dict/str "
+                   "methods and the array properties " + ", ".join(f".{p}" for p in ARRAY_PROPERTIES))
+
+    def _array_property(self, e: ast.Attribute) -> ir.Expr:
+        """`pts.T` is np.transpose(pts); `pts.shape`, `.size`, `.ndim` are zero-argument
+        method calls: attribute access as such never reaches the IR."""
+        receiver = self.expr(e.value)
+        if not isinstance(receiver.type, (Array, Unknown)):
+            raise tc.type_error("E106", f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
+                                "only numpy arrays have ." + ", .".join(ARRAY_PROPERTIES))
+        if e.attr == ARRAY_TRANSPOSE:
+            result = tc.check_library(NUMPY_FUNCTIONS["transpose"], "np.transpose", (receiver,), (), e.span)
+            return ir.Call(e.span, result, ir.CALL_NUMPY, "transpose", (receiver,), ())
+        result = tc.check_library(METHODS["array"][e.attr], f"array.{e.attr}", (), (), e.span, receiver=receiver)
+        return ir.Call(e.span, result, ir.CALL_METHOD, e.attr, (receiver,), ())
 
     def _numpy_visible(self, e: ast.Attribute) -> bool:
         root = e
@@ -685,6 +698,9 @@ class Lowerer:
         args = tuple(self.expr(a) for a in e.args)
         keywords = tuple(ir.Keyword(k.name, self.expr(k.value), k.span) for k in e.keywords)
         kind = receiver_kind(receiver.type)
+        if func.attr in ARRAY_PROPERTIES:
+            raise tc.type_error("E106", f"'{func.attr}' is an attribute, not a method", func.attr_span,
+                                f"write x.{func.attr} without parentheses")
         if func.attr not in ALL_METHOD_NAMES:
             raise _err("E011", f"method '{func.attr}' is not allowed", func.attr_span,
                        _suggest(func.attr, ALL_METHOD_NAMES)

@@ -205,7 +205,14 @@ def compare(operands: Sequence[ir.Expr], ops: Sequence[str], span: Span) -> Type
 # --- subscripts and unpacking -------------------------------------------------------------------
 
 def _index_is_int(e: ir.Expr | ir.Slice) -> bool:
-    return isinstance(e, ir.Expr) and isinstance(e.type, (Int, Bool, Unknown))
+    """Could this index a list? Arrays carry no dtype here, so an element of an index array
+    (`np.argsort(d)[0]`) is typed float; it is accepted unless it is a float literal, and the
+    runtime refuses a real float."""
+    if not isinstance(e, ir.Expr):
+        return False
+    if isinstance(e.type, Float):
+        return not isinstance(e, ir.Const)
+    return isinstance(e.type, (Int, Bool, Unknown))
 
 
 def subscript(value: ir.Expr, index: Sequence[ir.Expr | ir.Slice], span: Span) -> Type:

@@ -1,3 +1,3 @@
 # expect: E011 3:9
 pts = np.zeros((3, 2))
-n = pts.shape[0]
+d = pts.dtype
