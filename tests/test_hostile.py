@@ -454,6 +454,42 @@ def test_the_prompt_embeds_names_and_instructions_as_quoted_literals():
     assert json.loads(query_line.removeprefix("# query: ")) == instruction
 
 
+# --- helper defs written by the model are checked like the policy ------------------------
+
+HOSTILE_HELPERS = [
+    # (what it tries, helpers, expected code, (file, line, col) of the diagnostic)
+    ("import inside a helper", {"helper": ("def helper(a):\n    import os\n    return a\n", "helper.py")},
+     "E010", ("helper.py", 2, 5)),
+    ("class walk inside a helper", {"helper": ("def helper(a):\n    return a.__class__\n", "helper.py")},
+     "E022", ("helper.py", 2, 14)),
+    ("a second def named exec riding along", {"helper": (
+        "def helper(a):\n    return a\n\ndef exec(b):\n    return b\n", "helper.py")},
+     "E023", ("helper.py", 4, 5)),
+    ("top-level motion smuggled into a helper file", {"helper": (
+        "def helper(a):\n    return a\n\nmove_to([0.3, -0.2, 0.3])\n", "helper.py")},
+     "E045", ("helper.py", 4, 1)),
+    ("redefining the helper with a file write", {"helper": (
+        "def helper(a):\n    return a\n\ndef helper(a):\n    return a.tofile('x')\n", "helper.py")},
+     "E028", ("helper.py", 4, 5)),
+    ("recursion across two helper files", {
+        "helper": ("def helper(a):\n    return other(a)\n", "helper.py"),
+        "other": ("def other(a):\n    return helper(a)\n", "other.py")},
+     "E025", ("other.py", 2, 12)),
+]
+
+
+@pytest.mark.parametrize("attack, helpers, code, where", HOSTILE_HELPERS,
+                         ids=[h[0].replace(" ", "_") for h in HOSTILE_HELPERS])
+def test_model_written_helpers_are_checked_in_their_own_file(attack, helpers, code, where):
+    frontend = pytest.importorskip("capc.compiler.frontend")
+    from capc.diagnostics import CompileError
+
+    with pytest.raises(CompileError) as info:
+        frontend.compile_source("x = helper(1)\n", "policy.py", helpers=helpers)
+    span = info.value.diagnostic.span
+    assert (info.value.code, (span.file, span.line, span.col)) == (code, where), attack
+
+
 # --- the process guard (capc.guard): the backstop when a count inside capc is wrong -------
 
 def _guarded_python(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
