@@ -228,3 +228,19 @@ def error_with_helpers(source, helpers) -> CompileError:
     with pytest.raises(CompileError) as info:
         compile_source(source, "main.py", helpers=helpers)
     return info.value
+
+
+@pytest.mark.parametrize("source,name,expected", [
+    ("a = np.linspace(0, 1, 5)\nb = np.column_stack([a, a, a])\n", "b", Array((5, 3))),
+    ("a = np.linspace(0, 1, 5)\nb = np.vstack([a, a])\n", "b", Array((2, 5))),
+    ("a = np.zeros((4, 2))\nb = np.concatenate([a, a, np.zeros((1, 2))])\n", "b", Array((9, 2))),
+    ("a = np.linspace(0, 1, 5)\nb = np.hstack([a, a])\n", "b", Array((10,))),
+    ("a = np.zeros((4, 2))\nb = np.concatenate([a, a], axis=1)\n", "b", Array(None)),
+    ("a = np.zeros((4, 2))\nb = a.T\n", "b", Array((2, 4))),
+    ("a = np.zeros((4, 2))\nb = a.shape\n", "b", TupleT((INT, INT))),
+    ("a = np.zeros((4, 2))\nb = np.reshape(a, (2, -1))\n", "b", Array((2, None))),
+    ("a = np.zeros(6)\nb = np.cumsum(a)\n", "b", Array((6,))),
+    ("t = (1, 'a')\nb = t.index('a')\n", "b", INT),
+])
+def test_more_numpy_types(source, name, expected):
+    assert value_type(source, name) == expected

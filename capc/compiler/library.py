@@ -23,6 +23,7 @@ from capc.compiler.types import (
 _NO_VALUE = object()
 
 
+
 class RuleError(Exception):
     """A type rule's complaint: `where` is an argument index or a keyword name (None: the
     whole call)."""
@@ -251,7 +252,9 @@ def _arange(site: CallSite) -> Type:
     return Array((None,))
 
 
-def _stacking(site: CallSite) -> Type:
+def _pieces(site: CallSite) -> tuple[int | None, list[tuple], tuple] | None:
+    """For the sequence of arrays a stacking function gets: (how many pieces, the known
+    piece shapes, their common shape with None where they differ), or None if unknown."""
     from capc.compiler import ir
 
     seq = site.type(0)
@@ -261,41 +264,48 @@ def _stacking(site: CallSite) -> Type:
         shapes = [shape_of(e, site, 0) for e in seq.elems]
         count: int | None = len(shapes)
     elif isinstance(seq, ListT):
-        shapes = [shape_of(seq.elem, site, 0)]
-        count = None
-    elif isinstance(seq, Unknown):
-        return Array(None)
-    elif isinstance(seq, Array):
-        shape = seq.shape
-        if shape is None or len(shape) < 1:
-            return Array(None)
-        shapes, count = [shape[1:]], shape[0]
+        shapes, count = [shape_of(seq.elem, site, 0)], None
+    elif isinstance(seq, Array) and seq.shape:
+        shapes, count = [seq.shape[1:]], seq.shape[0]
+    elif isinstance(seq, (Unknown, Array)):
+        return None
     else:
         raise RuleError(f"{site.name}() expects a list or tuple of arrays, got {seq.show()}", 0)
-    known = [s for s in shapes if s is not None]
-    if not known or any(len(s) != len(known[0]) for s in known):
+    if any(s is None for s in shapes) or not shapes or any(len(s) != len(shapes[0]) for s in shapes):
+        return None
+    common = shapes[0]
+    for shape in shapes[1:]:
+        common = tuple(a if a == b else None for a, b in zip(common, shape))
+    return count, shapes, common
+
+
+def _joined_length(count: int | None, shapes: list[tuple]) -> int | None:
+    """Length along the first axis after joining the pieces end to end."""
+    if count is None or len(shapes) != count or any(not s or s[0] is None for s in shapes):
+        return None
+    return sum(s[0] for s in shapes)
+
+
+def _stacking(site: CallSite) -> Type:
+    found = _pieces(site)
+    if found is None:
         return Array(None)
-    inner = known[0]
-    for s in known[1:]:
-        inner = tuple(a if a == b else None for a, b in zip(inner, s))
+    count, shapes, common = found
     name = site.name
-    if name in ("stack", "vstack") and (name == "stack" or len(inner) == 1):
+    if name == "column_stack":
+        return Array((common[0], count)) if len(common) == 1 else Array(None)
+    if name == "stack" or (name == "vstack" and len(common) == 1):
         axis = _axis(site, 1) if name == "stack" else 0
         if axis in (0, None):
-            return Array((count,) + inner)
-        if axis in (1, -1) and len(inner) == 1:
-            return Array(inner + (count,))
+            return Array((count,) + common)
+        if axis in (1, -1) and len(common) == 1:
+            return Array(common + (count,))
         return Array(None)
-    if name == "hstack" and len(inner) == 1:
-        total = None if count is None or inner[0] is None else count * inner[0]
-        return Array((total,))
-    # concatenate (axis 0), vstack of 2-D pieces
-    if inner:
-        total = None if count is None or inner[0] is None else count * inner[0]
-        if all(s == inner for s in known) and len(known) == len(shapes) and count is not None:
-            total = sum(s[0] for s in known) if all(s[0] is not None for s in known) else None
-        return Array((total,) + inner[1:])
-    return Array(None)
+    if name == "concatenate" and _axis(site, 1) not in (0, None):
+        return Array(None)
+    if not common:  # joining scalars
+        return Array((count,))
+    return Array((_joined_length(count, shapes),) + common[1:])
 
 
 def _dot(site: CallSite) -> Type:
@@ -331,6 +341,53 @@ def _np_shape(site: CallSite) -> Type:
 def _np_count(site: CallSite) -> Type:
     shape_of(site.type(0), site, 0)
     return INT
+
+
+def _same_shape(site: CallSite) -> Type:
+    return Array(shape_of(site.type(0), site, 0))
+
+
+def _cumulative(site: CallSite) -> Type:
+    shape = shape_of(site.type(0), site, 0)
+    if "axis" not in site.keywords and len(site.args) < 2:
+        return Array(None if shape is None else (None if None in shape else _product(shape),))
+    return Array(shape)
+
+
+def _product(shape: tuple) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+def _elementwise_bool(site: CallSite) -> Type:
+    shape = broadcast(shape_of(site.type(0), site, 0), shape_of(site.type(1), site, 1), 1)
+    return BOOL if shape == () else Array(shape)
+
+
+def _np_any_all(site: CallSite) -> Type:
+    result = _reduce(site)
+    return BOOL if result == FLOAT else result
+
+
+def _reshape(site: CallSite) -> Type:
+    shape_of(site.type(0), site, 0)
+    value = site.const(site.args[1])
+    if isinstance(value, int):
+        value = (value,)
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return Array(tuple(None if v == -1 else v for v in value))
+    return Array(None)
+
+
+def _where(site: CallSite) -> Type:
+    if len(site.args) == 1:
+        shape_of(site.type(0), site, 0)
+        return UNKNOWN  # a tuple of index arrays, one per axis
+    if len(site.args) != 3:
+        raise RuleError("np.where takes a condition alone, or a condition and two values", None, "E101")
+    return _broadcast_all(site)
 
 
 def _allclose(site: CallSite) -> Type:
@@ -376,6 +433,19 @@ NUMPY_FUNCTIONS: dict[str, LibFunction] = {
     "cross": _np("cross", ("a", "b"), 2, _cross, "cross product"),
     "transpose": _np("transpose", ("a",), 1, _transpose, "swap the axes"),
     "allclose": _np("allclose", ("a", "b"), 2, _allclose, "whether all values are close", ("atol", "rtol")),
+    "column_stack": _np("column_stack", ("tup",), 1, _stacking, "stack 1-d arrays as columns"),
+    "square": _np("square", ("x",), 1, _elementwise_keep, "element-wise square"),
+    "flip": _np("flip", ("m",), 1, _same_shape, "reverse the order of the values", ("axis",)),
+    "sort": _np("sort", ("a",), 1, _same_shape, "a sorted copy", ("axis",)),
+    "copy": _np("copy", ("a",), 1, _same_shape, "a copy of the array"),
+    "cumsum": _np("cumsum", ("a",), 1, _cumulative, "running sums", ("axis",)),
+    "diff": _np("diff", ("a",), 1, lambda site: Array(None), "differences of neighbours", ("axis",)),
+    "unique": _np("unique", ("ar",), 1, lambda site: Array((None,)), "the sorted distinct values"),
+    "reshape": _np("reshape", ("a", "newshape"), 2, _reshape, "the values in a new shape"),
+    "where": _np("where", ("condition", "x", "y"), 1, _where, "x where the condition holds, else y"),
+    "isclose": _np("isclose", ("a", "b"), 2, _elementwise_bool, "element-wise closeness", ("atol", "rtol")),
+    "any": _np("any", ("a",), 1, _np_any_all, "whether any value is true", ("axis",)),
+    "all": _np("all", ("a",), 1, _np_any_all, "whether every value is true", ("axis",)),
 }
 for _name in _FLOAT_FUNCS:
     NUMPY_FUNCTIONS[_name] = _np(_name, ("x",), 1, _elementwise_float, f"element-wise {_name}")
@@ -721,9 +791,16 @@ METHODS: dict[str, dict[str, LibFunction]] = {
         _m("sum", (), 0, _array_reduce, "sum (along an axis)", keywords=("axis",)),
         _m("min", (), 0, _array_reduce, "minimum (along an axis)", keywords=("axis",)),
         _m("max", (), 0, _array_reduce, "maximum (along an axis)", keywords=("axis",)),
+        _m("argmin", (), 0, lambda site: _arg_reduce(site), "index of the smallest value", keywords=("axis",)),
+        _m("argmax", (), 0, lambda site: _arg_reduce(site), "index of the largest value", keywords=("axis",)),
+        _m("reshape", ("newshape",), 1, _reshape, "the values in a new shape"),
         _m("shape", (), 0, _np_shape, "the length of each axis", attribute=True),
         _m("size", (), 0, _np_count, "the number of elements", attribute=True),
         _m("ndim", (), 0, _np_count, "the number of axes", attribute=True),
+    )},
+    "tuple": {f.name: f for f in (
+        _m("index", ("x",), 1, _returns(INT), "position of the first equal item"),
+        _m("count", ("x",), 1, _returns(INT), "how many items are equal to x"),
     )},
 }
 
