@@ -254,7 +254,7 @@ def test_every_allow_listed_builtin_and_method_is_implemented():
     for name in library.BUILTINS:
         assert name in BUILTINS, f"builtin {name} is allowed but not implemented"
     implemented = {kind: table for kind, table in METHODS_BY_TYPE}
-    receivers = {"list": list, "dict": dict, "str": str, "array": (np.ndarray, np.generic)}
+    receivers = {"list": list, "dict": dict, "str": str, "array": (np.ndarray, np.generic), "tuple": tuple}
     for kind, methods in library.METHODS.items():
         table = implemented[receivers[kind]]
         for name, fn in methods.items():

@@ -141,6 +141,8 @@ class _Signal:
 
 
 _NOT_LEAF = object()
+# Forms of statements Interpreter._simple_stmt runs without a generator.
+_COMPLEX, _PASS, _NAMES, _ITEM, _AUGMENT = (object() for _ in range(5))
 _BREAK = _Signal("break")
 _CONTINUE = _Signal("continue")
 
@@ -240,7 +242,10 @@ def _count(n: float) -> str:
 
 
 def _size_of(value: Any) -> int | None:
-    if isinstance(value, (list, tuple, str, dict, range)):
+    if isinstance(value, range):  # len() overflows past sys.maxsize; arithmetic does not
+        step = value.step
+        return max(0, (value.stop - value.start + step - (1 if step > 0 else -1)) // step)
+    if isinstance(value, (list, tuple, str, dict)):
         return len(value)
     if isinstance(value, np.ndarray):
         return int(value.size)
@@ -378,6 +383,7 @@ class Interpreter:
         self.guard = _Guard(limits)
         self._int_bound = 1 << limits.max_int_bits  # |i| below it has at most max_int_bits bits
         self._call_free: dict[int, bool] = {}  # id(expr) -> no call inside (the program keeps nodes alive)
+        self._forms: dict[int, object] = {}     # id(stmt) -> its form for _simple_stmt
         self.globals = Env()
         self.steps = 0                 # statements executed + work charged by the driver
         self.loop_iterations = 0
@@ -441,38 +447,51 @@ class Interpreter:
         return None
 
     def _simple_stmt(self, stmt: ir.Stmt, env: Env) -> bool:
-        """Run a statement that cannot yield (`pass`, `x = <call-free>`, `x += <call-free>`)
-        without a generator; False for any other statement."""
-        kind = type(stmt)
-        if kind is ir.Pass:
-            self._span = stmt.span
-            self.charge(1, stmt.span)
-            return True
-        if kind is not ir.Assign:
-            return False
-        targets = stmt.targets
-        if len(targets) == 1 and type(targets[0]) is ir.SubscriptTarget:
-            # `d[k] = v`: only when container, index and value are all call-free
-            target = targets[0]
-            if not (self._is_free(target.value) and self._is_free(stmt.value)
-                    and all(not isinstance(p, ir.Slice) and self._is_free(p) for p in target.index)):
-                return False
-            self._span = stmt.span
-            self.charge(1, stmt.span)
-            value = self._leaf(stmt.value, env)
-            self._store_item(self._leaf(target.value, env), self._quick_index(target.index, env), value,
-                             target.span)
-            return True
-        if not all(type(t) is ir.NameTarget for t in targets):
+        """Run a statement that cannot yield (`pass`, `x = e`, `d[k] = e`, `x += e` with e
+        call-free) without a generator; False for any other statement. The form of each
+        statement is worked out once."""
+        form = self._forms.get(id(stmt))
+        if form is None:
+            form = self._forms[id(stmt)] = self._form(stmt)
+        if form is _COMPLEX:
             return False
         self._span = stmt.span
-        value = self._leaf(stmt.value, env)
-        if value is _NOT_LEAF:
-            return False
         self.charge(1, stmt.span)
-        for target in targets:
-            env.vars[target.id] = value
+        if form is _PASS:
+            return True
+        if form is _AUGMENT:
+            target = stmt.target
+            found, current = env.lookup(target.id)
+            if not found:
+                raise RuntimeStop(E_POLICY_ERROR, f"'{target.id}' is used before it is assigned", target.span)
+            env.vars[target.id] = self._augment(stmt, current, self._pure(stmt.value, env))
+            return True
+        value = self._pure(stmt.value, env)
+        if form is _NAMES:
+            for target in stmt.targets:
+                env.vars[target.id] = value
+            return True
+        target = stmt.targets[0]  # _ITEM, Python's order: value, container, index
+        container = self._pure(target.value, env)
+        self._store_item(container, self._quick_index(target.index, env), value, target.span)
         return True
+
+    def _form(self, stmt: ir.Stmt) -> object:
+        kind = type(stmt)
+        if kind is ir.Pass:
+            return _PASS
+        if kind is ir.AugAssign:
+            simple = type(stmt.target) is ir.NameTarget and self._is_free(stmt.value)
+            return _AUGMENT if simple else _COMPLEX
+        if kind is not ir.Assign or not self._is_free(stmt.value):
+            return _COMPLEX
+        targets = stmt.targets
+        if all(type(t) is ir.NameTarget for t in targets):
+            return _NAMES
+        if (len(targets) == 1 and type(targets[0]) is ir.SubscriptTarget and self._is_free(targets[0].value)
+                and all(not isinstance(p, ir.Slice) and self._is_free(p) for p in targets[0].index)):
+            return _ITEM
+        return _COMPLEX
 
     def _is_free(self, expr: ir.Expr) -> bool:
         free = self._call_free.get(id(expr))
@@ -534,7 +553,12 @@ class Interpreter:
                 env.vars[target.id] = item
             else:
                 yield from self._assign(target, item, env)
-            signal = yield from self._block(stmt.body, env)
+            signal = None
+            for inner in stmt.body:  # _block, inlined: one generator less per iteration
+                if not self._simple_stmt(inner, env):
+                    signal = yield from self._stmt(inner, env)
+                    if signal is not None:
+                        break
             if signal is _BREAK:
                 break
             if signal is not None and signal is not _CONTINUE:
@@ -551,7 +575,12 @@ class Interpreter:
             if not self._truth(test, stmt.test.span):
                 return None
             self._iteration(stmt.span)
-            signal = yield from self._block(stmt.body, env)
+            signal = None
+            for inner in stmt.body:  # _block, inlined: one generator less per iteration
+                if not self._simple_stmt(inner, env):
+                    signal = yield from self._stmt(inner, env)
+                    if signal is not None:
+                        break
             if signal is _BREAK:
                 return None
             if signal is not None and signal is not _CONTINUE:
@@ -617,12 +646,10 @@ class Interpreter:
             current = self._subscript(container, index, target.span)
         else:
             raise RuntimeStop(E_UNSUPPORTED, "augmented assignment needs a name or an item", target.span)
-        value = stmt.value.value if type(stmt.value) is ir.Const else (yield from self._eval(stmt.value, env))
-        if stmt.op == "+" and isinstance(current, list):
-            if not isinstance(value, (list, tuple, str, range, dict, np.ndarray)):
-                raise RuntimeStop(E_POLICY_ERROR, f"cannot extend a list with {_describe(value)}", stmt.span)
-            self.guard.length(len(current) + (_size_of(value) or 0), "the list", stmt.span)
-        result = self._arith(stmt.op, current, value, stmt.span, inplace=True)
+        value = self._leaf(stmt.value, env)
+        if value is _NOT_LEAF:
+            value = yield from self._eval(stmt.value, env)
+        result = self._augment(stmt, current, value)
         if isinstance(target, ir.NameTarget):
             env.vars[target.id] = result
         else:
@@ -630,6 +657,14 @@ class Interpreter:
                 container[index] = result
             except _POLICY_EXCEPTIONS as exc:
                 raise RuntimeStop(E_POLICY_ERROR, f"cannot assign to this item: {exc}", target.span) from None
+
+    def _augment(self, stmt: ir.AugAssign, current: Any, value: Any) -> Any:
+        """`current <op>= value`; `+=` on a list extends it in place, as in Python."""
+        if stmt.op == "+" and isinstance(current, list):
+            if not isinstance(value, (list, tuple, str, range, dict, np.ndarray)):
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot extend a list with {_describe(value)}", stmt.span)
+            self.guard.length(len(current) + (_size_of(value) or 0), "the list", stmt.span)
+        return self._arith(stmt.op, current, value, stmt.span, inplace=True)
 
     # -- expressions -----------------------------------------------------------------
 
@@ -772,7 +807,9 @@ class Interpreter:
                 return self._numpy(expr.callee, args, kwargs, expr.span)
             if expr.kind == ir.CALL_METHOD and args:
                 return self._method(expr.callee, args[0], args[1:], kwargs, expr.span)
-            return _without_yields(self._builtin(expr.callee, args, kwargs, expr.span), expr.span)
+            if expr.callee in _KEYED_BUILTINS:  # without key=: nothing to yield
+                return _without_yields(self._keyed_builtin(expr.callee, args, kwargs, expr.span), expr.span)
+            return self._plain_builtin(expr.callee, args, kwargs, expr.span)
         raise RuntimeStop(E_UNSUPPORTED, f"expression {kind.__name__} is not supported", expr.span)
 
     def _name(self, expr: ir.Name, env: Env) -> Any:
@@ -925,7 +962,12 @@ class Interpreter:
             iterable = yield from self._eval(gen.iter, scope)
         innermost = level + 1 == len(expr.generators)
         target = gen.target
-        for item in self._iterate(iterable, gen.iter.span):
+        items = self._iterate(iterable, gen.iter.span)
+        # A comprehension has no `break`: it will walk every item, so one that cannot fit in
+        # the remaining loop budget stops before it starts (same code, no wasted second).
+        if self.loop_iterations + _size_of(items) > self.limits.max_loop_iterations:
+            self._iteration(expr.span, _size_of(items))
+        for item in items:
             self._iteration(expr.span)
             self.charge(1, expr.span)
             if type(target) is ir.NameTarget:
@@ -1109,6 +1151,9 @@ class Interpreter:
     def _builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
         if name in _KEYED_BUILTINS:
             return (yield from self._keyed_builtin(name, args, kwargs, span))
+        return self._plain_builtin(name, args, kwargs, span)
+
+    def _plain_builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
         entry = BUILTINS.get(name)
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"builtin '{name}' is not available to policies", span)
@@ -1120,7 +1165,7 @@ class Interpreter:
             self.printed.append(kwargs.get("sep", " ").join(str(a) for a in args) + (end if end != "\n" else ""))
             return None
         _arity(entry, len(args), f"{name}()", span)
-        bad = set(kwargs) - entry.keywords
+        bad = set(kwargs) - entry.keywords if kwargs else None
         if bad:
             raise RuntimeStop(E_POLICY_ERROR, f"{name}() does not take keyword '{sorted(bad)[0]}' here", span)
         if name in _MATERIALISING:  # list(range(10**12)): too long to build, before too long to walk
@@ -1473,7 +1518,7 @@ _ARRAY_METHODS: dict[str, Impl] = {
     "tolist": _method(lambda a: a.tolist()), "copy": _method(np.copy),
     "mean": Impl(np.mean, 1, _AXIS), "sum": Impl(np.sum, 1, _AXIS),
     "min": Impl(np.min, 1, _AXIS), "max": Impl(np.max, 1, _AXIS),
-    "argmin": _method(np.argmin), "argmax": _method(np.argmax),
+    "argmin": Impl(np.argmin, 0, _AXIS), "argmax": Impl(np.argmax, 0, _AXIS),
     "flatten": _method(np.ravel), "reshape": Impl(np.reshape, 1, min_args=1),
     # attribute-like names, lowered by the front end as zero-argument methods
     "T": _method(np.transpose), "shape": _method(np.shape), "ndim": _method(np.ndim),
