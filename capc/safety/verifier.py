@@ -50,6 +50,7 @@ from capc.safety.world import WorldState
 from capc.safety.z3util import model_float
 
 DEFAULT_MAX_PATHS = 256
+DEFINED_LABELS = frozenset({"sqrt", "released_z"})  # fresh reals that come with a definition
 PER_CHECK_SECONDS = 0.5
 # Without a scene and without object names in the policy, scene-free mode assumes CaP's
 # usual table: three blocks and three bowls.
@@ -67,7 +68,7 @@ class SolverContext:
     """One incremental Z3 solver per program. The solver's scope stack mirrors the current
     path condition (one scope per conjunct), so a query only pushes its own negated property.
     Facts true on every path (bounds of unknowns, definitions of fresh reals) are asserted
-    where the solver stands and re-asserted when the scope that held them is popped. Interval
+    at the base level before the next query. Interval
     bounds (capc.safety.intervals) answer what they can before the solver is asked."""
 
     def __init__(self, deadline: float):
@@ -79,7 +80,7 @@ class SolverContext:
         # Z3 reuses the ids of freed terms: every id kept here is kept with its term.
         self._facts: dict[int, Any] = {}
         self._stack: list[Any] = []                 # the path-condition terms, one per scope
-        self._scoped: list[tuple[int, Any]] = []    # (scope level, fact) for facts above level 0
+        self._pending: list[Any] = []               # facts not yet given to the solver
         self.nonlinear = False                      # some fact multiplies unknowns (sqrt, ...)
 
     def add(self, fact: Any) -> None:
@@ -90,37 +91,33 @@ class SolverContext:
         key = fact.get_id()
         if key not in self._facts:
             self._facts[key] = fact
+            self._pending.append(fact)
             if not self.nonlinear and self.bounds.nonlinear(fact):
                 self.nonlinear = True
-            self.solver.add(fact)
-            if self._stack:
-                self._scoped.append((len(self._stack), fact))
 
     def bound(self, var: z3.ArithRef, low: Any, high: Any) -> None:
         self.bounds.declare(var.decl().name(), low, high)
         for fact in ((var >= low) if low is not None else None, (var <= high) if high is not None else None):
             if fact is not None:  # linear by construction: no need to inspect it
                 self._facts[fact.get_id()] = fact
-                self.solver.add(fact)
-                if self._stack:
-                    self._scoped.append((len(self._stack), fact))
+                self._pending.append(fact)
 
     def _sync(self, pc: list) -> None:
-        n = 0
+        """Facts go to the base level (popping the path's scopes once if needed), then the
+        scopes are made to match `pc`."""
         stack = self._stack
+        if self._pending:
+            if stack:
+                self.solver.pop(len(stack))
+                stack.clear()
+            self.solver.add(*self._pending)
+            self._pending.clear()
+        n = 0
         while n < len(stack) and n < len(pc) and stack[n].get_id() == pc[n].get_id():
             n += 1
         if len(stack) > n:
             self.solver.pop(len(stack) - n)
             del stack[n:]
-            keep, lost = [], []
-            for level, fact in self._scoped:
-                (lost if level > n else keep).append((level, fact))
-            for _, fact in lost:
-                self.solver.add(fact)
-                if n:
-                    keep.append((n, fact))
-            self._scoped = keep
         for term in pc[n:]:
             self.solver.push()
             self.solver.add(term)
@@ -231,8 +228,15 @@ class PathRun:
         return choice
 
     def _name(self, label: str) -> str:
+        """Unknowns whose only facts are constant bounds are the same on every path that
+        makes them at the same point, so their names carry only the creation count: re-runs
+        and sibling paths share them and the solver's fact base does not grow with the paths.
+        Unknowns with a path-dependent definition (sqrt of a path's term, a released height
+        under a path's tool) also carry the decisions that led to them."""
         self.counter += 1
-        return f"{label}!{self.v.trace_id(tuple(self.trace))}.{self.counter}"
+        if label in DEFINED_LABELS:
+            return f"{label}!{self.v.trace_id(tuple(self.trace))}.{self.counter}"
+        return f"{label}.{self.counter}"
 
     def fresh(self, label: str, low: Any = None, high: Any = None) -> z3.ArithRef:
         var = z3.Real(self._name(label))
