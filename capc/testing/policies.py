@@ -28,6 +28,7 @@ from capc.compiler import ir
 from capc.compiler.geometry import Interval
 from capc.compiler.registry import KIND_MOTION, get_profile
 from capc.compiler.scene import Scene
+from capc.compiler.tabletop import CELL
 from capc.compiler.types import (
     BOOL, FLOAT, INT, NONE, OBJNAME, STR, UNKNOWN, XY, XYZ, Array, ListT, Type,
 )
@@ -228,7 +229,10 @@ class _Builder:
 
     def stmt_move_const(self, depth, scope):
         self.features.add("motion")
-        if self.draw(st.booleans()):
+        if self.draw(st.integers(0, 4)) == 4:  # a point of the unit square, mapped onto the table
+            unit = weighted((5, st.floats(0.05, 0.95)), (1, st.floats(-0.05, 1.05))).map(_round(3))
+            p = api("denormalize_xy", point(const(self.draw(unit)), const(self.draw(unit))))
+        elif self.draw(st.booleans()):
             p = point(const(self.axis(0)), const(self.axis(1)), const(self.axis(2)))
         else:  # xy only: the arm keeps its current height, which the verifier must track
             p = point(const(self.axis(0)), const(self.axis(1)))
@@ -254,8 +258,11 @@ class _Builder:
     def stmt_pick_place(self, depth, scope):
         self.features.add("motion")
         first = self.object_expr(scope)
-        if self.draw(st.booleans()):
+        where = self.draw(st.sampled_from(["object", "point", "place"]))
+        if where == "object":
             second = self.object_expr(scope)
+        elif where == "place":  # CaP's named corners and sides ('top left corner', ...)
+            second = const(self.draw(st.sampled_from(sorted(CELL.places))))
         else:
             second = point(const(self.axis(0)), const(self.axis(1)))
         return [call_stmt(api("put_first_on_second", first, second, **self.speed_kw()))]
