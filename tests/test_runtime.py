@@ -217,3 +217,24 @@ def test_every_example_runs_within_the_limits_and_does_its_task(policy):
     outcome, _ = run_checked(policy.read_text(), scene=scene)
     assert outcome.status == "completed", outcome.message
     assert outcome.task_result is None or outcome.task_result.done, outcome.task_result.detail
+
+
+def test_kinematic_backend_grasps_within_radius_and_drops_onto_supports():
+    backend = KinematicBackend()
+    backend.reset(SCENE, SPEC, CELL.home)
+    dt = 1 / SPEC.control_rate
+    assert backend.set_gripper(True) is None                      # nothing within reach of home
+    backend.send_setpoint((0.10 + 0.035, -0.45, 0.02), dt)        # 3.5 cm off: beyond grasp_radius
+    assert backend.set_gripper(True) is None
+    backend.send_setpoint((0.10, -0.45 + 0.01, 0.02), dt)         # 1 cm off: taken
+    assert backend.set_gripper(True) == "red block"
+    backend.send_setpoint((-0.15 + 0.03, -0.65, 0.2), dt)         # over the green block, 3 cm aside
+    assert backend.object_positions()["red block"] == pytest.approx([-0.12, -0.66, 0.2])
+    assert backend.set_gripper(False) is None                     # not centred on it: falls to the table
+    assert backend.object_positions()["red block"][2] == pytest.approx(CELL.resting_z("block"))
+    backend.send_setpoint((-0.12, -0.66, 0.02), dt)
+    backend.set_gripper(True)
+    backend.send_setpoint((-0.15 + 0.01, -0.65, 0.2), dt)         # centred within half a block: on top
+    backend.set_gripper(False)
+    assert backend.object_positions()["red block"][2] == pytest.approx(CELL.place_z("block", 0.02))
+    assert backend.sim_time() == pytest.approx(5 * dt + 6 * 0.25) and backend.ticks == 5
