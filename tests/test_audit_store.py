@@ -128,6 +128,8 @@ def test_parse_since_forms():
     assert parse_since("yesterday", now=now) == "2026-11-24T00:00:00.000000Z"
     with pytest.raises(InputError, match="cannot read --since"):
         parse_since("last tuesday", now=now)
+    with pytest.raises(InputError, match="before the year 1"):
+        parse_since("99999999999d", now=now)
 
 
 def test_stats_and_integrity(store):

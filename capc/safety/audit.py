@@ -326,11 +326,7 @@ def normalize(record: Mapping[str, Any]) -> dict:
             extra.setdefault("verification", rest)
     if outcome is not None:
         run = to_jsonable(outcome)
-        out["run"] = out["run"] or run
-        if isinstance(run, dict):
-            out["run_status"] = out["run_status"] or run.get("status")
-            if out["monitor_events"] is None:
-                out["monitor_events"] = run.get("monitor_events")
+        out["run"] = out["run"] or run     # status and monitor events are taken from it below
     if error is not None:
         diag = getattr(error, "diagnostic", None)
         if diagnostics is None:
@@ -383,7 +379,10 @@ def parse_since(text: str, *, now: _dt.datetime | None = None) -> str:
     text = text.strip()
     match = _RELATIVE.match(text)
     if match:
-        moment = now - _dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        try:
+            moment = now - _dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        except OverflowError:
+            raise InputError(f"--since {text!r} reaches back before the year 1") from None
     elif text.lower() in ("today", "yesterday"):
         moment = now.replace(hour=0, minute=0, second=0, microsecond=0)
         if text.lower() == "yesterday":
