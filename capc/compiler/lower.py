@@ -277,11 +277,13 @@ class Lowerer:
         declared = assigned_names(node.body) | {p.name for p in node.params}
         scope = Scope("function", None, declared)
         params = []
+        # Defaults see what the body sees (module constants, defs, the API), nothing else.
+        self.in_function = node.name
         for p in node.params:
             self._check_bindable(p.name, p.span)
             default = None
             if p.default is not None:
-                self.scope = Scope("module", None, set())
+                self.scope = Scope("function", None, set())
                 default = self.expr(p.default)
             params.append(ir.Param(p.name, default, UNKNOWN, p.span))
             scope.types[p.name] = UNKNOWN
