@@ -383,7 +383,8 @@ class Interpreter:
         self.guard = _Guard(limits)
         self._int_bound = 1 << limits.max_int_bits  # |i| below it has at most max_int_bits bits
         self._call_free: dict[int, bool] = {}  # id(expr) -> no call inside (the program keeps nodes alive)
-        self._forms: dict[int, object] = {}     # id(stmt) -> its form for _simple_stmt
+        self._forms: dict[int, tuple] = {}      # id(stmt) -> (its form, closures) for _simple_stmt
+        self._closures: dict[int, Callable[[Env], Any]] = {}  # id(expr) -> compiled call-free expr
         self.globals = Env()
         self.steps = 0                 # statements executed + work charged by the driver
         self.loop_iterations = 0
@@ -449,49 +450,51 @@ class Interpreter:
     def _simple_stmt(self, stmt: ir.Stmt, env: Env) -> bool:
         """Run a statement that cannot yield (`pass`, `x = e`, `d[k] = e`, `x += e` with e
         call-free) without a generator; False for any other statement. The form of each
-        statement is worked out once."""
+        statement and the closures of its expressions are worked out once."""
         form = self._forms.get(id(stmt))
         if form is None:
             form = self._forms[id(stmt)] = self._form(stmt)
-        if form is _COMPLEX:
+        kind = form[0]
+        if kind is _COMPLEX:
             return False
         self._span = stmt.span
         self.charge(1, stmt.span)
-        if form is _PASS:
+        if kind is _PASS:
             return True
-        if form is _AUGMENT:
+        value = form[1](env)
+        if kind is _NAMES:
+            for target in stmt.targets:
+                env.vars[target.id] = value
+        elif kind is _AUGMENT:
             target = stmt.target
             found, current = env.lookup(target.id)
             if not found:
                 raise RuntimeStop(E_POLICY_ERROR, f"'{target.id}' is used before it is assigned", target.span)
-            env.vars[target.id] = self._augment(stmt, current, self._pure(stmt.value, env))
-            return True
-        value = self._pure(stmt.value, env)
-        if form is _NAMES:
-            for target in stmt.targets:
-                env.vars[target.id] = value
-            return True
-        target = stmt.targets[0]  # _ITEM, Python's order: value, container, index
-        container = self._pure(target.value, env)
-        self._store_item(container, self._quick_index(target.index, env), value, target.span)
+            env.vars[target.id] = self._augment(stmt, current, value)
+        else:  # _ITEM, in Python's order: value, container, index
+            self._store_item(form[2](env), form[3](env), value, stmt.targets[0].span)
         return True
 
-    def _form(self, stmt: ir.Stmt) -> object:
+    def _form(self, stmt: ir.Stmt) -> tuple:
         kind = type(stmt)
         if kind is ir.Pass:
-            return _PASS
+            return (_PASS,)
         if kind is ir.AugAssign:
-            simple = type(stmt.target) is ir.NameTarget and self._is_free(stmt.value)
-            return _AUGMENT if simple else _COMPLEX
+            if type(stmt.target) is ir.NameTarget and self._is_free(stmt.value):
+                return (_AUGMENT, self._compile(stmt.value))
+            return (_COMPLEX,)
         if kind is not ir.Assign or not self._is_free(stmt.value):
-            return _COMPLEX
+            return (_COMPLEX,)
         targets = stmt.targets
         if all(type(t) is ir.NameTarget for t in targets):
-            return _NAMES
-        if (len(targets) == 1 and type(targets[0]) is ir.SubscriptTarget and self._is_free(targets[0].value)
-                and all(not isinstance(p, ir.Slice) and self._is_free(p) for p in targets[0].index)):
-            return _ITEM
-        return _COMPLEX
+            return (_NAMES, self._compile(stmt.value))
+        target = targets[0]
+        if (len(targets) == 1 and type(target) is ir.SubscriptTarget and self._is_free(target.value)
+                and all(self._is_free(b) for p in target.index
+                        for b in ((p.lower, p.upper, p.step) if isinstance(p, ir.Slice) else (p,)) if b is not None)):
+            return (_ITEM, self._compile(stmt.value), self._compile(target.value),
+                    self._compile_index(target.index))
+        return (_COMPLEX,)
 
     def _is_free(self, expr: ir.Expr) -> bool:
         free = self._call_free.get(id(expr))
@@ -760,57 +763,112 @@ class Interpreter:
             raise RuntimeStop(E_POLICY_ERROR, f"bad operand for unary {expr.op}: {exc}", expr.span) from None
 
     def _pure(self, expr: ir.Expr, env: Env) -> Any:
-        """Evaluate a call-free expression directly (no generators: nothing in it can
-        yield). Uses the same helpers as `_eval`, so the semantics are one."""
-        kind = type(expr)
+        """Evaluate a call-free expression (nothing in it can yield) through its compiled
+        closure: no generators, no per-node dispatch after the first evaluation."""
+        fn = self._closures.get(id(expr))
+        if fn is None:
+            fn = self._closures[id(expr)] = self._compile(expr)
+        return fn(env)
+
+    def _compile(self, expr: ir.Expr) -> Callable[[Env], Any]:
+        """A closure computing a call-free expression. It uses the same operation helpers
+        as `_eval` (_arith, _compare_step, _unary, _subscript, _numpy, ...): one semantics,
+        two ways of walking the tree."""
+        kind, span = type(expr), expr.span
         if kind is ir.Const:
-            return expr.value
+            value = expr.value
+            return lambda env: value
         if kind is ir.Name:
-            return self._name(expr, env)
+            name, fallback = expr.id, self._name
+
+            def lookup(env: Env) -> Any:
+                scope = env
+                while scope is not None:
+                    if name in scope.vars:
+                        return scope.vars[name]
+                    scope = scope.parent
+                return fallback(expr, env)  # a def or builtin used as a value, or the error
+            return lookup
         if kind is ir.BinOp:
-            return self._arith(expr.op, self._pure(expr.left, env), self._pure(expr.right, env), expr.span)
+            left, right, op, arith = self._compile(expr.left), self._compile(expr.right), expr.op, self._arith
+            return lambda env: arith(op, left(env), right(env), span)
         if kind is ir.Compare:
-            left, result = self._pure(expr.operands[0], env), True
-            for op, operand in zip(expr.ops, expr.operands[1:]):
-                right = self._pure(operand, env)
-                result = self._compare_step(op, left, right, expr.span)
-                if len(expr.ops) > 1 and not self._truth(result, expr.span):
-                    return result
-                left = right
-            return result
+            operands = [self._compile(o) for o in expr.operands]
+            ops, step, truth = expr.ops, self._compare_step, self._truth
+            if len(ops) == 1:
+                first, second, op = operands[0], operands[1], ops[0]
+                return lambda env: step(op, first(env), second(env), span)
+
+            def chain(env: Env) -> Any:
+                left, result = operands[0](env), True
+                for op, operand in zip(ops, operands[1:]):
+                    right = operand(env)
+                    result = step(op, left, right, span)
+                    if not truth(result, span):
+                        return result
+                    left = right
+                return result
+            return chain
         if kind is ir.UnaryOp:
-            return self._unary(expr, self._pure(expr.operand, env))
+            operand, unary = self._compile(expr.operand), self._unary
+            return lambda env: unary(expr, operand(env))
         if kind is ir.BoolOp:
-            value = None
-            for operand in expr.values:
-                value = self._pure(operand, env)
-                truth = self._truth(value, operand.span)
-                if (expr.op == "and" and not truth) or (expr.op == "or" and truth):
-                    return value
-            return value
+            values = [(self._compile(v), v.span) for v in expr.values]
+            stop_on, truth = expr.op == "or", self._truth
+
+            def boolean(env: Env) -> Any:
+                value = None
+                for fn, where in values:
+                    value = fn(env)
+                    if truth(value, where) is stop_on:
+                        return value
+                return value
+            return boolean
         if kind is ir.IfExp:
-            test = self._truth(self._pure(expr.test, env), expr.test.span)
-            return self._pure(expr.body if test else expr.orelse, env)
-        if kind is ir.ListExpr:
-            return [self._pure(e, env) for e in expr.elts]
-        if kind is ir.TupleExpr:
-            return tuple(self._pure(e, env) for e in expr.elts)
+            test, body, orelse, truth = (self._compile(expr.test), self._compile(expr.body),
+                                         self._compile(expr.orelse), self._truth)
+            return lambda env: body(env) if truth(test(env), expr.test.span) else orelse(env)
+        if kind is ir.ListExpr or kind is ir.TupleExpr:
+            elts, make = [self._compile(e) for e in expr.elts], (list if kind is ir.ListExpr else tuple)
+            return lambda env: make([fn(env) for fn in elts])
         if kind is ir.Subscript:
-            value = self._pure(expr.value, env)
-            parts = [slice(*(None if b is None else self._pure(b, env) for b in (p.lower, p.upper, p.step)))
-                     if isinstance(p, ir.Slice) else self._pure(p, env) for p in expr.index]
-            return self._subscript(value, parts[0] if len(parts) == 1 else tuple(parts), expr.span)
+            value, index, subscript = self._compile(expr.value), self._compile_index(expr.index), self._subscript
+            return lambda env: subscript(value(env), index(env), span)
         if kind is ir.Call:
-            args = [self._pure(a, env) for a in expr.args]
-            kwargs = {kw.name: self._pure(kw.value, env) for kw in expr.keywords}
-            if expr.kind == ir.CALL_NUMPY:
-                return self._numpy(expr.callee, args, kwargs, expr.span)
-            if expr.kind == ir.CALL_METHOD and args:
-                return self._method(expr.callee, args[0], args[1:], kwargs, expr.span)
-            if expr.callee in _KEYED_BUILTINS:  # without key=: nothing to yield
-                return _without_yields(self._keyed_builtin(expr.callee, args, kwargs, expr.span), expr.span)
-            return self._plain_builtin(expr.callee, args, kwargs, expr.span)
-        raise RuntimeStop(E_UNSUPPORTED, f"expression {kind.__name__} is not supported", expr.span)
+            return self._compile_call(expr)
+        raise RuntimeStop(E_UNSUPPORTED, f"expression {kind.__name__} is not supported", span)
+
+    def _compile_index(self, index: tuple) -> Callable[[Env], Any]:
+        parts = []
+        for part in index:
+            if isinstance(part, ir.Slice):
+                bounds = [None if b is None else self._compile(b) for b in (part.lower, part.upper, part.step)]
+                parts.append(lambda env, bounds=bounds: slice(*(None if b is None else b(env) for b in bounds)))
+            else:
+                parts.append(self._compile(part))
+        if len(parts) == 1:
+            return parts[0]
+        return lambda env: tuple(fn(env) for fn in parts)
+
+    def _compile_call(self, expr: ir.Call) -> Callable[[Env], Any]:
+        args = [self._compile(a) for a in expr.args]
+        keywords = [(kw.name, self._compile(kw.value)) for kw in expr.keywords]
+        callee, span = expr.callee, expr.span
+        if expr.kind == ir.CALL_NUMPY:
+            def call(env: Env) -> Any:
+                return self._numpy(callee, [a(env) for a in args], {k: v(env) for k, v in keywords}, span)
+        elif expr.kind == ir.CALL_METHOD:
+            def call(env: Env) -> Any:
+                values = [a(env) for a in args]
+                return self._method(callee, values[0], values[1:], {k: v(env) for k, v in keywords}, span)
+        elif callee in _KEYED_BUILTINS:  # without key=: nothing to yield
+            def call(env: Env) -> Any:
+                gen = self._keyed_builtin(callee, [a(env) for a in args], {k: v(env) for k, v in keywords}, span)
+                return _without_yields(gen, span)
+        else:
+            def call(env: Env) -> Any:
+                return self._plain_builtin(callee, [a(env) for a in args], {k: v(env) for k, v in keywords}, span)
+        return call
 
     def _name(self, expr: ir.Name, env: Env) -> Any:
         found, value = env.lookup(expr.id)
