@@ -12,6 +12,7 @@ from capc.compiler.types import (
     Array, BOOL, DictT, FLOAT, FuncT, INT, ListT, NONE, OBJNAME, OneOf, STR, TupleT, UNKNOWN, XY, XYZ,
 )
 from capc.diagnostics import CompileError
+from capc.limits import DEFAULT_LIMITS
 
 
 def body(source: str, **kw):
@@ -244,3 +245,14 @@ def error_with_helpers(source, helpers) -> CompileError:
 ])
 def test_more_numpy_types(source, name, expected):
     assert value_type(source, name) == expected
+
+
+def test_long_def_chains_do_not_recurse_in_the_checker():
+    roomy = DEFAULT_LIMITS.with_changes(max_source_bytes=1_000_000)
+    n = 3000
+    chain = "".join(f"def f{i}():\n    return f{i + 1}()\n" for i in range(n))
+    program = compile_source(chain + f"def f{n}():\n    return 1\nf0()\n", limits=roomy)
+    assert len(program.functions) == n + 1
+    with pytest.raises(CompileError) as info:
+        compile_source(chain + f"def f{n}():\n    return f0()\n", limits=roomy)
+    assert info.value.code == "E025" and len(info.value.diagnostic.message) < 200

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from capc.compiler.types import (
-    Array, BOOL, Bool, DictT, FLOAT, Float, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
+    Array, BOOL, Bool, DictT, FLOAT, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
     ObjName, TupleT, Type, UNKNOWN, Unknown, array_shape_of, assignable, join,
 )
 
@@ -825,12 +825,6 @@ def receiver_kind(t: Type) -> str | None:
     if isinstance(t, TupleT):
         return "tuple"
     return None
-
-
-def lookup_method(t: Type, name: str) -> LibFunction | None:
-    kind = receiver_kind(t)
-    table = METHODS.get(kind or "", {})
-    return table.get(name)
 
 
 def describe(functions: Sequence[LibFunction]) -> str:

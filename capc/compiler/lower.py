@@ -246,30 +246,39 @@ class Lowerer:
         self.defs[node.name] = DefInfo(node, file)
 
     def _def_order(self) -> list[str]:
-        """Callees before callers; a cycle is recursion (E025)."""
+        """Callees before callers; a cycle is recursion (E025). Iterative depth-first search:
+        a hostile chain of a thousand defs must not hit Python's recursion limit."""
         order: list[str] = []
-        state: dict[str, int] = {}
-
-        def visit(name: str, path: list[tuple[str, Span]]) -> None:
-            state[name] = 1
-            for callee, span in referenced_names(self.defs[name].node.body):
-                if callee not in self.defs:
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        edges = {name: [(callee, span) for callee, span in referenced_names(info.node.body)
+                        if callee in self.defs]
+                 for name, info in self.defs.items()}
+        for root in self.defs:
+            if root in state:
+                continue
+            state[root] = 1
+            path: list[tuple[str, int]] = [(root, 0)]  # (def, index of the next edge to follow)
+            while path:
+                name, i = path[-1]
+                if i == len(edges[name]):
+                    path.pop()
+                    state[name] = 2
+                    order.append(name)
                     continue
+                path[-1] = (name, i + 1)
+                callee, span = edges[name][i]
                 if state.get(callee) == 1:
-                    cycle = [n for n, _ in path] + [name, callee]
-                    start = cycle.index(callee)
-                    chain = " -> ".join(cycle[start:])
+                    cycle = [n for n, _ in path] + [callee]
+                    cycle = cycle[cycle.index(callee):]
+                    if len(cycle) > 8:
+                        cycle = cycle[:4] + [f"... {len(cycle) - 6} more ..."] + cycle[-2:]
+                    chain = " -> ".join(cycle)
                     kind = "calls itself" if callee == name else f"is recursive ({chain})"
                     raise _err("E025", f"function '{callee}' {kind}", span,
                                "policies must terminate in a bounded number of steps: use a loop")
                 if callee not in state:
-                    visit(callee, path + [(name, span)])
-            state[name] = 2
-            order.append(name)
-
-        for name in self.defs:
-            if name not in state:
-                visit(name, [])
+                    state[callee] = 1
+                    path.append((callee, 0))
         return order
 
     def _lower_def(self, info: DefInfo) -> None:

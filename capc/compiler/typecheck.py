@@ -41,10 +41,6 @@ def _arrayish(t: Type) -> bool:
     return isinstance(t, Array)
 
 
-def _article(t: Type) -> str:
-    return t.show()
-
-
 # --- operators --------------------------------------------------------------------------------
 
 def binop(op: str, left: ir.Expr, right: ir.Expr, span: Span) -> Type:
