@@ -256,3 +256,18 @@ def test_long_def_chains_do_not_recurse_in_the_checker():
     with pytest.raises(CompileError) as info:
         compile_source(chain + f"def f{n}():\n    return f0()\n", limits=roomy)
     assert info.value.code == "E025" and len(info.value.diagnostic.message) < 200
+
+
+@pytest.mark.parametrize("source", [
+    "x = (1,)\n" + "x = (x, x)\n" * 30 + "y = x - 1\n",
+    "x = (1,)\n" + "x = (x, x)\n" * 30 + "for i in range(2):\n    x = (x, x)\n",
+    "x = (1,)\n" + "x = x + x\n" * 60 + "y = x\n",
+    "x = [1]\n" + "x = [x, x]\n" * 30 + "y = x\n",
+])
+def test_self_doubling_types_stay_small(source):
+    """Each line doubles the type of x; types are widened past a bound so that checking
+    (and any error message) stays fast and short."""
+    try:
+        compile_source(source)
+    except CompileError as exc:
+        assert len(exc.diagnostic.message) < 300

@@ -27,7 +27,7 @@ from capc.compiler.library import (
 )
 from capc.compiler.registry import RobotProfile
 from capc.compiler.types import (
-    Array, BOOL, DictT, FLOAT, FuncT, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
+    Array, OneOf, BOOL, DictT, FLOAT, FuncT, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
 )
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
@@ -448,7 +448,7 @@ class Lowerer:
             # comprehension/lambda targets are declared where they are bound
             scope.declared.add(name)
         self._check_bindable(name, span)
-        scope.types[name] = t
+        scope.types[name] = bounded(t)
 
     # --- expressions ----------------------------------------------------------------------
 
@@ -512,21 +512,21 @@ class Lowerer:
 
     def expr_ListDisplay(self, e: ast.ListDisplay) -> ir.Expr:
         elts = tuple(self.expr(x) for x in e.elts)
-        return ir.ListExpr(e.span, ListT(_join_all(x.type for x in elts)), elts)
+        return ir.ListExpr(e.span, bounded(ListT(_join_all(x.type for x in elts))), elts)
 
     def expr_TupleDisplay(self, e: ast.TupleDisplay) -> ir.Expr:
         elts = tuple(self.expr(x) for x in e.elts)
-        return ir.TupleExpr(e.span, TupleT(tuple(x.type for x in elts)), elts)
+        return ir.TupleExpr(e.span, bounded(TupleT(tuple(x.type for x in elts))), elts)
 
     def expr_DictDisplay(self, e: ast.DictDisplay) -> ir.Expr:
         keys = tuple(self.expr(k) for k in e.keys)
         values = tuple(self.expr(v) for v in e.values)
-        return ir.DictExpr(e.span, DictT(_join_all(k.type for k in keys), _join_all(v.type for v in values)),
-                           keys, values)
+        t = DictT(_join_all(k.type for k in keys), _join_all(v.type for v in values))
+        return ir.DictExpr(e.span, bounded(t), keys, values)
 
     def expr_BinOp(self, e: ast.BinOp) -> ir.Expr:
         left, right = self.expr(e.left), self.expr(e.right)
-        return ir.BinOp(e.span, tc.binop(e.op, left, right, e.span), e.op, left, right)
+        return ir.BinOp(e.span, bounded(tc.binop(e.op, left, right, e.span)), e.op, left, right)
 
     def expr_UnaryOp(self, e: ast.UnaryOp) -> ir.Expr:
         operand = self.expr(e.operand)
@@ -615,7 +615,7 @@ class Lowerer:
 
     def expr_ListComp(self, e: ast.ListComp) -> ir.Expr:
         elt, gens = self._comprehension(e.generators, lambda: self.expr(e.elt))
-        return ir.ListComp(e.span, ListT(elt.type), elt, gens, e.generator)
+        return ir.ListComp(e.span, bounded(ListT(elt.type)), elt, gens, e.generator)
 
     def expr_DictComp(self, e: ast.DictComp) -> ir.Expr:
         # {k: v for ...} is dict([(k, v) for ...]): one less construct for every consumer.
@@ -794,8 +794,49 @@ def _join_all(types: Iterable[Type]) -> Type:
 def _merge(a: Mapping[str, Type], b: Mapping[str, Type]) -> dict[str, Type]:
     out = dict(a)
     for name, t in b.items():
-        out[name] = join(out[name], t) if name in out else t
+        out[name] = bounded(join(out[name], t)) if name in out else t
     return out
+
+
+# Types are precision, not a budget: a type bigger than this many nodes is widened (never an
+# error). Without the bound, `x = (x, x)` repeated doubles a type per line, and comparing or
+# printing it takes exponential time.
+TYPE_NODES = 48
+
+
+def _exceeds(t: Type, limit: int) -> bool:
+    """Does `t` have more than `limit` nodes (counting shared parts each time they occur)?
+    Stops counting at the limit, so it costs O(limit) however big `t` is."""
+    stack, count = [t], 0
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(item, (ListT,)):
+            stack.append(item.elem)
+        elif isinstance(item, TupleT):
+            stack.extend(item.elems)
+        elif isinstance(item, DictT):
+            stack.extend((item.key, item.value))
+        elif isinstance(item, FuncT):
+            stack.extend(item.params + (item.result,))
+        elif isinstance(item, OneOf):
+            stack.extend(item.options)
+    return False
+
+
+def bounded(t: Type) -> Type:
+    """`t`, or a coarser type of the same kind when `t` is too big to handle cheaply."""
+    if not _exceeds(t, TYPE_NODES):
+        return t
+    if isinstance(t, ListT):
+        return ListT(UNKNOWN)
+    if isinstance(t, DictT):
+        return DictT(UNKNOWN, UNKNOWN)
+    if isinstance(t, TupleT) and len(t.elems) < TYPE_NODES:
+        return TupleT(tuple(UNKNOWN for _ in t.elems))
+    return UNKNOWN
 
 
 def _walk_targets(stmt: ast.Stmt) -> Iterable[ast.Expr]:
