@@ -67,6 +67,13 @@ def test_json_output(files, capsys):
     assert code == 0 and json.loads(out)["diagnostics"] == []
 
 
+def test_several_errors_in_one_check(files, capsys):
+    code, out, err = run_cli([files("p.py", "x = get_obj_pos(3)\nmove_to([0, 0], sped=1)\n"), "--json"], capsys)
+    data = json.loads(out)
+    assert code == 1
+    assert [(d["code"], d["line"]) for d in data["diagnostics"]] == [("E100", 1), ("E102", 2)]
+
+
 def test_undefined_functions_need_the_flag(files, capsys):
     path = files("p.py", "make_line(get_obj_names())\n")
     code, _, err = run_cli([path], capsys)

@@ -271,3 +271,18 @@ def test_self_doubling_types_stay_small(source):
         compile_source(source)
     except CompileError as exc:
         assert len(exc.diagnostic.message) < 300
+
+
+def test_independent_errors_are_all_reported_in_source_order():
+    from capc.compiler.lower import CompileErrors
+
+    source = ("p = get_obj_pos(3)\n"          # E100; p becomes unknown: no cascade below
+              "q = p + 1\n"
+              "def f(a):\n    return a.nope()\n"   # E011 inside a def
+              "move_to([0, 0], sped=1)\n"     # E102
+              "for x in 5:\n    say(x)\n")    # E109
+    with pytest.raises(CompileErrors) as info:
+        compile_source(source)
+    got = [(d.code, d.span.line) for d in info.value.diagnostics]
+    assert got == [("E100", 1), ("E011", 4), ("E102", 5), ("E109", 6)]
+    assert (info.value.code, info.value.span.line) == ("E100", 1)  # it is the first error too

@@ -92,7 +92,7 @@ def check_policy(path: str, *, scene_path: str | None = None, limits_path: str |
         result.program = compile_source(source, path, limits=limits)
     except CompileError as exc:
         result.verdict = VERDICT_REJECTED
-        result.diagnostics.append(exc.diagnostic)
+        result.diagnostics.extend(getattr(exc, "diagnostics", None) or [exc.diagnostic])
         return result
     if not allow_undefined:
         missing = undefined_diagnostics(result.program)

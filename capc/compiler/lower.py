@@ -54,6 +54,27 @@ def _suggest(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+# At most this many errors are collected before checking stops.
+MAX_ERRORS = 20
+
+
+class CompileErrors(CompileError):
+    """Several independent errors of one program. It *is* the first of them (code, span,
+    diagnostic), so code that handles one CompileError needs no change; `diagnostics` has
+    all of them in source order."""
+
+    def __init__(self, errors: Iterable[CompileError]):
+        ordered = sorted(errors, key=lambda e: _position(e.span))
+        first = ordered[0].diagnostic
+        super().__init__(first.code, first.message, first.span, kind=first.kind, hint=first.hint,
+                         notes=first.notes)
+        self.diagnostics = [e.diagnostic for e in ordered]
+
+
+def _position(span: Span | None) -> tuple:
+    return (0, "", 0, 0) if span is None else (1, span.file, span.line, span.col)
+
+
 # --- which names a scope binds ---------------------------------------------------------------
 
 def target_names(target: ast.Expr) -> Iterable[str]:
@@ -188,6 +209,7 @@ class Lowerer:
         self.loop_depth = 0
         self.in_function: str | None = None
         self.lambda_depth = 0
+        self.errors: dict[tuple, CompileError] = {}
 
     # --- program ------------------------------------------------------------------------
 
@@ -207,6 +229,8 @@ class Lowerer:
             self._lower_def(self.defs[name])
         self.scope = Scope("module", None, set(self.module_names))
         body = tuple(self.block(module.body))
+        if self.errors:
+            raise CompileErrors(self.errors.values())
         functions = {name: info.lowered for name, info in self.defs.items()}
         return ir.Program(module.file, module.source, body, functions, tuple(self.undefined),
                           self.profile.name)
@@ -314,10 +338,24 @@ class Lowerer:
     def block(self, stmts: Iterable[ast.Stmt]) -> list[ir.Stmt]:
         out = []
         for stmt in stmts:
-            lowered = self.stmt(stmt)
+            try:
+                lowered = self.stmt(stmt)
+            except CompileError as exc:
+                self._recover(exc, stmt)
+                continue
             if lowered is not None:
                 out.append(lowered)
         return out
+
+    def _recover(self, exc: CompileError, stmt: ast.Stmt) -> None:
+        """Note the error and go on with the next statement, so that one check reports every
+        independent problem (the repair prompt can fix them at once). What the failed
+        statement would have bound becomes unknown, so its error does not cascade."""
+        self.errors.setdefault((exc.code, exc.span), exc)
+        if len(self.errors) >= MAX_ERRORS:
+            raise CompileErrors(self.errors.values())
+        for name in assigned_names([stmt]):
+            self.scope.types[name] = UNKNOWN
 
     def stmt(self, s: ast.Stmt) -> ir.Stmt | None:
         method = getattr(self, "stmt_" + type(s).__name__)
