@@ -160,10 +160,9 @@ def _cache_path() -> str | bool:
     directory = os.path.join(base, "capc")
     try:
         os.makedirs(directory, exist_ok=True)
-        probe = os.path.join(directory, ".writable")
-        with open(probe, "w"):
-            pass
     except OSError:
+        return False
+    if not os.access(directory, os.W_OK):
         return False  # no writable cache: build the tables in memory every time (~0.2 s)
     from capc import __version__
     return os.path.join(directory, f"policy-grammar-{__version__}.lark-cache")
