@@ -91,7 +91,8 @@ def test_scene_and_limits_are_loaded(files, capsys):
     assert code == 0
 
 
-@pytest.mark.parametrize("case", ["missing_policy", "missing_scene", "malformed_scene", "bad_limits"])
+@pytest.mark.parametrize("case", ["missing_policy", "missing_scene", "malformed_scene", "bad_limits",
+                                  "scene_is_a_directory", "policy_not_utf8"])
 def test_input_errors_exit_2_with_one_line(files, capsys, case):
     policy = files("p.py", GOOD)
     args = {
@@ -99,6 +100,8 @@ def test_input_errors_exit_2_with_one_line(files, capsys, case):
         "missing_scene": [policy, "--scene", str(Path(policy).parent / "nope.yaml")],
         "malformed_scene": [policy, "--scene", files("s.yaml", "objects: [\n  {name: a\n")],
         "bad_limits": [policy, "--limits", files("l.yaml", "max_speed: fast\n")],
+        "scene_is_a_directory": [policy, "--scene", str(Path(policy).parent)],
+        "policy_not_utf8": [_write_bytes(Path(policy).parent / "latin1.py", b"say('caf\xe9')\n")],
     }[case]
     code, out, err = run_cli(args, capsys)
     assert code == 2
@@ -118,8 +121,20 @@ def test_check_is_recorded_in_the_audit_store(files, capsys, private_audit_store
     assert records[0]["source"] == BAD
 
 
-def _subprocess(args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def _write_bytes(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_unwritable_parser_cache_still_checks(files, tmp_path):
+    not_a_dir = tmp_path / "cache-is-a-file"
+    not_a_dir.write_text("")
+    proc = _subprocess([files("p.py", GOOD)], XDG_CACHE_HOME=str(not_a_dir))
+    assert proc.returncode == 0, proc.stderr
+
+
+def _subprocess(args, **env_changes):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **env_changes)
     return subprocess.run([sys.executable, "-m", "capc.cli", "check", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=60)
 
