@@ -180,6 +180,12 @@ def run_entry(spec: dict, scene, verify) -> dict:
                 try:
                     report = verify(program, default_spec(), scene)
                     out["verdict"] = report.verdict
+                    if report.verdict == "rejected":   # `capc run` stops here: nothing moves
+                        first = report.diagnostics()[0]
+                        out.update(code=first.code, message=first.message[:300],
+                                   line=first.span.line if first.span else None,
+                                   col=first.span.col if first.span else None)
+                        return out
                 except CapcError as exc:
                     if isinstance(exc, guard.WallClockExceeded):
                         raise   # the verifier hung: that ends the entry, as a failure
@@ -248,6 +254,19 @@ KNOWN_HOLES: dict[str, str] = {
     "int_pow_runtime": "verifier folds n ** n ** n on Python ints without max_int_bits: hangs",
     "int_squaring": "verifier squares an int 100 times without max_int_bits: hangs, ~400 MB",
     "sorted_key_work": "verifier charges no budget for work inside builtins (sum in a sort key): hangs",
+    "aliased_repr_blowup": "verifier runs str() on a list aliasing 10**8 elements: hangs",
+    "aliased_fstring_blowup": "verifier formats a list aliasing 10**8 elements: hangs",
+    "aliased_np_array": "verifier runs np.array on a list aliasing 10**8 numbers: hangs",
+    "concatenate_blowup": "verifier runs np.concatenate without a result-size guard: hangs",
+    "join_blowup": "verifier runs str.join without a result-size guard -> MemoryError",
+    "deep_list_repr": "verifier: str() of a 50,000-deep list -> uncaught RecursionError",
+    "deep_list_compare": "verifier: == of 50,000-deep lists -> uncaught RecursionError",
+    "speed_1e_300": "runtime motion profile: a 1e-300 m/s move overflows and never ends (no budget "
+                    "check before the profile is built)",
+    "speed_1e_9": "runtime motion profile allocates all 2.4e10 ticks at once (179 GiB) before "
+                  "charging the step budget -> MemoryError",
+    "speed_1e_5": "runtime builds and sends 10**6 set-points before the step budget stops it: "
+                  "1.5 s and ~230 MB",
 }
 
 
@@ -296,7 +315,7 @@ def test_attack_is_stopped_with_its_code(entry: Entry, outcomes):
     got = outcomes[entry.name]
     assert "crash" not in got, f"{entry.attack}: crashed: {got['crash']}\n{got.get('where', '')}"
     if entry.runtime:
-        assert got["stage"] in ("compile", "run"), got
+        assert got["stage"] in ("compile", "verify", "run"), got
     else:
         assert got["stage"] in ("compile", "check"), (
             f"{entry.attack}: got through the checker (stage {got['stage']}): {got}")

@@ -1,0 +1,5 @@
+# expect: E423 runtime
+# attack: repr of a list that aliases 10**8 elements
+x = [[[0] * 100] * 100] * 100
+y = [x] * 100
+say(str(y))

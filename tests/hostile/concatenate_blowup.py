@@ -1,0 +1,4 @@
+# expect: E423 runtime
+# attack: np.concatenate of 10**5 references to a 10**5-element array
+a = np.zeros(100000)
+b = np.concatenate([a] * 100000)

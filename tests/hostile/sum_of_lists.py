@@ -1,0 +1,4 @@
+# expect: E423 runtime
+# attack: sum() concatenating aliased lists
+x = [[0] * 1000] * 1000
+y = sum(x, [])
