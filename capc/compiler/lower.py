@@ -15,7 +15,6 @@ or mutual, is refused (E025) because every call must unroll to a bounded trace.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -50,6 +49,8 @@ def _err(code: str, message: str, span: Span, hint: str | None = None, kind: str
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str | None:
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
     return f"did you mean '{close[0]}'?" if close else None
 

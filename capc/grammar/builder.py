@@ -242,15 +242,6 @@ class AstBuilder(Transformer):
     def comp_op(self, *toks: Token) -> str:
         return " ".join(str(t) for t in toks)
 
-    def bitwise(self, *items: Any) -> Any:
-        op = items[1]
-        raise _err("E040", f"bitwise operator '{op}' is not supported", span(op),
-                   "use 'and', 'or' and 'not' for conditions")
-
-    def bitwise_not(self, tok: Token, _operand: Any) -> Any:
-        raise _err("E040", "bitwise operator '~' is not supported", span(tok),
-                   "use 'not' for conditions and '-' to negate numbers")
-
     def binop_chain(self, *items: Any) -> ast.Expr:
         result = items[0]
         for i in range(1, len(items), 2):

@@ -33,6 +33,7 @@ GRAMMAR_PATH = os.path.join(os.path.dirname(__file__), "policy.lark")
 
 _OPEN = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 _CLOSE = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
+_REFUSED = frozenset({"BITOP", "TILDE"})
 
 
 class _State:
@@ -76,6 +77,12 @@ def _check_name(tok):
     return tok
 
 
+def _refuse_bitwise(tok):
+    raise CompileError("E040", f"bitwise operator '{tok}' is not supported", token_span(tok),
+                       kind="subset",
+                       hint="use 'and', 'or' and 'not' for conditions and '-' to negate numbers")
+
+
 # --- the indentation post-lexer ----------------------------------------------------------
 
 class BlockIndenter:
@@ -84,7 +91,10 @@ class BlockIndenter:
     here rather than taken from lark.indenter so that unbalanced brackets and tab widths
     produce our own located errors."""
 
-    always_accept = ("_NEWLINE",)
+    # BITOP/TILDE are in no rule: accepting them in every lexer state lets `process` refuse
+    # them by name. (A second lexer callback would not do: lark 1.3 chains user callbacks
+    # with a late-bound loop variable, which silently disables the NAME callback.)
+    always_accept = ("_NEWLINE", "BITOP", "TILDE")
     tab_len = 8
 
     def process(self, stream: Iterator[Any]) -> Iterator[Any]:
@@ -126,6 +136,8 @@ class BlockIndenter:
                                            kind="syntax",
                                            hint="indent the line like the block it belongs to")
                 continue
+            if kind in _REFUSED:
+                _refuse_bitwise(token)
             if kind in _OPEN:
                 brackets.append(token)
                 if len(brackets) > max_depth:
