@@ -32,6 +32,9 @@ def test_round_trip(path: Path):
     ("t = 1,\n", "t = (1,)\n"),
     ("x = 2 * np.pi\n", "x = 2 * np.pi\n"),
     ("if a:\n    pass\nelif b:\n    x = 1\nelse:\n    x = 2\n", None),
+    ("say(f'{f\"{1}\"}')\n", "say(f\"{f'{1}'}\")\n"),
+    ("d = {'a': 1}\nsay(f'{d[\"a\"]}')\n", "d = {'a': 1}\nsay(f\"{d['a']}\")\n"),
+    ("say(f\"it's {'ok'}\")\n", "say(f\"it's {'ok'}\")\n"),
 ])
 def test_printing(source, printed):
     prefix = "a = 1\nb = 2\n" if source.startswith("if") else ""

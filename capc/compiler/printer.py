@@ -130,7 +130,32 @@ def _const(value: Any) -> tuple[str, int]:
         return text, (_UNARY if text.startswith("-") else _ATOM)
     if isinstance(value, int) and not isinstance(value, bool):
         return repr(value), (_UNARY if value < 0 else _ATOM)
+    if isinstance(value, str) and _OPEN_QUOTES:
+        return _string_in_field(value), _ATOM
     return repr(value), _ATOM
+
+
+# The quotes of the f-strings being printed around the current expression: a string inside
+# an f-string field must use another quote (Python 3.11, and our lexer, end the f-string at
+# its own quote) and cannot use backslashes.
+_QUOTES = ('"', "'", '"""', "'''")
+_OPEN_QUOTES: list[str] = []
+
+
+def _free_quote(text: str) -> str | None:
+    """A quote that neither ends an enclosing f-string nor occurs in `text`."""
+    for quote in _QUOTES:
+        if any(quote[0] == q[0] for q in _OPEN_QUOTES) or quote[0] in text:
+            continue
+        return quote
+    return None
+
+
+def _string_in_field(value: str) -> str:
+    quote = _free_quote(value)
+    if quote is None or "\\" in value or not value.isprintable():
+        return repr(value)  # cannot be written inside this field; kept as Python would print it
+    return f"{quote}{value}{quote}"
 
 
 def _expr(e: ir.Expr, context: int) -> str:
@@ -229,12 +254,27 @@ _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"'}
 
 
 def _fstring(e: ir.FString) -> str:
-    out = ['f"']
+    quote = _free_quote("")
+    if quote is None:  # four f-strings deep: Python 3.11 cannot nest further either
+        raise ValueError("f-strings nested more than four deep cannot be printed")
+    _OPEN_QUOTES.append(quote)
+    try:
+        return _fstring_body(e, quote)
+    finally:
+        _OPEN_QUOTES.pop()
+
+
+def _fstring_body(e: ir.FString, quote: str) -> str:
+    escapes = dict(_ESCAPES)
+    escapes[quote[0]] = "\\" + quote[0]
+    if quote[0] != '"':
+        del escapes['"']
+    out = ["f" + quote]
     for part in e.parts:
         if isinstance(part, str):
             for ch in part:
-                if ch in _ESCAPES:
-                    out.append(_ESCAPES[ch])
+                if ch in escapes:
+                    out.append(escapes[ch])
                 elif ch in "{}":
                     out.append(ch * 2)
                 elif not ch.isprintable():
@@ -251,7 +291,7 @@ def _fstring(e: ir.FString) -> str:
         if part.format_spec:
             field += ":" + part.format_spec
         out.append(field + "}")
-    out.append('"')
+    out.append(quote)
     return "".join(out)
 
 
