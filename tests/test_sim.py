@@ -39,6 +39,19 @@ def sim():
     backend.close()
 
 
+@pytest.fixture(scope="module")
+def welding_sim():
+    backend = SimBackend(grasp="weld")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["friction", "weld"])
+def gripping(request):
+    """The sim in each grasp mode (both must carry blocks)."""
+    return request.getfixturevalue("sim" if request.param == "friction" else "welding_sim")
+
+
 def trapezoid(start, end, speed: float = SPEC.max_speed):
     """Set-points from start to end at rest at both ends, whose finite differences stay
     within `speed` and the spec's max_accel (asserted on the result, not assumed)."""
@@ -178,46 +191,46 @@ def test_joint_velocity_limits_hold_for_a_far_jump(sim):
     assert fastest.max() > 0.5 * limits.min()  # it did move
 
 
-def test_grasped_block_moves_with_the_gripper_and_lands_in_the_bowl(sim):
-    sim.reset(SCENE, SPEC, CELL.home)
+def test_grasped_block_moves_with_the_gripper_and_lands_in_the_bowl(gripping):
+    gripping.reset(SCENE, SPEC, CELL.home)
     log = []
-    run_plan(sim, SCENE, "put_first_on_second", {"arg1": "red block", "arg2": "blue bowl"}, log)
+    run_plan(gripping, SCENE, "put_first_on_second", {"arg1": "red block", "arg2": "blue bowl"}, log)
     # While carried (TCP high above the table) the block was not where it started.
-    final = sim.object_positions()
+    final = gripping.object_positions()
     task = parse_task('block_in_bowl("red block", "blue bowl")')
     result = check_task(task, final, SCENE)
     assert result.done, result.detail
     assert np.allclose(final["red block"][:2], final["blue bowl"][:2], atol=0.01)
-    assert sim.held_object() is None
+    assert gripping.held_object() is None
     # Nothing else moved.
     assert np.allclose(final["green block"], SCENE.get("green block").position, atol=2e-3)
     assert np.allclose(final["blue bowl"], SCENE.get("blue bowl").position, atol=5e-3)
 
 
-def test_block_follows_the_tcp_while_held(sim):
-    sim.reset(SCENE, SPEC, CELL.home)
+def test_block_follows_the_tcp_while_held(gripping):
+    gripping.reset(SCENE, SPEC, CELL.home)
     log = []
     block = np.array(SCENE.get("red block").position)
-    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
-    run_plan(sim, SCENE, "move_to", {"p": tuple(block)}, log)
-    assert sim.set_gripper(True) == "red block"
+    run_plan(gripping, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    run_plan(gripping, SCENE, "move_to", {"p": tuple(block)}, log)
+    assert gripping.set_gripper(True) == "red block"
     for target in [(0.0, -0.5, 0.15), (-0.2, -0.6, 0.2)]:
-        run_plan(sim, SCENE, "move_to", {"p": target}, log)
-        offset = sim.object_positions()["red block"] - sim.tcp()
+        run_plan(gripping, SCENE, "move_to", {"p": target}, log)
+        offset = gripping.object_positions()["red block"] - gripping.tcp()
         assert np.linalg.norm(offset) < 3e-3, offset
-        assert sim.held_object() == "red block"
-    assert sim.set_gripper(False) is None
+        assert gripping.held_object() == "red block"
+    assert gripping.set_gripper(False) is None
     for _ in range(240):
-        sim.send_setpoint(np.array((-0.2, -0.6, 0.2)), DT)
-    landed = sim.object_positions()["red block"]
+        gripping.send_setpoint(np.array((-0.2, -0.6, 0.2)), DT)
+    landed = gripping.object_positions()["red block"]
     assert landed[2] == pytest.approx(CELL.block_size / 2, abs=2e-3)  # fell to the table
 
 
-def test_closing_on_nothing_holds_nothing(sim):
-    sim.reset(SCENE, SPEC, CELL.home)
-    assert sim.set_gripper(True) is None
-    assert sim.held_object() is None
-    assert sim.set_gripper(False) is None
+def test_closing_on_nothing_holds_nothing(gripping):
+    gripping.reset(SCENE, SPEC, CELL.home)
+    assert gripping.set_gripper(True) is None
+    assert gripping.held_object() is None
+    assert gripping.set_gripper(False) is None
 
 
 def test_stop_holds_the_arm_where_it_is(sim):
@@ -285,20 +298,20 @@ objects:
     assert result.done, result.detail
 
 
-def test_closing_twice_keeps_the_one_grasp(sim):
-    sim.reset(SCENE, SPEC, CELL.home)
+def test_closing_twice_keeps_the_one_grasp(gripping):
+    gripping.reset(SCENE, SPEC, CELL.home)
     log = []
     block = SCENE.get("red block").position
-    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
-    run_plan(sim, SCENE, "move_to", {"p": block}, log)
-    assert sim.set_gripper(True) == "red block"
-    assert sim.set_gripper(True) == "red block"
-    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
-    assert sim.object_positions()["red block"][2] == pytest.approx(0.15, abs=3e-3)
-    assert sim.set_gripper(False) is None
+    run_plan(gripping, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    run_plan(gripping, SCENE, "move_to", {"p": block}, log)
+    assert gripping.set_gripper(True) == "red block"
+    assert gripping.set_gripper(True) == "red block"
+    run_plan(gripping, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    assert gripping.object_positions()["red block"][2] == pytest.approx(0.15, abs=3e-3)
+    assert gripping.set_gripper(False) is None
     for _ in range(240):
-        sim.send_setpoint(np.array((block[0], block[1], 0.15)), DT)
-    assert sim.object_positions()["red block"][2] == pytest.approx(CELL.block_size / 2, abs=2e-3)
+        gripping.send_setpoint(np.array((block[0], block[1], 0.15)), DT)
+    assert gripping.object_positions()["red block"][2] == pytest.approx(CELL.block_size / 2, abs=2e-3)
 
 
 # --- the example policies through execute() (compile, run under the monitor, judge) ----------
@@ -417,3 +430,24 @@ def test_gui_window_framing_uses_valid_pybullet_calls(sim):
     """No display here to open a GUI; the framing calls are still checked for their
     signatures (in DIRECT mode PyBullet accepts and ignores them)."""
     sim._frame_the_window()
+
+
+def test_a_friction_grasp_notices_a_lost_block(sim):
+    sim.reset(SCENE, SPEC, CELL.home)
+    log = []
+    block = SCENE.get("red block").position
+    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    run_plan(sim, SCENE, "move_to", {"p": block}, log)
+    assert sim.set_gripper(True) == "red block"
+    # Knock the block out of the hand (as a collision would), then let physics run.
+    sim._p.resetBasePositionAndOrientation(sim._bodies["red block"], (0.2, -0.7, 0.02), (0, 0, 0, 1),
+                                           physicsClientId=sim._client)
+    sim.send_setpoint(np.array(block), DT)
+    assert sim.held_object() is None
+
+
+def test_unknown_grasp_mode_is_an_input_error():
+    from capc.diagnostics import InputError
+
+    with pytest.raises(InputError, match="grasp mode"):
+        SimBackend(grasp="glue")
