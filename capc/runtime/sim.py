@@ -16,7 +16,7 @@ Grasps: the fingers close on the block with the URDF's force, geared to mirror e
 the held object is the one both fingers touch whose centre lies within CELL.grasp_radius of
 the TCP. By default friction alone holds it (`grasp="friction"`); `grasp="weld"` adds a fixed
 constraint to the hand once the fingers have closed, which makes carrying cheaper to
-simulate. Both carried 150 of 150 blocks in the example tasks; docs/simulation.md has the
+simulate. Both succeeded in 150 of 150 example task runs; docs/simulation.md has the
 story of the two failures friction grasps had before the fingers were geared and the opening
 narrowed.
 """
