@@ -182,3 +182,20 @@ def test_bare_carriage_return_is_a_line_break():
 def test_byte_order_mark_is_ignored():
     program = compile_source("\ufeffx = 1\n")
     assert program.body[0].targets[0].id == "x"
+
+
+def test_parsing_from_several_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = [(p.read_text(encoding="utf-8"), str(p)) for p in GOOD[:12]]
+    expected = [compile_source(text, name) for text, name in sources]
+
+    def work(i):
+        text, name = sources[i % len(sources)]
+        return compile_source(text, name)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(work, range(60)))
+    for i, program in enumerate(results):
+        assert program == expected[i % len(sources)]
+        assert program.body[0].span.file == sources[i % len(sources)][1]

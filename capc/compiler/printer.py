@@ -9,6 +9,7 @@ compare). Parentheses are placed from operator precedence, not copied from the i
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
@@ -130,7 +131,7 @@ def _const(value: Any) -> tuple[str, int]:
         return text, (_UNARY if text.startswith("-") else _ATOM)
     if isinstance(value, int) and not isinstance(value, bool):
         return repr(value), (_UNARY if value < 0 else _ATOM)
-    if isinstance(value, str) and _OPEN_QUOTES:
+    if isinstance(value, str) and _printing.open_quotes:
         return _string_in_field(value), _ATOM
     return repr(value), _ATOM
 
@@ -139,13 +140,20 @@ def _const(value: Any) -> tuple[str, int]:
 # an f-string field must use another quote (Python 3.11, and our lexer, end the f-string at
 # its own quote) and cannot use backslashes.
 _QUOTES = ('"', "'", '"""', "'''")
-_OPEN_QUOTES: list[str] = []
+
+
+class _Printing(threading.local):
+    def __init__(self) -> None:
+        self.open_quotes: list[str] = []
+
+
+_printing = _Printing()
 
 
 def _free_quote(text: str) -> str | None:
     """A quote that neither ends an enclosing f-string nor occurs in `text`."""
     for quote in _QUOTES:
-        if any(quote[0] == q[0] for q in _OPEN_QUOTES) or quote[0] in text:
+        if any(quote[0] == q[0] for q in _printing.open_quotes) or quote[0] in text:
             continue
         return quote
     return None
@@ -257,11 +265,11 @@ def _fstring(e: ir.FString) -> str:
     quote = _free_quote("")
     if quote is None:  # four f-strings deep: Python 3.11 cannot nest further either
         raise ValueError("f-strings nested more than four deep cannot be printed")
-    _OPEN_QUOTES.append(quote)
+    _printing.open_quotes.append(quote)
     try:
         return _fstring_body(e, quote)
     finally:
-        _OPEN_QUOTES.pop()
+        _printing.open_quotes.pop()
 
 
 def _fstring_body(e: ir.FString, quote: str) -> str:

@@ -10,13 +10,14 @@ and refused if it is a forbidden keyword (E010-E024), a dunder (E022) or a dange
 (E402) on the token stream, and the tree builder refuses any node deeper than the budget, so
 no later recursive pass can hit Python's recursion limit.
 
-The parser object is shared, so `parse` is not re-entrant across threads.
+The parser object is shared; the little state a parse needs is thread-local.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 import unicodedata
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, Iterator
@@ -36,9 +37,11 @@ _CLOSE = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
 _REFUSED = frozenset({"BITOP", "TILDE"})
 
 
-class _State:
+class _State(threading.local):
     """What the shared lexer callbacks, post-lexer and tree builder need to know about the
-    parse in progress (the lark objects are built once, so they cannot take arguments)."""
+    parse in progress (the lark objects are built once, so they cannot take arguments).
+    Per thread: the lark objects keep no state of their own between parses, so with this
+    the parser can be used from several threads at once."""
 
     file = "<policy>"
     limits: ResourceLimits = DEFAULT_LIMITS
