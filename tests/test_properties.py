@@ -129,6 +129,44 @@ def test_soundness_and_real_counterexamples(case: Case):
         require(finding)
 
 
+# --- regressions: shrunk findings of earlier soak runs, kept as fixtures ------------------
+
+FIXTURES = sorted((ROOT / "tests" / "fixtures" / "proptest").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_regression_cases_from_the_soak(path):
+    """Each fixture is a (policy, scene, limits, worlds) case a soak run found and shrank."""
+    _needs("capc.compiler.frontend", "capc.safety.verifier", "capc.runtime.execute")
+    case = load_case(path)
+    result = evaluate(case)
+    for finding in result.findings:
+        require(finding)
+
+
+def load_case(path: Path) -> Case:
+    import json
+
+    from capc.compiler.scene import Scene, make_object
+    from capc.testing.policies import GeneratedPolicy
+    from capc.testing.properties import WorldRun
+
+    data = json.loads(path.read_text())
+
+    def scene(doc) -> Scene:  # positions exactly as written (heights included)
+        return Scene(tuple(_at(make_object(o["name"], o["position"][:2]), o["position"]) for o in doc["objects"]))
+
+    runs = tuple(WorldRun(scene(w), w.get("noise", 0.0), w.get("seed", 0)) for w in data["worlds"])
+    spec = parse_spec(json.dumps(data.get("limits", {})))
+    return Case(scene(data["scene"]), spec, GeneratedPolicy(data["source"], ()), runs)
+
+
+def _at(obj, position):
+    import dataclasses
+
+    return dataclasses.replace(obj, position=tuple(float(v) for v in position))
+
+
 # --- 3: totality of the front end -------------------------------------------------------
 
 @settings(max_examples=150, deadline=None, database=None, derandomize=True,
@@ -195,6 +233,8 @@ def test_soak_soundness_and_counterexamples():
     pairs = int(os.environ.get("CAPC_SOAK_EXAMPLES", "1000"))
     report = soak(pairs, progress=_progress(pairs))
     print("\n" + report.summary())
+    if os.environ.get("CAPC_SOAK_FINDINGS"):
+        report.write_findings(os.environ["CAPC_SOAK_FINDINGS"])
     assert report.soundness_failures == 0
     assert report.false_counterexamples == 0
     assert report.findings["compile"] == 0

@@ -126,7 +126,7 @@ def _flagged_before(report, call_index: int | None, spec: SafetySpec) -> list[in
     found = set()
     for o in get_field(report, "obligations", ()) or ():
         index = get_field(o, "call_index")
-        if index is None or index >= call_index:
+        if index is None or index < 0 or index >= call_index:  # -1: not tied to one call
             continue
         verdict = get_field(o, "verdict")
         if verdict == "unknown" or (verdict == "violated"
@@ -257,12 +257,14 @@ def check_counterexamples(program, report, scene: Scene, spec: SafetySpec,
         return Finding(kind, f"obligation {get_field(obligation, 'id')} "
                        f"({get_field(obligation, 'property')}) reported a counterexample at call "
                        f"{expected} (excess {cex.get('excess')}), but running it gave {got} "
-                       f"(status {get_field(outcome, 'status')}){note}",
+                       f"(status {get_field(outcome, 'status')}: {get_field(outcome, 'message')}){note}",
                        {"counterexample": cex, "world": world.to_json(),
                         "perceived": {str(k): v for k, v in perceived.items()},
                         "unrealizable": [str(k) for k in unrealizable],
                         "cause": "margin" if within_margin else
-                                 "unrealizable" if unrealizable else "unexplained"})
+                                 "unrealizable" if unrealizable else
+                                 "runtime_error" if get_field(outcome, "status") == "error" else
+                                 "unexplained"})
     return None
 
 

@@ -8,6 +8,7 @@ or branch. The first few failures are kept whole (source, scene, limits) for a b
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from capc.testing.properties import CaseResult, Finding, cases, evaluate
 
 KEEP_FINDINGS = 5
+KEEP_ALL = 500          # findings kept whole for `CAPC_SOAK_FINDINGS=path.json`
 
 
 @dataclass
@@ -30,6 +32,7 @@ class SoakReport:
     causes: Counter = field(default_factory=Counter)       # "property/cause" -> count
     failing_policies: Counter = field(default_factory=Counter)  # property -> policies with one
     examples: list[Finding] = field(default_factory=list)
+    all_findings: list[Finding] = field(default_factory=list)
     interesting: int = 0
     stops: int = 0
     seconds: float = 0.0
@@ -46,6 +49,8 @@ class SoakReport:
         self.seconds_verify += result.seconds_verify
         self.seconds_run += result.seconds_run
         for finding in result.findings:
+            if len(self.all_findings) < KEEP_ALL:
+                self.all_findings.append(finding)
             self.findings[finding.property] += 1
             self.causes[f"{finding.property}/{finding.detail.get('cause', '-')}"] += 1
             if len(self.examples) < KEEP_FINDINGS and all(
@@ -89,9 +94,19 @@ class SoakReport:
         ]
         for finding in self.examples:
             lines.append(f"  FAILURE {finding}")
-            if "source" in finding.detail:
-                lines += ["    | " + line for line in finding.detail["source"].splitlines()]
+            detail = finding.detail
+            if "source" in detail:
+                lines += ["    | " + line for line in detail["source"].splitlines()]
+            for key in ("scene", "spec", "world", "noise", "seed"):
+                if key in detail:
+                    lines.append(f"    {key}: {json.dumps(detail[key], default=str)}")
         return "\n".join(lines)
+
+    def write_findings(self, path: str) -> None:
+        """Every kept finding, whole (source, scene, limits, world, counterexample), as JSON."""
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump([{"property": f.property, "message": f.message, **f.detail}
+                       for f in self.all_findings], handle, default=str, indent=1)
 
 
 def soak(pairs: int, worlds_per_policy: int = 5, seed: int | None = None,
