@@ -253,6 +253,19 @@ def test_soak_front_end_totality():
     total()
 
 
+@pytest.mark.soak
+def test_soak_round_trip():
+    examples = int(os.environ.get("CAPC_SOAK_EXAMPLES", "1000")) // 5
+
+    @settings(max_examples=max(1, examples), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def round_trip(data):
+        require(check_round_trip(data.draw(policies(data.draw(scenes()), data.draw(limits()))).source))
+
+    round_trip()
+
+
 def _progress(pairs: int):
     step = max(1, math.ceil(pairs / 5 / 20))
 
