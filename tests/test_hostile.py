@@ -496,6 +496,23 @@ def test_the_prompt_embeds_names_and_instructions_as_quoted_literals():
     assert json.loads(query_line.removeprefix("# query: ")) == instruction
 
 
+def test_the_audit_store_keeps_hostile_text_as_data(tmp_path):
+    """Instructions, file names, sources and scene names end up in SQLite: quotes, comment
+    markers and statement separators must be stored and searched as text."""
+    audit = pytest.importorskip("capc.safety.audit")
+    store = audit.open_store(tmp_path / "audit.db")
+    nasty = "x'); DROP TABLE records; -- %_\\ \"; exec('import os') #"
+    first = store.add({"kind": "check", "instruction": nasty, "file": nasty, "source": nasty,
+                       "scene": {"objects": [{"name": HOSTILE_NAMES[0], "position": [0, -0.5]}]}})
+    store.add({"kind": "check", "instruction": "benign", "file": "p.py", "source": "x = 1\n"})
+    assert store.count() == 2
+    record = store.get(first)
+    assert (record["instruction"], record["file"], record["source"]) == (nasty, nasty, nasty)
+    assert record["scene"]["objects"][0]["name"] == HOSTILE_NAMES[0]
+    assert [r["id"] for r in store.query(grep="DROP TABLE records; -- %_")] == [first]
+    assert [r["id"] for r in store.query(grep="%")] == [first]     # a LIKE wildcard is a character
+
+
 # --- helper defs written by the model are checked like the policy ------------------------
 
 HOSTILE_HELPERS = [
