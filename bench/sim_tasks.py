@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--example", choices=EXAMPLES, action="append",
                         help="run only this example (repeatable)")
+    parser.add_argument("--grasp", choices=("friction", "weld"), default="friction",
+                        help="how the sim holds a grasped block (see docs/simulation.md)")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     args = parser.parse_args(argv)
 
@@ -68,13 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     spec = default_spec()
     seeds = range(args.first_seed, args.first_seed + args.scenes)
     results = []
-    with SimBackend() as backend:  # one physics client, re-placed for every run
+    with SimBackend(grasp=args.grasp) as backend:  # one physics client, re-placed for every run
         for name in args.example or EXAMPLES:
             results.append(run_example(name, seeds, backend, spec, verbose=not args.json))
     if args.json:
         print(json.dumps({"results": results}, indent=1))
     else:
-        print("task success on the sim backend (random scenes, seeds "
+        print(f"task success on the sim backend ({args.grasp} grasps, random scenes, seeds "
               f"{seeds.start}..{seeds.stop - 1}):")
         for result in results:
             print(f"  {result['example']:24s} {result['successes']:3d}/{result['total']:<3d} "
