@@ -238,3 +238,12 @@ def test_kinematic_backend_grasps_within_radius_and_drops_onto_supports():
     backend.set_gripper(False)
     assert backend.object_positions()["red block"][2] == pytest.approx(CELL.place_z("block", 0.02))
     assert backend.sim_time() == pytest.approx(5 * dt + 6 * 0.25) and backend.ticks == 5
+
+
+def test_named_places_are_points_on_the_table_as_in_the_verifier():
+    """`put_first_on_second('red block', 'top left corner')` (a CaP idiom): the place resolves
+    from the cell, like the verifier's world does, and the block ends up standing there."""
+    outcome, _ = run_checked("put_first_on_second('red block', 'top left corner')\n")
+    assert outcome.status == "completed", outcome.message
+    x, y, z = outcome.final_positions["red block"]
+    assert (x, y) == pytest.approx(CELL.places["top left corner"]) and z == pytest.approx(CELL.resting_z("block"))

@@ -124,18 +124,28 @@ class _MonitorStop(Exception):
 
 
 class _World:
-    """The registry's `World` over concrete numbers: what a plan sees at run time."""
+    """The registry's `World` over concrete numbers: what a plan sees at run time. As in the
+    verifier's world (capc.safety.world), a name that is no object but one of the cell's
+    named places ('top left corner', ...) is a point on the table, treated like a bowl."""
 
     def __init__(self, run: "_Run", span: Span):
         self.run, self.span = run, span
 
     def position(self, name: str) -> tuple[float, float, float]:
+        if self._is_place(name):
+            x, y = CELL.places[name]
+            return (float(x), float(y), 0.0)
         self.run.require_object(name, self.span)
         return tuple(float(v) for v in self.run.perception.position(name))
 
     def kind(self, name: str) -> str:
+        if self._is_place(name):
+            return "place"
         self.run.require_object(name, self.span)
         return self.run.perception.kinds[name]
+
+    def _is_place(self, name: str) -> bool:
+        return not self.run.perception.knows(name) and name in CELL.places
 
     def tcp(self) -> tuple[float, float, float]:
         return self.run.tcp
