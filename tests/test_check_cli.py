@@ -67,6 +67,11 @@ def test_json_output(files, capsys):
     assert code == 0 and json.loads(out)["diagnostics"] == []
 
 
+def test_misspelled_api_call_gets_a_suggestion(files, capsys):
+    code, _, err = run_cli([files("p.py", "put_first_on_secnd('red block', 'blue bowl')\n")], capsys)
+    assert code == 1 and "E030" in err and "did you mean 'put_first_on_second'?" in err
+
+
 def test_several_errors_in_one_check(files, capsys):
     code, out, err = run_cli([files("p.py", "x = get_obj_pos(3)\nmove_to([0, 0], sped=1)\n"), "--json"], capsys)
     data = json.loads(out)

@@ -56,16 +56,25 @@ class CheckResult:
 
 
 def undefined_diagnostics(program: Any) -> list[Diagnostic]:
-    """E030 for each call to a function nobody defines (one per name, at its first call)."""
+    """E030 for each call to a function nobody defines (one per name, at its first call),
+    with the nearest known name when it looks like a misspelling."""
+    import difflib
+
+    from capc.compiler.library import BUILTINS
+    from capc.compiler.registry import get_profile
+
+    known = list(get_profile(program.profile).names()) + list(program.functions) + list(BUILTINS)
     seen: set[str] = set()
     out = []
     for call in program.undefined:
         if call.name in seen:
             continue
         seen.add(call.name)
-        out.append(Diagnostic("E030", f"undefined function '{call.name}'", call.span, "type",
-                              "define it with a top-level def, or pass --allow-undefined when the "
-                              "LLM layer will supply it"))
+        close = difflib.get_close_matches(call.name, known, n=1, cutoff=0.8)
+        hint = (f"did you mean '{close[0]}'?" if close else
+                "define it with a top-level def, or pass --allow-undefined when the LLM layer "
+                "will supply it")
+        out.append(Diagnostic("E030", f"undefined function '{call.name}'", call.span, "type", hint))
     return out
 
 
