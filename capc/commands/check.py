@@ -108,6 +108,11 @@ def check_policy(path: str, *, scene_path: str | None = None, limits_path: str |
         if missing:
             result.verdict = VERDICT_REJECTED
             result.diagnostics.extend(missing)
+    # The verification step belongs here, after a successful compile: run the verifier on
+    # result.program with `spec` (default spec when None), `scene` and `any_scene`, keep its
+    # report in result.report, map its verdict onto result.verdict (accepted / guarded /
+    # rejected; EXIT_CODES already has them) and extend result.diagnostics with its findings.
+    # print_result, --json and the audit record then need no change.
     return result
 
 
