@@ -1,0 +1,3 @@
+# expect: E501 runtime
+# attack: an index of 2**63 - 1 into an API result
+x = get_obj_names()[9223372036854775807]

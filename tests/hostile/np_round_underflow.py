@@ -1,0 +1,3 @@
+# expect: E501 runtime
+# attack: np.round with -(2**63 - 1) decimals
+x = np.round(1.5, -9223372036854775807)

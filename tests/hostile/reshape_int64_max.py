@@ -1,0 +1,3 @@
+# expect: E501 runtime
+# attack: reshape to 2**63 - 1 elements
+x = np.array([1.0]).reshape(9223372036854775807)
