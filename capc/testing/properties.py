@@ -186,9 +186,19 @@ def counterexample_world(scene: Scene, cex: dict) -> Scene:
 MARGIN_SLACK = 1e-9
 
 
-def replay_inputs(obligation, scene: Scene, cex: dict) -> tuple[Scene, dict[int, tuple], list]:
-    """What the verifier's model chose for a counterexample: the true object positions, the
-    perceived xy of each perception call (by call index), and the keys of values the
+@dataclass(frozen=True)
+class ReplayInputs:
+    """What the verifier's model chose for a counterexample, in the runtime's terms."""
+
+    world: Scene                           # true object positions
+    perceived: dict[int, tuple]            # get_obj_pos at call index -> the xy the camera gave
+    plan_positions: dict[int, tuple]       # n-th object query of a plan (from 1) -> where it aimed
+    unrealizable: tuple                    # keys of values no backend can be told
+
+
+def replay_inputs(obligation, scene: Scene, cex: dict) -> ReplayInputs:
+    """The true object positions, the perceived xy of each perception call (by call index),
+    the perceived positions plans aimed at (in query order), and the keys of values the
     kinematic backend cannot be told (positions of objects "maybe held" after a blind grasp,
     heights of released objects). Read from the obligation's replay data when it has them."""
     replay = get_field(obligation, "replay")
@@ -197,37 +207,53 @@ def replay_inputs(obligation, scene: Scene, cex: dict) -> tuple[Scene, dict[int,
     world = counterexample_world(scene, {"objects": positions})
     answers = getattr(data, "answers", None) or {}
     perceived = {k: tuple(float(c) for c in v[:2]) for k, v in answers.items()
-                 if isinstance(k, int) and isinstance(v, (tuple, list)) and len(v) >= 2
-                 and all(isinstance(c, (int, float)) for c in v[:2])}
-    unrealizable = [k for k in answers if isinstance(k, tuple)]
-    return world, perceived, unrealizable
+                 if isinstance(k, int) and _numbers(v, 2)}
+    plan = {k[-1]: tuple(float(c) for c in v) for k, v in answers.items()
+            if isinstance(k, tuple) and k and k[0] == "plan" and _numbers(v, 3)}
+    unrealizable = tuple(k for k in answers if isinstance(k, tuple) and (not k or k[0] != "plan"))
+    return ReplayInputs(world, perceived, plan, unrealizable)
+
+
+def _numbers(value, n: int) -> bool:
+    return (isinstance(value, (tuple, list)) and len(value) >= n
+            and all(isinstance(c, (int, float)) for c in value[:n]))
 
 
 @contextlib.contextmanager
-def scripted_perception(perceived: dict[int, tuple]):
-    """Make `get_obj_pos` at call index i return `perceived[i]` during `execute` (the
-    camera error the counterexample chose); every other query sees the true position.
-    Hooks the runtime's answer to `get_obj_pos`, the one place a perceived value enters."""
+def scripted_perception(inputs: ReplayInputs):
+    """During `execute`, make `get_obj_pos` at call index i return `inputs.perceived[i]` and
+    the n-th object position plans ask for return `inputs.plan_positions[n]` (the camera
+    errors the counterexample chose); everything else sees the truth. Hooks the two places a
+    perceived value enters the runtime."""
     from capc.runtime import execute as runtime
 
-    run_class = getattr(runtime, "_Run", None)
-    original = getattr(run_class, "_get_obj_pos", None)
-    if not perceived or original is None:
+    run_class, world_class = getattr(runtime, "_Run", None), getattr(runtime, "_World", None)
+    original_pos = getattr(run_class, "_get_obj_pos", None)
+    original_world = getattr(world_class, "position", None)
+    if original_pos is None or original_world is None:
         yield
         return
+    queries = [0]
 
-    def scripted(self, args, span):
+    def scripted_pos(self, args, span):
         index = self.outcome.calls[-1]["index"]
-        if index in perceived:
+        if index in inputs.perceived:
             self._object(args, span)  # the same error for an unknown name
-            return np.array(perceived[index], dtype=float)
-        return original(self, args, span)
+            return np.array(inputs.perceived[index], dtype=float)
+        return original_pos(self, args, span)
 
-    run_class._get_obj_pos = scripted
+    def scripted_world(self, name):
+        true = original_world(self, name)
+        if not self.run.perception.knows(name):
+            return true  # a named place: no camera involved
+        queries[0] += 1
+        return inputs.plan_positions.get(queries[0], true)
+
+    run_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
     try:
         yield
     finally:
-        run_class._get_obj_pos = original
+        run_class._get_obj_pos, world_class.position = original_pos, original_world
 
 
 def check_counterexamples(program, report, scene: Scene, spec: SafetySpec,
@@ -239,13 +265,15 @@ def check_counterexamples(program, report, scene: Scene, spec: SafetySpec,
         cex = get_field(obligation, "counterexample")
         if get_field(obligation, "verdict") != "violated" or not cex:
             continue
-        world, perceived, unrealizable = replay_inputs(obligation, scene, cex)
+        inputs = replay_inputs(obligation, scene, cex)
+        world, perceived, unrealizable = inputs.world, inputs.perceived, inputs.unrealizable
         expected = cex.get("call_index")
-        key = (tuple(o.position for o in world.objects), tuple(sorted(perceived.items())), expected)
+        key = (tuple(o.position for o in world.objects), tuple(sorted(perceived.items())),
+               tuple(sorted(inputs.plan_positions.items())), expected)
         if key in seen:
             continue
         seen.add(key)
-        with scripted_perception(perceived):
+        with scripted_perception(inputs):
             outcome = run_kinematic(program, world, spec, limits)
         stop = stop_of(outcome)
         if stop is not None and (expected is None or stop[0] is None or stop[0] == expected):
@@ -260,6 +288,7 @@ def check_counterexamples(program, report, scene: Scene, spec: SafetySpec,
                        f"(status {get_field(outcome, 'status')}: {get_field(outcome, 'message')}){note}",
                        {"counterexample": cex, "world": world.to_json(),
                         "perceived": {str(k): v for k, v in perceived.items()},
+                        "plan_positions": {str(k): v for k, v in inputs.plan_positions.items()},
                         "unrealizable": [str(k) for k in unrealizable],
                         "cause": "margin" if within_margin else
                                  "unrealizable" if unrealizable else
