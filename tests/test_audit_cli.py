@@ -258,3 +258,14 @@ def test_a_run_stopped_by_the_monitor_is_shown_and_drawn(tmp_path, capsys):
         picture = render(store.get(1))
     col, row = picture.frame.to_pixel(0.22, -0.28)
     assert red_mask(png)[int(row) - 4:int(row) + 5, int(col) - 4:int(col) + 5].sum() >= 40
+
+
+def test_export_draws_at_most_max_pictures(db, tmp_path, capsys):
+    with open_store(db) as store:
+        store.add(rejected_record())
+        store.add(rejected_record())
+    page = tmp_path / "two.html"
+    code, _, _ = run_cli(capsys, "--audit-db", db, "export", "-o", page, "--max-pictures", "2")
+    html = page.read_text()
+    assert code == 0 and html.count("data:image/png;base64,") == 2
+    assert "pictures left out: 1;" in html

@@ -16,7 +16,7 @@ from capc import __version__
 from capc.diagnostics import describe_counterexample, render
 from capc.safety.audit import diagnostic_from_json, failing_obligations, now_iso, offending_lines
 
-DEFAULT_MAX_PICTURES = 200
+DEFAULT_MAX_PICTURES = 100
 
 
 def write_jsonl(records: Iterable[dict], out: TextIO) -> int:
@@ -203,7 +203,7 @@ def write_html(records: Iterable[dict], out: TextIO, *, stats: dict | None = Non
         pictures += picture
         out.write(record_html(record, picture=picture) + "\n")
     if omitted:
-        out.write(f"<p class=\"muted\">{omitted} pictures left out: only the first {max_pictures} "
+        out.write(f"<p class=\"muted\">pictures left out: {omitted}; only the first {max_pictures} "
                   f"records with a counterexample are drawn (raise --max-pictures)</p>\n")
     out.write("</body></html>\n")
     return len(records)
