@@ -536,6 +536,11 @@ HOSTILE_HELPERS = [
     ("redefining the helper with a file write", {"helper": (
         "def helper(a):\n    return a\n\ndef helper(a):\n    return a.tofile('x')\n", "helper.py")},
      "E028", ("helper.py", 4, 5)),
+    ("a helper file that defines something else", {"helper": (
+        "def other(a):\n    return a\n", "helper.py")},
+     "E046", ("helper.py", 1, 1)),
+    ("a helper file with no def at all", {"helper": ("", "helper.py")},
+     "E046", ("helper.py", 1, 1)),
     ("recursion across two helper files", {
         "helper": ("def helper(a):\n    return other(a)\n", "helper.py"),
         "other": ("def other(a):\n    return helper(a)\n", "other.py")},

@@ -15,7 +15,7 @@ from typing import Mapping
 
 from capc.compiler import ir
 from capc.compiler.registry import get_profile
-from capc.diagnostics import CompileError, InputError
+from capc.diagnostics import CompileError, InputError, Span
 from capc.files import read_text
 from capc.grammar.parser import parse
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -35,8 +35,10 @@ def compile_source(source: str, file: str = "<policy>", *, profile: str = "table
         helper = parse(text, helper_file, limits=limits)
         defined = [s.name for s in helper.body if hasattr(s, "name")]
         if name not in defined:
+            # Located in the helper's own file, so the repair prompt can point at it.
+            where = helper.body[0].span if helper.body else Span.point(helper_file, 1, 1)
             raise CompileError("E046", f"helper source for '{name}' does not define '{name}'",
-                               None, kind="subset", hint="the helper text must contain 'def "
+                               where, kind="subset", hint="the helper text must contain 'def "
                                f"{name}(...)'")
         helper_modules.append(helper)
     return Lowerer(get_profile(profile), limits).program(module, helper_modules)
