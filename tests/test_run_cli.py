@@ -105,3 +105,10 @@ def test_subprocess_has_no_traceback(tmp_path):
                           text=True, timeout=60, env={"CAPC_AUDIT_DB": "off", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "error[E501]: division by zero" in proc.stderr
+
+
+def test_trace_prints_each_robot_call(capsys):
+    assert main(["run", str(EXAMPLE), "--trace"]) == 0
+    err = capsys.readouterr().err
+    assert "trace: call 1 (line 4): get_obj_names()" in err
+    assert "put_first_on_second(arg1='red block', arg2='blue bowl', speed=None)" in err

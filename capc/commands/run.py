@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--record", metavar="OUT.gif", help="write an animation of the run (sim only)")
     parser.add_argument("--gui", action="store_true", help="show the PyBullet window (sim, needs a display)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--trace", action="store_true", help="print every robot call as it runs (stderr)")
     parser.add_argument("--unverified", action="store_true",
                         help="run under the monitor alone when no verifier is installed")
     from capc.commands.audit import add_store_argument
@@ -145,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
         return _finish(args, policy, scene, spec, out, verdict, diagnostics, None, show)
     guards = getattr(report, "guards", None) if report is not None else None
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
-                      noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui)
+                      noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui,
+                      trace=_print_call if args.trace else None)
     if outcome.diagnostic is not None:
         diagnostics.append(outcome.diagnostic)
     return _finish(args, policy, scene, spec, out, verdict, diagnostics, outcome,
@@ -168,6 +170,16 @@ def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, di
     else:
         show()
     return EXIT_OK if outcome is not None and outcome.ok else EXIT_FAILED
+
+
+def _print_call(call) -> None:
+    args = ", ".join(f"{k}={_short(v)}" for k, v in call.args.items())
+    print(f"trace: call {call.index + 1} (line {call.span.line}): {call.name}({args})", file=sys.stderr)
+
+
+def _short(value: Any) -> str:
+    text = repr(value.tolist() if hasattr(value, "tolist") else value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:

@@ -156,13 +156,15 @@ class _World:
 
 class _Run:
     def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
-                 limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None):
+                 limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None,
+                 trace: Callable[[PrimitiveCall], None] | None = None):
         self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
         self.monitor = Monitor(spec)
         self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
         self.sub_lmp = sub_lmp
+        self.trace = trace
         self.dt = 1.0 / spec.control_rate
         self.segments: list[np.ndarray] = []
         self.sent = 0
@@ -219,6 +221,8 @@ class _Run:
     def answer(self, call: PrimitiveCall) -> Any:
         self.interpreter.check_clock(call.span)
         self.outcome.calls.append({"index": call.index, "name": call.name, "line": call.span.line})
+        if self.trace is not None:
+            self.trace(call)
         primitive = call.primitive
         if primitive is None:
             raise RuntimeStop(E_UNDEFINED_FUNCTION, f"function '{call.name}' is not defined", call.span,
@@ -331,11 +335,12 @@ class _Run:
 def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any = "kinematic",
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
-            gui: bool = False) -> RunOutcome:
+            gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
-    parsed before anything moves and checked on the final object positions."""
+    parsed before anything moves and checked on the final object positions. `trace` is
+    called with every PrimitiveCall before it is answered."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
@@ -348,7 +353,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
             robot.start_recording(record)
-        run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp)
+        run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
+                   trace=trace)
         outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
