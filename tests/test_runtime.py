@@ -249,3 +249,14 @@ def test_named_places_are_points_on_the_table_as_in_the_verifier():
     assert outcome.status == "completed", outcome.message
     x, y, z = outcome.final_positions["red block"]
     assert (x, y) == pytest.approx(CELL.places["top left corner"]) and z == pytest.approx(CELL.resting_z("block"))
+
+
+@pytest.mark.parametrize("source, code", [
+    ("move_to(np.array([0.0, -0.5, 0.1]) / 0.0)", "E514"),        # nan/inf target: not a point
+    ("put_first_on_second('red block', parse_position('somewhere', ''))", "E502"),  # the LLM answered 7
+    ("xs = [0.1, -0.5, 0.1]\nxs[0] = 'far'\nmove_to(xs)", "E514"),
+])
+def test_malformed_commands_never_reach_the_backend(source, code):
+    outcome, backend = run_checked(source, sub_lmp=lambda name, query, context: 7)
+    assert outcome.code == code and outcome.status in ("stopped_by_monitor", "error")
+    assert backend.received == []

@@ -234,7 +234,7 @@ class _Run:
         if kind == KIND_GEOMETRY and primitive.name in self.geometry:
             return self.geometry[primitive.name](call.args, call.span)
         if kind == KIND_OUTPUT:
-            self.outcome.said.append(str(call.args.get("msg", "")))
+            self.outcome.said.append(self._text(call, "msg"))
             return None
         if kind == KIND_SUB_LMP:
             return self._sub_lmp(call)
@@ -278,7 +278,19 @@ class _Run:
             raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
                               call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
                                               "or replace the call with code")
-        return self.sub_lmp(call.name, str(call.args.get("query", "")), str(call.args.get("context", "")))
+        return self.sub_lmp(call.name, self._text(call, "query"), self._text(call, "context"))
+
+    def _text(self, call: PrimitiveCall, key: str) -> str:
+        """A text argument. Anything else is refused rather than converted: str() of an
+        aliased nested list is how a policy would build gigabytes out of sight."""
+        value = call.args.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}() takes text for '{key}', got "
+                                              f"{type(value).__name__}", call.span,
+                              hint="convert it with str(...) or an f-string first")
+        return value
 
     # -- motion ------------------------------------------------------------------------
 
