@@ -77,12 +77,12 @@ def segment_setpoints(start: Sequence[float], target: Sequence[float], max_speed
     """Set-points (one per tick, shape (N + 1, 3)) moving from `start` (excluded: the arm is
     there already) to `target`, the last row repeated once as the hold tick. A segment
     shorter than MIN_LENGTH gives no set-points."""
+    if math.dist(start, target) < MIN_LENGTH:  # before any array is made: no-op moves are cheap
+        return np.empty((0, 3))
     a = np.asarray(start, dtype=float)
     b = np.asarray(target, dtype=float)
     delta = b - a
     length = float(np.linalg.norm(delta))
-    if length < MIN_LENGTH:
-        return np.empty((0, 3))
     n = tick_count(length, max_speed, max_accel, dt)
     r = (max_speed * DERATE) / (max_accel * DERATE * dt)
     # Scaling the profile by c = length / covered <= 1 makes the fraction of the segment
