@@ -162,6 +162,8 @@ def test_tcp_tracks_set_points_and_measured_speed_stays_below_the_limit(sim):
     measured = np.array([m for _, m in log])
     lag = np.linalg.norm(sent - measured, axis=1)
     assert lag.max() < 0.002, f"tracking lag {lag.max() * 1000:.1f} mm"
+    # The backend's own (sampled) measure of the same thing agrees.
+    assert 0.0 < sim.max_tracking_error <= lag.max() + 1e-9
     sent_speed = np.linalg.norm(np.diff(sent, axis=0), axis=1) / DT
     measured_speed = np.linalg.norm(np.diff(measured, axis=0), axis=1) / DT
     assert sent_speed.max() <= SPEC.max_speed + 1e-9
@@ -460,6 +462,9 @@ def test_the_gripper_waits_for_the_arm_to_arrive(sim):
     target = np.array((0.05, -0.5, 0.15))
     sim.send_setpoint(target, DT)  # 5 cm in one tick: the arm cannot be there yet
     assert np.linalg.norm(sim.tcp() - target) > 0.01
+    for _ in range(7):  # the eighth set-point is sampled for the tracking error
+        sim.send_setpoint(target, DT)
+    assert sim.max_tracking_error > 0.01
     before = sim.sim_time()
     sim.set_gripper(True)
     assert np.linalg.norm(sim.tcp() - target) < 5e-4

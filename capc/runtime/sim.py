@@ -49,6 +49,7 @@ WELD_FORCE = 200.0             # N; the weld that holds a grasped block (grasp="
 GRASP_FRICTION, GRASP_WELD = "friction", "weld"
 GRASPS = (GRASP_FRICTION, GRASP_WELD)
 GRIPPER_TICKS = 60             # physics steps a close/open takes (0.25 s at 240 Hz)
+TRACKING_SAMPLE = 8            # measure the TCP's distance to its set-point every 8th set-point
 SETTLE_TICKS = 240             # at most this long (1 s) waiting for the arm before the gripper moves
 SETTLED_RAD = 2e-4             # every arm joint this close to its target: about 0.1 mm at the TCP
 IK_ITERATIONS = 3              # per set-point, from the previous solution
@@ -116,6 +117,8 @@ class SimBackend:
         self._bodies: dict[str, int] = {}      # object name -> body id
         self._ignoring: list[tuple[int, int]] = []  # body pairs with collisions switched off
         self._steps = 0
+        self._setpoints = 0
+        self.max_tracking_error = 0.0
         self._targets = list(REST_POSE)
         self._velocities = [0.0] * len(ARM_JOINTS)
         self._finger_target = FINGER_OPEN
@@ -199,6 +202,10 @@ class SimBackend:
                                                            obj.position)
         self._separate_overlapping_bowls(scene)
         self._steps = 0
+        self._setpoints = 0
+        # Largest distance seen between the measured TCP and its set-point (sampled): the
+        # monitor checks set-points; this says how far the simulated arm strayed from them.
+        self.max_tracking_error = 0.0
         self._clock_start = None
         self._command_arm()
         self._command_fingers()
@@ -303,6 +310,10 @@ class SimBackend:
         self._targets = list(targets)
         self._command_arm()
         self._step(max(1, round(dt * PHYSICS_RATE)))
+        self._setpoints += 1
+        if self._setpoints % TRACKING_SAMPLE == 0:
+            error = float(np.linalg.norm(self.tcp() - np.asarray(tcp, dtype=float)))
+            self.max_tracking_error = max(self.max_tracking_error, error)
 
     def set_gripper(self, close: bool) -> str | None:
         # No set-points while the gripper works: hold the last target, at rest.
