@@ -598,6 +598,9 @@ class Lowerer:
             raise _numpy_unknown(path, e)
         if e.attr in ARRAY_PROPERTIES:
             return self._array_property(e)
+        # An error inside the receiver comes first (source order): in `p.ctypes.data` the
+        # diagnostic names `ctypes`, the first step out of the language.
+        self.expr(e.value)
         raise _err("E011", f"attribute '{e.attr}' is not allowed", e.attr_span,
                    "attributes are only allowed as numpy functions (np.mean(...)), list/dict/str "
                    "methods and the array properties " + ", ".join(f".{p}" for p in ARRAY_PROPERTIES))
