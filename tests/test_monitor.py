@@ -78,7 +78,9 @@ def test_segment_through_cylinder_and_over_it():
 @given(a=st.tuples(st.floats(-0.3, 0.3), st.floats(-0.8, -0.2), st.floats(0, 0.3)),
        b=st.tuples(st.floats(-0.3, 0.3), st.floats(-0.8, -0.2), st.floats(0, 0.3)))
 def test_segment_check_agrees_with_dense_sampling(a, b):
-    """Exact intersection never misses what 2,001 samples along the segment find."""
+    """Exact intersection never misses what 2,001 samples along the segment find, and what it
+    reports as inside for longer than two sample spacings, the samples find too."""
+    length = float(np.linalg.norm(np.subtract(b, a)))
     for zone in ZONES.keep_out:
         hit = segment_enters(zone, a, b)
         ts = np.linspace(0, 1, 2001)
@@ -86,6 +88,9 @@ def test_segment_check_agrees_with_dense_sampling(a, b):
         sampled = any(zone.region.contains(p, POSITION_TOLERANCE) for p in pts)
         if sampled:
             assert hit is not None
+        if hit is not None and hit[1] > 2 * length / 2000 + 1e-9:
+            assert sampled
+            assert zone.region.contains(hit[0], -1e-9)  # the entry point lies on the zone
 
 
 def test_setpoint_speed_and_accel_by_finite_differences():
