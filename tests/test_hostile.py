@@ -403,6 +403,22 @@ def test_capc_check_ends_hostile_files_quickly_and_clearly(what, tmp_path):
     assert seconds < 2.0, f"capc check took {seconds:.2f} s"
 
 
+def test_capc_check_takes_the_guard_settings_from_the_environment():
+    """The guard is wired into the real command: a tiny wall-clock budget stops `capc check`
+    with E480 (exit 1, one line, no traceback); a malformed setting is an input error."""
+    _needs_check_command()
+    example = sorted((REPO / "examples").glob("*.py"))[0]
+    env = {**os.environ, "CAPC_MAX_WALL_SECONDS": "0.001"}
+    proc = subprocess.run([sys.executable, "-m", "capc", "check", str(example)], capture_output=True,
+                          text=True, timeout=30, cwd=REPO, env=env)
+    assert (proc.returncode, proc.stderr.strip().splitlines()[-1][:12]) == (1, "error[E480]:")
+    assert "Traceback" not in proc.stderr
+    env = {**os.environ, "CAPC_MAX_MEMORY_MB": "lots"}
+    proc = subprocess.run([sys.executable, "-m", "capc", "check", str(example)], capture_output=True,
+                          text=True, timeout=30, cwd=REPO, env=env)
+    assert (proc.returncode, proc.stderr[:12]) == (2, "error[E205]:")
+
+
 # --- object names and instructions are data ---------------------------------------------
 
 HOSTILE_NAMES = [
