@@ -333,7 +333,7 @@ class SimBackend:
 
     def _settle(self) -> None:
         """Let the arm arrive at its last set-point before the fingers move, as a robot
-        controller waits for "motion done": the arm lags its set-points (2.5 mm at
+        controller waits for "motion done": the arm lags its set-points (1 mm at
         0.25 m/s, centimetres at 1 m/s), and fingers closing on the way grab the block's
         edge or miss it. At most SETTLE_TICKS physics steps; the time counts as robot time."""
         p, c, robot = self._p, self._client, self._robot
@@ -382,9 +382,7 @@ class SimBackend:
 
     def stop(self) -> None:
         """Hold the joints where they are now: targets = measured positions."""
-        p, c = self._p, self._client
-        states = p.getJointStates(self._robot, list(ARM_JOINTS), physicsClientId=c)
-        self._targets = [s[0] for s in states]
+        self._targets = self.joint_positions()
         self._velocities = [0.0] * len(ARM_JOINTS)
         self._seed[:7] = self._targets  # later IK continues from where the arm stopped
         self._command_arm()
