@@ -10,8 +10,8 @@ Per set-point the backend solves inverse kinematics ONCE (damped least squares s
 the previous solution pulled towards a rest pose), hands the joint targets (with a velocity
 feed-forward) to PyBullet's position motors with the Panda's joint velocity limits set
 explicitly (PyBullet ignores the URDF's `velocity` attribute), and steps the physics for
-the tick. Nothing else runs per substep:
-the real-time factor is bounded by PyBullet's own stepping.
+the tick. Nothing else runs per substep: the real-time factor is bounded by PyBullet's own
+stepping.
 
 Grasps: the fingers close on the block with the URDF's force, geared to mirror each other;
 the held object is the one both fingers touch whose centre lies within CELL.grasp_radius of
