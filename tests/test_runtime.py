@@ -30,12 +30,13 @@ objects:
 """)
 
 
-class RecordingBackend(KinematicBackend):
-    """Keeps every command it receives and fails the test the moment one breaks the
-    workspace or a keep-out zone: "never reached the backend" is asserted where it matters."""
+class CommandLog:
+    """Mixed into a backend: keeps every command it receives and fails the test the moment
+    one breaks the workspace or a keep-out zone: "never reached the backend" is asserted
+    where it matters."""
 
-    def __init__(self, spec=SPEC):
-        super().__init__()
+    def __init__(self, spec=SPEC, **options):
+        super().__init__(**options)
         self.spec = spec
         self.received: list[tuple[float, float, float]] = []
         self.grips: list[bool] = []
@@ -56,6 +57,10 @@ class RecordingBackend(KinematicBackend):
     def stop(self):
         self.stop_calls += 1
         super().stop()
+
+
+class RecordingBackend(CommandLog, KinematicBackend):
+    pass
 
 
 def run_checked(source: str, scene=SCENE, spec=SPEC, **options):
@@ -106,6 +111,25 @@ def test_guarded_out_of_bounds_policy_is_stopped_before_the_backend_sees_it():
     assert event["excess"] == pytest.approx(0.01) and event["point"] == pytest.approx([0.31, -0.5, 0.1])
     assert "x = 0.3100 is above 0.3" in outcome.message
     assert max(p[0] for p in backend.received) == pytest.approx(0.30)
+
+
+@pytest.mark.slow
+def test_guarded_out_of_bounds_policy_never_reaches_the_sim_either():
+    """The same guarded policy on the PyBullet arm: stopped at the same call, and no
+    out-of-bounds set-point was sent to the physics."""
+    from capc.runtime.sim import SimBackend
+
+    class RecordingSim(CommandLog, SimBackend):
+        pass
+
+    source = "x = 0.0\ni = 0\nwhile i < 40:\n    x = x + 0.01\n    i = i + 1\n    move_to([x, -0.5, 0.1])\n"
+    sim = RecordingSim(SPEC)
+    try:
+        outcome, backend = run_checked(source, backend=sim)
+    finally:
+        sim.close()
+    assert outcome.status == "stopped_by_monitor" and outcome.code == "E510" and outcome.span.line == 6
+    assert backend.stop_calls == 1 and max(p[0] for p in backend.received) == pytest.approx(0.30)
 
 
 def test_keep_out_zone_crossing_is_stopped_at_the_command():
