@@ -278,6 +278,8 @@ KNOWN_HOLES: dict[str, str] = {
     "join_blowup": "verifier runs str.join without a result-size guard -> MemoryError",
     "deep_list_repr": "verifier: str() of a 50,000-deep list -> uncaught RecursionError",
     "deep_list_compare": "verifier: == of 50,000-deep lists -> uncaught RecursionError",
+    "sorted_key_returns_none": "verifier's fork_sort compares None keys: uncaught TypeError "
+                               "(capc check/run: 'internal error', exit 70)",
     "np_round_underflow": "verifier: np.round(1.5, -(2**63 - 1)) -> uncaught OverflowError",
     "speed_1e_300": "runtime motion profile: a 1e-300 m/s move overflows and never ends (no budget "
                     "check before the profile is built)",
