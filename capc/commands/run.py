@@ -30,8 +30,7 @@ class PolicySource:
     """A policy ready to check: its text and the name diagnostics point at."""
 
     file: str
-    source: str
-    helpers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    source: str                      # generated helper definitions bundled in, as capc compile prints them
     sub_lmp: Any = None              # callable (name, query, context) -> value, from the LLM layer
     origin: dict[str, Any] = field(default_factory=dict)  # e.g. {"instruction": ...} for the audit
 
