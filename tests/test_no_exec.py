@@ -11,7 +11,8 @@ package (not the libraries it uses: lark's and numpy's code is not ours) and fai
   modules from a fixed tuple);
 * imports of modules whose job is running code or raw memory (`code`, `codeop`, `runpy`,
   `ctypes`, `marshal`, `pickle`);
-* in the interpreter path (the modules that evaluate a policy), `.format(...)` / `.format_map`
+* in the interpreter path (the modules that evaluate a policy: the interpreter, the runtime and
+  the verifier's symbolic executor), `.format(...)` / `.format_map`
   on anything but a string literal we wrote: `str.format` on policy text is a field-access
   escape (`'{0.__class__}'.format(x)`); f-strings are evaluated with the builtin `format(value,
   spec)` on a value instead.
@@ -44,9 +45,13 @@ ALLOWED_CALLS: dict[tuple[str, str], str] = {
     ("prompts/prompt_builder.py", "importlib.import_module"): "few-shot module of a fixed LMP name",
 }
 
-# The modules that evaluate a policy or its values at run time.
+# The modules that evaluate a policy or its values: the interpreter and the runtime around
+# it, and the verifier's symbolic executor (it evaluates constant parts concretely).
 INTERPRETER_PATH = (
     "compiler/interpreter.py",
+    "safety/symbolic.py",
+    "safety/symlib.py",
+    "safety/symvalues.py",
     "safety/monitor.py",
     "runtime/execute.py",
     "runtime/kinematic.py",
