@@ -254,3 +254,42 @@ def test_hostile_object_names_reach_the_model_as_data_and_the_policy_as_strings(
     turn = server.requests[0]["messages"][-1]["content"]
     assert turn.split("\n")[0] == f"objects = [{hostile!r}, 'blue bowl']"
     assert json.loads(proc.stdout)["policy"] == policy + "\n"
+
+
+# --- capc run -i ------------------------------------------------------------------------------
+
+def run_args(server: LLMServer, *extra: str) -> list[str]:
+    return ["run", "--scene", "scene.yaml", "--llm", "openai", "--model", "m", "--base-url", server.base_url,
+            "--retries", "0", "--timeout", "5", *extra]
+
+
+def test_run_from_an_instruction_generates_checks_and_executes(workdir):
+    policy = ("for colour in ['red']:\n"
+              "    name = parse_obj_name(f'the {colour} block', f'objects = {objects}')\n"
+              "    put_first_on_second(name, 'blue bowl')\n")
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[policy], answers={"the red block": "ret_val = 'red block'"})
+        proc = capc(*run_args(server, "-i", "put the red block in the bowl", "--json"), tmp_path=workdir)
+    no_traceback(proc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    # The object the run-time sub-LMP names is unknown when verifying: the move is guarded.
+    assert data["verdict"] == "guarded" and data["run"]["status"] == "completed"
+    red = data["run"]["final_positions"]["red block"]
+    assert abs(red[0] - (-0.10)) < 0.03 and abs(red[1] - (-0.60)) < 0.03
+    # one policy request, then the run-time sub-LMP request (its query is only known at run time)
+    assert len(server.requests) == 2 and '"the red block"' in server.requests[1]["messages"][-1]["content"]
+
+
+def test_run_from_an_instruction_never_moves_a_rejected_policy(workdir):
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=["move_to([0.6, -0.5, 0.1])"])
+        proc = capc(*run_args(server, "-i", "reach out", "--repair", "1"), tmp_path=workdir)
+    no_traceback(proc)
+    assert proc.returncode == 1 and "rejected before anything moved" in proc.stderr
+    assert "[repair 1] rejected" in proc.stderr and len(server.requests) == 2
+
+
+def test_run_refuses_a_file_and_an_instruction_together(workdir):
+    proc = capc("run", "policy.py", "-i", "wave", "--cassette", "x.jsonl", tmp_path=workdir)
+    assert proc.returncode == 2 and "not both" in proc.stderr

@@ -1,4 +1,4 @@
-"""`capc run POLICY.py [--backend kinematic|sim] [--scene S] [--limits L] [--record out.gif] [--json]`
+"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim] [--scene S] [--limits L] [--record out.gif] [--json]`
 
 Compile, verify (a rejected policy never moves anything), then execute step by step under
 the runtime monitor and print the outcome: steps, simulated time, final object positions,
@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from capc.commands.audit import add_store_argument
 
     add_store_argument(parser)
+    # The LLM layer: `capc run -i "instruction"` generates, checks and repairs the policy first.
+    from capc.commands.compile import add_llm_arguments
+
+    parser.add_argument("-i", "--instruction", help="generate the policy from this instruction "
+                                                    "(see capc compile) instead of reading POLICY")
+    add_llm_arguments(parser, record_flag="--record-llm")
 
 
 def load_or_generate_policy(args: argparse.Namespace) -> PolicySource:
@@ -66,8 +72,15 @@ def load_or_generate_policy(args: argparse.Namespace) -> PolicySource:
     from capc.diagnostics import InputError
     from capc.files import read_text
 
+    if getattr(args, "instruction", None) is not None:
+        if args.policy:
+            raise InputError("give either a policy file or -i INSTRUCTION, not both")
+        from capc.commands.compile import policy_from_instruction
+
+        return policy_from_instruction(args)
     if not args.policy:
-        raise InputError("capc run needs a policy file", hint="capc run POLICY.py [--backend sim]")
+        raise InputError("capc run needs a policy file or -i INSTRUCTION",
+                         hint="capc run POLICY.py [--backend sim], or capc run -i \"put the red block in the bowl\"")
     return PolicySource(args.policy, read_text(args.policy, "policy"))
 
 
