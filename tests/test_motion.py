@@ -4,6 +4,7 @@ start and end at rest, and land exactly on the target."""
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
@@ -64,6 +65,16 @@ def test_duration_close_to_continuous_trapezoid():
     # short move: triangle, 2*sqrt(L/a)
     n = tick_count(0.005, 0.25, 2.0, DT)
     assert abs(n * DT - 2 * math.sqrt(0.005 / 2.0)) < 0.02
+
+
+@pytest.mark.parametrize("speed", [1e-9, 1e-300, 5e-324])
+def test_absurdly_slow_segments_are_counted_not_built(speed):
+    """A tick count is an estimate past 10**9 (the exact walk could not end) and building
+    more set-points than allowed is refused before anything is allocated."""
+    n = tick_count(0.1, speed, 2.0, DT)
+    assert n > 10 ** 9
+    with pytest.raises(ValueError, match="ticks"):
+        segment_setpoints((0.0, -0.5, 0.2), (0.0, -0.5, 0.1), speed, 2.0, DT)
 
 
 def test_tiny_segment_reaches_target():

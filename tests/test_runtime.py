@@ -154,6 +154,13 @@ def test_endless_loop_of_zero_length_moves_ends_fast():
     assert time.monotonic() - started < 1.0
 
 
+def test_a_move_too_slow_to_finish_is_refused_before_its_setpoints_exist():
+    started = time.monotonic()
+    outcome, backend = run_checked("move_to([0.0, -0.5, 0.1], speed=1e-9)\n")
+    assert outcome.status == "budget_exhausted" and outcome.code == "E420" and backend.received == []
+    assert time.monotonic() - started < 1.0
+
+
 def test_while_true_pass_ends_with_a_budget_outcome():
     outcome, _ = run_checked("while True:\n    pass\n", limits=DEFAULT_LIMITS.with_changes(max_steps=20_000))
     assert outcome.status == "budget_exhausted" and "step budget exhausted after 20,000 steps" in outcome.message

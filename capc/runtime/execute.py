@@ -21,6 +21,7 @@ arithmetic: "step budget exhausted".
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -38,7 +39,7 @@ from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
-from capc.runtime.motion import segment_setpoints
+from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
 from capc.runtime.perception import Perception
 from capc.safety.monitor import Monitor, Violation
 from capc.safety.spec import SafetySpec
@@ -313,11 +314,15 @@ class _Run:
             self._stop(call, step.role, violation, tick=None)
         target = tuple(float(v) for v in step.target)
         speed = self.spec.max_speed if step.speed is None else min(float(step.speed), self.spec.max_speed)
-        points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt)
-        if len(points) == 0:
+        length = math.dist(self.tcp, target)
+        if length < MIN_LENGTH:
             return
-        self.interpreter.charge(len(points), call.span)  # the budget covers the motion before it starts
+        # The budget covers the motion before it starts, and before its set-points exist: a
+        # speed of 1e-9 m/s would ask for 10**10 ticks.
+        ticks = tick_count(length, speed, self.spec.max_accel, self.dt) + 1  # + the hold tick
+        self.interpreter.charge(ticks, call.span)
         self.interpreter.check_clock(call.span)
+        points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
         accepted = points if hit is None else points[:hit[0]]
         send, dt = self.backend.send_setpoint, self.dt
@@ -339,8 +344,9 @@ class _Run:
             "line": call.span.line, "col": call.span.col, "role": role, "checked": what,
             "tick": tick, "span": call.span, **violation.to_json(),
         }
-        event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message}; "
-                            f"limit {violation.limit} exceeded by {violation.excess:.4g}")
+        by = f" exceeded by {violation.excess:.4g}" if violation.excess > 0 else ""
+        event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message} "
+                            f"[{violation.limit} limit{by}]")
         raise _MonitorStop(event)
 
 

@@ -26,6 +26,10 @@ import numpy as np
 
 DERATE = 1.0 - 1e-6
 MIN_LENGTH = 1e-12  # m: shorter moves are no moves (their length squared underflows anyway)
+# Past this many ticks the count is only estimated (a tiny requested speed, 1e-300 m/s, asks
+# for 10**300 ticks): no run can send that many, and the exact walk would never end. Callers
+# check the count against their step budget before asking for the set-points.
+EXACT_TICKS = 10 ** 9
 
 
 def _ramp_sum(k: np.ndarray | int, r: float) -> np.ndarray:
@@ -64,7 +68,10 @@ def tick_count(length: float, max_speed: float, max_accel: float, dt: float) -> 
         duration = length / speed + speed / accel
     else:
         duration = 2 * math.sqrt(length / accel)
-    n = max(1, int(duration / dt) - 2)
+    estimate = duration / dt
+    if not estimate < EXACT_TICKS:  # also catches inf
+        return EXACT_TICKS + 1 if not math.isfinite(estimate) else max(EXACT_TICKS + 1, int(estimate))
+    n = max(1, int(estimate) - 2)
     while _total(n, r) * step < length:
         n += 1
     while n > 1 and _total(n - 1, r) * step >= length:
@@ -73,10 +80,11 @@ def tick_count(length: float, max_speed: float, max_accel: float, dt: float) -> 
 
 
 def segment_setpoints(start: Sequence[float], target: Sequence[float], max_speed: float,
-                      max_accel: float, dt: float) -> np.ndarray:
+                      max_accel: float, dt: float, max_ticks: int = 10 ** 6) -> np.ndarray:
     """Set-points (one per tick, shape (N + 1, 3)) moving from `start` (excluded: the arm is
     there already) to `target`, the last row repeated once as the hold tick. A segment
-    shorter than MIN_LENGTH gives no set-points."""
+    shorter than MIN_LENGTH gives no set-points. Refuses (ValueError) a segment of more than
+    `max_ticks` ticks before allocating anything: ask `tick_count` first."""
     if math.dist(start, target) < MIN_LENGTH:  # before any array is made: no-op moves are cheap
         return np.empty((0, 3))
     a = np.asarray(start, dtype=float)
@@ -84,6 +92,8 @@ def segment_setpoints(start: Sequence[float], target: Sequence[float], max_speed
     delta = b - a
     length = float(np.linalg.norm(delta))
     n = tick_count(length, max_speed, max_accel, dt)
+    if n > max_ticks:
+        raise ValueError(f"a segment of {n:,} ticks is longer than the {max_ticks:,} allowed")
     r = (max_speed * DERATE) / (max_accel * DERATE * dt)
     # Scaling the profile by c = length / covered <= 1 makes the fraction of the segment
     # done after k ticks simply S(k) / S(N).
