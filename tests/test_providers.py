@@ -226,3 +226,19 @@ def test_broken_cassette_line_is_located(tmp_path):
     with pytest.raises(InputError) as info:
         ReplayProvider(str(path))
     assert info.value.diagnostic.span.line == 2 and info.value.code == "E608"
+
+
+def test_temperature_is_sent_and_is_part_of_the_key(tmp_path):
+    from capc.prompts import prompt_builder as pb
+    from capc.prompts.generate import Generator
+    with LLMServer() as server:
+        server.script(reply("say('warm')"))
+        llm = provider(server, temperature=0.7)
+        recorder = RecordingProvider(llm, str(tmp_path / "c.jsonl"))
+        Generator(recorder, ["red block"]).ask(pb.policy_prompt("wave", ["red block"]))
+    assert server.requests[0]["temperature"] == 0.7
+    cold = Generator(ReplayProvider(str(tmp_path / "c.jsonl")), ["red block"])
+    with pytest.raises(CassetteMiss):
+        cold.ask(pb.policy_prompt("wave", ["red block"]))
+    warm = Generator(ReplayProvider(str(tmp_path / "c.jsonl"), temperature=0.7), ["red block"])
+    assert warm.ask(pb.policy_prompt("wave", ["red block"])).text == "say('warm')"

@@ -35,6 +35,7 @@ def add_llm_arguments(parser: argparse.ArgumentParser, *, record_flag: str = "--
     group.add_argument("--timeout", type=float, default=None, help="seconds per request (default 60)")
     group.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts (default 3)")
     group.add_argument("--max-tokens", type=int, default=None, help="reply token limit (default 1024)")
+    group.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
     group.add_argument("--repair", type=int, default=2, metavar="N",
                        help="ask again with the diagnostics at most N times (default 2)")
     group.add_argument("--max-depth", type=int, default=4, metavar="D",
@@ -63,7 +64,8 @@ def provider_from_args(args: argparse.Namespace, *, match_by_query: bool = False
     kind = args.llm or ("replay" if args.cassette else "openai")
     return make_provider(kind, model=args.model, base_url=args.base_url, cassette=args.cassette,
                          record=args.llm_record, timeout=args.timeout, retries=args.retries,
-                         max_tokens=args.max_tokens, match_by_query=match_by_query)
+                         max_tokens=args.max_tokens, match_by_query=match_by_query,
+                         temperature=args.temperature)
 
 
 def world_from_args(args: argparse.Namespace):
@@ -132,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     from capc.prompts.provider import LLMError
 
     scene, spec, provider = setup(args)
-    params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": 0.0}
+    params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": args.temperature}
     try:
         result = compile_instruction(args.instruction, provider, scene=scene, spec=spec, limits=limits,
                                      repairs=args.repair, max_depth=args.max_depth)

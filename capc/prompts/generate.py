@@ -171,7 +171,8 @@ class Generator:
     on_exchange: Callable[[Exchange], None] | None = None
 
     def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
-        request = prompt.request(self.provider.model, attempt=self.attempt)
+        request = prompt.request(self.provider.model, attempt=self.attempt,
+                                 temperature=getattr(self.provider, "temperature", 0.0))
         if round_:
             request.meta["round"] = round_
         reply = self.provider.complete(request)

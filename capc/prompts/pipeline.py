@@ -28,7 +28,8 @@ PROVIDERS = ("openai", "replay")
 def make_provider(kind: str, *, model: str | None = None, base_url: str | None = None,
                   api_key: str | None = None, cassette: str | None = None, record: str | None = None,
                   timeout: float | None = None, retries: int | None = None,
-                  max_tokens: int | None = None, match_by_query: bool = False) -> Provider:
+                  max_tokens: int | None = None, match_by_query: bool = False,
+                  temperature: float = 0.0) -> Provider:
     """The provider the flags ask for; `record` wraps a live one in a cassette recorder."""
     if kind == "replay":
         if not cassette:
@@ -37,10 +38,10 @@ def make_provider(kind: str, *, model: str | None = None, base_url: str | None =
         if record:
             raise ProviderConfigError("--record needs a live provider (--llm openai), not replay")
         from capc.prompts.provider_replay import ReplayProvider
-        return ReplayProvider(cassette, model, match_by_query=match_by_query)
+        return ReplayProvider(cassette, model, match_by_query=match_by_query, temperature=temperature)
     if kind == "openai":
         from capc.prompts.provider_openai import OpenAIProvider
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"temperature": temperature}
         if timeout is not None:
             options["timeout"] = timeout
         if retries is not None:

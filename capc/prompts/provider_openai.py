@@ -58,6 +58,7 @@ class OpenAIProvider:
     backoff: float = 1.0
     max_backoff: float = 30.0
     max_tokens: int | None = 1024
+    temperature: float = 0.0     # what generation asks for (0: the same prompt, the same code)
     sleep: Callable[[float], None] = time.sleep
     name: str = "openai"
     waits: list[float] = field(default_factory=list)  # every wait taken, for logs and tests

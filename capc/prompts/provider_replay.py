@@ -26,8 +26,10 @@ def _meta_key(meta: dict) -> tuple:
 class ReplayProvider:
     name = "replay"
 
-    def __init__(self, path: str, model: str | None = None, *, match_by_query: bool = False):
+    def __init__(self, path: str, model: str | None = None, *, match_by_query: bool = False,
+                 temperature: float = 0.0):
         self.path = path
+        self.temperature = temperature  # part of the key: replay with what was recorded
         self.entries: list[Entry] = load_cassette(path)
         self.by_key = {e.key: e for e in self.entries}
         self.by_meta = {_meta_key(e.meta): e for e in self.entries if e.meta}
@@ -80,6 +82,10 @@ class RecordingProvider:
     @property
     def model(self) -> str:
         return self.inner.model
+
+    @property
+    def temperature(self) -> float:
+        return getattr(self.inner, "temperature", 0.0)
 
     def complete(self, request: Request) -> Reply:
         fetch = getattr(self.inner, "fetch", None)
