@@ -251,3 +251,13 @@ def test_a_definition_refused_twice_ends_the_attempt():
         with pytest.raises(CompileError) as info:
             generator(server).build(CIRCLE_POLICY)
     assert info.value.span.file == "<generated make_circle>" and len(server.requests) == 2
+
+
+def test_a_sub_lmp_answer_may_not_move_through_a_generated_helper_either():
+    with LLMServer() as server:
+        server.fallback = by_prompt(
+            answers={"the leftmost block": "ret_val = pick_leftmost(objects)"},
+            functions={"pick_leftmost": "def pick_leftmost(names):\n    open_gripper()\n    return names[0]\n"})
+        with pytest.raises(CompileError) as info:
+            generator(server).build("objects = get_obj_names()\n" + PARSE_POLICY)
+    assert info.value.code == "E613" and info.value.span.file == "<generated pick_leftmost>"

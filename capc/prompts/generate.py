@@ -27,7 +27,7 @@ import dataclasses
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from capc.compiler import ir
 from capc.compiler.registry import get_profile
@@ -168,7 +168,6 @@ class Generator:
     definition_repairs: int = 1   # times a refused definition goes back to the function prompt
     exchanges: list[Exchange] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)   # every file seen, for rendering
-    on_exchange: Callable[[Exchange], None] | None = None
 
     def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
         request = prompt.request(self.provider.model, attempt=self.attempt,
@@ -178,8 +177,6 @@ class Generator:
         reply = self.provider.complete(request)
         exchange = Exchange(request, reply)
         self.exchanges.append(exchange)
-        if self.on_exchange is not None:
-            self.on_exchange(exchange)
         return reply
 
     def _compile(self, source: str, file: str, helpers=None) -> ir.Program:
@@ -193,17 +190,12 @@ class Generator:
         code, sub_helpers = self._answer_sub_lmps(code, file)
         helpers.update(sub_helpers)
         program = self._compile(code, file, helpers)
-        for name, (text, helper_file) in sub_helpers.items():
-            moves = moving_calls(program.functions.get(name))
-            if moves:
-                raise CompileError(E_SUB_LMP_MOVES, f"the answer to {name.rsplit('_answer', 1)[0]}() moves "
-                                                    f"the robot ({moves[0].callee}); sub-LMP answers may only "
-                                                    f"look at the scene", moves[0].span,
-                                   kind="safety", hint="move the robot in the policy, not in a parse_* answer")
         # Depth-first definitions of everything still missing; a definition may need more.
         for _round in range(self.max_depth * 16 + 1):
             missing = [u for u in program.undefined if u.name not in helpers]
             if not missing:
+                for name in sub_helpers:
+                    self._refuse_moving_answer(program, name)
                 return Generated(code, file, helpers, program)
             first: dict[str, ir.UndefinedCall] = {}
             for call in missing:
@@ -215,6 +207,24 @@ class Generator:
         raise CompileError(E_DEPTH, "generating definitions did not converge", None, kind="llm")
 
     # -- compile-time sub-LMPs -----------------------------------------------------------
+
+    def _refuse_moving_answer(self, program: ir.Program, name: str) -> None:
+        """A sub-LMP answer only looks at the scene: neither it nor any function it calls
+        (generated ones included) may move the robot."""
+        seen, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in program.functions:
+                continue
+            seen.add(current)
+            body = program.functions[current]
+            moves = moving_calls(body, self.profile)
+            if moves:
+                raise CompileError(E_SUB_LMP_MOVES, f"the answer to {name.rsplit('_answer', 1)[0]}() moves "
+                                                    f"the robot ({moves[0].callee}); sub-LMP answers may only "
+                                                    f"look at the scene", moves[0].span,
+                                   kind="safety", hint="move the robot in the policy, not in a parse_* answer")
+            todo += [n.callee for n in iter_nodes(body) if isinstance(n, ir.Call) and n.kind == ir.CALL_USER]
 
     def _answer_sub_lmps(self, code: str, file: str) -> tuple[str, dict[str, tuple[str, str]]]:
         """Answer the constant-query sub-LMP calls of the policy; found on the syntax tree,
