@@ -37,12 +37,6 @@ PROPERTY = settings(max_examples=PROPERTY_EXAMPLES, deadline=None, database=None
                     suppress_health_check=list(HealthCheck))
 
 
-def _needs(*modules: str) -> None:
-    # TEMPORARY while the layers land in parallel (front end, printer, verifier, runtime).
-    for module in modules:
-        pytest.importorskip(module)
-
-
 # --- the strategies themselves ----------------------------------------------------------
 
 @FAST
@@ -123,7 +117,6 @@ def test_generated_policies_are_mostly_interesting():
 def test_soundness_and_real_counterexamples(case: Case):
     """Property 1 (a proved command never stops the monitor in a world within tolerance) and
     property 2 (a violated obligation's counterexample stops the monitor at its call)."""
-    _needs("capc.compiler.frontend", "capc.safety.verifier", "capc.runtime.execute")
     result = evaluate(case)
     for finding in result.findings:
         require(finding)
@@ -137,7 +130,6 @@ FIXTURES = sorted((ROOT / "tests" / "fixtures" / "proptest").glob("*.json"))
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_regression_cases_from_the_soak(path):
     """Each fixture is a (policy, scene, limits, worlds) case a soak run found and shrank."""
-    _needs("capc.compiler.frontend", "capc.safety.verifier", "capc.runtime.execute")
     case = load_case(path)
     result = evaluate(case)
     for finding in result.findings:
@@ -173,7 +165,6 @@ def _at(obj, position):
           suppress_health_check=list(HealthCheck))
 @given(text=hostile_texts())
 def test_front_end_is_total(text):
-    _needs("capc.compiler.frontend")
     require(check_total(text, seconds=5.0))
 
 
@@ -183,7 +174,6 @@ def test_front_end_is_total(text):
           suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_round_trip_of_generated_policies(data):
-    _needs("capc.compiler.frontend", "capc.compiler.printer")
     policy = data.draw(policies(data.draw(scenes())))
     require(check_round_trip(policy.source))
 
@@ -192,7 +182,6 @@ def test_round_trip_of_generated_policies(data):
 def test_round_trip_of_examples(path):
     from capc.diagnostics import CompileError
 
-    _needs("capc.compiler.frontend", "capc.compiler.printer")
     try:
         require(check_round_trip(path.read_text()))
     except CompileError:
@@ -203,7 +192,6 @@ def test_round_trip_of_examples(path):
           suppress_health_check=list(HealthCheck))
 @given(text=grammar_texts())
 def test_round_trip_of_grammar_sentences_that_compile(text):
-    _needs("capc.compiler.frontend", "capc.compiler.printer")
     from capc.compiler.frontend import compile_source
     from capc.diagnostics import CompileError
 

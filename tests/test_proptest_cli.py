@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EDGE = ROOT / "examples" / "edge_sensitive.py"
 EDGE_SCENE = ROOT / "examples" / "edge_sensitive.yaml"
 
-pytest.importorskip("capc.runtime.execute")  # TEMPORARY while the runtime lands
 
 SAFE_POLICY = """\
 for name in get_obj_names():
