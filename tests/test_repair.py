@@ -108,3 +108,14 @@ def test_every_attempt_reaches_the_audit_store(tmp_path, monkeypatch):
     assert attempts[1]["parent"] == 0
     assert "bowl[0] + 0.1" in attempts[0]["source"] and attempts[0]["diagnostics"]
     assert attempts[0]["request"]["messages"][-1]["content"].startswith("objects = [")
+
+
+def test_any_scene_proves_for_every_placement_of_the_named_objects():
+    # Safe where the scene puts the bowl (x = 0.2 - 0.1), not for a bowl anywhere on the table.
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[SAFE])
+        here = compile_with(server, repairs=0)
+        anywhere = compile_with(server, repairs=0, any_scene=True)
+    assert here.verdict == "accepted" and anywhere.verdict == "rejected"
+    cex = next(d.counterexample for d in anywhere.final.diagnostics if d.counterexample)
+    assert cex["objects"]["blue bowl"][0] < -0.15  # a bowl near the left edge breaks bowl[0] - 0.1

@@ -53,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--instruction", required=True, help="what the robot should do, in words")
     add_world_arguments(parser)
     add_llm_arguments(parser)
+    parser.add_argument("--any-scene", action="store_true",
+                        help="prove the policy with the scene's objects anywhere on the table, not only "
+                             "where the scene puts them")
     parser.add_argument("-o", "--output", metavar="FILE", help="also write the checked policy here")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     from capc.commands.audit import add_store_argument
@@ -134,10 +137,11 @@ def run(args: argparse.Namespace) -> int:
     from capc.prompts.provider import LLMError
 
     scene, spec, provider = setup(args)
-    params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": args.temperature}
+    params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": args.temperature,
+              "any_scene": args.any_scene}
     try:
         result = compile_instruction(args.instruction, provider, scene=scene, spec=spec, limits=limits,
-                                     repairs=args.repair, max_depth=args.max_depth)
+                                     repairs=args.repair, max_depth=args.max_depth, any_scene=args.any_scene)
     except LLMError as exc:
         if args.json:
             print(json.dumps({"instruction": args.instruction, "verdict": "error",

@@ -57,12 +57,14 @@ def make_provider(kind: str, *, model: str | None = None, base_url: str | None =
 
 
 def check_program(generated: Generated, spec, scene: Scene | None, *,
-                  limits: ResourceLimits = DEFAULT_LIMITS) -> tuple[str, list[Diagnostic], Any]:
+                  limits: ResourceLimits = DEFAULT_LIMITS, any_scene: bool = False
+                  ) -> tuple[str, list[Diagnostic], Any]:
     """Verify the whole generated program (policy and helpers): verdict, diagnostics, report.
-    Without a scene the verifier proves the policy for every admissible scene."""
+    Without a scene, or with `any_scene`, the verifier proves the policy with the objects
+    anywhere in the spawn area (the scene then only names them)."""
     from capc.safety.verifier import verify
 
-    report = verify(generated.program, spec, scene, any_scene=scene is None, limits=limits)
+    report = verify(generated.program, spec, scene, any_scene=any_scene or scene is None, limits=limits)
     return report.verdict, list(report.diagnostics()), report
 
 
@@ -70,11 +72,11 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
                         limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
                         max_depth: int = DEFAULT_MAX_DEPTH, profile: str = "tabletop",
                         history: Sequence[tuple[str, str]] = (),
-                        objects: Sequence[str] | None = None) -> CompileResult:
+                        objects: Sequence[str] | None = None, any_scene: bool = False) -> CompileResult:
     if objects is None:
         objects = scene.names() if scene is not None else ()
     return compile_with_repair(
-        instruction, provider, lambda g: check_program(g, spec, scene, limits=limits),
+        instruction, provider, lambda g: check_program(g, spec, scene, limits=limits, any_scene=any_scene),
         objects=objects, spec=spec, profile=profile, limits=limits, repairs=repairs,
         max_depth=max_depth, history=history)
 
