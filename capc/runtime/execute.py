@@ -30,7 +30,7 @@ import numpy as np
 
 from capc.compiler import ir
 from capc.compiler.interpreter import (
-    E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, Interpreter, PrimitiveCall, RuntimeStop,
+    CALL_STEPS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, Interpreter, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
@@ -301,6 +301,9 @@ class _Run:
         except (TypeError, ValueError, IndexError, KeyError) as exc:
             raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
         for step in steps:
+            # Each plan step is a command to check and send: it costs like a call, so a
+            # follow_traj through 10**5 points ends on the step budget, not after minutes.
+            self.interpreter.charge(CALL_STEPS, call.span)
             if isinstance(step, Grip):
                 held = self.backend.set_gripper(step.close)
                 self.outcome.gripper_events.append({"tick": self.sent, "close": step.close, "held": held,

@@ -52,8 +52,13 @@ def _cumulative(n: int, r: float) -> np.ndarray:
 
 
 def _total(n: int, r: float) -> float:
+    """S(n), in plain floats (tick_count calls it a few times per segment)."""
+    f = math.floor(r)
+
+    def ramp(k: int) -> float:  # _ramp_sum for one k
+        return k * (k + 1) / 2 if k <= f else f * (f + 1) / 2 + (k - f) * r
     h = (n + 1) // 2
-    return float(_ramp_sum(h, r) + _ramp_sum(n - h, r))
+    return ramp(h) + ramp(n - h)
 
 
 def tick_count(length: float, max_speed: float, max_accel: float, dt: float) -> int:
