@@ -119,3 +119,14 @@ def test_any_scene_proves_for_every_placement_of_the_named_objects():
     assert here.verdict == "accepted" and anywhere.verdict == "rejected"
     cex = next(d.counterexample for d in anywhere.final.diagnostics if d.counterexample)
     assert cex["objects"]["blue bowl"][0] < -0.15  # a bowl near the left edge breaks bowl[0] - 0.1
+
+
+def test_feedback_explains_the_line_capc_added():
+    unsafe = "for name in objects:\n    move_to([0.6, -0.5, 0.1])\n"
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[unsafe, SAFE])
+        result = compile_with(server)
+    assert result.verdict == "accepted"
+    feedback = server.requests[1]["messages"][-1]["content"]
+    assert "line numbers count the line `objects = get_obj_names()` that capc put first" in feedback
+    assert "--> <policy>:3:" in feedback  # the move is line 2 of the reply, line 3 of what was checked

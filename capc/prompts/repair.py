@@ -92,18 +92,24 @@ def feedback(attempt: Attempt) -> str:
     shown = Attempt(attempt.index, attempt.code, attempt.verdict, attempt.diagnostics[:FEEDBACK_DIAGNOSTICS],
                     attempt.sources, [])
     rest = len(attempt.diagnostics) - FEEDBACK_DIAGNOSTICS
+    added = attempt.generated is not None and attempt.generated.source.startswith(OBJECTS_LINE) \
+        and not attempt.code.startswith(OBJECTS_LINE)
     return ("capc checked this policy before running it and rejected it:\n\n"
+            + (f"(line numbers count the line `{OBJECTS_LINE.strip()}` that capc put first)\n\n" if added else "")
             + shown.rendered()
             + (f"\n\n({rest} more finding(s) of the same kind not shown)" if rest > 0 else "")
             + "\n\nWrite the whole policy again so that it compiles and every motion stays inside the "
               "limits in every world described above. Answer with code only.")
 
 
+OBJECTS_LINE = "objects = get_obj_names()\n"
+
+
 def with_objects(code: str) -> str:
     """CaP executed its `objects = [...]` context line with the policy; capc makes it a checked
     API call, prepended only when the policy uses `objects` without assigning it first."""
     if re.search(r"\bobjects\b", code) and not re.search(r"^objects\s*=", code, re.M):
-        return "objects = get_obj_names()\n" + code
+        return OBJECTS_LINE + code
     return code
 
 
