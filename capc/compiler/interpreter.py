@@ -141,8 +141,7 @@ class _Signal:
 
 
 _NOT_LEAF = object()
-# Forms of statements Interpreter._simple_stmt runs without a generator.
-_COMPLEX, _PASS, _NAMES, _ITEM, _AUGMENT = (object() for _ in range(5))
+_COMPLEX = object()  # a statement that may yield: it runs through the generator path
 _BREAK = _Signal("break")
 _CONTINUE = _Signal("continue")
 
@@ -383,7 +382,8 @@ class Interpreter:
         self.guard = _Guard(limits)
         self._int_bound = 1 << limits.max_int_bits  # |i| below it has at most max_int_bits bits
         self._call_free: dict[int, bool] = {}  # id(expr) -> no call inside (the program keeps nodes alive)
-        self._forms: dict[int, tuple] = {}      # id(stmt) -> (its form, closures) for _simple_stmt
+        self._statements: dict[int, Any] = {}   # id(stmt) -> its closure, or _COMPLEX
+        self._bodies: dict[int, list | None] = {}  # id(loop body) -> closures when all simple
         self._closures: dict[int, Callable[[Env], Any]] = {}  # id(expr) -> compiled call-free expr
         self.globals = Env()
         self.steps = 0                 # statements executed + work charged by the driver
@@ -449,52 +449,83 @@ class Interpreter:
 
     def _simple_stmt(self, stmt: ir.Stmt, env: Env) -> bool:
         """Run a statement that cannot yield (`pass`, `x = e`, `d[k] = e`, `x += e` with e
-        call-free) without a generator; False for any other statement. The form of each
-        statement and the closures of its expressions are worked out once."""
-        form = self._forms.get(id(stmt))
-        if form is None:
-            form = self._forms[id(stmt)] = self._form(stmt)
-        kind = form[0]
-        if kind is _COMPLEX:
+        call-free) through its compiled closure; False for any other statement."""
+        run = self._statements.get(id(stmt))
+        if run is None:
+            run = self._statements[id(stmt)] = self._compile_stmt(stmt)
+        if run is _COMPLEX:
             return False
-        self._span = stmt.span
-        self.charge(1, stmt.span)
-        if kind is _PASS:
-            return True
-        value = form[1](env)
-        if kind is _NAMES:
-            for target in stmt.targets:
-                env.vars[target.id] = value
-        elif kind is _AUGMENT:
-            target = stmt.target
-            found, current = env.lookup(target.id)
-            if not found:
-                raise RuntimeStop(E_POLICY_ERROR, f"'{target.id}' is used before it is assigned", target.span)
-            env.vars[target.id] = self._augment(stmt, current, value)
-        else:  # _ITEM, in Python's order: value, container, index
-            self._store_item(form[2](env), form[3](env), value, stmt.targets[0].span)
+        run(env)
         return True
 
-    def _form(self, stmt: ir.Stmt) -> tuple:
-        kind = type(stmt)
+    def _fast_body(self, body: tuple) -> list | None:
+        """The closures of a loop body whose statements are all simple, else None: such a
+        body runs without a generator or a lookup per statement."""
+        key = id(body)
+        if key not in self._bodies:
+            runs = []
+            for stmt in body:
+                run = self._statements.get(id(stmt))
+                if run is None:
+                    run = self._statements[id(stmt)] = self._compile_stmt(stmt)
+                runs.append(run)
+            self._bodies[key] = None if any(r is _COMPLEX for r in runs) else runs
+        return self._bodies[key]
+
+    def _step(self, span: Span) -> None:
+        """charge(1), kept short: it runs once per statement."""
+        steps = self.steps + 1
+        if steps > self.limits.max_steps or not steps % _CLOCK_EVERY:
+            self.charge(1, span)
+        else:
+            self.steps = steps
+
+    def _compile_stmt(self, stmt: ir.Stmt) -> Any:
+        """A closure running a simple statement (charging its step first), or _COMPLEX."""
+        kind, span, step = type(stmt), stmt.span, self._step
+
+        def enter() -> None:
+            self._span = span
+            step(span)
         if kind is ir.Pass:
-            return (_PASS,)
+            return lambda env: enter()
         if kind is ir.AugAssign:
-            if type(stmt.target) is ir.NameTarget and self._is_free(stmt.value):
-                return (_AUGMENT, self._compile(stmt.value))
-            return (_COMPLEX,)
+            target = stmt.target
+            if type(target) is not ir.NameTarget or not self._is_free(stmt.value):
+                return _COMPLEX
+            value, name = self._compile(stmt.value), target.id
+
+            def augment(env: Env) -> None:
+                enter()
+                found, current = env.lookup(name)
+                if not found:
+                    raise RuntimeStop(E_POLICY_ERROR, f"'{name}' is used before it is assigned", target.span)
+                env.vars[name] = self._augment(stmt, current, value(env))
+            return augment
         if kind is not ir.Assign or not self._is_free(stmt.value):
-            return (_COMPLEX,)
-        targets = stmt.targets
+            return _COMPLEX
+        value, targets = self._compile(stmt.value), stmt.targets
         if all(type(t) is ir.NameTarget for t in targets):
-            return (_NAMES, self._compile(stmt.value))
+            names = [t.id for t in targets]
+
+            def assign(env: Env) -> None:
+                enter()
+                result = value(env)
+                for name in names:
+                    env.vars[name] = result
+            return assign
         target = targets[0]
         if (len(targets) == 1 and type(target) is ir.SubscriptTarget and self._is_free(target.value)
                 and all(self._is_free(b) for p in target.index
                         for b in ((p.lower, p.upper, p.step) if isinstance(p, ir.Slice) else (p,)) if b is not None)):
-            return (_ITEM, self._compile(stmt.value), self._compile(target.value),
-                    self._compile_index(target.index))
-        return (_COMPLEX,)
+            container, index, store = self._compile(target.value), self._compile_index(target.index), self._store_item
+
+            def assign_item(env: Env) -> None:  # Python's order: value, container, index
+                enter()
+                result = value(env)
+                store(container(env), index(env), result, target.span)
+            return assign_item
+        return _COMPLEX
 
     def _is_free(self, expr: ir.Expr) -> bool:
         free = self._call_free.get(id(expr))
@@ -550,12 +581,17 @@ class Interpreter:
             iterable = yield from self._eval(stmt.iter, env)
         target = stmt.target
         simple = type(target) is ir.NameTarget
+        fast = self._fast_body(stmt.body)
         for item in self._iterate(iterable, stmt.iter.span):
             self._iteration(stmt.span)
             if simple:
                 env.vars[target.id] = item
             else:
                 yield from self._assign(target, item, env)
+            if fast is not None:
+                for run in fast:
+                    run(env)
+                continue
             signal = None
             for inner in stmt.body:  # _block, inlined: one generator less per iteration
                 if not self._simple_stmt(inner, env):
@@ -569,6 +605,7 @@ class Interpreter:
         return None
 
     def _while(self, stmt: ir.While, env: Env) -> Gen:
+        fast = self._fast_body(stmt.body)
         while True:
             self._span = stmt.span
             self.charge(1, stmt.span)
@@ -578,6 +615,10 @@ class Interpreter:
             if not self._truth(test, stmt.test.span):
                 return None
             self._iteration(stmt.span)
+            if fast is not None:
+                for run in fast:
+                    run(env)
+                continue
             signal = None
             for inner in stmt.body:  # _block, inlined: one generator less per iteration
                 if not self._simple_stmt(inner, env):
