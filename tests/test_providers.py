@@ -242,3 +242,19 @@ def test_temperature_is_sent_and_is_part_of_the_key(tmp_path):
         cold.ask(pb.policy_prompt("wave", ["red block"]))
     warm = Generator(ReplayProvider(str(tmp_path / "c.jsonl"), temperature=0.7), ["red block"])
     assert warm.ask(pb.policy_prompt("wave", ["red block"])).text == "say('warm')"
+
+
+def test_capc_own_alarm_inside_the_client_is_not_retried_as_a_network_failure():
+    from capc.diagnostics import CapcError
+    from capc.guard import wall_clock_alarm
+    with LLMServer() as server:
+        server.script(reply("late", delay=2.0), reply("late", delay=2.0))
+        llm = provider(server, timeout=10, retries=3)
+        llm._get_client()  # the import of openai is not what we time
+        start = time.monotonic()
+        with pytest.raises(CapcError) as info:
+            with wall_clock_alarm(0.5) as armed:
+                assert armed
+                llm.complete(REQUEST)
+    assert info.value.code == "E480" and time.monotonic() - start < 1.8
+    assert len(server.requests) == 1

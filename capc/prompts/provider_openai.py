@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from capc.diagnostics import CapcError
 from capc.prompts.provider import (
     EndpointHTTPError, EndpointTimeout, EndpointUnreachable, LLMError, ProviderConfigError,
     Reply, Request, check_reply, reply_from_completion,
@@ -112,6 +113,10 @@ class OpenAIProvider:
                     f"({attempt + 1} attempt{'s' if attempt else ''})",
                     hint="raise --timeout, or check that the server is not overloaded")
             except openai.APIConnectionError as exc:
+                if isinstance(exc.__cause__, CapcError):
+                    # capc's own wall-clock alarm fired inside the client (older openai clients
+                    # wrap any exception of a request this way): not a network failure
+                    raise exc.__cause__ from None
                 failure = EndpointUnreachable(
                     f"cannot connect to {where}: {exc.__cause__ or exc}",
                     hint="check --base-url / CAPC_LLM_BASE_URL and that the server is running")
