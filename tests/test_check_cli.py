@@ -43,7 +43,7 @@ def run_cli(args, capsys):
 def test_good_policy_exits_0(files, capsys):
     code, out, err = run_cli([files("p.py", GOOD)], capsys)
     assert code == 0
-    assert "parsed and type-checked" in out and err == ""
+    assert "accepted: 6 of 6 motion obligations proved" in out and err == ""
 
 
 def test_bad_policy_prints_rustc_style_and_exits_1(files, capsys):
@@ -122,7 +122,7 @@ def test_check_is_recorded_in_the_audit_store(files, capsys, private_audit_store
     with open_store(str(private_audit_store)) as store:
         records = [store.get(i) for i in (1, 2)]
     assert [r["kind"] for r in records] == ["check", "check"]
-    assert [r["verdict"] for r in records] == ["rejected", "checked"]
+    assert [r["verdict"] for r in records] == ["rejected", "accepted"]
     assert records[0]["source"] == BAD
 
 

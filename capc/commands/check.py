@@ -1,11 +1,14 @@
 """`capc check POLICY.py [--scene S] [--limits L] [--json] [--any-scene] [--allow-undefined]`
 
-Parses and type-checks a policy and prints what is wrong the way rustc does (file:line:col,
-the line, a caret, the reason, a hint). The work is done by `check_policy`, which returns a
-`CheckResult`; `run` only prints it. The verifier adds its step inside `check_policy`
-(after a successful compile), so the printing and the exit codes stay in one place.
+Parses, type-checks and verifies a policy (Z3 proves every motion inside the workspace,
+outside the keep-out zones and within the speed limit, for the scene within perception
+tolerance or, without a scene or with --any-scene, for every placement in the spawn area) and
+prints what is wrong the way rustc does (file:line:col, the line, a caret, the reason, a
+hint, the counterexample in words). The work is done by `check_policy`, which returns a
+`CheckResult`; `run` only prints it. z3 is imported only once the front end has accepted.
 
-Exit codes: 0 accepted (here: parsed and type-checked), 3 guarded, 1 rejected, 2 input error.
+Exit codes: 0 accepted, 3 guarded (some command is checked by the runtime monitor only),
+1 rejected, 2 input error. `--json` prints one object with every obligation.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from capc.diagnostics import CompileError, Diagnostic, render
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
-HELP = "parse and type-check a policy, and report every problem with its location"
+HELP = "parse, type-check and verify a policy, and report every problem with its location"
 
 VERDICT_CHECKED = "checked"    # parsed and type-checked; no safety verdict yet
 VERDICT_ACCEPTED = "accepted"
@@ -80,9 +83,11 @@ def undefined_diagnostics(program: Any) -> list[Diagnostic]:
 
 def check_policy(path: str, *, scene_path: str | None = None, limits_path: str | None = None,
                  any_scene: bool = False, allow_undefined: bool = False,
-                 limits: ResourceLimits = DEFAULT_LIMITS, source: str | None = None) -> CheckResult:
-    """Read, compile and check one policy. Input problems (missing or malformed files) raise
-    `InputError`; problems of the policy itself come back as diagnostics in the result."""
+                 limits: ResourceLimits = DEFAULT_LIMITS, source: str | None = None,
+                 verify: bool = True) -> CheckResult:
+    """Read, compile, type-check and verify one policy. Input problems (missing or malformed
+    files) raise `InputError`; problems of the policy itself come back as diagnostics in the
+    result. `verify=False` stops after the type checker (verdict "checked")."""
     from capc.compiler.frontend import compile_source
     from capc.files import read_text
 
@@ -108,12 +113,28 @@ def check_policy(path: str, *, scene_path: str | None = None, limits_path: str |
         if missing:
             result.verdict = VERDICT_REJECTED
             result.diagnostics.extend(missing)
-    # The verification step belongs here, after a successful compile: run the verifier on
-    # result.program with `spec` (default spec when None), `scene` and `any_scene`, keep its
-    # report in result.report, map its verdict onto result.verdict (accepted / guarded /
-    # rejected; EXIT_CODES already has them) and extend result.diagnostics with its findings.
-    # print_result, --json and the audit record then need no change.
+    if result.verdict != VERDICT_REJECTED and verify:
+        verify_program(result, limits)
     return result
+
+
+def verify_program(result: CheckResult, limits: ResourceLimits = DEFAULT_LIMITS) -> None:
+    """The verification step: Z3 proves every motion safe (capc.safety.verifier). Without a
+    scene, or with --any-scene, for every placement of the objects in the spawn area."""
+    from capc.safety.spec import default_spec
+    from capc.safety.verifier import verify  # imports z3: only on this path
+
+    spec = result.spec if result.spec is not None else default_spec(result.program.profile)
+    any_scene = bool(result.extra.get("any_scene")) or result.scene is None
+    report = verify(result.program, spec, result.scene, any_scene=any_scene, limits=limits)
+    result.report = report
+    result.verdict = report.verdict
+    result.diagnostics.extend(report.diagnostics())
+    data = report.to_json()
+    result.extra["verification"] = {k: data[k] for k in ("mode", "objects", "counts", "paths",
+                                                         "paths_unexplored", "solver_checks", "seconds",
+                                                         "guards")}
+    result.extra["obligations"] = data["obligations"]
 
 
 def add_arguments(parser) -> None:
@@ -145,8 +166,19 @@ def print_result(result: CheckResult, *, as_json: bool, out=None, err=None) -> N
         return
     program = result.program
     calls = _count_motion_calls(program)
-    out.write(f"{result.file}: parsed and type-checked ({len(program.body)} statements, "
-              f"{calls} robot API call{'s' if calls != 1 else ''})\n")
+    line = (f"{result.file}: parsed and type-checked ({len(program.body)} statements, "
+            f"{calls} robot API call{'s' if calls != 1 else ''})")
+    report = result.report
+    if report is not None:
+        c = report.counts()
+        where = "every placement in the spawn area" if report.mode == "any_scene" else "the scene within perception tolerance"
+        line = (f"{result.file}: {report.verdict}: {c['proved']} of {len(report.obligations)} motion "
+                f"obligations proved for {where} ({report.paths} path{'s' if report.paths != 1 else ''}, "
+                f"{report.seconds * 1000:.0f} ms)")
+        if report.verdict == VERDICT_GUARDED:
+            line += (f"; {c['unknown']} undecided, checked by the runtime monitor when it runs "
+                     f"(exit code 3)")
+    out.write(line + "\n")
 
 
 def _count_motion_calls(program: Any) -> int:

@@ -14,6 +14,7 @@ with bounded unknowns and turns motions into proof obligations; the replay oracl
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Protocol
 
@@ -27,10 +28,13 @@ from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety import symlib
 from capc.safety.symvalues import (
-    Abandon, BuiltinRef, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare,
+    Abandon, BuiltinRef, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare, deep_size, has_sym,
     opaque_check, scalar, truth, unary,
 )
 from capc.safety.z3util import as_bool, conj, is_sym
+
+
+MAX_FORMAT_WIDTH = 1000  # wider/more precise fields are not rendered (the interpreter stops on them)
 
 
 class BudgetOut(Exception):
@@ -186,7 +190,7 @@ class Executor:
                 raise PolicyFault("sequence longer than the limit", span)
             current.extend(items)
             return current
-        result = binop(self, op, current, value, span, self.limits.max_sequence_length)
+        result = binop(self, op, current, value, span, self.limits.max_sequence_length, self.limits.max_int_bits)
         if isinstance(current, np.ndarray) and isinstance(result, np.ndarray) and result.shape == current.shape:
             current[...] = result  # numpy's += works in place: aliases see the change
             return current
@@ -309,6 +313,10 @@ class Executor:
                 out.append(part)
                 continue
             value = self.eval(part.value, frame)
+            if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"\d+", part.format_spec)):
+                raise PolicyFault("a format field wider or more precise than the interpreter allows", e.span)
+            if deep_size(value, self.limits.max_sequence_length) > self.limits.max_sequence_length:
+                raise PolicyFault("formatting a value this large is refused at run time", e.span)
             if has_unknown(value):
                 return Opaque("a formatted string that shows a run-time value", e.span)
             if part.conversion == "r":
@@ -338,7 +346,7 @@ class Executor:
 
     def _binop(self, e: ir.BinOp, frame):
         return binop(self, e.op, self.eval(e.left, frame), self.eval(e.right, frame), e.span,
-                     self.limits.max_sequence_length)
+                     self.limits.max_sequence_length, self.limits.max_int_bits)
 
     def _unary(self, e: ir.UnaryOp, frame):
         return unary(e.op, self.eval(e.operand, frame), e.span)
@@ -566,15 +574,7 @@ def _num(value: Any) -> Any:
 
 
 def has_unknown(value: Any) -> bool:
-    if is_sym(value) or isinstance(value, Opaque):
-        return True
-    if isinstance(value, np.ndarray):
-        return value.dtype == object and any(has_unknown(v) for v in value.flat)
-    if isinstance(value, (list, tuple)):
-        return any(has_unknown(v) for v in value)
-    if isinstance(value, dict):
-        return any(has_unknown(v) for v in value.values())
-    return False
+    return has_sym(value, dicts=True)
 
 
 def _reportable(value: Any) -> bool:

@@ -20,7 +20,7 @@ import z3
 from capc.diagnostics import Span
 from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, FunctionValue, Opaque, PolicyFault, box, compare, has_sym, opaque_check,
-    rebox, scalar, sym_sqrt, truth, unbox,
+    deep_size, rebox, scalar, sym_sqrt, truth, unbox,
 )
 from capc.safety.z3util import as_bool, as_real, conj, disj, is_sym, sym_abs, sym_max, sym_min
 
@@ -491,7 +491,7 @@ def _b_sum(ex, args, kwargs, span):
     from capc.safety.symvalues import binop
     total = kwargs.get("start", args[1] if len(args) > 1 else 0)
     for v in ex.iterate(args[0], span):
-        total = binop(ex, "+", total, v, span, ex.limits.max_sequence_length)
+        total = binop(ex, "+", total, v, span, ex.limits.max_sequence_length, ex.limits.max_int_bits)
     return total
 
 
@@ -531,6 +531,8 @@ def _b_str(ex, args, kwargs, span):
         return ""
     if has_sym(args[0]):
         return Opaque("a string that shows a run-time value", span)
+    if deep_size(args[0], ex.limits.max_sequence_length) > ex.limits.max_sequence_length:
+        raise PolicyFault("str() of a value this large is refused at run time", span)
     return str(args[0]) if not isinstance(args[0], np.ndarray) else str(unbox(args[0]))
 
 

@@ -96,14 +96,29 @@ def opaque_check(value: Any, span: Span | None) -> None:
         raise Abandon(f"the value of {value.what} is only known at run time", span)
 
 
-def has_sym(value: Any) -> bool:
-    if is_sym(value):
-        return True
-    if isinstance(value, np.ndarray):
-        return value.dtype == object and any(is_sym(v) or isinstance(v, Opaque) for v in value.flat)
-    if isinstance(value, (list, tuple)):
-        return any(has_sym(v) for v in value)
-    return isinstance(value, Opaque)
+MAX_WALK = 1_000_000  # elements a value may expand to; the interpreter refuses far smaller ones
+
+
+def has_sym(value: Any, dicts: bool = False) -> bool:
+    """Does the value hold a Z3 term or a run-time-only value anywhere? Walks aliased
+    sub-lists every time (as a repr would); a value past MAX_WALK elements is one the
+    runtime refuses to build or print, so the path ends there."""
+    stack, seen = [value], 0
+    while stack:
+        v = stack.pop()
+        seen += 1
+        if seen > MAX_WALK:
+            raise PolicyFault("a value with more elements than the runtime allows")
+        if is_sym(v) or isinstance(v, Opaque):
+            return True
+        if isinstance(v, np.ndarray):
+            if v.dtype == object:
+                stack.extend(v.flat)
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif dicts and isinstance(v, dict):
+            stack.extend(v.values())
+    return False
 
 
 def scalar(value: Any) -> Any:
@@ -125,6 +140,8 @@ def box(value: Any) -> np.ndarray:
     """A boxed (dtype=object) array of plain Python numbers and Z3 terms."""
     if isinstance(value, np.ndarray) and value.dtype == object:
         return value
+    if isinstance(value, (list, tuple)) and deep_size(value, MAX_WALK) > MAX_WALK:
+        raise PolicyFault("an array with more elements than the runtime allows")
     items = _nested(value)
     if _ragged(items):
         raise Abandon("np.array of a ragged nested sequence is not modelled")
@@ -281,11 +298,44 @@ def sym_sqrt(defs: Definitions, x: Any, span: Span | None = None) -> Any:
     return s
 
 
-def scalar_binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None = None) -> Any:
+def deep_size(value: Any, limit: int) -> int:
+    """Elements a repr would print, counting aliased sub-lists every time they appear;
+    stops counting past `limit`."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        v = stack.pop()
+        total += 1
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, np.ndarray):
+            total += v.size
+        elif isinstance(v, str):
+            total += len(v) // 16
+    return total
+
+
+def _int_too_big(op: str, a: Any, b: Any, max_bits: int) -> bool:
+    """Would an int operation produce more than `max_bits` bits? Decided before computing."""
+    if not (isinstance(a, int) and isinstance(b, int)) or isinstance(a, bool) or isinstance(b, bool):
+        return False
+    if op == "**":
+        return b > 0 and abs(a) > 1 and b * abs(a).bit_length() > max_bits
+    if op == "*":
+        return abs(a).bit_length() + abs(b).bit_length() > max_bits + 1
+    return False
+
+
+def scalar_binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None = None,
+                 max_int_bits: int = 64) -> Any:
     a, b = scalar(a), scalar(b)
     if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
         raise PolicyFault(f"unsupported operand types for {op}", span)
     if not is_sym(a) and not is_sym(b):
+        if _int_too_big(op, a, b, max_int_bits):
+            raise PolicyFault(f"an integer result of '{op}' exceeds {max_int_bits} bits", span)
         try:
             result = _ARITH[op](a, b)
         except ZeroDivisionError:
@@ -314,7 +364,8 @@ def scalar_binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None =
     raise Abandon(f"'{op}' on a value that depends on the world is not modelled exactly", span)
 
 
-def binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None, max_len: int) -> Any:
+def binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None, max_len: int,
+          max_int_bits: int = 64) -> Any:
     opaque_check(a, span)
     opaque_check(b, span)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
@@ -323,7 +374,7 @@ def binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None, max_len
         left, right = box(a), box(b)
         try:
             if op in ("**", "//", "%") or (op == "/" and (has_sym(right) or 0 in right.reshape(-1).tolist())):
-                fn = np.frompyfunc(lambda x, y: scalar_binop(defs, op, x, y, span), 2, 1)
+                fn = np.frompyfunc(lambda x, y: scalar_binop(defs, op, x, y, span, max_int_bits), 2, 1)
                 out = fn(left, right)
             else:
                 out = _ARITH[op](left, right)
@@ -354,7 +405,7 @@ def binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None, max_len
         raise PolicyFault(f"unsupported operand types for {op}: {type(a).__name__} and {type(b).__name__}", span)
     if isinstance(a, dict) or isinstance(b, dict):
         raise PolicyFault(f"unsupported operand types for {op}: dict", span)
-    return scalar_binop(defs, op, a, b, span)
+    return scalar_binop(defs, op, a, b, span, max_int_bits)
 
 
 def unary(op: str, value: Any, span: Span | None) -> Any:

@@ -511,6 +511,15 @@ class Verifier:
                     CODE_POLICY_FAULT, f"the policy fails here on some path: {fault.message}; the run "
                                        f"would stop at this point", fault.span, "warning",
                     "nothing after this point moves the robot on that path"))
+            except (RecursionError, MemoryError, OverflowError, ArithmeticError, ValueError, TypeError,
+                    IndexError, KeyError, z3.Z3Exception) as exc:
+                # Something the executor does not model (a value too deep or too large to follow,
+                # an operation a Z3 term cannot take): never a crash, never a proof.
+                self.record_unknown(run, _last_span(self.program), tuple(ex.callers), "", "rest of path",
+                                    "analysis", ex.call_index,
+                                    f"the verifier cannot follow this path ({type(exc).__name__}: "
+                                    f"{str(exc)[:120]}); its motions are guarded by the runtime monitor",
+                                    CODE_UNVERIFIED)
             except BudgetOut:
                 budget_out = True
                 self.record_unknown(run, _last_span(self.program), (), "", "rest of program", "analysis",
