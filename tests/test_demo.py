@@ -285,9 +285,12 @@ def test_run_from_an_instruction_never_moves_a_rejected_policy(workdir):
     with LLMServer() as server:
         server.fallback = by_prompt(policies=["move_to([0.6, -0.5, 0.1])"])
         proc = capc(*run_args(server, "-i", "reach out", "--repair", "1"), tmp_path=workdir)
+        as_json = capc(*run_args(server, "-i", "reach out", "--repair", "0", "--json"), tmp_path=workdir)
     no_traceback(proc)
-    assert proc.returncode == 1 and "rejected before anything moved" in proc.stderr
-    assert "[repair 1] rejected" in proc.stderr and len(server.requests) == 2
+    assert proc.returncode == 1 and "error[E3" in proc.stderr
+    assert "[repair 1] rejected" in proc.stderr and len(server.requests) == 3
+    data = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and data["verdict"] == "rejected" and data["run"] is None
 
 
 def test_run_refuses_a_file_and_an_instruction_together(workdir):
