@@ -395,11 +395,13 @@ class Case:
     spec: SafetySpec
     policy: Any              # capc.testing.policies.GeneratedPolicy
     runs: tuple[WorldRun, ...]
+    any_scene: bool = False  # verified for every placement of the scene's objects
 
     def __repr__(self) -> str:  # what hypothesis prints for a falsifying example: readable
         runs = "; ".join(f"world {[list(map(float, o.position)) for o in r.world.objects]} "
                          f"noise {r.noise} seed {r.seed}" for r in self.runs)
-        return (f"Case(\n--- policy ---\n{self.policy.source}--- scene ---\n"
+        mode = "any scene (every placement of these objects)" if self.any_scene else "this scene"
+        return (f"Case(verified for {mode}\n--- policy ---\n{self.policy.source}--- scene ---\n"
                 f"{self.scene.to_json()}\n--- limits ---\n{self.spec.to_json()}\n"
                 f"--- runs ---\n{runs})")
 
@@ -407,14 +409,16 @@ class Case:
         printer.text(repr(self))
 
 
-def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3)):
-    """Strategy: (scene, spec, generated policy, runs in worlds within the tolerance of the
-    scene, some with perception noise)."""
+def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3), any_scene_share: int = 4):
+    """Strategy: (scene, spec, generated policy, runs). Mostly scene mode: the runs' worlds lie
+    within the perception tolerance of the scene; about one case in `any_scene_share` is
+    verified for any placement of the scene's objects and run with the objects placed anywhere
+    admissible. Some runs add perception noise (fresh per query, clipped to the tolerance)."""
     from hypothesis import strategies as st
 
     from capc.safety.spec import default_spec
     from capc.testing.policies import policies
-    from capc.testing.strategies import limits, scenes, worlds
+    from capc.testing.strategies import limits, placements, scenes, worlds
 
     specs = st.one_of(st.just(default_spec()), limits()) if vary_limits else st.just(default_spec())
 
@@ -423,11 +427,13 @@ def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3)):
         scene = draw(scenes())
         spec = draw(specs)
         policy = draw(policies(scene, spec))
+        any_scene = any_scene_share > 0 and draw(st.integers(0, any_scene_share - 1)) == any_scene_share - 1
+        where = placements(scene) if any_scene else worlds(scene, spec)
         runs = []
         for _ in range(draw(st.integers(*n_worlds))):
             noise = draw(st.sampled_from([0.0, spec.perception_tolerance]))
-            runs.append(WorldRun(draw(worlds(scene, spec)), noise, draw(st.integers(0, 2 ** 16))))
-        return Case(scene, spec, policy, tuple(runs))
+            runs.append(WorldRun(draw(where), noise, draw(st.integers(0, 2 ** 16))))
+        return Case(scene, spec, policy, tuple(runs), any_scene)
 
     return build()
 
@@ -458,7 +464,7 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
                           {"source": case.policy.source})
         return CaseResult(None, (finding,), 0, 0, {}, 0.0, 0.0)
     start = time.monotonic()
-    report = verify(program, case.spec, case.scene, limits=limits)
+    report = verify(program, case.spec, case.scene, any_scene=case.any_scene, limits=limits)
     verified = time.monotonic()
     findings: list[Finding] = []
     stops = 0
