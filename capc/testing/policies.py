@@ -172,8 +172,10 @@ def speeds(spec: SafetySpec) -> st.SearchStrategy[float | None]:
 
 STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", "pick_place",
                    "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper",
-                   "while_sweep")
-COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep"}
+                   "while_sweep", "extreme_object", "centroid", "if_distance")
+COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance"}
+NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
+                 "if_distance"}
 
 
 class _Builder:
@@ -221,7 +223,7 @@ class _Builder:
         kinds = [k for k in STATEMENT_KINDS
                  if (depth < self.max_depth or k not in COMPOUND)
                  and (k != "helper" or self.helpers)
-                 and (k not in ("if_position", "move_relative", "pick_place", "helper") or scope or self.names)]
+                 and (k not in NEEDS_OBJECTS or scope or self.names)]
         if depth == 0:  # crowd the top level with loops and branches: that is where proofs fork
             kinds += [k for k in kinds if k in COMPOUND] * 3
         kind = self.draw(st.sampled_from(kinds))
@@ -330,6 +332,45 @@ class _Builder:
         body = (move, ir.AugAssign(SPAN, target(var, FLOAT), "+", const(step)))
         return [assign(var, const(start)),
                 ir.While(SPAN, compare(name(var, FLOAT), "<", const(end)), body)]
+
+    def stmt_extreme_object(self, depth, scope):
+        """CaP's "the block furthest to the left": `min/max(objs, key=lambda o: ...)`, then a
+        move relative to it (the choice itself depends on perceived positions)."""
+        self.features.add("motion")
+        chosen, pos = self.fresh("o"), self.fresh("p")
+        axis = self.draw(st.integers(0, 1))
+        o = name("o", OBJNAME)
+        key = ir.Lambda(SPAN, UNKNOWN, ("o",), index(api("get_obj_pos", o), axis))
+        pick = ir.Call(SPAN, OBJNAME, ir.CALL_BUILTIN, self.draw(st.sampled_from(["min", "max"])),
+                       (name("objs", ListT(OBJNAME)),), (ir.Keyword("key", key, SPAN),))
+        p = name(pos, XY)
+        target = point(add(index(p, 0), self.draw(offsets())), add(index(p, 1), self.draw(offsets())),
+                       const(self.axis(2)))
+        return [assign(chosen, pick), assign(pos, api("get_obj_pos", name(chosen, OBJNAME))),
+                call_stmt(api("move_to", target, **self.speed_kw()))]
+
+    def stmt_centroid(self, depth, scope):
+        """`c = np.mean([get_obj_pos(o) for o in objs], axis=0)`, then a move near it."""
+        self.features.add("motion")
+        var = self.fresh("c")
+        o = name("o", OBJNAME)
+        positions = ir.ListComp(SPAN, ListT(XY), api("get_obj_pos", o),
+                                (ir.Comprehension(target("o", OBJNAME), name("objs", ListT(OBJNAME)), ()),))
+        mean = ir.Call(SPAN, XY, ir.CALL_NUMPY, "mean", (positions,), (ir.Keyword("axis", const(0), SPAN),))
+        c = name(var, XY)
+        target_ = point(add(index(c, 0), self.draw(offsets())), add(index(c, 1), self.draw(offsets())),
+                        const(self.axis(2)))
+        return [assign(var, mean), call_stmt(api("move_to", target_, **self.speed_kw()))]
+
+    def stmt_if_distance(self, depth, scope):
+        """`if np.linalg.norm(get_obj_pos(a) - get_obj_pos(b)) < d:`: a non-linear branch."""
+        self.features.add("branch")
+        a, b = self.object_expr(scope), self.object_expr(scope)
+        diff = ir.BinOp(SPAN, XY, "-", api("get_obj_pos", a), api("get_obj_pos", b))
+        norm = numpy("linalg.norm", diff, type_=FLOAT)
+        test = compare(norm, self.draw(st.sampled_from(["<", ">"])),
+                       const(self.draw(st.floats(0.0, 0.4).map(_round(3)))))
+        return [self._if(test, depth, scope)]
 
     def stmt_if_position(self, depth, scope):
         self.features.add("branch")
