@@ -116,3 +116,23 @@ def test_edge_fails(capc_policy, scene):
                          env={**__import__("os").environ, "CAPC_AUDIT_DB": "off"})
     assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
     assert "PolicyFailed" in run.stdout and "monitor failure" in run.stdout
+
+
+def test_near_scene_mode_finds_perception_sensitive_failures(tmp_path, capsys):
+    """The scene is safe as perceived; within the tolerance (1 cm) of the block, the
+    approach point x + 0.06 leaves the workspace."""
+    scene = tmp_path / "near_edge.yaml"
+    scene.write_text("objects:\n  - {name: red block, position: [0.236, -0.5]}\n")
+    out = tmp_path / "near.yaml"
+    code = main(["proptest", str(EDGE), "--scene", str(scene), "--near-scene", "--examples", "100",
+                 "--json", "--out", str(out)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["failure"]["kind"] == "monitor"
+    (block,) = report["world"]["objects"]
+    assert abs(block["position"][0] - 0.236) <= 0.01 + 1e-9  # within the tolerance of the scene
+    assert report["reproduce"].startswith(f"capc run {EDGE} --scene {out}")
+    # the example scene keeps its blocks far from the edge: no perception error breaks it
+    assert main(["proptest", str(EDGE), "--scene", str(EDGE_SCENE), "--near-scene", "--examples", "40"]) == 0
+    assert "ok: no failure found" in capsys.readouterr().out
+    assert main(["proptest", str(EDGE), "--near-scene"]) == 2  # needs --scene
+    assert "--near-scene needs --scene" in capsys.readouterr().err

@@ -29,6 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--edge-bias", type=_fraction, default=0.5,
                         help="share of coordinates drawn within 2 cm of the spawn area's edge (default 0.5)")
+    parser.add_argument("--near-scene", action="store_true",
+                        help="keep the objects within the perception tolerance of --scene and add camera "
+                             "noise, instead of placing them anywhere")
     parser.add_argument("--out", help="where to write the failing world (default: ./proptest-<policy>.yaml)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -53,13 +56,15 @@ def _fraction(text: str) -> float:
 
 def run(args) -> int:
     from capc.compiler.scene import load_scene
-    from capc.diagnostics import CompileError, render
+    from capc.diagnostics import CompileError, InputError, render
     from capc.safety.spec import load_spec
     from capc.testing.harness import PolicyUnderTest
     from capc.testing.search import find_failure, scene_yaml
 
     spec = load_spec(args.limits)
     scene = load_scene(args.scene) if args.scene else None
+    if args.near_scene and scene is None:
+        raise InputError("--near-scene needs --scene: the scene whose perception is in doubt")
     policy = PolicyUnderTest.from_file(args.policy, spec)
     try:
         policy.program()
@@ -72,7 +77,7 @@ def run(args) -> int:
         return 2
 
     result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
-                          edge_bias=args.edge_bias)
+                          edge_bias=args.edge_bias, near_scene=args.near_scene)
     report = {"policy": args.policy, "examples": result.examples, "seed": args.seed,
               "seconds": round(result.seconds, 3), "found": result.found,
               "task": policy.task_text}
@@ -85,8 +90,10 @@ def run(args) -> int:
         command = f"capc run {args.policy} --scene {out} --backend kinematic"
         if args.limits:
             command += f" --limits {args.limits}"
+        if result.noise > 0:
+            command += f" --noise {result.noise:g} --seed {result.noise_seed}"
         report.update(failure=result.failure.to_json(), world=result.world.to_json(),
-                      scene_file=out, reproduce=command)
+                      scene_file=out, reproduce=command, noise=result.noise, noise_seed=result.noise_seed)
     _record(report)
     if args.json:
         print(json.dumps(report))

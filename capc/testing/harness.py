@@ -87,13 +87,14 @@ class PolicyUnderTest:
         return verify(self.program(), spec or self.spec, scene, any_scene=scene is None,
                       limits=self.limits)
 
-    def run(self, scene: Scene, spec: SafetySpec | None = None, backend: str = "kinematic"):
-        """Run on `backend` (kinematic by default) in `scene`; returns the RunOutcome."""
+    def run(self, scene: Scene, spec: SafetySpec | None = None, backend: str = "kinematic",
+            noise: float = 0.0, seed: int = 0):
+        """Run on `backend` (kinematic by default) with the objects truly at `scene`; `noise`
+        adds seeded per-query camera error (clipped to the tolerance). Returns the RunOutcome."""
         from capc.runtime.execute import execute
 
-        task = self.task()
         return execute(self.program(), scene, spec or self.spec, backend=backend,
-                       limits=self.limits, task=task)
+                       limits=self.limits, task=self.task(), noise=noise, seed=seed)
 
     def task(self):
         text = self.task_text
