@@ -17,6 +17,12 @@ from capc.diagnostics import InputError
 # A document larger than this is not a scene or a limits file; refusing it early keeps a
 # hostile file from costing memory or time.
 MAX_DOCUMENT_BYTES = 1_000_000
+# Scene and limits files are a few kB. PyYAML composes ~100 kB/s, so this bound is also a
+# time bound: a hostile 1 MB YAML file would hold `capc check --scene` for ~10 s.
+MAX_YAML_BYTES = 65_536
+# Values one scene/limits document may hold once aliases are expanded: nine nested aliases
+# of nine items each ("billion laughs") are 9**9 paths from 400 bytes.
+MAX_DOCUMENT_VALUES = 20_000
 _EXPONENT_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 Path = tuple[str | int, ...]
@@ -74,6 +80,10 @@ def parse_document(text: str, file: str, what: str) -> Document:
     if "\x00" in text:
         raise InputError(f"{what} file contains a NUL byte", file=file,
                          line=text[: text.index("\x00")].count("\n") + 1)
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError(f"{what} file is too large ({len(text)} characters, at most "
+                         f"{MAX_YAML_BYTES})", file=file,
+                         hint=f"a {what} file holds a few objects or limits: a few kB")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -100,6 +110,9 @@ def _convert(node: Any, path: Path, doc: Document, depth: int) -> Any:
     if depth > 50:
         raise doc.error(path, "nested too deeply")
     doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if len(doc.positions) > MAX_DOCUMENT_VALUES:  # one position per value converted so far
+        raise doc.error(path, f"more than {MAX_DOCUMENT_VALUES} values (YAML aliases count "
+                              "once per use)", hint="write the values out; do not nest aliases")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:

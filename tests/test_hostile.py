@@ -533,6 +533,61 @@ def test_the_audit_store_keeps_hostile_text_as_data(tmp_path):
     assert [r["id"] for r in store.query(grep="%")] == [first]     # a LIKE wildcard is a character
 
 
+# --- scene and limits files are untrusted data too ---------------------------------------
+
+def _billion_laughs(levels: int = 9) -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\nobjects: [{name: red block, position: [0.0, -0.5]}]\n"
+
+
+HOSTILE_DOCUMENTS = [
+    # (what it tries, text, words the one-line error must contain)
+    ("billion laughs: 9**9 values from 400 bytes of aliases", _billion_laughs(), "values"),
+    ("a 200 kB document", "objects: []\n" + "# padding\n" * 20_000, "too large"),
+    ("100,000-deep flow nesting", "objects: " + "[" * 100_000 + "]" * 100_000 + "\n", "too large"),
+    ("30,000-deep flow nesting under the size bound", '{"objects": ' + "[" * 30_000 + "]" * 30_000 + "}",
+     "nested too deeply"),
+    ("a Python object tag", "objects: !!python/object/apply:os.system ['echo pwned']\n", "objects"),
+    ("a Python name tag", "objects:\n  - {name: !!python/name:os.system , position: [0.0, -0.5]}\n",
+     "cannot read value"),
+    ("a NaN coordinate", "objects:\n  - {name: red block, position: [.nan, -0.5]}\n", "finite"),
+    ("a 5000-digit coordinate", '{"objects": [{"name": "red block", "position": [' + "9" * 5000 + ", -0.5]}]}",
+     "cannot read value"),
+    ("a NUL byte", "objects: []\x00\n", "NUL"),
+]
+
+
+@pytest.mark.parametrize("attack, text, words", HOSTILE_DOCUMENTS,
+                         ids=[d[0].split(":")[0].replace(" ", "_") for d in HOSTILE_DOCUMENTS])
+def test_hostile_scene_files_end_in_one_input_error_quickly(attack, text, words, tmp_path):
+    """Through the command a user runs: one `error[E2xx]` line, exit 2, well under 2 s."""
+    scene = tmp_path / "scene.yaml"
+    scene.write_text(text, encoding="utf-8")
+    policy = tmp_path / "p.py"
+    policy.write_text("say('hi')\n")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "capc", "check", str(policy), "--scene", str(scene)],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 2, (attack, proc.stderr[-400:])
+    assert re.match(r"error\[E2\d\d\]: ", proc.stderr) and proc.stderr.count("\n") <= 4, proc.stderr
+    assert words in proc.stderr, (attack, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert seconds < 2.0, f"{attack}: {seconds:.2f} s"
+
+
+def test_the_same_limits_guard_limits_files():
+    from capc.diagnostics import InputError
+    from capc.safety.spec import parse_spec
+
+    for text in (_billion_laughs().replace("objects:", "keep_out:"), "max_speed: 0.1\n" + "#\n" * 40_000):
+        with pytest.raises(InputError):
+            parse_spec(text, "limits.yaml")
+
+
 # --- helper defs written by the model are checked like the policy ------------------------
 
 HOSTILE_HELPERS = [
