@@ -233,6 +233,8 @@ def speed_property(speed: Any, spec: SafetySpec) -> Property:
 
     def explain(val: Evaluator):
         v = val(speed)
+        if not math.isfinite(v):
+            return f"requested speed {v} m/s is not a finite number", 0.0, None
         if v <= 0:
             return f"requested speed {_fmt(v)} m/s is not positive", -v, None
         return f"requested speed {_fmt(v)} m/s is above the limit {_fmt(vmax)} m/s", v - vmax, None

@@ -14,7 +14,6 @@ with bounded unknowns and turns motions into proof obligations; the replay oracl
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Protocol
 
@@ -27,14 +26,12 @@ from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety import symlib
+from capc.safety.concrete import ConcreteOps
 from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare, deep_size, has_sym,
     opaque_check, scalar, truth, unary,
 )
 from capc.safety.z3util import as_bool, conj, is_sym
-
-
-MAX_FORMAT_WIDTH = 1000  # wider/more precise fields are not rendered (the interpreter stops on them)
 
 
 class BudgetOut(Exception):
@@ -96,6 +93,7 @@ class Executor:
         self.limits = limits
         self.deadline = deadline
         self.profile = get_profile(program.profile)
+        self.concrete = ConcreteOps(program, limits)  # known values: the interpreter computes them
         self.globals = Frame()
         self.frame = self.globals          # the innermost frame (for variable snapshots)
         self.call_index = 0                # counts robot-API/sub-LMP/undefined calls, as the interpreter does
@@ -313,20 +311,11 @@ class Executor:
                 out.append(part)
                 continue
             value = self.eval(part.value, frame)
-            if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"\d+", part.format_spec)):
-                raise PolicyFault("a format field wider or more precise than the interpreter allows", e.span)
             if deep_size(value, self.limits.max_sequence_length) > self.limits.max_sequence_length:
                 raise PolicyFault("formatting a value this large is refused at run time", e.span)
             if has_unknown(value):
                 return Opaque("a formatted string that shows a run-time value", e.span)
-            if part.conversion == "r":
-                value = repr(value)
-            elif part.conversion == "s":
-                value = str(value)
-            try:
-                out.append(format(value, part.format_spec))
-            except (ValueError, TypeError) as exc:
-                raise PolicyFault(f"bad format spec: {exc}", e.span) from None
+            out.append(self.concrete.format_field(value, part.conversion, part.format_spec, part.value.span))
         return "".join(out)
 
     def _list(self, e: ir.ListExpr, frame):
@@ -369,7 +358,13 @@ class Executor:
         parts = []
         for op, right_expr in zip(e.ops, e.operands[1:]):
             right = self.eval(right_expr, frame)
-            r = compare(op, left, right, e.span)
+            if _container(left) or _container(right):
+                if not has_unknown(left) and not has_unknown(right):
+                    r = self.concrete.compare(op, left, right, e.span)
+                else:
+                    r = compare(op, left, right, e.span)
+            else:
+                r = compare(op, left, right, e.span)
             if isinstance(r, np.ndarray):
                 if len(e.ops) > 1:
                     raise PolicyFault("chained comparison of arrays is ambiguous", e.span)
@@ -432,7 +427,12 @@ class Executor:
 
     def _comprehend(self, e: ir.ListComp, gens, frame: Frame, out: list) -> None:
         gen = gens[0]
-        for item in self.iterate(self.eval(gen.iter, frame), gen.iter.span):
+        iterable = self.eval(gen.iter, frame)
+        size = len(iterable) if isinstance(iterable, (list, tuple, str, dict, range)) else 0
+        if self.loop_iterations + size > self.limits.max_loop_iterations:
+            # no `break` in a comprehension: the interpreter refuses it before it starts
+            raise PolicyFault(f"a comprehension over {size:,} items exceeds the loop budget", e.span)
+        for item in self._iter_live(iterable, gen.iter.span):
             self._loop_tick(e.span)
             self.assign(gen.target, item, frame)
             if all(self.branch(truth(self.eval(c, frame), c.span), c.span) for c in gen.ifs):
@@ -571,6 +571,10 @@ def _num(value: Any) -> Any:
     if isinstance(value, Opaque):
         raise Abandon(f"the value of {value.what} is only known at run time", value.span)
     return value
+
+
+def _container(value: Any) -> bool:
+    return isinstance(value, (list, tuple, dict, np.ndarray))
 
 
 def has_unknown(value: Any) -> bool:

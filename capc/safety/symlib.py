@@ -24,10 +24,6 @@ from capc.safety.symvalues import (
 )
 from capc.safety.z3util import as_bool, as_real, conj, disj, is_sym, sym_abs, sym_max, sym_min
 
-# Functions that allocate: their size arguments are checked before numpy allocates.
-_ALLOCATING = {"zeros", "ones", "full", "arange", "linspace", "tile", "repeat", "eye"}
-
-
 def _unknown_args(args: list, kwargs: dict) -> bool:
     return any(has_sym(a) for a in args) or any(has_sym(v) for v in kwargs.values())
 
@@ -42,68 +38,14 @@ def _check_opaque(args: list, kwargs: dict, span: Span) -> None:
                     opaque_check(v, span)
 
 
-def _numeric(value: Any) -> Any:
-    """A value numpy can take: boxed arrays unboxed, lists of arrays left for numpy."""
-    if isinstance(value, np.ndarray):
-        return unbox(value)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_numeric(v) for v in value)
-    return value
-
-
-def _guard_size(ex, name: str, args: list, kwargs: dict, span: Span) -> None:
-    limit = ex.limits.max_sequence_length
-    try:
-        if name in ("zeros", "ones", "full", "eye"):
-            shape = args[0] if args else kwargs.get("shape", 0)
-            dims = shape if isinstance(shape, (list, tuple)) else (shape,)
-            size = 1
-            for d in dims:
-                size *= int(d)
-            if name == "eye":
-                size = size * size
-        elif name == "linspace":
-            size = int(kwargs.get("num", args[2] if len(args) > 2 else 50))
-        elif name == "arange":
-            nums = [float(a) for a in args[:3]]
-            start, stop, step = (0.0, nums[0], 1.0) if len(nums) == 1 else (nums + [1.0])[:3]
-            size = math.ceil((stop - start) / step) if step else limit + 1
-        else:  # tile, repeat
-            reps = args[1] if len(args) > 1 else 1
-            reps = reps if isinstance(reps, (list, tuple)) else (reps,)
-            size = int(np.size(args[0])) * int(np.prod([int(r) for r in reps]))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return  # numpy will reject the call itself
-    if size > limit:
-        raise PolicyFault(f"np.{name} would make {size} elements (limit {limit})", span)
-
-
 def call_numpy(ex, name: str, args: list, kwargs: dict, span: Span) -> Any:
     _check_opaque(args, kwargs, span)
     if not _unknown_args(args, kwargs):
-        if name in _ALLOCATING:
-            _guard_size(ex, name, args, kwargs, span)
-        fn = _numpy_function(name)
-        if fn is None:
-            raise Abandon(f"np.{name} is not modelled by the verifier", span)
-        try:
-            result = fn(*[_numeric(a) for a in args], **{k: _numeric(v) for k, v in kwargs.items()})
-        except (ValueError, TypeError, IndexError, ZeroDivisionError) as exc:
-            raise PolicyFault(f"np.{name}: {exc}", span) from None
-        return rebox(result)
+        return ex.concrete.numpy(name, args, kwargs, span)
     handler = _SYMBOLIC_NUMPY.get(name)
     if handler is None:
         raise Abandon(f"np.{name} on values that depend on the world is not modelled", span)
     return handler(ex, args, kwargs, span)
-
-
-def _numpy_function(name: str):
-    target: Any = np
-    for part in name.split("."):
-        target = getattr(target, part, None)
-        if target is None:
-            return None
-    return target if callable(target) else None
 
 
 # --- symbolic numpy ----------------------------------------------------------------------
@@ -594,6 +536,9 @@ def is_builtin(name: str) -> bool:
 
 
 def call_builtin(ex, name: str, args: list, kwargs: dict, span: Span) -> Any:
+    keyed = name in ("sorted", "min", "max") and "key" in kwargs
+    if not keyed and not _unknown_args(args, kwargs):
+        return ex.concrete.builtin(name, args, kwargs, span)
     fn = _BUILTINS.get(name)
     if fn is None:
         raise Abandon(f"builtin {name}() is not modelled by the verifier", span)
@@ -620,6 +565,8 @@ _ARRAY = {"tolist", "copy", "reshape", "flatten", "mean", "sum", "min", "max", "
 def call_method(ex, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
     method = name.rsplit(".", 1)[-1]
     opaque_check(receiver, span)
+    if method != "sort" and not has_sym(receiver) and not _unknown_args(args, kwargs):
+        return ex.concrete.method(method, receiver, args, kwargs, span)
     if isinstance(receiver, np.ndarray):
         return _array_method(ex, method, receiver, args, kwargs, span)
     kind = type(receiver)

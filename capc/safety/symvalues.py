@@ -177,13 +177,16 @@ def unbox(arr: np.ndarray) -> np.ndarray:
 
 
 def rebox(value: Any) -> Any:
-    """The result of a real numpy call back into executor values."""
+    """The result of a real numpy/Python call back into executor values: arrays boxed, numpy
+    scalars as Python numbers (a list is copied only when it holds such values)."""
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return scalar(value)
-        return np.array(value.tolist(), dtype=object)
+        return np.array(value.tolist(), dtype=object) if value.dtype != object else value
     if isinstance(value, tuple):
         return tuple(rebox(v) for v in value)
+    if isinstance(value, list) and any(isinstance(v, (np.generic, np.ndarray, tuple, list)) for v in value):
+        return [rebox(v) for v in value]
     return scalar(value)
 
 
@@ -368,6 +371,10 @@ def binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None, max_len
           max_int_bits: int = 64) -> Any:
     opaque_check(a, span)
     opaque_check(b, span)
+    concrete = getattr(defs, "concrete", None)
+    if concrete is not None and not (_plain_number(a) and _plain_number(b)) \
+            and not has_sym(a) and not has_sym(b):
+        return concrete.arith(op, a, b, span)  # the runtime's own arithmetic and size guards
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if isinstance(a, (str, dict)) or isinstance(b, (str, dict)) or a is None or b is None:
             raise PolicyFault(f"unsupported operand types for {op}: array and {type(b if isinstance(a, np.ndarray) else a).__name__}", span)
@@ -406,6 +413,10 @@ def binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None, max_len
     if isinstance(a, dict) or isinstance(b, dict):
         raise PolicyFault(f"unsupported operand types for {op}: dict", span)
     return scalar_binop(defs, op, a, b, span, max_int_bits)
+
+
+def _plain_number(v: Any) -> bool:
+    return type(v) in (int, float, bool)
 
 
 def unary(op: str, value: Any, span: Span | None) -> Any:

@@ -1,0 +1,76 @@
+"""Known values are computed by the runtime's own interpreter, with its guards.
+
+Where no value involved depends on the world, the verifier must compute exactly what the run
+will compute, and refuse exactly what the run refuses (a 10**10-element broadcast, a join of
+10**10 characters, np.round with a huge decimals argument, a repr nested too deep). Rather
+than re-implement Python's and numpy's semantics and the size guards a second time, the
+executor hands such operations to `capc.compiler.interpreter` (the semantics of the language,
+common.md), one `Interpreter` per executor run, and turns its `RuntimeStop` into a
+`PolicyFault`: the run stops there, nothing after it moves.
+
+The interpreter keeps float arrays where the executor keeps boxed ones (dtype object), so
+arrays are unboxed on the way in and boxed on the way out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from capc.compiler import interpreter as runtime
+from capc.compiler import ir
+from capc.diagnostics import Span
+from capc.limits import ResourceLimits
+from capc.safety.symvalues import PolicyFault, rebox, unbox
+
+
+def _plain(value: Any) -> Any:
+    """Boxed arrays (also inside lists/tuples) as the interpreter keeps them."""
+    if isinstance(value, np.ndarray):
+        return unbox(value)
+    if isinstance(value, list) and any(isinstance(v, (np.ndarray, list, tuple)) for v in value):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+class ConcreteOps:
+    def __init__(self, program: ir.Program, limits: ResourceLimits):
+        self.interp = runtime.Interpreter(program, limits)
+
+    def _run(self, fn, *args) -> Any:
+        try:
+            return fn(*args)
+        except runtime.RuntimeStop as stop:
+            raise PolicyFault(f"{stop.diagnostic.message} ({stop.code})", stop.span) from None
+        except (RecursionError, MemoryError, OverflowError) as exc:
+            raise PolicyFault(f"the run stops here: {type(exc).__name__}") from None
+
+    def numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        return rebox(self._run(self.interp._numpy, name, [_plain(a) for a in args],
+                               {k: _plain(v) for k, v in kwargs.items()}, span))
+
+    def builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        def call():
+            return runtime._without_yields(self.interp._builtin(name, list(args), dict(kwargs), span), span)
+        return rebox(self._run(call))
+
+    def method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        if isinstance(receiver, np.ndarray):
+            receiver = unbox(receiver)  # the allowed array methods do not mutate
+        return rebox(self._run(self.interp._method, name, receiver, [_plain(a) for a in args], kwargs, span))
+
+    def arith(self, op: str, left: Any, right: Any, span: Span) -> Any:
+        arrays = isinstance(left, np.ndarray) or isinstance(right, np.ndarray)
+        if arrays:
+            left, right = _plain(left), _plain(right)
+        result = self._run(self.interp._arith, op, left, right, span)
+        return rebox(result) if arrays or isinstance(result, (np.ndarray, np.generic)) else result
+
+    def compare(self, op: str, left: Any, right: Any, span: Span) -> Any:
+        return rebox(self._run(self.interp._compare_step, op, _plain(left), _plain(right), span))
+
+    def format_field(self, value: Any, conversion: str, spec: str, span: Span) -> str:
+        return self._run(runtime._format_field, _plain(value), conversion, spec, self.interp.guard, span)
