@@ -588,6 +588,27 @@ def test_the_same_limits_guard_limits_files():
             parse_spec(text, "limits.yaml")
 
 
+HOSTILE_CASSETTE_LINES = [
+    ("deep_json", "[" * 100_000 + "]" * 100_000),
+    ("huge_int", '{"key": 1, "request": {}, "reply": {"text": ' + "9" * 5000 + "}}"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="cassette.py catches JSONDecodeError but not the "
+                   "RecursionError / ValueError json raises on deep nesting or a 5000-digit "
+                   "number: `capc compile --cassette` ends in 'internal error' (exit 70)")
+@pytest.mark.parametrize("what, line", HOSTILE_CASSETTE_LINES, ids=[c[0] for c in HOSTILE_CASSETTE_LINES])
+def test_hostile_cassette_lines_are_input_errors(what, line, tmp_path):
+    """A cassette is a model reply on disk: as untrusted as the reply itself."""
+    cassette = pytest.importorskip("capc.prompts.cassette")
+    from capc.diagnostics import InputError
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(InputError):
+        cassette.load_cassette(str(path))
+
+
 # --- helper defs written by the model are checked like the policy ------------------------
 
 HOSTILE_HELPERS = [
