@@ -6,7 +6,8 @@ property holds or a `Finding` saying how it broke. The test suite wraps them in 
 weakened verifier (`verify=`) to show that they catch it.
 
 1. soundness: a command the verifier proved never triggers the monitor on the kinematic
-   backend in a world within the perception tolerance of the verified scene;
+   backend in a world the verifier admitted (within the perception tolerance of the verified
+   scene, or any placement in any-scene mode, camera noise included);
 2. real counterexamples: the world of a `violated` obligation, run on the kinematic backend,
    makes the monitor stop at the reported command;
 3. totality: the front end turns any text into a Program or a CompileError, in bounded time;
@@ -107,7 +108,8 @@ def check_soundness(program, report, world: Scene, spec: SafetySpec,
     if verdict != "accepted" and not proved_here:
         return None  # the verifier did flag this command (violated or guarded)
     earlier = _flagged_before(report, call_index, spec)
-    cause = "assumed_earlier_stop" if earlier else "unexplained"
+    vacuous = any(VACUOUS in str(get_field(o, "message", "")) for o in at)
+    cause = "assumed_earlier_stop" if earlier or vacuous else "unexplained"
     note = (f"; earlier calls {earlier} were flagged only within the margin or left unknown, the "
             f"monitor let them pass, and this call's proof assumed the run had stopped there"
             if earlier else "")
@@ -116,6 +118,11 @@ def check_soundness(program, report, world: Scene, spec: SafetySpec,
                    f"{call_index}: {get_field(event, 'message', event)}{note}",
                    {"call_index": call_index, "world": world.to_json(), "verdict": verdict,
                     "event": str(event), "cause": cause})
+
+
+# How the verifier words a proof that holds only because an earlier command must have been
+# stopped on this path (capc.safety.verifier).
+VACUOUS = "reachable only after an earlier command is stopped"
 
 
 def _flagged_before(report, call_index: int | None, spec: SafetySpec) -> list[int]:
