@@ -609,6 +609,18 @@ def test_hostile_cassette_lines_are_input_errors(what, line, tmp_path):
         cassette.load_cassette(str(path))
 
 
+@pytest.mark.xfail(strict=True, reason="reply_from_completion catches JSONDecodeError and "
+                   "RecursionError but not the ValueError of a 5000-digit number: a hostile "
+                   "endpoint ends `capc compile` in 'internal error' (exit 70)")
+def test_a_hostile_endpoint_body_is_a_malformed_reply():
+    provider = pytest.importorskip("capc.prompts.provider")
+    from capc.diagnostics import CapcError
+
+    body = '{"choices": [{"message": {"content": "say(1)"}, "index": ' + "9" * 5000 + "}]}"
+    with pytest.raises(CapcError):
+        provider.reply_from_completion(body)
+
+
 # --- helper defs written by the model are checked like the policy ------------------------
 
 HOSTILE_HELPERS = [
