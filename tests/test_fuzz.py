@@ -120,14 +120,40 @@ def _answer(call):
     return None
 
 
+def _escape_names(text: str) -> list[str]:
+    """Names in `text` (Python's own tokenizer, NFKC as Python reads identifiers) that no
+    accepted policy may contain: dunders, forbidden builtins, forbidden keywords. Strings and
+    comments are not looked into. Empty when the text is not Python-tokenizable."""
+    import io
+    import tokenize
+    import unicodedata
+
+    from capc.grammar.subset import FORBIDDEN_BUILTINS, FORBIDDEN_KEYWORDS
+
+    found = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type != tokenize.NAME:
+                continue
+            name = unicodedata.normalize("NFKC", tok.string)
+            if (name.startswith("__") or name.endswith("__") or name in FORBIDDEN_BUILTINS
+                    or name in FORBIDDEN_KEYWORDS):
+                found.append(name)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return []
+    return found
+
+
 def check_total(text: str, *, run: bool = False) -> str:
-    """Compile `text`; only CompileError may escape. With `run`, a program that compiles is
-    interpreted under small budgets; only CapcError may escape. Returns what happened."""
+    """Compile `text`; only CompileError may escape, and a program that compiles holds no
+    escape name (the oracle: Python's tokenizer, not ours). With `run`, a program that compiles
+    is interpreted under small budgets; only CapcError may escape. Returns what happened."""
     try:
         program = compile_source(text, "<fuzz>")
     except CompileError as exc:
         assert exc.code and exc.code[0] == "E", exc.code
         return "rejected"
+    assert not _escape_names(text), f"accepted a program naming {_escape_names(text)}:\n{text}"
     if not run:
         return "compiled"
     from capc.compiler.interpreter import run_program
@@ -180,6 +206,11 @@ def test_mutations_reach_the_type_checker_and_the_interpreter():
     the parser; checked on a fixed sample so the test cannot pass by rejecting everything."""
     outcomes, _ = _fuzz(mutated_programs(), 200, run=True)
     assert outcomes.get("ran", 0) + outcomes.get("stopped", 0) >= 10, outcomes
+
+
+def test_the_escape_name_oracle_sees_what_it_claims():
+    assert _escape_names("x = ().__class__\nexec('1')\nｅｖａｌ\n") == ["__class__", "exec", "eval"]
+    assert _escape_names("say('__class__')  # exec\n") == []
 
 
 def test_random_bytes_through_the_file_path(tmp_path):
