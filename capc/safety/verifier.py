@@ -486,6 +486,8 @@ class Verifier:
     # --- exploration ----------------------------------------------------------------
 
     def run(self) -> VerificationReport:
+        if not may_move(self.program):
+            return self._report(0, 0)  # no command can move the robot: nothing to prove
         paths = 0
         budget_out = False
         while self.worklist:
@@ -669,6 +671,37 @@ def _last_span(program: ir.Program) -> Span:
     if program.body:
         return program.body[-1].span
     return Span(program.file, 1, 1, 1, 2)
+
+
+def may_move(program: ir.Program) -> bool:
+    """Can the program command the robot at all? A robot-API call of a moving primitive, or
+    a call of a helper nobody has defined yet (its definition may move), anywhere."""
+    from capc.compiler.registry import get_profile
+
+    profile = get_profile(program.profile)
+    found = False
+
+    def walk(node: Any) -> None:
+        nonlocal found
+        if found:
+            return
+        if isinstance(node, ir.Call):
+            if node.kind == ir.CALL_API:
+                prim = profile.primitive(node.callee)
+                found = prim is None or prim.moves
+            elif node.kind == ir.CALL_UNDEFINED and node.callee not in program.functions:
+                found = True
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                walk(item)
+        elif hasattr(node, "__dataclass_fields__") and not isinstance(node, Span):
+            for name in node.__dataclass_fields__:
+                if name not in ("span", "type"):
+                    walk(getattr(node, name))
+
+    walk(program.body)
+    walk(list(program.functions.values()))
+    return found
 
 
 def policy_object_names(program: ir.Program) -> list[str]:
