@@ -189,7 +189,7 @@ def test_joint_velocity_limits_hold_for_a_far_jump(sim):
         velocities = [s[1] for s in p.getJointStates(sim._robot, list(ARM_JOINTS),
                                                      physicsClientId=sim._client)]
         fastest = np.maximum(fastest, np.abs(velocities))
-    assert np.all(fastest <= limits * 1.02), (fastest, limits)  # solver overshoot ~1 %
+    assert np.all(fastest <= limits * 1.005), (fastest, limits)  # solver tolerance: 0.3 % seen
     assert fastest.max() > 0.5 * limits.min()  # it did move
 
 

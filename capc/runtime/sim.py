@@ -38,6 +38,9 @@ from capc.runtime import sim_assets
 from capc.safety.spec import SafetySpec
 
 PHYSICS_RATE = 240.0           # Hz; PyBullet's default step, the spec's default control rate
+# Contact solver iterations per step. PyBullet's default is 50; 20 made the example tasks
+# 1.4x faster with the same success, 10 let stacked blocks slide off each other.
+SOLVER_ITERATIONS = 20
 TCP_LINK = 11                  # panda_grasptarget: between the finger tips
 ARM_JOINTS = tuple(range(7))
 FINGER_JOINTS = (9, 10)
@@ -99,12 +102,17 @@ class SimBackend:
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=c)
         p.setGravity(0, 0, -9.81, physicsClientId=c)
         p.setTimeStep(1.0 / PHYSICS_RATE, physicsClientId=c)
+        p.setPhysicsEngineParameter(numSolverIterations=SOLVER_ITERATIONS, physicsClientId=c)
         self._shapes = sim_assets.ShapeCache(c)
         sim_assets.add_table(p, c)
         self._robot = p.loadURDF("franka_panda/panda.urdf", (0, 0, 0),
                                  p.getQuaternionFromEuler((0, 0, BASE_YAW)), useFixedBase=True,
                                  physicsClientId=c)
         self._read_joint_limits()
+        for j in ARM_JOINTS:
+            # Also a hard clamp in the solver: the motors' maxVelocity alone overshot by 2 %.
+            p.changeDynamics(self._robot, j, maxJointVelocity=self._max_velocity[j],
+                             physicsClientId=c)
         # World -> base frame, for IK with an explicit seed (see _ik), computed once.
         to_base = p.invertTransform(*p.getBasePositionAndOrientation(self._robot, physicsClientId=c))
         matrix = p.getMatrixFromQuaternion(to_base[1])
