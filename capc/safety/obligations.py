@@ -129,8 +129,7 @@ def keep_out_property(start: tuple, target: tuple, zone: KeepOut, spec: SafetySp
         hit = segment_hits(region, a, b, m)
         hit_true = segment_hits(region, a, b, 0.0)
 
-        return Property(name, CODE_KEEP_OUT, hit is not None, hit_true is not None,
-                        hit_true is None, lambda val: _explain_segment(zone, a, b))
+        return Property(name, CODE_KEEP_OUT, hit, hit_true, not hit_true, lambda val: _explain_segment(zone, a, b))
     point = tuple(as_real(s) + t * (as_real(e) - as_real(s)) for s, e in zip(start, target))
     on_segment = z3.And(t >= 0, t <= 1)
     violated = z3.And(on_segment, _in_region(region, point, m))
@@ -139,9 +138,9 @@ def keep_out_property(start: tuple, target: tuple, zone: KeepOut, spec: SafetySp
     def explain(val: Evaluator):
         return _explain_segment(zone, [val(c) for c in start], [val(c) for c in target])
 
-    # quantifier-free sufficient condition for "missed the zone": the bounding box misses it
-    holds = aabb_misses(region, start, target)
-    return Property(name, CODE_KEEP_OUT, violated, violated_true, holds, explain, segment_t=t)
+    # "the segment missed the zone" needs a quantifier; assuming anything stronger (say, that
+    # its bounding box missed) would drop worlds the monitor lets through: assume nothing
+    return Property(name, CODE_KEEP_OUT, violated, violated_true, True, explain, segment_t=t)
 
 
 def _explain_segment(zone: KeepOut, a: list[float], b: list[float]):
@@ -151,20 +150,6 @@ def _explain_segment(zone: KeepOut, a: list[float], b: list[float]):
     where = "ends inside" if inside == 0.0 else "enters"
     return (f"the straight path {where} keep-out zone '{zone.name}' at ({', '.join(_fmt(c) for c in entry)}), "
             f"{_fmt(inside)} m of it inside", inside, entry)
-
-
-def aabb_misses(region, start: tuple, target: tuple) -> Any:
-    """The segment's bounding box misses the zone (a linear, sufficient condition)."""
-    if isinstance(region, Box):
-        boxes = region.axes
-    else:
-        boxes = (_iv(region.cx - region.radius, region.cx + region.radius),
-                 _iv(region.cy - region.radius, region.cy + region.radius), region.z)
-    parts = []
-    for axis, s, e in zip(boxes, start, target):
-        parts.append(conj([_lt(s, axis.low), _lt(e, axis.low)]))
-        parts.append(conj([_gt(s, axis.high), _gt(e, axis.high)]))
-    return disj(parts)
 
 
 def _hull_misses(region, start: tuple, target: tuple, grow: float, bounds: Bounds) -> bool:
@@ -183,11 +168,6 @@ def _hull_misses(region, start: tuple, target: tuple, grow: float, bounds: Bound
     return False
 
 
-class _iv:
-    def __init__(self, low: float, high: float):
-        self.low, self.high = low, high
-
-
 def _in_region(region, p: tuple, grow: float) -> Any:
     if isinstance(region, Box):
         return z3.And(*[z3.And(c >= axis.low - grow, c <= axis.high + grow) for axis, c in zip(region.axes, p)])
@@ -196,16 +176,10 @@ def _in_region(region, p: tuple, grow: float) -> Any:
     return z3.And(dx * dx + dy * dy <= r * r, p[2] >= region.z.low - grow, p[2] <= region.z.high + grow)
 
 
-def segment_hits(region, a: list[float], b: list[float], grow: float) -> tuple[float, float] | None:
-    """Where the segment a->b enters the region grown by `grow` (exact, floats; the monitor's
-    own segment test on the grown zone), or None."""
-    hit = segment_enters(KeepOut("zone", grown(region, grow)), tuple(a), tuple(b))
-    if hit is None:
-        return None
-    entry = hit[0]
-    d = [bi - ai for ai, bi in zip(a, b)]
-    i = max(range(3), key=lambda k: abs(d[k]))
-    return ((entry[i] - a[i]) / d[i] if d[i] else 0.0, 1.0)
+def segment_hits(region, a: list[float], b: list[float], grow: float) -> bool:
+    """Does the segment a->b enter the region grown by `grow`? (Exact, floats: the monitor's
+    own segment test on the grown zone.)"""
+    return segment_enters(KeepOut("zone", grown(region, grow)), tuple(a), tuple(b)) is not None
 
 
 def grown(region, by: float):
@@ -214,15 +188,6 @@ def grown(region, by: float):
     if isinstance(region, Box):
         return region.shrink(-by)
     return Cylinder(region.cx, region.cy, region.radius + by, region.z.shrink(-by))
-
-
-def depth_inside(region, p: tuple, grow: float) -> float:
-    """How far the point lies inside the region grown by `grow` (>= 0 when inside)."""
-    if isinstance(region, Box):
-        return min(min(c - (axis.low - grow), (axis.high + grow) - c) for axis, c in zip(region.axes, p))
-    r = region.radius + grow
-    radial = r - math.hypot(p[0] - region.cx, p[1] - region.cy)
-    return min(radial, p[2] - (region.z.low - grow), (region.z.high + grow) - p[2])
 
 
 # --- speed --------------------------------------------------------------------------------
