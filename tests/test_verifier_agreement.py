@@ -19,7 +19,8 @@ from capc.compiler.frontend import compile_file
 from capc.compiler.scene import Scene, SceneObject, load_scene
 from capc.runtime.execute import execute
 from capc.safety import verifier as V
-from capc.safety.spec import default_spec
+from capc.compiler.tabletop import CELL
+from capc.safety.spec import default_spec, load_spec
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py")
@@ -36,12 +37,20 @@ def _scene(path: Path) -> Scene:
     return CORPUS_SCENE
 
 
-def _uses_keep_out_or_any_scene(path: Path) -> bool:
-    text = path.read_text()
-    return "# limits:" in text or "# mode: any-scene" in text
+def _header(path: Path, key: str) -> str | None:
+    for line in path.read_text().splitlines():
+        if line.startswith(f"# {key}:"):
+            return line.split(":", 1)[1].strip()
+    return None
 
 
-CASES = [p for p in EXAMPLES + SAFE if not _uses_keep_out_or_any_scene(p)]
+def _spec(path: Path):
+    limits = _header(path, "limits")
+    return load_spec(str(path.parent.parent / limits)) if limits else default_spec()
+
+
+CASES = [p for p in EXAMPLES + SAFE if _header(p, "mode") != "any-scene"]
+ANY_SCENE = [p for p in SAFE if _header(p, "mode") == "any-scene"]
 
 
 def _verifier_calls(program, scene, spec, monkeypatch):
@@ -61,7 +70,7 @@ def _verifier_calls(program, scene, spec, monkeypatch):
 def test_executor_makes_the_interpreters_calls(path, monkeypatch):
     program = compile_file(str(path))
     scene = _scene(path)
-    spec = default_spec().with_changes(perception_tolerance=0.0)
+    spec = _spec(path).with_changes(perception_tolerance=0.0)
     calls, report = _verifier_calls(program, scene, spec, monkeypatch)
     assert report.paths == 1
     outcome = execute(program, scene, spec, backend="kinematic")
@@ -80,7 +89,7 @@ def _perturbed(scene: Scene, rng: random.Random, tol: float) -> Scene:
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_accepted_policies_never_trip_the_monitor(path):
     program = compile_file(str(path))
-    scene, spec = _scene(path), default_spec()
+    scene, spec = _scene(path), _spec(path)
     report = V.verify(program, spec, scene)
     if report.verdict != "accepted":
         pytest.skip(f"{report.verdict}: nothing proved to check")
@@ -89,3 +98,23 @@ def test_accepted_policies_never_trip_the_monitor(path):
         world = _perturbed(scene, rng, spec.perception_tolerance)
         outcome = execute(program, world, spec, backend="kinematic", noise=0.01, seed=seed)
         assert outcome.status != "stopped_by_monitor", outcome.message
+
+
+@pytest.mark.parametrize("path", ANY_SCENE, ids=lambda p: p.stem)
+def test_scene_free_proofs_hold_for_sampled_placements(path):
+    program = compile_file(str(path))
+    spec = _spec(path)
+    report = V.verify(program, spec, any_scene=True)
+    assert report.verdict == "accepted"
+    area = CELL.spawn_area
+    rng = random.Random(path.stem)
+    for seed in range(5):
+        objects = tuple(SceneObject(n, (rng.uniform(area.x.low, area.x.high), rng.uniform(area.y.low, area.y.high),
+                                        CELL.resting_z(report_kind(n))), report_kind(n), "red")
+                        for n in report.objects)
+        outcome = execute(program, Scene(objects), spec, backend="kinematic", noise=0.01, seed=seed)
+        assert outcome.status != "stopped_by_monitor", outcome.message
+
+
+def report_kind(name: str) -> str:
+    return "bowl" if name.endswith("bowl") else "block"
