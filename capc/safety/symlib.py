@@ -284,9 +284,11 @@ def fork_argbest(ex, keys: list, span: Span, lowest: bool = True) -> int:
     if not keys:
         raise PolicyFault("argmin/min of an empty sequence", span)
     if not any(is_sym(k) for k in keys):
-        values = [float(k) for k in keys]
-        best = min(values) if lowest else max(values)
-        return values.index(best)
+        order = range(len(keys))  # Python's rule: the first best
+        try:
+            return min(order, key=lambda i: keys[i]) if lowest else max(order, key=lambda i: keys[i])
+        except TypeError as exc:
+            raise PolicyFault(f"cannot order these values: {exc}", span) from None
     for i in range(len(keys) - 1):
         conds = []
         for j, other in enumerate(keys):

@@ -21,6 +21,7 @@ How (docs/verification.md has the full story):
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -96,6 +97,8 @@ class SolverContext:
                 self.nonlinear = True
 
     def bound(self, var: z3.ArithRef, low: Any, high: Any) -> None:
+        low = None if low is None or not math.isfinite(low) else low
+        high = None if high is None or not math.isfinite(high) else high
         self.bounds.declare(var.decl().name(), low, high)
         for fact in ((var >= low) if low is not None else None, (var <= high) if high is not None else None):
             if fact is not None:  # linear by construction: no need to inspect it
