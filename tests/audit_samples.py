@@ -78,6 +78,9 @@ def guarded_compile_record(**changes) -> dict:
         "model": "cassette", "params": {"temperature": 0},
         "attempts": [
             {"source": "move_to(parse_position('far away'))\n", "verdict": "rejected",
+             "diagnostics": [{"code": "E301", "message": "move_to() (move) breaks the workspace limit",
+                              "file": "<llm>", "line": 1, "col": 1, "end_line": 1, "end_col": 37,
+                              "counterexample": {"target": [-0.45, -0.3, 0.15], "replayed": True}}],
              "request": {"messages": [{"role": "user", "content": "# put the blocks in a circle"}]},
              "reply": "move_to(parse_position('far away'))"},
             {"source": "pts = transform_shape_pts('circle')\nfollow_traj(pts)\n", "verdict": "guarded",

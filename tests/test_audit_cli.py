@@ -269,3 +269,19 @@ def test_export_draws_at_most_max_pictures(db, tmp_path, capsys):
     html = page.read_text()
     assert code == 0 and html.count("data:image/png;base64,") == 2
     assert "pictures left out: 1;" in html
+
+
+def test_show_explains_and_draws_a_repaired_attempt(db, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "--audit-db", db, "show", 3)
+    assert code == 0
+    assert "  attempt 1: rejected\n    error[E301]: move_to() (move) breaks the workspace limit" in out
+    assert "    1 | move_to(parse_position('far away'))" in out
+    assert "      =   offending target: (-0.450, -0.300, 0.150)" in out
+    assert "  attempt 2: guarded (repairs attempt 1)" in out
+    png = tmp_path / "attempt.png"
+    code, out, _ = run_cli(capsys, "--audit-db", db, "show", 3, "--plot", png, "--attempt", 1)
+    assert code == 0 and "picture of the counterexample" in out
+    with open_store(db) as store:
+        picture = render(store.get(3), attempt=0)
+    col, row = picture.frame.to_pixel(-0.45, -0.3)
+    assert red_mask(png)[int(row) - 4:int(row) + 5, int(col) - 4:int(col) + 5].sum() >= 40

@@ -60,6 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", metavar="OUT.png", help="write the picture of the counterexample")
     p.add_argument("--obligation", type=int, metavar="N",
                    help="draw obligation N (0-based) instead of the first violated one")
+    p.add_argument("--attempt", type=int, metavar="N",
+                   help="draw why attempt N (1-based, as listed) was refused, e.g. before a repair")
     p.add_argument("--attempts", action="store_true", help="print the source of every attempt")
     p.add_argument("--json", action="store_true", help="the whole record as JSON")
 
@@ -188,6 +190,12 @@ def show_text(record: dict) -> str:
         for a in attempts:
             repairs = f" (repairs attempt {a['parent'] + 1})" if a.get("parent") is not None else ""
             out.append(f"  attempt {a['index'] + 1}: {a.get('verdict') or '?'}{repairs}")
+            if a is attempts[-1]:
+                continue    # the final attempt is the record's own source, shown above
+            # why an earlier attempt was refused, against that attempt's own source
+            for diag in [d for d in a.get("diagnostics") or [] if isinstance(d, dict)][:3]:
+                text = render(diagnostic_from_json(diag, a.get("file")), a.get("source") or a.get("reply"))
+                out += ["    " + line for line in text.splitlines()]
     run = record.get("run")
     if run:
         if isinstance(run, dict):
@@ -232,7 +240,8 @@ def _show(store, args) -> int:
     if args.plot:
         from capc.safety.audit_plot import write_png
         try:
-            picture = write_png(record, args.plot, args.obligation)
+            attempt = None if args.attempt is None else args.attempt - 1
+            picture = write_png(record, args.plot, args.obligation, attempt)
         except OSError as exc:
             raise InputError(f"cannot write {args.plot}: {exc.strerror}", code="E293") from None
         what = "the counterexample" if picture.obligation else "the scene (no counterexample)"

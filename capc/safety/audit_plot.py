@@ -70,9 +70,19 @@ class Picture:
     off_view: bool               # the offending point lies outside the picture (drawn at its edge)
 
 
-def offending_obligation(record: dict, index: int | None = None) -> dict | None:
+def offending_obligation(record: dict, index: int | None = None, attempt: int | None = None) -> dict | None:
     """The obligation to draw: the given one, else the first violated one with a
-    counterexample, else the first unknown one with a counterexample."""
+    counterexample, else the first unknown one with a counterexample. With `attempt` (0-based):
+    the first counterexample among that attempt's diagnostics (why a repaired attempt failed)."""
+    if attempt is not None:
+        attempts = record.get("attempts") or []
+        chosen = attempts[attempt] if 0 <= attempt < len(attempts) else {}
+        for diag in chosen.get("diagnostics") or []:
+            if isinstance(diag, dict) and diag.get("counterexample"):
+                return {"verdict": "violated", "counterexample": diag["counterexample"],
+                        "message": diag.get("message"), "property": diag.get("code"),
+                        "attempt": attempt}
+        return None
     obligations = record.get("obligations") or []
     if index is not None:
         return obligations[index] if 0 <= index < len(obligations) else None
@@ -157,14 +167,15 @@ def _layout(points_xy, points_z) -> PlotFrame:
                      side_top_px=MARGIN_TOP + top_h + GAP, side_height_px=side_h)
 
 
-def render(record: dict, obligation_index: int | None = None) -> Picture:
-    """Draw `record` (a dict as `AuditStore.get` returns it) and return the PNG and its frame."""
+def render(record: dict, obligation_index: int | None = None, attempt: int | None = None) -> Picture:
+    """Draw `record` (a dict as `AuditStore.get` returns it) and return the PNG and its frame;
+    `obligation_index` or `attempt` (0-based) choose what to draw, see `offending_obligation`."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, Rectangle
 
-    ob = offending_obligation(record, obligation_index)
+    ob = offending_obligation(record, obligation_index, attempt)
     cex = (ob or {}).get("counterexample") or {}
     ws, zones = _regions(record)
     objects = _objects(record, cex)
@@ -284,6 +295,10 @@ def render(record: dict, obligation_index: int | None = None) -> Picture:
                      color=OFFENDING_RED, fontweight="bold", zorder=9)
 
     verdict = record.get("verdict") or "?"
+    if attempt is not None:
+        attempts = record.get("attempts") or []
+        state = attempts[attempt].get("verdict") if 0 <= attempt < len(attempts) else None
+        verdict = f"attempt {attempt + 1} {state or '?'}"
     title = f"capc audit #{record.get('id', '?')}: {verdict}"
     if ob is not None:
         what = ob.get("property") or ""
@@ -303,8 +318,9 @@ def render(record: dict, obligation_index: int | None = None) -> Picture:
     return Picture(buffer.getvalue(), frame, ob, off_view)
 
 
-def write_png(record: dict, path: str, obligation_index: int | None = None) -> Picture:
-    picture = render(record, obligation_index)
+def write_png(record: dict, path: str, obligation_index: int | None = None,
+              attempt: int | None = None) -> Picture:
+    picture = render(record, obligation_index, attempt)
     with open(path, "wb") as fh:
         fh.write(picture.png)
     return picture
