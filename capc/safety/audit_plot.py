@@ -300,9 +300,9 @@ def render(record: dict, obligation_index: int | None = None, attempt: int | Non
         state = attempts[attempt].get("verdict") if 0 <= attempt < len(attempts) else None
         verdict = f"attempt {attempt + 1} {state or '?'}"
     title = f"capc audit #{record.get('id', '?')}: {verdict}"
-    if ob is not None:
-        what = ob.get("property") or ""
-        title += f", {ob.get('primitive') or ''} {what}".rstrip()
+    what = " ".join(str(x) for x in ((ob or {}).get("primitive"), (ob or {}).get("property")) if x)
+    if what:
+        title += f", {what}"
     fig.text(MARGIN_LEFT / W, 1 - 18 / H, title, fontsize=12, fontweight="bold", va="top")
     note = (ob or {}).get("message") or cex.get("limit") or "no counterexample: the scene as given"
     lines = textwrap.wrap(str(note), 88)
