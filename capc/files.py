@@ -19,7 +19,7 @@ from capc.diagnostics import InputError
 MAX_DOCUMENT_BYTES = 1_000_000
 # Scene and limits files are a few kB. PyYAML composes ~100 kB/s, so this bound is also a
 # time bound: a hostile 1 MB YAML file would hold `capc check --scene` for ~10 s.
-MAX_YAML_BYTES = 65_536
+MAX_YAML_BYTES = 32_768
 # Values one scene/limits document may hold once aliases are expanded: nine nested aliases
 # of nine items each ("billion laughs") are 9**9 paths from 400 bytes.
 MAX_DOCUMENT_VALUES = 20_000

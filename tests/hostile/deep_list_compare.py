@@ -6,3 +6,4 @@ for i in range(50000):
     a = [a]
     b = [b]
 say(str(a == b))
+move_to([0.0, -0.5, 0.1])

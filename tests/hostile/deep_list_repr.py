@@ -4,3 +4,4 @@ a = [0]
 for i in range(50000):
     a = [a]
 say(str(a))
+move_to([0.0, -0.5, 0.1])

@@ -3,3 +3,4 @@
 d = {}
 while True:
     d[len(d)] = 0
+move_to([0.0, -0.5, 0.1])

@@ -3,3 +3,4 @@
 x = [0]
 for i in range(40):
     x = x + x
+move_to([0.0, -0.5, 0.1])

@@ -3,3 +3,4 @@
 x = [0]
 while True:
     x.extend(x)
+move_to([0.0, -0.5, 0.1])

@@ -5,3 +5,4 @@ for i in range(1000):
     for j in range(1000):
         for k in range(1000):
             n += 1
+move_to([0.0, -0.5, 0.1])

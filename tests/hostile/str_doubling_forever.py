@@ -3,3 +3,4 @@
 s = 'a'
 while True:
     s = s + s
+move_to([0.0, -0.5, 0.1])

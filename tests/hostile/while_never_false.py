@@ -3,3 +3,4 @@
 i = 0
 while i < 10:
     pass
+move_to([0.0, -0.5, 0.1])
