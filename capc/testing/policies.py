@@ -172,10 +172,11 @@ def speeds(spec: SafetySpec) -> st.SearchStrategy[float | None]:
 
 STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", "pick_place",
                    "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper",
-                   "while_sweep", "extreme_object", "centroid", "if_distance")
+                   "while_sweep", "extreme_object", "centroid", "if_distance", "midpoint",
+                   "clipped", "traj_through_objects")
 COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance"}
 NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
-                 "if_distance"}
+                 "if_distance", "midpoint", "clipped", "traj_through_objects"}
 
 
 class _Builder:
@@ -361,6 +362,41 @@ class _Builder:
         target_ = point(add(index(c, 0), self.draw(offsets())), add(index(c, 1), self.draw(offsets())),
                         const(self.axis(2)))
         return [assign(var, mean), call_stmt(api("move_to", target_, **self.speed_kw()))]
+
+    def stmt_midpoint(self, depth, scope):
+        """`m = (get_obj_pos(a) + get_obj_pos(b)) / 2`: vector arithmetic on perceived values."""
+        self.features.add("motion")
+        var = self.fresh("m")
+        total = ir.BinOp(SPAN, XY, "+", api("get_obj_pos", self.object_expr(scope)),
+                         api("get_obj_pos", self.object_expr(scope)))
+        m = name(var, XY)
+        target_ = point(add(index(m, 0), self.draw(offsets())), index(m, 1), const(self.axis(2)))
+        return [assign(var, ir.BinOp(SPAN, XY, "/", total, const(2.0))),
+                call_stmt(api("move_to", target_, **self.speed_kw()))]
+
+    def stmt_clipped(self, depth, scope):
+        """`t = np.clip(p + [dx, dy], low, high)`: the clamp CaP-style code uses to stay on the
+        table, with bounds drawn near (sometimes past) the workspace's."""
+        self.features.add("motion")
+        var = self.fresh("t")
+        shifted = ir.BinOp(SPAN, XY, "+", api("get_obj_pos", self.object_expr(scope)),
+                           point(const(self.draw(offsets(0.15))), const(self.draw(offsets(0.15)))))
+        low = point(const(self.axis(0)), const(self.axis(1)))
+        high = point(const(self.axis(0)), const(self.axis(1)))
+        t = name(var, XY)
+        return [assign(var, numpy("clip", shifted, low, high, type_=XY)),
+                call_stmt(api("move_to", point(index(t, 0), index(t, 1), const(self.axis(2))),
+                              **self.speed_kw()))]
+
+    def stmt_traj_through_objects(self, depth, scope):
+        """A trajectory whose points are perceived positions at drawn heights."""
+        self.features.update({"motion", "trajectory"})
+        rows = []
+        for _ in range(self.draw(st.integers(1, 3))):
+            pos = api("get_obj_pos", self.object_expr(scope))
+            rows.append(point(add(index(pos, 0), self.draw(offsets())), index(pos, 1), const(self.axis(2))))
+        pts = numpy("array", ir.ListExpr(SPAN, ListT(ListT(FLOAT)), tuple(rows)), type_=Array((None, 3)))
+        return [call_stmt(api("follow_traj", pts, **self.speed_kw()))]
 
     def stmt_if_distance(self, depth, scope):
         """`if np.linalg.norm(get_obj_pos(a) - get_obj_pos(b)) < d:`: a non-linear branch."""
