@@ -11,8 +11,9 @@ For every `Waypoint` of a motion plan (start = the tool's position before it):
 * `speed`: a requested speed is > 0 and <= max_speed (None means the cell's maximum).
 
 Each property carries its violation formula against the shrunk limits (what we prove), the
-same against the true limits (what the monitor enforces: used to pick counterexamples the
-monitor really stops, and as the assumption that earlier commands passed the monitor).
+same against the true limits as the monitor applies them (with its 1 nm / 1e-9 tolerance:
+used to pick counterexamples the monitor really stops, and as the assumption that earlier
+commands passed the monitor, which must be exactly what the monitor lets through).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import z3
 from capc.compiler.geometry import Box, Cylinder
 from capc.diagnostics import Span
 from capc.safety.intervals import Bounds
-from capc.safety.monitor import segment_enters
+from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_enters
 from capc.safety.spec import KeepOut, SafetySpec
 from capc.safety.z3util import as_real, conj, disj, is_sym
 
@@ -93,12 +94,13 @@ def _fmt(v: float) -> str:
 def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = None) -> Property:
     ws, m = spec.workspace, spec.margin
     inside_shrunk, inside_true = [], []
+    tol = POSITION_TOLERANCE  # the monitor's: "true" means what the monitor lets through
     for axis, v in zip(ws.axes, target):
         lo, hi = bounds.interval(v) if bounds is not None and is_sym(v) else (None, None)
         if lo is not None and lo >= axis.low + m and hi <= axis.high - m:
             continue  # the interval of this coordinate is inside: no term to build
         inside_shrunk += [_ge(v, axis.low + m), _le(v, axis.high - m)]
-        inside_true += [_ge(v, axis.low), _le(v, axis.high)]
+        inside_true += [_ge(v, axis.low - tol), _le(v, axis.high + tol)]
     holds = conj(inside_true)
 
     def explain(val: Evaluator):
@@ -133,7 +135,7 @@ def keep_out_property(start: tuple, target: tuple, zone: KeepOut, spec: SafetySp
     point = tuple(as_real(s) + t * (as_real(e) - as_real(s)) for s, e in zip(start, target))
     on_segment = z3.And(t >= 0, t <= 1)
     violated = z3.And(on_segment, _in_region(region, point, m))
-    violated_true = z3.And(on_segment, _in_region(region, point, 0.0))
+    violated_true = z3.And(on_segment, _in_region(region, point, -POSITION_TOLERANCE))
 
     def explain(val: Evaluator):
         return _explain_segment(zone, [val(c) for c in start], [val(c) for c in target])
@@ -195,6 +197,8 @@ def grown(region, by: float):
 def speed_property(speed: Any, spec: SafetySpec) -> Property:
     vmax = spec.max_speed
     ok = conj([_gt(speed, 0), _le(speed, vmax)])
+    passes = conj([_gt(speed, 0), _le(speed, vmax * (1 + RATE_TOLERANCE))])  # the monitor's test
+    passes = conj([_gt(speed, 0), _le(speed, vmax * (1 + RATE_TOLERANCE))])  # the monitor's test
 
     def explain(val: Evaluator):
         v = val(speed)
@@ -204,7 +208,7 @@ def speed_property(speed: Any, spec: SafetySpec) -> Property:
             return f"requested speed {_fmt(v)} m/s is not positive", -v, None
         return f"requested speed {_fmt(v)} m/s is above the limit {_fmt(vmax)} m/s", v - vmax, None
 
-    return Property("speed", CODE_SPEED, _negate(ok), _negate(ok), ok, explain)
+    return Property("speed", CODE_SPEED, _negate(ok), _negate(passes), passes, explain)
 
 
 # --- small helpers over Python numbers and Z3 terms --------------------------------------

@@ -386,7 +386,8 @@ class VerificationReport:
                                       "the runtime monitor checks this command before the robot moves",
                                       None, notes))
         out.extend(self.faults)
-        return out
+        # errors first (in the order the run would meet them), then what is guarded
+        return sorted(out, key=lambda d: d.kind == "warning")
 
     def summary(self) -> str:
         c = self.counts()
