@@ -33,10 +33,9 @@ SOAK_EXAMPLES = int(os.environ.get("CAPC_SOAK_EXAMPLES", "10000"))
 # The share of each budget per source: grammar sentences, bytes/unicode, mutations.
 SHARES = {"grammar": 0.25, "noise": 0.25, "mutation": 0.5}
 
-compile_source = pytest.importorskip("capc.compiler.frontend").compile_source
-
-from capc.diagnostics import CapcError, CompileError  # noqa: E402
-from capc.limits import DEFAULT_LIMITS  # noqa: E402
+from capc.compiler.frontend import compile_source
+from capc.diagnostics import CapcError, CompileError
+from capc.limits import DEFAULT_LIMITS
 
 # Small run budgets: the fuzz is about totality, not about long runs.
 RUN_LIMITS = DEFAULT_LIMITS.with_changes(max_steps=20_000, max_loop_iterations=5_000,
