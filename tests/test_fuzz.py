@@ -27,15 +27,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from capc.compiler.frontend import compile_source
+from capc.diagnostics import CapcError, CompileError
+from capc.limits import DEFAULT_LIMITS
+
 REPO = Path(__file__).resolve().parents[1]
 CI_EXAMPLES = 2000
 SOAK_EXAMPLES = int(os.environ.get("CAPC_SOAK_EXAMPLES", "10000"))
 # The share of each budget per source: grammar sentences, bytes/unicode, mutations.
 SHARES = {"grammar": 0.25, "noise": 0.25, "mutation": 0.5}
 
-from capc.compiler.frontend import compile_source
-from capc.diagnostics import CapcError, CompileError
-from capc.limits import DEFAULT_LIMITS
 
 # Small run budgets: the fuzz is about totality, not about long runs.
 RUN_LIMITS = DEFAULT_LIMITS.with_changes(max_steps=20_000, max_loop_iterations=5_000,
