@@ -495,7 +495,7 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
 
 def _with_source(finding: Finding, case: Case, run: WorldRun | None = None) -> Finding:
     detail = dict(finding.detail, source=case.policy.source, scene=case.scene.to_json(),
-                  spec=case.spec.to_json())
+                  spec=case.spec.to_json(), any_scene=case.any_scene)
     if run is not None:
         detail.update(noise=run.noise, seed=run.seed)
     return Finding(finding.property, finding.message, detail)
