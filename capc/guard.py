@@ -169,6 +169,20 @@ def wall_clock_alarm(seconds: float | None) -> Iterator[bool]:
         signal.signal(signal.SIGALRM, previous_handler)
 
 
+# Numerical libraries start a thread per core at import, each reserving address space (a
+# stack, BLAS buffers): on a many-core machine that alone can exceed the cap, although the
+# memory is never used. Policies compute on a handful of points, so one thread is enough.
+# Setting these only matters before numpy is first imported, which the CLI guarantees (command
+# modules import numpy inside `run`); a value the user set is kept.
+NATIVE_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_native_threads(environ: dict | None = None) -> None:
+    env = os.environ if environ is None else environ
+    for key in NATIVE_THREAD_VARIABLES:
+        env.setdefault(key, "1")
+
+
 @contextlib.contextmanager
 def protect(settings: GuardSettings | None = None, *, memory: bool = True,
             wall_clock: bool = True) -> Iterator[GuardSettings]:
@@ -179,6 +193,8 @@ def protect(settings: GuardSettings | None = None, *, memory: bool = True,
     shell wants the memory cap but no alarm)."""
     settings = settings or GuardSettings.from_limits()
     cap = settings.memory_mb if memory else None
+    if cap is not None:
+        limit_native_threads()
     wall = settings.wall_seconds if wall_clock else None
     with memory_cap(cap) as in_force, wall_clock_alarm(wall):
         try:

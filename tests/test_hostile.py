@@ -622,9 +622,11 @@ def test_model_written_helpers_are_checked_in_their_own_file(attack, helpers, co
 
 # --- the process guard (capc.guard): the backstop when a count inside capc is wrong -------
 
-def _guarded_python(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def _guarded_python(code: str, env: dict | None = None,
+                    unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, cwd=REPO, env={**os.environ, **(env or {})})
+                          timeout=60, cwd=REPO, env={**environ, **(env or {})})
 
 
 def test_memory_cap_turns_a_huge_allocation_into_e481():
@@ -657,6 +659,23 @@ def test_wall_clock_alarm_stops_a_busy_loop_with_e480():
         "    print(e.code, round(time.monotonic() - t, 1))\n")
     code, seconds = proc.stdout.split()
     assert code == "E480" and 0.25 <= float(seconds) < 2.0, proc.stderr
+
+
+def test_the_guarded_cli_keeps_numpy_to_one_thread():
+    """Per-core thread pools reserve address space: under the cap numpy gets one thread."""
+    proc = _guarded_python(
+        "import os\n"
+        "from capc import cli\n"
+        "class Args: pass\n"
+        "args = Args(); args.command = 'check'\n"
+        "def run(a):\n"
+        "    import numpy\n"
+        "    print(len(os.listdir('/proc/self/task')), os.environ['OPENBLAS_NUM_THREADS'])\n"
+        "    return 0\n"
+        "args._run = run\n"
+        "cli._run_guarded(args)\n",
+        unset=("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"))
+    assert proc.stdout.split() == ["1", "1"], proc.stderr
 
 
 def test_guard_settings_come_from_limits_and_environment():
