@@ -122,6 +122,10 @@ class InputError(CapcError):
         return f"error[{d.code}]: {text}"
 
 
+# Longest message `render` prints; the diagnostic itself (JSON, audit store) keeps it whole.
+MAX_RENDERED_MESSAGE = 300
+
+
 def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = False) -> str:
     """Render a diagnostic the way rustc does: header, location, the source line, a caret
     under the span, then the hint and any counterexample in words."""
@@ -130,8 +134,11 @@ def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = F
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
     level = "warning" if diagnostic.kind == "warning" else "error"
+    message = diagnostic.message
+    if len(message) > MAX_RENDERED_MESSAGE:  # a 12,000-character name quoted by a hostile policy
+        message = message[:MAX_RENDERED_MESSAGE] + "…"
     out = [paint(f"{level}[{diagnostic.code}]", "1;31" if level == "error" else "1;33")
-           + paint(f": {diagnostic.message}", "1")]
+           + paint(f": {message}", "1")]
     span = diagnostic.span
     if span is not None:
         gutter = " " * len(str(span.end_line))

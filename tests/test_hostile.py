@@ -346,7 +346,7 @@ def _capc_check(path: Path) -> tuple[subprocess.CompletedProcess, float]:
 
 
 @pytest.mark.parametrize("what", ["random_bytes_1mb", "nested_parens_10000", "nested_lists_10000",
-                                  "unary_minus_10000", "nul_bytes"])
+                                  "unary_minus_10000", "nul_bytes", "name_12000_characters"])
 def test_capc_check_ends_hostile_files_quickly_and_clearly(what, tmp_path):
     import random
     rng = random.Random(8)
@@ -356,6 +356,7 @@ def test_capc_check_ends_hostile_files_quickly_and_clearly(what, tmp_path):
         "nested_lists_10000": lambda: b"x = " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
         "unary_minus_10000": lambda: b"x = " + b"-" * 10_000 + b"1\n",
         "nul_bytes": lambda: b"say('hi')\n" + b"\x00" * 1000,
+        "name_12000_characters": lambda: b"x = " + b"a" * 12_000 + b"\n",
     }[what]()
     path = tmp_path / f"{what}.py"
     path.write_bytes(data)
