@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from capc.compiler.geometry import Interval
-from capc.testing.properties import PropertyViolated, cases, evaluate, require
+from capc.testing.cases import cases, evaluate
+from capc.testing.properties import PropertyViolated, require
 
 # The CI budget: the number of generated cases the planted bug must be found within (the same
 # budget as the soundness property in tests/test_properties.py, which is the control: with the

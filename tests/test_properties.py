@@ -20,10 +20,8 @@ from capc.compiler.tabletop import CELL
 from capc.safety.spec import parse_spec
 from capc.testing import admissible, grammar_texts, hostile_texts, limits, placements, policies, scenes, worlds
 from capc.testing.policies import features_of
-from capc.testing.properties import (
-    Case, cases, check_round_trip, check_total, evaluate,
-    require, strip_spans,
-)
+from capc.testing.cases import Case, cases, evaluate
+from capc.testing.properties import check_round_trip, check_total, require, strip_spans
 from capc.testing.search import scene_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +139,7 @@ def load_case(path: Path) -> Case:
 
     from capc.compiler.scene import Scene, make_object
     from capc.testing.policies import GeneratedPolicy
-    from capc.testing.properties import WorldRun
+    from capc.testing.cases import WorldRun
 
     data = json.loads(path.read_text())
 

@@ -1,6 +1,7 @@
 """The four properties that hold capc to its word, as plain functions.
 
-Each check takes concrete inputs (a program, a scene, a world...) and returns `None` when the
+Whole generated cases and their evaluation are in `capc.testing.cases`; running and replaying
+on the kinematic backend in `capc.testing.running`. Each check takes concrete inputs (a program, a scene, a world...) and returns `None` when the
 property holds or a `Finding` saying how it broke. The test suite wraps them in hypothesis
 `@given` tests, the soak run counts them, and the planted-bug tests hand them a deliberately
 weakened verifier (`verify=`) to show that they catch it.
@@ -16,19 +17,17 @@ weakened verifier (`verify=`) to show that they catch it.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
-
-from capc.compiler.scene import Scene, make_object
+from capc.compiler.scene import Scene
 from capc.diagnostics import CompileError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety.spec import SafetySpec
-from capc.testing.harness import STATUS_STOPPED, get_field
+from capc.testing.harness import get_field
+from capc.testing.running import replay_inputs, run_kinematic, scripted_perception, stop_of
 
 NEUTRAL_SPAN = Span("<stripped>", 0, 0, 0, 0)
 
@@ -55,25 +54,7 @@ def require(finding: Finding | None) -> None:
         raise PropertyViolated(finding)
 
 
-# --- running on the kinematic backend ---------------------------------------------------
-
-def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimits = DEFAULT_LIMITS,
-                  noise: float = 0.0, seed: int = 0):
-    """Run on the kinematic backend with the objects truly at `world`; with `noise`, every
-    perception query adds a fresh error (clipped to the tolerance), as a camera would."""
-    from capc.runtime.execute import execute
-
-    return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed)
-
-
-def stop_of(outcome) -> tuple[int | None, Any] | None:
-    """(call index, event) of the command the monitor stopped at, or None if it did not."""
-    if get_field(outcome, "status") != STATUS_STOPPED:
-        return None
-    events = list(get_field(outcome, "monitor_events", ()) or ())
-    event = events[0] if events else None
-    return get_field(event, "call_index", get_field(event, "index")), event
-
+# --- which obligations belong to the command the monitor stopped ------------------------
 
 def obligations_at(report, call_index: int | None, span: Span | None) -> list:
     """The obligations the verifier wrote for one dynamic command (by call index when the
@@ -174,94 +155,6 @@ def margin_spec(spec: SafetySpec) -> SafetySpec:
 
 
 # --- 2. counterexamples are real --------------------------------------------------------
-
-def counterexample_world(scene: Scene, cex: dict) -> Scene:
-    """The scene with each object where the counterexample puts it."""
-    placed = {name: tuple(float(v) for v in pos) for name, pos in (cex.get("objects") or {}).items()}
-    objects = []
-    for obj in scene.objects:
-        pos = placed.get(obj.name, obj.position)
-        objects.append(dataclasses.replace(obj, position=tuple(pos) if len(pos) == 3 else
-                                           make_object(obj.name, pos).position))
-    return Scene(tuple(objects), "<counterexample>")
-
-
-# A "violated" whose target breaks the margin-shrunk limit by no more than the margin is
-# conservative by design (docs/verification.md: obligations are proved against the workspace
-# shrunk by spec.margin), and the monitor, which enforces the limit as written, lets it pass.
-# Such counterexamples are reported under their own name, not as false ones.
-MARGIN_SLACK = 1e-9
-
-
-@dataclass(frozen=True)
-class ReplayInputs:
-    """What the verifier's model chose for a counterexample, in the runtime's terms."""
-
-    world: Scene                           # true object positions
-    perceived: dict[int, tuple]            # get_obj_pos at call index -> the xy the camera gave
-    plan_positions: dict[int, tuple]       # n-th object query of a plan (from 1) -> where it aimed
-    unrealizable: tuple                    # keys of values no backend can be told
-
-
-def replay_inputs(obligation, scene: Scene, cex: dict) -> ReplayInputs:
-    """The true object positions, the perceived xy of each perception call (by call index),
-    the perceived positions plans aimed at (in query order), and the keys of values the
-    kinematic backend cannot be told (positions of objects "maybe held" after a blind grasp,
-    heights of released objects). Read from the obligation's replay data when it has them."""
-    replay = get_field(obligation, "replay")
-    data = replay.get("data") if isinstance(replay, dict) else None
-    positions = getattr(data, "positions", None) or cex.get("objects") or {}
-    world = counterexample_world(scene, {"objects": positions})
-    answers = getattr(data, "answers", None) or {}
-    perceived = {k: tuple(float(c) for c in v[:2]) for k, v in answers.items()
-                 if isinstance(k, int) and _numbers(v, 2)}
-    plan = {k[-1]: tuple(float(c) for c in v) for k, v in answers.items()
-            if isinstance(k, tuple) and k and k[0] == "plan" and _numbers(v, 3)}
-    unrealizable = tuple(k for k in answers if isinstance(k, tuple) and (not k or k[0] != "plan"))
-    return ReplayInputs(world, perceived, plan, unrealizable)
-
-
-def _numbers(value, n: int) -> bool:
-    return (isinstance(value, (tuple, list)) and len(value) >= n
-            and all(isinstance(c, (int, float)) for c in value[:n]))
-
-
-@contextlib.contextmanager
-def scripted_perception(inputs: ReplayInputs):
-    """During `execute`, make `get_obj_pos` at call index i return `inputs.perceived[i]` and
-    the n-th object position plans ask for return `inputs.plan_positions[n]` (the camera
-    errors the counterexample chose); everything else sees the truth. Hooks the two places a
-    perceived value enters the runtime."""
-    from capc.runtime import execute as runtime
-
-    run_class, world_class = getattr(runtime, "_Run", None), getattr(runtime, "_World", None)
-    original_pos = getattr(run_class, "_get_obj_pos", None)
-    original_world = getattr(world_class, "position", None)
-    if original_pos is None or original_world is None:
-        yield
-        return
-    queries = [0]
-
-    def scripted_pos(self, args, span):
-        index = self.outcome.calls[-1]["index"]
-        if index in inputs.perceived:
-            self._object(args, span)  # the same error for an unknown name
-            return np.array(inputs.perceived[index], dtype=float)
-        return original_pos(self, args, span)
-
-    def scripted_world(self, name):
-        true = original_world(self, name)
-        if not self.run.perception.knows(name):
-            return true  # a named place: no camera involved
-        queries[0] += 1
-        return inputs.plan_positions.get(queries[0], true)
-
-    run_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
-    try:
-        yield
-    finally:
-        run_class._get_obj_pos, world_class.position = original_pos, original_world
-
 
 def check_counterexamples(program, report, scene: Scene, spec: SafetySpec,
                           limits: ResourceLimits = DEFAULT_LIMITS) -> Finding | None:
@@ -382,120 +275,3 @@ def _first_difference(a: Any, b: Any, path: str = "body") -> str:
             if x != y:
                 return _first_difference(x, y, f"{path}.{f.name}")
     return f"{path}: {a!r} vs {b!r}"
-
-
-# --- whole cases: a generated policy, its scene and limits, and worlds to run it in ------
-
-@dataclass(frozen=True)
-class WorldRun:
-    """One run of a case: the objects truly at `world`; `noise` > 0 adds a fresh perception
-    error (clipped to the tolerance) to every query, seeded by `seed`."""
-
-    world: Scene
-    noise: float = 0.0
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Case:
-    scene: Scene
-    spec: SafetySpec
-    policy: Any              # capc.testing.policies.GeneratedPolicy
-    runs: tuple[WorldRun, ...]
-    any_scene: bool = False  # verified for every placement of the scene's objects
-
-    def __repr__(self) -> str:  # what hypothesis prints for a falsifying example: readable
-        runs = "; ".join(f"world {[list(map(float, o.position)) for o in r.world.objects]} "
-                         f"noise {r.noise} seed {r.seed}" for r in self.runs)
-        mode = "any scene (every placement of these objects)" if self.any_scene else "this scene"
-        return (f"Case(verified for {mode}\n--- policy ---\n{self.policy.source}--- scene ---\n"
-                f"{self.scene.to_json()}\n--- limits ---\n{self.spec.to_json()}\n"
-                f"--- runs ---\n{runs})")
-
-    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis's printer asks for this first
-        printer.text(repr(self))
-
-
-def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3), any_scene_share: int = 4):
-    """Strategy: (scene, spec, generated policy, runs). Mostly scene mode: the runs' worlds lie
-    within the perception tolerance of the scene; about one case in `any_scene_share` is
-    verified for any placement of the scene's objects and run with the objects placed anywhere
-    admissible. Some runs add perception noise (fresh per query, clipped to the tolerance)."""
-    from hypothesis import strategies as st
-
-    from capc.safety.spec import default_spec
-    from capc.testing.policies import policies
-    from capc.testing.strategies import limits, placements, scenes, worlds
-
-    specs = st.one_of(st.just(default_spec()), limits()) if vary_limits else st.just(default_spec())
-
-    @st.composite
-    def build(draw) -> Case:
-        scene = draw(scenes())
-        spec = draw(specs)
-        policy = draw(policies(scene, spec))
-        any_scene = any_scene_share > 0 and draw(st.integers(0, any_scene_share - 1)) == any_scene_share - 1
-        where = placements(scene) if any_scene else worlds(scene, spec)
-        runs = []
-        for _ in range(draw(st.integers(*n_worlds))):
-            noise = draw(st.sampled_from([0.0, spec.perception_tolerance]))
-            runs.append(WorldRun(draw(where), noise, draw(st.integers(0, 2 ** 16))))
-        return Case(scene, spec, policy, tuple(runs), any_scene)
-
-    return build()
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    verdict: str | None            # accepted | guarded | rejected | None (did not compile)
-    findings: tuple[Finding, ...]
-    runs: int                      # (policy, world) pairs run
-    stops: int                     # of those, runs the monitor stopped
-    obligations: dict              # verdict -> count
-    seconds_verify: float
-    seconds_run: float
-
-
-def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool = True,
-             limits: ResourceLimits = DEFAULT_LIMITS) -> CaseResult:
-    """Compile the case's policy, verify it against its scene (with `verify`, default the
-    real verifier), run it in each world, and check properties 1 and 2."""
-    from capc.compiler.frontend import compile_source
-
-    if verify is None:
-        from capc.safety.verifier import verify
-    try:
-        program = compile_source(case.policy.source, "<generated>", limits=limits)
-    except CompileError as exc:
-        finding = Finding("compile", f"a generated policy does not compile: {exc}",
-                          {"source": case.policy.source})
-        return CaseResult(None, (finding,), 0, 0, {}, 0.0, 0.0)
-    start = time.monotonic()
-    report = verify(program, case.spec, case.scene, any_scene=case.any_scene, limits=limits)
-    verified = time.monotonic()
-    findings: list[Finding] = []
-    stops = 0
-    for run in case.runs:
-        outcome = run_kinematic(program, run.world, case.spec, limits, run.noise, run.seed)
-        stops += stop_of(outcome) is not None
-        finding = check_soundness(program, report, run.world, case.spec, limits, outcome=outcome)
-        if finding is not None:
-            findings.append(_with_source(finding, case, run))
-    if counterexamples:
-        finding = check_counterexamples(program, report, case.scene, case.spec, limits)
-        if finding is not None:
-            findings.append(_with_source(finding, case))
-    counts: dict[str, int] = {}
-    for obligation in get_field(report, "obligations", ()) or ():
-        key = get_field(obligation, "verdict")
-        counts[key] = counts.get(key, 0) + 1
-    return CaseResult(get_field(report, "verdict"), tuple(findings), len(case.runs), stops, counts,
-                      verified - start, time.monotonic() - verified)
-
-
-def _with_source(finding: Finding, case: Case, run: WorldRun | None = None) -> Finding:
-    detail = dict(finding.detail, source=case.policy.source, scene=case.scene.to_json(),
-                  spec=case.spec.to_json(), any_scene=case.any_scene)
-    if run is not None:
-        detail.update(noise=run.noise, seed=run.seed)
-    return Finding(finding.property, finding.message, detail)

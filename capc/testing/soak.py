@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from capc.testing.properties import CaseResult, Finding, cases, evaluate
+from capc.testing.cases import CaseResult, cases, evaluate
+from capc.testing.properties import Finding
 
 KEEP_FINDINGS = 5
 KEEP_ALL = 500          # findings kept whole for `CAPC_SOAK_FINDINGS=path.json`

@@ -1,0 +1,116 @@
+"""Running a policy on the kinematic backend for the properties, and replaying a
+counterexample there exactly as the verifier's model chose it (true positions and camera
+errors). The runtime is imported when first used."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from capc.compiler.scene import Scene, make_object
+from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.safety.spec import SafetySpec
+from capc.testing.harness import STATUS_STOPPED, get_field
+
+
+def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimits = DEFAULT_LIMITS,
+                  noise: float = 0.0, seed: int = 0):
+    """Run on the kinematic backend with the objects truly at `world`; with `noise`, every
+    perception query adds a fresh error (clipped to the tolerance), as a camera would."""
+    from capc.runtime.execute import execute
+
+    return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed)
+
+
+def stop_of(outcome) -> tuple[int | None, Any] | None:
+    """(call index, event) of the command the monitor stopped at, or None if it did not."""
+    if get_field(outcome, "status") != STATUS_STOPPED:
+        return None
+    events = list(get_field(outcome, "monitor_events", ()) or ())
+    event = events[0] if events else None
+    return get_field(event, "call_index", get_field(event, "index")), event
+
+
+def counterexample_world(scene: Scene, cex: dict) -> Scene:
+    """The scene with each object where the counterexample puts it."""
+    placed = {name: tuple(float(v) for v in pos) for name, pos in (cex.get("objects") or {}).items()}
+    objects = []
+    for obj in scene.objects:
+        pos = placed.get(obj.name, obj.position)
+        objects.append(dataclasses.replace(obj, position=tuple(pos) if len(pos) == 3 else
+                                           make_object(obj.name, pos).position))
+    return Scene(tuple(objects), "<counterexample>")
+
+
+@dataclass(frozen=True)
+class ReplayInputs:
+    """What the verifier's model chose for a counterexample, in the runtime's terms."""
+
+    world: Scene                           # true object positions
+    perceived: dict[int, tuple]            # get_obj_pos at call index -> the xy the camera gave
+    plan_positions: dict[int, tuple]       # n-th object query of a plan (from 1) -> where it aimed
+    unrealizable: tuple                    # keys of values no backend can be told
+
+
+def replay_inputs(obligation, scene: Scene, cex: dict) -> ReplayInputs:
+    """The true object positions, the perceived xy of each perception call (by call index),
+    the perceived positions plans aimed at (in query order), and the keys of values the
+    kinematic backend cannot be told (positions of objects "maybe held" after a blind grasp,
+    heights of released objects). Read from the obligation's replay data when it has them."""
+    replay = get_field(obligation, "replay")
+    data = replay.get("data") if isinstance(replay, dict) else None
+    positions = getattr(data, "positions", None) or cex.get("objects") or {}
+    world = counterexample_world(scene, {"objects": positions})
+    answers = getattr(data, "answers", None) or {}
+    perceived = {k: tuple(float(c) for c in v[:2]) for k, v in answers.items()
+                 if isinstance(k, int) and _numbers(v, 2)}
+    plan = {k[-1]: tuple(float(c) for c in v) for k, v in answers.items()
+            if isinstance(k, tuple) and k and k[0] == "plan" and _numbers(v, 3)}
+    unrealizable = tuple(k for k in answers if isinstance(k, tuple) and (not k or k[0] != "plan"))
+    return ReplayInputs(world, perceived, plan, unrealizable)
+
+
+def _numbers(value, n: int) -> bool:
+    return (isinstance(value, (tuple, list)) and len(value) >= n
+            and all(isinstance(c, (int, float)) for c in value[:n]))
+
+
+@contextlib.contextmanager
+def scripted_perception(inputs: ReplayInputs):
+    """During `execute`, make `get_obj_pos` at call index i return `inputs.perceived[i]` and
+    the n-th object position plans ask for return `inputs.plan_positions[n]` (the camera
+    errors the counterexample chose); everything else sees the truth. Hooks the two places a
+    perceived value enters the runtime."""
+    from capc.runtime import execute as runtime
+
+    run_class, world_class = getattr(runtime, "_Run", None), getattr(runtime, "_World", None)
+    original_pos = getattr(run_class, "_get_obj_pos", None)
+    original_world = getattr(world_class, "position", None)
+    if original_pos is None or original_world is None:
+        yield
+        return
+    queries = [0]
+
+    def scripted_pos(self, args, span):
+        index = self.outcome.calls[-1]["index"]
+        if index in inputs.perceived:
+            self._object(args, span)  # the same error for an unknown name
+            return np.array(inputs.perceived[index], dtype=float)
+        return original_pos(self, args, span)
+
+    def scripted_world(self, name):
+        true = original_world(self, name)
+        if not self.run.perception.knows(name):
+            return true  # a named place: no camera involved
+        queries[0] += 1
+        return inputs.plan_positions.get(queries[0], true)
+
+    run_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
+    try:
+        yield
+    finally:
+        run_class._get_obj_pos, world_class.position = original_pos, original_world
