@@ -123,8 +123,11 @@ class _Answers:
         value = self.answers.get(key)
         return true if value is None else tuple(float(v) for v in value)
 
-    def released_z(self, key, low, high):
-        return float(self.answers.get(key, low))
+    def known(self, cond):
+        return cond if isinstance(cond, bool) else None
+
+    def interval(self, value):
+        return (float(value), float(value))
 
     def havoc_position(self, key, name):
         value = self.answers.get(key)

@@ -51,7 +51,7 @@ from capc.safety.world import WorldState
 from capc.safety.z3util import model_float
 
 DEFAULT_MAX_PATHS = 256
-DEFINED_LABELS = frozenset({"sqrt", "released_z"})  # fresh reals that come with a definition
+DEFINED_LABELS = frozenset({"sqrt"})  # fresh reals that come with a definition
 PER_CHECK_SECONDS = 0.5
 # Without a scene and without object names in the policy, scene-free mode assumes CaP's
 # usual table: three blocks and three bowls.
@@ -234,8 +234,8 @@ class PathRun:
         """Unknowns whose only facts are constant bounds are the same on every path that
         makes them at the same point, so their names carry only the creation count: re-runs
         and sibling paths share them and the solver's fact base does not grow with the paths.
-        Unknowns with a path-dependent definition (sqrt of a path's term, a released height
-        under a path's tool) also carry the decisions that led to them."""
+        Unknowns with a path-dependent definition (the sqrt of a path's term) also carry the
+        decisions that led to them."""
         self.counter += 1
         if label in DEFINED_LABELS:
             return f"{label}!{self.v.trace_id(tuple(self.trace))}.{self.counter}"
@@ -273,11 +273,11 @@ class _Unknowns:
         self.run.defaults[key] = true  # a replay without this answer uses the truth
         return value
 
-    def released_z(self, key, low, high):
-        z = self.run.fresh("released_z", low, None)
-        self.run.define(z <= high)
-        self.run.answers[key] = z
-        return z
+    def known(self, cond):
+        return self.run.v.ctx.bounds.truth(cond)
+
+    def interval(self, value):
+        return self.run.v.ctx.bounds.interval(value)
 
     def havoc_position(self, key, name):
         ws = self.spec.workspace

@@ -10,10 +10,9 @@ segments the runtime will drive. It follows the kinematic backend's rules:
   object by the caller, forking where the world leaves it open);
 * a held object keeps its offset from the tool (the grasp happened where the tool was, which
   is where the object was *perceived*), so it moves with the tool;
-* a released object keeps its xy. Released by `put_first_on_second` (whose plan lowers it onto
-  its support) it stays at the height it was let go; released by a bare `open_gripper()` its
-  height lies anywhere between its resting height on the table and the height it was let go
-  (it may drop onto whatever is below).
+* a released object keeps its xy and comes to rest on its support: a bowl on the table, a
+  block on the highest block or bowl under it (not above its bottom), else on the table (an
+  if-then-else term over the objects, exactly the kinematic backend's rule).
 
 Plans aim at *perceived* positions (the runtime plans with what it perceives): the true
 position plus a fresh error within the tolerance per query. Named places ('top left corner',
@@ -28,14 +27,21 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import z3
+
 from capc.compiler.tabletop import CELL, object_kind
-from capc.safety.symvalues import PolicyFault
-from capc.safety.z3util import sym_max
+from capc.safety.symvalues import PolicyFault, compare
+from capc.safety.z3util import as_real, conj, sym_abs, sym_max
+
+# The kinematic backend's allowance for a support "just below" a released block (m); a
+# physics tolerance of the backend's, mirrored here so the verifier drops blocks as it does.
+SUPPORT_SLACK = 1e-6
 
 
 class Unknowns(Protocol):
     def perceived(self, key: tuple, true: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]: ...
-    def released_z(self, key: tuple, low: Any, high: Any) -> Any: ...
+    def known(self, cond: Any) -> bool | None: ...
+    def interval(self, value: Any) -> tuple[float, float]: ...
     def havoc_position(self, key: tuple, name: str) -> tuple[Any, Any, Any]: ...
 
 
@@ -100,18 +106,52 @@ class WorldState:
         self.offset = tuple(p - t for p, t in zip(self.positions[name], self.tcp_now))
 
     def release(self, key: tuple, placed: bool = False) -> None:
-        """`placed`: released by a plan that lowered the object onto its support (it stays
-        where it was let go); otherwise it may drop anywhere down to the table."""
+        """The released object keeps its xy and comes to rest on its support."""
         if self.held is None:
             return
         name = self.held
         x, y, z = self.true_position(name)
-        if not placed:
-            low = CELL.resting_z(self.kind(name))
-            z = self.unknowns.released_z(key, low, sym_max(z, low))
-        self.positions[name] = (x, y, z)
         self.held = None
         self.offset = (0.0, 0.0, 0.0)
+        self.positions[name] = (x, y, self.support_height(name, x, y, z))
+
+    def support_height(self, name: str, x: Any, y: Any, z: Any) -> Any:
+        """The height a released object comes to rest at (the kinematic backend's rule): a
+        bowl on the table; a block on the highest block or bowl floor under it whose top is
+        not above the block's bottom, else on the table. An if-then-else term where the
+        world leaves it open, so no path forks here."""
+        kind = self.kind(name)
+        if kind != "block":
+            return CELL.resting_z(kind)
+        half = CELL.block_size / 2
+        bottom = z - half
+        best: Any = CELL.resting_z("block")
+        for other, (ox, oy, oz) in self.positions.items():
+            if other == name:
+                continue
+            reach = half if self.kind(other) == "block" else CELL.bowl_radius - half
+            if self._apart(ox, x, reach) or self._apart(oy, y, reach):
+                continue  # cannot be under it: decided on bounds, no term built
+            if self.kind(other) == "block":
+                inside = [compare("<=", sym_abs(ox - x), half), compare("<=", sym_abs(oy - y), half)]
+            else:
+                dx, dy = ox - x, oy - y
+                inside = [compare("<=", dx * dx + dy * dy, (CELL.bowl_radius - half) ** 2)]
+            rest = CELL.place_z(self.kind(other), oz)
+            cond = conj(inside + [compare("<=", rest - half, bottom + SUPPORT_SLACK)])
+            if not isinstance(cond, bool):
+                decided = self.unknowns.known(cond)  # interval bounds usually settle it
+                cond = cond if decided is None else decided
+            if cond is True:
+                best = sym_max(best, rest)
+            elif cond is not False:
+                best = z3.If(cond, as_real(sym_max(best, rest)), as_real(best))
+        return best
+
+    def _apart(self, a: Any, b: Any, distance: float) -> bool:
+        alo, ahi = self.unknowns.interval(a)
+        blo, bhi = self.unknowns.interval(b)
+        return alo - bhi > distance or blo - ahi > distance
 
     def havoc(self, key: tuple) -> None:
         """After a motion nobody could check: every object and the tool are somewhere in
