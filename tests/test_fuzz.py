@@ -10,8 +10,9 @@ Three sources of input, as the acceptance asks:
 * mutations of real programs (the examples, the good programs of the front-end tests and the
   hostile corpus): slices deleted, duplicated or moved, hostile tokens inserted, lines
   re-indented. These keep most of a program's structure, so they reach the type checker and,
-  when they still compile, the interpreter: a mutated program that compiles must run to the
-  end or stop with a located `CapcError` (a budget or a policy error).
+  when they still compile, the verifier and the interpreter: a mutated program that compiles
+  must verify or fail with a `CapcError`, and run to the end or stop with a located
+  `CapcError` (a budget or a policy error).
 
 Budgets: `CI_EXAMPLES` inputs in the default run (< 60 s on a shared core); the `soak`-marked
 variant runs `CAPC_SOAK_EXAMPLES` (default 10,000) split the same way (`make soak N=10000`).
@@ -40,7 +41,19 @@ SHARES = {"grammar": 0.25, "noise": 0.25, "mutation": 0.5}
 
 # Small run budgets: the fuzz is about totality, not about long runs.
 RUN_LIMITS = DEFAULT_LIMITS.with_changes(max_steps=20_000, max_loop_iterations=5_000,
-                                         max_sequence_length=10_000, max_wall_seconds=2.0)
+                                         max_sequence_length=10_000, max_wall_seconds=2.0,
+                                         solver_seconds=0.5)
+VERIFY_ALARM_SECONDS = 10.0
+
+
+def _scene():
+    from capc.compiler.scene import parse_scene
+    return parse_scene("objects:\n  - {name: red block, position: [0.0, -0.5]}\n"
+                       "  - {name: blue block, position: [0.1, -0.4]}\n"
+                       "  - {name: green bowl, position: [-0.1, -0.6]}\n", "fuzz-scene.yaml")
+
+
+_SCENE = _scene()
 
 
 def _seed_programs() -> list[str]:
@@ -156,7 +169,19 @@ def check_total(text: str, *, run: bool = False) -> str:
     assert not _escape_names(text), f"accepted a program naming {_escape_names(text)}:\n{text}"
     if not run:
         return "compiled"
+    from capc import guard
     from capc.compiler.interpreter import run_program
+    from capc.safety.spec import default_spec
+    from capc.safety.verifier import verify
+    # The verifier evaluates the same program symbolically: it too may only end in CapcError
+    # (an alarm, E480, fails the example: the verifier must stay bounded on its own).
+    with guard.wall_clock_alarm(VERIFY_ALARM_SECONDS):
+        try:
+            verify(program, default_spec(), _SCENE, limits=RUN_LIMITS)
+        except guard.WallClockExceeded:
+            raise
+        except CapcError:
+            pass
     try:
         run_program(program, _answer, RUN_LIMITS)
     except CapcError as exc:
