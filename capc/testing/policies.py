@@ -173,8 +173,9 @@ def speeds(spec: SafetySpec) -> st.SearchStrategy[float | None]:
 STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", "pick_place",
                    "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper",
                    "while_sweep", "extreme_object", "centroid", "if_distance", "midpoint",
-                   "clipped", "traj_through_objects")
-COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance"}
+                   "clipped", "traj_through_objects", "while_descend")
+COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance",
+            "while_descend"}
 NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
                  "if_distance", "midpoint", "clipped", "traj_through_objects"}
 
@@ -407,6 +408,21 @@ class _Builder:
         test = compare(norm, self.draw(st.sampled_from(["<", ">"])),
                        const(self.draw(st.floats(0.0, 0.4).map(_round(3)))))
         return [self._if(test, depth, scope)]
+
+    def stmt_while_descend(self, depth, scope):
+        """`while get_robot_pos()[2] > h: r = get_robot_pos(); move_to([r[0], r[1], r[2] - d])`:
+        a loop whose condition reads the arm's state (symbolic after a perceived move)."""
+        self.features.update({"loop", "motion"})
+        var = self.fresh("r")
+        low = self.spec.workspace.z
+        stop_at = self.draw(st.floats(low.low - NEAR, low.low + 0.1).map(_round(3)))
+        step = self.draw(st.floats(0.02, 0.08).map(_round(3)))
+        r = name(var, XYZ)
+        body = (assign(var, api("get_robot_pos")),
+                call_stmt(api("move_to", point(index(r, 0), index(r, 1), add(index(r, 2), -step)),
+                              **self.speed_kw())))
+        test = compare(index(api("get_robot_pos"), 2), ">", const(stop_at))
+        return [ir.While(SPAN, test, body)]
 
     def stmt_if_position(self, depth, scope):
         self.features.add("branch")
