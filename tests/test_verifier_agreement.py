@@ -118,3 +118,29 @@ def test_scene_free_proofs_hold_for_sampled_placements(path):
 
 def report_kind(name: str) -> str:
     return "bowl" if name.endswith("bowl") else "block"
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_world_model_ends_where_the_kinematic_backend_ends(path, monkeypatch):
+    """With exact perception the verifier's world is concrete: after the run every object must
+    stand where the kinematic backend put it (grasp, carry and release rules agree)."""
+    program = compile_file(str(path))
+    scene = _scene(path)
+    spec = _spec(path).with_changes(perception_tolerance=0.0)
+    worlds = []
+    original = V.VerifierSemantics.__init__
+
+    def keep(self, verifier, run):
+        original(self, verifier, run)
+        worlds.append(self.world)
+
+    monkeypatch.setattr(V.VerifierSemantics, "__init__", keep)
+    report = V.verify(program, spec, scene)
+    outcome = execute(program, scene, spec, backend="kinematic")
+    if report.paths != 1 or outcome.status != "completed":
+        pytest.skip(f"{report.paths} paths, run {outcome.status}")
+    final = outcome.final_positions
+    world = worlds[0]
+    for name in world.positions:
+        position = world.true_position(name)  # a held object moves with the tool
+        assert [round(float(v), 6) for v in position] == [round(float(v), 6) for v in final[name]], name
