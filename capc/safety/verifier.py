@@ -473,8 +473,11 @@ class Verifier:
                 if tol <= 0:
                     initial[name] = (px, py, pz)
                     continue
-                coords = []
+                coords: list[Any] = []
                 for axis, v in zip("xyz", (px, py, pz)):
+                    if axis == "z" and v == CELL.resting_z(kind):
+                        coords.append(v)  # standing on the table: its height is known
+                        continue
                     var = z3.Real(f"obj{i}.{axis}")
                     self.ctx.bound(var, max(v - tol, 0.0) if axis == "z" else v - tol, v + tol)
                     coords.append(var)
