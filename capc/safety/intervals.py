@@ -14,7 +14,6 @@ numeral and operation, so they are never narrower than the exact real interval.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 import z3

@@ -29,7 +29,7 @@ from capc.diagnostics import Span
 from capc.safety.intervals import Bounds
 from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_enters
 from capc.safety.spec import KeepOut, SafetySpec
-from capc.safety.z3util import as_real, conj, disj, is_sym
+from capc.safety.z3util import as_real, conj, is_sym
 
 AXES = "xyz"
 

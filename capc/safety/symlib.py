@@ -20,9 +20,9 @@ import z3
 from capc.diagnostics import Span
 from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, FunctionValue, Opaque, PolicyFault, box, compare, has_sym, opaque_check,
-    deep_size, rebox, scalar, sym_sqrt, truth, unbox,
+    deep_size, scalar, sym_sqrt, truth, unbox,
 )
-from capc.safety.z3util import as_bool, as_real, conj, disj, is_sym, sym_abs, sym_max, sym_min
+from capc.safety.z3util import as_real, conj, disj, is_sym, sym_abs, sym_max, sym_min
 
 def _unknown_args(args: list, kwargs: dict) -> bool:
     return any(has_sym(a) for a in args) or any(has_sym(v) for v in kwargs.values())

@@ -24,10 +24,9 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import z3
 
 from capc.compiler import ir
@@ -354,7 +353,6 @@ class VerificationReport:
     seconds: float
     solver_seconds: float
     program_file: str = "<policy>"
-    timings: dict = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {PROVED: 0, VIOLATED: 0, UNKNOWN: 0}
