@@ -463,6 +463,24 @@ def test_a_hostile_name_used_by_a_motion_is_still_just_a_key():
     assert said == ["-0.2"]
 
 
+def test_hostile_names_through_the_verifier_and_a_run_that_moves():
+    """The same names as keys of motions: the verifier proves the picks, the run makes them,
+    and say() still receives exactly the names."""
+    from capc.compiler.frontend import compile_source
+    from capc.runtime.execute import execute
+    from capc.safety.spec import default_spec
+    from capc.safety.verifier import verify
+
+    scene = _hostile_scene()
+    program = compile_source("for name in get_obj_names():\n"
+                             "    say(name)\n"
+                             "    if 'bowl' not in name:\n"
+                             "        put_first_on_second(name, [0.0, -0.6])\n", "names.py")
+    assert verify(program, default_spec(), scene).verdict == "accepted"
+    outcome = execute(program, scene, default_spec(), backend="kinematic")
+    assert (outcome.status, outcome.said) == ("completed", HOSTILE_NAMES)
+
+
 def test_scene_files_refuse_names_with_line_breaks():
     """A name that could add a line to a prompt or a policy never gets into a scene."""
     from capc.compiler.scene import parse_scene
