@@ -175,3 +175,19 @@ def test_symbolic_sort_forks_and_checks_each_order():
 def test_numpy_on_symbolic_values(expr, verdict):
     report = _verify(f"p = get_obj_pos('green block')\nmove_to([{expr}, -0.5, 0.1])\n")
     assert report.verdict == verdict, [d.message for d in report.diagnostics()]
+
+
+def test_branches_decided_by_bounds_do_not_shift_recorded_decisions():
+    # The outer test is settled by the bounds; the inner one forks. Re-running for the inner
+    # else-branch must take the outer branch the same way (regression from the soak).
+    scene = parse_scene("objects:\n  - {name: cyan bowl, position: [0.19, -0.40]}\n"
+                        "  - {name: green block, position: [0.0, -0.738]}\n"
+                        "  - {name: brown block, position: [-0.117, -0.59]}\n")
+    source = ("if get_obj_pos('cyan bowl')[0] > -0.3:\n"
+              "    if np.linalg.norm(get_obj_pos('green block') - get_obj_pos('brown block')) < 0.117:\n"
+              "        move_to([0.0, -0.5, 0.2])\n"
+              "    else:\n"
+              "        move_to([0.35, -0.5, 0.2])\n")
+    report = _verify(source, scene=scene, spec=default_spec().with_changes(perception_tolerance=0.02))
+    assert report.paths == 2 and report.verdict == "rejected"
+    assert report.diagnostics()[0].span.line == 5

@@ -207,12 +207,13 @@ class PathRun:
         return len(self.trace) < len(self.prefix)
 
     def decide(self, cond: z3.BoolRef, span: Span | None) -> bool:
+        # Decided by the bounds alone: the same on every run and every path, so it is not a
+        # decision to record -- and it must be taken the same way while retracing a prefix,
+        # or the recorded decisions would be matched to the wrong branches.
+        known = self.v.ctx.bounds.truth(cond)
+        if known is not None:
+            return known
         i = len(self.trace)
-        if i >= len(self.prefix):
-            # decided by the bounds alone: the same on every path, so not a decision to record
-            known = self.v.ctx.bounds.truth(cond)
-            if known is not None:
-                return known
         if i < len(self.prefix):
             choice = self.prefix[i]
         else:
