@@ -44,6 +44,7 @@ HEADER = re.compile(r"# expect: (E\d{3})(?: (\d+):(\d+))?( runtime)?$")
 ENTRY_SECONDS = 1.0          # acceptance: each entry ends in under a second of CPU ...
 ENTRY_WALL_SECONDS = 2.5     # ... and of wall clock on a machine shared with other test runs
 PROCESS_PEAK_MB = 200        # ... and under 200 MB (peak RSS of the checking process during it)
+RUNNER_CAP_MB = 512
 ENTRY_ALARM = 4.0            # the runner's own backstop: a hang shows as E480, not a stuck test
 BATCH_TIMEOUT = 240          # the subprocess as a whole
 
@@ -207,12 +208,15 @@ def run_entry(spec: dict, scene, verify) -> dict:
 def runner_main() -> None:
     """Read entries (JSON list on stdin), print one JSON line per entry."""
     from capc import guard
-    from capc.limits import DEFAULT_LIMITS
 
+    # As under `capc check`: one native thread, and an address-space cap, here RUNNER_CAP_MB
+    # (well above the 200 MB an entry may use, well below what a hole would take from a
+    # machine shared with other test runs).
+    guard.limit_native_threads()
+    guard.apply_memory_cap(RUNNER_CAP_MB)
     from capc.safety.verifier import verify
 
     specs = json.load(sys.stdin)
-    guard.apply_memory_cap(DEFAULT_LIMITS.max_memory_mb)
     scene = _scene()
     # Warm up: build the parser, the solver and the backend once, so no entry pays for them.
     run_entry({"name": "warmup", "source": "say('hi')\nmove_to([0.0, -0.5, 0.1])\n",
