@@ -44,7 +44,7 @@ HEADER = re.compile(r"# expect: (E\d{3})(?: (\d+):(\d+))?( runtime)?$")
 ENTRY_SECONDS = 1.0          # acceptance: each entry ends in under a second of CPU ...
 ENTRY_WALL_SECONDS = 2.5     # ... and of wall clock on a machine shared with other test runs
 PROCESS_PEAK_MB = 200        # ... and under 200 MB (peak RSS of the checking process during it)
-RUNNER_CAP_MB = 512
+RUNNER_CAP_MB = 512          # address-space cap of the runner subprocess (see runner_main)
 ENTRY_ALARM = 4.0            # the runner's own backstop: a hang shows as E480, not a stuck test
 BATCH_TIMEOUT = 240          # the subprocess as a whole
 
