@@ -143,7 +143,7 @@ def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = F
     if span is not None:
         gutter = " " * len(str(span.end_line))
         out.append(f"{gutter}--> {span.file}:{span.line}:{span.col}")
-        lines = source.splitlines() if source is not None else []
+        lines = source_lines(source) if source is not None else []
         if 1 <= span.line <= len(lines):
             text = lines[span.line - 1]
             # Very long lines (hostile input) are cut around the caret so the message stays readable.
@@ -151,10 +151,13 @@ def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = F
             if len(text) > 160:
                 start = max(0, span.col - 60)
                 text = ("…" if start else "") + text[start:start + 120] + "…"
-            text = text.replace("\t", " ")
-            width = (span.end_col - span.col) if span.end_line == span.line else len(text) - span.col + 1
-            width = max(1, min(width, 120))
-            pad = span.col - 1 - start + (1 if start else 0)
+            text = text.replace("\t", " ").replace("\f", " ")
+            shift = 1 if start else 0   # the "…" in front
+            first = span.col - 1 - start + shift
+            last = span.end_col - 1 - start + shift if span.end_line == span.line else len(text)
+            # Columns count characters; the terminal shows full-width ones (ｅｘｅｃ) two cells wide.
+            pad = _cells(text[:max(0, first)])
+            width = max(1, min(_cells(text[max(0, first):max(first, last)]), 120))
             out.append(f"{gutter} |")
             out.append(f"{span.line} | {text}")
             out.append(f"{gutter} | {' ' * max(0, pad)}{paint('^' * width, '1;31')}")
@@ -165,6 +168,19 @@ def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = F
     if diagnostic.hint:
         out.append(f"  = help: {diagnostic.hint}")
     return "\n".join(out)
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of a policy as the parser counts them: CRLF, CR and LF break lines; form
+    feeds, NEL (U+0085) and U+2028 do not (`str.splitlines` would split at them and show a
+    hostile policy's error under the wrong line)."""
+    return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _cells(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def describe_counterexample(cex: dict[str, Any]) -> list[str]:

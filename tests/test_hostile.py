@@ -403,6 +403,27 @@ def test_capc_check_takes_the_guard_settings_from_the_environment():
     assert (proc.returncode, proc.stderr[:12]) == (2, "error[E205]:")
 
 
+@pytest.mark.parametrize("source, shown, caret", [
+    # A form feed is whitespace to the parser but a line break to str.splitlines.
+    ("# c\n\x0cimport os\n", " import os", " ^^^^^^"),
+    # A NEL (U+0085) in a comment: the error must show the exec line, not half the comment.
+    ("# note \x85 more\nexec(1)\n", "exec(1)", "^^^^"),
+    # Full-width letters take two terminal cells each: the caret covers all of them.
+    ("ｅｘｅｃ(1)\n", "ｅｘｅｃ(1)", "^" * 8),
+], ids=["form_feed", "nel_in_comment", "full_width"])
+def test_diagnostics_show_the_line_the_parser_means(source, shown, caret):
+    """A hostile policy must not make the error message show a different line than the one
+    refused (the parser breaks lines at CR/LF only), nor a caret beside the offending name."""
+    from capc.compiler.frontend import compile_source
+    from capc.diagnostics import CompileError, render
+
+    with pytest.raises(CompileError) as info:
+        compile_source(source, "p.py")
+    lines = render(info.value.diagnostic, source).splitlines()
+    assert lines[3] == f"{info.value.span.line} | {shown}"
+    assert lines[4].split("| ", 1)[1] == caret
+
+
 # --- object names and instructions are data ---------------------------------------------
 
 HOSTILE_NAMES = [
