@@ -219,7 +219,8 @@ def check_source_text(source: str, file: str, limits: ResourceLimits) -> None:
 def normalize_newlines(source: str) -> str:
     """What Python does before tokenizing: drop a leading byte-order mark, read CRLF and a
     bare CR as line breaks (a bare CR must not hide a statement from line-based tools and
-    still be code to us), end with a newline. Line numbers stay those of `str.splitlines`."""
+    still be code to us), end with a newline. Lines are those of `diagnostics.source_lines`
+    (CR and LF only: a form feed or U+0085 is not a line break here)."""
     if source.startswith("\ufeff"):
         source = source[1:]
     if "\r" in source:
