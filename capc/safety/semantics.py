@@ -99,19 +99,25 @@ class Semantics:
                 return box([px, py])
             half = CELL.block_size / 2 if self.world.kind(obj) == "block" else CELL.bowl_radius
             return box([px - half, py - half, px + half, py + half])
-        if name == "denormalize_xy":
-            p = self._point(args["pos_normalized"], span, sizes=(2,))
-            return box(list(CELL.denormalize_xy(p)))
-        if name in ("get_corner_name", "get_side_name"):
-            p = self._point(args["pos"], span, sizes=(2, 3))
-            if any(is_sym(v) for v in p):
-                return Opaque(f"{name}(...) of a point known only at run time", span)
-            return getattr(tabletop, name)(p)
+        if name in ("denormalize_xy", "get_corner_name", "get_side_name"):
+            try:
+                return self._geometry(name, args, span)
+            except Unverifiable as why:
+                return Opaque(f"{name}(...) of a point known only at run time ({why.reason})", span)
         if prim.kind in (KIND_PERCEPTION, KIND_GEOMETRY):
             raise Abandon(f"{name}() is not modelled by the verifier", span)
         raise Abandon(f"{name}() of kind {prim.kind} is not modelled by the verifier", span)
 
     # --- helpers ------------------------------------------------------------------
+
+    def _geometry(self, name: str, args: dict[str, Any], span: Span) -> Any:
+        if name == "denormalize_xy":
+            p = self._point(args["pos_normalized"], span, sizes=(2,))
+            return box(list(CELL.denormalize_xy(p)))
+        p = self._point(args["pos"], span, sizes=(2, 3))
+        if any(is_sym(v) for v in p):
+            return Opaque(f"{name}(...) of a point known only at run time", span)
+        return getattr(tabletop, name)(p)
 
     def _object_name(self, value: Any, span: Span) -> str:
         if isinstance(value, Opaque):
