@@ -96,19 +96,19 @@ def opaque_check(value: Any, span: Span | None) -> None:
         raise Abandon(f"the value of {value.what} is only known at run time", span)
 
 
-MAX_WALK = 1_000_000  # elements a value may expand to; the interpreter refuses far smaller ones
+MAX_WALK = 200_000  # elements the verifier walks in one value before it gives up on the path
 
 
 def has_sym(value: Any, dicts: bool = False) -> bool:
     """Does the value hold a Z3 term or a run-time-only value anywhere? Walks aliased
-    sub-lists every time (as a repr would); a value past MAX_WALK elements is one the
-    runtime refuses to build or print, so the path ends there."""
+    sub-lists every time (as a repr would); past MAX_WALK elements the path is left to the
+    monitor (unknown), whatever the run would make of such a value."""
     stack, seen = [value], 0
     while stack:
         v = stack.pop()
         seen += 1
         if seen > MAX_WALK:
-            raise PolicyFault("a value with more elements than the runtime allows")
+            raise Abandon(f"a value with more than {MAX_WALK:,} elements (counting shared ones)")
         if is_sym(v) or isinstance(v, Opaque):
             return True
         if isinstance(v, np.ndarray):
@@ -141,7 +141,7 @@ def box(value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.dtype == object:
         return value
     if isinstance(value, (list, tuple)) and deep_size(value, MAX_WALK) > MAX_WALK:
-        raise PolicyFault("an array with more elements than the runtime allows")
+        raise Abandon(f"an array of more than {MAX_WALK:,} elements")
     items = _nested(value)
     if _ragged(items):
         raise Abandon("np.array of a ragged nested sequence is not modelled")
