@@ -114,7 +114,7 @@ class Semantics:
         if name == "denormalize_xy":
             p = self._point(args["pos_normalized"], span, sizes=(2,))
             return box(list(CELL.denormalize_xy(p)))
-        p = self._point(args["pos"], span, sizes=(2, 3))
+        p = self._point(args["pos"], span, sizes=(2,))  # the runtime reads exactly an xy here
         if any(is_sym(v) for v in p):
             return Opaque(f"{name}(...) of a point known only at run time", span)
         return getattr(tabletop, name)(p)
@@ -137,7 +137,10 @@ class Semantics:
             items = [scalar(v) for v in value]
         else:
             raise PolicyFault(f"expected a point, got {type(value).__name__}", span)
-        if len(items) not in sizes:
+        if sizes == (2, 3) and len(items) >= 2:
+            # the plans' rule (tabletop._point3): three numbers are xyz, otherwise the first two are xy
+            items = items if len(items) == 3 else items[:2]
+        elif len(items) not in sizes:
             raise PolicyFault(f"a point needs {' or '.join(map(str, sizes))} coordinates, got {len(items)}", span)
         for v in items:
             if isinstance(v, Opaque):

@@ -311,7 +311,8 @@ class Executor:
                 out.append(part)
                 continue
             value = self.eval(part.value, frame)
-            if deep_size(value, self.limits.max_sequence_length) > self.limits.max_sequence_length:
+            if isinstance(value, (list, tuple, dict)) and \
+                    deep_size(value, self.limits.max_sequence_length) > self.limits.max_sequence_length:
                 raise PolicyFault("formatting a value this large is refused at run time", e.span)
             if has_unknown(value):
                 return Opaque("a formatted string that shows a run-time value", e.span)

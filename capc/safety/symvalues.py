@@ -324,8 +324,8 @@ def _int_too_big(op: str, a: Any, b: Any, max_bits: int) -> bool:
     """Would an int operation produce more than `max_bits` bits? Decided before computing."""
     if not (isinstance(a, int) and isinstance(b, int)) or isinstance(a, bool) or isinstance(b, bool):
         return False
-    if op == "**":
-        return b > 0 and abs(a) > 1 and b * abs(a).bit_length() > max_bits
+    if op == "**":  # |a| >= 2**(bits-1), so |a**b| has at least b*(bits-1)+1 bits
+        return b > 0 and abs(a) > 1 and b * (abs(a).bit_length() - 1) + 1 > max_bits
     if op == "*":
         return abs(a).bit_length() + abs(b).bit_length() > max_bits + 1
     return False
@@ -347,6 +347,8 @@ def scalar_binop(defs: Definitions, op: str, a: Any, b: Any, span: Span | None =
             raise PolicyFault(str(exc), span) from None
         if isinstance(result, complex):
             raise Abandon("complex result of a power", span)
+        if type(result) is int and result.bit_length() > max_int_bits:
+            raise PolicyFault(f"an integer result has more than {max_int_bits} bits", span)  # as the interpreter
         return result
     ra = as_real(a) if isinstance(a, z3.BoolRef) else a
     rb = as_real(b) if isinstance(b, z3.BoolRef) else b
