@@ -132,15 +132,17 @@ def limits(draw, base: SafetySpec | None = None, shrink_workspace: float = 0.1,
 @st.composite
 def worlds(draw, scene: Scene, spec: SafetySpec) -> Scene:
     """Where the objects really are when the robot perceived `scene`: each coordinate moved
-    by at most the perception tolerance (heights stay >= 0: nothing is under the table).
-    Offsets at the very ends of the tolerance are drawn often: that is where a wrong proof
-    shows."""
+    by at most the perception tolerance, except the height of an object standing on the table
+    at its resting height (it cannot be lower or higher; docs/verification.md), and no height
+    below the table. Offsets at the very ends of the tolerance are drawn often: that is where
+    a wrong proof shows."""
     tol = spec.perception_tolerance
     offset = st.one_of(st.sampled_from([tol, -tol, 0.0]), st.floats(-tol, tol))
     objects = []
     for obj in scene.objects:
         x, y, z = obj.position
-        moved = (x + draw(offset), y + draw(offset), max(0.0, z + draw(offset)))
+        standing = z == CELL.resting_z(obj.kind)
+        moved = (x + draw(offset), y + draw(offset), z if standing else max(0.0, z + draw(offset)))
         objects.append(replace(obj, position=moved))
     return Scene(tuple(objects), "<sampled world>")
 
