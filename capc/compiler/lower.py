@@ -730,7 +730,9 @@ class Lowerer:
         if name in self.constants or name in self.module_names:
             raise _err("E032", f"function '{self.in_function}' reads the module variable '{name}'",
                        func.span, f"pass '{name}' as an argument", kind="type")
-        self.undefined.append(ir.UndefinedCall(name, e.span, len(args), tuple(k.name for k in keywords)))
+        call = ir.UndefinedCall(name, e.span, len(args), tuple(k.name for k in keywords))
+        if call not in self.undefined:  # a loop body is lowered twice (type fixpoint): once per site
+            self.undefined.append(call)
         return ir.Call(e.span, UNKNOWN, ir.CALL_UNDEFINED, name, args, keywords)
 
     def _attribute_call(self, e: ast.Call, func: ast.Attribute) -> ir.Expr:
