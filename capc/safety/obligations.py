@@ -34,6 +34,7 @@ from capc.safety.z3util import as_real, conj, is_sym
 AXES = "xyz"
 
 PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
+CLEAR = 1e-3  # m: a counterexample that breaks a limit by this much survives any rounding
 
 CODE_WORKSPACE = "E301"
 CODE_KEEP_OUT = "E302"
@@ -54,6 +55,7 @@ class Property:
     holds_true: Any          # quantifier-free "passes the monitor" (assumed for later commands)
     explain: Callable[[Evaluator], tuple[str, float, tuple | None]]
     segment_t: Any = None    # the Z3 real t of a segment query (to read the entry point)
+    clear: Any = None        # violated by at least CLEAR: preferred for counterexamples (robust to rounding)
 
 
 @dataclass
@@ -93,7 +95,7 @@ def _fmt(v: float) -> str:
 
 def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = None) -> Property:
     ws, m = spec.workspace, spec.margin
-    inside_shrunk, inside_true = [], []
+    inside_shrunk, inside_true, inside_clear = [], [], []
     tol = POSITION_TOLERANCE  # the monitor's: "true" means what the monitor lets through
     for axis, v in zip(ws.axes, target):
         lo, hi = bounds.interval(v) if bounds is not None and is_sym(v) else (None, None)
@@ -101,6 +103,7 @@ def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = 
             continue  # the interval of this coordinate is inside: no term to build
         inside_shrunk += [_ge(v, axis.low + m), _le(v, axis.high - m)]
         inside_true += [_ge(v, axis.low - tol), _le(v, axis.high + tol)]
+        inside_clear += [_ge(v, axis.low - CLEAR), _le(v, axis.high + CLEAR)]
     holds = conj(inside_true)
 
     def explain(val: Evaluator):
@@ -114,7 +117,8 @@ def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = 
                     worst, text = excess, f"{name} = {_fmt(x)} is {words}"
         return text, worst, None
 
-    return Property("workspace", CODE_WORKSPACE, _negate(conj(inside_shrunk)), _negate(holds), holds, explain)
+    return Property("workspace", CODE_WORKSPACE, _negate(conj(inside_shrunk)), _negate(holds), holds, explain,
+                    clear=_negate(conj(inside_clear)))
 
 
 # --- keep-out zones ----------------------------------------------------------------------
@@ -142,7 +146,8 @@ def keep_out_property(start: tuple, target: tuple, zone: KeepOut, spec: SafetySp
 
     # "the segment missed the zone" needs a quantifier; assuming anything stronger (say, that
     # its bounding box missed) would drop worlds the monitor lets through: assume nothing
-    return Property(name, CODE_KEEP_OUT, violated, violated_true, True, explain, segment_t=t)
+    clear = z3.And(on_segment, _in_region(region, point, -CLEAR))
+    return Property(name, CODE_KEEP_OUT, violated, violated_true, True, explain, segment_t=t, clear=clear)
 
 
 def _explain_segment(zone: KeepOut, a: list[float], b: list[float]):
@@ -197,7 +202,6 @@ def grown(region, by: float):
 def speed_property(speed: Any, spec: SafetySpec) -> Property:
     vmax = spec.max_speed
     ok = conj([_gt(speed, 0), _le(speed, vmax)])
-    passes = conj([_gt(speed, 0), _le(speed, vmax * (1 + RATE_TOLERANCE))])  # the monitor's test
     passes = conj([_gt(speed, 0), _le(speed, vmax * (1 + RATE_TOLERANCE))])  # the monitor's test
 
     def explain(val: Evaluator):

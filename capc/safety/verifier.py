@@ -615,7 +615,8 @@ class Verifier:
             # A counterexample must be one the monitor stops: it breaks the TRUE limit.
             model = None
             zero = [e == 0 for e in run.error_vars]
-            for extra in ([prop.violated_true] + zero, [prop.violated_true]):
+            strong = [[prop.clear] + zero, [prop.clear]] if prop.clear is not None else []
+            for extra in strong + [[prop.violated_true] + zero, [prop.violated_true]]:
                 r, m = self.ctx.check(run.pc, run.assumed + run.opaque + extra, want_model=True)
                 if r == "sat":
                     model = m
