@@ -175,12 +175,9 @@ def check_total(text: str, *, run: bool = False) -> str:
     from capc.safety.verifier import verify
     # The verifier evaluates the same program symbolically: it too may only end in CapcError
     # (an alarm, E480, fails the example: the verifier must stay bounded on its own).
-    # (Programs calling undefined helpers are verified only once the LLM layer has defined
-    # them, as `capc check` does; that case has its own test in test_hostile.py.)
     with guard.wall_clock_alarm(VERIFY_ALARM_SECONDS):
         try:
-            if not program.undefined:
-                verify(program, default_spec(), _SCENE, limits=RUN_LIMITS)
+            verify(program, default_spec(), _SCENE, limits=RUN_LIMITS)
         except guard.WallClockExceeded:
             raise
         except CapcError:
