@@ -70,10 +70,18 @@ def _load_tools():
     return compile_source, verify
 
 
+def any_scene(record: dict) -> bool:
+    """Whether the stored verdict was reached in scene-free mode: an explicit `any_scene` field,
+    or the verifier report's `mode`."""
+    extra = record.get("extra") or {}
+    verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
+    return bool(extra.get("any_scene")) or verification.get("mode") == "any_scene"
+
+
 def _key(record: dict, spec_json: Any) -> str:
     extra = record.get("extra") or {}
     body = [record.get("source"), record.get("file"), extra.get("helpers"), record.get("scene"),
-            spec_json, bool(extra.get("any_scene"))]
+            spec_json, any_scene(record)]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -126,7 +134,7 @@ class Rechecker:
         try:
             spec, scene = self._spec(record), self._scene(record)
             program = self._compile(record["source"], record.get("file") or "<policy>", helpers)
-            report = self.verify(program, spec, scene, any_scene=bool(extra.get("any_scene")),
+            report = self.verify(program, spec, scene, any_scene=any_scene(record),
                                  limits=self.limits)
         except CapcError as exc:
             verdict = "error" if exc.exit_code == 2 else "rejected"
