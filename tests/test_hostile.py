@@ -606,9 +606,6 @@ HOSTILE_CASSETTE_LINES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="cassette.py catches JSONDecodeError but not the "
-                   "RecursionError / ValueError json raises on deep nesting or a 5000-digit "
-                   "number: `capc compile --cassette` ends in 'internal error' (exit 70)")
 @pytest.mark.parametrize("what, line", HOSTILE_CASSETTE_LINES, ids=[c[0] for c in HOSTILE_CASSETTE_LINES])
 def test_hostile_cassette_lines_are_input_errors(what, line, tmp_path):
     """A cassette is a model reply on disk: as untrusted as the reply itself."""
@@ -621,9 +618,6 @@ def test_hostile_cassette_lines_are_input_errors(what, line, tmp_path):
         cassette.load_cassette(str(path))
 
 
-@pytest.mark.xfail(strict=True, reason="reply_from_completion catches JSONDecodeError and "
-                   "RecursionError but not the ValueError of a 5000-digit number: a hostile "
-                   "endpoint ends `capc compile` in 'internal error' (exit 70)")
 def test_a_hostile_endpoint_body_is_a_malformed_reply():
     from capc.prompts import provider
     from capc.diagnostics import CapcError

@@ -61,8 +61,10 @@ def load_cassette(path: str) -> list[Entry]:
                                  Reply(str(reply["text"]), reply.get("finish_reason"),
                                        str(reply.get("raw", reply["text"]))),
                                  dict(data.get("meta") or {}), str(data.get("source", ""))))
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise InputError(f"line {number} is not a cassette entry ({type(exc).__name__}: {exc})",
+        # ValueError covers JSONDecodeError and the int-digit limit of a 5000-digit number;
+        # RecursionError is what json raises on very deep nesting: a cassette is untrusted.
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"line {number} is not a cassette entry ({type(exc).__name__}: {str(exc)[:120]})",
                              file=path, line=number, code="E608",
                              hint="each line must be a JSON object with key, request and reply") from None
     return entries

@@ -153,7 +153,7 @@ def reply_from_completion(body: str) -> Reply:
     snippet = body[:200].replace("\n", " ")
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, int-digit limit, deep nesting
         raise MalformedReply(f"the endpoint's answer is not JSON: {snippet!r}",
                              hint="is the base URL an OpenAI-compatible /v1 endpoint?") from None
     choices = data.get("choices") if isinstance(data, dict) else None
