@@ -1023,7 +1023,7 @@ class Interpreter:
         if isinstance(index, np.ndarray) and index.dtype == object:
             raise RuntimeStop(E_POLICY_ERROR, "an index array must hold numbers or booleans", span)
         try:
-            return value[index]
+            result = value[index]
         except KeyError:
             raise RuntimeStop(E_POLICY_ERROR, f"key {index!r} is not in the dict", span) from None
         except IndexError as exc:
@@ -1031,6 +1031,11 @@ class Interpreter:
         except _POLICY_EXCEPTIONS as exc:
             raise RuntimeStop(E_POLICY_ERROR, f"cannot index {_describe(value)} with {index!r}: {exc}",
                               span) from None
+        if not isinstance(result, range):  # a slice copies (or views) its elements: charge them
+            size = _size_of(result)
+            if size:
+                self.charge(size, span)
+        return result
 
     def _fstring(self, expr: ir.FString, env: Env) -> Gen:
         pieces: list[str] = []
@@ -1042,10 +1047,12 @@ class Interpreter:
                 value = self._leaf(part.value, env)
                 if value is _NOT_LEAF:
                     value = yield from self._eval(part.value, env)
+                self.charge(_size_of(value) or 0, part.value.span)  # formatting walks every element
                 text = _format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
             total += len(text)
             self.guard.length(total, "the f-string", expr.span)
             pieces.append(text)
+        self.charge(total, expr.span)  # the text is built and kept: charge its characters
         return "".join(pieces)
 
     def _comprehension(self, expr: ir.ListComp, env: Env) -> Gen:
@@ -1245,6 +1252,9 @@ class Interpreter:
         size = _size_of(result)
         if size is not None:
             self.guard.length(size, f"the result of np.{name}", span)
+            # A result can be much larger than its arguments (np.linspace(0, 1, 90000)): its
+            # elements are charged too, so what a run keeps is bounded by the step budget.
+            self.charge(size, span)
         return self.guard.integer(result, span)
 
     def _builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:

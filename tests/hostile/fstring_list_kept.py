@@ -1,4 +1,4 @@
-# expect: E421 runtime
+# expect: E420 runtime
 # attack: 100,000 f-strings of a 20,000-element list kept in a list
 l = [0] * 20000
 keep = []
