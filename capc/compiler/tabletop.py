@@ -55,6 +55,7 @@ class TabletopCell:
     clearance: float = 0.05             # TCP height above a pick/place when travelling over it
     home: tuple[float, float, float] = (0.0, -0.5, 0.2)  # TCP at the start of every run
     grasp_radius: float = 0.03          # a closing gripper takes an object whose centre is this near
+    support_slack: float = 1e-6         # a released object rests on a support whose top is at most this above its bottom
 
     @property
     def spawn_area(self) -> Box:

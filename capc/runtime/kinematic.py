@@ -24,7 +24,7 @@ from capc.compiler.tabletop import CELL
 from capc.safety.spec import SafetySpec
 
 GRIPPER_SECONDS = 0.25   # a close or open takes this long (the sim's 60 ticks at 240 Hz)
-SUPPORT_SLACK = 1e-6     # m: a support counts when its top is at most this above the object's bottom
+SUPPORT_SLACK = CELL.support_slack  # m: a support counts when its top is at most this above the object's bottom
 
 
 class KinematicBackend:

@@ -33,9 +33,9 @@ from capc.compiler.tabletop import CELL, object_kind
 from capc.safety.symvalues import PolicyFault, compare
 from capc.safety.z3util import as_real, conj, sym_abs, sym_max
 
-# The kinematic backend's allowance for a support "just below" a released block (m); a
-# physics tolerance of the backend's, mirrored here so the verifier drops blocks as it does.
-SUPPORT_SLACK = 1e-6
+# The cell's allowance for a support "just below" a released block (m): the kinematic
+# backend reads the same number, so the verifier drops blocks as it does.
+SUPPORT_SLACK = CELL.support_slack
 
 
 class Unknowns(Protocol):
