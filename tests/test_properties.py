@@ -148,7 +148,8 @@ def load_case(path: Path) -> Case:
 
     runs = tuple(WorldRun(scene(w), w.get("noise", 0.0), w.get("seed", 0)) for w in data["worlds"])
     spec = parse_spec(json.dumps(data.get("limits", {})))
-    return Case(scene(data["scene"]), spec, GeneratedPolicy(data["source"], ()), runs)
+    return Case(scene(data["scene"]), spec, GeneratedPolicy(data["source"], ()), runs,
+                bool(data.get("any_scene", False)))
 
 
 def _at(obj, position):
