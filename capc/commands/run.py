@@ -155,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
             for d in diagnostics:
                 print(render(d, policy.source) + "\n", file=sys.stderr)
             print(f"{policy.file}: rejected before anything moved", file=sys.stderr)
-        return _finish(args, policy, scene, spec, out, verdict, diagnostics, None, show)
+        return _finish(args, policy, scene, spec, out, verdict, diagnostics, None, show,
+                       program=program, report=report)
     guards = getattr(report, "guards", None) if report is not None else None
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
                       noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui,
@@ -163,15 +164,17 @@ def run(args: argparse.Namespace) -> int:
     if outcome.diagnostic is not None:
         diagnostics.append(outcome.diagnostic)
     return _finish(args, policy, scene, spec, out, verdict, diagnostics, outcome,
-                   lambda: _print_outcome(policy, verdict, guards, outcome))
+                   lambda: _print_outcome(policy, verdict, guards, outcome), program=program, report=report)
 
 
 def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, diagnostics: list,
-            outcome, show) -> int:
+            outcome, show, program=None, report=None) -> int:
     from capc.safety.audit import record_safely
 
     run_json = outcome.to_json() if outcome is not None else None
+    # the verifier's report goes with the run, so `audit show` has every obligation of it
     record_safely("run", audit_db=args.audit_db, file=policy.file, source=policy.source, verdict=verdict,
+                  program=program, report=report,
                   run_status=run_json["status"] if run_json else None, scene=scene.to_json(),
                   spec=spec.to_json(), run=run_json,
                   monitor_events=run_json["monitor_events"] if run_json else None,
