@@ -12,8 +12,11 @@ For every `Waypoint` of a motion plan (start = the tool's position before it):
 
 Each property carries its violation formula against the shrunk limits (what we prove), the
 same against the true limits as the monitor applies them (with its 1 nm / 1e-9 tolerance:
-used to pick counterexamples the monitor really stops, and as the assumption that earlier
-commands passed the monitor, which must be exactly what the monitor lets through).
+used to pick counterexamples the monitor really stops), and the assumption that the command
+passed the monitor, for the commands after it. That assumption must follow from what the
+monitor lets through, never say more: the monitor tests the run's doubles, so a symbolic
+(exact-real) value is given the rounding slack of capc.safety.rounding on top of the
+monitor's tolerance.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from capc.compiler.geometry import Box, Cylinder
 from capc.diagnostics import Span
 from capc.safety.intervals import Bounds
 from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_enters
+from capc.safety.rounding import slack
 from capc.safety.spec import KeepOut, SafetySpec
 from capc.safety.z3util import as_real, conj, is_sym
 
@@ -52,7 +56,7 @@ class Property:
     code: str
     violated: Any            # Python bool or Z3 bool: the obligation fails (shrunk limits)
     violated_true: Any       # the same against the true limits
-    holds_true: Any          # quantifier-free "passes the monitor" (assumed for later commands)
+    holds_true: Any          # implied by "the monitor let it pass" (assumed for later commands)
     explain: Callable[[Evaluator], tuple[str, float, tuple | None]]
     segment_t: Any = None    # the Z3 real t of a segment query (to read the entry point)
     clear: Any = None        # violated by at least CLEAR: preferred for counterexamples (robust to rounding)
@@ -95,7 +99,7 @@ def _fmt(v: float) -> str:
 
 def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = None) -> Property:
     ws, m = spec.workspace, spec.margin
-    inside_shrunk, inside_true, inside_clear = [], [], []
+    inside_shrunk, inside_true, inside_clear, passed = [], [], [], []
     tol = POSITION_TOLERANCE  # the monitor's: "true" means what the monitor lets through
     for axis, v in zip(ws.axes, target):
         lo, hi = bounds.interval(v) if bounds is not None and is_sym(v) else (None, None)
@@ -104,6 +108,13 @@ def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = 
         inside_shrunk += [_ge(v, axis.low + m), _le(v, axis.high - m)]
         inside_true += [_ge(v, axis.low - tol), _le(v, axis.high + tol)]
         inside_clear += [_ge(v, axis.low - CLEAR), _le(v, axis.high + CLEAR)]
+        # The monitor compares the run's double; a symbolic coordinate is the exact value,
+        # which may lie a rounding error beyond (capc.safety.rounding). A Python number is the
+        # run's own double: the monitor's test exactly.
+        low, high = (axis.low - tol, axis.high + tol)
+        if is_sym(v):
+            low, high = low - slack(low), high + slack(high)
+        passed += [_ge(v, low), _le(v, high)]
     holds = conj(inside_true)
 
     def explain(val: Evaluator):
@@ -117,8 +128,8 @@ def workspace_property(target: tuple, spec: SafetySpec, bounds: Bounds | None = 
                     worst, text = excess, f"{name} = {_fmt(x)} is {words}"
         return text, worst, None
 
-    return Property("workspace", CODE_WORKSPACE, _negate(conj(inside_shrunk)), _negate(holds), holds, explain,
-                    clear=_negate(conj(inside_clear)))
+    return Property("workspace", CODE_WORKSPACE, _negate(conj(inside_shrunk)), _negate(holds), conj(passed),
+                    explain, clear=_negate(conj(inside_clear)))
 
 
 # --- keep-out zones ----------------------------------------------------------------------
@@ -202,7 +213,10 @@ def grown(region, by: float):
 def speed_property(speed: Any, spec: SafetySpec) -> Property:
     vmax = spec.max_speed
     ok = conj([_gt(speed, 0), _le(speed, vmax)])
-    passes = conj([_gt(speed, 0), _le(speed, vmax * (1 + RATE_TOLERANCE))])  # the monitor's test
+    limit = vmax * (1 + RATE_TOLERANCE)
+    passes = conj([_gt(speed, 0), _le(speed, limit)])  # the monitor's test
+    # assumed after the command ran: a symbolic speed is exact, the monitor saw its double
+    passed = passes if not is_sym(speed) else conj([_gt(speed, -slack(0.0)), _le(speed, limit + slack(limit))])
 
     def explain(val: Evaluator):
         v = val(speed)
@@ -212,7 +226,7 @@ def speed_property(speed: Any, spec: SafetySpec) -> Property:
             return f"requested speed {_fmt(v)} m/s is not positive", -v, None
         return f"requested speed {_fmt(v)} m/s is above the limit {_fmt(vmax)} m/s", v - vmax, None
 
-    return Property("speed", CODE_SPEED, _negate(ok), _negate(passes), passes, explain)
+    return Property("speed", CODE_SPEED, _negate(ok), _negate(passes), passed, explain)
 
 
 # --- small helpers over Python numbers and Z3 terms --------------------------------------

@@ -43,6 +43,7 @@ from capc.safety.obligations import (
     CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNVERIFIED, PROVED, UNKNOWN, VIOLATED, Obligation, Property,
     keep_out_property, speed_property, workspace_property,
 )
+from capc.safety.rounding import Comparisons, relax
 from capc.safety.semantics import Semantics
 from capc.safety.spec import SafetySpec
 from capc.safety.symbolic import BudgetOut, Executor
@@ -61,6 +62,14 @@ _NAME = re.compile(r"^(%s) (%s)$" % ("|".join(COLORS), "|".join(KINDS)))
 
 class Infeasible(Exception):
     """Both sides of a branch are unsat: the path itself cannot happen."""
+
+
+@dataclass(frozen=True)
+class Rounded:
+    """A recorded decision for a side of a branch that exact reals rule out but a run in
+    doubles can take (capc.safety.rounding): its path condition is the loosened test."""
+
+    choice: bool
 
 
 # --- the solver --------------------------------------------------------------------------
@@ -187,13 +196,16 @@ class PathRun:
     """The executor's `Chooser` for one run: follows `prefix` (decisions of earlier runs),
     then decides new branches with the solver and queues the alternatives."""
 
-    def __init__(self, verifier: "Verifier", prefix: tuple[bool, ...], number: int):
+    def __init__(self, verifier: "Verifier", prefix: tuple[bool | Rounded, ...], number: int):
         self.v = verifier
         self.prefix = prefix
         self.number = number
-        self.trace: list[bool] = []
+        self.trace: list[bool | Rounded] = []
         self.pc: list[Any] = []
-        self.assumed: list[Any] = []       # earlier commands passed the monitor
+        self.compared = Comparisons()      # tests decided on this path (the run repeats them exactly)
+        self.rounded: list[Span | None] = []  # branches taken only as doubles round (see decide)
+        self.assumed: list[Any] = []       # earlier commands passed the monitor (what that implies)
+        self.passed_exactly: list[Any] = []  # ...and their exact values pass its test too (for counterexamples)
         self.error_vars: list[Any] = []    # perception errors (zero them for runnable counterexamples)
         self.opaque: list[Any] = []        # "a run-time answer is a plausible one" (for counterexamples)
         self.opaque_names: set[str] = set()
@@ -210,25 +222,42 @@ class PathRun:
     def decide(self, cond: z3.BoolRef, span: Span | None) -> bool:
         # Decided by the bounds alone: the same on every run and every path, so it is not a
         # decision to record -- and it must be taken the same way while retracing a prefix,
-        # or the recorded decisions would be matched to the wrong branches.
+        # or the recorded decisions would be matched to the wrong branches. (The bounds are
+        # widened outward at every step, far more than rounding moves a double.)
         known = self.v.ctx.bounds.truth(cond)
+        if known is not None:
+            return known
+        # The same comparison again on this path: the run compares the same doubles again.
+        known = self.compared.truth(cond)
         if known is not None:
             return known
         i = len(self.trace)
         if i < len(self.prefix):
-            choice = self.prefix[i]
+            decision = self.prefix[i]
         else:
             yes, _ = self.v.ctx.check(self.pc, [cond])
             no, _ = self.v.ctx.check(self.pc, [z3.Not(cond)])
             if yes == "unsat" and no == "unsat":
                 raise Infeasible()
             if yes != "unsat" and no != "unsat":
-                choice = True
+                decision = True
                 self.v.queue(tuple(self.trace) + (False,))
             else:
-                choice = yes != "unsat"
-        self.trace.append(choice)
-        self.pc.append(cond if choice else z3.Not(cond))
+                decision = yes != "unsat"
+                # The other side is impossible in exact reals, but the run decides the test
+                # on doubles: if it holds once loosened by the rounding slack, explore it too.
+                other = z3.Not(cond) if decision else cond
+                if self.v.ctx.check(self.pc, [relax(other, self.interval)])[0] != "unsat":
+                    self.v.queue(tuple(self.trace) + (Rounded(not decision),))
+        self.trace.append(decision)
+        if isinstance(decision, Rounded):
+            choice = decision.choice
+            self.pc.append(relax(cond if choice else z3.Not(cond), self.interval))
+            self.rounded.append(span)
+        else:
+            choice = decision
+            self.pc.append(cond if choice else z3.Not(cond))
+        self.compared.record(cond, choice)
         return choice
 
     def _name(self, label: str) -> str:
@@ -438,7 +467,7 @@ class Verifier:
         self.deadline = self.started + limits.solver_seconds
         self.ctx = SolverContext(self.deadline)
         self.max_paths = max_paths
-        self.worklist: list[tuple[bool, ...]] = [()]
+        self.worklist: list[tuple[bool | Rounded, ...]] = [()]
         self._trace_ids: dict[tuple, int] = {}
         self.obligations: list[Obligation] = []
         self.faults: list[Diagnostic] = []
@@ -487,7 +516,7 @@ class Verifier:
     def trace_id(self, trace: tuple) -> int:
         return self._trace_ids.setdefault(trace, len(self._trace_ids))
 
-    def queue(self, prefix: tuple[bool, ...]) -> None:
+    def queue(self, prefix: tuple[bool | Rounded, ...]) -> None:
         self.worklist.append(prefix)
 
     # --- exploration ----------------------------------------------------------------
@@ -579,6 +608,8 @@ class Verifier:
                 self._check(run, ex, prim, span, index, step_no, step, start, target, prop)
             if prop.holds_true is not True:
                 run.assumed.append(prop.holds_true)
+                exact = prop.violated_true
+                run.passed_exactly.append((not exact) if isinstance(exact, bool) else z3.Not(exact))
 
     def _check(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
                step: Waypoint, start: tuple, target: tuple, prop: Property) -> None:
@@ -611,12 +642,21 @@ class Verifier:
             ob.message = f"{what}: {prop.name} proved (reachable only after an earlier command is stopped)"
         elif result == "unknown":
             self._unknown(ob, what, prop, "the solver could not decide it in time")
+        elif run.rounded:
+            # no exact world takes this path (a counterexample would not replay): guard it
+            line = next((sp.line for sp in run.rounded if sp is not None), None)
+            self._unknown(ob, what, prop, "this path is taken only when float rounding decides the test"
+                                          + (f" at line {line}" if line is not None else ""))
         else:
             # A counterexample must be one the monitor stops: it breaks the TRUE limit.
+            # Earlier commands preferably pass with their exact values too: a world that needs
+            # rounding to get them past the monitor rarely replays.
             model = None
             zero = [e == 0 for e in run.error_vars]
             strong = [[prop.clear] + zero, [prop.clear]] if prop.clear is not None else []
-            for extra in strong + [[prop.violated_true] + zero, [prop.violated_true]]:
+            extras = strong + [[prop.violated_true] + zero, [prop.violated_true]]
+            tries = [run.passed_exactly + extra for extra in extras] if run.passed_exactly else []
+            for extra in tries + extras:
                 r, m = self.ctx.check(run.pc, run.assumed + run.opaque + extra, want_model=True)
                 if r == "sat":
                     model = m

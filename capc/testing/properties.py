@@ -88,6 +88,8 @@ def check_soundness(program, report, world: Scene, spec: SafetySpec,
     proved_here = bool(at) and all(get_field(o, "verdict") == "proved" for o in at)
     if verdict != "accepted" and not proved_here:
         return None  # the verifier did flag this command (violated or guarded)
+    if verdict != "accepted" and unfinished_at(report, call_index):
+        return None  # the run may be on a path the verifier left unknown (see unfinished_at)
     earlier = _flagged_before(report, call_index, spec)
     vacuous = any(VACUOUS in str(get_field(o, "message", "")) for o in at)
     cause = "assumed_earlier_stop" if earlier or vacuous else "unexplained"
@@ -99,6 +101,35 @@ def check_soundness(program, report, world: Scene, spec: SafetySpec,
                    f"{call_index}: {get_field(event, 'message', event)}{note}",
                    {"call_index": call_index, "world": world.to_json(), "verdict": verdict,
                     "event": str(event), "cause": cause})
+
+
+# The verifier's path-level unknowns (capc.safety.verifier.record_unknown): the budget ran out
+# ("rest of program"), a path could not be followed further ("rest of path"), paths were never
+# explored ("unexplored paths", call index -1).
+UNFINISHED_ROLES = ("rest of program", "rest of path", "unexplored paths")
+
+
+def unfinished_at(report, call_index: int | None) -> bool:
+    """Did the verifier leave some path unfinished at or before command `call_index`?
+
+    Obligations are per path, but a run does not say which of the verifier's paths it took, so
+    `obligations_at` collects a command's obligations from every path that reached it. That
+    is a claim about the run only if every path that can reach the command was explored up to
+    it. A path left unexplored (the 256-path limit, the solver budget) or cut short before the
+    command may be the one the run took: its commands are unknown by the documented model
+    (docs/verification.md, "How", items 2 and 5), and the `proved` obligations of the same call
+    index on other paths say nothing about them."""
+    if call_index is None:
+        return True
+    for o in get_field(report, "obligations", ()) or ():
+        if get_field(o, "verdict") != "unknown" or get_field(o, "role") not in UNFINISHED_ROLES:
+            continue
+        # the recorded index is the executor's next call index: a path cut inside a call's
+        # plan has counted that call already, so it is one past the command left unfinished
+        index = get_field(o, "call_index")
+        if index is None or index < 0 or index - 1 <= call_index:
+            return True
+    return False
 
 
 # How the verifier words a proof that holds only because an earlier command must have been

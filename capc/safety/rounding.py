@@ -1,0 +1,146 @@
+"""Where exact reals and the run's doubles part ways, and the slack that covers it.
+
+The verifier computes over exact reals; the run computes the same expressions in IEEE doubles,
+a few ulps per operation away (about 1e-16 at table scale). Proofs absorb that in
+`spec.margin`. Two other places need it stated, because there the verifier *assumes*
+something about the run instead of proving it:
+
+* **"The earlier command passed the monitor."** The monitor tests the double it was given;
+  the exact value may lie a rounding error beyond the bound. The assumption is weakened by
+  `slack(bound)` (obligations.py).
+* **Branches.** A test the exact reals rule out on a path (`p[0] + 0.2 >= 0.30000000000000004`
+  together with `p[0] <= 0.1`) can still be true in doubles (0.1 + 0.2 rounds up). A side of a
+  branch that is infeasible in reals but feasible once every comparison in it is loosened by
+  the slack (`relax`) is explored too, with the loosened test as its path condition
+  (verifier.py, `PathRun.decide`).
+
+FLOAT_SLACK is the float model's bound on the distance between an expression's exact value
+and its double, relative to the size of the values compared (at least 1): 1e-9, which is
+millions of operations' worth of rounding at table scale.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import z3
+
+FLOAT_SLACK = 1e-9
+
+Interval = Callable[[Any], tuple[float, float]]
+
+
+def slack(*magnitudes: float) -> float:
+    """The rounding slack for values of these sizes (absolute at table scale, else relative)."""
+    return FLOAT_SLACK * max([1.0] + [abs(m) for m in magnitudes])
+
+
+def relax(cond: z3.BoolRef, interval: Interval) -> z3.BoolRef:
+    """`cond` with every arithmetic comparison loosened by the rounding slack: what a run in
+    doubles may find true. And/Or/Not are walked (negations pushed to the comparisons); other
+    boolean terms (run-time answers) are kept as they are."""
+    return _relax(cond, True, interval)
+
+
+def _relax(c: z3.BoolRef, positive: bool, interval: Interval) -> z3.BoolRef:
+    if z3.is_not(c):
+        return _relax(c.arg(0), not positive, interval)
+    if z3.is_and(c) or z3.is_or(c):
+        parts = [_relax(a, positive, interval) for a in c.children()]
+        conjunction = z3.is_and(c) == positive  # De Morgan under a negation
+        return z3.And(*parts) if conjunction else z3.Or(*parts)
+    if c.num_args() == 2 and z3.is_arith(c.arg(0)):
+        a, b = c.arg(0), c.arg(1)
+        s = _slack_of(a, b, interval)
+        if z3.is_le(c) or z3.is_lt(c):          # a <= b (a < b), negated: a > b (a >= b)
+            return a <= b + s if positive else a >= b - s
+        if z3.is_ge(c) or z3.is_gt(c):
+            return a >= b - s if positive else a <= b + s
+        if z3.is_eq(c):
+            return z3.And(a <= b + s, a >= b - s) if positive else z3.BoolVal(True)
+        if z3.is_distinct(c):
+            return z3.BoolVal(True) if positive else z3.And(a <= b + s, a >= b - s)
+    return c if positive else z3.Not(c)
+
+
+def _slack_of(a: Any, b: Any, interval: Interval) -> Any:
+    """Slack for comparing a and b: from their interval bounds when they are finite; for
+    values with no finite bound (run-time answers), relative to the values themselves."""
+    ends = [*interval(a), *interval(b)]
+    if all(math.isfinite(e) for e in ends):
+        return z3.RealVal(slack(*ends))
+
+    def size(t):
+        return z3.If(t >= 0, t, -t)
+
+    return FLOAT_SLACK * (1 + size(a) + size(b))
+
+
+# --- the same comparison twice on one path ------------------------------------------------
+
+class Comparisons:
+    """Truth values of comparisons already decided on one path. The same two terms compared
+    again are the same doubles compared again, so the answer is the same; looking it up keeps
+    the loosened branches (`relax`) from forking on a test the path has already answered.
+    Knows `a < b`, `a <= b` (any orientation, negated or not) and identical terms."""
+
+    def __init__(self):
+        self._facts: dict[tuple, bool] = {}
+        self._alive: list[Any] = []  # Z3 reuses the ids of freed terms: keep the terms
+
+    def record(self, cond: z3.BoolRef, value: bool) -> None:
+        self._alive.append(cond)
+        self._facts[("term", cond.get_id())] = value
+        atom = _atom(cond)
+        if atom is not None:
+            op, x, y, negated = atom
+            self._facts[(op, x, y)] = value != negated
+
+    def truth(self, cond: z3.BoolRef) -> bool | None:
+        known = self._facts.get(("term", cond.get_id()))
+        if known is not None:
+            return known
+        atom = _atom(cond)
+        if atom is None:
+            return None
+        op, x, y, negated = atom
+        value = self._atom_truth(op, x, y)
+        return None if value is None else value != negated
+
+    def _atom_truth(self, op: str, x: int, y: int) -> bool | None:
+        facts = self._facts
+        known = facts.get((op, x, y))
+        if known is not None:
+            return known
+        flipped = facts.get(("le" if op == "lt" else "lt", y, x))  # x < y  ==  not (y <= x)
+        if flipped is not None:
+            return not flipped
+        if op == "le" and facts.get(("lt", x, y)) is True:      # x < y implies x <= y
+            return True
+        if op == "lt" and facts.get(("le", x, y)) is False:     # not x <= y implies not x < y
+            return False
+        if op == "le" and facts.get(("le", y, x)) is False:     # not y <= x: x < y
+            return True
+        if op == "lt" and facts.get(("lt", y, x)) is True:      # y < x: not x < y
+            return False
+        return None
+
+
+def _atom(c: z3.BoolRef) -> tuple[str, int, int, bool] | None:
+    """`c` as (op, id of x, id of y, negated) with op "lt" (x < y) or "le" (x <= y)."""
+    negated = False
+    while z3.is_not(c):
+        c, negated = c.arg(0), not negated
+    if c.num_args() != 2 or not z3.is_arith(c.arg(0)):
+        return None
+    a, b = c.arg(0).get_id(), c.arg(1).get_id()
+    if z3.is_lt(c):
+        return "lt", a, b, negated
+    if z3.is_le(c):
+        return "le", a, b, negated
+    if z3.is_gt(c):
+        return "lt", b, a, negated
+    if z3.is_ge(c):
+        return "le", b, a, negated
+    return None
