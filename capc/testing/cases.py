@@ -12,7 +12,9 @@ from capc.diagnostics import CompileError
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety.spec import SafetySpec
 from capc.testing.harness import get_field
-from capc.testing.properties import Finding, check_counterexamples, check_soundness
+from capc.testing.properties import (
+    Finding, check_counterexamples, check_soundness, stopped_on_unfinished_path,
+)
 from capc.testing.running import run_kinematic, stop_of
 
 
@@ -84,6 +86,7 @@ class CaseResult:
     obligations: dict              # verdict -> count
     seconds_verify: float
     seconds_run: float
+    unfinished_stops: int = 0      # stops at a command proved elsewhere, on a path the verifier left unknown
 
 
 def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool = True,
@@ -104,10 +107,11 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
     report = verify(program, case.spec, case.scene, any_scene=case.any_scene, limits=limits)
     verified = time.monotonic()
     findings: list[Finding] = []
-    stops = 0
+    stops = unfinished = 0
     for run in case.runs:
         outcome = run_kinematic(program, run.world, case.spec, limits, run.noise, run.seed)
         stops += stop_of(outcome) is not None
+        unfinished += stopped_on_unfinished_path(report, stop_of(outcome))
         finding = check_soundness(program, report, run.world, case.spec, limits, outcome=outcome)
         if finding is not None:
             findings.append(_with_source(finding, case, run))
@@ -120,7 +124,7 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
         key = get_field(obligation, "verdict")
         counts[key] = counts.get(key, 0) + 1
     return CaseResult(get_field(report, "verdict"), tuple(findings), len(case.runs), stops, counts,
-                      verified - start, time.monotonic() - verified)
+                      verified - start, time.monotonic() - verified, unfinished)
 
 
 def _with_source(finding: Finding, case: Case, run: WorldRun | None = None) -> Finding:

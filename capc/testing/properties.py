@@ -82,14 +82,10 @@ def check_soundness(program, report, world: Scene, spec: SafetySpec,
     if stop is None:
         return None
     call_index, event = stop
-    span = get_field(event, "span")
     verdict = get_field(report, "verdict")
-    at = obligations_at(report, call_index, span)
-    proved_here = bool(at) and all(get_field(o, "verdict") == "proved" for o in at)
-    if verdict != "accepted" and not proved_here:
-        return None  # the verifier did flag this command (violated or guarded)
-    if verdict != "accepted" and unfinished_at(report, call_index):
-        return None  # the run may be on a path the verifier left unknown (see unfinished_at)
+    at = _proved_at(report, stop)
+    if at is None or stopped_on_unfinished_path(report, stop):
+        return None
     earlier = _flagged_before(report, call_index, spec)
     vacuous = any(VACUOUS in str(get_field(o, "message", "")) for o in at)
     cause = "assumed_earlier_stop" if earlier or vacuous else "unexplained"
@@ -101,6 +97,26 @@ def check_soundness(program, report, world: Scene, spec: SafetySpec,
                    f"{call_index}: {get_field(event, 'message', event)}{note}",
                    {"call_index": call_index, "world": world.to_json(), "verdict": verdict,
                     "event": str(event), "cause": cause})
+
+
+def _proved_at(report, stop: tuple) -> list | None:
+    """The obligations of the stopped command when the verifier claims it safe (all proved, or
+    an accepted program), else None: the verifier flagged it (violated or guarded)."""
+    call_index, event = stop
+    at = obligations_at(report, call_index, get_field(event, "span"))
+    proved_here = bool(at) and all(get_field(o, "verdict") == "proved" for o in at)
+    if get_field(report, "verdict") != "accepted" and not proved_here:
+        return None
+    return at
+
+
+def stopped_on_unfinished_path(report, stop: tuple | None) -> bool:
+    """A stop at a command proved on the paths the verifier explored, in a program whose other
+    paths were left unknown before that command: not a claim the verifier made (the soak
+    counts these). An accepted program has no unfinished path."""
+    if stop is None or get_field(report, "verdict") == "accepted" or _proved_at(report, stop) is None:
+        return False
+    return unfinished_at(report, stop[0])
 
 
 # The verifier's path-level unknowns (capc.safety.verifier.record_unknown): the budget ran out

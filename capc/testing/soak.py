@@ -37,6 +37,7 @@ class SoakReport:
     interesting: int = 0
     any_scene: int = 0             # cases verified for every placement of their objects
     stops: int = 0
+    unfinished_stops: int = 0      # stops the verifier made no claim about (path left unknown)
     seconds: float = 0.0
     seconds_verify: float = 0.0
     seconds_run: float = 0.0
@@ -49,6 +50,7 @@ class SoakReport:
         self.obligations.update(result.obligations)
         self.interesting += interesting
         self.stops += result.stops
+        self.unfinished_stops += result.unfinished_stops
         self.seconds_verify += result.seconds_verify
         self.seconds_run += result.seconds_run
         for finding in result.findings:
@@ -88,7 +90,8 @@ class SoakReport:
             f"  verdicts:               {verdicts} ({self.any_scene} of the policies verified "
             f"for every placement of their objects, the rest for their scene +- tolerance)",
             f"  obligations:            {obligations}",
-            f"  monitor stops:          {self.stops} of {self.pairs} runs",
+            f"  monitor stops:          {self.stops} of {self.pairs} runs ({self.unfinished_stops} at a command "
+            f"proved on the explored paths, in a program with paths left unknown before it: no claim)",
             f"  soundness failures:     {self.soundness_failures}{self._by_cause('soundness')}",
             f"  false counterexamples:  {self.false_counterexamples}{self._by_cause('counterexample')}",
             f"  counterexamples only within the margin (monitor lets them pass): "
