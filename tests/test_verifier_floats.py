@@ -53,11 +53,31 @@ def test_a_branch_taken_only_by_rounding_is_verified():
     assert 0.1 + 0.2 >= 0.30000000000000004  # the run takes both branches...
     assert _stopped_at(ROUNDED_BRANCH, 0.1) == 1  # ...and the monitor stops the move
     report = verify(compile_source(ROUNDED_BRANCH, "<t>"), SPEC, SEEN)
-    assert report.verdict != "accepted"
-    move = [o for o in report.obligations if o.call_index == 1 and o.property == "workspace"]
-    assert move and all(o.verdict != "proved" for o in move)
+    # the side only rounding reaches is not explored: guarded, with the test's line
+    assert report.verdict == "guarded"
+    assert not any(o.verdict == "proved" for o in report.obligations if o.call_index == 1)
+    rounded = [o for o in report.obligations if o.role == "rounded branch"]
+    assert rounded and rounded[0].span.line == 3 and "float rounding" in rounded[0].message
+    assert unfinished_at(report, 1)
     for finding in evaluate(_case(ROUNDED_BRANCH, 0.1)).findings:
         require(finding)
+
+
+def test_a_test_repeated_on_a_path_is_not_taken_for_a_rounding_branch():
+    """Doubles compare the same two values the same way twice: `p[0] > 0.1` and later
+    `p[0] <= 0.1`, or the same atom inside two different tests, fork nothing."""
+    source = """\
+p = get_obj_pos('blue block')
+near = p[0] > 0.1
+if near:
+    move_to([0.1, -0.5, 0.1])
+if p[0] <= 0.1 and p[1] < 0.0:
+    move_to([0.2, -0.5, 0.1])
+if near or p[1] > 0.0:
+    move_to([0.0, -0.5, 0.1])
+"""
+    report = verify(compile_source(source, "<t>"), SPEC, SEEN)
+    assert report.verdict == "accepted", [o.message for o in report.obligations if o.verdict != "proved"]
 
 
 # The monitor passes x <= 0.3 + 1e-9 as computed in doubles: 0.300000001. With p[0] one ulp

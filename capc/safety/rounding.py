@@ -9,10 +9,11 @@ something about the run instead of proving it:
   the exact value may lie a rounding error beyond the bound. The assumption is weakened by
   `slack(bound)` (obligations.py).
 * **Branches.** A test the exact reals rule out on a path (`p[0] + 0.2 >= 0.30000000000000004`
-  together with `p[0] <= 0.1`) can still be true in doubles (0.1 + 0.2 rounds up). A side of a
-  branch that is infeasible in reals but feasible once every comparison in it is loosened by
-  the slack (`relax`) is explored too, with the loosened test as its path condition
-  (verifier.py, `PathRun.decide`).
+  together with `p[0] <= 0.1`) can still be true in doubles (0.1 + 0.2 rounds up).
+  `DoubleTruths` keeps the path's decisions as a run in doubles makes them (each comparison
+  tied to its exact value only through the slack); a side that exact reals rule out but a run
+  in doubles can take is not explored: the verifier reports it unknown, guarded by the
+  monitor (verifier.py, `PathRun.decide`).
 
 FLOAT_SLACK is the float model's bound on the distance between an expression's exact value
 and its double, relative to the size of the values compared (at least 1): 1e-9, which is
@@ -36,34 +37,6 @@ def slack(*magnitudes: float) -> float:
     return FLOAT_SLACK * max([1.0] + [abs(m) for m in magnitudes])
 
 
-def relax(cond: z3.BoolRef, interval: Interval) -> z3.BoolRef:
-    """`cond` with every arithmetic comparison loosened by the rounding slack: what a run in
-    doubles may find true. And/Or/Not are walked (negations pushed to the comparisons); other
-    boolean terms (run-time answers) are kept as they are."""
-    return _relax(cond, True, interval)
-
-
-def _relax(c: z3.BoolRef, positive: bool, interval: Interval) -> z3.BoolRef:
-    if z3.is_not(c):
-        return _relax(c.arg(0), not positive, interval)
-    if z3.is_and(c) or z3.is_or(c):
-        parts = [_relax(a, positive, interval) for a in c.children()]
-        conjunction = z3.is_and(c) == positive  # De Morgan under a negation
-        return z3.And(*parts) if conjunction else z3.Or(*parts)
-    if c.num_args() == 2 and z3.is_arith(c.arg(0)):
-        a, b = c.arg(0), c.arg(1)
-        s = _slack_of(a, b, interval)
-        if z3.is_le(c) or z3.is_lt(c):          # a <= b (a < b), negated: a > b (a >= b)
-            return a <= b + s if positive else a >= b - s
-        if z3.is_ge(c) or z3.is_gt(c):
-            return a >= b - s if positive else a <= b + s
-        if z3.is_eq(c):
-            return z3.And(a <= b + s, a >= b - s) if positive else z3.BoolVal(True)
-        if z3.is_distinct(c):
-            return z3.BoolVal(True) if positive else z3.And(a <= b + s, a >= b - s)
-    return c if positive else z3.Not(c)
-
-
 def _slack_of(a: Any, b: Any, interval: Interval) -> Any:
     """Slack for comparing a and b: from their interval bounds when they are finite; for
     values with no finite bound (run-time answers), relative to the values themselves."""
@@ -75,6 +48,69 @@ def _slack_of(a: Any, b: Any, interval: Interval) -> Any:
         return z3.If(t >= 0, t, -t)
 
     return FLOAT_SLACK * (1 + size(a) + size(b))
+
+
+# --- what a run in doubles decided on one path ---------------------------------------------
+
+class DoubleTruths:
+    """The path condition as a run in doubles sees it. Each comparison atom (one per pair of
+    terms: `x < y`, with `x <= y` as `not y < x`) gets a boolean, its truth in doubles, tied
+    to the exact values only through the rounding slack: true forces `relax(x < y)`, false
+    forces `relax(x >= y)`. The same atom met in two tests is the same two doubles compared
+    twice, so it gets the same boolean: the run cannot answer it both ways.
+
+    `ruled_out_feasible` then asks whether a run can take the side of a test that exact reals
+    rule out on this path."""
+
+    def __init__(self, interval: Interval):
+        self.interval = interval
+        self.taken: list[Any] = []           # each decided test, over the atoms' booleans
+        self._atoms: dict[tuple, Any] = {}   # key -> boolean
+        self._links: dict[tuple, Any] = {}   # key -> its tie to the exact values
+        self._alive: list[Any] = []          # Z3 reuses the ids of freed terms: keep them
+
+    def record(self, cond: z3.BoolRef, choice: bool) -> None:
+        self.taken.append(self.of(cond if choice else z3.Not(cond)))
+
+    def query(self, side: z3.BoolRef) -> list:
+        """Terms to check with the exact path condition: satisfiable when some run in doubles
+        takes `side` after the decisions recorded so far."""
+        abstract = self.of(side)
+        return self.taken + list(self._links.values()) + [abstract]
+
+    def of(self, c: z3.BoolRef) -> Any:
+        if z3.is_not(c):
+            return z3.Not(self.of(c.arg(0)))
+        if z3.is_and(c):
+            return z3.And(*[self.of(a) for a in c.children()])
+        if z3.is_or(c):
+            return z3.Or(*[self.of(a) for a in c.children()])
+        if c.num_args() == 2 and z3.is_arith(c.arg(0)):
+            a, b = c.arg(0), c.arg(1)
+            if z3.is_lt(c):
+                return self._less(a, b)
+            if z3.is_gt(c):
+                return self._less(b, a)
+            if z3.is_le(c):
+                return z3.Not(self._less(b, a))
+            if z3.is_ge(c):
+                return z3.Not(self._less(a, b))
+            if z3.is_eq(c):
+                return z3.And(z3.Not(self._less(a, b)), z3.Not(self._less(b, a)))
+            if z3.is_distinct(c):
+                return z3.Or(self._less(a, b), self._less(b, a))
+        return c
+
+    def _less(self, x: Any, y: Any) -> Any:
+        key = (x.get_id(), y.get_id())
+        atom = self._atoms.get(key)
+        if atom is None:
+            self._alive += [x, y]
+            atom = z3.Bool(f"double_lt!{len(self._atoms)}")
+            s = _slack_of(x, y, self.interval)
+            self._atoms[key] = atom
+            self._links[key] = z3.And(z3.Implies(atom, x <= y + s), z3.Implies(z3.Not(atom), x >= y - s))
+        return atom
 
 
 # --- the same comparison twice on one path ------------------------------------------------

@@ -43,7 +43,7 @@ from capc.safety.obligations import (
     CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNVERIFIED, PROVED, UNKNOWN, VIOLATED, Obligation, Property,
     keep_out_property, speed_property, workspace_property,
 )
-from capc.safety.rounding import Comparisons, relax
+from capc.safety.rounding import Comparisons, DoubleTruths
 from capc.safety.semantics import Semantics
 from capc.safety.spec import SafetySpec
 from capc.safety.symbolic import BudgetOut, Executor
@@ -62,14 +62,6 @@ _NAME = re.compile(r"^(%s) (%s)$" % ("|".join(COLORS), "|".join(KINDS)))
 
 class Infeasible(Exception):
     """Both sides of a branch are unsat: the path itself cannot happen."""
-
-
-@dataclass(frozen=True)
-class Rounded:
-    """A recorded decision for a side of a branch that exact reals rule out but a run in
-    doubles can take (capc.safety.rounding): its path condition is the loosened test."""
-
-    choice: bool
 
 
 # --- the solver --------------------------------------------------------------------------
@@ -196,14 +188,15 @@ class PathRun:
     """The executor's `Chooser` for one run: follows `prefix` (decisions of earlier runs),
     then decides new branches with the solver and queues the alternatives."""
 
-    def __init__(self, verifier: "Verifier", prefix: tuple[bool | Rounded, ...], number: int):
+    def __init__(self, verifier: "Verifier", prefix: tuple[bool, ...], number: int):
         self.v = verifier
         self.prefix = prefix
         self.number = number
-        self.trace: list[bool | Rounded] = []
+        self.trace: list[bool] = []
         self.pc: list[Any] = []
         self.compared = Comparisons()      # tests decided on this path (the run repeats them exactly)
-        self.rounded: list[Span | None] = []  # branches taken only as doubles round (see decide)
+        self.doubles = DoubleTruths(self.interval)  # the same decisions as a run in doubles makes them
+        self.executor: Executor | None = None  # the run's executor (call index and callers, for records)
         self.assumed: list[Any] = []       # earlier commands passed the monitor (what that implies)
         self.passed_exactly: list[Any] = []  # ...and their exact values pass its test too (for counterexamples)
         self.error_vars: list[Any] = []    # perception errors (zero them for runnable counterexamples)
@@ -225,40 +218,49 @@ class PathRun:
         # or the recorded decisions would be matched to the wrong branches. (The bounds are
         # widened outward at every step, far more than rounding moves a double.)
         known = self.v.ctx.bounds.truth(cond)
+        if known is None:
+            # the same comparison again on this path: the run compares the same doubles again
+            known = self.compared.truth(cond)
         if known is not None:
-            return known
-        # The same comparison again on this path: the run compares the same doubles again.
-        known = self.compared.truth(cond)
-        if known is not None:
+            self.doubles.record(cond, known)
             return known
         i = len(self.trace)
         if i < len(self.prefix):
-            decision = self.prefix[i]
+            choice = self.prefix[i]
         else:
             yes, _ = self.v.ctx.check(self.pc, [cond])
             no, _ = self.v.ctx.check(self.pc, [z3.Not(cond)])
             if yes == "unsat" and no == "unsat":
                 raise Infeasible()
             if yes != "unsat" and no != "unsat":
-                decision = True
+                choice = True
                 self.v.queue(tuple(self.trace) + (False,))
             else:
-                decision = yes != "unsat"
-                # The other side is impossible in exact reals, but the run decides the test
-                # on doubles: if it holds once loosened by the rounding slack, explore it too.
-                other = z3.Not(cond) if decision else cond
-                if self.v.ctx.check(self.pc, [relax(other, self.interval)])[0] != "unsat":
-                    self.v.queue(tuple(self.trace) + (Rounded(not decision),))
-        self.trace.append(decision)
-        if isinstance(decision, Rounded):
-            choice = decision.choice
-            self.pc.append(relax(cond if choice else z3.Not(cond), self.interval))
-            self.rounded.append(span)
-        else:
-            choice = decision
-            self.pc.append(cond if choice else z3.Not(cond))
+                choice = yes != "unsat"
+                self._rounding_side(z3.Not(cond) if choice else cond, span)
+        self.trace.append(choice)
+        self.pc.append(cond if choice else z3.Not(cond))
         self.compared.record(cond, choice)
+        self.doubles.record(cond, choice)
         return choice
+
+    def _rounding_side(self, ruled_out: z3.BoolRef, span: Span | None) -> None:
+        """The side `ruled_out` is impossible in exact reals, but the run decides the test on
+        doubles: if it holds once its comparisons are loosened by the rounding slack
+        (capc.safety.rounding), some admissible world puts a value within rounding of the
+        threshold and the run may take it. Exploring it would need the loosened path
+        condition, on which every later test near a bound forks again; it is left unexplored
+        instead, and what follows it on that side is guarded."""
+        if self.v.ctx.check(self.pc, self.doubles.query(ruled_out))[0] == "unsat":
+            return
+        ex = self.executor
+        where = f"line {span.line}" if span is not None else "a test"
+        self.v.record_unknown(self, span or _last_span(self.v.program), tuple(ex.callers) if ex else (), "",
+                              "rounded branch", "analysis", ex.call_index if ex else -1,
+                              f"the test at {where} is decided by float rounding in some admissible world "
+                              f"(a value lies within rounding of its threshold); the side exact arithmetic "
+                              f"rules out is not explored, and its motions are guarded by the runtime monitor",
+                              CODE_UNVERIFIED)
 
     def _name(self, label: str) -> str:
         """Unknowns whose only facts are constant bounds are the same on every path that
@@ -467,7 +469,7 @@ class Verifier:
         self.deadline = self.started + limits.solver_seconds
         self.ctx = SolverContext(self.deadline)
         self.max_paths = max_paths
-        self.worklist: list[tuple[bool | Rounded, ...]] = [()]
+        self.worklist: list[tuple[bool, ...]] = [()]
         self._trace_ids: dict[tuple, int] = {}
         self.obligations: list[Obligation] = []
         self.faults: list[Diagnostic] = []
@@ -516,7 +518,7 @@ class Verifier:
     def trace_id(self, trace: tuple) -> int:
         return self._trace_ids.setdefault(trace, len(self._trace_ids))
 
-    def queue(self, prefix: tuple[bool | Rounded, ...]) -> None:
+    def queue(self, prefix: tuple[bool, ...]) -> None:
         self.worklist.append(prefix)
 
     # --- exploration ----------------------------------------------------------------
@@ -535,6 +537,7 @@ class Verifier:
             run = PathRun(self, prefix, paths)
             semantics = VerifierSemantics(self, run)
             ex = Executor(self.program, semantics, run, limits=self.limits, deadline=self.deadline)
+            run.executor = ex
             try:
                 ex.run()
             except Infeasible:
@@ -642,11 +645,6 @@ class Verifier:
             ob.message = f"{what}: {prop.name} proved (reachable only after an earlier command is stopped)"
         elif result == "unknown":
             self._unknown(ob, what, prop, "the solver could not decide it in time")
-        elif run.rounded:
-            # no exact world takes this path (a counterexample would not replay): guard it
-            line = next((sp.line for sp in run.rounded if sp is not None), None)
-            self._unknown(ob, what, prop, "this path is taken only when float rounding decides the test"
-                                          + (f" at line {line}" if line is not None else ""))
         else:
             # A counterexample must be one the monitor stops: it breaks the TRUE limit.
             # Earlier commands preferably pass with their exact values too: a world that needs

@@ -121,8 +121,9 @@ def stopped_on_unfinished_path(report, stop: tuple | None) -> bool:
 
 # The verifier's path-level unknowns (capc.safety.verifier.record_unknown): the budget ran out
 # ("rest of program"), a path could not be followed further ("rest of path"), paths were never
-# explored ("unexplored paths", call index -1).
-UNFINISHED_ROLES = ("rest of program", "rest of path", "unexplored paths")
+# explored ("unexplored paths", call index -1), the side of a test only float rounding can take
+# was not explored ("rounded branch").
+UNFINISHED_ROLES = ("rest of program", "rest of path", "unexplored paths", "rounded branch")
 
 
 def unfinished_at(report, call_index: int | None) -> bool:
