@@ -64,17 +64,23 @@ class DoubleTruths:
 
     def __init__(self, interval: Interval):
         self.interval = interval
+        self._pending: list[Any] = []        # decided tests (exact), abstracted when first asked
         self.taken: list[Any] = []           # each decided test, over the atoms' booleans
         self._atoms: dict[tuple, Any] = {}   # key -> boolean
         self._links: dict[tuple, Any] = {}   # key -> its tie to the exact values
         self._alive: list[Any] = []          # Z3 reuses the ids of freed terms: keep them
 
     def record(self, cond: z3.BoolRef, choice: bool) -> None:
-        self.taken.append(self.of(cond if choice else z3.Not(cond)))
+        """A test the path decided with the solver. (Tests the interval bounds decide are left
+        out: fewer constraints only widen the double view, which keeps it sound; and the
+        bounds' outward widening already keeps rounding from crossing them.)"""
+        self._pending.append(cond if choice else z3.Not(cond))
 
     def query(self, side: z3.BoolRef) -> list:
         """Terms to check with the exact path condition: satisfiable when some run in doubles
         takes `side` after the decisions recorded so far."""
+        self.taken += [self.of(c) for c in self._pending]
+        self._pending.clear()
         abstract = self.of(side)
         return self.taken + list(self._links.values()) + [abstract]
 

@@ -9,7 +9,8 @@ How (docs/verification.md has the full story):
    returns the true position plus a fresh error within the tolerance.
 2. `capc.safety.symbolic.Executor` runs the IR on those values. A branch on a world-dependent
    condition asks `PathRun.decide`: both sides are checked for feasibility, one is taken, the
-   other queued; the program is re-run from the start for every queued alternative.
+   other queued; the program is re-run from the start for every queued alternative. A side
+   only float rounding can take is reported unknown (capc.safety.rounding).
 3. Every waypoint of every motion (from the registry's plans, via capc.safety.semantics)
    yields obligations (capc.safety.obligations): proved when the violation is unsat under
    the path condition, violated when sat (the model becomes a counterexample, replayed
@@ -222,7 +223,6 @@ class PathRun:
             # the same comparison again on this path: the run compares the same doubles again
             known = self.compared.truth(cond)
         if known is not None:
-            self.doubles.record(cond, known)
             return known
         i = len(self.trace)
         if i < len(self.prefix):
