@@ -13,6 +13,7 @@ import math
 
 from capc.compiler.frontend import compile_source
 from capc.compiler.scene import Scene, make_object
+from capc.limits import DEFAULT_LIMITS
 from capc.safety.spec import default_spec
 from capc.safety.verifier import verify
 from capc.testing.cases import Case, WorldRun, evaluate
@@ -143,3 +144,24 @@ def test_the_harness_still_blames_a_proof_on_a_finished_path():
     assert finding is not None and finding.property == "soundness"
     verify_partial = functools.partial(verify, max_paths=1)
     assert not evaluate(_case(FORK, 0.095), verify=verify_partial).findings
+
+
+def test_a_stop_on_an_unfinished_path_is_judged_again_with_a_larger_budget():
+    """evaluate() verifies once more with RECHECK_SECONDS when a stop falls on a path the
+    verifier left unfinished, and holds that second report to property 1."""
+    from capc.testing.cases import RECHECK_SECONDS
+
+    budgets = []
+
+    def verify_with(program, spec, scene, any_scene=False, limits=None):
+        budgets.append(limits.solver_seconds)
+        if limits.solver_seconds < RECHECK_SECONDS:
+            return verify(program, spec, scene, any_scene=any_scene, limits=limits, max_paths=1)
+        full = verify(program, spec, scene, any_scene=any_scene, limits=limits)
+        # a broken second answer (everything proved) must be caught
+        return dataclasses.replace(full, verdict="accepted",
+                                   obligations=[dataclasses.replace(o, verdict="proved") for o in full.obligations])
+
+    result = evaluate(_case(FORK, 0.095), verify=verify_with, counterexamples=False)
+    assert budgets == [DEFAULT_LIMITS.solver_seconds, RECHECK_SECONDS]
+    assert [f.property for f in result.findings] == ["soundness"]

@@ -18,6 +18,9 @@ from capc.testing.properties import (
 from capc.testing.running import run_kinematic, stop_of
 
 
+RECHECK_SECONDS = 20.0   # solver budget of the second verification of a case (see evaluate)
+
+
 @dataclass(frozen=True)
 class WorldRun:
     """One run of a case: the objects truly at `world`; `noise` > 0 adds a fresh perception
@@ -86,7 +89,7 @@ class CaseResult:
     obligations: dict              # verdict -> count
     seconds_verify: float
     seconds_run: float
-    unfinished_stops: int = 0      # stops at a command proved elsewhere, on a path the verifier left unknown
+    unfinished_stops: int = 0      # stops on a path the verifier left unknown, even with RECHECK_SECONDS
 
 
 def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool = True,
@@ -108,11 +111,22 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
     verified = time.monotonic()
     findings: list[Finding] = []
     stops = unfinished = 0
+    deeper = None
     for run in case.runs:
         outcome = run_kinematic(program, run.world, case.spec, limits, run.noise, run.seed)
-        stops += stop_of(outcome) is not None
-        unfinished += stopped_on_unfinished_path(report, stop_of(outcome))
-        finding = check_soundness(program, report, run.world, case.spec, limits, outcome=outcome)
+        stop = stop_of(outcome)
+        stops += stop is not None
+        judged = report
+        if stopped_on_unfinished_path(report, stop):
+            # The verifier made no claim about this command (a path it did not finish may be
+            # the run's). Give it a larger budget once, so that the stop is judged after all
+            # when it then finishes (the budget ran out on a loaded machine, say).
+            if deeper is None:
+                deeper = verify(program, case.spec, case.scene, any_scene=case.any_scene,
+                                limits=limits.with_changes(solver_seconds=RECHECK_SECONDS))
+            judged = deeper
+            unfinished += stopped_on_unfinished_path(deeper, stop)
+        finding = check_soundness(program, judged, run.world, case.spec, limits, outcome=outcome)
         if finding is not None:
             findings.append(_with_source(finding, case, run))
     if counterexamples:
