@@ -50,11 +50,14 @@ from capc.safety.spec import SafetySpec
 from capc.safety.symbolic import BudgetOut, Executor
 from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box
 from capc.safety.world import WorldState
-from capc.safety.z3util import model_float
+from capc.safety.z3util import is_sym, model_float
 
 DEFAULT_MAX_PATHS = 256
 DEFINED_LABELS = frozenset({"sqrt"})  # fresh reals that come with a definition
 PER_CHECK_SECONDS = 0.5
+# m: two objects of a scene-free counterexample are at least this far apart: twice the grasp
+# radius, so a pick aimed at one (perception error up to 2 cm per axis) is nearer to it.
+SPACING = 2 * CELL.grasp_radius
 # Without a scene and without object names in the policy, scene-free mode assumes CaP's
 # usual table: three blocks and three bowls.
 DEFAULT_OBJECTS = ("red block", "green block", "blue block", "red bowl", "green bowl", "blue bowl")
@@ -478,6 +481,7 @@ class Verifier:
         self.mode = "any_scene" if any_scene else "scene"
         self.tolerance = spec.perception_tolerance
         self.names, self.kinds, self.initial = self._world(scene, any_scene)
+        self.spaced = _spaced(self.initial) if any_scene else []
         self.ws_text = ", ".join(f"{a} in [{iv.low:g}, {iv.high:g}]" for a, iv in zip("xyz", spec.workspace.axes))
 
     def _world(self, scene: Scene | None, any_scene: bool):
@@ -655,12 +659,16 @@ class Verifier:
             extras = strong + [[prop.violated_true] + zero, [prop.violated_true]]
             tries = [run.passed_exactly + extra for extra in extras] if run.passed_exactly else []
             for extra in tries + extras:
-                r, m = self.ctx.check(run.pc, run.assumed + run.opaque + extra, want_model=True)
+                r, m = self.ctx.check(run.pc, run.assumed + run.opaque + self.spaced + extra, want_model=True)
                 if r == "sat":
                     model = m
                     break
             if model is not None:
                 self._violated(ob, run, ex, what, prop, model, step_no, start, target, step)
+            elif self.spaced and self.ctx.check(run.pc, run.assumed + run.opaque + [prop.violated_true])[0] == "sat":
+                self._unknown(ob, what, prop, f"only placements with two objects closer than "
+                                              f"{SPACING * 100:g} cm break it (they would overlap on the table, "
+                                              f"and the gripper cannot tell them apart)")
             elif run.opaque and self.ctx.check(run.pc, run.assumed + [prop.violated_true])[0] == "sat":
                 self._unknown(ob, what, prop, "only a run-time answer (sub-LMP / helper) outside the "
                                               "workspace breaks it")
@@ -702,6 +710,16 @@ class Verifier:
         ob.verdict = VIOLATED
         by = f" by {excess:.4g}" if excess > 0 else ""
         ob.message = f"{what} breaks the {_limit_words(prop.name)}{by}: {text}"
+
+
+def _spaced(initial: dict[str, tuple]) -> list:
+    """Scene-free counterexamples keep the objects SPACING apart (per axis, so at least that
+    far in the plane): the proofs cover every placement, but a world with two objects on one
+    spot does not exist, and there the backend's gripper takes whichever grasp point is
+    nearest, not the object the policy named."""
+    spots = [p for p in initial.values() if is_sym(p[0]) or is_sym(p[1])]
+    return [z3.Or(a[0] - b[0] >= SPACING, b[0] - a[0] >= SPACING, a[1] - b[1] >= SPACING, b[1] - a[1] >= SPACING)
+            for i, a in enumerate(spots) for b in spots[i + 1:]]
 
 
 def _limit_words(prop: str) -> str:
