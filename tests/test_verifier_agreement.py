@@ -121,20 +121,13 @@ def report_kind(name: str) -> str:
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_world_model_ends_where_the_kinematic_backend_ends(path, monkeypatch):
+def test_world_model_ends_where_the_kinematic_backend_ends(path, verifier_worlds):
     """With exact perception the verifier's world is concrete: after the run every object must
     stand where the kinematic backend put it (grasp, carry and release rules agree)."""
     program = compile_file(str(path))
     scene = _scene(path)
     spec = _spec(path).with_changes(perception_tolerance=0.0)
-    worlds = []
-    original = V.VerifierSemantics.__init__
-
-    def keep(self, verifier, run):
-        original(self, verifier, run)
-        worlds.append(self.world)
-
-    monkeypatch.setattr(V.VerifierSemantics, "__init__", keep)
+    worlds = verifier_worlds
     report = V.verify(program, spec, scene)
     outcome = execute(program, scene, spec, backend="kinematic")
     if report.paths != 1 or outcome.status != "completed":
