@@ -236,16 +236,7 @@ ENTRIES = corpus() + generated()
 # and are strict xfails: the day the layer is fixed, the entry passes and this entry must go.
 KNOWN_HOLES: dict[str, str] = {}
 # Holes that are a matter of speed, near the bound: an xfail that may pass on a quiet machine.
-SLOW_HOLES: dict[str, str] = {
-    "slices_kept": "verifier: unrolling 100,000 fresh 90 kB string slices takes ~2.5 s and "
-                   "~330 MB before the policy is guarded (the run itself stops with E420 well "
-                   "under a second: slices are charged to the step budget)",
-    "fstring_list_kept": "verifier: 100,000 f-strings of a 20,000-element list take it ~2.2 s "
-                         "before the policy is guarded (the run stops with E420: formatting is "
-                         "charged per element)",
-    "array_copies_kept": "verifier spends 0.6-1.1 s unrolling arithmetic on 90,000-element "
-                         "arrays before the run's E420",
-}
+SLOW_HOLES: dict[str, str] = {}
 
 
 def _run_batch(entries: list[Entry], alarm: float = ENTRY_ALARM) -> dict[str, dict]:
