@@ -311,9 +311,15 @@ class Executor:
 
     def _fstring(self, e: ir.FString, frame):
         out = []
+        # The run charges every character it builds. Only text known to read the same there
+        # is counted here (literals, fields of plain numbers and text): an array kept boxed
+        # here may print with another dtype than the run's, and the count must never exceed
+        # the run's.
+        same_text = 0
         for part in e.parts:
             if isinstance(part, str):
                 out.append(part)
+                same_text += len(part)
                 continue
             value = self.eval(part.value, frame)
             self.concrete.charge(costs.format_field_cost(value), part.value.span)  # as the run
@@ -322,10 +328,12 @@ class Executor:
                 raise PolicyFault("formatting a value this large is refused at run time", e.span)
             if has_unknown(value):
                 return Opaque("a formatted string that shows a run-time value", e.span)
-            out.append(self.concrete.format_field(value, part.conversion, part.format_spec, part.value.span))
-        text = "".join(out)
-        self.concrete.charge(costs.text_cost(len(text)), e.span)  # the text is built and kept
-        return text
+            text = self.concrete.format_field(value, part.conversion, part.format_spec, part.value.span)
+            out.append(text)
+            if type(value) in _ATOMS:
+                same_text += len(text)
+        self.concrete.charge(costs.text_cost(same_text), e.span)  # the text is built and kept
+        return "".join(out)
 
     def _list(self, e: ir.ListExpr, frame):
         return [self.eval(x, frame) for x in e.elts]
@@ -578,6 +586,9 @@ class Executor:
                 yield row if isinstance(row, np.ndarray) else scalar(row)
             return
         raise PolicyFault(f"'{type(value).__name__}' object is not iterable", span)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})  # formatted alike here and in the run
 
 
 def _num(value: Any) -> Any:
