@@ -13,9 +13,8 @@ too, so "the run stops here" is a true statement about the run.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Iterable
-
-import numpy as np
 
 # Every statement executed (and every test of a `while` loop) is one step.
 STATEMENT_STEPS = 1
@@ -34,7 +33,9 @@ def size_of(value: Any) -> int | None:
         return max(0, (value.stop - value.start + step - (1 if step > 0 else -1)) // step)
     if isinstance(value, (list, tuple, str, dict)):
         return len(value)
-    if isinstance(value, np.ndarray):
+    # numpy is not imported for this: while nobody has imported it, no value is an array
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
         return int(value.size)
     return None
 
