@@ -551,6 +551,8 @@ HOSTILE_DOCUMENTS = [
     ("100,000-deep flow nesting", "objects: " + "[" * 100_000 + "]" * 100_000 + "\n", "too large"),
     ("15,000-deep flow nesting under the size bound", '{"objects": ' + "[" * 15_000 + "]" * 15_000 + "}",
      "nested too deeply"),
+    ("1,000-deep flow nesting, refused before PyYAML reads it (located)",
+     "objects:\n  - " + "[" * 1_000 + "]" * 1_000 + "\n", "scene.yaml:2:55: scene file is nested too deeply"),
     ("a Python object tag", "objects: !!python/object/apply:os.system ['echo pwned']\n", "objects"),
     ("a Python name tag", "objects:\n  - {name: !!python/name:os.system , position: [0.0, -0.5]}\n",
      "cannot read value"),
@@ -764,3 +766,13 @@ def test_the_cli_runs_check_under_the_memory_cap():
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     runner_main()
+
+
+def test_brackets_in_quotes_and_comments_do_not_count_as_nesting():
+    from capc.compiler.scene import parse_scene
+
+    deep = "[" * 60
+    text = (f"# {deep}\nobjects:\n  - {{name: 'red {deep} block', position: [0.0, -0.5]}}  # {deep}\n"
+            f'  - {{name: "blue \\" {deep} bowl", position: [0.1, -0.5]}}\n')
+    scene = parse_scene(text, "scene.yaml")
+    assert [o.name for o in scene.objects] == [f"red {deep} block", f'blue " {deep} bowl']
