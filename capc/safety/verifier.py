@@ -202,7 +202,6 @@ class PathRun:
         self.doubles = DoubleTruths(self.interval)  # the same decisions as a run in doubles makes them
         self.executor: Executor | None = None  # the run's executor (call index and callers, for records)
         self.assumed: list[Any] = []       # earlier commands passed the monitor (what that implies)
-        self.passed_exactly: list[Any] = []  # ...and their exact values pass its test too (for counterexamples)
         self.error_vars: list[Any] = []    # perception errors (zero them for runnable counterexamples)
         self.opaque: list[Any] = []        # "a run-time answer is a plausible one" (for counterexamples)
         self.opaque_names: set[str] = set()
@@ -639,8 +638,6 @@ class Verifier:
                 self._check(run, ex, prim, span, index, step_no, step, start, target, prop)
             if prop.holds_true is not True:
                 run.assumed.append(prop.holds_true)
-                exact = prop.violated_true
-                run.passed_exactly.append((not exact) if isinstance(exact, bool) else z3.Not(exact))
 
     def _check(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
                step: Waypoint, start: tuple, target: tuple, prop: Property) -> None:
@@ -675,14 +672,10 @@ class Verifier:
             self._unknown(ob, what, prop, "the solver could not decide it in time")
         else:
             # A counterexample must be one the monitor stops: it breaks the TRUE limit.
-            # Earlier commands preferably pass with their exact values too: a world that needs
-            # rounding to get them past the monitor rarely replays.
             model = None
             zero = [e == 0 for e in run.error_vars]
             strong = [[prop.clear] + zero, [prop.clear]] if prop.clear is not None else []
-            extras = strong + [[prop.violated_true] + zero, [prop.violated_true]]
-            tries = [run.passed_exactly + extra for extra in extras] if run.passed_exactly else []
-            for extra in tries + extras:
+            for extra in strong + [[prop.violated_true] + zero, [prop.violated_true]]:
                 r, m = self.ctx.check(run.pc, run.assumed + run.opaque + self.spaced + extra, want_model=True)
                 if r == "sat":
                     model = m
