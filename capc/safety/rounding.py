@@ -55,12 +55,12 @@ def _slack_of(a: Any, b: Any, interval: Interval) -> Any:
 class DoubleTruths:
     """The path condition as a run in doubles sees it. Each comparison atom (one per pair of
     terms: `x < y`, with `x <= y` as `not y < x`) gets a boolean, its truth in doubles, tied
-    to the exact values only through the rounding slack: true forces `relax(x < y)`, false
-    forces `relax(x >= y)`. The same atom met in two tests is the same two doubles compared
+    to the exact values only through the rounding slack s: true forces `x <= y + s`, false
+    forces `x >= y - s`. The same atom met in two tests is the same two doubles compared
     twice, so it gets the same boolean: the run cannot answer it both ways.
 
-    `ruled_out_feasible` then asks whether a run can take the side of a test that exact reals
-    rule out on this path."""
+    `query(side)` then gives the terms that are satisfiable, together with the exact path
+    condition, when a run can take a side of a test that exact reals rule out on this path."""
 
     def __init__(self, interval: Interval):
         self.interval = interval
