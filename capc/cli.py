@@ -11,6 +11,7 @@ stopped, 2 usage or input error. No path prints a traceback unless CAPC_DEBUG=1.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -60,7 +61,32 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# The cyclic garbage collector's young generation is collected every YOUNG_GC_THRESHOLD
+# container allocations instead of Python's 700. A `capc check` allocates some 80,000 objects
+# that live as long as the process (modules, classes, parser tables, z3 and numpy), and the
+# default setting scanned them in ~120 collections costing about 25 ms of each process. Cyclic
+# garbage is still collected, in larger batches: a long verification or run cannot grow
+# without bound.
+YOUNG_GC_THRESHOLD = 100_000
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The `capc` command. Without `argv` it is the process's entry point (the `capc` script,
+    `python -m capc`); with an argument list it runs inside another program (the tests)."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *threshold[1:])
+    try:
+        return _main(argv)
+    finally:
+        if argv is None:
+            # The process ends now: a last scan of everything it built (what the restored
+            # threshold, or the collection at interpreter exit, would do) only costs time.
+            gc.disable()
+        else:
+            gc.set_threshold(*threshold)
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # `capc COMMAND ...` parses the same with only that command's sub-parser; anything else
     # (`capc --help`, a misspelt command) gets the whole parser and its full message.
