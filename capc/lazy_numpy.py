@@ -43,6 +43,11 @@ class _StandInMeta(type):
         numpy = _numpy_if_loaded()
         return numpy is not None and issubclass(sub, getattr(numpy, cls.numpy_name))
 
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # np.bool_(x): the real constructor
+        import numpy
+
+        return getattr(numpy, cls.numpy_name)(*args, **kwargs)
+
 
 _STAND_INS = {name: _StandInMeta(f"numpy_{name}_not_loaded", (), {"numpy_name": name})
               for name in TYPE_NAMES}

@@ -210,6 +210,21 @@ def test_corrupt_cache_is_rebuilt_and_unwritable_cache_is_not_needed(tmp_path):
     assert build_lark(grammar, None).parse(source, start="module")
 
 
+def test_concurrent_first_runs_share_one_cache_file(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), PYTHONPATH=str(root))
+    code = "from capc.grammar.parser import parse; print(len(parse('x = 1\\n').body))"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [out.strip() for out, _ in outputs] == ["1"] * 4, outputs
+    assert len(list((tmp_path / "capc").glob("*.lark-cache"))) == 1
+
+
 @pytest.mark.parametrize("source", [
     "names = [n for n inj_names()]\n",       # was read as `for n in j_names()`
     "x = np.in(1)\n",                       # a keyword is never an attribute name

@@ -226,15 +226,24 @@ def build_lark(grammar: str, cache_dir: str | None):
     except OSError:  # a read-only cache: use what is there, write nothing
         return make(path if os.path.exists(path) else False)
     with lock:
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks on this platform: lark alone, as before
-            return make(path)
-        fcntl.flock(lock, fcntl.LOCK_SH)
-        if os.path.exists(path):
-            return make(path)  # complete: a writer holds the exclusive lock until it is
-        fcntl.flock(lock, fcntl.LOCK_EX)  # not an atomic upgrade: lark loads the file if
-        return make(path)                  # another process wrote it in between
+        # Shared to read a complete file (a writer holds the exclusive lock until it is);
+        # exclusive to build and write one. Not an atomic upgrade: lark loads the file if
+        # another process wrote it in between.
+        if _flock(lock, exclusive=False) and not os.path.exists(path):
+            _flock(lock, exclusive=True)
+        return make(path)
+
+
+def _flock(handle, *, exclusive: bool) -> bool:
+    """Take an advisory lock on `handle`; False where there are none (platform or file
+    system), and then lark goes on alone, as it would without capc's lock."""
+    try:
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    except (ImportError, OSError):
+        return False
+    return True
 
 
 def get_lark():
