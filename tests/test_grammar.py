@@ -210,6 +210,33 @@ def test_corrupt_cache_is_rebuilt_and_unwritable_cache_is_not_needed(tmp_path):
     assert build_lark(grammar, None).parse(source, start="module")
 
 
+def test_a_cache_that_cannot_be_written_is_still_read(tmp_path, monkeypatch):
+    import builtins
+
+    from capc.grammar import parser as parser_module
+
+    grammar = _grammar_text()
+    parser_module.build_lark(grammar, str(tmp_path))
+    [cache] = tmp_path.glob("*.lark-cache")
+    written = cache.stat().st_mtime_ns
+
+    def read_only_open(path, mode="r", *args, **kwargs):
+        if any(m in mode for m in "wax+"):
+            raise PermissionError(13, "Permission denied", path)
+        return builtins.open(path, mode, *args, **kwargs)
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("the tables were built, not loaded from the cache")
+
+    import lark
+
+    monkeypatch.setattr(parser_module, "open", read_only_open, raising=False)
+    monkeypatch.setattr(lark.Lark, "_build_parser", no_building)  # lark's own step
+    loaded = parser_module.build_lark(grammar, str(tmp_path))
+    assert loaded.parse("x = 1\n", start="module")
+    assert cache.stat().st_mtime_ns == written
+
+
 def test_concurrent_first_runs_share_one_cache_file(tmp_path):
     import os
     import subprocess
