@@ -177,6 +177,15 @@ def source_lines(source: str) -> list[str]:
     return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def listing_lines(source: str) -> list[str]:
+    """The lines to number in a listing of a policy: `source_lines` without the empty line
+    after a final newline (a file that ends with a newline has no extra last line)."""
+    lines = source_lines(source)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def _cells(text: str) -> int:
     import unicodedata
 

@@ -285,3 +285,27 @@ def test_show_explains_and_draws_a_repaired_attempt(db, tmp_path, capsys):
         picture = render(store.get(3), attempt=0)
     col, row = picture.frame.to_pixel(-0.45, -0.3)
     assert red_mask(png)[int(row) - 4:int(row) + 5, int(col) - 4:int(col) + 5].sum() >= 40
+
+
+def test_listings_count_lines_as_the_parser_does():
+    """A form feed or NEL inside a line does not start a new line (str.splitlines would, and
+    the mark would land on the wrong line); a final newline adds no empty numbered line."""
+    from capc.commands.audit import source_listing
+    from capc.safety.audit_export import source_html
+
+    source = "# page one\x0c still line one\npos = [0.1,\x85 0.2]\nput_first_on_second('red block', [pos[0] + 0.5, pos[1]])\n"
+    record = rejected_record(source=source)
+    listing = source_listing(record)
+    numbered = [line for line in listing if "|" in line and line.split("|")[0].strip(" >").isdigit()]
+    assert len(numbered) == 3
+    assert any(line.startswith("> 3 | put_first_on_second('red block'") for line in listing)
+    assert source_html(record).count("put_first_on_second") == 1
+
+
+def test_task_header_line_numbers_ignore_form_feeds():
+    from capc.diagnostics import InputError
+    from capc.runtime.tasks import task_from_source
+
+    with pytest.raises(InputError) as info:
+        task_from_source("x = 1 \x0c y\n#capc-task: nonsense\n", file="p.py")
+    assert info.value.diagnostic.span.line == 2

@@ -191,3 +191,23 @@ def test_branches_decided_by_bounds_do_not_shift_recorded_decisions():
     report = _verify(source, scene=scene, spec=default_spec().with_changes(perception_tolerance=0.02))
     assert report.paths == 2 and report.verdict == "rejected"
     assert report.diagnostics()[0].span.line == 5
+
+
+@pytest.mark.parametrize("entry", ["slices_kept", "fstring_list_kept", "array_copies_kept"])
+def test_step_budget_ends_the_path_where_it_ends_the_run(entry):
+    """The executor charges slices, f-strings and array results to the run's step budget
+    (capc.compiler.costs): a policy grinding through it stops the verifier's path with the
+    run's E420, at the run's line, instead of making the verifier grind for seconds."""
+    from pathlib import Path
+
+    from capc.compiler.frontend import compile_file
+    from capc.compiler.scene import random_scene
+    from capc.runtime.execute import execute
+
+    program = compile_file(str(Path(__file__).parent / "hostile" / f"{entry}.py"))
+    scene = random_scene(0)
+    report = verify(program, default_spec(), scene)
+    assert [o for o in report.obligations if o.code == "E307"] == []  # not the solver budget
+    assert len(report.faults) == 1 and "(E420)" in report.faults[0].message
+    outcome = execute(program, scene, default_spec(), backend="kinematic")
+    assert (outcome.code, outcome.span.line) == ("E420", report.faults[0].span.line)

@@ -121,20 +121,13 @@ def report_kind(name: str) -> str:
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_world_model_ends_where_the_kinematic_backend_ends(path, monkeypatch):
+def test_world_model_ends_where_the_kinematic_backend_ends(path, verifier_worlds):
     """With exact perception the verifier's world is concrete: after the run every object must
     stand where the kinematic backend put it (grasp, carry and release rules agree)."""
     program = compile_file(str(path))
     scene = _scene(path)
     spec = _spec(path).with_changes(perception_tolerance=0.0)
-    worlds = []
-    original = V.VerifierSemantics.__init__
-
-    def keep(self, verifier, run):
-        original(self, verifier, run)
-        worlds.append(self.world)
-
-    monkeypatch.setattr(V.VerifierSemantics, "__init__", keep)
+    worlds = verifier_worlds
     report = V.verify(program, spec, scene)
     outcome = execute(program, scene, spec, backend="kinematic")
     if report.paths != 1 or outcome.status != "completed":
@@ -144,3 +137,45 @@ def test_world_model_ends_where_the_kinematic_backend_ends(path, monkeypatch):
     for name in world.positions:
         position = world.true_position(name)  # a held object moves with the tool
         assert [round(float(v), 6) for v in position] == [round(float(v), 6) for v in final[name]], name
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_executor_charges_the_steps_the_run_charges(path, monkeypatch):
+    """The executor charges the run's costs (capc.compiler.costs) to the path's step budget,
+    so a policy that exhausts the run's budget ends the verifier's path too. It must never
+    charge more than the interpreter does on the same path (else it would claim the run stops
+    where it does not); on these policies it charges the same but for work it does not see."""
+    from capc.runtime import execute as execute_module
+    from capc.safety import symbolic
+
+    program = compile_file(str(path))
+    scene = _scene(path)
+    spec = _spec(path).with_changes(perception_tolerance=0.0)
+    counted = []
+    original_run = symbolic.Executor.run
+
+    def run(self):
+        try:
+            original_run(self)
+        finally:
+            counted.append(self.concrete.interp.steps)
+
+    monkeypatch.setattr(symbolic.Executor, "run", run)
+    report = V.verify(program, spec, scene)
+    driver = [0]  # what the runtime adds for the motions themselves (plan steps, control ticks)
+    original_move = execute_module._Run._move
+
+    def move(self, call):
+        before = self.interpreter.steps
+        try:
+            return original_move(self, call)
+        finally:
+            driver[0] += self.interpreter.steps - before
+
+    monkeypatch.setattr(execute_module._Run, "_move", move)
+    outcome = execute(program, scene, spec, backend="kinematic")
+    if report.paths != 1 or outcome.status != "completed":
+        pytest.skip(f"{report.paths} paths, run {outcome.status}")
+    interpreted = outcome.steps - driver[0]
+    assert 0 < counted[0] <= interpreted
+    assert counted[0] >= 0.9 * interpreted  # the shared rule is really applied, not a token

@@ -124,12 +124,13 @@ def _list(store, args) -> int:
 
 def source_listing(record: dict) -> list[str]:
     """The policy with line numbers; offending lines marked '>' with carets under the span."""
+    from capc.diagnostics import listing_lines
     from capc.safety.audit import offending_lines
     source = record.get("source")
     if not source:
         return ["  (no policy source stored)"]
     marks = offending_lines(record)
-    lines = source.splitlines() or [""]
+    lines = listing_lines(source)
     width = len(str(len(lines)))
     out = []
     for number, text in enumerate(lines, 1):

@@ -27,7 +27,7 @@ from typing import Any, Callable, Generator, Iterable
 
 from capc.lazy_numpy import np, np_functions as npf
 
-from capc.compiler import ir
+from capc.compiler import costs, ir
 from capc.compiler.registry import Primitive, get_profile
 from capc.diagnostics import CapcError, Diagnostic, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -45,10 +45,7 @@ E_UNSUPPORTED = "E426"        # IR the interpreter does not know (only hand-buil
 
 # How often (in steps) the wall clock is read: time.monotonic() costs more than a step.
 _CLOCK_EVERY = 1024
-# What one call leaving the program costs against the step budget: planning, checking and
-# answering it is real work (tens of microseconds), so 10,000 commands exhaust the default
-# budget of 10**6 steps; a tabletop policy issues tens. The runtime adds the control ticks.
-CALL_STEPS = 100
+CALL_STEPS = costs.CALL_STEPS  # what a call leaving the program costs (capc.compiler.costs)
 
 
 class RuntimeStop(CapcError):
@@ -240,15 +237,7 @@ def _count(n: float) -> str:
     return f"{int(n):,}" if n < 1e30 else f"about {n:.1e}"
 
 
-def _size_of(value: Any) -> int | None:
-    if isinstance(value, range):  # len() overflows past sys.maxsize; arithmetic does not
-        step = value.step
-        return max(0, (value.stop - value.start + step - (1 if step > 0 else -1)) // step)
-    if isinstance(value, (list, tuple, str, dict)):
-        return len(value)
-    if isinstance(value, np.ndarray):
-        return int(value.size)
-    return None
+_size_of = costs.size_of
 
 
 def _is_int(value: Any) -> bool:
@@ -473,10 +462,10 @@ class Interpreter:
         return self._bodies[key]
 
     def _step(self, span: Span) -> None:
-        """charge(1), kept short: it runs once per statement."""
-        steps = self.steps + 1
+        """charge(STATEMENT_STEPS), kept short: it runs once per statement."""
+        steps = self.steps + costs.STATEMENT_STEPS
         if steps > self.limits.max_steps or not steps % _CLOCK_EVERY:
-            self.charge(1, span)
+            self.charge(costs.STATEMENT_STEPS, span)
         else:
             self.steps = steps
 
@@ -535,7 +524,7 @@ class Interpreter:
 
     def _stmt(self, stmt: ir.Stmt, env: Env) -> Gen:
         self._span = stmt.span
-        self.charge(1, stmt.span)
+        self.charge(costs.STATEMENT_STEPS, stmt.span)
         kind = type(stmt)
         if kind is ir.Assign:
             value = self._leaf(stmt.value, env)
@@ -608,7 +597,7 @@ class Interpreter:
         fast = self._fast_body(stmt.body)
         while True:
             self._span = stmt.span
-            self.charge(1, stmt.span)
+            self.charge(costs.STATEMENT_STEPS, stmt.span)  # each test of the loop
             test = self._leaf(stmt.test, env)
             if test is _NOT_LEAF:
                 test = yield from self._eval(stmt.test, env)
@@ -946,9 +935,9 @@ class Interpreter:
         except _POLICY_EXCEPTIONS as exc:
             raise RuntimeStop(E_POLICY_ERROR, f"cannot compute {_describe(left)} {op} {_describe(right)}: "
                                               f"{exc}", span) from None
-        size = _size_of(result)
-        if size:
-            self.charge(size, span)
+        cost = costs.result_cost(result)
+        if cost:
+            self.charge(cost, span)
         return self.guard.integer(result, span)
 
     def _compare(self, expr: ir.Compare, env: Env) -> Gen:
@@ -1031,10 +1020,9 @@ class Interpreter:
         except _POLICY_EXCEPTIONS as exc:
             raise RuntimeStop(E_POLICY_ERROR, f"cannot index {_describe(value)} with {index!r}: {exc}",
                               span) from None
-        if not isinstance(result, range):  # a slice copies (or views) its elements: charge them
-            size = _size_of(result)
-            if size:
-                self.charge(size, span)
+        cost = costs.result_cost(result)  # a slice copies (or views) its elements
+        if cost:
+            self.charge(cost, span)
         return result
 
     def _fstring(self, expr: ir.FString, env: Env) -> Gen:
@@ -1047,12 +1035,12 @@ class Interpreter:
                 value = self._leaf(part.value, env)
                 if value is _NOT_LEAF:
                     value = yield from self._eval(part.value, env)
-                self.charge(_size_of(value) or 0, part.value.span)  # formatting walks every element
+                self.charge(costs.format_field_cost(value), part.value.span)
                 text = _format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
             total += len(text)
             self.guard.length(total, "the f-string", expr.span)
             pieces.append(text)
-        self.charge(total, expr.span)  # the text is built and kept: charge its characters
+        self.charge(costs.text_cost(total), expr.span)  # the text is built and kept
         return "".join(pieces)
 
     def _comprehension(self, expr: ir.ListComp, env: Env) -> Gen:
@@ -1075,7 +1063,7 @@ class Interpreter:
             self._iteration(expr.span, _size_of(items))
         for item in items:
             self._iteration(expr.span)
-            self.charge(1, expr.span)
+            self.charge(costs.ITEM_STEPS, expr.span)
             if type(target) is ir.NameTarget:
                 scope.vars[target.id] = item
             else:
@@ -1254,7 +1242,7 @@ class Interpreter:
             self.guard.length(size, f"the result of np.{name}", span)
             # A result can be much larger than its arguments (np.linspace(0, 1, 90000)): its
             # elements are charged too, so what a run keeps is bounded by the step budget.
-            self.charge(size, span)
+            self.charge(costs.result_cost(result), span)
         return self.guard.integer(result, span)
 
     def _builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
@@ -1336,7 +1324,7 @@ class Interpreter:
 
     def _method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
         table = None
-        for kind, methods in METHODS_BY_TYPE:
+        for kind, methods in _METHODS_BY_TYPE:
             if isinstance(receiver, kind):
                 table = methods
                 break
@@ -1384,6 +1372,9 @@ class Impl:
     min_args: int = 0
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def _deep_size(value: Any, limit: int) -> int:
     """Elements reachable in a nested value (strings count their characters); stops
     counting past `limit`. Aliasing makes `[[0] * 10**5] * 10**5` cheap to build and ruinous
@@ -1393,7 +1384,10 @@ def _deep_size(value: Any, limit: int) -> int:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             total += 1
-            stack.extend(item)
+            if costs.only_of(_SCALARS, item):
+                total += len(item)  # each would count one
+            else:
+                stack.extend(item)
         elif isinstance(item, dict):
             total += 1
             stack.extend(item.keys())
@@ -1592,9 +1586,7 @@ _MATERIALISING = frozenset({"list", "tuple", "dict", "zip", "enumerate", "revers
 _CONSTANT_TIME_METHODS = frozenset({"append", "pop", "get", "T", "shape", "ndim", "size"})
 
 
-def _work(values: Iterable[Any]) -> int:
-    """Elements an operation over these values walks."""
-    return sum(_size_of(v) or 0 for v in values)
+_work = costs.work
 
 
 def _method(fn: Callable, n_args: int = 0, check: Check | None = None) -> Impl:
@@ -1634,10 +1626,21 @@ _ARRAY_METHODS: dict[str, Impl] = {
     "size": _method(npf.size),
 }
 _TUPLE_METHODS: dict[str, Impl] = {"index": _method(tuple.index, 1), "count": _method(tuple.count, 1)}
-METHODS_BY_TYPE: tuple[tuple[type, dict[str, Impl]], ...] = (
+# Which table a receiver's methods come from (first isinstance match). Built at import, so
+# the array entry holds capc.lazy_numpy's stand-ins when numpy is not loaded yet (they match
+# exactly the arrays, once there are any); `METHODS_BY_TYPE`, read from outside, names
+# numpy's own types whenever numpy is loaded.
+_METHODS_BY_TYPE: tuple[tuple[type, dict[str, Impl]], ...] = (
     (list, _LIST_METHODS), (dict, _DICT_METHODS), (str, _STR_METHODS),
     ((np.ndarray, np.generic), _ARRAY_METHODS), (tuple, _TUPLE_METHODS),
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METHODS_BY_TYPE":
+        return tuple((((np.ndarray, np.generic) if table is _ARRAY_METHODS else kind), table)
+                     for kind, table in _METHODS_BY_TYPE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _arity(entry: Impl, n: int, what: str, span: Span) -> None:

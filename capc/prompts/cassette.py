@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from capc.diagnostics import InputError
+from capc.diagnostics import InputError, source_lines
 from capc.files import read_text
 from capc.prompts.provider import Reply, Request
 
@@ -51,7 +51,7 @@ def make_entry(request: Request, reply: Reply, source: str) -> Entry:
 def load_cassette(path: str) -> list[Entry]:
     text = read_text(path, "cassette")
     entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(source_lines(text), start=1):
         if not line.strip():
             continue
         try:

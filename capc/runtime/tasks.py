@@ -42,7 +42,7 @@ import numpy as np
 
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL
-from capc.diagnostics import InputError
+from capc.diagnostics import InputError, source_lines
 
 HEADER = re.compile(r"^\s*#\s*capc-task:\s*(?P<task>.*?)\s*$")
 CALL = re.compile(r"^(?P<name>[a-z_]+)\s*\((?P<args>.*)\)$")
@@ -180,7 +180,7 @@ def _bare_argument(text: str, fail) -> Argument:
 
 def task_from_source(source: str, file: str | None = None) -> Task | None:
     """The task of the first `# capc-task:` line of a policy, or None when it has none."""
-    for number, text in enumerate(source.splitlines(), start=1):
+    for number, text in enumerate(source_lines(source), start=1):
         header = HEADER.match(text)
         if header is not None:
             return parse_task(header["task"], file=file, line=number)

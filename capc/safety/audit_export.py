@@ -13,7 +13,7 @@ import json
 from typing import Any, Iterable, TextIO
 
 from capc import __version__
-from capc.diagnostics import describe_counterexample, render
+from capc.diagnostics import describe_counterexample, listing_lines, render
 from capc.safety.audit import diagnostic_from_json, failing_obligations, now_iso, offending_lines
 
 DEFAULT_MAX_PICTURES = 100
@@ -66,7 +66,7 @@ def source_html(record: dict) -> str:
     if not source:
         return '<p class="muted">no policy source stored</p>'
     marks = offending_lines(record)
-    lines = source.splitlines() or [""]
+    lines = listing_lines(source)
     width = len(str(len(lines)))
     out = []
     for number, text in enumerate(lines, 1):

@@ -6,7 +6,9 @@ will compute, and refuse exactly what the run refuses (a 10**10-element broadcas
 than re-implement Python's and numpy's semantics and the size guards a second time, the
 executor hands such operations to `capc.compiler.interpreter` (the semantics of the language,
 common.md), one `Interpreter` per executor run, and turns its `RuntimeStop` into a
-`PolicyFault`: the run stops there, nothing after it moves.
+`PolicyFault`: the run stops there, nothing after it moves. The same interpreter keeps the
+path's step count: the executor charges its statements, slices and f-strings to it
+(`charge`), so a policy that exhausts the run's step budget (E420) ends the path there too.
 
 The interpreter keeps float arrays where the executor keeps boxed ones (dtype object), so
 arrays are unboxed on the way in and boxed on the way out.
@@ -20,16 +22,21 @@ from capc.lazy_numpy import np
 
 from capc.compiler import interpreter as runtime
 from capc.compiler import ir
+from capc.compiler.costs import only_of
 from capc.diagnostics import Span
 from capc.limits import ResourceLimits
 from capc.safety.symvalues import PolicyFault, rebox, unbox
+
+
+_ATOMS = frozenset({int, float, bool, str, type(None)})
 
 
 def _plain(value: Any) -> Any:
     """Boxed arrays (also inside lists/tuples) as the interpreter keeps them."""
     if isinstance(value, np.ndarray):
         return unbox(value)
-    if isinstance(value, list) and any(isinstance(v, (np.ndarray, list, tuple)) for v in value):
+    if isinstance(value, list) and not only_of(_ATOMS, value) \
+            and any(isinstance(v, (np.ndarray, list, tuple)) for v in value):
         return [_plain(v) for v in value]
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
@@ -47,6 +54,11 @@ class ConcreteOps:
             raise PolicyFault(f"{stop.diagnostic.message} ({stop.code})", stop.span) from None
         except (RecursionError, MemoryError, OverflowError) as exc:
             raise PolicyFault(f"the run stops here: {type(exc).__name__}") from None
+
+    def charge(self, steps: int, span: Span | None) -> None:
+        """Count work against the run's step budget: the interpreter's own counter, which the
+        known-value operations below charge too (the costs are capc.compiler.costs')."""
+        self._run(self.interp.charge, steps, span)
 
     def numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
         return rebox(self._run(self.interp._numpy, name, [_plain(a) for a in args],

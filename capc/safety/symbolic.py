@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from capc.lazy_numpy import np
 import z3
 
-from capc.compiler import ir
+from capc.compiler import costs, ir
 from capc.compiler.registry import Primitive, get_profile
 from capc.compiler.types import Type
 from capc.diagnostics import Span
@@ -157,7 +157,9 @@ class Executor:
             pass
 
     def _block(self, stmts, frame: Frame) -> None:
+        charge = self.concrete.charge
         for stmt in stmts:
+            charge(costs.STATEMENT_STEPS, stmt.span)  # as the run does (capc.compiler.costs)
             self._stmt[type(stmt)](stmt, frame)
 
     def _assign(self, s: ir.Assign, frame: Frame) -> None:
@@ -229,7 +231,10 @@ class Executor:
 
     def _while(self, s: ir.While, frame: Frame) -> None:
         count = 0
-        while self.branch(truth(self.eval(s.test, frame), s.test.span), s.test.span):
+        while True:
+            self.concrete.charge(costs.STATEMENT_STEPS, s.span)  # each test of the loop, as the run
+            if not self.branch(truth(self.eval(s.test, frame), s.test.span), s.test.span):
+                break
             count += 1
             if count > self.limits.while_unroll:
                 raise Abandon(f"the while loop is still running after {self.limits.while_unroll} "
@@ -306,17 +311,28 @@ class Executor:
 
     def _fstring(self, e: ir.FString, frame):
         out = []
+        # The run charges every character it builds. Only text known to read the same there
+        # is counted here (literals, fields of plain numbers and text): an array kept boxed
+        # here may print with another dtype than the run's, and the count must never exceed
+        # the run's.
+        same_text = 0
         for part in e.parts:
             if isinstance(part, str):
                 out.append(part)
+                same_text += len(part)
                 continue
             value = self.eval(part.value, frame)
+            self.concrete.charge(costs.format_field_cost(value), part.value.span)  # as the run
             if isinstance(value, (list, tuple, dict)) and \
                     deep_size(value, self.limits.max_sequence_length) > self.limits.max_sequence_length:
                 raise PolicyFault("formatting a value this large is refused at run time", e.span)
             if has_unknown(value):
                 return Opaque("a formatted string that shows a run-time value", e.span)
-            out.append(self.concrete.format_field(value, part.conversion, part.format_spec, part.value.span))
+            text = self.concrete.format_field(value, part.conversion, part.format_spec, part.value.span)
+            out.append(text)
+            if type(value) in _ATOMS:
+                same_text += len(text)
+        self.concrete.charge(costs.text_cost(same_text), e.span)  # the text is built and kept
         return "".join(out)
 
     def _list(self, e: ir.ListExpr, frame):
@@ -398,6 +414,11 @@ class Executor:
         return self._getitem(self.eval(e.value, frame), self._index(e.index, frame), e.span)
 
     def _getitem(self, container: Any, index: Any, span: Span) -> Any:
+        result = self._item(container, index, span)
+        self.concrete.charge(costs.result_cost(result), span)  # a slice copies its elements, as in the run
+        return result
+
+    def _item(self, container: Any, index: Any, span: Span) -> Any:
         opaque_check(container, span)
         opaque_check(index, span)
         if is_sym(index) or (isinstance(index, tuple) and any(is_sym(i) for i in index)):
@@ -435,6 +456,7 @@ class Executor:
             raise PolicyFault(f"a comprehension over {size:,} items exceeds the loop budget", e.span)
         for item in self._iter_live(iterable, gen.iter.span):
             self._loop_tick(e.span)
+            self.concrete.charge(costs.ITEM_STEPS, e.span)
             self.assign(gen.target, item, frame)
             if all(self.branch(truth(self.eval(c, frame), c.span), c.span) for c in gen.ifs):
                 if len(gens) > 1:
@@ -472,6 +494,7 @@ class Executor:
             if e.callee in self.program.functions:  # supplied after compilation
                 fdef = self.program.functions[e.callee]
                 return self.call_value(FunctionValue(fdef, ()), args, kwargs, e.span)
+            self.concrete.charge(costs.CALL_STEPS, e.span)
             index = self.call_index
             self.call_index += 1
             return self.oracle.undefined(self, e.callee, args, kwargs, e.type, e.span, index)
@@ -485,6 +508,7 @@ class Executor:
             bound = prim.bind(args, kwargs)
         except TypeError as exc:
             raise PolicyFault(str(exc), span) from None
+        self.concrete.charge(costs.CALL_STEPS, span)
         index = self.call_index
         self.call_index += 1
         self.check_deadline()
@@ -562,6 +586,9 @@ class Executor:
                 yield row if isinstance(row, np.ndarray) else scalar(row)
             return
         raise PolicyFault(f"'{type(value).__name__}' object is not iterable", span)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})  # formatted alike here and in the run
 
 
 def _num(value: Any) -> Any:

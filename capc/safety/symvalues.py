@@ -25,6 +25,7 @@ from typing import Any
 from capc.lazy_numpy import np
 import z3
 
+from capc.compiler.costs import only_of
 from capc.diagnostics import Span
 from capc.safety.z3util import as_bool, as_real, conj, disj, is_sym
 
@@ -99,6 +100,10 @@ def opaque_check(value: Any, span: Span | None) -> None:
 MAX_WALK = 200_000  # elements the verifier walks in one value before it gives up on the path
 
 
+_ATOMS = frozenset({int, float, bool, str, type(None)})  # hold nothing inside: no walk needed
+_NUMBERS = frozenset({int, float, bool, type(None)})
+
+
 def has_sym(value: Any, dicts: bool = False) -> bool:
     """Does the value hold a Z3 term or a run-time-only value anywhere? Walks aliased
     sub-lists every time (as a repr would); past MAX_WALK elements the path is left to the
@@ -113,11 +118,19 @@ def has_sym(value: Any, dicts: bool = False) -> bool:
             return True
         if isinstance(v, np.ndarray):
             if v.dtype == object:
-                stack.extend(v.flat)
+                if only_of(_ATOMS, v.flat):
+                    seen += v.size  # the elements are counted as if walked
+                else:
+                    stack.extend(v.flat)
         elif isinstance(v, (list, tuple)):
-            stack.extend(v)
+            if only_of(_ATOMS, v):
+                seen += len(v)
+            else:
+                stack.extend(v)
         elif dicts and isinstance(v, dict):
             stack.extend(v.values())
+    if seen > MAX_WALK:
+        raise Abandon(f"a value with more than {MAX_WALK:,} elements (counting shared ones)")
     return False
 
 
@@ -309,7 +322,10 @@ def deep_size(value: Any, limit: int) -> int:
         v = stack.pop()
         total += 1
         if isinstance(v, (list, tuple)):
-            stack.extend(v)
+            if only_of(_NUMBERS, v):
+                total += len(v)  # each would count one
+            else:
+                stack.extend(v)
         elif isinstance(v, dict):
             stack.extend(v.keys())
             stack.extend(v.values())

@@ -275,7 +275,30 @@ class _Unknowns:
         return value
 
     def known(self, cond):
-        return self.run.v.ctx.bounds.truth(cond)
+        """Bounds first; where they lose the correlation between terms (a stacked block's xy
+        and the block under it), the solver under this path's condition. A decision valid on
+        the path is valid on every extension of it, so a world-state term built from it is
+        exact; None leaves the term open."""
+        v = self.run.v
+        truth = v.ctx.bounds.truth(cond)
+        if truth is not None:
+            return truth
+        # Re-runs of a prefix meet the same condition under the same path condition: the
+        # cache gives them the same answer (a timeout must not turn a term into another).
+        key = (cond.get_id(), tuple(p.get_id() for p in self.run.pc))
+        hit = v.decisions.get(key)
+        if hit is None:
+            # Simplifying cancels what intervals count twice (x - (x + e) is -e); the solver
+            # is asked only for linear conditions (a non-linear one needs nlsat, dearer than
+            # the term it would save).
+            truth = v.ctx.bounds.truth(z3.simplify(cond))
+            if truth is None and not v.ctx.bounds.nonlinear(cond):
+                if v.ctx.check(self.run.pc, [z3.Not(cond)])[0] == "unsat":
+                    truth = True
+                elif v.ctx.check(self.run.pc, [cond])[0] == "unsat":
+                    truth = False
+            hit = v.decisions[key] = (cond, list(self.run.pc), truth)  # the terms keep their ids
+        return hit[2]
 
     def interval(self, value):
         return self.run.v.ctx.bounds.interval(value)
@@ -440,6 +463,7 @@ class Verifier:
         self.max_paths = max_paths
         self.worklist: list[tuple[bool, ...]] = [()]
         self._trace_ids: dict[tuple, int] = {}
+        self.decisions: dict[tuple, tuple] = {}  # world-state conditions the solver settled, per path condition
         self.obligations: list[Obligation] = []
         self.faults: list[Diagnostic] = []
         self.t_var = z3.Real("segment_t")

@@ -86,6 +86,14 @@ class WorldState:
         return self.tcp_now
 
     def maximum(self, a: Any, b: Any) -> Any:
+        """max(a, b), decided where the world settles which is larger (plans take the max of
+        heights: a decided one keeps later terms small)."""
+        if isinstance(a, z3.ExprRef) or isinstance(b, z3.ExprRef):
+            larger = self._decide(compare(">=", a, b))
+            if larger is True:
+                return a
+            if larger is False:
+                return b
         return sym_max(a, b)
 
     # --- state changes ------------------------------------------------------------
@@ -119,34 +127,49 @@ class WorldState:
         """The height a released object comes to rest at (the kinematic backend's rule): a
         bowl on the table; a block on the highest block or bowl floor under it whose top is
         not above the block's bottom, else on the table. An if-then-else term where the
-        world leaves it open, so no path forks here."""
+        world leaves it open, so no path forks here.
+
+        Candidates are visited highest first: once a support is certain, a candidate that
+        cannot rise above the height found so far changes nothing and builds no term. With
+        the conditions decided (bounds, else the path's solver) a stack's heights stay plain
+        numbers instead of nesting every height below them."""
         kind = self.kind(name)
         if kind != "block":
             return CELL.resting_z(kind)
         half = CELL.block_size / 2
         bottom = z - half
-        best: Any = CELL.resting_z("block")
+        candidates = []
         for other, (ox, oy, oz) in self.positions.items():
             if other == name:
                 continue
             reach = half if self.kind(other) == "block" else CELL.bowl_radius - half
             if self._apart(ox, x, reach) or self._apart(oy, y, reach):
                 continue  # cannot be under it: decided on bounds, no term built
+            rest = CELL.place_z(self.kind(other), oz)
+            candidates.append((self.unknowns.interval(rest)[1], len(candidates), other, rest))
+        best: Any = CELL.resting_z("block")
+        for _, _, other, rest in sorted(candidates, key=lambda c: (-c[0], c[1])):
+            if self._decide(compare("<=", rest, best)) is True:
+                continue  # not higher than what is already certain
+            ox, oy, _ = self.positions[other]
             if self.kind(other) == "block":
                 inside = [compare("<=", sym_abs(ox - x), half), compare("<=", sym_abs(oy - y), half)]
             else:
                 dx, dy = ox - x, oy - y
                 inside = [compare("<=", dx * dx + dy * dy, (CELL.bowl_radius - half) ** 2)]
-            rest = CELL.place_z(self.kind(other), oz)
-            cond = conj(inside + [compare("<=", rest - half, bottom + SUPPORT_SLACK)])
-            if not isinstance(cond, bool):
-                decided = self.unknowns.known(cond)  # interval bounds usually settle it
-                cond = cond if decided is None else decided
+            cond = self._decide(conj(inside + [compare("<=", rest - half, bottom + SUPPORT_SLACK)]))
             if cond is True:
-                best = sym_max(best, rest)
+                best = self.maximum(best, rest)
             elif cond is not False:
-                best = z3.If(cond, as_real(sym_max(best, rest)), as_real(best))
+                best = z3.If(cond, as_real(self.maximum(best, rest)), as_real(best))
         return best
+
+    def _decide(self, cond: Any) -> Any:
+        """`cond` itself, or True / False where the world settles it."""
+        if isinstance(cond, bool):
+            return cond
+        decided = self.unknowns.known(cond)
+        return cond if decided is None else decided
 
     def _apart(self, a: Any, b: Any, distance: float) -> bool:
         alo, ahi = self.unknowns.interval(a)
