@@ -1,7 +1,7 @@
 """numpy, imported the first time a value really needs it.
 
-Importing numpy costs about 65 ms, a fifth of a whole `capc check` process, yet many
-policies never make an array: `capc check` of a policy that only moves objects by name,
+Importing numpy costs 35-65 ms on the development machine, a sixth of a whole `capc check`
+process or more, yet many policies never make an array: `capc check` of a policy that only moves objects by name,
 and every front-end reject, should not pay for it. The modules on the check path therefore
 write `from capc.lazy_numpy import np` instead of `import numpy as np` and use `np` exactly
 as before:
@@ -32,8 +32,9 @@ def _numpy_if_loaded():
 
 
 class _StandInMeta(type):
-    """A stand-in for numpy type `name`: an instance or subclass only of the real type, and
-    only once numpy is loaded."""
+    """The class of a stand-in for the numpy type `numpy_name`: a value is an instance (a
+    class a subclass) of the stand-in exactly when it is one of the real type, which needs
+    numpy loaded."""
 
     def __instancecheck__(cls, value: Any) -> bool:
         numpy = _numpy_if_loaded()
