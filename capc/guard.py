@@ -24,10 +24,10 @@ import os
 import resource
 import signal
 import threading
-from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from capc.diagnostics import CompileError
+from capc.frozen import frozen
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
 MEMORY_ENV = "CAPC_MAX_MEMORY_MB"
@@ -58,7 +58,7 @@ class MemoryExceeded(CompileError):
                  "or ResourceLimits.max_memory_mb only if the task really needs it")
 
 
-@dataclass(frozen=True)
+@frozen
 class GuardSettings:
     """What the guard will enforce; `None` means that guard is off."""
 

@@ -9,10 +9,12 @@ else in capc hard-codes one of these numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from capc.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class ResourceLimits:
     # A CaP policy is a few hundred bytes. The LALR front end checks ~15,000 short statements
     # per second, so this bound is also what keeps `capc check` on any input under a second.

@@ -171,6 +171,102 @@ def test_parser_is_built_once():
     assert get_lark() is get_lark()
 
 
+def _grammar_text() -> str:
+    from capc.grammar.parser import GRAMMAR_PATH
+
+    return Path(GRAMMAR_PATH).read_text(encoding="utf-8")
+
+
+def test_parser_tables_are_cached_per_grammar_text(tmp_path):
+    from capc.grammar.parser import build_lark
+
+    grammar = _grammar_text()
+    first = build_lark(grammar, str(tmp_path))
+    [cache] = tmp_path.glob("*.lark-cache")
+    written = cache.stat().st_mtime_ns
+    second = build_lark(grammar, str(tmp_path))  # loaded, not rebuilt: the file is untouched
+    assert cache.stat().st_mtime_ns == written
+    source = "for name in get_obj_names():\n    say(name)\n"
+    assert first.parse(source, start="module") == second.parse(source, start="module")
+    # an edited grammar gets its own file (no rebuilding each other's tables in turn)
+    build_lark(grammar + "\n// edited\n", str(tmp_path))
+    assert len(list(tmp_path.glob("*.lark-cache"))) == 2
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_corrupt_cache_is_rebuilt_and_unwritable_cache_is_not_needed(tmp_path):
+    from capc.grammar.parser import build_lark
+
+    grammar = _grammar_text()
+    build_lark(grammar, str(tmp_path))
+    [cache] = tmp_path.glob("*.lark-cache")
+    cache.write_bytes(cache.read_bytes()[:5000])  # a half-written file
+    source = "x = 1\n"
+    assert build_lark(grammar, str(tmp_path)).parse(source, start="module")
+    assert cache.stat().st_size > 5000  # rebuilt and written again
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    assert build_lark(grammar, str(not_a_dir / "capc")).parse(source, start="module")
+    assert build_lark(grammar, None).parse(source, start="module")
+
+
+def test_a_cache_that_cannot_be_written_is_still_read(tmp_path, monkeypatch):
+    import builtins
+
+    from capc.grammar import parser as parser_module
+
+    grammar = _grammar_text()
+    parser_module.build_lark(grammar, str(tmp_path))
+    [cache] = tmp_path.glob("*.lark-cache")
+    written = cache.stat().st_mtime_ns
+
+    def read_only_open(path, mode="r", *args, **kwargs):
+        if any(m in mode for m in "wax+"):
+            raise PermissionError(13, "Permission denied", path)
+        return builtins.open(path, mode, *args, **kwargs)
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("the tables were built, not loaded from the cache")
+
+    import lark
+
+    monkeypatch.setattr(parser_module, "open", read_only_open, raising=False)
+    monkeypatch.setattr(lark.Lark, "_build_parser", no_building)  # lark's own step
+    loaded = parser_module.build_lark(grammar, str(tmp_path))
+    assert loaded.parse("x = 1\n", start="module")
+    assert cache.stat().st_mtime_ns == written
+
+
+def test_concurrent_first_runs_share_one_cache_file(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), PYTHONPATH=str(root))
+    code = "from capc.grammar.parser import parse; print(len(parse('x = 1\\n').body))"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [out.strip() for out, _ in outputs] == ["1"] * 4, outputs
+    assert len(list((tmp_path / "capc").glob("*.lark-cache"))) == 1
+
+
+@pytest.mark.parametrize("source", [
+    "names = [n for n inj_names()]\n",       # was read as `for n in j_names()`
+    "x = np.in(1)\n",                       # a keyword is never an attribute name
+    "{def f(): pass}\n",
+])
+def test_keywords_are_lexed_as_python_does(source):
+    """The lexer is lark's basic one, like Python's tokenizer: these are syntax errors
+    (the contextual lexer read keywords as names where a keyword could not follow)."""
+    with pytest.raises(SyntaxError):
+        pyast.parse(source)
+    with pytest.raises(CompileError) as info:
+        parse(source)
+    assert info.value.code == "E001"
+
+
 def test_bare_carriage_return_is_a_line_break():
     with pytest.raises(CompileError) as info:
         compile_source("x = 1\rexec('1')\n")

@@ -7,10 +7,10 @@ a bound.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from capc.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Interval:
     low: float
     high: float
@@ -22,7 +22,7 @@ class Interval:
         return Interval(self.low + by, self.high - by)
 
 
-@dataclass(frozen=True)
+@frozen
 class Box:
     """Axis-aligned box in metres, in the robot base frame."""
 
@@ -49,7 +49,7 @@ class Box:
                 "z": [self.z.low, self.z.high]}
 
 
-@dataclass(frozen=True)
+@frozen
 class Cylinder:
     """Vertical cylinder: a disc of `radius` around (cx, cy), between z.low and z.high."""
 

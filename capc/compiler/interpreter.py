@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable
 
-import numpy as np
+from capc.lazy_numpy import np, np_functions as npf
 
 from capc.compiler import costs, ir
 from capc.compiler.registry import Primitive, get_profile
@@ -1324,7 +1324,7 @@ class Interpreter:
 
     def _method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
         table = None
-        for kind, methods in METHODS_BY_TYPE:
+        for kind, methods in _METHODS_BY_TYPE:
             if isinstance(receiver, kind):
                 table = methods
                 break
@@ -1523,42 +1523,42 @@ def _ufunc(fn: Callable, n: int = 1) -> Impl:
 
 
 NUMPY: dict[str, Impl] = {
-    "array": Impl(np.array, 1, check=_ARRAYS, min_args=1),
-    "asarray": Impl(np.asarray, 1, check=_ARRAYS, min_args=1),
-    "mean": _reduction(np.mean), "sum": _reduction(np.sum), "min": _reduction(np.min),
-    "max": _reduction(np.max), "amin": _reduction(np.amin), "amax": _reduction(np.amax),
-    "median": _reduction(np.median), "std": _reduction(np.std),
-    "argmin": Impl(np.argmin, 2, _AXIS), "argmax": Impl(np.argmax, 2, _AXIS),
-    "argsort": Impl(np.argsort, 2, _AXIS), "sort": Impl(np.sort, 2, _AXIS),
-    "linalg.norm": Impl(np.linalg.norm, 3, frozenset({"axis", "ord", "keepdims"})),
-    "linspace": Impl(np.linspace, 3, frozenset({"num", "endpoint"}), _linspace_check, 2),
-    "arange": Impl(np.arange, 3, check=_arange_check, min_args=1),
-    "zeros": Impl(np.zeros, 1, check=_shape_check("np.zeros"), min_args=1),
-    "ones": Impl(np.ones, 1, check=_shape_check("np.ones"), min_args=1),
-    "stack": Impl(np.stack, 2, _AXIS, _ARRAYS, 1), "vstack": Impl(np.vstack, 1, check=_ARRAYS, min_args=1),
-    "hstack": Impl(np.hstack, 1, check=_ARRAYS, min_args=1),
-    "column_stack": Impl(np.column_stack, 1, check=_ARRAYS, min_args=1),
-    "concatenate": Impl(np.concatenate, 2, _AXIS, _ARRAYS, 1),
-    "deg2rad": _ufunc(np.deg2rad), "rad2deg": _ufunc(np.rad2deg), "radians": _ufunc(np.radians),
-    "degrees": _ufunc(np.degrees), "cos": _ufunc(np.cos), "sin": _ufunc(np.sin), "tan": _ufunc(np.tan),
-    "arctan": _ufunc(np.arctan), "arccos": _ufunc(np.arccos), "arcsin": _ufunc(np.arcsin),
-    "arctan2": _ufunc(np.arctan2, 2), "hypot": _ufunc(np.hypot, 2),
-    "sqrt": _ufunc(np.sqrt), "square": _ufunc(np.square), "exp": _ufunc(np.exp), "log": _ufunc(np.log),
-    "abs": _ufunc(np.abs), "absolute": _ufunc(np.absolute), "sign": _ufunc(np.sign),
-    "floor": _ufunc(np.floor), "ceil": _ufunc(np.ceil),
-    "minimum": _ufunc(np.minimum, 2), "maximum": _ufunc(np.maximum, 2),
-    "clip": Impl(np.clip, 3, min_args=3),
+    "array": Impl(npf.array, 1, check=_ARRAYS, min_args=1),
+    "asarray": Impl(npf.asarray, 1, check=_ARRAYS, min_args=1),
+    "mean": _reduction(npf.mean), "sum": _reduction(npf.sum), "min": _reduction(npf.min),
+    "max": _reduction(npf.max), "amin": _reduction(npf.amin), "amax": _reduction(npf.amax),
+    "median": _reduction(npf.median), "std": _reduction(npf.std),
+    "argmin": Impl(npf.argmin, 2, _AXIS), "argmax": Impl(npf.argmax, 2, _AXIS),
+    "argsort": Impl(npf.argsort, 2, _AXIS), "sort": Impl(npf.sort, 2, _AXIS),
+    "linalg.norm": Impl(npf.linalg.norm, 3, frozenset({"axis", "ord", "keepdims"})),
+    "linspace": Impl(npf.linspace, 3, frozenset({"num", "endpoint"}), _linspace_check, 2),
+    "arange": Impl(npf.arange, 3, check=_arange_check, min_args=1),
+    "zeros": Impl(npf.zeros, 1, check=_shape_check("np.zeros"), min_args=1),
+    "ones": Impl(npf.ones, 1, check=_shape_check("np.ones"), min_args=1),
+    "stack": Impl(npf.stack, 2, _AXIS, _ARRAYS, 1), "vstack": Impl(npf.vstack, 1, check=_ARRAYS, min_args=1),
+    "hstack": Impl(npf.hstack, 1, check=_ARRAYS, min_args=1),
+    "column_stack": Impl(npf.column_stack, 1, check=_ARRAYS, min_args=1),
+    "concatenate": Impl(npf.concatenate, 2, _AXIS, _ARRAYS, 1),
+    "deg2rad": _ufunc(npf.deg2rad), "rad2deg": _ufunc(npf.rad2deg), "radians": _ufunc(npf.radians),
+    "degrees": _ufunc(npf.degrees), "cos": _ufunc(npf.cos), "sin": _ufunc(npf.sin), "tan": _ufunc(npf.tan),
+    "arctan": _ufunc(npf.arctan), "arccos": _ufunc(npf.arccos), "arcsin": _ufunc(npf.arcsin),
+    "arctan2": _ufunc(npf.arctan2, 2), "hypot": _ufunc(npf.hypot, 2),
+    "sqrt": _ufunc(npf.sqrt), "square": _ufunc(npf.square), "exp": _ufunc(npf.exp), "log": _ufunc(npf.log),
+    "abs": _ufunc(npf.abs), "absolute": _ufunc(npf.absolute), "sign": _ufunc(npf.sign),
+    "floor": _ufunc(npf.floor), "ceil": _ufunc(npf.ceil),
+    "minimum": _ufunc(npf.minimum, 2), "maximum": _ufunc(npf.maximum, 2),
+    "clip": Impl(npf.clip, 3, min_args=3),
     "round": Impl(_np_round, 2, frozenset({"decimals"}), min_args=1),
     "around": Impl(_np_round, 2, frozenset({"decimals"}), min_args=1),
-    "dot": Impl(np.dot, 2, check=_dot_check, min_args=2), "cross": Impl(np.cross, 2, min_args=2),
-    "isclose": Impl(np.isclose, 2, frozenset({"atol", "rtol"}), min_args=2),
-    "allclose": Impl(np.allclose, 2, frozenset({"atol", "rtol"}), min_args=2),
-    "any": Impl(np.any, 2, _AXIS), "all": Impl(np.all, 2, _AXIS),
-    "copy": Impl(np.copy, 1, min_args=1), "flip": Impl(np.flip, 2, _AXIS),
-    "diff": Impl(np.diff, 1, _AXIS, min_args=1),  # no `n`: np.diff(a, 10**9) loops 10**9 times
-    "cumsum": Impl(np.cumsum, 2, _AXIS), "where": Impl(np.where, 3, min_args=1),
-    "unique": Impl(np.unique, 1, min_args=1), "transpose": Impl(np.transpose, 1, min_args=1),
-    "reshape": Impl(np.reshape, 2, min_args=2),
+    "dot": Impl(npf.dot, 2, check=_dot_check, min_args=2), "cross": Impl(npf.cross, 2, min_args=2),
+    "isclose": Impl(npf.isclose, 2, frozenset({"atol", "rtol"}), min_args=2),
+    "allclose": Impl(npf.allclose, 2, frozenset({"atol", "rtol"}), min_args=2),
+    "any": Impl(npf.any, 2, _AXIS), "all": Impl(npf.all, 2, _AXIS),
+    "copy": Impl(npf.copy, 1, min_args=1), "flip": Impl(npf.flip, 2, _AXIS),
+    "diff": Impl(npf.diff, 1, _AXIS, min_args=1),  # no `n`: np.diff(a, 10**9) loops 10**9 times
+    "cumsum": Impl(npf.cumsum, 2, _AXIS), "where": Impl(npf.where, 3, min_args=1),
+    "unique": Impl(npf.unique, 1, min_args=1), "transpose": Impl(npf.transpose, 1, min_args=1),
+    "reshape": Impl(npf.reshape, 2, min_args=2),
 }
 
 # `print` is answered by Interpreter._builtin (its text is collected, never written out);
@@ -1616,20 +1616,31 @@ _STR_METHODS: dict[str, Impl] = {
     "find": _method(str.find, 1), "count": _method(str.count, 1),
 }
 _ARRAY_METHODS: dict[str, Impl] = {
-    "tolist": _method(lambda a: a.tolist()), "copy": _method(np.copy),
-    "mean": Impl(np.mean, 1, _AXIS), "sum": Impl(np.sum, 1, _AXIS),
-    "min": Impl(np.min, 1, _AXIS), "max": Impl(np.max, 1, _AXIS),
-    "argmin": Impl(np.argmin, 0, _AXIS), "argmax": Impl(np.argmax, 0, _AXIS),
-    "flatten": _method(np.ravel), "reshape": Impl(np.reshape, 1, min_args=1),
+    "tolist": _method(lambda a: a.tolist()), "copy": _method(npf.copy),
+    "mean": Impl(npf.mean, 1, _AXIS), "sum": Impl(npf.sum, 1, _AXIS),
+    "min": Impl(npf.min, 1, _AXIS), "max": Impl(npf.max, 1, _AXIS),
+    "argmin": Impl(npf.argmin, 0, _AXIS), "argmax": Impl(npf.argmax, 0, _AXIS),
+    "flatten": _method(npf.ravel), "reshape": Impl(npf.reshape, 1, min_args=1),
     # attribute-like names, lowered by the front end as zero-argument methods
-    "T": _method(np.transpose), "shape": _method(np.shape), "ndim": _method(np.ndim),
-    "size": _method(np.size),
+    "T": _method(npf.transpose), "shape": _method(npf.shape), "ndim": _method(npf.ndim),
+    "size": _method(npf.size),
 }
 _TUPLE_METHODS: dict[str, Impl] = {"index": _method(tuple.index, 1), "count": _method(tuple.count, 1)}
-METHODS_BY_TYPE: tuple[tuple[type, dict[str, Impl]], ...] = (
+# Which table a receiver's methods come from (first isinstance match). Built at import, so
+# the array entry holds capc.lazy_numpy's stand-ins when numpy is not loaded yet (they match
+# exactly the arrays, once there are any); `METHODS_BY_TYPE`, read from outside, names
+# numpy's own types whenever numpy is loaded.
+_METHODS_BY_TYPE: tuple[tuple[type, dict[str, Impl]], ...] = (
     (list, _LIST_METHODS), (dict, _DICT_METHODS), (str, _STR_METHODS),
     ((np.ndarray, np.generic), _ARRAY_METHODS), (tuple, _TUPLE_METHODS),
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METHODS_BY_TYPE":
+        return tuple((((np.ndarray, np.generic) if table is _ARRAY_METHODS else kind), table)
+                     for kind, table in _METHODS_BY_TYPE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _arity(entry: Impl, n: int, what: str, span: Span) -> None:

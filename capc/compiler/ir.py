@@ -2,7 +2,8 @@
 
 The front end (capc.compiler.lower + capc.compiler.typecheck) produces it from the AST; the
 verifier executes it symbolically, the interpreter concretely, the printer turns it back
-into source. Nodes are frozen dataclasses: an IR value can be hashed, compared, stored.
+into source. Nodes are frozen dataclasses (`capc.frozen`: cheaper to define than
+`dataclass(frozen=True)`, same behaviour): an IR value can be hashed, compared, stored.
 
 Design choices, so that every consumer has less to handle than the surface syntax:
 * every expression carries its inferred `type` and its source `span`;
@@ -17,32 +18,33 @@ Design choices, so that every consumer has less to handle than the surface synta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from capc.compiler.types import Type, UNKNOWN
 from capc.diagnostics import Span
+from capc.frozen import frozen
 
 
 # --- expressions ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Expr:
     span: Span
     type: Type
 
 
-@dataclass(frozen=True)
+@frozen
 class Const(Expr):
     value: Any  # int | float | bool | str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Name(Expr):
     id: str
 
 
-@dataclass(frozen=True)
+@frozen
 class FormatSpec:
     """One `{value:spec}` field of an f-string. `conversion` is '', 'r' or 's'."""
 
@@ -51,47 +53,47 @@ class FormatSpec:
     format_spec: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class FString(Expr):
     parts: tuple[str | FormatSpec, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ListExpr(Expr):
     elts: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class TupleExpr(Expr):
     elts: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class DictExpr(Expr):
     keys: tuple[Expr, ...]
     values: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class BinOp(Expr):
     op: str  # + - * / // % ** @
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class UnaryOp(Expr):
     op: str  # - + not
     operand: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class BoolOp(Expr):
     op: str  # and | or
     values: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Compare(Expr):
     """`a < b <= c`: ops[i] compares operands[i] with operands[i+1]."""
 
@@ -99,14 +101,14 @@ class Compare(Expr):
     ops: tuple[str, ...]  # < <= > >= == != in not in is is not
 
 
-@dataclass(frozen=True)
+@frozen
 class IfExp(Expr):
     test: Expr
     body: Expr
     orelse: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class Keyword:
     name: str
     value: Expr
@@ -122,7 +124,7 @@ CALL_LAMBDA = "lambda"      # a variable holding a lambda
 CALL_UNDEFINED = "undefined"  # not defined anywhere yet: the LLM layer will provide it
 
 
-@dataclass(frozen=True)
+@frozen
 class Call(Expr):
     kind: str
     callee: str
@@ -130,7 +132,7 @@ class Call(Expr):
     keywords: tuple[Keyword, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Slice:
     lower: Expr | None
     upper: Expr | None
@@ -138,7 +140,7 @@ class Slice:
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen
 class Subscript(Expr):
     """`value[index]`; numpy's `pts[:, 0]` has a tuple of indices."""
 
@@ -146,14 +148,14 @@ class Subscript(Expr):
     index: tuple[Expr | Slice, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Comprehension:
     target: "Target"
     iter: Expr
     ifs: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ListComp(Expr):
     """List comprehension; `generator=True` for a generator expression (same semantics here:
     it is consumed once, eagerly)."""
@@ -163,7 +165,7 @@ class ListComp(Expr):
     generator: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Lambda(Expr):
     params: tuple[str, ...]
     body: Expr
@@ -171,23 +173,23 @@ class Lambda(Expr):
 
 # --- assignment targets ---------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen
 class NameTarget(Target):
     id: str
     type: Type = UNKNOWN
 
 
-@dataclass(frozen=True)
+@frozen
 class TupleTarget(Target):
     elts: tuple[Target, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class SubscriptTarget(Target):
     value: Expr
     index: tuple[Expr | Slice, ...]
@@ -195,70 +197,70 @@ class SubscriptTarget(Target):
 
 # --- statements -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Stmt:
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen
 class Assign(Stmt):
     targets: tuple[Target, ...]  # a = b = value has two
     value: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class AugAssign(Stmt):
     target: Target
     op: str
     value: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class ExprStmt(Stmt):
     value: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class If(Stmt):
     test: Expr
     body: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class For(Stmt):
     target: Target
     iter: Expr
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class While(Stmt):
     test: Expr
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Break(Stmt):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Continue(Stmt):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Pass(Stmt):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Return(Stmt):
     value: Expr | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Param:
     name: str
     default: Expr | None
@@ -266,7 +268,7 @@ class Param:
     span: Span
 
 
-@dataclass(frozen=True)
+@frozen
 class FunctionDef(Stmt):
     name: str
     params: tuple[Param, ...]
@@ -276,7 +278,7 @@ class FunctionDef(Stmt):
 
 # --- the program ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class UndefinedCall:
     """A call to a function that neither the program, the API nor the libraries define.
     The hierarchical generator asks the model for a definition of each `name`."""
@@ -287,7 +289,7 @@ class UndefinedCall:
     keywords: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Program:
     file: str
     source: str

@@ -12,13 +12,13 @@ the result type, or raises `RuleError` naming the offending argument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from capc.compiler.types import (
     Array, BOOL, Bool, DictT, FLOAT, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
     ObjName, TupleT, Type, UNKNOWN, Unknown, array_shape_of, assignable, join,
 )
+from capc.frozen import frozen
 
 _NO_VALUE = object()
 
@@ -34,7 +34,7 @@ class RuleError(Exception):
         self.message, self.where, self.code, self.hint = message, where, code, hint
 
 
-@dataclass(frozen=True)
+@frozen
 class CallSite:
     name: str
     args: tuple[Any, ...]          # IR expressions
@@ -67,7 +67,7 @@ class CallSite:
         return _NO_VALUE
 
 
-@dataclass(frozen=True)
+@frozen
 class LibFunction:
     """One callable of the library. `name` is what follows `np.` for numpy ("linalg.norm"),
     the builtin's or method's name otherwise. `params` are the positional parameter names

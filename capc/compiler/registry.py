@@ -8,10 +8,11 @@ primitives of one embodiment with the geometry of its cell, so a second robot is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, Protocol
 
 from capc.compiler.types import Type
+from capc.frozen import frozen
 
 # What a parameter means to the safety layer. The verifier derives proof obligations from
 # these roles rather than from primitive names.
@@ -31,7 +32,7 @@ KIND_OUTPUT = "output"          # talks to the user
 KIND_SUB_LMP = "sub_lmp"        # answered by a language model program
 
 
-@dataclass(frozen=True)
+@frozen
 class Param:
     name: str
     type: Type
@@ -41,7 +42,7 @@ class Param:
     doc: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Primitive:
     name: str
     params: tuple[Param, ...]
@@ -96,7 +97,7 @@ class World(Protocol):
     def maximum(self, a: Any, b: Any) -> Any: ...
 
 
-@dataclass(frozen=True)
+@frozen
 class Waypoint:
     """Move the tool centre point in a straight line to `target` at most at `speed` m/s
     (None: the spec's max speed). `role` names the phase for messages ("approach", ...)."""
@@ -106,7 +107,7 @@ class Waypoint:
     role: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Grip:
     """Close (grasp whatever is at the tool centre point) or open (release) the gripper."""
 
@@ -118,7 +119,7 @@ PlanStep = Waypoint | Grip
 Planner = Callable[[dict[str, Any], World], tuple[PlanStep, ...]]
 
 
-@dataclass(frozen=True)
+@frozen
 class RobotProfile:
     """One embodiment: its primitives (in prompt order), the plans of the moving ones, and
     the cell it works in (an object of the profile's own module)."""

@@ -13,16 +13,16 @@ scene may name a block `x'); import os; ('` and it must reach the policy only as
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 from capc.compiler.tabletop import CELL, COLORS, object_kind
 from capc.files import Document, expect_keys, expect_number, load_document, parse_document
+from capc.frozen import frozen
 
 MAX_OBJECTS = 64
 MAX_NAME_LENGTH = 120
 
 
-@dataclass(frozen=True)
+@frozen
 class SceneObject:
     name: str
     position: tuple[float, float, float]
@@ -34,7 +34,7 @@ class SceneObject:
         return (self.position[0], self.position[1])
 
 
-@dataclass(frozen=True)
+@frozen
 class Scene:
     objects: tuple[SceneObject, ...]
     source: str = "<default>"

@@ -11,7 +11,6 @@ places, the default workspace, the spawn area, the primitives and what each one 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 from capc.compiler.geometry import Box, Interval
@@ -23,6 +22,7 @@ from capc.compiler.registry import (
 from capc.compiler.types import (
     Array, BOOL, FLOAT, NONE, OBJNAME, ListT, OneOf, PLACE, POINTS, POSITION, STR, XY, XYZ,
 )
+from capc.frozen import frozen
 
 # CaP's ten colours, with the RGBA the simulator paints them in.
 COLORS: dict[str, tuple[float, float, float, float]] = {
@@ -40,7 +40,7 @@ COLORS: dict[str, tuple[float, float, float, float]] = {
 KINDS = ("block", "bowl")
 
 
-@dataclass(frozen=True)
+@frozen
 class TabletopCell:
     """Dimensions and named places of the tabletop. Positions of objects are their centres
     for blocks and the centre of the floor for bowls."""

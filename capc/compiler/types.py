@@ -8,7 +8,7 @@ known (`None` for a dimension we cannot know statically), which is what lets the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from capc.frozen import frozen
 
 
 class Type:
@@ -21,31 +21,31 @@ class Type:
         return self.show()
 
 
-@dataclass(frozen=True)
+@frozen
 class Int(Type):
     def show(self) -> str:
         return "int"
 
 
-@dataclass(frozen=True)
+@frozen
 class Float(Type):
     def show(self) -> str:
         return "float"
 
 
-@dataclass(frozen=True)
+@frozen
 class Bool(Type):
     def show(self) -> str:
         return "bool"
 
 
-@dataclass(frozen=True)
+@frozen
 class Str(Type):
     def show(self) -> str:
         return "str"
 
 
-@dataclass(frozen=True)
+@frozen
 class ObjName(Type):
     """A string that names an object of the scene (what `get_obj_names()` returns)."""
 
@@ -53,13 +53,13 @@ class ObjName(Type):
         return "object name"
 
 
-@dataclass(frozen=True)
+@frozen
 class NoneType(Type):
     def show(self) -> str:
         return "None"
 
 
-@dataclass(frozen=True)
+@frozen
 class Array(Type):
     """A float numpy array. `shape` None = rank unknown; a None dimension = length unknown."""
 
@@ -76,7 +76,7 @@ class Array(Type):
         return f"array ({dims}{',' if len(self.shape) == 1 else ''})"
 
 
-@dataclass(frozen=True)
+@frozen
 class ListT(Type):
     elem: Type
 
@@ -84,7 +84,7 @@ class ListT(Type):
         return f"list[{self.elem.show()}]"
 
 
-@dataclass(frozen=True)
+@frozen
 class TupleT(Type):
     elems: tuple[Type, ...]
 
@@ -92,7 +92,7 @@ class TupleT(Type):
         return "tuple[" + ", ".join(e.show() for e in self.elems) + "]"
 
 
-@dataclass(frozen=True)
+@frozen
 class DictT(Type):
     key: Type
     value: Type
@@ -101,7 +101,7 @@ class DictT(Type):
         return f"dict[{self.key.show()}, {self.value.show()}]"
 
 
-@dataclass(frozen=True)
+@frozen
 class FuncT(Type):
     """A user `def` or a lambda: parameter types (Unknown where not inferred) and result."""
 
@@ -112,7 +112,7 @@ class FuncT(Type):
         return "function(" + ", ".join(p.show() for p in self.params) + f") -> {self.result.show()}"
 
 
-@dataclass(frozen=True)
+@frozen
 class OneOf(Type):
     """An argument that accepts several types, e.g. an object name or an xy position."""
 
@@ -122,7 +122,7 @@ class OneOf(Type):
         return " or ".join(o.show() for o in self.options)
 
 
-@dataclass(frozen=True)
+@frozen
 class Unknown(Type):
     """A value whose type we cannot know statically (e.g. the result of a function the LLM
     has not defined yet). Compatible with everything; the verifier treats it as unconstrained."""

@@ -10,17 +10,18 @@ too-deep tree *while building it*, before any recursive pass walks it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from capc.diagnostics import Span
+from capc.frozen import frozen
 
 
 def _depth_field() -> Any:
     return field(default=1, kw_only=True, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class Node:
     span: Span
     depth: int = _depth_field()
@@ -28,22 +29,22 @@ class Node:
 
 # --- expressions ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Expr(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Name(Expr):
     id: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Constant(Expr):
     value: Any  # int | float | bool | str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class FField(Node):
     """`{value!conversion:format_spec}` inside an f-string."""
 
@@ -52,121 +53,121 @@ class FField(Node):
     format_spec: str
 
 
-@dataclass(frozen=True)
+@frozen
 class FString(Expr):
     parts: tuple[str | FField, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ListDisplay(Expr):
     elts: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class TupleDisplay(Expr):
     elts: tuple[Expr, ...]
     parenthesized: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class DictDisplay(Expr):
     keys: tuple[Expr, ...]
     values: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class BinOp(Expr):
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class UnaryOp(Expr):
     op: str  # - + not
     operand: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class BoolOp(Expr):
     op: str  # and | or
     values: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Compare(Expr):
     operands: tuple[Expr, ...]
     ops: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class IfExp(Expr):
     test: Expr
     body: Expr
     orelse: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class Keyword(Node):
     name: str
     value: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class Call(Expr):
     func: Expr
     args: tuple[Expr, ...]
     keywords: tuple[Keyword, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Attribute(Expr):
     value: Expr
     attr: str
     attr_span: Span
 
 
-@dataclass(frozen=True)
+@frozen
 class Slice(Node):
     lower: Expr | None
     upper: Expr | None
     step: Expr | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Subscript(Expr):
     value: Expr
     index: tuple[Expr | Slice, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Comprehension(Node):
     target: Expr
     iter: Expr
     ifs: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class ListComp(Expr):
     elt: Expr
     generators: tuple[Comprehension, ...]
     generator: bool = False  # written as a generator expression `(x for ...)`
 
 
-@dataclass(frozen=True)
+@frozen
 class DictComp(Expr):
     key: Expr
     value: Expr
     generators: tuple[Comprehension, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Param(Node):
     name: str
     default: Expr | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Lambda(Expr):
     params: tuple[Param, ...]
     body: Expr
@@ -174,70 +175,70 @@ class Lambda(Expr):
 
 # --- statements -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Stmt(Node):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Assign(Stmt):
     targets: tuple[Expr, ...]
     value: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class AugAssign(Stmt):
     target: Expr
     op: str  # the binary operator: "+" for "+="
     value: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class ExprStmt(Stmt):
     value: Expr
 
 
-@dataclass(frozen=True)
+@frozen
 class If(Stmt):
     test: Expr
     body: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class For(Stmt):
     target: Expr
     iter: Expr
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class While(Stmt):
     test: Expr
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Break(Stmt):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Continue(Stmt):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Pass(Stmt):
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class Return(Stmt):
     value: Expr | None
 
 
-@dataclass(frozen=True)
+@frozen
 class FunctionDef(Stmt):
     name: str
     name_span: Span
@@ -245,7 +246,7 @@ class FunctionDef(Stmt):
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Module:
     file: str
     source: str

@@ -94,9 +94,11 @@ class BlockIndenter:
     here rather than taken from lark.indenter so that unbalanced brackets and tab widths
     produce our own located errors."""
 
-    # BITOP/TILDE are in no rule: accepting them in every lexer state lets `process` refuse
+    # BITOP/TILDE are in no rule: the lexer still produces them, so that `process` refuses
     # them by name. (A second lexer callback would not do: lark 1.3 chains user callbacks
-    # with a late-bound loop variable, which silently disables the NAME callback.)
+    # with a late-bound loop variable, which silently disables the NAME callback.) The lexer
+    # is lark's basic one, which lexes every terminal everywhere; `always_accept` only matters
+    # to the contextual lexer and says what this class relies on should that ever change.
     always_accept = ("_NEWLINE", "BITOP", "TILDE")
     tab_len = 8
 
@@ -169,33 +171,88 @@ class BlockIndenter:
 
 _LARK = None
 
+# How the parser is built. lark's basic lexer works the way Python's tokenizer does: one
+# scanner for the whole grammar, keywords are always keywords, the longest token wins. (The
+# contextual lexer, used before, compiled a scanner per parser state on first use, ~15 ms of
+# every process, and read the invalid `for x inj_names()` as `for x in j_names()`.)
+_LARK_OPTIONS = {"parser": "lalr", "lexer": "basic", "start": ["module", "fstring_field"],
+                 "maybe_placeholders": True, "propagate_positions": False}
 
-def _cache_path() -> str | bool:
+
+def _cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "capc")
+    return os.path.join(base, "capc")
+
+
+def _cache_file(grammar: str, directory: str) -> str:
+    """The cache file of this grammar text, these options, this lark and this Python: a
+    file's name says what it holds, so an edited policy.lark (or a second checkout with
+    another grammar) gets its own file instead of rebuilding the other's over and over."""
+    import hashlib
+    import sys
+
+    import lark
+
+    key = "\0".join([grammar, repr(sorted(_LARK_OPTIONS.items())), lark.__version__,
+                      "%d.%d" % sys.version_info[:2]])
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return os.path.join(directory, f"policy-grammar-{digest}.lark-cache")
+
+
+def build_lark(grammar: str, cache_dir: str | None):
+    """A parser for `grammar`, its LALR tables loaded from `cache_dir` when they are there
+    (about 20 ms instead of about 0.2 s to build them), built and written there otherwise.
+
+    lark writes the cache file in place, so processes take a lock next to it: a shared one
+    to read, an exclusive one to build and write. No process ever reads half a file, and
+    concurrent first runs build the tables once. A cache directory that cannot be written
+    is still read (someone may have filled it); without one (or with `cache_dir=None`) the
+    tables are built in memory, every time. lark also checks the hash stored in the file
+    and rebuilds a stale or corrupt one."""
+    from lark import Lark
+
+    from capc.grammar.builder import AstBuilder
+
+    def make(cache: str | bool):
+        return Lark(grammar, **_LARK_OPTIONS, postlex=BlockIndenter(), transformer=AstBuilder(),
+                    lexer_callbacks={"NAME": _check_name}, cache=cache)
+
+    if cache_dir is None:
+        return make(False)
+    path = _cache_file(grammar, cache_dir)
     try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError:
+        os.makedirs(cache_dir, exist_ok=True)
+        lock = open(path + ".lock", "a")
+    except OSError:  # a read-only cache: use what is there, write nothing
+        return make(path if os.path.exists(path) else False)
+    with lock:
+        # Shared to read a complete file (a writer holds the exclusive lock until it is);
+        # exclusive to build and write one. Not an atomic upgrade: lark loads the file if
+        # another process wrote it in between.
+        if _flock(lock, exclusive=False) and not os.path.exists(path):
+            _flock(lock, exclusive=True)
+        return make(path)
+
+
+def _flock(handle, *, exclusive: bool) -> bool:
+    """Take an advisory lock on `handle`; False where there are none (platform or file
+    system), and then lark goes on alone, as it would without capc's lock."""
+    try:
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    except (ImportError, OSError):
         return False
-    if not os.access(directory, os.W_OK):
-        return False  # no writable cache: build the tables in memory every time (~0.2 s)
-    from capc import __version__
-    return os.path.join(directory, f"policy-grammar-{__version__}.lark-cache")
+    return True
 
 
 def get_lark():
     """The process-wide parser (lark's grammar analysis is cached on disk between runs)."""
     global _LARK
     if _LARK is None:
-        from lark import Lark
-        from capc.grammar.builder import AstBuilder
-
         with open(GRAMMAR_PATH, encoding="utf-8") as handle:
             grammar = handle.read()
-        _LARK = Lark(grammar, parser="lalr", lexer="contextual", postlex=BlockIndenter(),
-                     start=["module", "fstring_field"], maybe_placeholders=True,
-                     transformer=AstBuilder(), lexer_callbacks={"NAME": _check_name},
-                     cache=_cache_path(), propagate_positions=False)
+        _LARK = build_lark(grammar, _cache_dir())
     return _LARK
 
 

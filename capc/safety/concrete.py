@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from capc.lazy_numpy import np
 
 from capc.compiler import interpreter as runtime
 from capc.compiler import ir

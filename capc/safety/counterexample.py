@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from capc.lazy_numpy import np
 
 from capc.compiler import ir
 from capc.compiler.registry import Primitive, Waypoint, get_profile

@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import numpy as np
+from capc.lazy_numpy import np
 
 from capc.compiler.geometry import Box, Cylinder
 from capc.safety.spec import KeepOut, SafetySpec

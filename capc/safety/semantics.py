@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from capc.lazy_numpy import np
 
 from capc.compiler import tabletop
 from capc.compiler.registry import (

@@ -19,13 +19,14 @@ keep_out:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from capc.compiler.geometry import Box, Cylinder, Interval, Region
 from capc.compiler.registry import get_profile
 from capc.files import (
     Document, expect_interval, expect_keys, expect_number, load_document, parse_document,
 )
+from capc.frozen import frozen
 
 DEFAULT_MAX_SPEED = 0.25        # m/s, ISO 10218 reduced speed at the TCP
 DEFAULT_MAX_ACCEL = 2.0         # m/s^2
@@ -35,13 +36,13 @@ DEFAULT_CONTROL_RATE = 240.0    # Hz, PyBullet's default step
 MAX_KEEP_OUT_ZONES = 64
 
 
-@dataclass(frozen=True)
+@frozen
 class KeepOut:
     name: str
     region: Region
 
 
-@dataclass(frozen=True)
+@frozen
 class SafetySpec:
     workspace: Box
     max_speed: float = DEFAULT_MAX_SPEED

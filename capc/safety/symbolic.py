@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-import numpy as np
+from capc.lazy_numpy import np
 import z3
 
 from capc.compiler import costs, ir

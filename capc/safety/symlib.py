@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
+from capc.lazy_numpy import np
 import z3
 
 from capc.diagnostics import Span

@@ -22,7 +22,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from capc.lazy_numpy import np
 import z3
 
 from capc.compiler.costs import only_of
