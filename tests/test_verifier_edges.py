@@ -51,10 +51,14 @@ def _spec(shelf_x: float):
         {"name": "shelf", "box": {"x": [shelf_x, 0.1], "y": [-0.6, -0.4], "z": [0.175, 0.3]}}]}))
 
 
-def _approach(report):
+def _verify_with_shelf(shelf_x: float):
+    """(program, spec, report, the obligation of the second pick's approach to the shelf)."""
+    program = compile_source(POLICY, "<edge>")
+    spec = _spec(shelf_x)
+    report = verify(program, spec, SCENE)
     [ob] = [o for o in report.obligations if o.call_index == 1 and o.role == "approach pick"
             and o.property == "keep_out:shelf"]
-    return ob
+    return program, spec, report, ob
 
 
 @contextlib.contextmanager
@@ -89,10 +93,7 @@ def _edge_clearance(program, report, spec) -> float:
 def test_a_limit_broken_only_on_a_support_edge_is_left_unknown():
     # Every world that reaches the shelf has the yellow block within 1e-9 m of the green
     # block's edge: no counterexample a backend would reproduce for sure.
-    program = compile_source(POLICY, "<edge>")
-    spec = _spec(0.04 - 1e-9)
-    report = verify(program, spec, SCENE)
-    ob = _approach(report)
+    _, _, report, ob = _verify_with_shelf(0.04 - 1e-9)
     assert ob.verdict == "unknown", ob.message
     assert "edge of its support" in ob.message
     assert report.verdict == "guarded"
@@ -102,10 +103,7 @@ def test_a_limit_broken_only_on_a_support_edge_is_left_unknown():
 def test_a_counterexample_keeps_clear_of_the_support_edge():
     # Worlds up to 1e-5 m inside the edge reach the shelf: the verifier reports one of them,
     # not the corner where every error is at the tolerance.
-    program = compile_source(POLICY, "<edge>")
-    spec = _spec(0.04 - 1e-5)
-    report = verify(program, spec, SCENE)
-    ob = _approach(report)
+    program, spec, report, ob = _verify_with_shelf(0.04 - 1e-5)
     assert ob.verdict == "violated", ob.message
     assert ob.counterexample["replayed"] is True
     assert _edge_clearance(program, report, spec) >= EDGE_GAP * (1 - 1e-6)
