@@ -95,7 +95,7 @@ def test_a_limit_broken_only_on_a_support_edge_is_left_unknown():
     # block's edge: no counterexample a backend would reproduce for sure.
     _, _, report, ob = _verify_with_shelf(0.04 - 1e-9)
     assert ob.verdict == "unknown", ob.message
-    assert "edge of its support" in ob.message
+    assert "edge of a block's support" in ob.message
     assert report.verdict == "guarded"
     assert all(o.verdict != "violated" for o in report.obligations)
 

@@ -693,9 +693,9 @@ class Verifier:
                 self._violated(ob, run, ex, what, prop, model, step_no, start, target, step)
             elif run.edges and self.ctx.check(run.pc, run.assumed + run.opaque + self.spaced
                                               + [prop.violated_true])[0] == "sat":
-                self._unknown(ob, what, prop, f"only worlds that put a released block within "
-                                              f"{EDGE_GAP:g} m of the edge of its support break it "
-                                              f"(float rounding decides where it lands there)")
+                self._unknown(ob, what, prop, f"only worlds within {EDGE_GAP:g} m of the edge of a "
+                                              f"block's support or of a grasp break it (float rounding "
+                                              f"decides where a block lands or what the gripper takes there)")
             elif self.spaced and self.ctx.check(run.pc, run.assumed + run.opaque + [prop.violated_true])[0] == "sat":
                 self._unknown(ob, what, prop, f"only placements with two objects closer than "
                                               f"{SPACING * 100:g} cm break it (they would overlap on the table, "

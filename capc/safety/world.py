@@ -186,6 +186,18 @@ class WorldState:
             self.unknowns.edge(dx * dx + dy * dy, reach * reach, 2 * reach * EDGE_GAP)
         self.unknowns.edge(top, bottom, EDGE_GAP)
 
+    def grasp_edges(self, squared: dict[str, Any], reach: float) -> None:
+        """The same for a closing gripper's choice: each object's squared distance to the tool
+        against the grasp radius and against every other's (a tie or a grasp point exactly at
+        the radius is the backend's float rounding to decide). Squared distances: a gap of
+        EDGE_GAP in the distance is about 2 r EDGE_GAP in them."""
+        gap = 2 * CELL.grasp_radius * EDGE_GAP
+        names = list(squared)
+        for i, n in enumerate(names):
+            self.unknowns.edge(squared[n], reach, gap)
+            for m in names[i + 1:]:
+                self.unknowns.edge(squared[n], squared[m], gap)
+
     def _decide(self, cond: Any) -> Any:
         """`cond` itself, or True / False where the world settles it."""
         if isinstance(cond, bool):
