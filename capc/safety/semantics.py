@@ -187,6 +187,7 @@ class Semantics:
         reach = CELL.grasp_radius ** 2
         names = list(world.positions)
         dist = {n: sum((p - t) * (p - t) for p, t in zip(world.grasp_point(n), tcp)) for n in names}
+        world.grasp_edges(dist, reach)
         for n in names:
             conds = [compare("<=", dist[n], reach, span)]
             conds += [compare("<=", dist[n], dist[m], span) for m in names if m != n]

@@ -49,8 +49,8 @@ from capc.safety.semantics import Semantics
 from capc.safety.spec import SafetySpec
 from capc.safety.symbolic import BudgetOut, Executor
 from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box
-from capc.safety.world import WorldState
-from capc.safety.z3util import is_sym, model_float
+from capc.safety.world import EDGE_GAP, WorldState
+from capc.safety.z3util import as_real, is_sym, model_float
 
 DEFAULT_MAX_PATHS = 256
 DEFINED_LABELS = frozenset({"sqrt"})  # fresh reals that come with a definition
@@ -205,6 +205,7 @@ class PathRun:
         self.error_vars: list[Any] = []    # perception errors (zero them for runnable counterexamples)
         self.opaque: list[Any] = []        # "a run-time answer is a plausible one" (for counterexamples)
         self.opaque_names: set[str] = set()
+        self.edges: list[Any] = []         # "clear of every world-model threshold" (for counterexamples)
         self.answers: dict[Any, Any] = {}  # what the replay must answer, by call index / key
         self.defaults: dict[Any, Any] = {}  # what the replay assumes for a key left out
         self.counter = 0
@@ -335,6 +336,13 @@ class _Unknowns:
 
     def interval(self, value):
         return self.run.v.ctx.bounds.interval(value)
+
+    def edge(self, a, b, gap):
+        """A world-model comparison `a <= b` (decided or open): a counterexample keeps `gap`
+        clear of its threshold, where float rounding on the backend may take either side."""
+        if is_sym(a) or is_sym(b):
+            d = as_real(a) - as_real(b)
+            self.run.edges.append(z3.Or(d <= -gap, d >= gap))
 
     def havoc_position(self, key, name):
         ws = self.spec.workspace
@@ -676,12 +684,18 @@ class Verifier:
             zero = [e == 0 for e in run.error_vars]
             strong = [[prop.clear] + zero, [prop.clear]] if prop.clear is not None else []
             for extra in strong + [[prop.violated_true] + zero, [prop.violated_true]]:
-                r, m = self.ctx.check(run.pc, run.assumed + run.opaque + self.spaced + extra, want_model=True)
+                r, m = self.ctx.check(run.pc, run.assumed + run.opaque + self.spaced + run.edges + extra,
+                                      want_model=True)
                 if r == "sat":
                     model = m
                     break
             if model is not None:
                 self._violated(ob, run, ex, what, prop, model, step_no, start, target, step)
+            elif run.edges and self.ctx.check(run.pc, run.assumed + run.opaque + self.spaced
+                                              + [prop.violated_true])[0] == "sat":
+                self._unknown(ob, what, prop, f"only worlds within {EDGE_GAP:g} m of the edge of a "
+                                              f"block's support or of a grasp break it (float rounding "
+                                              f"decides where a block lands or what the gripper takes there)")
             elif self.spaced and self.ctx.check(run.pc, run.assumed + run.opaque + [prop.violated_true])[0] == "sat":
                 self._unknown(ob, what, prop, f"only placements with two objects closer than "
                                               f"{SPACING * 100:g} cm break it (they would overlap on the table, "

@@ -37,12 +37,18 @@ from capc.safety.z3util import as_real, conj, sym_abs, sym_max
 # backend reads the same number, so the verifier drops blocks as it does.
 SUPPORT_SLACK = CELL.support_slack
 
+# How far (m) a counterexample keeps every open world-model comparison from its threshold:
+# far above double rounding of coordinates under a metre (~1e-16), far below anything a
+# camera or a gripper could tell apart, and below SUPPORT_SLACK so it cannot hide a support.
+EDGE_GAP = 1e-7
+
 
 class Unknowns(Protocol):
     def perceived(self, key: tuple, true: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]: ...
     def known(self, cond: Any) -> bool | None: ...
     def interval(self, value: Any) -> tuple[float, float]: ...
     def havoc_position(self, key: tuple, name: str) -> tuple[Any, Any, Any]: ...
+    def edge(self, a: Any, b: Any, gap: float) -> None: ...
 
 
 class WorldState:
@@ -157,12 +163,40 @@ class WorldState:
             else:
                 dx, dy = ox - x, oy - y
                 inside = [compare("<=", dx * dx + dy * dy, (CELL.bowl_radius - half) ** 2)]
+            self._edges(ox - x, oy - y, rest - half, bottom + SUPPORT_SLACK, self.kind(other))
             cond = self._decide(conj(inside + [compare("<=", rest - half, bottom + SUPPORT_SLACK)]))
             if cond is True:
                 best = self.maximum(best, rest)
             elif cond is not False:
                 best = z3.If(cond, as_real(self.maximum(best, rest)), as_real(best))
         return best
+
+    def _edges(self, dx: Any, dy: Any, top: Any, bottom: Any, kind: str) -> None:
+        """Tell the unknowns which comparisons a support condition is made of. Exact reals
+        decide each one (or leave it open), but a world that puts one exactly on its threshold
+        -- a block released exactly half a block off its support's centre, as two perception
+        errors at the tolerance make it -- is decided by float rounding on a backend, either
+        way: a counterexample must keep EDGE_GAP clear of every one (capc.safety.verifier)."""
+        half = CELL.block_size / 2
+        if kind == "block":
+            self.unknowns.edge(sym_abs(dx), half, EDGE_GAP)
+            self.unknowns.edge(sym_abs(dy), half, EDGE_GAP)
+        else:  # squared distances: a gap of EDGE_GAP in the distance is about 2 r EDGE_GAP here
+            reach = CELL.bowl_radius - half
+            self.unknowns.edge(dx * dx + dy * dy, reach * reach, 2 * reach * EDGE_GAP)
+        self.unknowns.edge(top, bottom, EDGE_GAP)
+
+    def grasp_edges(self, squared: dict[str, Any], reach: float) -> None:
+        """The same for a closing gripper's choice: each object's squared distance to the tool
+        against the grasp radius and against every other's (a tie or a grasp point exactly at
+        the radius is the backend's float rounding to decide). Squared distances: a gap of
+        EDGE_GAP in the distance is about 2 r EDGE_GAP in them."""
+        gap = 2 * CELL.grasp_radius * EDGE_GAP
+        names = list(squared)
+        for i, n in enumerate(names):
+            self.unknowns.edge(squared[n], reach, gap)
+            for m in names[i + 1:]:
+                self.unknowns.edge(squared[n], squared[m], gap)
 
     def _decide(self, cond: Any) -> Any:
         """`cond` itself, or True / False where the world settles it."""
