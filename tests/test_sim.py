@@ -122,6 +122,16 @@ def run_plan(backend, scene, name, args, log):
             log.append((point, backend.tcp()))
 
 
+def grasp_red_block(backend, log) -> tuple:
+    """Reset the scene, come down on the red block from 15 cm and close on it; its position."""
+    backend.reset(SCENE, SPEC, CELL.home)
+    block = SCENE.get("red block").position
+    run_plan(backend, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
+    run_plan(backend, SCENE, "move_to", {"p": block}, log)
+    assert backend.set_gripper(True) == "red block"
+    return block
+
+
 def test_start_up_and_reset_place_the_scene(sim):
     timings = []
     for _ in range(2):  # the better of two, so a load spike on a shared machine is not a failure
@@ -210,12 +220,8 @@ def test_grasped_block_moves_with_the_gripper_and_lands_in_the_bowl(gripping):
 
 
 def test_block_follows_the_tcp_while_held(gripping):
-    gripping.reset(SCENE, SPEC, CELL.home)
     log = []
-    block = np.array(SCENE.get("red block").position)
-    run_plan(gripping, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
-    run_plan(gripping, SCENE, "move_to", {"p": tuple(block)}, log)
-    assert gripping.set_gripper(True) == "red block"
+    grasp_red_block(gripping, log)
     for target in [(0.0, -0.5, 0.15), (-0.2, -0.6, 0.2)]:
         run_plan(gripping, SCENE, "move_to", {"p": target}, log)
         offset = gripping.object_positions()["red block"] - gripping.tcp()
@@ -301,12 +307,8 @@ objects:
 
 
 def test_closing_twice_keeps_the_one_grasp(gripping):
-    gripping.reset(SCENE, SPEC, CELL.home)
     log = []
-    block = SCENE.get("red block").position
-    run_plan(gripping, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
-    run_plan(gripping, SCENE, "move_to", {"p": block}, log)
-    assert gripping.set_gripper(True) == "red block"
+    block = grasp_red_block(gripping, log)
     assert gripping.set_gripper(True) == "red block"
     run_plan(gripping, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
     assert gripping.object_positions()["red block"][2] == pytest.approx(0.15, abs=3e-3)
@@ -435,12 +437,7 @@ def test_gui_window_framing_uses_valid_pybullet_calls(sim):
 
 
 def test_a_friction_grasp_notices_a_lost_block(sim):
-    sim.reset(SCENE, SPEC, CELL.home)
-    log = []
-    block = SCENE.get("red block").position
-    run_plan(sim, SCENE, "move_to", {"p": (block[0], block[1], 0.15)}, log)
-    run_plan(sim, SCENE, "move_to", {"p": block}, log)
-    assert sim.set_gripper(True) == "red block"
+    block = grasp_red_block(sim, [])
     # Knock the block out of the hand (as a collision would), then let physics run.
     sim._p.resetBasePositionAndOrientation(sim._bodies["red block"], (0.2, -0.7, 0.02), (0, 0, 0, 1),
                                            physicsClientId=sim._client)

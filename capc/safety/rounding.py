@@ -124,7 +124,7 @@ class DoubleTruths:
 class Comparisons:
     """Truth values of comparisons already decided on one path. The same two terms compared
     again are the same doubles compared again, so the answer is the same; looking it up keeps
-    the loosened branches (`relax`) from forking on a test the path has already answered.
+    a path from forking again on a test it has already answered (`PathRun.decide`).
     Knows `a < b`, `a <= b` (any orientation, negated or not) and identical terms."""
 
     def __init__(self):
