@@ -59,7 +59,7 @@ def policy(i: int, blocks: list[str], bowls: list[str]) -> str:
 
 def fill(db: Path, count: int) -> None:
     from capc.compiler.scene import random_scene
-    from capc.safety.audit import open_store
+    from capc.audit.store import open_store
     scenes = [random_scene(seed) for seed in range(50)]
     with open_store(db) as store:
         for i in range(count):

@@ -16,7 +16,7 @@ from PIL import Image
 
 from audit_samples import accepted_record, guarded_compile_record, rejected_record
 from capc.cli import main
-from capc.safety.audit import open_store
+from capc.audit.store import open_store
 
 pytestmark = pytest.mark.browser
 

@@ -14,8 +14,8 @@ from PIL import Image
 
 from audit_samples import TARGET, accepted_record, guarded_compile_record, rejected_record
 from capc.cli import main
-from capc.safety.audit import open_store
-from capc.safety.audit_plot import render
+from capc.audit.store import open_store
+from capc.audit.plot import render
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,7 +172,7 @@ def test_stats_text_and_json(db, capsys):
 def test_recheck_lists_changed_verdicts(db, capsys, monkeypatch):
     """The recheck logic against a stand-in verifier: what changed is listed, each distinct
     program is compiled once, and the exit code says whether anything changed."""
-    from capc.safety import audit_recheck
+    from capc.audit import recheck as audit_recheck
     compiled = []
 
     class Report:
@@ -291,7 +291,7 @@ def test_listings_count_lines_as_the_parser_does():
     """A form feed or NEL inside a line does not start a new line (str.splitlines would, and
     the mark would land on the wrong line); a final newline adds no empty numbered line."""
     from capc.commands.audit import source_listing
-    from capc.safety.audit_export import source_html
+    from capc.audit.export import source_html
 
     source = "# page one\x0c still line one\npos = [0.1,\x85 0.2]\nput_first_on_second('red block', [pos[0] + 0.5, pos[1]])\n"
     record = rejected_record(source=source)

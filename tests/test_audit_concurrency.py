@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from capc.safety.audit import SCHEMA_VERSION, open_store
+from capc.audit.store import SCHEMA_VERSION, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "audit_v1.db"
@@ -20,7 +20,7 @@ WRITER = """
 import os, sys, time
 sys.path.insert(0, {tests!r})
 from audit_samples import rejected_record
-from capc.safety.audit import open_store
+from capc.audit.store import open_store
 writer, count, go = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 store = open_store(sys.argv[4])
 while not os.path.exists(go):          # start together
@@ -33,7 +33,7 @@ store.close()
 
 LOOPING_WRITER = """
 import sys
-from capc.safety.audit import open_store
+from capc.audit.store import open_store
 store = open_store(sys.argv[1])
 big = "say('padding')\\n" * 20000      # ~300 KB per record: the kill lands inside a write
 seq = 0
@@ -136,7 +136,7 @@ def test_the_v1_fixture_is_migrated_on_open_with_records_preserved(tmp_path):
 def test_two_processes_opening_the_v1_store_at_once_migrate_it_once(tmp_path):
     db = tmp_path / "old.db"
     shutil.copy(FIXTURE, db)
-    code = ("import sys\nfrom capc.safety.audit import open_store\n"
+    code = ("import sys\nfrom capc.audit.store import open_store\n"
             "s = open_store(sys.argv[1]); print(s.migrated_from, s.count())")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], cwd=ROOT, env=_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from capc.cli import main
-from capc.safety.audit import ir_hash, open_store
+from capc.audit.store import ir_hash, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,8 @@ import pytest
 from audit_samples import accepted_record, guarded_compile_record, rejected_record
 from capc.compiler.scene import parse_scene
 from capc.diagnostics import CompileError, Diagnostic, InputError, Span
-from capc.safety import audit
-from capc.safety.audit import AuditStoreError, open_store, parse_since, record_safely
+from capc.audit import store as audit
+from capc.audit.store import AuditStoreError, open_store, parse_since, record_safely
 from capc.safety.spec import default_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,7 +202,7 @@ def test_record_safely_never_raises_and_reports_once(tmp_path):
     # A store under a regular file cannot be created: two failures, one line on stderr.
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code = ("import sys; from capc.safety.audit import record_safely\n"
+    code = ("import sys; from capc.audit.store import record_safely\n"
             f"a = record_safely('check', audit_db={str(blocker / 'a.db')!r}, source='x')\n"
             f"b = record_safely('run', audit_db={str(blocker / 'b.db')!r}, source=object())\n"
             "print(a, b)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from capc.safety.audit import open_store
+from capc.audit.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 UNSAFE = "pos = get_obj_pos('red block')\nput_first_on_second('red block', [pos[0] + 0.5, pos[1]])\n"

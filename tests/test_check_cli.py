@@ -115,7 +115,7 @@ def test_input_errors_exit_2_with_one_line(files, capsys, case):
 
 
 def test_check_is_recorded_in_the_audit_store(files, capsys, private_audit_store):
-    from capc.safety.audit import open_store
+    from capc.audit.store import open_store
 
     run_cli([files("p.py", BAD)], capsys)
     run_cli([files("q.py", GOOD)], capsys)

@@ -520,7 +520,7 @@ def test_the_prompt_embeds_names_and_instructions_as_quoted_literals():
 def test_the_audit_store_keeps_hostile_text_as_data(tmp_path):
     """Instructions, file names, sources and scene names end up in SQLite: quotes, comment
     markers and statement separators must be stored and searched as text."""
-    from capc.safety import audit
+    from capc.audit import store as audit
     store = audit.open_store(tmp_path / "audit.db")
     nasty = "x'); DROP TABLE records; -- %_\\ \"; exec('import os') #"
     first = store.add({"kind": "check", "instruction": nasty, "file": nasty, "source": nasty,

@@ -90,7 +90,7 @@ def test_a_truncated_reply_is_not_repaired_but_refused():
 def test_every_attempt_reaches_the_audit_store(tmp_path, monkeypatch):
     from capc.limits import DEFAULT_LIMITS
     from capc.prompts.pipeline import audit_compile
-    from capc.safety.audit import open_store
+    from capc.audit.store import open_store
 
     monkeypatch.setenv("CAPC_AUDIT_DB", str(tmp_path / "audit.db"))
     with LLMServer() as server:

@@ -79,7 +79,7 @@ def test_budget_exhausted_exits_1(tmp_path, capsys):
 
 def test_run_is_recorded_in_the_audit_store(private_audit_store, capsys):
     assert main(["run", str(EXAMPLE)]) == 0
-    from capc.safety.audit import open_store
+    from capc.audit.store import open_store
 
     with open_store(str(private_audit_store)) as store:
         records = list(store.iter_records())

@@ -88,7 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from capc.safety.audit import open_store
+    from capc.audit.store import open_store
     with open_store(args.audit_db) as store:
         return ACTIONS[args.audit_command](store, args)
 
@@ -125,7 +125,7 @@ def _list(store, args) -> int:
 def source_listing(record: dict) -> list[str]:
     """The policy with line numbers; offending lines marked '>' with carets under the span."""
     from capc.diagnostics import listing_lines
-    from capc.safety.audit import offending_lines
+    from capc.audit.store import offending_lines
     source = record.get("source")
     if not source:
         return ["  (no policy source stored)"]
@@ -149,7 +149,7 @@ def _seconds(value: Any) -> str:
 
 def show_text(record: dict) -> str:
     from capc.diagnostics import describe_counterexample, render
-    from capc.safety.audit import diagnostic_from_json, failing_obligations
+    from capc.audit.store import diagnostic_from_json, failing_obligations
     out = [f"record #{record['id']}  {record['time']}  {record['kind']}  (capc {record['capc_version']})"]
     if not record.get("intact", True):
         out.append("WARNING: this record's checksum does not match its contents")
@@ -239,7 +239,7 @@ def _show(store, args) -> int:
                 print(terminal_safe(f"\n--- attempt {a['index'] + 1} ({a.get('verdict') or '?'}) ---\n"
                                     + (a.get("source") or a.get("reply") or "(empty)")))
     if args.plot:
-        from capc.safety.audit_plot import write_png
+        from capc.audit.plot import write_png
         try:
             attempt = None if args.attempt is None else args.attempt - 1
             picture = write_png(record, args.plot, args.obligation, attempt)
@@ -254,7 +254,7 @@ def _show(store, args) -> int:
 
 def _export(store, args) -> int:
     from capc.diagnostics import InputError
-    from capc.safety import audit_export
+    from capc.audit import export as audit_export
     fmt = args.format or ("html" if args.output.lower().endswith((".html", ".htm")) else "jsonl")
     ids = [r["id"] for r in reversed(store.query(verdict=args.verdict, since=args.since,
                                                  grep=args.grep, kind=args.kind))]
@@ -282,7 +282,7 @@ def _export(store, args) -> int:
 
 def _recheck(store, args) -> int:
     from capc.diagnostics import InputError
-    from capc.safety.audit_recheck import recheck
+    from capc.audit.recheck import recheck
     if not args.all and not args.ids:
         raise InputError("say which records to recheck: IDs or --all", code="E294")
     spec = None

@@ -200,8 +200,8 @@ def _count_motion_calls(program: Any) -> int:
 
 
 def record(result: CheckResult, audit_db: str | None = None) -> None:
-    """Put the check in the audit store (never raises: see capc.safety.audit)."""
-    from capc.safety.audit import record_safely
+    """Put the check in the audit store (never raises: see capc.audit.store)."""
+    from capc.audit.store import record_safely
 
     record_safely("check", audit_db=audit_db, file=result.file, source=result.source,
                   program=result.program, verdict=result.verdict, report=result.report,

@@ -122,7 +122,7 @@ def _text_report(report: dict, result) -> str:
 def _record(report: dict) -> None:
     """Leave a trace in the audit store (never fails the command)."""
     try:
-        from capc.safety.audit import record_safely
+        from capc.audit.store import record_safely
     except ImportError:
         return
     record_safely("proptest", **report)

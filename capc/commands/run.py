@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, diagnostics: list,
             outcome, show, program=None, report=None) -> int:
-    from capc.safety.audit import record_safely
+    from capc.audit.store import record_safely
 
     run_json = outcome.to_json() if outcome is not None else None
     # the verifier's report goes with the run, so `audit show` has every obligation of it

@@ -86,7 +86,7 @@ def audit_compile(kind: str, result: CompileResult, provider: Provider, *, scene
                   error: Exception | None = None) -> int | None:
     """Write one audit record (never raises; a missing audit module is not an error)."""
     try:
-        from capc.safety.audit import record_safely
+        from capc.audit.store import record_safely
     except ImportError:
         return None
     final = result.final if result.attempts else None

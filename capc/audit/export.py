@@ -14,7 +14,7 @@ from typing import Any, Iterable, TextIO
 
 from capc import __version__
 from capc.diagnostics import describe_counterexample, listing_lines, render
-from capc.safety.audit import diagnostic_from_json, failing_obligations, now_iso, offending_lines
+from capc.audit.store import diagnostic_from_json, failing_obligations, now_iso, offending_lines
 
 DEFAULT_MAX_PICTURES = 100
 
@@ -118,7 +118,7 @@ def _kv_table(data: dict | None) -> str:
 
 
 def _picture_html(record: dict) -> str:
-    from capc.safety.audit_plot import render as render_picture
+    from capc.audit.plot import render as render_picture
     picture = render_picture(record)
     data = base64.b64encode(picture.png).decode("ascii")
     alt = f"top-down and side view of record {record.get('id')}: workspace, keep-out zones, objects"
@@ -170,7 +170,7 @@ def record_html(record: dict, *, picture: bool) -> str:
 
 
 def wants_picture(record: dict) -> bool:
-    from capc.safety.audit_plot import offending_obligation
+    from capc.audit.plot import offending_obligation
     return offending_obligation(record) is not None
 
 

@@ -25,7 +25,7 @@ Storage choices, and why:
   not written.
 
 This module imports only the standard library at top level (`capc check` must stay fast);
-pictures and exports live in `audit_plot.py` and `audit_export.py`.
+pictures and exports live in `plot.py` and `export.py` beside it.
 """
 
 from __future__ import annotations
