@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("kinematic", "sim"), default="kinematic",
                         help="where accepted policies run (default: kinematic)")
     parser.add_argument("--no-run", action="store_true", help="check policies but do not run them")
+    parser.add_argument("--any-scene", action="store_true",
+                        help="verify each policy for the objects anywhere in the spawn area, not only "
+                             "where the session's scene has them")
     from capc.commands.audit import add_store_argument
     add_store_argument(parser)
 
@@ -38,11 +41,11 @@ def _moved(scene, positions):
 def run(args: argparse.Namespace) -> int:
     from capc.commands.compile import print_attempts, setup
     from capc.diagnostics import CapcError, render
-    from capc.limits import DEFAULT_LIMITS as limits
     from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
     from capc.prompts.repair import ACCEPTING
 
-    scene, spec, provider = setup(args)
+    context, provider = setup(args)
+    scene, spec, limits = context.scene, context.spec, context.limits
     interactive = sys.stdin.isatty()
     history: list[tuple[str, str]] = []
     out = sys.stdout
@@ -74,8 +77,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{number}. {instruction}\n   " + code.replace("\n", "\n   "), file=out)
             continue
         print(f"> {text}", file=out)
+        # each instruction is verified in the world the session is in now: where the last run
+        # left the objects (what the backend reported at its end)
+        context = context.with_scene(scene)
         try:
-            result = compile_instruction(text, provider, scene=scene, spec=spec, limits=limits,
+            result = compile_instruction(text, provider, context=context,
                                          repairs=args.repair, max_depth=args.max_depth, history=history)
         except CapcError as exc:  # the model could not be reached, the cassette has no reply, ...
             print(render(exc.diagnostic), file=out)
@@ -89,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
                 from capc.runtime.execute import execute
                 try:
                     outcome = execute(final.generated.program, scene, spec, backend=args.backend, limits=limits,
-                                      sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits),
-                                      guards=getattr(final.report, "guards", None))
+                                      sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
+                                      guards=getattr(final.report, "guards", None),
+                                      verified_scene=scene if context.mode == "scene" else None)
                 except CapcError as exc:  # e.g. the backend cannot start: say so, keep the session
                     print(render(exc.diagnostic), file=out)
                     continue
@@ -102,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             history.append((text, final.code))
         else:
             print("not run: the policy was rejected", file=out)
-        audit_compile("shell", result, provider, scene=scene, spec=spec, limits=limits,
+        audit_compile("shell", result, provider, context=context,
                       params={"history": len(history)}, outcome=outcome)
     if interactive:
         print(file=out)
