@@ -211,7 +211,7 @@ def describe_counterexample(cex: dict[str, Any]) -> list[str]:
                      + ", ".join(f"{v:.3f}" for v in b) + ")")
     if cex.get("limit"):
         excess = cex.get("excess")
-        lines.append(f"  breaks: {cex['limit']}" + (f" by {excess:.4f}" if isinstance(excess, (int, float)) else ""))
+        lines.append(f"  breaks: {cex['limit']}" + (f" by {excess:.4g}" if isinstance(excess, (int, float)) else ""))
     if cex.get("replayed") is not None:
         lines.append("  replayed concretely: " + ("confirmed" if cex["replayed"] else "NOT confirmed"))
     for key, value in cex.items():

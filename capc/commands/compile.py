@@ -122,13 +122,14 @@ def policy_from_instruction(args: argparse.Namespace, context):
     file = generated.file if generated is not None else "<policy>"
     source = generated.source if generated is not None else final.code
     if generated is not None:
-        origin.update(helpers=generated.helpers, origins=generated.origins, parts=generated.parts(),
-                      assembled=generated.bundle())
+        origin.update(helpers=generated.helpers, origins=generated.origins)
     checked = CheckResult(file, source, final.verdict, list(final.diagnostics),
                           program=generated.program if generated is not None else None,
                           scene=context.scene, spec=context.spec, report=final.report, context=context)
     return PolicySource(file, source, sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
-                        origin=origin, checked=checked, sources=dict(final.sources))
+                        origin=origin, checked=checked, sources=dict(final.sources),
+                        parts=generated.parts() if generated is not None else [],
+                        assembled=generated.bundle() if generated is not None else final.code)
 
 
 def print_attempts(result, out=sys.stderr) -> None:

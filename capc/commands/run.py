@@ -35,6 +35,8 @@ class PolicySource:
     origin: dict[str, Any] = field(default_factory=dict)  # e.g. {"instruction": ...} for the audit
     checked: Any = None              # a CheckResult when the LLM layer already verified it in this context
     sources: dict[str, str] = field(default_factory=dict)  # file -> text of each part, for diagnostics
+    parts: list[dict[str, str]] = field(default_factory=list)  # generated parts with their origins
+    assembled: str | None = None     # policy and parts as one file (what `capc check` accepts)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -157,6 +159,9 @@ def run(args: argparse.Namespace) -> int:
                                scene=scene, spec=spec, any_scene=context.any_scene, verify=False)
     out = {"file": policy.file, "scene": scene_path or scene.source, "backend": args.backend,
            "mode": context.mode}
+    if policy.assembled is not None:   # generated: the policy, each part with its origin, the whole
+        out.update(policy=policy.source, parts=policy.parts, assembled=policy.assembled,
+                   stage=policy.origin.get("stage"))
     if checked.verdict == VERDICT_REJECTED and checked.report is None:
         return _finish(args, policy, context, out, "rejected", checked.diagnostics, None,
                        lambda: print_result(checked, as_json=False), program=checked.program)

@@ -446,6 +446,11 @@ class VerificationReport:
             notes = tuple(f"called from {c.file}:{c.line}:{c.col}" for c in reversed(o.callers))
             if o.verdict == VIOLATED:
                 out.append(Diagnostic(o.code, o.message, o.span, "safety", _hint(o), o.counterexample, notes))
+            elif self.verdict == "rejected":
+                # nothing of a rejected program runs: no monitor guards anything of it
+                out.append(Diagnostic(o.code, _unguarded(o.message), o.span, "warning",
+                                      "not decided before run time; the program is rejected for the "
+                                      "error(s) above, so nothing of it runs", None, notes))
             else:
                 out.append(Diagnostic(o.code, o.message, o.span, "warning",
                                       "the runtime monitor checks this command before the robot moves",
@@ -477,6 +482,12 @@ class VerificationReport:
             "seconds": round(self.seconds, 6),
             "solver_seconds": round(self.solver_seconds, 6),
         }
+
+
+def _unguarded(message: str) -> str:
+    """An undecided obligation's message without its "guarded by the monitor" clause."""
+    head, sep, tail = message.rpartition("; ")
+    return head if sep and "guarded" in tail else message
 
 
 def _hint(o: Obligation) -> str:
