@@ -285,3 +285,90 @@ def test_a_version_2_store_is_migrated_with_its_records_intact(tmp_path):
         first, second = store.get(1), store.get(2)
     assert first["intact"] and first["mode"] == "any_scene" and first["profile"] == "tabletop"
     assert second["intact"] and second["mode"] is None
+
+
+# --- the whole path against a loopback model (findings 1-3) -----------------------------------
+
+ISSUE_SCENE = ("objects:\n  - {name: orange block, position: [0.15, -0.35]}\n"
+               "  - {name: blue bowl, position: [0.064, -0.54]}\n  - {name: green block, position: [-0.15, -0.65]}\n")
+LEFT_OF_BOWL = ("target = parse_position('a point 10cm left of the blue bowl')\n"
+                "put_first_on_second('orange block', target)\n")
+# what a model answers from the prompt alone: not clipped, safe in this scene only
+LEFT_ANSWER = "pos = get_obj_pos('blue bowl')\nret_val = np.array([pos[0] - 0.1, pos[1]])"
+
+
+def issue_world(tmp_path: Path) -> list[str]:
+    (tmp_path / "scene.yaml").write_text(ISSUE_SCENE)
+    return ["--scene", str(tmp_path / "scene.yaml")]
+
+
+def test_a_scene_safe_policy_from_a_sub_program_answer_is_accepted_and_runs(tmp_path, capsys):
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[LEFT_OF_BOWL],
+                                    answers={"a point 10cm left of the blue bowl": LEFT_ANSWER})
+        code, run = cli_json(capsys, ["run", "-i", "put the orange block 10 cm to the left of the blue bowl",
+                                      *issue_world(tmp_path), "--json", *llm_flags(server)])
+    assert code == 0 and run["verdict"] in ("accepted", "guarded") and run["mode"] == "scene"
+    assert run["run"]["status"] == "completed"
+    x, y, _ = run["run"]["final_positions"]["orange block"]
+    assert abs(x - (-0.036)) < 0.01 and abs(y - (-0.54)) < 0.01
+    # the policy as written, the answer as its own part with its origin, and the whole program
+    assert run["policy"].startswith("target = parse_position_answer_1(")
+    [part] = run["parts"]
+    assert part["origin"] == ("in parse_position_answer_1, the answer to "
+                              "parse_position('a point 10cm left of the blue bowl') asked for line 1")
+    assert "def parse_position_answer_1" in run["assembled"]
+    # the same policy in scene-free mode is rejected: --any-scene is a choice, not a second check
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[LEFT_OF_BOWL],
+                                    answers={"a point 10cm left of the blue bowl": LEFT_ANSWER})
+        code, free = cli_json(capsys, ["run", "-i", "put the orange block 10 cm to the left of the blue bowl",
+                                       *issue_world(tmp_path), "--any-scene", "--repair", "0", "--json",
+                                       *llm_flags(server)])
+    assert code == 1 and free["verdict"] == "rejected" and free["run"] is None and free["mode"] == "any_scene"
+
+
+def test_a_rejection_goes_back_to_the_model_and_its_repair_runs(tmp_path, capsys):
+    unsafe = LEFT_OF_BOWL + "move_to([0.36, -0.5, 0.1])\n"
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[unsafe, LEFT_OF_BOWL],
+                                    answers={"a point 10cm left of the blue bowl": LEFT_ANSWER})
+        code, run = cli_json(capsys, ["run", "-i", "put the orange block left of the bowl",
+                                      *issue_world(tmp_path), "--json", *llm_flags(server)])
+        prompts = server.prompts()
+    assert code == 0 and run["run"]["status"] == "completed"
+    record = latest(os.environ["CAPC_AUDIT_DB"], "run")
+    assert record["params"]["repairs"] == 1 and record["extra"]["stage"] == "verify"
+    policy_requests = [p for p in prompts if p.startswith("You write robot policies")]
+    assert len(policy_requests) == 2 and "E301" in policy_requests[1]
+    # the sub-program was asked once for the whole session, not again after the repair
+    assert sum(p.startswith("You answer a description of a place") for p in prompts) == 1
+
+
+TRACE_POLICY = "trace_square(0.2)\n"
+TRACE_HELPER = ("def trace_square(side):\n"
+                "    move_to([0.0, -0.5, 0.1], speed=0.1)\n"
+                "    move_to([side * 2, -0.5, 0.1], speed=0.1)\n")
+
+
+def test_a_diagnostic_in_a_helper_is_shown_in_the_helpers_lines(tmp_path, capsys):
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[TRACE_POLICY], functions={"trace_square": TRACE_HELPER})
+        code = main(["compile", "-i", "trace a square", *issue_world(tmp_path), "--repair", "1",
+                     *llm_flags(server)])
+        err = capsys.readouterr().err
+        code_json, data = cli_json(capsys, ["compile", "-i", "trace a square", *issue_world(tmp_path),
+                                            "--repair", "1", "--json", *llm_flags(server)])
+        helper_requests = [p for p in server.prompts() if "# define function: trace_square" in p]
+    assert code == code_json == 1 and data["verdict"] == "rejected" and data["stage"] == "verify"
+    [diagnostic] = [d for d in data["diagnostics"] if d["kind"] != "warning"]
+    assert diagnostic["code"] == "E301" and diagnostic["file"] == "<generated trace_square>"
+    assert diagnostic["line"] == 3 and diagnostic["notes"][0] == "in trace_square, generated for line 1"
+    # rendered with the helper's own listing, and the final failure names the stage and the part
+    assert "--> <generated trace_square>:3:5" in err and "3 |     move_to([side * 2, -0.5, 0.1], speed=0.1)" in err
+    assert ("final: rejected by the verifier: E301 at <generated trace_square>:3 "
+            "(in trace_square, generated for line 1)") in err
+    assert data["reason"].startswith("rejected by the verifier: E301 at <generated trace_square>:3")
+    # one request for the helper per compile: the repair (same call) did not ask again
+    assert len(helper_requests) == 2
+    assert [p["name"] for p in data["parts"]] == ["trace_square"] and "def trace_square" in data["assembled"]

@@ -132,9 +132,10 @@ def policy_from_instruction(args: argparse.Namespace, context):
                         assembled=generated.bundle() if generated is not None else final.code)
 
 
-def print_attempts(result, out=sys.stderr) -> None:
+def print_attempts(result, out=None) -> None:
     """Each attempt's verdict and, for rejected ones, the rendered diagnostics; a final
     rejection says which stage found it and why."""
+    out = out or sys.stderr   # looked up now: the stream of the call, not of the import
     for attempt in result.attempts:
         label = "reply" if attempt.index == 0 else f"repair {attempt.index}"
         print(f"[{label}] {attempt.verdict}", file=out)
