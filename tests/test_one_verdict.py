@@ -343,6 +343,15 @@ def test_a_rejection_goes_back_to_the_model_and_its_repair_runs(tmp_path, capsys
     assert len(policy_requests) == 2 and "E301" in policy_requests[1]
     # the sub-program was asked once for the whole session, not again after the repair
     assert sum(p.startswith("You answer a description of a place") for p in prompts) == 1
+    assert_recheck_unchanged(capsys, 2)
+
+
+def assert_recheck_unchanged(capsys, records: int) -> None:
+    """`capc audit recheck` verifies each record in its own context (scene, limits, mode,
+    profile, generated parts): the same question gets the same answer."""
+    assert main(["audit", "recheck", "--all", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["checked"] == records and summary["changed"] == []
 
 
 TRACE_POLICY = "trace_square(0.2)\n"
@@ -372,3 +381,4 @@ def test_a_diagnostic_in_a_helper_is_shown_in_the_helpers_lines(tmp_path, capsys
     # one request for the helper per compile: the repair (same call) did not ask again
     assert len(helper_requests) == 2
     assert [p["name"] for p in data["parts"]] == ["trace_square"] and "def trace_square" in data["assembled"]
+    assert_recheck_unchanged(capsys, 2)
