@@ -108,12 +108,25 @@ def _main(argv: list[str] | None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # The place capc reads or writes failed (a full disk, a read-only folder) where no
+        # check caught it first: the environment's problem, said in one line, not a bug.
+        from capc.files import ENVIRONMENT_ERRNOS, os_reason
+        if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("CAPC_DEBUG"):
+            return _internal_error(exc)
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error[E206]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # a bug in capc: say so in one line, keep the traceback opt-in
-        if os.environ.get("CAPC_DEBUG"):
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc} "
-              f"(this is a bug in capc; rerun with CAPC_DEBUG=1 for details)", file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("CAPC_DEBUG"):
+        raise exc
+    print(f"internal error: {type(exc).__name__}: {exc} "
+          f"(this is a bug in capc; rerun with CAPC_DEBUG=1 for details)", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def _run_guarded(args) -> int:

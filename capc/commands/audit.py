@@ -240,11 +240,11 @@ def _show(store, args) -> int:
                                     + (a.get("source") or a.get("reply") or "(empty)")))
     if args.plot:
         from capc.audit.plot import write_png
-        try:
+        from capc.files import check_output_path, output_errors
+        check_output_path(args.plot, "picture", code="E293", example="cex.png")
+        with output_errors(args.plot, "picture", code="E293"):
             attempt = None if args.attempt is None else args.attempt - 1
             picture = write_png(record, args.plot, args.obligation, attempt)
-        except OSError as exc:
-            raise InputError(f"cannot write {args.plot}: {exc.strerror}", code="E293") from None
         what = "the counterexample" if picture.obligation else "the scene (no counterexample)"
         print(f"picture of {what}: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
@@ -253,26 +253,27 @@ def _show(store, args) -> int:
 # --- export -------------------------------------------------------------------------------------
 
 def _export(store, args) -> int:
-    from capc.diagnostics import InputError
     from capc.audit import export as audit_export
+    from capc.files import check_output_path, output_errors
     fmt = args.format or ("html" if args.output.lower().endswith((".html", ".htm")) else "jsonl")
+    if args.output != "-":   # before the records are read and drawn
+        check_output_path(args.output, "export", code="E293", example=f"audit.{fmt}")
     ids = [r["id"] for r in reversed(store.query(verdict=args.verdict, since=args.since,
                                                  grep=args.grep, kind=args.kind))]
     filtered = bool(args.verdict or args.since or args.grep or args.kind)
     records = store.iter_records(ids if filtered else None)
-    try:
+    # a full disk or a vanished folder while writing is the same one-line error as up front
+    with output_errors(args.output, "export", code="E293"):
         out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {args.output}: {exc.strerror}", code="E293") from None
-    try:
-        if fmt == "jsonl":
-            count = audit_export.write_jsonl(records, out)
-        else:
-            limit = audit_export.DEFAULT_MAX_PICTURES if args.max_pictures is None else args.max_pictures
-            count = audit_export.write_html(records, out, stats=store.stats(), max_pictures=limit)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+        try:
+            if fmt == "jsonl":
+                count = audit_export.write_jsonl(records, out)
+            else:
+                limit = audit_export.DEFAULT_MAX_PICTURES if args.max_pictures is None else args.max_pictures
+                count = audit_export.write_html(records, out, stats=store.stats(), max_pictures=limit)
+        finally:
+            if out is not sys.stdout:
+                out.close()
     if args.output != "-":
         print(f"exported {count} records to {args.output} ({fmt})")
     return EXIT_OK

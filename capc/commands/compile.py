@@ -136,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
     from capc.prompts.pipeline import audit_compile, compile_instruction
     from capc.prompts.provider import LLMError
 
+    if args.output:   # before the model is asked: a missing folder is not worth a request
+        from capc.files import check_output_path
+        check_output_path(args.output, "policy", example="policy.py")
     scene, spec, provider = setup(args)
     params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": args.temperature,
               "any_scene": args.any_scene}
@@ -152,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
     audit_compile("compile", result, provider, scene=scene, spec=spec, limits=limits, params=params)
     policy = result.final.generated.bundle() if result.final.generated else result.final.code
     if args.output and result.verdict != "rejected":
-        with open(args.output, "w", encoding="utf-8") as handle:
+        from capc.files import output_errors
+        with output_errors(args.output, "policy"), open(args.output, "w", encoding="utf-8") as handle:
             handle.write(policy)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, default=str))

@@ -75,6 +75,13 @@ class RecordingProvider:
     source: str = ""
     recorded: list[Entry] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Checked before the first request: a reply paid for and then not kept is lost.
+        import os
+        from capc.files import check_output_dir, check_output_path
+        check_output_dir(os.path.dirname(os.path.abspath(self.path)), "cassette folder")
+        check_output_path(self.path, "cassette", example="session.jsonl")
+
     @property
     def name(self) -> str:
         return self.inner.name
@@ -92,6 +99,8 @@ class RecordingProvider:
         reply = fetch(request) if fetch is not None else self.inner.complete(request)
         source = self.source or f"recorded from {self.inner.model} via {self.inner.name}"
         entry = make_entry(request, reply, source)
-        append_entry(self.path, entry)
+        from capc.files import output_errors
+        with output_errors(self.path, "cassette"):
+            append_entry(self.path, entry)
         self.recorded.append(entry)
         return check_reply(reply)
