@@ -84,6 +84,16 @@ def read_text(path: str, what: str) -> str:
 
 E_OUTPUT = "E206"   # an output file or folder cannot be written
 
+
+def user_dir(kind: str, *names: str) -> str:
+    """capc's folder of `kind` ("cache" or "state") under the XDG base directories
+    (`$XDG_CACHE_HOME/capc`, default `~/.cache/capc`; `$XDG_STATE_HOME/capc`, default
+    `~/.local/state/capc`), joined with `names`. Not created here."""
+    variable, default = {"cache": ("XDG_CACHE_HOME", (".cache",)),
+                         "state": ("XDG_STATE_HOME", (".local", "state"))}[kind]
+    base = os.environ.get(variable) or os.path.join(os.path.expanduser("~"), *default)
+    return os.path.join(base, "capc", *names)
+
 _REASONS = {
     errno.ENOENT: "its directory does not exist",
     errno.ENOTDIR: "a part of the path is a file, not a directory",

@@ -149,7 +149,7 @@ def _seconds(value: Any) -> str:
 
 def show_text(record: dict) -> str:
     from capc.diagnostics import describe_counterexample, render
-    from capc.audit.store import diagnostic_from_json, failing_obligations
+    from capc.audit.store import diagnostic_from_json, failing_obligations, proptest_summary
     out = [f"record #{record['id']}  {record['time']}  {record['kind']}  (capc {record['capc_version']})"]
     if not record.get("intact", True):
         out.append("WARNING: this record's checksum does not match its contents")
@@ -218,6 +218,9 @@ def show_text(record: dict) -> str:
         out.append(f"monitor interventions: {len(events) or 'none'}")
         for event in events[:10]:
             out.append(f"  {event.get('message') if isinstance(event, dict) and event.get('message') else event}")
+    found = proptest_summary(record)
+    if found:
+        out += [""] + found
     timings = record.get("timings")
     if isinstance(timings, dict) and timings:
         out += ["", "timings: " + ", ".join(f"{k} {_seconds(v)}" for k, v in timings.items())]
