@@ -86,13 +86,13 @@ def check_repair_args(args: argparse.Namespace) -> None:
         raise InputError(f"--max-depth must be 0 or more, not {args.max_depth}")
 
 
-def setup(args: argparse.Namespace):
+def setup(args: argparse.Namespace, *, match_by_query: bool = False):
     """Checks the flags, points the audit store, loads the world and builds the provider."""
     check_repair_args(args)
     if args.audit_db:
         os.environ["CAPC_AUDIT_DB"] = args.audit_db
     scene, spec = world_from_args(args)
-    return scene, spec, provider_from_args(args)
+    return scene, spec, provider_from_args(args, match_by_query=match_by_query)
 
 
 def policy_from_instruction(args: argparse.Namespace):
