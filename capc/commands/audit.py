@@ -42,6 +42,15 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", metavar="KIND", help="only records of this kind (check, run, compile, ...)")
 
 
+def _record_id(text: str) -> int | str:
+    if text == "last":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a record id: {text!r} (a number, or `last`)") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_argument(parser)
     sub = parser.add_subparsers(dest="audit_command", metavar="ACTION")
@@ -56,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON array")
 
     p = sub.add_parser("show", parents=[inherit], help="one record: source, reason, counterexample, picture")
-    p.add_argument("id", type=int, help="record id (see `capc audit list`)")
+    p.add_argument("id", type=_record_id, help="record id (see `capc audit list`), or `last`: the newest record")
     p.add_argument("--plot", metavar="OUT.png", help="write the picture of the counterexample")
     p.add_argument("--obligation", type=int, metavar="N",
                    help="draw obligation N (0-based) instead of the first violated one")
@@ -229,6 +238,12 @@ def show_text(record: dict) -> str:
 
 def _show(store, args) -> int:
     from capc.diagnostics import InputError
+    if args.id == "last":
+        newest = store.query(limit=1)
+        if not newest:
+            raise InputError(f"no audit records in {store.path} yet", code="E292",
+                             hint="capc check, run, compile, shell and proptest each leave one")
+        args.id = newest[0]["id"]
     record = store.get(args.id)
     if record is None:
         raise InputError(f"no audit record #{args.id} in {store.path}", code="E292",
