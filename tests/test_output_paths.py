@@ -97,3 +97,10 @@ def test_an_environment_failure_nothing_checked_is_still_exit_2(monkeypatch, cap
 
     monkeypatch.setattr(check, "run", bug)
     assert cli.main(["check", EXAMPLE]) == 70
+
+
+def test_an_audit_store_path_that_is_a_directory(tmp_path):
+    done = capc(tmp_path, "audit", "list", "--audit-db", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error[E290]: audit store {tmp_path}: is a directory, not a database file " \
+                                  f"(name a file, e.g. {tmp_path / 'audit.db'})"

@@ -108,3 +108,15 @@ def test_without_a_model_it_says_how_to_get_one(tmp_path):
     assert len(output.strip().splitlines()) == 1, output
     for way in ("--model", "CAPC_LLM_BASE_URL", "--cassette", "capc shell --demo"):
         assert way in output
+
+
+def test_the_demo_cassette_without_demo_points_to_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPC_")}
+    env.update(HOME=str(tmp_path), CAPC_AUDIT_DB=str(tmp_path / "audit.db"))
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "capc", "shell", "--cassette", demo_script.CASSETTE],
+                          input=demo_script.INSTRUCTIONS[0] + "\n", capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=TIMEOUT)
+    assert done.returncode == 0      # the session goes on after a miss
+    assert "error[E607]" in done.stdout and "capc shell --demo" in done.stdout

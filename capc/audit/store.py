@@ -764,6 +764,9 @@ def open_store(path: str | os.PathLike | None = None, *,
                busy_timeout: float = DEFAULT_BUSY_SECONDS) -> AuditStore:
     """Open (creating or migrating as needed) the store at `path` or the default place."""
     resolved = resolve_path(path)
+    if resolved.is_dir():
+        raise AuditStoreError("is a directory, not a database file", resolved,
+                              hint=f"name a file, e.g. {resolved / 'audit.db'}")
     try:
         return AuditStore(resolved, busy_timeout=busy_timeout)
     except AuditStoreError:

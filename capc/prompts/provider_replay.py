@@ -56,13 +56,23 @@ class ReplayProvider:
                 + (f" for {query!r}" if query is not None else "")
                 + (f" (repair attempt {attempt})" if attempt else "")
                 + f" with model {request.model!r}",
-                hint="record one with --llm openai --record FILE, or check that the prompt, "
-                     "the scene and --model match the recording")
+                hint=self._miss_hint())
         self.used.append(entry)
         return entry
 
     def complete(self, request: Request) -> Reply:
         return check_reply(self.lookup(request).reply)
+
+    def _miss_hint(self) -> str:
+        import os
+
+        from capc.prompts import demo_script
+        if os.path.abspath(self.path) == os.path.abspath(demo_script.CASSETTE):
+            # the demo's replies fit the demo's scene and instructions only
+            return ("the demo cassette answers the demo's instructions on the demo's scene: "
+                    "use `capc shell --demo` or `capc demo`")
+        return ("record one with --llm openai --record FILE, or check that the prompt, "
+                "the scene and --model match the recording")
 
 
 @dataclass
