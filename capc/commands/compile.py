@@ -33,7 +33,8 @@ def add_llm_arguments(parser: argparse.ArgumentParser, *, record_flag: str = "--
     group.add_argument(record_flag, dest="llm_record", metavar="FILE",
                        help="append every request and reply to this cassette")
     group.add_argument("--timeout", type=float, default=None, help="seconds per request (default 60)")
-    group.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts (default 3)")
+    group.add_argument("--retries", type=int, default=None,
+                       help="retries of what waiting can fix: a refused connection, timeouts, 429, 5xx (default 3)")
     group.add_argument("--max-tokens", type=int, default=None, help="reply token limit (default 1024)")
     group.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
     group.add_argument("--repair", type=int, default=2, metavar="N",
