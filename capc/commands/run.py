@@ -145,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.record and args.backend != "sim":
         raise InputError("--record needs --backend sim (the kinematic backend draws nothing)")
+    if args.record:   # before anything runs: a missing folder is not worth a simulation
+        from capc.files import check_output_path
+        check_output_path(args.record, "recording", example="run.gif")
     if args.gui and args.backend != "sim":
         raise InputError("--gui needs --backend sim")
     if args.noise < 0:
