@@ -225,6 +225,10 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
                   f"{event['role']}): limit {event['limit']} exceeded by {event['excess']:.4g}")
     else:
         print("monitor: no intervention")
+    for event in outcome.outcome_events:
+        print(f"outcome: {event['code']} {event['message']}")
+    if not outcome.outcome_events:
+        print("outcome: every grasp and placement as planned, nothing else moved")
     if outcome.task_result is not None:
         state = "done" if outcome.task_result.done else "NOT done"
         print(f"task {outcome.task}: {state} ({outcome.task_result.detail})")
