@@ -137,3 +137,35 @@ def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop
         # Let go over a bowl's rim: the block does not come to rest where it was let go.
         rim = run("put_first_on_second('red block', [0.2, -0.5])\n", TWO, backend=sim)
         assert (rim.status, rim.code) == (STATUS_MISPLACED, E_MISPLACED)
+
+
+def test_run_from_an_instruction_reports_whether_the_task_given_was_done(tmp_path, capsys, monkeypatch):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from llm_server import LLMServer, by_prompt
+
+    from capc.cli import main
+
+    monkeypatch.setenv("CAPC_AUDIT_DB", str(tmp_path / "audit.db"))
+    scene = tmp_path / "scene.yaml"
+    scene.write_text("objects:\n  - {name: red block, position: [0.10, -0.45]}\n"
+                     "  - {name: blue bowl, position: [-0.10, -0.60]}\n")
+
+    def run_instruction(server, task: str) -> int:
+        return main(["run", "--scene", str(scene), "--llm", "openai", "--model", "m", "--base-url",
+                     server.base_url, "--retries", "0", "--timeout", "5", "-i", "put the red block in the bowl",
+                     "--task", task, "--json"])
+
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=["put_first_on_second('red block', 'blue bowl')\n"])
+        for task, done in (("block_in_bowl('red block', 'blue bowl')", True),
+                           ("in_place('red block', 'top left corner')", False)):
+            assert run_instruction(server, task) == 0
+            data = json.loads(capsys.readouterr().out)
+            assert data["run"]["task"] == task and data["run"]["task_result"]["done"] is done
+        asked = len(server.requests)
+        assert run_instruction(server, "fly(away)") == 2  # refused before the model is asked
+        assert len(server.requests) == asked and "E230" in capsys.readouterr().err

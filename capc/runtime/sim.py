@@ -124,6 +124,7 @@ class SimBackend:
             p.changeDynamics(self._robot, finger, lateralFriction=1.0, spinningFriction=0.01,
                              physicsClientId=c)
         self._bodies: dict[str, int] = {}      # object name -> body id
+        self._kinds: dict[str, str] = {}       # object name -> "block" | "bowl"
         self._ignoring: list[tuple[int, int]] = []  # body pairs with collisions switched off
         self._steps = 0
         self._setpoints = 0
@@ -206,6 +207,7 @@ class SimBackend:
         self._velocities = [0.0] * len(ARM_JOINTS)
         self._finger_target = FINGER_OPEN
         self._held = None
+        self._kinds = {obj.name: obj.kind for obj in scene.objects}
         for obj in scene.objects:
             self._bodies[obj.name] = sim_assets.add_object(p, self._shapes, obj.kind, obj.color,
                                                            obj.position)
@@ -338,6 +340,10 @@ class SimBackend:
             self._held = self._object_between_fingers()
             if self._held is not None and self.grasp == GRASP_WELD:
                 self._weld = self._attach(self._bodies[self._held])
+            elif self._held is None:
+                self._held = self._bowl_at_tcp()
+                if self._held is not None:
+                    self._weld = self._attach(self._bodies[self._held])
         return self.held_object()
 
     def _settle(self) -> None:
@@ -366,6 +372,21 @@ class SimBackend:
                 centre = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
                 if np.linalg.norm(np.asarray(centre) - tcp) <= CELL.grasp_radius:
                     return name
+        return None
+
+    def _bowl_at_tcp(self) -> str | None:
+        """A bowl whose grasp point (centre, mid-height: CELL.grasp_z) is within the grasp
+        radius of the closed fingers. The tabletop (as CaP's, whose robot has a suction cup)
+        picks a bowl at its centre; the Panda's fingers open 8 cm and a bowl is 12 cm wide, so
+        they close inside it on nothing. Such a grasp is a weld: the suction cup's model."""
+        p, c = self._p, self._client
+        tcp = self.tcp()
+        for name, body in self._bodies.items():
+            if self._kinds.get(name) != "bowl":
+                continue
+            x, y, z = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
+            if np.linalg.norm(np.array((x, y, CELL.grasp_z("bowl", z))) - tcp) <= CELL.grasp_radius:
+                return name
         return None
 
     def _attach(self, body: int) -> int:
