@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"policies run on both backends: {summary['policies']} (did not compile: {summary['skipped']})")
         print(f"final positions agree within 2 cm: {summary['agree']} = {100 * (summary['agreement'] or 0):.1f} %")
         print(f"disagreements: {summary['disagree']}, reported by the sim run: {summary['disagree_reported']} "
-              f"= {100 * summary['reported_share']:.1f} %")
+              f"= {100 * summary['reported_share']:.1f} %; unreported with the two runs on different "
+              f"paths through the program (a branch on a perceived position decided differently): "
+              f"{summary['unreported_other_path']}")
         print(f"sim runs with outcome events: {summary['runs_with_events']}; failed grasps "
               f"{summary['failed_grasps']}, misplaced {summary['misplaced']}, knocked {summary['knocked']} "
               f"(by code {summary['events']})")
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for result in report.disagreeing[:args.show]:
         print("---", file=sys.stderr)
         print(f"status kinematic/sim {result.status}, distance {result.distance:.3f} m, "
-              f"reported {result.reported}", file=sys.stderr)
+              f"reported {result.reported}, same path {result.same_path}", file=sys.stderr)
         print(result.source, file=sys.stderr)
         print(json.dumps(result.scene.to_json()), file=sys.stderr)
         for event in result.events:

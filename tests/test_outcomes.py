@@ -169,3 +169,42 @@ def test_run_from_an_instruction_reports_whether_the_task_given_was_done(tmp_pat
         asked = len(server.requests)
         assert run_instruction(server, "fly(away)") == 2  # refused before the model is asked
         assert len(server.requests) == asked and "E230" in capsys.readouterr().err
+
+
+# A fixed sample for the fidelity figures of bench/fidelity.py: the example tasks in their
+# scenes, the stack on one point, a bowl carried and filled, a block with a bowl under the
+# finger's side, and a block let go over a bowl's rim (a disagreement the sim must report).
+NEIGHBOUR = parse_scene("""
+objects:
+  - {name: red block, position: [0.0, -0.5]}
+  - {name: blue bowl, position: [0.0, -0.58]}
+""")
+FIDELITY_SAMPLE = (
+    ("put_first_on_second('red block', [-0.15, -0.65])\n", NEIGHBOUR, True),
+    ("put_first_on_second('blue bowl', [-0.15, -0.65])\nput_first_on_second('red block', 'blue bowl')\n",
+     TWO, True),
+    (STACK, STACK_SCENE, True),
+    ("put_first_on_second('red block', [0.2, -0.5])\n", TWO, False),
+)
+
+
+@pytest.mark.slow
+def test_a_fixed_sample_agrees_on_both_backends_or_the_sim_reports_it():
+    pytest.importorskip("pybullet")
+    from pathlib import Path
+
+    from capc.compiler.scene import load_scene
+    from capc.runtime.sim import SimBackend
+    from capc.testing.fidelity import AGREE, run_pair
+
+    examples = Path(__file__).parent.parent / "examples"
+    sample = [((examples / f"{name}.py").read_text(), load_scene(str(examples / f"{name}.scene.yaml")), True)
+              for name in ("put_block_in_bowl", "stack_all_blocks", "blocks_horizontal_line")]
+    with SimBackend() as sim:
+        for source, scene, agrees in sample + list(FIDELITY_SAMPLE):
+            result = run_pair(compile_source(source, "<sample>"), scene, SPEC, sim)
+            assert result.agrees is agrees, (source, result.distance, result.events)
+            if agrees:
+                assert result.events == [], (source, result.events)
+            else:
+                assert result.distance > AGREE and result.reported, source
