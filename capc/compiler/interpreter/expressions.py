@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from capc.lazy_numpy import np
 
 from capc.compiler import costs, ir
+from capc.compiler.execution import describe, snapshot
 from capc.compiler.interpreter.budgets import _check_binop, _deep_size, _Guard, _size_of, _work
 from capc.compiler.interpreter.tables import BUILTINS, _deep_check, _KEYED_BUILTINS
 from capc.compiler.interpreter.values import (
     E_POLICY_ERROR, E_UNSUPPORTED, BuiltinValue, Closure, Env, Gen, RuntimeStop, UserFunction,
-    _describe, _NOT_LEAF, _POLICY_EXCEPTIONS,
+    _NOT_LEAF, _POLICY_EXCEPTIONS,
 )
 from capc.diagnostics import Span
 
@@ -96,7 +97,7 @@ def _format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: S
     try:
         return format(value, spec)
     except _POLICY_EXCEPTIONS as exc:
-        raise RuntimeStop(E_POLICY_ERROR, f"cannot format {_describe(value)} with {spec!r}: {exc}", span)
+        raise RuntimeStop(E_POLICY_ERROR, f"cannot format {describe(value)} with {spec!r}: {exc}", span)
 
 
 
@@ -128,22 +129,11 @@ class Expressions:
             free = self._call_free[id(expr)] = _is_call_free(expr)
         return free
 
-    def _iterate(self, value: Any, span: Span) -> Iterable[Any]:
-        if isinstance(value, dict):
-            return list(value)
-        if isinstance(value, (list, tuple, str, range)):
-            return list(value) if isinstance(value, list) else value  # a list may grow in the loop
-        if isinstance(value, np.ndarray):
-            if value.ndim == 0:
-                raise RuntimeStop(E_POLICY_ERROR, "cannot iterate over a 0-d array", span)
-            return list(value)
-        raise RuntimeStop(E_POLICY_ERROR, f"cannot iterate over {_describe(value)}", span)
-
     def _truth(self, value: Any, span: Span) -> bool:
         try:
             return bool(value)
         except ValueError:
-            raise RuntimeStop(E_POLICY_ERROR, f"the truth value of {_describe(value)} is ambiguous", span,
+            raise RuntimeStop(E_POLICY_ERROR, f"the truth value of {describe(value)} is ambiguous", span,
                               hint="use np.any(...) or np.all(...)") from None
 
     def _eval(self, expr: ir.Expr, env: Env) -> Gen:
@@ -202,7 +192,7 @@ class Expressions:
                 try:
                     result[key] = value
                 except TypeError:
-                    raise RuntimeStop(E_POLICY_ERROR, f"{_describe(key)} cannot be a dict key", k.span) from None
+                    raise RuntimeStop(E_POLICY_ERROR, f"{describe(key)} cannot be a dict key", k.span) from None
             return result
         if kind is ir.IfExp:
             test = self._leaf(expr.test, env)
@@ -378,7 +368,7 @@ class Expressions:
         except ZeroDivisionError:
             raise RuntimeStop(E_POLICY_ERROR, "division by zero", span) from None
         except _POLICY_EXCEPTIONS as exc:
-            raise RuntimeStop(E_POLICY_ERROR, f"cannot compute {_describe(left)} {op} {_describe(right)}: "
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot compute {describe(left)} {op} {describe(right)}: "
                                               f"{exc}", span) from None
         cost = costs.result_cost(result)
         if cost:
@@ -414,7 +404,7 @@ class Expressions:
         try:
             return fn(left, right)
         except _POLICY_EXCEPTIONS as exc:
-            raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {_describe(left)} {op} {_describe(right)}: "
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {describe(left)} {op} {describe(right)}: "
                                               f"{exc}", span) from None
 
     def _item(self, value: ir.Expr, index: tuple, env: Env) -> Gen:
@@ -453,7 +443,7 @@ class Expressions:
 
     def _subscript(self, value: Any, index: Any, span: Span) -> Any:
         if not isinstance(value, (list, tuple, str, dict, np.ndarray, range)):
-            raise RuntimeStop(E_POLICY_ERROR, f"{_describe(value)} cannot be indexed", span)
+            raise RuntimeStop(E_POLICY_ERROR, f"{describe(value)} cannot be indexed", span)
         if isinstance(index, np.ndarray) and index.dtype == object:
             raise RuntimeStop(E_POLICY_ERROR, "an index array must hold numbers or booleans", span)
         try:
@@ -463,7 +453,7 @@ class Expressions:
         except IndexError as exc:
             raise RuntimeStop(E_POLICY_ERROR, f"index out of range: {exc}", span) from None
         except _POLICY_EXCEPTIONS as exc:
-            raise RuntimeStop(E_POLICY_ERROR, f"cannot index {_describe(value)} with {index!r}: {exc}",
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot index {describe(value)} with {index!r}: {exc}",
                               span) from None
         cost = costs.result_cost(result)  # a slice copies (or views) its elements
         if cost:
@@ -501,7 +491,7 @@ class Expressions:
             iterable = yield from self._eval(gen.iter, scope)
         innermost = level + 1 == len(expr.generators)
         target = gen.target
-        items = self._iterate(iterable, gen.iter.span)
+        items = snapshot(self, iterable, gen.iter.span)
         # A comprehension has no `break`: it will walk every item, so one that cannot fit in
         # the remaining loop budget stops before it starts (same code, no wasted second).
         if self.loop_iterations + _size_of(items) > self.limits.max_loop_iterations:

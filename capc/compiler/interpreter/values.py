@@ -110,19 +110,8 @@ class Env:
         return False, None
 
 
-class _Signal:
-    """How a statement ends when it does not fall through."""
-
-    __slots__ = ("kind", "value")
-
-    def __init__(self, kind: str, value: Any = None):
-        self.kind, self.value = kind, value
-
-
 _NOT_LEAF = object()
 _COMPLEX = object()  # a statement that may yield: it runs through the generator path
-_BREAK = _Signal("break")
-_CONTINUE = _Signal("continue")
 
 # Python exceptions a policy can provoke with legal code; they become E501 at the span of
 # the expression that raised. Anything else is a bug in capc and is left to surface.
@@ -138,9 +127,3 @@ def _count(n: float) -> str:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return f"a value of type {type(value).__name__}"
