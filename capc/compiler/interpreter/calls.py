@@ -15,8 +15,9 @@ from capc.compiler.execution import (
     bind_arguments, bind_lambda, describe, dispatch_call, primitive_of, result_of, snapshot,
 )
 from capc.compiler.interpreter.budgets import _size_of, _work
+from capc.compiler.interpreter.expressions import without_yields
 from capc.compiler.interpreter.tables import (
-    BUILTINS, NUMPY, _arity, _deep_check, _KEYED_BUILTINS, _MATERIALISING, _METHODS_BY_TYPE,
+    BUILTINS, NUMPY, _arity, _KEYED_BUILTINS, _MATERIALISING, _METHODS_BY_TYPE,
     _CONSTANT_TIME_METHODS, _WALKING,
 )
 from capc.compiler.interpreter.values import (
@@ -127,6 +128,19 @@ class Calls:
             self.depth -= 1
         return result_of(signal)
 
+    def call_library(self, space: str, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        """Call a library name directly, outside a run's generator (the verifier's known-value
+        operations, capc.safety.concrete): `space` is "numpy", "builtin" (sorted/min/max
+        without a key function: nothing could call the robot) or "method" (args[0] is the
+        receiver)."""
+        if space == "numpy":
+            return self._numpy(name, args, kwargs, span)
+        if space == "builtin":
+            return without_yields(self._builtin(name, args, kwargs, span), span)
+        if space == "method":
+            return self._method(name, args[0], args[1:], kwargs, span)
+        raise ValueError(f"no library space {space!r}")
+
     # -- library -------------------------------------------------------------------
 
     def _numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
@@ -169,7 +183,7 @@ class Calls:
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"builtin '{name}' is not available to policies", span)
         if name == "print":
-            _deep_check("print()")(self.guard, args + list(kwargs.values()), {}, span)
+            self.guard.deep_length(args + list(kwargs.values()), "print()", span)
             if set(kwargs) - {"sep", "end"} or not all(isinstance(v, str) for v in kwargs.values()):
                 raise RuntimeStop(E_POLICY_ERROR, "print() takes only sep= and end= strings here", span)
             end = kwargs.get("end", "\n")

@@ -14,7 +14,7 @@ from capc.lazy_numpy import np
 from capc.compiler import costs, ir
 from capc.compiler.execution import describe, snapshot
 from capc.compiler.interpreter.budgets import _check_binop, _deep_size, _Guard, _size_of, _work
-from capc.compiler.interpreter.tables import BUILTINS, _deep_check, _KEYED_BUILTINS
+from capc.compiler.interpreter.tables import BUILTINS, _KEYED_BUILTINS
 from capc.compiler.interpreter.values import (
     E_POLICY_ERROR, E_UNSUPPORTED, BuiltinValue, Closure, Env, Gen, RuntimeStop, UserFunction,
     _NOT_LEAF, _POLICY_EXCEPTIONS,
@@ -58,7 +58,7 @@ def _is_call_free(expr: ir.Expr) -> bool:
     return all(_is_call_free(c) for c in children)
 
 
-def _without_yields(gen: Gen, span: Span) -> Any:
+def without_yields(gen: Gen, span: Span) -> Any:
     """Run a generator that is known not to yield (a builtin without a key function)."""
     try:
         next(gen)
@@ -75,7 +75,7 @@ _FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(?P<width>\d*)[_,]?(?:\.(?
                           re.DOTALL)
 
 
-def _format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: Span) -> str:
+def format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: Span) -> str:
     """`f'{value!conversion:spec}'`, via `format()` on the value: the policy's text is never
     used as a format *template*, only as a spec whose width/precision we bound first."""
     if conversion == "r":
@@ -149,7 +149,7 @@ class Expressions:
             right = self._leaf(expr.right, env)
             if right is _NOT_LEAF:
                 right = yield from self._eval(expr.right, env)
-            return self._arith(expr.op, left, right, expr.span)
+            return self.arith(expr.op, left, right, expr.span)
         if kind is ir.Call:
             return (yield from self._call(expr, env))
         if kind is ir.Subscript:
@@ -237,7 +237,7 @@ class Expressions:
 
     def _compile(self, expr: ir.Expr) -> Callable[[Env], Any]:
         """A closure computing a call-free expression. It uses the same operation helpers
-        as `_eval` (_arith, _compare_step, _unary, _subscript, _numpy, ...): one semantics,
+        as `_eval` (arith, compare_values, _unary, _subscript, _numpy, ...): one semantics,
         two ways of walking the tree."""
         kind, span = type(expr), expr.span
         if kind is ir.Const:
@@ -255,11 +255,11 @@ class Expressions:
                 return fallback(expr, env)  # a def or builtin used as a value, or the error
             return lookup
         if kind is ir.BinOp:
-            left, right, op, arith = self._compile(expr.left), self._compile(expr.right), expr.op, self._arith
+            left, right, op, arith = self._compile(expr.left), self._compile(expr.right), expr.op, self.arith
             return lambda env: arith(op, left(env), right(env), span)
         if kind is ir.Compare:
             operands = [self._compile(o) for o in expr.operands]
-            ops, step, truth = expr.ops, self._compare_step, self._truth
+            ops, step, truth = expr.ops, self.compare_values, self._truth
             if len(ops) == 1:
                 first, second, op = operands[0], operands[1], ops[0]
                 return lambda env: step(op, first(env), second(env), span)
@@ -329,7 +329,7 @@ class Expressions:
         elif callee in _KEYED_BUILTINS:  # without key=: nothing to yield
             def call(env: Env) -> Any:
                 gen = self._keyed_builtin(callee, [a(env) for a in args], {k: v(env) for k, v in keywords}, span)
-                return _without_yields(gen, span)
+                return without_yields(gen, span)
         else:
             def call(env: Env) -> Any:
                 return self._plain_builtin(callee, [a(env) for a in args], {k: v(env) for k, v in keywords}, span)
@@ -345,7 +345,7 @@ class Expressions:
             return BuiltinValue(expr.id)
         raise RuntimeStop(E_POLICY_ERROR, f"name '{expr.id}' is not defined here", expr.span)
 
-    def _arith(self, op: str, left: Any, right: Any, span: Span, inplace: bool = False) -> Any:
+    def arith(self, op: str, left: Any, right: Any, span: Span, inplace: bool = False) -> Any:
         if type(left) in _PLAIN_NUMBERS and type(right) in _PLAIN_NUMBERS and op != "**" and op in _BINOPS:
             # the common case, kept short: nothing can grow but an integer (checked after)
             try:
@@ -384,20 +384,20 @@ class Expressions:
             right = self._leaf(operand, env)
             if right is _NOT_LEAF:
                 right = yield from self._eval(operand, env)
-            result = self._compare_step(op, left, right, expr.span)
+            result = self.compare_values(op, left, right, expr.span)
             if len(expr.ops) > 1 and not self._truth(result, expr.span):
                 return result
             left = right
         return result
 
-    def _compare_step(self, op: str, left: Any, right: Any, span: Span) -> Any:
+    def compare_values(self, op: str, left: Any, right: Any, span: Span) -> Any:
         fn = _COMPARE.get(op)
         if fn is None:
             raise RuntimeStop(E_UNSUPPORTED, f"comparison {op} is not supported", span)
         if type(left) in _PLAIN_NUMBERS and type(right) in _PLAIN_NUMBERS:
             return fn(left, right)
         if isinstance(left, (list, tuple, dict)) or isinstance(right, (list, tuple, dict)):
-            _deep_check("the comparison")(self.guard, [left, right], {}, span)
+            self.guard.deep_length([left, right], "the comparison", span)
             self._iteration(span, _work([right] if op in ("in", "not in") else [left]))
         elif op in ("in", "not in") and isinstance(right, str):
             self._iteration(span, len(right))
@@ -471,7 +471,7 @@ class Expressions:
                 if value is _NOT_LEAF:
                     value = yield from self._eval(part.value, env)
                 self.charge(costs.format_field_cost(value), part.value.span)
-                text = _format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
+                text = format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
             total += len(text)
             self.guard.length(total, "the f-string", expr.span)
             pieces.append(text)

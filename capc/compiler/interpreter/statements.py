@@ -257,4 +257,4 @@ class Statements:
             if not isinstance(value, (list, tuple, str, range, dict, np.ndarray)):
                 raise RuntimeStop(E_POLICY_ERROR, f"cannot extend a list with {describe(value)}", stmt.span)
             self.guard.length(len(current) + (_size_of(value) or 0), "the list", stmt.span)
-        return self._arith(stmt.op, current, value, stmt.span, inplace=True)
+        return self.arith(stmt.op, current, value, stmt.span, inplace=True)

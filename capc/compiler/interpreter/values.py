@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generator
 
-from capc.lazy_numpy import np
 
 from capc.compiler import ir
 from capc.compiler.registry import Primitive
@@ -124,6 +123,3 @@ Gen = Generator[PrimitiveCall, Any, Any]
 def _count(n: float) -> str:
     return f"{int(n):,}" if n < 1e30 else f"about {n:.1e}"
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
