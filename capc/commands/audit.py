@@ -8,6 +8,8 @@ import re
 import sys
 from typing import Any
 
+from capc import codes
+
 HELP = "the audit store: list | show | export | recheck | stats"
 
 EXIT_OK, EXIT_CHANGED = 0, 1
@@ -228,7 +230,7 @@ def _show(store, args) -> int:
     from capc.diagnostics import InputError
     record = store.get(args.id)
     if record is None:
-        raise InputError(f"no audit record #{args.id} in {store.path}", code="E292",
+        raise InputError(f"no audit record #{args.id} in {store.path}", code=codes.E292,
                          hint="see `capc audit list`")
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
@@ -244,7 +246,7 @@ def _show(store, args) -> int:
             attempt = None if args.attempt is None else args.attempt - 1
             picture = write_png(record, args.plot, args.obligation, attempt)
         except OSError as exc:
-            raise InputError(f"cannot write {args.plot}: {exc.strerror}", code="E293") from None
+            raise InputError(f"cannot write {args.plot}: {exc.strerror}", code=codes.E293) from None
         what = "the counterexample" if picture.obligation else "the scene (no counterexample)"
         print(f"picture of {what}: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
@@ -263,7 +265,7 @@ def _export(store, args) -> int:
     try:
         out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot write {args.output}: {exc.strerror}", code="E293") from None
+        raise InputError(f"cannot write {args.output}: {exc.strerror}", code=codes.E293) from None
     try:
         if fmt == "jsonl":
             count = audit_export.write_jsonl(records, out)
@@ -284,7 +286,7 @@ def _recheck(store, args) -> int:
     from capc.diagnostics import InputError
     from capc.audit.recheck import recheck
     if not args.all and not args.ids:
-        raise InputError("say which records to recheck: IDs or --all", code="E294")
+        raise InputError("say which records to recheck: IDs or --all", code=codes.E294)
     spec = None
     if args.limits:
         from capc.safety.spec import load_spec
@@ -294,7 +296,7 @@ def _recheck(store, args) -> int:
     else:
         missing = [i for i in args.ids if store.get(i) is None]
         if missing:
-            raise InputError(f"no audit record #{missing[0]} in {store.path}", code="E292")
+            raise InputError(f"no audit record #{missing[0]} in {store.path}", code=codes.E292)
         records = store.iter_records(args.ids)
     summary = recheck(records, spec_override=spec)
     if args.json:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+from capc import codes
 from capc.compiler.types import (
     Array, BOOL, Bool, DictT, FLOAT, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
     ObjName, TupleT, Type, UNKNOWN, Unknown, array_shape_of, assignable, join,
@@ -36,7 +37,7 @@ class RuleError(Exception):
     """A type rule's complaint: `where` is an argument index or a keyword name (None: the
     whole call)."""
 
-    def __init__(self, message: str, where: int | str | None = None, code: str = "E100",
+    def __init__(self, message: str, where: int | str | None = None, code: str = codes.E100,
                  hint: str | None = None):
         super().__init__(message)
         self.message, self.where, self.code, self.hint = message, where, code, hint
@@ -175,7 +176,7 @@ def broadcast(a: tuple | None, b: tuple | None, where: int | str | None = None) 
         elif x is None or y is None:
             out.append(x if y is None else y)
         else:
-            raise RuleError(f"shapes {_show(a)} and {_show(b)} cannot be combined", where, "E104",
+            raise RuleError(f"shapes {_show(a)} and {_show(b)} cannot be combined", where, codes.E104,
                             "an xy position has 2 numbers, an xyz position 3: index or slice to match")
     return tuple(reversed(out))
 
@@ -366,7 +367,7 @@ def _dot(site: CallSite) -> Type:
     a, b = shape_of(site.type(0), site, 0), shape_of(site.type(1), site, 1)
     if a is not None and b is not None and len(a) == 1 and len(b) == 1:
         if a[0] is not None and b[0] is not None and a[0] != b[0]:
-            raise RuleError(f"dot() of vectors of different lengths {_show(a)} and {_show(b)}", 1, "E104")
+            raise RuleError(f"dot() of vectors of different lengths {_show(a)} and {_show(b)}", 1, codes.E104)
         return FLOAT
     return Array(None)
 
@@ -378,7 +379,7 @@ def _cross(site: CallSite) -> Type:
     if a == (2,) and b == (2,):
         return FLOAT
     if a is not None and b is not None and a != b and None not in a + b:
-        raise RuleError(f"cross() of shapes {_show(a)} and {_show(b)}", 1, "E104")
+        raise RuleError(f"cross() of shapes {_show(a)} and {_show(b)}", 1, codes.E104)
     return Array(None)
 
 
@@ -440,7 +441,7 @@ def _where(site: CallSite) -> Type:
         shape_of(site.type(0), site, 0)
         return UNKNOWN  # a tuple of index arrays, one per axis
     if len(site.args) != 3:
-        raise RuleError("np.where takes a condition alone, or a condition and two values", None, "E101")
+        raise RuleError("np.where takes a condition alone, or a condition and two values", None, codes.E101)
     return _broadcast_all(site)
 
 
@@ -567,7 +568,7 @@ def element_type(t: Type, where: int | str | None = 0) -> Type:
         if t.shape is None:
             return UNKNOWN
         if len(t.shape) == 0:
-            raise RuleError("a 0-d array is not iterable", where, "E109")
+            raise RuleError("a 0-d array is not iterable", where, codes.E109)
         return from_shape(t.shape[1:])
     if isinstance(t, Unknown):
         return UNKNOWN
@@ -579,7 +580,7 @@ def element_type(t: Type, where: int | str | None = 0) -> Type:
             e = element_type(option, where)
             result = e if result is None else join(result, e)
         return result or UNKNOWN
-    raise RuleError(f"{t.show()} is not iterable", where, "E109",
+    raise RuleError(f"{t.show()} is not iterable", where, codes.E109,
                     "loop over a list, a range, zip(...), enumerate(...) or dict.items()")
 
 
@@ -615,7 +616,7 @@ def _key_function(site: CallSite) -> None:
         # A function that arrives as a value (a parameter, a helper's result) could call
         # back into the program: keys are lambdas or functions named where they are used.
         raise RuleError("key must be a lambda or a function name, not a value computed at run time",
-                        "key", "E025", "write key=lambda x: ... here")
+                        "key", codes.E025, "write key=lambda x: ... here")
     if key is not None and not isinstance(key, FuncT):
         raise RuleError(f"key must be a function (e.g. a lambda), got {key.show()}", "key")
 

@@ -12,20 +12,21 @@ from dataclasses import dataclass
 from typing import Any, Generator
 
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.registry import Primitive
 from capc.diagnostics import CapcError, Diagnostic, Span
 
 # --- error codes of this module (catalogued in docs/errors.md, "Runtime") ---------------
-E_POLICY_ERROR = "E501"       # the policy raised: division by zero, bad index, bad numpy call
-E_BAD_PRIMITIVE_ARGS = "E502"  # a robot primitive called with arguments it cannot bind
-E_STEP_BUDGET = "E420"
-E_LOOP_BUDGET = "E421"
-E_CALL_DEPTH = "E422"
-E_SEQUENCE_LENGTH = "E423"
-E_INT_SIZE = "E424"
-E_WALL_CLOCK = "E425"
-E_UNSUPPORTED = "E426"        # IR the interpreter does not know (only hand-built IR reaches it)
+E_POLICY_ERROR = codes.E501       # the policy raised: division by zero, bad index, bad numpy call
+E_BAD_PRIMITIVE_ARGS = codes.E502  # a robot primitive called with arguments it cannot bind
+E_STEP_BUDGET = codes.E420
+E_LOOP_BUDGET = codes.E421
+E_CALL_DEPTH = codes.E422
+E_SEQUENCE_LENGTH = codes.E423
+E_INT_SIZE = codes.E424
+E_WALL_CLOCK = codes.E425
+E_UNSUPPORTED = codes.E426        # IR the interpreter does not know (only hand-built IR reaches it)
 
 
 
