@@ -103,6 +103,9 @@ E403 = _code("E403", "limits", "integer literal beyond the integer budget, float
 E404 = _code("E404", "limits", "** of constants whose result exceeds the integer budget")
 E405 = _code("E405", "limits", "string literal longer than the sequence budget")
 
+# --- files (input and output) ----------------------------------------------------------------
+E206 = _code("E206", "files", "an output file or folder cannot be written")
+
 # --- the safety verifier ---------------------------------------------------------------------
 E300 = _code("E300", "verifier", "a safety finding read back from the audit store without its code")
 E301 = _code("E301", "verifier", "a waypoint of the call leaves the workspace")
@@ -115,6 +118,7 @@ E305 = _code("E305", "verifier", "not decided before run time")
 E306 = _code("E306", "verifier",
              "the policy fails on some path (index out of range, unknown object, division by zero)")
 E307 = _code("E307", "verifier", "the verification budget (limits.solver_seconds, or 256 paths) ran out")
+E308 = _code("E308", "verifier", "scene mode: the policy names an object the scene does not have")
 
 # --- task headers ----------------------------------------------------------------------------
 E230 = _code("E230", "tasks", "the task header is malformed")
@@ -134,6 +138,7 @@ E504 = _code("E504", "runtime", "the profile declares a primitive the runtime ha
 E505 = _code("E505", "runtime",
              "a sub-LMP (parse_position, ...) was called and the run has no language model (sub_lmp)")
 E506 = _code("E506", "runtime", "a function nobody defined was called at run time")
+E507 = _code("E507", "runtime", "the backend starts in another world than the one the verdict is about")
 E510 = _code("E510", "runtime", "a target or set-point outside the workspace")
 E511 = _code("E511", "runtime", "a segment or set-point inside a keep-out zone")
 E512 = _code("E512", "runtime",
