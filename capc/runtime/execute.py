@@ -28,11 +28,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.costs import CALL_STEPS
 from capc.compiler.interpreter import Interpreter
 from capc.compiler.interpreter.values import (
-    E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
+    E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
@@ -47,14 +48,13 @@ from capc.runtime.perception import Perception
 from capc.safety.monitor import Monitor, Violation
 from capc.safety.spec import SafetySpec
 
-E_UNKNOWN_OBJECT = "E503"
-E_NO_IMPLEMENTATION = "E504"
-E_SUB_LMP = "E505"
-E_UNDEFINED_FUNCTION = "E506"
-E_BAD_ARGUMENT = "E502"
-E_START_WORLD = "E507"
-MONITOR_CODES = {"workspace": "E510", "keep_out": "E511", "speed": "E512", "accel": "E513",
-                 "command": "E514"}
+E_UNKNOWN_OBJECT = codes.E503
+E_NO_IMPLEMENTATION = codes.E504
+E_SUB_LMP = codes.E505
+E_UNDEFINED_FUNCTION = codes.E506
+E_START_WORLD = codes.E507
+MONITOR_CODES = {"workspace": codes.E510, "keep_out": codes.E511, "speed": codes.E512, "accel": codes.E513,
+                 "command": codes.E514}
 BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
 
 STATUS_COMPLETED = "completed"
@@ -293,7 +293,7 @@ class _Run:
         try:
             x, y = (float(v) for v in value)
         except (TypeError, ValueError):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"expected an xy point, got {value!r}", span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
         return x, y
 
     def _sub_lmp(self, call: PrimitiveCall) -> Any:
@@ -310,8 +310,8 @@ class _Run:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}() takes text for '{key}', got "
-                                              f"{type(value).__name__}", call.span,
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
+                                                     f"{type(value).__name__}", call.span,
                               hint="convert it with str(...) or an f-string first")
         return value
 
@@ -321,7 +321,7 @@ class _Run:
         try:
             steps = self.profile.plan(call.name, call.args, _World(self, call.span))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
         self.last_motion = call
         for step in steps:
             # Each plan step is a command to check and send: it costs like a call, so a
@@ -367,17 +367,16 @@ class _Run:
             self._stop(call, step.role, hit[1], tick=self.sent)
 
     def _stop(self, call: PrimitiveCall, role: str, violation: Violation, tick: int | None) -> None:
-        family = violation.limit.split(":", 1)[0]
         where = f"line {call.span.line}"
         what = "set-point" if tick is not None else "command"
         event = {
-            "code": MONITOR_CODES.get(family, "E514"), "call_index": call.index, "primitive": call.name,
+            "code": MONITOR_CODES.get(violation.limit, codes.E514), "call_index": call.index, "primitive": call.name,
             "line": call.span.line, "col": call.span.col, "role": role, "checked": what,
             "tick": tick, "span": call.span, **violation.to_json(),
         }
         by = f" exceeded by {violation.excess:.4g}" if violation.excess > 0 else ""
         event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message} "
-                            f"[{violation.limit} limit{by}]")
+                            f"[{violation.name} limit{by}]")
         raise _MonitorStop(event)
 
 
