@@ -21,7 +21,7 @@ from capc.diagnostics import CapcError, InputError
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_GUARDED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
-COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest")
+COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest", "eval")
 
 # Commands whose process checks or runs a policy get the process guard (capc.guard): a memory
 # cap always, a wall-clock alarm unless the command is interactive or runs many policies.

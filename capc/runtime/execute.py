@@ -158,8 +158,12 @@ class _World:
 class _Run:
     def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
                  limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None,
-                 trace: Callable[[PrimitiveCall], None] | None = None):
+                 trace: Callable[[PrimitiveCall], None] | None = None, observe_only: bool = False):
         self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
+        # observe_only: the monitor records what it would stop and lets it through. Only for
+        # measuring an unverified baseline (`capc eval --baseline unverified`) on a simulated
+        # backend; every other run stops at the first violation.
+        self.observe_only = observe_only
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
         self.monitor = Monitor(spec)
@@ -315,8 +319,12 @@ class _Run:
         violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)
         if violation is not None:
             self._stop(call, step.role, violation, tick=None)
+            if violation.limit == "command":   # observed: no point to move to
+                return
         target = tuple(float(v) for v in step.target)
         speed = self.spec.max_speed if step.speed is None else min(float(step.speed), self.spec.max_speed)
+        if not speed > 0:                      # observed: a speed no motion can have
+            speed = self.spec.max_speed
         length = math.dist(self.tcp, target)
         if length < MIN_LENGTH:
             return
@@ -327,7 +335,7 @@ class _Run:
         self.interpreter.check_clock(call.span)
         points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
-        accepted = points if hit is None else points[:hit[0]]
+        accepted = points if hit is None or self.observe_only else points[:hit[0]]
         send, dt = self.backend.send_setpoint, self.dt
         for row in accepted.tolist():
             send(row, dt)
@@ -336,6 +344,8 @@ class _Run:
             self.sent += len(accepted)
             self.tcp = tuple(accepted[-1].tolist())
         if hit is not None:
+            if self.observe_only and len(points) > 1:   # the monitor's velocity, as if it had passed
+                self.monitor.velocity = (points[-1] - points[-2]) / self.dt
             self._stop(call, step.role, hit[1], tick=self.sent)
 
     def _stop(self, call: PrimitiveCall, role: str, violation: Violation, tick: int | None) -> None:
@@ -350,18 +360,27 @@ class _Run:
         by = f" exceeded by {violation.excess:.4g}" if violation.excess > 0 else ""
         event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message} "
                             f"[{violation.limit} limit{by}]")
+        if self.observe_only:
+            event.pop("span")
+            event["observed"] = True
+            event["message"] = "observed, not stopped: " + event["message"].replace("monitor stopped ", "", 1)
+            self.outcome.monitor_events.append(event)
+            return
         raise _MonitorStop(event)
 
 
 def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any = "kinematic",
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
-            gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None) -> RunOutcome:
+            gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
+            observe_only: bool = False) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
     parsed before anything moves and checked on the final object positions. `trace` is
-    called with every PrimitiveCall before it is answered."""
+    called with every PrimitiveCall before it is answered. `observe_only` lets everything
+    through and lists what the monitor would have stopped (marked `observed`): the unverified
+    baseline of `capc eval`, never a way to run a policy."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
@@ -375,7 +394,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
             robot.start_recording(record)
         run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                   trace=trace)
+                   trace=trace, observe_only=observe_only)
         outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
