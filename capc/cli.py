@@ -117,7 +117,10 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run_guarded(args) -> int:
-    if args.command not in GUARDED_COMMANDS:
+    # With --ray this process only hands jobs to Ray, whose client maps gigabytes of address
+    # space (object store, threads): an address-space cap here would break it, and the jobs
+    # run in Ray's own worker processes.
+    if args.command not in GUARDED_COMMANDS or getattr(args, "ray", None) is not None:
         return int(args._run(args))
     from capc import guard  # light: resource + signal only
 

@@ -18,7 +18,7 @@ import json
 import os
 import sys
 
-from capc.commands.proptest import _positive   # the same argument check
+from capc.commands.proptest import _positive, add_scale_arguments   # the same argument checks
 
 HELP = "benchmark a model on a suite of instructions (success, refusals, unsafe motions); compare runs"
 
@@ -38,11 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", choices=("unverified",),
                         help="also run each trial's first reply without the verifier, the monitor only "
                              "observing, and count the unsafe motions that would have reached the robot")
-    scale = parser.add_mutually_exclusive_group()
-    scale.add_argument("--workers", type=_count, default=None, metavar="N",
-                       help="local worker processes (default: one per CPU; 0 = in this process)")
-    scale.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                       help="run trials on Ray: a private local instance, or ADDRESS (auto, ray://host:port)")
+    add_scale_arguments(parser, "trials", " (default: one per CPU; 0: in this process)")
     parser.add_argument("--resume", metavar="RUN", help="finish an interrupted run (same suite)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--html", metavar="OUT.html", help="also write an HTML page with plots")
@@ -53,13 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_store_argument(parser)
     add_llm_arguments(parser)
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 SUITES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "eval", "suites")

@@ -34,6 +34,26 @@ def add_arguments(parser) -> None:
                              "noise, instead of placing them anywhere")
     parser.add_argument("--out", help="where to write the failing world (default: ./proptest-<policy>.yaml)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scale_arguments(parser, "search, in shards of 50 worlds,")
+
+
+def add_scale_arguments(parser, what: str, note: str = "") -> None:
+    """--workers N / --ray [ADDRESS]: run a command's independent jobs on capc.jobs."""
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument("--workers", type=_count, default=None, metavar="N",
+                       help=f"run the {what} in N local worker processes{note}")
+    scale.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help=f"run the {what} on Ray: a private local instance, or ADDRESS (auto, "
+                            f"ray://host:port); needs capc[ray]")
+
+
+def _count(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -76,8 +96,14 @@ def run(args) -> int:
             print("capc proptest: the policy does not compile; nothing to test", file=sys.stderr)
         return 2
 
-    result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
-                          edge_bias=args.edge_bias, near_scene=args.near_scene)
+    if args.workers is not None or args.ray is not None:
+        from capc.testing.sharded import find_failure_sharded
+        result = find_failure_sharded(policy, scene, examples=args.examples, seed=args.seed,
+                                      edge_bias=args.edge_bias, near_scene=args.near_scene, limits=args.limits,
+                                      workers=args.workers, ray_address=args.ray)
+    else:
+        result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
+                              edge_bias=args.edge_bias, near_scene=args.near_scene)
     report = {"policy": args.policy, "examples": result.examples, "seed": args.seed,
               "seconds": round(result.seconds, 3), "found": result.found,
               "task": policy.task_text}
