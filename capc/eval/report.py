@@ -176,9 +176,14 @@ def plots(report: dict) -> dict[str, str]:
     if "unverified" in report["arms"]:
         groups.append(("unsafe motions (baseline)", report["summary"]["unverified"]["total"]["unsafe_by_limit"]))
     fig, axes = plt.subplots(1, len(groups), figsize=(4.0 * len(groups), 3.0))
+    from matplotlib.ticker import MaxNLocator
+
     for ax, (title, counts) in zip(axes, groups):
         names = list(counts) or ["none"]
-        ax.barh(names, [counts.get(n, 0) for n in names], color="#7f7f7f")
+        values = [counts.get(n, 0) for n in names]
+        ax.barh(names, values, color="#7f7f7f")
+        ax.set_xlim(0, max(values + [1]) * 1.1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=8)
     fig.tight_layout()
@@ -197,6 +202,7 @@ table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
 th, td {{ border: 1px solid #ccc; padding: 2px 8px; text-align: right; }}
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) {{ text-align: left; }}
 tr.total td {{ font-weight: bold; }}
+table.trials td, table.trials th {{ text-align: left; }}
 .note {{ background: #fff6d6; padding: 0.5em; }}
 .bad {{ color: #b00; font-weight: bold; }}
 </style></head><body>
@@ -234,12 +240,12 @@ def html_page(report: dict) -> str:
                          f"refusals by reason: {esc(_counts(total['refusals_by_reason']))}<br>"
                          f"outcome events: {esc(_counts(total['outcome_events']))}</p>")
     parts.append(f"<img alt='refusals and outcome events' src='data:image/png;base64,{pictures['events']}'>")
-    parts.append("<h2>trials</h2><table><tr><th>trial</th><th>instruction</th><th>verdict</th><th>run</th>"
+    parts.append("<h2>trials</h2><table class='trials'><tr><th>trial</th><th>instruction</th><th>verdict</th><th>run</th>"
                  "<th>task</th><th>pass</th></tr>")
     for r in report["results"]:
         arm = r.get("verified") or {}
         parts.append(f"<tr><td>{esc(r['key'])}</td><td>{esc(r['instruction'])}</td>"
-                     f"<td>{esc(str(arm.get('verdict')))}</td><td>{esc(str(arm.get('run_status')))}</td>"
+                     f"<td>{esc(str(arm.get('verdict') or '-'))}</td><td>{esc(str(arm.get('run_status') or '-'))}</td>"
                      f"<td>{esc(str(arm.get('task_detail') or ''))}</td><td>{'yes' if arm.get('success') else 'no'}</td></tr>")
     parts.append("</table>")
     return PAGE.format(title=esc(f"capc eval {report['suite']}"), body="\n".join(parts))
