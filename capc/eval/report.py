@@ -81,6 +81,7 @@ def terminal(report: dict) -> str:
             lines.append(f"refusals by reason: {_counts(total['refusals_by_reason'])}")
             lines.append(f"repairs: {total['repairs']} asked, {total['repaired']} trials accepted after repair")
             lines.append(f"monitor stops: {total['monitor_stops']}; outcome events: {_counts(total['outcome_events'])}")
+            lines.append(f"errors (model, run time, failed jobs): {_counts(total['errors_by_code'])}")
             lines.append(f"unsafe motions executed: {total['unsafe_executed']}"
                          + (" (must be 0)" if total["unsafe_executed"] == 0 else " -- A BUG IN CAPC: report it"))
             per_request = total["seconds_per_request"]

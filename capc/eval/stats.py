@@ -39,8 +39,10 @@ def summarize(results: Iterable[dict], arm: str = "verified") -> dict[str, Any]:
     arms = [r.get(arm) or {} for r in results]
     successes = sum(bool(a.get("success")) for a in arms)
     low, high = wilson(successes, n)
-    stages, reasons, events, unsafe_by = Counter(), Counter(), Counter(), Counter()
+    stages, reasons, events, unsafe_by, errors = Counter(), Counter(), Counter(), Counter(), Counter()
     for a in arms:
+        if a.get("error"):
+            errors[a["error"].get("code") or "job failed"] += 1
         refusal = a.get("refusal")
         if refusal:
             stages[refusal["stage"]] += 1
@@ -66,7 +68,8 @@ def summarize(results: Iterable[dict], arm: str = "verified") -> dict[str, Any]:
         "unsafe_executed": sum(a.get("unsafe_executed", 0) for a in arms),
         "unsafe_by_limit": dict(unsafe_by.most_common()),
         "task_done": sum(1 for a in arms if a.get("task_done")),
-        "errors": sum(1 for r, a in zip(results, arms) if a.get("error") or r.get("failed")),
+        "errors": sum(errors.values()),
+        "errors_by_code": dict(errors.most_common()),
         "model_requests": requests,
         "tokens": sum(token_counts) if token_counts else None,
         "model_seconds": round(model_seconds, 3),
