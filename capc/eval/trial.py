@@ -85,6 +85,7 @@ def run_trial(job: dict) -> dict:
     from capc.prompts.pipeline import compile_instruction
     from capc.prompts.provider import LLMError
     from capc.prompts.repair import ACCEPTING
+    from capc.safety.context import VerificationContext
     from capc.safety.spec import load_spec
 
     trial = Trial.from_json(job["trial"])
@@ -92,6 +93,8 @@ def run_trial(job: dict) -> dict:
     started = time.monotonic()
     scene = scene_from_json(trial.scene)
     spec = load_spec(config.get("limits"))
+    # As `capc run -i --scene S --limits L`: one verification context, the trial's scene and limits.
+    context = VerificationContext(spec, scene, False, limits=limits)
     provider = MeteredProvider(provider_for(config))
     record: dict[str, Any] = {"kind": "eval", "instruction": trial.instruction,
                               "provider": getattr(provider, "name", None), "model": getattr(provider, "model", None),
@@ -99,7 +102,7 @@ def run_trial(job: dict) -> dict:
     result: dict[str, Any] = {"key": trial.key, "family": trial.family, "kind": trial.kind, "split": trial.split,
                               "expect": trial.expect, "instruction": trial.instruction, "tasks": list(trial.tasks)}
     try:
-        compiled = compile_instruction(trial.instruction, provider, scene=scene, spec=spec, limits=limits,
+        compiled = compile_instruction(trial.instruction, provider, context=context,
                                        repairs=config.get("repairs", 2), max_depth=config.get("max_depth", 4))
     except LLMError as exc:
         result["verified"] = _arm(trial, "error", None, [exc.diagnostic.to_json()], 0)
@@ -117,7 +120,7 @@ def run_trial(job: dict) -> dict:
         record["report"] = to_jsonable(final.report)
     outcome = None
     if final.verdict in ACCEPTING:
-        outcome = _execute(final.generated.program, trial, scene, spec, config, provider,
+        outcome = _execute(final.generated.program, trial, context, config, provider,
                            guards=getattr(final.report, "guards", None))
         record["run"] = to_jsonable(outcome)
     result["verified"] = _arm(trial, final.verdict, outcome, record["diagnostics"], len(compiled.attempts) - 1,
@@ -126,7 +129,7 @@ def run_trial(job: dict) -> dict:
         first = compiled.attempts[0]
         base = None
         if first.generated is not None:
-            base = _execute(first.generated.program, trial, scene, spec, config, provider, observe_only=True)
+            base = _execute(first.generated.program, trial, context, config, provider, observe_only=True)
         result["unverified"] = _arm(trial, "unverified" if base is not None else "rejected", base,
                                     [d.to_json() for d in first.diagnostics] if base is None else [], 0, spec=spec)
         record["baseline"] = {"arm": "unverified", "source": first.generated.bundle() if first.generated else first.code,
@@ -145,15 +148,17 @@ def _finish(result: dict, record: dict, started: float) -> dict:
     return result
 
 
-def _execute(program, trial: Trial, scene, spec, config: dict, provider, *, guards=None,
+def _execute(program, trial: Trial, context, config: dict, provider, *, guards=None,
              observe_only: bool = False):
-    from capc.limits import DEFAULT_LIMITS as limits
+    """The run of `capc run -i`: on the backend, under the monitor, in the verified scene."""
     from capc.prompts.pipeline import RuntimeSubLMP
     from capc.runtime.execute import execute
 
-    return execute(program, scene, spec, backend=config.get("backend", "kinematic"), limits=limits,
-                   seed=trial.seed, sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits),
-                   guards=guards, task=trial.tasks[0] if trial.tasks else None, observe_only=observe_only)
+    return execute(program, context.scene, context.spec, backend=config.get("backend", "kinematic"),
+                   limits=context.limits, seed=trial.seed,
+                   sub_lmp=RuntimeSubLMP(provider, context, max_depth=config.get("max_depth", 4)),
+                   guards=guards, task=trial.tasks[0] if trial.tasks else None,
+                   verified_scene=context.scene, observe_only=observe_only)
 
 
 def _arm(trial: Trial, verdict: str, outcome, diagnostics: list[dict], repairs: int, *, spec=None,

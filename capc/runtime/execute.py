@@ -51,6 +51,7 @@ E_NO_IMPLEMENTATION = "E504"
 E_SUB_LMP = "E505"
 E_UNDEFINED_FUNCTION = "E506"
 E_BAD_ARGUMENT = "E502"
+E_START_WORLD = "E507"
 MONITOR_CODES = {"workspace": "E510", "keep_out": "E511", "speed": "E512", "accel": "E513",
                  "command": "E514"}
 BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
@@ -375,14 +376,17 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
             gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            observe_only: bool = False) -> RunOutcome:
+            verified_scene: Scene | None = None, observe_only: bool = False) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
     parsed before anything moves and checked on the final object positions. `trace` is
-    called with every PrimitiveCall before it is answered. `observe_only` lets everything
-    through and lists what the monitor would have stopped (marked `observed`): the unverified
-    baseline of `capc eval`, never a way to run a policy."""
+    called with every PrimitiveCall before it is answered. `verified_scene` is the world the
+    verdict is about: when the backend reports a start that is not that world (another set
+    of objects, or one further than the perception tolerance from where the proof put it),
+    nothing moves (E507). `observe_only` lets everything through and lists what the monitor
+    would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
+    way to run a policy."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
@@ -395,9 +399,15 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
             robot.start_recording(record)
-        run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                   trace=trace, observe_only=observe_only)
-        outcome = run.run()
+        away = start_difference(robot.object_positions(), verified_scene, spec.perception_tolerance)
+        if away is not None:
+            outcome = RunOutcome(STATUS_ERROR, away, E_START_WORLD, backend=getattr(robot, "name", ""),
+                                 hint="verify the policy for the world the backend starts in "
+                                      "(--scene), or with --any-scene")
+        else:
+            run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
+                       trace=trace, observe_only=observe_only)
+            outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
                                    for name, pos in robot.object_positions().items()}
@@ -414,6 +424,25 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             robot.close()
     outcome.wall_time = time.monotonic() - started
     return outcome
+
+
+def start_difference(reported: dict[str, Any], verified: Scene | None, tolerance: float) -> str | None:
+    """Why the world a backend reports at the start is not the verified one (None when it is):
+    the same objects, each within the perception tolerance of its verified position."""
+    if verified is None:
+        return None
+    names, seen = set(verified.names()), set(reported)
+    if names != seen:
+        missing, extra = sorted(names - seen), sorted(seen - names)
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
+            ([f"unexpected {', '.join(extra)}"] if extra else [])
+        return "the backend starts in another world than the one verified: " + "; ".join(parts)
+    for obj in verified.objects:
+        gap = max(abs(a - float(b)) for a, b in zip(obj.position, reported[obj.name]))
+        if gap > tolerance + 1e-9:   # the verifier's tolerance is per axis
+            return (f"the backend starts with {obj.name} {gap:.3f} m from where the verdict put it "
+                    f"(tolerance {tolerance:g} m per axis); nothing was moved")
+    return None
 
 
 def _resolve_task(program: ir.Program, task: Any):

@@ -44,7 +44,8 @@ def proptest_job(payload: dict) -> Any:
 
 
 def find_failure_sharded(policy, scene, *, examples: int, seed: int, edge_bias: float, near_scene: bool,
-                         limits: str | None, workers: int | None, ray_address: str | None):
+                         limits: str | None, workers: int | None, ray_address: str | None,
+                         env: dict[str, str] | None = None):
     """The search in shards; the failure of the lowest-numbered shard that found one (so the
     answer does not depend on which shard finished first), with every shard's worlds counted."""
     from capc.jobs import run_jobs
@@ -54,7 +55,8 @@ def find_failure_sharded(policy, scene, *, examples: int, seed: int, edge_bias: 
                       "scene": scene.to_json() if scene is not None else None, "examples": n,
                       "seed": shard_seed(seed, i), "edge_bias": edge_bias, "near_scene": near_scene})
             for i, n in enumerate(shard_sizes(examples, PROPTEST_SHARD))]
-    results = run_jobs("capc.testing.sharded:proptest_job", jobs, workers=workers, ray_address=ray_address)
+    results = run_jobs("capc.testing.sharded:proptest_job", jobs, workers=workers, ray_address=ray_address,
+                       env=env)
     _raise_failed(results)
     ordered = [r.value for r in sorted(results, key=lambda r: int(r.key))]
     first = next((r for r in ordered if r.found), None)
