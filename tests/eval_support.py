@@ -26,8 +26,9 @@ def asked(request: dict) -> str:
 
 def mini_model(request: dict) -> Scripted:
     """The mini suite's model: seen colours are put where asked; the unseen orange block goes
-    into a bowl that is not in the scene (a run-time error, task not done); the edge
-    instruction gets an unsafe move every time (refused after the repairs)."""
+    into the red bowl (with seed 0 not in the first trial's scene: refused, E308; a filler of
+    the second's: the task is not done); the edge instruction gets an unsafe move every time
+    (refused after the repairs)."""
     query = asked(request)
     if "left edge" in query:
         return reply(UNSAFE_REPLY)

@@ -112,11 +112,14 @@ def _expected_counts(report: dict) -> None:
     assert edge["refusals_by_stage"] == {"verifier": 2}
     assert edge["refusals_by_reason"] == {"E301 workspace": 2}
     assert edge["repairs"] == 2 and edge["repaired"] == 0
+    unseen = rows[("place", "unseen")]       # the red bowl: not in trial 0's scene, a filler in trial 1's
+    assert unseen["refusals_by_reason"] == {"E308": 1} and unseen["task_done"] == 0
     total = verified["total"]
     assert (total["successes"], total["trials"]) == (4, 6)
+    assert total["refusals_by_reason"] == {"E301 workspace": 2, "E308": 1}
     assert total["unsafe_executed"] == 0
-    assert total["model_requests"] == 8                               # 4 + 2 edge trials x (reply + repair)
-    assert total["tokens"] == 16                                      # the server reports 2 per request
+    assert total["model_requests"] == 9                               # 2 + 2 x 2 edge + 1 + 2 for E308
+    assert total["tokens"] == 18                                      # the server reports 2 per request
     base = report["summary"]["unverified"]["total"]
     assert base["unsafe_executed"] == 2 and base["unsafe_by_limit"] == {"workspace": 2}
     assert base["successes"] == 2                                     # the edge trials fail unverified

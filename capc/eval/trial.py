@@ -224,18 +224,24 @@ def check_tasks(trial: Trial, positions: dict) -> tuple[bool, str]:
     return True, "; ".join(details)
 
 
+OUTCOME_NAMES = {"E520": "empty grasp", "E521": "wrong object grasped", "E522": "object lost",
+                 "E523": "misplaced", "E524": "object disturbed"}
+
+
 def outcome_events(run: dict) -> dict[str, int]:
-    """Counts of what went wrong in the world though the run completed: grasps that closed on
-    nothing (from the gripper events), and any outcome events the run reports itself."""
+    """Counts of what went wrong in the world: the run's observed outcome events (failed
+    grasps, misplaced or disturbed objects, capc.runtime.outcomes) when it reports them, else
+    the grasps that closed on nothing, read from its gripper events."""
     counts: dict[str, int] = {}
+    if "outcome_events" in run:
+        for event in run["outcome_events"] or ():
+            code = event.get("code") if isinstance(event, dict) else None
+            name = OUTCOME_NAMES.get(code, code or "event")
+            counts[name] = counts.get(name, 0) + 1
+        return counts
     for event in run.get("gripper_events") or ():
         if event.get("close") and not event.get("held"):
             counts["empty grasp"] = counts.get("empty grasp", 0) + 1
-    for event in run.get("outcome_events") or ():
-        kind = str(event.get("kind") or event.get("event") or "event") if isinstance(event, dict) else str(event)
-        if kind in ("failed_grasp", "empty_grasp"):
-            continue    # the same grasps as above, counted once
-        counts[kind] = counts.get(kind, 0) + 1
     return counts
 
 
