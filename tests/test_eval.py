@@ -231,3 +231,36 @@ def test_an_interrupted_run_resumes_without_duplicates(tmp_path):
 def _trials(db: Path) -> int:
     with open_store(db) as store:
         return len(store.query(kind="eval"))
+
+
+# --- the baseline's observing monitor and the witness of executed motions ---------------------
+
+def test_observe_only_lets_motions_through_and_lists_what_the_monitor_would_stop():
+    from capc.compiler.frontend import compile_source
+    from capc.compiler.scene import random_scene
+    from capc.eval.trial import stream_violation
+    from capc.runtime.execute import execute
+    from capc.safety.spec import default_spec
+
+    program = compile_source("move_to([-0.5, -0.5, 0.2])\nmove_to([0.0, -0.5, 0.2], speed=9.0)\n", "<p>")
+    scene, spec = random_scene(0), default_spec()
+    stopped = execute(program, scene, spec)
+    observed = execute(program, scene, spec, observe_only=True)
+    assert stopped.status == "stopped_by_monitor" and len(stopped.monitor_events) == 1
+    assert observed.status == "completed"
+    limits = [(e["call_index"], e["limit"]) for e in observed.monitor_events]
+    assert (0, "workspace") in limits and (1, "speed") in limits
+    assert all(e["observed"] for e in observed.monitor_events)
+    assert min(observed.setpoints[:, 0]) < -0.49                      # the arm was let past the edge
+    assert stream_violation(stopped.setpoints, spec) is None            # what the monitor let out is safe
+    assert stream_violation(observed.setpoints, spec).limit == "workspace"
+
+
+def test_outcome_events_are_named_by_their_codes_else_read_from_the_gripper():
+    from capc.eval.trial import outcome_events
+
+    assert outcome_events({"outcome_events": [{"code": "E520"}, {"code": "E524"}, {"code": "E524"}],
+                           "gripper_events": [{"close": True, "held": None}]}) == \
+        {"empty grasp": 1, "object disturbed": 2}
+    assert outcome_events({"gripper_events": [{"close": True, "held": None}, {"close": True, "held": "red block"},
+                                              {"close": False, "held": None}]}) == {"empty grasp": 1}
