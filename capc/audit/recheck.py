@@ -190,14 +190,18 @@ def recheck(records: Iterable[dict], *, spec_override=None, limits: ResourceLimi
 RECHECK_BATCH = 25      # distinct (program, world) keys per job
 
 
+_NOT_SENT = ("attempts", "obligations", "run", "monitor_events", "diagnostics", "timings", "checksum")
+
+
 def _portable(record: dict) -> dict:
-    """What a recheck reads of a record, small enough to send to a worker."""
+    """The record without what a recheck never reads (attempts, obligations, the run), small
+    enough to send to a worker; of `extra` only what `Rechecker` reads."""
     extra = record.get("extra") or {}
     verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
-    return {"id": record["id"], "verdict": record.get("verdict"), "source": record.get("source"),
-            "file": record.get("file"), "scene": record.get("scene"), "spec": record.get("spec"),
-            "extra": {"helpers": extra.get("helpers"), "any_scene": extra.get("any_scene"),
-                      "verification": {"mode": verification.get("mode")}}}
+    out = {k: v for k, v in record.items() if k not in _NOT_SENT and k != "extra"}
+    out["extra"] = {"helpers": extra.get("helpers"), "any_scene": extra.get("any_scene"),
+                    "verification": {"mode": verification.get("mode")}}
+    return out
 
 
 def recheck_job(payload: dict) -> dict:
