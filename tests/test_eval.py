@@ -18,7 +18,7 @@ from capc.cli import main
 from capc.eval.stats import wilson
 from capc.eval.suite import load_suite
 from capc.jobs import run_jobs
-from eval_support import UNSAFE_REPLY, eval_args, mini_model, slow_mini_model
+from eval_support import MINI, UNSAFE_REPLY, eval_args, mini_model, slow_mini_model
 from llm_server import LLMServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,15 +170,21 @@ def test_terminal_report_and_compare(tmp_path, capsys):
     assert "no eval run named 'no-such-run'" in capsys.readouterr().err
 
 
-def test_local_workers_give_the_results_of_one_process(tmp_path, capsys):
+def test_a_recorded_run_replays_offline_from_its_cassette_with_the_same_results_on_workers(tmp_path, capsys):
+    cassette = tmp_path / "mini.jsonl"
     with LLMServer(fallback=mini_model) as server:
-        assert main(eval_args(server, tmp_path / "a.db", "--workers", "0", "--json")) == 0
-        alone = json.loads(capsys.readouterr().out)
-        assert main(eval_args(server, tmp_path / "b.db", "--workers", "2", "--json")) == 0
-        pooled = json.loads(capsys.readouterr().out)
+        assert main(eval_args(server, tmp_path / "a.db", "--workers", "0", "--json", "--record", str(cassette))) == 0
+        recorded = json.loads(capsys.readouterr().out)
+    replay = ["eval", str(MINI), "--llm", "replay", "--cassette", str(cassette), "--model", "scripted",
+              "--trials", "2", "--repair", "1", "--audit-db", str(tmp_path / "b.db"), "-q", "--json", "--workers", "2"]
+    assert main(replay) == 0
+    replayed = json.loads(capsys.readouterr().out)
     strip = lambda rs: [{k: v for k, v in r.items() if k not in ("seconds", "record_id", "model", "eval_run")}  # noqa: E731
                         for r in rs]
-    assert strip(alone["results"]) == strip(pooled["results"])
+    assert strip(recorded["results"]) == strip(replayed["results"])
+    assert replayed["settings"]["offline"] and replayed["summary"]["verified"]["total"]["tokens"] is None
+    assert main(eval_args(server, tmp_path / "c.db", "--record", str(cassette))) == 2      # not from workers
+    assert "--workers 0" in capsys.readouterr().err
 
 
 # --- the executor ---------------------------------------------------------------------------------

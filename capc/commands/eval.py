@@ -73,13 +73,15 @@ def llm_config(args: argparse.Namespace) -> dict:
     read it from their own environment)."""
     from capc.diagnostics import InputError
 
-    if args.llm_record:
-        raise InputError("capc eval does not record cassettes (workers run in parallel)",
-                         hint="record with capc compile --record FILE, then replay it here")
+    if args.llm_record and (args.workers != 0 or args.ray is not None):
+        raise InputError("--record writes one cassette from one process: add --workers 0",
+                         hint="record once with --workers 0, then replay the cassette with any executor")
     kind = args.llm or ("replay" if args.cassette else "openai")
     config = {"kind": kind, "model": args.model, "base_url": args.base_url, "cassette": args.cassette,
               "timeout": args.timeout, "retries": args.retries, "max_tokens": args.max_tokens,
               "temperature": args.temperature}
+    if args.llm_record:
+        config["record"] = os.path.abspath(args.llm_record)
     if kind == "replay":
         config["cassette"] = os.path.abspath(args.cassette) if args.cassette else None
         for key in ("base_url", "timeout", "retries", "max_tokens"):
