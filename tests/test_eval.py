@@ -147,6 +147,10 @@ def test_eval_end_to_end_counts_intervals_refusals_and_the_unverified_baseline(t
         assert record["extra"]["baseline"]["run"]["monitor_events"][0]["observed"] is True
     page = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in page and "E301 workspace" in page
+    # the trials are stored as `capc run -i` stores its compiles: today's verifier agrees with them
+    assert main(["audit", "--audit-db", str(db), "recheck", "--all", "--json"]) == 0
+    recheck = json.loads(capsys.readouterr().out)
+    assert recheck["checked"] == 6 and recheck["changed"] == []
 
 
 def test_terminal_report_and_compare(tmp_path, capsys):

@@ -82,7 +82,7 @@ def run_trial(job: dict) -> dict:
     """The job function: `{"trial": Trial JSON, "config": {...}}` -> result with the record."""
     from capc.audit.store import ir_hash, to_jsonable
     from capc.limits import DEFAULT_LIMITS as limits
-    from capc.prompts.pipeline import compile_instruction
+    from capc.prompts.pipeline import compile_fields, compile_instruction
     from capc.prompts.provider import LLMError
     from capc.prompts.repair import ACCEPTING
     from capc.safety.context import VerificationContext
@@ -98,7 +98,7 @@ def run_trial(job: dict) -> dict:
     provider = MeteredProvider(provider_for(config))
     record: dict[str, Any] = {"kind": "eval", "instruction": trial.instruction,
                               "provider": getattr(provider, "name", None), "model": getattr(provider, "model", None),
-                              "scene": trial.scene, "spec": spec, "limits": limits}
+                              "context": context.to_json(), "limits": limits}
     result: dict[str, Any] = {"key": trial.key, "family": trial.family, "kind": trial.kind, "split": trial.split,
                               "expect": trial.expect, "instruction": trial.instruction, "tasks": list(trial.tasks)}
     try:
@@ -110,20 +110,20 @@ def run_trial(job: dict) -> dict:
         record.update(verdict="error", diagnostics=[exc.diagnostic.to_json()])
         return _finish(result, record, started)
     final = compiled.final
-    record["attempts"] = [a.to_json() for a in compiled.attempts]
-    record["verdict"] = final.verdict
-    record["diagnostics"] = [d.to_json() for d in final.diagnostics]
-    if final.generated is not None:
-        record.update(source=final.generated.bundle(), file=final.generated.file,
-                      ir_hash=ir_hash(final.generated.program))
-    if final.report is not None:
-        record["report"] = to_jsonable(final.report)
+    # the record `capc run -i` writes for its compile (so `audit recheck` verifies it the same
+    # way), with the program as its hash: the IR itself does not travel back from a worker
+    fields = compile_fields(compiled, provider, context=context)
+    program = fields.pop("program", None)
+    if program is not None:
+        fields["ir_hash"] = ir_hash(program)
+    fields["context"] = context.to_json()
+    record.update(fields)
     outcome = None
     if final.verdict in ACCEPTING:
         outcome = _execute(final.generated.program, trial, context, config, provider,
                            guards=getattr(final.report, "guards", None))
         record["run"] = to_jsonable(outcome)
-    result["verified"] = _arm(trial, final.verdict, outcome, record["diagnostics"], len(compiled.attempts) - 1,
+    result["verified"] = _arm(trial, final.verdict, outcome, fields["diagnostics"], len(compiled.attempts) - 1,
                               spec=spec, report=final.report)
     if config.get("baseline") == "unverified":
         first = compiled.attempts[0]
