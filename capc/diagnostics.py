@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from typing import Any
 
+from capc import codes
+
 
 @dataclass(frozen=True)
 class Span:
@@ -106,7 +108,7 @@ class InputError(CapcError):
     exit_code = 2
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 col: int | None = None, code: str = "E200", hint: str | None = None):
+                 col: int | None = None, code: str = codes.E200, hint: str | None = None):
         span = Span.point(file, line, col or 1) if file and line else None
         super().__init__(Diagnostic(code, message, span, "input", hint))
         self.file = file
@@ -229,7 +231,7 @@ def describe_counterexample(cex: dict[str, Any]) -> list[str]:
                      + ", ".join(f"{v:.3f}" for v in b) + ")")
     if cex.get("limit"):
         excess = cex.get("excess")
-        lines.append(f"  breaks: {cex['limit']}" + (f" by {excess:.4f}" if isinstance(excess, (int, float)) else ""))
+        lines.append(f"  breaks: {cex['limit']}" + (f" by {excess:.4g}" if isinstance(excess, (int, float)) else ""))
     if cex.get("replayed") is not None:
         lines.append("  replayed concretely: " + ("confirmed" if cex["replayed"] else "NOT confirmed"))
     for key, value in cex.items():

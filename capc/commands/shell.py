@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("kinematic", "sim"), default="kinematic",
                         help="where accepted policies run (default: kinematic)")
     parser.add_argument("--no-run", action="store_true", help="check policies but do not run them")
+    parser.add_argument("--any-scene", action="store_true",
+                        help="verify each policy for the objects anywhere in the spawn area, not only "
+                             "where the session's scene has them")
     from capc.commands.audit import add_store_argument
     add_store_argument(parser)
 
@@ -147,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.demo:
         use_demo(args)
-    scene, spec, provider = setup(args, match_by_query=args.demo)
+    context, provider = setup(args, match_by_query=args.demo)
+    scene = context.scene
     interactive = sys.stdin.isatty()
     out = sys.stdout
     session = Session(scene)
@@ -175,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
                     break
                 continue
             try:
-                _instruction(text, session, provider, spec, args, out)
+                _instruction(text, session, provider, context, args, out)
             except KeyboardInterrupt:
                 print("\ncancelled: nothing more was asked or run for this instruction", file=out, flush=True)
     finally:
@@ -220,19 +224,21 @@ def _command(command: str, session: Session, out) -> bool:
     return True
 
 
-def _instruction(text: str, session: Session, provider, spec, args, out) -> None:
+def _instruction(text: str, session: Session, provider, context, args, out) -> None:
     """Compile, check and (unless --no-run) run one instruction; every failure is said and
     the session goes on."""
     from capc.commands.compile import print_attempts
     from capc.diagnostics import CapcError, render
-    from capc.limits import DEFAULT_LIMITS as limits
     from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
     from capc.prompts.repair import ACCEPTING
 
     scene = session.scene
+    # each instruction is verified in the world the session is in now: where the last run left
+    # the objects (what the backend reported at its end)
+    context = context.with_scene(scene)
     print(f"> {text}", file=out, flush=True)
     try:
-        result = compile_instruction(text, provider, scene=scene, spec=spec, limits=limits,
+        result = compile_instruction(text, provider, context=context,
                                      repairs=args.repair, max_depth=args.max_depth, history=session.history)
     except CapcError as exc:  # the model could not be reached, the cassette has no reply, ...
         print(render(exc.diagnostic), file=out)
@@ -246,9 +252,11 @@ def _instruction(text: str, session: Session, provider, spec, args, out) -> None
         if not args.no_run:
             from capc.runtime.execute import execute
             try:
-                outcome = execute(final.generated.program, scene, spec, backend=args.backend, limits=limits,
-                                  sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits),
-                                  guards=getattr(final.report, "guards", None))
+                outcome = execute(final.generated.program, scene, context.spec, backend=args.backend,
+                                  limits=context.limits,
+                                  sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
+                                  guards=getattr(final.report, "guards", None),
+                                  verified_scene=scene if context.mode == "scene" else None)
             except CapcError as exc:  # e.g. the backend cannot start: say so, keep the session
                 print(render(exc.diagnostic), file=out)
                 return
@@ -260,5 +268,5 @@ def _instruction(text: str, session: Session, provider, spec, args, out) -> None
         session.accept(text, final.code, after)
     else:
         print("not run: the policy was rejected", file=out)
-    audit_compile("shell", result, provider, scene=scene, spec=spec, limits=limits,
+    audit_compile("shell", result, provider, context=context,
                   params={"history": len(session.history)}, outcome=outcome)
