@@ -111,11 +111,11 @@ def _main(argv: list[str] | None) -> int:
     except OSError as exc:
         # The place capc reads or writes failed (a full disk, a read-only folder) where no
         # check caught it first: the environment's problem, said in one line, not a bug.
-        from capc.files import ENVIRONMENT_ERRNOS, os_reason
+        from capc.files import E_OUTPUT, ENVIRONMENT_ERRNOS, os_reason
         if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("CAPC_DEBUG"):
             return _internal_error(exc)
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"error[E206]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
+        print(f"error[{E_OUTPUT}]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # a bug in capc: say so in one line, keep the traceback opt-in
         return _internal_error(exc)
