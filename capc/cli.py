@@ -51,7 +51,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or with `only` the sub-parser of that one command (all that
     `capc check FILE` needs: setting up every command's arguments costs argparse 10-20 ms
     of each process)."""
-    parser = _Parser(prog="capc", description="A verified policy compiler for LLM-written robot code.")
+    parser = _Parser(prog="capc", description="A verified policy compiler for LLM-written robot code.",
+                     epilog="New here? `capc demo` and `capc shell --demo` need no model and no key; "
+                            "`capc help COMMAND` shows one command's options.")
     parser.add_argument("--version", action="version", version=f"capc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands((only,) if only in COMMANDS else COMMANDS):
