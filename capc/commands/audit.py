@@ -91,6 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--limits", metavar="FILE",
                    help="verify under this limits file instead of each record's own")
     p.add_argument("--json", action="store_true")
+    from capc.commands.proptest import add_scale_arguments
+    add_scale_arguments(p, "verifications, in batches of programs,")
 
     p = sub.add_parser("stats", parents=[inherit], help="counts by verdict, kind, run outcome, code")
     p.add_argument("--json", action="store_true")
@@ -323,7 +325,11 @@ def _recheck(store, args) -> int:
         if missing:
             raise InputError(f"no audit record #{missing[0]} in {store.path}", code=codes.E292)
         records = store.iter_records(args.ids)
-    summary = recheck(records, spec_override=spec)
+    if args.workers is not None or args.ray is not None:
+        from capc.audit.recheck import recheck_parallel
+        summary = recheck_parallel(records, spec_override=spec, workers=args.workers, ray_address=args.ray)
+    else:
+        summary = recheck(records, spec_override=spec)
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=1))
         return EXIT_CHANGED if summary.changed else EXIT_OK

@@ -171,8 +171,12 @@ class _World:
 class _Run:
     def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
                  limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None,
-                 trace: Callable[[PrimitiveCall], None] | None = None):
+                 trace: Callable[[PrimitiveCall], None] | None = None, observe_only: bool = False):
         self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
+        # observe_only: the monitor records what it would stop and lets it through. Only for
+        # measuring an unverified baseline (`capc eval --baseline unverified`) on a simulated
+        # backend; every other run stops at the first violation.
+        self.observe_only = observe_only
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
         self.monitor = Monitor(spec)
@@ -341,8 +345,12 @@ class _Run:
         violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)
         if violation is not None:
             self._stop(call, step.role, violation, tick=None)
+            if violation.limit == "command":   # observed: no point to move to
+                return
         target = tuple(float(v) for v in step.target)
         speed = self.spec.max_speed if step.speed is None else min(float(step.speed), self.spec.max_speed)
+        if not speed > 0:                      # observed: a speed no motion can have
+            speed = self.spec.max_speed
         length = math.dist(self.tcp, target)
         if length < MIN_LENGTH:
             return
@@ -353,7 +361,7 @@ class _Run:
         self.interpreter.check_clock(call.span)
         points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
-        accepted = points if hit is None else points[:hit[0]]
+        accepted = points if hit is None or self.observe_only else points[:hit[0]]
         if len(accepted) and hasattr(self.backend, "begin_segment"):  # optional: see SimBackend
             self.backend.begin_segment(target)
         send, dt = self.backend.send_setpoint, self.dt
@@ -364,6 +372,8 @@ class _Run:
             self.sent += len(accepted)
             self.tcp = tuple(accepted[-1].tolist())
         if hit is not None:
+            if self.observe_only and len(points) > 1:   # the monitor's velocity, as if it had passed
+                self.monitor.velocity = (points[-1] - points[-2]) / self.dt
             self._stop(call, step.role, hit[1], tick=self.sent)
 
     def _stop(self, call: PrimitiveCall, role: str, violation: Violation, tick: int | None) -> None:
@@ -377,6 +387,12 @@ class _Run:
         by = f" exceeded by {violation.excess:.4g}" if violation.excess > 0 else ""
         event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message} "
                             f"[{violation.name} limit{by}]")
+        if self.observe_only:
+            event.pop("span")
+            event["observed"] = True
+            event["message"] = "observed, not stopped: " + event["message"].replace("monitor stopped ", "", 1)
+            self.outcome.monitor_events.append(event)
+            return
         raise _MonitorStop(event)
 
 
@@ -384,7 +400,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
             gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            verified_scene: Scene | None = None) -> RunOutcome:
+            verified_scene: Scene | None = None, observe_only: bool = False) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
@@ -392,7 +408,9 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     called with every PrimitiveCall before it is answered. `verified_scene` is the world the
     verdict is about: when the backend reports a start that is not that world (another set
     of objects, or one further than the perception tolerance from where the proof put it),
-    nothing moves (E507)."""
+    nothing moves (E507). `observe_only` lets everything through and lists what the monitor
+    would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
+    way to run a policy."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
@@ -412,7 +430,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
                                       "(--scene), or with --any-scene")
         else:
             run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                       trace=trace)
+                       trace=trace, observe_only=observe_only)
             outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
