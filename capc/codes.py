@@ -123,6 +123,7 @@ E306 = _code("E306", "verifier",
              "the policy fails on some path (index out of range, unknown object, division by zero)")
 E307 = _code("E307", "verifier", "the verification budget (limits.solver_seconds, or 256 paths) ran out")
 E308 = _code("E308", "verifier", "scene mode: the policy names an object the scene does not have")
+E309 = _code("E309", "verifier", "a call breaks a rule of the limits file's rules: section")
 
 # --- task headers ----------------------------------------------------------------------------
 E230 = _code("E230", "tasks", "the task header is malformed")
@@ -149,6 +150,7 @@ E512 = _code("E512", "runtime",
              "a requested speed not in (0, max_speed], or a set-point faster than max_speed")
 E513 = _code("E513", "runtime", "a set-point accelerating beyond max_accel")
 E514 = _code("E514", "runtime", "a malformed command (a target that is not three finite numbers)")
+E515 = _code("E515", "runtime", "a command, set-point or gripper action that breaks a rule of the limits file")
 E520 = _code("E520", "runtime", "observed outcome: a grasp closed on nothing where the plan meant to take an object")
 E521 = _code("E521", "runtime", "observed outcome: a grasp took another object than the one meant")
 E522 = _code("E522", "runtime", "observed outcome: a held object left the gripper before the plan let it go")

@@ -54,7 +54,7 @@ E_SUB_LMP = codes.E505
 E_UNDEFINED_FUNCTION = codes.E506
 E_START_WORLD = codes.E507
 MONITOR_CODES = {"workspace": codes.E510, "keep_out": codes.E511, "speed": codes.E512, "accel": codes.E513,
-                 "command": codes.E514}
+                 "command": codes.E514, "rule": codes.E515}
 BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
 
 STATUS_COMPLETED = "completed"
@@ -333,13 +333,25 @@ class _Run:
             self.interpreter.charge(CALL_STEPS, call.span)
             if isinstance(step, Grip):
                 before = self.backend.held_object()
+                if self.spec.rules and not step.close:  # a release the rules forbid does not happen
+                    self._grip_rules(call, step, before)
                 held = self.backend.set_gripper(step.close)
+                if self.spec.rules and step.close:      # checked before anything lifts what it took
+                    self._grip_rules(call, step, held)
                 self.outcome.gripper_events.append({"tick": self.sent, "close": step.close, "held": held,
                                                     "call": call.index})
                 self.observer.gripper(call, step.close, before, held, self.tcp)
                 continue
             self._segment(call, step)
         self.observer.after(call, self.tcp)
+
+    def _grip_rules(self, call: PrimitiveCall, step, held: str | None) -> None:
+        violation = self.monitor.check_grip(step.close, held, self.tcp, self.backend.object_positions(),
+                                            self.perception.kinds)
+        if violation is not None:
+            self._stop(call, step.role, violation, tick=None)
+            if not step.close:  # observed only: the gripper opens all the same
+                self.monitor.held = None
 
     def _segment(self, call: PrimitiveCall, step) -> None:
         violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)

@@ -18,7 +18,7 @@ from typing import Any
 from capc.lazy_numpy import np
 
 from capc.compiler import ir
-from capc.compiler.registry import Primitive, Waypoint, get_profile
+from capc.compiler.registry import Grip, Primitive, Waypoint, get_profile
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -165,13 +165,28 @@ class ReplaySemantics(Semantics):
         start_f = tuple(float(v) for v in start)
         target_f = tuple(float(v) for v in target)
         violation = self.monitor.check_waypoint(start_f, target_f, step.speed)
+        self._judge(index, step_no, step.role, violation)
+
+    def grip(self, ex, prim: Primitive, span, index, step_no, step: Grip):
+        """The monitor's check of a gripper action, on the replay's world (the run's order:
+        after a closing gripper took something, before an opening one lets go)."""
+        world = self.world
+        if not self.spec.rules:
+            return
+        positions = {} if step.close else {n: world.true_position(n) for n in world.positions}
+        kinds = {n: world.kind(n) for n in world.positions}
+        violation = self.monitor.check_grip(step.close, world.held, world.tcp(), positions, kinds)
+        self._judge(index, step_no, step.role, violation)
+
+    def _judge(self, index: int, step_no: int, role: str, violation) -> None:
+        tgt = self.data.target
         if (index, step_no) == (tgt.call_index, tgt.step_no):
             if violation is not None and violation.name == tgt.property:
                 raise _Confirmed()
             why = "passed" if violation is None else f"stopped it for {violation.name}"
-            raise _Refuted(f"the monitor {why} at call {index} ({step.role})")
+            raise _Refuted(f"the monitor {why} at call {index} ({role})")
         if violation is not None:
-            raise _Refuted(f"the replay stopped earlier, at call {index} ({step.role}): {violation.message}")
+            raise _Refuted(f"the replay stopped earlier, at call {index} ({role}): {violation.message}")
 
     def unverifiable_motion(self, ex, prim, span, index, reason):
         raise _Refuted(f"call {index} moves to a point known only at run time")

@@ -44,7 +44,8 @@ Point = tuple[float, float, float]
 @dataclass(frozen=True)
 class Violation:
     """What the monitor refused. `limit` is the kind of limit: "workspace", "keep_out",
-    "speed", "accel" or "command", and `zone` the keep-out zone's name (None for the others);
+    "speed", "accel", "command" or "rule", and `zone` the keep-out zone's name or the rule's
+    label ("limits.yaml:7", capc.safety.rules) (None for the others);
     `excess` is by how much (m, m/s or m/s^2; 0 for a grazing touch); `point` where (the
     set-point, the target, or where the segment enters the zone)."""
 
@@ -81,10 +82,48 @@ class Monitor:
         self._accel_limit = spec.max_accel * (1 + RATE_TOLERANCE)
         self.velocity = np.zeros(3)  # of the last accepted set-point (the robot starts at rest)
         self.setpoints_checked = 0
+        # The rules' state (capc.safety.rules): what the gripper holds, how many grasps took
+        # something. The run tells it through `check_grip`.
+        self.held: str | None = None
+        self.grasps = 0
 
     def reset(self) -> None:
         self.velocity = np.zeros(3)
         self.setpoints_checked = 0
+        self.held, self.grasps = None, 0
+
+    # -- rules ---------------------------------------------------------------------------
+
+    def _rule_violation(self, hit, point) -> Violation | None:
+        if hit is None:
+            return None
+        rule, excess, what = hit
+        return Violation("rule", excess, point, f"{what}: breaks rule '{rule.words()}' ({rule.label})", rule.label)
+
+    def check_grip(self, close: bool, held: str | None, tcp: Sequence[float], positions: dict[str, Sequence[float]],
+                   kinds: dict[str, str]) -> Violation | None:
+        """A gripper action against the rules. Closing: call it after the gripper closed,
+        with what it took (`held`), before anything moves it. Opening: call it before the
+        gripper opens, with what it holds and where everything is; it is not let go on a
+        violation. The held state follows the action when it passes."""
+        from capc.safety.rules import grip_breaks
+
+        point = tuple(float(v) for v in tcp)
+        if close:
+            taken = held if self.held is None else None
+            grasps = self.grasps + (taken is not None)
+            hit = grip_breaks(self.spec.rules, True, taken, grasps, point, {}, kinds, POSITION_TOLERANCE)
+            self.held, self.grasps = held, grasps
+            return self._rule_violation(hit, point)
+        hit = grip_breaks(self.spec.rules, False, held, self.grasps, point,
+                          {k: tuple(float(c) for c in v) for k, v in positions.items()}, kinds, POSITION_TOLERANCE)
+        violation = self._rule_violation(hit, point)
+        if violation is None:
+            self.held = None
+        return violation
+
+    def _carry_rules(self) -> list:
+        return [r for r in self.spec.rules if r.applies(self.held)] if self.spec.rules else []
 
     # -- per command -------------------------------------------------------------------
 
@@ -111,7 +150,15 @@ class Monitor:
                 return Violation("keep_out", inside, entry,
                                  f"the segment {_fmt(a)} -> {_fmt(point)} enters keep-out zone "
                                  f"'{zone.name}' at {_fmt(entry)} ({inside:.4f} m of it inside)", zone.name)
+        if self.spec.rules:  # last, in the verifier's order of obligations
+            return self._check_carry(point, self.spec.max_speed if speed is None else float(speed))
         return None
+
+    def _check_carry(self, point: Point, speed: float) -> Violation | None:
+        from capc.safety.rules import waypoint_breaks
+
+        hit = waypoint_breaks(self.spec.rules, self.held, point, speed, POSITION_TOLERANCE, RATE_TOLERANCE)
+        return self._rule_violation(hit, point)
 
     def _check_speed_request(self, speed: Any) -> Violation | None:
         if isinstance(speed, bool) or not isinstance(speed, (int, float, np.integer, np.floating)):
@@ -179,6 +226,12 @@ class Monitor:
         bad |= speeds > self._speed_limit ** 2
         accel_sq = np.einsum("ij,ij->i", accels, accels)
         bad |= accel_sq > self._accel_limit ** 2
+        carry = self._carry_rules()
+        for rule in carry:  # the carry limits of what is held, on every set-point
+            if rule.kind == "carry_speed":
+                bad |= speeds > (rule.value * (1 + RATE_TOLERANCE)) ** 2
+            elif rule.kind == "carry_height":
+                bad |= points[:, 2] > rule.value + POSITION_TOLERANCE
         if not bad.any():
             self.velocity = velocities[-1]
             self.setpoints_checked += len(points)
@@ -189,8 +242,10 @@ class Monitor:
             self.velocity = velocities[i - 1]
         point = points[i]
         violation = self.check_point(point)
+        speed, accel = math.sqrt(speeds[i]), math.sqrt(accel_sq[i])
+        if violation is None and carry:
+            violation = self._check_carry(tuple(point.tolist()), speed)
         if violation is None:
-            speed, accel = math.sqrt(speeds[i]), math.sqrt(accel_sq[i])
             if speed > self._speed_limit:
                 violation = Violation("speed", speed - self.spec.max_speed, tuple(point.tolist()),
                                       f"set-point {_fmt(point)} moves at {speed:.4f} m/s, above max_speed "

@@ -59,6 +59,18 @@ class Semantics:
     def unverifiable_motion(self, ex, prim: Primitive, span: Span, index: int, reason: str) -> None:
         raise NotImplementedError
 
+    def grip(self, ex, prim: Primitive, span: Span, index: int, step_no: int, step: Grip) -> None:
+        """A gripper action against the cell's rules (capc.safety.rules): called after a
+        closing gripper took what it takes, and before an opening one lets go."""
+        raise NotImplementedError
+
+    def taken(self) -> str | None:
+        """What the last closing of the gripper took that it did not hold before (once)."""
+        world = self.world
+        new = world.grasps > world.grasps_checked
+        world.grasps_checked = world.grasps
+        return world.held if new else None
+
     # --- the executor's Oracle protocol ----------------------------------------------
 
     def undefined(self, ex, name: str, args: list, kwargs: dict, type_: Type, span: Span, index: int) -> Any:
@@ -215,7 +227,9 @@ class Semantics:
                         self.world.grasp(aimed)
                     else:
                         self.world.grasp(self._within_reach(ex, span))
+                    self.grip(ex, prim, span, index, k, step)
                 else:
+                    self.grip(ex, prim, span, index, k, step)
                     self.world.release(("release", index, k), placed=prim.name == "put_first_on_second")
 
 

@@ -14,6 +14,8 @@ margin: 0.0005           # covers float rounding and tracking error, see docs/ve
 keep_out:
   - {name: camera mount, box: {x: [0.2, 0.3], y: [-0.3, -0.2], z: [0.0, 0.3]}}
   - {name: fixture, cylinder: {center: [0.0, -0.5], radius: 0.05, z: [0.0, 0.1]}}
+rules:                   # what may be held, carried and put where: capc.safety.rules, docs/rules.md
+  - never_pick: knife
 ```
 """
 
@@ -51,6 +53,7 @@ class SafetySpec:
     margin: float = DEFAULT_MARGIN
     control_rate: float = DEFAULT_CONTROL_RATE
     keep_out: tuple[KeepOut, ...] = field(default_factory=tuple)
+    rules: tuple = field(default_factory=tuple)  # capc.safety.rules.Rule, in the file's order
     source: str = "<defaults>"
 
     def with_changes(self, **changes) -> "SafetySpec":
@@ -63,7 +66,8 @@ class SafetySpec:
             zones.append({"name": zone.name, key: zone.region.to_json()})
         return {"workspace": self.workspace.to_json(), "max_speed": self.max_speed,
                 "max_accel": self.max_accel, "perception_tolerance": self.perception_tolerance,
-                "margin": self.margin, "control_rate": self.control_rate, "keep_out": zones}
+                "margin": self.margin, "control_rate": self.control_rate, "keep_out": zones,
+                "rules": [rule.to_json() for rule in self.rules]}
 
 
 def default_spec(profile: str = "tabletop") -> SafetySpec:
@@ -82,7 +86,7 @@ def parse_spec(text: str, file: str = "<limits>", profile: str = "tabletop") -> 
 
 def spec_from_document(doc: Document, profile: str = "tabletop") -> SafetySpec:
     keys = {"workspace", "max_speed", "max_accel", "perception_tolerance", "margin",
-            "control_rate", "keep_out"}
+            "control_rate", "keep_out", "rules"}
     data = expect_keys(doc, (), doc.data, keys)
     spec = default_spec(profile)
     changes: dict = {"source": doc.file}
@@ -105,6 +109,10 @@ def spec_from_document(doc: Document, profile: str = "tabletop") -> SafetySpec:
         if len(zones) > MAX_KEEP_OUT_ZONES:
             raise doc.error(("keep_out",), f"too many keep-out zones (at most {MAX_KEEP_OUT_ZONES})")
         changes["keep_out"] = tuple(_zone(doc, ("keep_out", i), z) for i, z in enumerate(zones))
+    if "rules" in data:
+        from capc.safety.rules import parse_rules  # only a file with rules pays for it
+
+        changes["rules"] = parse_rules(doc, ("rules",), data["rules"])
     return replace(spec, **changes)
 
 

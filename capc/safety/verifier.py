@@ -32,7 +32,7 @@ from typing import Any
 import z3
 
 from capc.compiler import ir
-from capc.compiler.registry import Primitive, Waypoint
+from capc.compiler.registry import Grip, Primitive, Waypoint
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL, COLORS, KINDS, object_kind
 from capc.compiler.types import Array, Bool, Float, Int, Type
@@ -395,7 +395,12 @@ class VerifierSemantics(Semantics):
         return Opaque(what, span)
 
     def waypoint(self, ex, prim, span, index, step_no, step: Waypoint, start, target):
-        self.v.check_waypoint(self.run, ex, prim, span, index, step_no, step, start, target)
+        self.v.check_waypoint(self.run, ex, prim, span, index, step_no, step, start, target, self.world.held)
+
+    def grip(self, ex, prim, span, index, step_no, step: Grip):
+        taken = self.taken() if step.close else None
+        if self.v.spec.rules:
+            self.v.check_grip(self.run, ex, prim, span, index, step_no, step, taken, self.world)
 
     def unverifiable_motion(self, ex, prim, span, index, reason):
         self.v.record_unknown(self.run, span, tuple(ex.callers), prim.name, "whole call", "motion",
@@ -501,6 +506,10 @@ def _hint(o: Obligation) -> str:
                 f"or beside it, or pick a target outside it")
     if o.property == "speed":
         return "request a speed in (0, max_speed] m/s, or leave speed=None for the cell's maximum"
+    if o.property.startswith("rule:"):
+        return (f"the rule is written at {o.property.split(':', 1)[1]} (docs/rules.md); change the call so "
+                f"that it holds wherever the objects are: a lower speed= while carrying, lower waypoints, "
+                f"other objects or places")
     return "see docs/verification.md"
 
 
@@ -533,6 +542,8 @@ class Verifier:
             kinds = {o.name: o.kind for o in scene.objects}
         elif any_scene:
             names = policy_object_names(self.program) or list(DEFAULT_OBJECTS)
+            for rule in self.spec.rules:  # a rule's objects may be on any table the proof covers
+                names += [n for n in (rule.obj, rule.target) if n is not None and n not in names]
             kinds = {n: object_kind(n) for n in names}
         else:
             names, kinds = [], {}
@@ -661,7 +672,7 @@ class Verifier:
                                            UNKNOWN, index, message, path=run.number if run else 0))
 
     def check_waypoint(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int,
-                       step_no: int, step: Waypoint, start: tuple, target: tuple) -> None:
+                       step_no: int, step: Waypoint, start: tuple, target: tuple, held: str | None = None) -> None:
         for v in target + ((step.speed,) if step.speed is not None else ()):
             if isinstance(v, (Opaque, str)) or v is None:
                 raise PolicyFault(f"{prim.name}(): a coordinate is not a number", span)
@@ -670,6 +681,23 @@ class Verifier:
         props: list[Property] = [speed_property(step.speed, self.spec)] if step.speed is not None else []
         props.append(workspace_property(target, self.spec, bounds))
         props += [keep_out_property(start, target, zone, self.spec, self.t_var, bounds) for zone in self.spec.keep_out]
+        if self.spec.rules:
+            from capc.safety.rule_obligations import waypoint_properties
+
+            props += waypoint_properties(self.spec, held, target, step.speed)
+        self._check_all(run, ex, prim, span, index, step_no, step, start, target, props)
+
+    def check_grip(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
+                   step: Grip, taken: str | None, world: WorldState) -> None:
+        """The rules of a gripper action (capc.safety.rule_obligations)."""
+        from capc.safety.rule_obligations import grip_properties
+
+        props = grip_properties(self.spec, step.close, taken, world.grasps, world)
+        tcp = world.tcp()
+        self._check_all(run, ex, prim, span, index, step_no, step, tcp, tcp, props)
+
+    def _check_all(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
+                   step: Waypoint | Grip, start: tuple, target: tuple, props: list[Property]) -> None:
         for prop in props:
             if not run.replaying:
                 self._check(run, ex, prim, span, index, step_no, step, start, target, prop)
@@ -677,7 +705,7 @@ class Verifier:
                 run.assumed.append(prop.holds_true)
 
     def _check(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
-               step: Waypoint, start: tuple, target: tuple, prop: Property) -> None:
+               step: Waypoint | Grip, start: tuple, target: tuple, prop: Property) -> None:
         began = time.perf_counter()
         callers = tuple(ex.callers)
         what = f"{prim.name}() ({step.role})"
@@ -744,7 +772,7 @@ class Verifier:
         ob.message = f"{what}: {prop.name} not decided: {why}; guarded by the runtime monitor"
 
     def _violated(self, ob: Obligation, run: PathRun, ex: Executor, what: str, prop: Property, model,
-                  step_no: int, start: tuple, target: tuple, step: Waypoint) -> None:
+                  step_no: int, start: tuple, target: tuple, step: Waypoint | Grip) -> None:
         def val(term):
             return model_float(model, term)
 
@@ -755,7 +783,7 @@ class Verifier:
             target=target, segment=segment, limit=prop.name, excess=excess, call_index=ob.call_index,
             replay_target=cexm.ReplayTarget(ob.call_index, step_no, prop.name), kinds=self.kinds,
             names=self.names)
-        if step.speed is not None:
+        if getattr(step, "speed", None) is not None:
             cex["variables"].setdefault("speed", round(val(step.speed), 6) if not isinstance(step.speed, str) else step.speed)
         confirmed, detail = cexm.replay(self.program, self.spec, data, self.limits)
         cex["replayed"] = confirmed
@@ -789,6 +817,8 @@ def _limit_words(prop: str) -> str:
         return "speed limit"
     if prop.startswith("keep_out:"):
         return f"keep-out zone '{prop.split(':', 1)[1]}'"
+    if prop.startswith("rule:"):
+        return f"rule at {prop.split(':', 1)[1]} of the limits file"
     return prop
 
 

@@ -64,6 +64,8 @@ class WorldState:
         self.unknowns = unknowns
         self.motion_count = 0      # distinguishes the keys of unknowns across motions
         self.position_queries = 0  # distinguishes the perception errors of plan queries
+        self.grasps = 0            # grasps that took something (the rules' max_grasps)
+        self.grasps_checked = 0    # of them, those the rules have seen
 
     # --- the registry's World protocol ---------------------------------------------
 
@@ -119,6 +121,7 @@ class WorldState:
         if self.held is not None or name is None or name not in self.positions:
             return
         self.held = name
+        self.grasps += 1
         self.offset = tuple(p - t for p, t in zip(self.positions[name], self.tcp_now))
 
     def release(self, key: tuple, placed: bool = False) -> None:

@@ -1,0 +1,133 @@
+"""Proof obligations of the cell's rules (capc.safety.rules) on the symbolic trace.
+
+What the gripper holds is decided on every path (the executor forks where the world leaves a
+grasp open), so a rule's condition on the held object is a plain Python test here and only
+the geometry is a Z3 term:
+
+* carry speed: the effective speed of a move while holding (a requested one, else the cell's
+  `max_speed`) is at most the rule's;
+* carry height: every target while holding, and the tool where it takes the object, is at
+  most the rule's height (shrunk by the margin; the segment is straight, so its ends bound it);
+* never pick: a grasp that takes the object is a violation on the path that makes it;
+* max grasps: so is the grasp one past the count;
+* never place: where an opening gripper lets the held object go, its centre is not within
+  the protected object's support reach (grown by the margin) -- the kinematic backend's rule
+  of "on" / "in" (CELL.supports).
+
+Each `Property` carries the same three formulas as the other limits (capc.safety.obligations):
+the violation against the shrunk limit, against the monitor's, and what passing the monitor
+lets later commands assume.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from capc import codes
+from capc.compiler.tabletop import CELL
+from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE
+from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _le
+from capc.safety.rounding import slack
+from capc.safety.rules import (
+    CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, Rule,
+)
+from capc.safety.spec import SafetySpec
+from capc.safety.z3util import as_real, conj, is_sym, sym_abs
+
+CODE_RULE = codes.E309
+
+
+def _broken(rule: Rule, text: str, excess: float = 0.0) -> Property:
+    """A rule the path itself breaks (what the gripper took is decided on the path)."""
+    words = f"{text}; the rule says: {rule.words()}"
+    return Property(rule.name, CODE_RULE, True, True, False, lambda val: (words, excess, None))
+
+
+def _height(rule: Rule, z: Any, spec: SafetySpec, what: str) -> Property:
+    limit, tol = rule.value, POSITION_TOLERANCE
+    high = limit + tol
+    passed = _le(z, high + slack(high)) if is_sym(z) else _le(z, high)
+
+    def explain(val):
+        v = val(z)
+        return f"{what} at z = {_fmt(v)}, above {_fmt(limit)}; the rule says: {rule.words()}", v - limit, None
+
+    return Property(rule.name, CODE_RULE, _gt(z, limit - spec.margin), _gt(z, high), passed, explain,
+                    clear=_gt(z, limit + CLEAR))
+
+
+def waypoint_properties(spec: SafetySpec, held: str | None, target: tuple, speed: Any) -> list[Property]:
+    """The carry rules of a move to `target` at `speed` (None: the cell's maximum)."""
+    out = []
+    for rule in spec.rules:
+        if not rule.applies(held):
+            continue
+        if rule.kind == CARRY_SPEED:
+            out.append(_carry_speed(rule, spec.max_speed if speed is None else speed, held))
+        elif rule.kind == CARRY_HEIGHT:
+            out.append(_height(rule, target[2], spec, f"moves {held!r} to a target"))
+    return out
+
+
+def _carry_speed(rule: Rule, speed: Any, held: str) -> Property:
+    limit = rule.value * (1 + RATE_TOLERANCE)  # the monitor's test
+    passed = _le(speed, limit + slack(limit)) if is_sym(speed) else _le(speed, limit)
+
+    def explain(val):
+        v = val(speed)
+        if not math.isfinite(v):
+            return f"moves {held!r} at a speed that is not a finite number", 0.0, None
+        return (f"moves {held!r} at {_fmt(v)} m/s, above {_fmt(rule.value)} m/s; the rule says: {rule.words()}",
+                v - rule.value, None)
+
+    return Property(rule.name, CODE_RULE, _gt(speed, rule.value), _gt(speed, limit), passed, explain)
+
+
+def grip_properties(spec: SafetySpec, close: bool, taken: str | None, grasps: int, world) -> list[Property]:
+    """The rules of a gripper action: after a closing one took `taken` (None: nothing new)
+    as grasp number `grasps`; before an opening one lets go of what `world` holds."""
+    out: list[Property] = []
+    held = world.held
+    for rule in spec.rules:
+        if close and taken is not None:
+            if rule.kind == NEVER_PICK and rule.obj == taken:
+                out.append(_broken(rule, f"the gripper closes on {taken!r}"))
+            elif rule.kind == MAX_GRASPS and grasps > rule.value:
+                out.append(_broken(rule, f"grasp number {grasps} takes {taken!r}", grasps - rule.value))
+            elif rule.kind == CARRY_HEIGHT and rule.applies(taken):
+                out.append(_height(rule, world.tcp()[2], spec, f"takes {taken!r}"))
+        elif (not close and held is not None and rule.kind == NEVER_PLACE and rule.applies(held)
+              and rule.target in world.positions and rule.target != held):
+            out.append(_placement(rule, held, world, spec))
+    return out
+
+
+def _over(kind: str, dx: Any, dy: Any, grow: float) -> Any:
+    reach = CELL.support_reach(kind) + grow
+    if kind == "block":
+        return conj([_le(sym_abs(dx), reach), _le(sym_abs(dy), reach)])
+    d2 = dx * dx + dy * dy
+    return _le(d2, reach * reach)
+
+
+def _placement(rule: Rule, held: str, world, spec: SafetySpec) -> Property:
+    hx, hy, _ = world.true_position(held)
+    tx, ty, _ = world.positions[rule.target]
+    kind = world.kind(rule.target)
+    dx, dy = hx - tx, hy - ty
+    if is_sym(dx):
+        dx = as_real(dx)
+    if is_sym(dy):
+        dy = as_real(dy)
+
+    def explain(val):
+        x, y = val(hx), val(hy)
+        return (f"lets {held!r} go at ({_fmt(x)}, {_fmt(y)}), over the {rule.target}; the rule says: "
+                f"{rule.words()}", 0.0, None)
+
+    # passing the monitor says the centre was not within the reach shrunk by its tolerance;
+    # assuming nothing of it is weaker, and sound
+    return Property(rule.name, CODE_RULE, _over(kind, dx, dy, spec.margin), _over(kind, dx, dy, -POSITION_TOLERANCE),
+                    True, explain, clear=_over(kind, dx, dy, -CLEAR))
+
