@@ -129,6 +129,9 @@ def cell_section(profile: RobotProfile | str = "tabletop", spec=None) -> str:
         for zone in spec.keep_out:
             shape = ", ".join(f"{k} {v}" for k, v in zone.region.to_json().items())
             lines.append(f"# Keep out of {zone.name!r} (no motion may pass through it): {shape}")
+        if getattr(spec, "rules", ()):
+            lines.append("# Rules of this cell, checked like the limits (a program that can break one is rejected): "
+                         + "; ".join(rule.words() for rule in spec.rules) + ".")
         lines.append(f"# A target computed from object positions must stay inside these limits wherever the "
                      f"objects stand (each within {spec.perception_tolerance:g} m of where it is seen): clip "
                      f"it (np.clip) onto the table, or check it and say() why the robot does not move. A "

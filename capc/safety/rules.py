@@ -105,6 +105,8 @@ def _label(doc: Document, path: tuple, item: dict) -> str:
 def _name(doc: Document, path: tuple, value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise doc.error(path, f"{what} must be an object's name, got {value!r}")
+    if len(value) > 100 or any(not c.isprintable() for c in value):
+        raise doc.error(path, f"{what}: an object's name is one line of at most 100 printable characters")
     return value.strip()
 
 

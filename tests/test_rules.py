@@ -1,0 +1,172 @@
+"""The cell's rules (capc.safety.rules, docs/rules.md): parsed with their place in the limits
+file, proved or refuted by the verifier with counterexamples that replay on the kinematic
+backend, and enforced by the monitor when a program runs unverified."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from capc.compiler.frontend import compile_source
+from capc.compiler.scene import parse_scene
+from capc.diagnostics import InputError
+from capc.prompts import prompt_builder as pb
+from capc.runtime.execute import STATUS_COMPLETED, STATUS_STOPPED, execute
+from capc.safety.spec import parse_spec
+from capc.safety.verifier import verify
+
+SCENE = parse_scene("""objects:
+  - {name: red block, position: [0.2, -0.5]}
+  - {name: green block, position: [-0.1, -0.35]}
+  - {name: blue block, position: [0.05, -0.3]}
+  - {name: blue bowl, position: [-0.15, -0.6]}
+  - {name: red bowl, position: [0.1, -0.65]}
+""")
+
+LIMITS = {
+    "carry_speed": "rules:\n  - carry: {object: red block, max_speed: 0.1}\n",
+    "carry_height": "rules:\n  - carry: {max_height: 0.1}\n",
+    "never_pick": "rules:\n  - never_pick: green block\n",
+    "never_place": "rules:\n  - never_place: {on: red bowl}\n",
+    "max_grasps": "rules:\n  - max_grasps: 2\n",
+}
+PLACES = ["blue bowl", "top left corner", "bottom left corner", "middle", "left side", "top side",
+          "bottom side", "top right corner", "bottom right corner", "right side"]
+BLOCKS = ["red block", "green block", "blue block"]
+
+
+def _manual(obj_xy: str, dest: tuple[float, float], height: float, release_z: float = 0.021) -> str:
+    """Pick the block at `obj_xy` and put it at `dest` by hand, travelling at `height`."""
+    x, y = dest
+    return (f"p = {obj_xy}\nmove_to([p[0], p[1], {height}])\nmove_to([p[0], p[1], 0.02])\nclose_gripper()\n"
+            f"move_to([p[0], p[1], {height}])\nmove_to([{x}, {y}, {height}])\n"
+            f"move_to([{x}, {y}, {release_z}])\nopen_gripper()\nmove_to([{x}, {y}, 0.1])\n")
+
+
+def _put(obj: str, dest: str, speed: float | None = None) -> str:
+    return f"put_first_on_second({obj!r}, {dest!r}{'' if speed is None else f', speed={speed}'})\n"
+
+
+# Ten unsafe and ten safe programs per rule kind: the unsafe one's offending call is on `line`.
+UNSAFE = {
+    "carry_speed": [(_put("red block", d, s), 1) for d, s in zip(PLACES, [None, 0.25, 0.2, 0.15, 0.12, 0.11,
+                                                                       0.101, 0.18, 0.22, 0.13])],
+    "carry_height": [(_put(b, d), 1) for b, d in zip(BLOCKS * 2, PLACES[:6])]
+    + [(_manual("get_obj_pos('red block')", (0.0, -0.4), h), 5) for h in (0.11, 0.12, 0.15, 0.2)],
+    "never_pick": [(_put("green block", d, s), 1) for d, s in zip(PLACES[:8], [None, 0.1] * 4)]
+    + [(_manual("get_obj_pos('green block')", (0.0, -0.4), 0.1), 4),
+       (f"say('hi')\n{_put('red block', 'middle')}{_put('green block', 'red block')}", 3)],
+    "never_place": [(_put(b, "red bowl", s), 1) for b, s in zip(BLOCKS * 2, [None, 0.1, 0.05, 0.2, 0.15, 0.12])]
+    + [(_manual("get_obj_pos('red block')", (0.1 + dx, -0.65 + dy), 0.1, 0.03), 8)
+       for dx, dy in ((0.0, 0.0), (0.02, 0.0), (0.0, -0.03), (-0.02, 0.02))],
+    "max_grasps": [(f"for i in range({n}):\n    {_put('red block', PLACES[0])}", 2) for n in range(3, 8)]
+    + [(_put("red block", "middle") + _put("blue block", "left side") + _put("green block", d), 3)
+       for d in PLACES[:5]],
+}
+SAFE = {
+    "carry_speed": [(_put("red block", d, s)) for d, s in zip(PLACES, [0.1, 0.05, 0.09, 0.1, 0.02, 0.07,
+                                                                        0.1, 0.03, 0.08, 0.1])]
+    + [_put("green block", "middle"), _put("blue block", "left side", 0.25)],
+    "carry_height": [_manual(f"get_obj_pos({b!r})", d, h) for b in BLOCKS
+                     for d, h in (((0.0, -0.4), 0.095), ((-0.2, -0.7), 0.08), ((0.2, -0.25), 0.05))]
+    + ["move_to([0.0, -0.5, 0.25])\nmove_to([0.1, -0.4, 0.28])\n"],
+    "never_pick": [_put(b, d) for b in ("red block", "blue block") for d in PLACES[:5]]
+    + [_put("red block", "green block"), _manual("get_obj_pos('blue block')", (0.0, -0.45), 0.12)],
+    "never_place": [_put(b, d) for b in BLOCKS for d in PLACES[:4]]
+    + [_manual("get_obj_pos('red block')", (0.1 + dx, -0.65), 0.1, 0.03) for dx in (0.1, -0.1)],
+    "max_grasps": [_put(b, d) for b in BLOCKS for d in PLACES[:3]]
+    + [_put("red block", "middle") + _put("blue block", "top left corner"), "move_to([0.0, -0.4, 0.1])\n"],
+}
+
+
+def _spec(kind: str):
+    return parse_spec(LIMITS[kind], "cell.yaml")
+
+
+def _cases(table):
+    return [pytest.param(kind, case, id=f"{kind}-{i}") for kind, cases in table.items() for i, case in enumerate(cases)]
+
+
+def test_ten_of_each():
+    for kind in LIMITS:
+        assert len(UNSAFE[kind]) >= 10 and len(SAFE[kind]) >= 10, kind
+
+
+@pytest.mark.parametrize("kind,case", _cases(UNSAFE))
+def test_unsafe_is_rejected_with_a_replayed_counterexample_and_stopped_unverified(kind, case):
+    source, line = case
+    program = compile_source(source, "policy.py")
+    spec = _spec(kind)
+    report = verify(program, spec, SCENE)
+    assert report.verdict == "rejected", (report.summary(), [d.message for d in report.diagnostics()])
+    broken = [o for o in report.violated() if o.property == "rule:cell.yaml:2"]
+    assert broken, [o.message for o in report.violated()]
+    first = broken[0]
+    assert first.code == "E309" and first.span.line == line
+    assert first.counterexample["replayed"] is True
+    diag = next(d for d in report.diagnostics() if d.code == "E309")
+    assert "cell.yaml:2" in diag.message and "the rule says" in diag.message
+    # run unverified: the monitor stops it, for this rule, at the same call
+    outcome = execute(program, SCENE, spec)
+    assert outcome.status == STATUS_STOPPED and outcome.code == "E515", outcome.message
+    assert outcome.monitor_events[-1]["limit"] == "rule:cell.yaml:2"
+    assert outcome.monitor_events[-1]["line"] == line
+
+
+@pytest.mark.parametrize("kind,case", _cases(SAFE))
+def test_safe_is_accepted_and_runs(kind, case):
+    program = compile_source(case, "policy.py")
+    spec = _spec(kind)
+    report = verify(program, spec, SCENE)
+    assert report.verdict == "accepted", (report.summary(), [d.message for d in report.diagnostics()])
+    outcome = execute(program, SCENE, spec)
+    assert outcome.status == STATUS_COMPLETED, outcome.message
+
+
+def test_scene_free_proof_covers_the_rules_objects():
+    # The policy never names the red bowl; scene-free, a table with one is among those proved.
+    program = compile_source("move_to([0.1, -0.65, 0.2])\nclose_gripper()\n"
+                             "move_to([0.1, -0.65, 0.03])\nopen_gripper()\n", "policy.py")
+    report = verify(program, _spec("never_place"), any_scene=True)
+    assert "red bowl" in report.objects
+
+
+def test_scene_free_put_into_a_protected_bowl_is_rejected():
+    program = compile_source(_put("red block", "red bowl"), "policy.py")
+    report = verify(program, _spec("never_place"), any_scene=True)
+    assert report.verdict == "rejected"
+    assert report.violated()[0].counterexample["replayed"] is True
+
+
+@pytest.mark.parametrize("text,where,words", [
+    ("rules: {never_pick: knife}\n", 1, "expected a list of rules"),
+    ("rules:\n  - never_pick: knife\n  - carry: {max_speed: -1}\n", 3, "out of range"),
+    ("rules:\n  - {never_pick: knife, max_grasps: 2}\n", 2, "exactly one of"),
+    ("rules:\n  - never_place: {object: cup}\n", 2, "missing key 'on'"),
+    ("rules:\n  - carry: {object: cup}\n", 2, "max_speed and/or max_height"),
+    ("rules:\n  - max_grasps: 1.5\n", 2, "whole number"),
+    ("rules:\n  - never_pick: \"a\\nb\"\n", 2, "one line"),
+    ("rules:\n  - forbid: knife\n", 2, "unknown key 'forbid'"),
+])
+def test_bad_rules_are_located_input_errors(text, where, words):
+    with pytest.raises(InputError) as info:
+        parse_spec(text, "cell.yaml")
+    assert words in str(info.value)
+    assert info.value.span.line == where
+
+
+def test_rules_survive_the_specs_json_with_their_labels():
+    spec = parse_spec("rules:\n  - carry: {object: cup, max_speed: 0.1, max_height: 0.2}\n"
+                      "  - never_place: {object: red block, on: green block}\n  - max_grasps: 4\n", "cell.yaml")
+    assert [r.label for r in spec.rules] == ["cell.yaml:2", "cell.yaml:2", "cell.yaml:3", "cell.yaml:4"]
+    again = parse_spec(json.dumps(spec.to_json()), "<audit #1 limits>")
+    assert again.rules == spec.rules
+
+
+def test_the_prompt_states_the_rules_in_words():
+    spec = parse_spec("rules:\n  - carry: {object: glass, max_speed: 0.1}\n  - never_pick: knife\n"
+                      "  - never_place: {on: red bowl}\n", "cell.yaml")
+    system = pb.policy_prompt("x", ["red block"], spec=spec).messages[0][1]
+    assert ("carry the glass at most 0.1 m/s; never pick up the knife; never put anything in or on the red bowl"
+            in system)
