@@ -51,16 +51,19 @@ class Case:
         printer.text(repr(self))
 
 
-def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3), any_scene_share: int = 4):
+def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3), any_scene_share: int = 4,
+          with_rules: bool = True):
     """Strategy: (scene, spec, generated policy, runs). Mostly scene mode: the runs' worlds lie
     within the perception tolerance of the scene; about one case in `any_scene_share` is
     verified for any placement of the scene's objects and run with the objects placed anywhere
-    admissible. Some runs add perception noise (fresh per query, clipped to the tolerance)."""
+    admissible. Some runs add perception noise (fresh per query, clipped to the tolerance).
+    With `with_rules`, the limits carry up to three rules of the cell about the scene's objects
+    (capc.testing.strategies.rules) in about half the cases."""
     from hypothesis import strategies as st
 
     from capc.safety.spec import default_spec
     from capc.testing.policies import policies
-    from capc.testing.strategies import limits, placements, scenes, worlds
+    from capc.testing.strategies import limits, placements, rules, scenes, worlds
 
     specs = st.one_of(st.just(default_spec()), limits()) if vary_limits else st.just(default_spec())
 
@@ -68,6 +71,8 @@ def cases(vary_limits: bool = True, n_worlds: tuple[int, int] = (1, 3), any_scen
     def build(draw) -> Case:
         scene = draw(scenes())
         spec = draw(specs)
+        if with_rules and draw(st.booleans()):
+            spec = spec.with_changes(rules=draw(rules(scene)))
         policy = draw(policies(scene, spec))
         any_scene = any_scene_share > 0 and draw(st.integers(0, any_scene_share - 1)) == any_scene_share - 1
         where = placements(scene) if any_scene else worlds(scene, spec)

@@ -130,6 +130,37 @@ def limits(draw, base: SafetySpec | None = None, shrink_workspace: float = 0.1,
 
 
 @st.composite
+def rules(draw, scene: Scene, max_rules: int = 3) -> tuple:
+    """Up to `max_rules` rules of the cell (capc.safety.rules) about `scene`'s objects: carry
+    limits (of anything or of one object), forbidden grasps and placements, a grasp count.
+    Limits are drawn around what the generated policies do (put_first_on_second travels at
+    15 cm, speeds up to the cell's maximum), so both sides of each rule are exercised."""
+    from capc.safety.rules import (
+        CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, Rule,
+    )
+
+    names = scene.names()
+    if not names:
+        return ()
+    anything = st.one_of(st.none(), st.sampled_from(names))
+    out = []
+    for i in range(draw(st.integers(0, max_rules))):
+        label = f"<generated>:{i + 1}"
+        kind = draw(st.sampled_from([CARRY_SPEED, CARRY_HEIGHT, NEVER_PICK, NEVER_PLACE, MAX_GRASPS]))
+        if kind == CARRY_SPEED:
+            out.append(Rule(kind, label, obj=draw(anything), value=draw(st.floats(0.05, 0.3))))
+        elif kind == CARRY_HEIGHT:
+            out.append(Rule(kind, label, obj=draw(anything), value=draw(st.floats(0.05, 0.25))))
+        elif kind == NEVER_PICK:
+            out.append(Rule(kind, label, obj=draw(st.sampled_from(names))))
+        elif kind == NEVER_PLACE:
+            out.append(Rule(kind, label, obj=draw(anything), target=draw(st.sampled_from(names))))
+        else:
+            out.append(Rule(kind, label, value=float(draw(st.integers(0, 3)))))
+    return tuple(out)
+
+
+@st.composite
 def worlds(draw, scene: Scene, spec: SafetySpec) -> Scene:
     """Where the objects really are when the robot perceived `scene`: each coordinate moved
     by at most the perception tolerance, except the height of an object standing on the table
