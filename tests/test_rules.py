@@ -170,3 +170,24 @@ def test_the_prompt_states_the_rules_in_words():
     system = pb.policy_prompt("x", ["red block"], spec=spec).messages[0][1]
     assert ("carry the glass at most 0.1 m/s; never pick up the knife; never put anything in or on the red bowl"
             in system)
+
+
+def test_check_names_the_rule_and_audit_show_shows_it(tmp_path, capsys):
+    from capc.cli import main
+
+    (tmp_path / "cell.yaml").write_text("max_speed: 0.25\nrules:\n  - carry: {object: red block, max_speed: 0.1}\n"
+                                        "  - never_place: {on: blue bowl}\n")
+    (tmp_path / "p.py").write_text("say('go')\nput_first_on_second('red block', 'blue bowl', speed=0.1)\n")
+    (tmp_path / "scene.yaml").write_text("objects:\n  - {name: red block, position: [0.2, -0.5]}\n"
+                                         "  - {name: blue bowl, position: [-0.15, -0.6]}\n")
+    db = tmp_path / "a.db"
+    code = main(["check", str(tmp_path / "p.py"), "--scene", str(tmp_path / "scene.yaml"),
+                 "--limits", str(tmp_path / "cell.yaml"), "--audit-db", str(db)])
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert code == 1
+    assert "error[E309]" in out and "cell.yaml:4" in out and "p.py:2:1" in out
+    assert main(["audit", "--audit-db", str(db), "show", "1"]) == 0
+    shown = capsys.readouterr().out
+    assert "violated: put_first_on_second (release) rule:cell.yaml:4 at line 2:1" in shown
+    assert "never put anything in or on the blue bowl" in shown

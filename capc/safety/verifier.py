@@ -508,8 +508,7 @@ def _hint(o: Obligation) -> str:
         return "request a speed in (0, max_speed] m/s, or leave speed=None for the cell's maximum"
     if o.property.startswith("rule:"):
         return (f"the rule is written at {o.property.split(':', 1)[1]} (docs/rules.md); change the call so "
-                f"that it holds wherever the objects are: a lower speed= while carrying, lower waypoints, "
-                f"other objects or places")
+                f"that the rule holds wherever the objects are within the perception tolerance")
     return "see docs/verification.md"
 
 
