@@ -30,6 +30,8 @@ LIMITS = {
     "never_pick": "rules:\n  - never_pick: green block\n",
     "never_place": "rules:\n  - never_place: {on: red bowl}\n",
     "max_grasps": "rules:\n  - max_grasps: 2\n",
+    "avoid": "rules:\n  - avoid: {object: red bowl, box: {x: [-0.08, 0.08], y: [-0.08, 0.08], z: [0, 0.1]}}\n",
+    "avoid_holding": "rules:\n  - avoid: {box: {x: [-0.3, -0.1], y: [-0.8, -0.2], z: [0, 0.3]}, holding: anything}\n",
 }
 PLACES = ["blue bowl", "top left corner", "bottom left corner", "middle", "left side", "top side",
           "bottom side", "top right corner", "bottom right corner", "right side"]
@@ -42,6 +44,14 @@ def _manual(obj_xy: str, dest: tuple[float, float], height: float, release_z: fl
     return (f"p = {obj_xy}\nmove_to([p[0], p[1], {height}])\nmove_to([p[0], p[1], 0.02])\nclose_gripper()\n"
             f"move_to([p[0], p[1], {height}])\nmove_to([{x}, {y}, {height}])\n"
             f"move_to([{x}, {y}, {release_z}])\nopen_gripper()\nmove_to([{x}, {y}, 0.1])\n")
+
+
+def _over_bowl(dx: float, dy: float, z: float, straight: bool = True) -> str:
+    """From above the red bowl, to (dx, dy) off its centre at height z: straight down a
+    slant (`straight`), else across at 15 cm first and then down."""
+    via = "p[0], p[1]" if straight else f"p[0] + {dx}, p[1] + {dy}"
+    return (f"p = get_obj_pos('red bowl')\nmove_to([{via}, 0.15])\n"
+            f"move_to([p[0] + {dx}, p[1] + {dy}, {z}])\n")
 
 
 def _put(obj: str, dest: str, speed: float | None = None) -> str:
@@ -63,6 +73,13 @@ UNSAFE = {
     "max_grasps": [(f"for i in range({n}):\n    {_put('red block', PLACES[0])}", 2) for n in range(3, 8)]
     + [(_put("red block", "middle") + _put("blue block", "left side") + _put("green block", d), 3)
        for d in PLACES[:5]],
+    "avoid": [(_over_bowl(dx, dy, z), 3) for dx, dy, z in ((0.0, 0.0, 0.05), (0.05, 0.0, 0.02), (0.0, -0.06, 0.09),
+                                                          (-0.07, 0.07, 0.01), (0.03, 0.03, 0.06), (0.0, 0.07, 0.08))]
+    + [(_put(b, "red bowl"), 1) for b in BLOCKS] + [(f"if True:\n    {_put('red block', 'red bowl', 0.1)}", 2)],
+    "avoid_holding": [(_put(b, d), 1) for b in ("red block", "blue block")
+                      for d in ("top left corner", "left side", "bottom left corner", "blue bowl")]
+    + [(_manual("get_obj_pos('red block')", (-0.2, -0.5), 0.1), 6),
+       (_manual("get_obj_pos('blue block')", (-0.15, -0.7), 0.08), 6)],
 }
 SAFE = {
     "carry_speed": [(_put("red block", d, s)) for d, s in zip(PLACES, [0.1, 0.05, 0.09, 0.1, 0.02, 0.07,
@@ -77,6 +94,13 @@ SAFE = {
     + [_manual("get_obj_pos('red block')", (0.1 + dx, -0.65), 0.1, 0.03) for dx in (0.1, -0.1)],
     "max_grasps": [_put(b, d) for b in BLOCKS for d in PLACES[:3]]
     + [_put("red block", "middle") + _put("blue block", "top left corner"), "move_to([0.0, -0.4, 0.1])\n"],
+    "avoid": [_over_bowl(dx, dy, 0.02, False) for dx, dy in ((0.15, 0.0), (-0.15, 0.0), (0.0, 0.15), (0.12, 0.12))]
+    + [_over_bowl(0.0, 0.0, 0.15), _over_bowl(0.05, 0.05, 0.12)]
+    + [_put("red block", d) for d in ("blue bowl", "bottom right corner", "middle", "top side")],
+    "avoid_holding": [_put(b, d) for b in ("red block", "blue block")
+                      for d in ("top right corner", "right side", "bottom right corner", "middle")]
+    + ["move_to([-0.2, -0.5, 0.1])\nmove_to([-0.25, -0.7, 0.05])\n",
+       _manual("get_obj_pos('red block')", (0.1, -0.4), 0.1)],
 }
 
 
@@ -148,6 +172,8 @@ def test_scene_free_put_into_a_protected_bowl_is_rejected():
     ("rules:\n  - max_grasps: 1.5\n", 2, "whole number"),
     ("rules:\n  - never_pick: \"a\\nb\"\n", 2, "one line"),
     ("rules:\n  - forbid: knife\n", 2, "unknown key 'forbid'"),
+    ("rules:\n  - avoid: {object: laptop}\n", 2, "missing key 'box'"),
+    ("rules:\n  - avoid: {box: {x: [0, 1], y: [1, 0], z: [0, 1]}}\n", 2, "interval is empty"),
 ])
 def test_bad_rules_are_located_input_errors(text, where, words):
     with pytest.raises(InputError) as info:
@@ -158,8 +184,11 @@ def test_bad_rules_are_located_input_errors(text, where, words):
 
 def test_rules_survive_the_specs_json_with_their_labels():
     spec = parse_spec("rules:\n  - carry: {object: cup, max_speed: 0.1, max_height: 0.2}\n"
-                      "  - never_place: {object: red block, on: green block}\n  - max_grasps: 4\n", "cell.yaml")
-    assert [r.label for r in spec.rules] == ["cell.yaml:2", "cell.yaml:2", "cell.yaml:3", "cell.yaml:4"]
+                      "  - never_place: {object: red block, on: green block}\n  - max_grasps: 4\n"
+                      "  - avoid: {object: laptop, box: {x: [-0.1, 0.1], y: [-0.1, 0.1], z: [0, 0.1]}}\n"
+                      "  - avoid: {box: {x: [0, 0.1], y: [-0.5, -0.4], z: [0, 0.3]}, holding: cup}\n", "cell.yaml")
+    assert [r.label for r in spec.rules] == ["cell.yaml:2", "cell.yaml:2", "cell.yaml:3", "cell.yaml:4",
+                                             "cell.yaml:5", "cell.yaml:6"]
     again = parse_spec(json.dumps(spec.to_json()), "<audit #1 limits>")
     assert again.rules == spec.rules
 

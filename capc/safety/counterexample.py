@@ -164,6 +164,9 @@ class ReplaySemantics(Semantics):
         tgt = self.data.target
         start_f = tuple(float(v) for v in start)
         target_f = tuple(float(v) for v in target)
+        if self.spec.rules:
+            world = self.world
+            self.monitor.objects = {n: world.true_position(n) for n in world.positions}
         violation = self.monitor.check_waypoint(start_f, target_f, step.speed)
         self._judge(index, step_no, step.role, violation)
 

@@ -86,6 +86,9 @@ class Monitor:
         # something. The run tells it through `check_grip`.
         self.held: str | None = None
         self.grasps = 0
+        # Where the objects are, for `avoid` boxes that move with an object: the run updates
+        # it before each command (the backend's positions; the replay's world).
+        self.objects: dict[str, Sequence[float]] = {}
 
     def reset(self) -> None:
         self.velocity = np.zeros(3)
@@ -151,8 +154,19 @@ class Monitor:
                                  f"the segment {_fmt(a)} -> {_fmt(point)} enters keep-out zone "
                                  f"'{zone.name}' at {_fmt(entry)} ({inside:.4f} m of it inside)", zone.name)
         if self.spec.rules:  # last, in the verifier's order of obligations
+            for rule, box in self._avoid_zones():
+                hit = segment_enters(KeepOut(rule.label, box), a, point)
+                if hit is not None:
+                    entry, inside = hit
+                    return self._rule_violation((rule, inside, f"the segment {_fmt(a)} -> {_fmt(point)} enters "
+                                                 f"the box at {_fmt(entry)}"), entry)
             return self._check_carry(point, self.spec.max_speed if speed is None else float(speed))
         return None
+
+    def _avoid_zones(self) -> list:
+        from capc.safety.rules import avoid_zones
+
+        return avoid_zones(self.spec.rules, self.held, self.objects)
 
     def _check_carry(self, point: Point, speed: float) -> Violation | None:
         from capc.safety.rules import waypoint_breaks
@@ -227,6 +241,9 @@ class Monitor:
         accel_sq = np.einsum("ij,ij->i", accels, accels)
         bad |= accel_sq > self._accel_limit ** 2
         carry = self._carry_rules()
+        zones = self._avoid_zones() if self.spec.rules else []
+        for _, box in zones:
+            bad |= _zone_contains_many(KeepOut("", box), points)
         for rule in carry:  # the carry limits of what is held, on every set-point
             if rule.kind == "carry_speed":
                 bad |= speeds > (rule.value * (1 + RATE_TOLERANCE)) ** 2
@@ -243,6 +260,9 @@ class Monitor:
         point = points[i]
         violation = self.check_point(point)
         speed, accel = math.sqrt(speeds[i]), math.sqrt(accel_sq[i])
+        for rule, box in zones:
+            if violation is None and _zone_contains(KeepOut("", box), point):
+                violation = self._rule_violation((rule, 0.0, f"{_fmt(point)} is inside the box"), tuple(point.tolist()))
         if violation is None and carry:
             violation = self._check_carry(tuple(point.tolist()), speed)
         if violation is None:

@@ -10,6 +10,8 @@ the geometry is a Z3 term:
   most the rule's height (shrunk by the margin; the segment is straight, so its ends bound it);
 * never pick: a grasp that takes the object is a violation on the path that makes it;
 * max grasps: so is the grasp one past the count;
+* avoid: no point of a move's straight segment lies in the box (grown by the margin), placed
+  at the object's true position when it moves with one (a term, so the query is non-linear);
 * never place: where an opening gripper lets the held object go, its centre is not within
   the protected object's support reach (grown by the margin) -- the kinematic backend's rule
   of "on" / "in" (CELL.supports).
@@ -24,15 +26,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import z3
+
 from capc import codes
 from capc.compiler.tabletop import CELL
-from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE
-from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _le
+from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_enters
+from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _le, segment_hits
 from capc.safety.rounding import slack
 from capc.safety.rules import (
-    CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, Rule,
+    AVOID, CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, Rule,
 )
-from capc.safety.spec import SafetySpec
+from capc.safety.spec import KeepOut, SafetySpec
 from capc.safety.z3util import as_real, conj, is_sym, sym_abs
 
 CODE_RULE = codes.E309
@@ -57,9 +61,19 @@ def _height(rule: Rule, z: Any, spec: SafetySpec, what: str) -> Property:
                     clear=_gt(z, limit + CLEAR))
 
 
-def waypoint_properties(spec: SafetySpec, held: str | None, target: tuple, speed: Any) -> list[Property]:
-    """The carry rules of a move to `target` at `speed` (None: the cell's maximum)."""
+def waypoint_properties(spec: SafetySpec, world, start: tuple, target: tuple, speed: Any,
+                        t: Any) -> list[Property]:
+    """The rules of a straight move from `start` to `target` at `speed` (None: the cell's
+    maximum): `avoid` boxes (in the monitor's order, first), then carry limits."""
+    held = world.held if world is not None else None
     out = []
+    for rule in spec.rules:
+        if rule.kind != AVOID or not rule.active(held):
+            continue
+        if rule.target is not None and (world is None or rule.target not in world.positions):
+            continue
+        ref = world.true_position(rule.target) if rule.target is not None else (0.0, 0.0, 0.0)
+        out.append(_avoid(rule, ref, start, target, spec, t))
     for rule in spec.rules:
         if not rule.applies(held):
             continue
@@ -68,6 +82,39 @@ def waypoint_properties(spec: SafetySpec, held: str | None, target: tuple, speed
         elif rule.kind == CARRY_HEIGHT:
             out.append(_height(rule, target[2], spec, f"moves {held!r} to a target"))
     return out
+
+
+def _avoid(rule: Rule, ref: tuple, start: tuple, target: tuple, spec: SafetySpec, t: Any) -> Property:
+    """No point of the segment lies in the rule's box placed at `ref` (grown by the margin):
+    the keep-out obligation of capc.safety.obligations, with a box that may move with an
+    object (its bounds are then terms of the object's unknown position)."""
+    m = spec.margin
+    if not any(is_sym(v) for v in start + target + tuple(ref)):
+        box = rule.region(ref if rule.target else None)
+        a, b = [float(v) for v in start], [float(v) for v in target]
+        hit, hit_true = segment_hits(box, a, b, m), segment_hits(box, a, b, 0.0)
+        return Property(rule.name, CODE_RULE, hit, hit_true, not hit_true, lambda val: _avoid_words(rule, box, a, b))
+    point = tuple(as_real(s) + t * (as_real(e) - as_real(s)) for s, e in zip(start, target))
+    lows = [as_real(r) + a.low for r, a in zip(ref, rule.box.axes)]
+    highs = [as_real(r) + a.high for r, a in zip(ref, rule.box.axes)]
+
+    def inside(grow: float):
+        return z3.And(t >= 0, t <= 1, *[z3.And(c >= lo - grow, c <= hi + grow) for c, lo, hi in zip(point, lows, highs)])
+
+    def explain(val):
+        box = rule.region(tuple(val(r) for r in ref) if rule.target else None)
+        return _avoid_words(rule, box, [val(c) for c in start], [val(c) for c in target])
+
+    # as for keep-out zones: "the segment missed the box" needs a quantifier; assume nothing
+    return Property(rule.name, CODE_RULE, inside(m), inside(-POSITION_TOLERANCE), True, explain, segment_t=t,
+                    clear=inside(-CLEAR))
+
+
+def _avoid_words(rule: Rule, box, a: list, b: list):
+    hit = segment_enters(KeepOut(rule.label, box), tuple(a), tuple(b))
+    entry, inside = hit if hit is not None else (tuple(b), 0.0)
+    return (f"the straight path enters the box at ({', '.join(_fmt(c) for c in entry)}), {_fmt(inside)} m of it "
+            f"inside; the rule says: {rule.words()}", inside, entry)
 
 
 def _carry_speed(rule: Rule, speed: Any, held: str) -> Property:

@@ -10,6 +10,10 @@ rules:
   - never_place: {on: red bowl}                # never let anything go over the red bowl
   - never_place: {object: red block, on: green block}
   - max_grasps: 3                              # at most three grasps that take something
+  - avoid: {object: laptop, box: {x: [-0.2, 0.2], y: [-0.15, 0.15], z: [0, 0.1]}}
+                                               # the tool never within 10 cm above the laptop
+  - avoid: {box: {x: [-0.3, 0.3], y: [-0.3, -0.2], z: [0, 0.3]}, holding: anything}
+                                               # a keep-out box only while holding something
 ```
 
 Every rule remembers where it was written (`label`, "limits.yaml:7"): the verifier's and
@@ -24,11 +28,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from capc.files import Document, expect_keys, expect_number
+from capc.compiler.geometry import Box, Interval
+from capc.files import Document, expect_interval, expect_keys, expect_number
 from capc.frozen import frozen
 
 CARRY_SPEED, CARRY_HEIGHT = "carry_speed", "carry_height"
 NEVER_PICK, NEVER_PLACE, MAX_GRASPS = "never_pick", "never_place", "max_grasps"
+AVOID = "avoid"
 ANYTHING = "anything"
 MAX_RULES = 64
 
@@ -36,13 +42,18 @@ MAX_RULES = 64
 @frozen
 class Rule:
     """One rule. `obj` is the object it is about (None: anything held); `target` the object
-    a placement rule protects; `value` the limit (m/s, m, or a count)."""
+    a placement rule protects, or the one an `avoid` box moves with (None: the box is fixed);
+    `value` the limit (m/s, m, or a count); `box` an `avoid` rule's box (relative to the
+    target's reference point: a block's centre, a bowl's floor), applying always or, with
+    `holding`, only while the gripper holds `obj`."""
 
     kind: str
     label: str                 # where it was written: "file:line"
     obj: str | None = None
     target: str | None = None
     value: float = 0.0
+    box: Box | None = None
+    holding: bool = False
 
     @property
     def name(self) -> str:
@@ -52,8 +63,25 @@ class Rule:
     def applies(self, held: str | None) -> bool:
         return held is not None and (self.obj is None or self.obj == held)
 
+    def active(self, held: str | None) -> bool:
+        """Does an `avoid` rule apply now? (A box around the held object would move with
+        the tool: it applies while that object stands somewhere.)"""
+        return (not self.holding or self.applies(held)) and (self.target is None or self.target != held)
+
+    def region(self, ref: tuple | None) -> Box:
+        """An `avoid` rule's box where its object's reference point is `ref` (floats)."""
+        b = self.box
+        if self.target is None or ref is None:
+            return b
+        return Box(*(Interval(a.low + float(r), a.high + float(r)) for a, r in zip(b.axes, ref)))
+
     def words(self) -> str:
         what = "anything" if self.obj is None else f"the {self.obj}"
+        if self.kind == AVOID:
+            where = ", ".join(f"{n} {a.low:g}..{a.high:g}" for n, a in zip("xyz", self.box.axes))
+            around = f" around the {self.target} (relative to it)" if self.target else ""
+            when = f" while holding {what}" if self.holding else ""
+            return f"keep the gripper out of the box {where}{around}{when}"
         if self.kind == CARRY_SPEED:
             return f"carry {what} at most {self.value:g} m/s"
         if self.kind == CARRY_HEIGHT:
@@ -72,6 +100,13 @@ class Rule:
             if self.obj is not None:
                 body["object"] = self.obj
             out = {"carry": body}
+        elif self.kind == AVOID:
+            body = {"box": self.box.to_json()}
+            if self.target is not None:
+                body["object"] = self.target
+            if self.holding:
+                body["holding"] = self.obj or ANYTHING
+            out = {"avoid": body}
         elif self.kind == NEVER_PICK:
             out = {"never_pick": self.obj}
         elif self.kind == NEVER_PLACE:
@@ -118,7 +153,7 @@ def _held(doc: Document, path: tuple, value: dict) -> str | None:
 
 
 def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
-    kinds = {"carry", "never_pick", "never_place", "max_grasps"}
+    kinds = {"carry", "never_pick", "never_place", "max_grasps", "avoid"}
     expect_keys(doc, path, item, kinds | {"at"})
     given = [k for k in item if k in kinds]
     if len(given) != 1:
@@ -133,6 +168,17 @@ def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
         if isinstance(body, bool) or not isinstance(body, int) or body < 0 or body > 1000:
             raise doc.error(at, f"max_grasps must be a whole number in [0, 1000], got {body!r}")
         return [Rule(MAX_GRASPS, label, value=float(body))]
+    if kind == "avoid":
+        expect_keys(doc, at, body, {"object", "box", "holding"}, {"box"})
+        box = body["box"]
+        expect_keys(doc, at + ("box",), box, {"x", "y", "z"}, {"x", "y", "z"})
+        region = Box(*(Interval(*expect_interval(doc, at + ("box", a), box[a])) for a in "xyz"))
+        target = _name(doc, at + ("object",), body["object"], "object") if "object" in body else None
+        held = None
+        if "holding" in body:
+            held = _name(doc, at + ("holding",), body["holding"], "holding")
+            held = None if held == ANYTHING else held
+        return [Rule(AVOID, label, obj=held, target=target, box=region, holding="holding" in body)]
     if kind == "never_place":
         expect_keys(doc, at, body, {"object", "on"}, {"on"})
         return [Rule(NEVER_PLACE, label, obj=_held(doc, at, body), target=_name(doc, at + ("on",), body["on"], "on"))]
@@ -173,6 +219,18 @@ def waypoint_breaks(rules: tuple[Rule, ...], held: str | None, target: tuple, sp
         if rule.kind == CARRY_HEIGHT and target[2] > rule.value + position_tol:
             return rule, target[2] - rule.value, f"lifts {held!r} to z = {target[2]:.4f}"
     return None
+
+
+def avoid_zones(rules: tuple[Rule, ...], held: str | None, positions: dict[str, tuple]) -> list:
+    """The `avoid` boxes in force now, as (rule, absolute Box) (floats)."""
+    out = []
+    for rule in rules:
+        if rule.kind != AVOID or not rule.active(held):
+            continue
+        if rule.target is not None and rule.target not in positions:
+            continue  # no such object in this world: nothing to keep away from
+        out.append((rule, rule.region(positions.get(rule.target) if rule.target else None)))
+    return out
 
 
 def grip_breaks(rules: tuple[Rule, ...], close: bool, held: str | None, grasps: int, tcp: tuple,

@@ -395,7 +395,7 @@ class VerifierSemantics(Semantics):
         return Opaque(what, span)
 
     def waypoint(self, ex, prim, span, index, step_no, step: Waypoint, start, target):
-        self.v.check_waypoint(self.run, ex, prim, span, index, step_no, step, start, target, self.world.held)
+        self.v.check_waypoint(self.run, ex, prim, span, index, step_no, step, start, target, self.world)
 
     def grip(self, ex, prim, span, index, step_no, step: Grip):
         taken = self.taken() if step.close else None
@@ -671,7 +671,8 @@ class Verifier:
                                            UNKNOWN, index, message, path=run.number if run else 0))
 
     def check_waypoint(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int,
-                       step_no: int, step: Waypoint, start: tuple, target: tuple, held: str | None = None) -> None:
+                       step_no: int, step: Waypoint, start: tuple, target: tuple,
+                       world: WorldState | None = None) -> None:
         for v in target + ((step.speed,) if step.speed is not None else ()):
             if isinstance(v, (Opaque, str)) or v is None:
                 raise PolicyFault(f"{prim.name}(): a coordinate is not a number", span)
@@ -683,7 +684,7 @@ class Verifier:
         if self.spec.rules:
             from capc.safety.rule_obligations import waypoint_properties
 
-            props += waypoint_properties(self.spec, held, target, step.speed)
+            props += waypoint_properties(self.spec, world, start, target, step.speed, self.t_var)
         self._check_all(run, ex, prim, span, index, step_no, step, start, target, props)
 
     def check_grip(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,

@@ -132,31 +132,57 @@ def limits(draw, base: SafetySpec | None = None, shrink_workspace: float = 0.1,
 @st.composite
 def rules(draw, scene: Scene, max_rules: int = 3) -> tuple:
     """Up to `max_rules` rules of the cell (capc.safety.rules) about `scene`'s objects: carry
-    limits (of anything or of one object), forbidden grasps and placements, a grasp count.
-    Limits are drawn around what the generated policies do (put_first_on_second travels at
-    15 cm, speeds up to the cell's maximum), so both sides of each rule are exercised."""
-    from capc.safety.rules import (
-        CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, Rule,
-    )
+    limits (of anything or of one object), forbidden grasps and placements, a grasp count,
+    boxes around an object (always or while holding) and fixed boxes while holding. Limits are
+    drawn around what the generated policies do (put_first_on_second travels at 15 cm, speeds
+    up to the cell's maximum), so both sides of each rule are exercised.
 
+    The rules come from one drawn seed, not from a draw per choice: a case's policy already
+    fills much of hypothesis's buffer, and cases whose extra draws overran it were dropped,
+    leaving rules and pick-and-place almost never in one case."""
     names = scene.names()
     if not names:
         return ()
-    anything = st.one_of(st.none(), st.sampled_from(names))
+    return rules_from_seed(draw(st.integers(0, 2 ** 32 - 1)), names, max_rules)
+
+
+def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
+    import random
+
+    from capc.safety.rules import (
+        AVOID, CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, Rule,
+    )
+
+    rng = random.Random(seed)
+
+    def anything():
+        return None if rng.random() < 0.5 else rng.choice(names)
+
     out = []
-    for i in range(draw(st.integers(0, max_rules))):
+    for i in range(rng.randint(1, max_rules)):
         label = f"<generated>:{i + 1}"
-        kind = draw(st.sampled_from([CARRY_SPEED, CARRY_HEIGHT, NEVER_PICK, NEVER_PLACE, MAX_GRASPS]))
+        kind = rng.choice([CARRY_SPEED, CARRY_HEIGHT, NEVER_PICK, NEVER_PLACE, MAX_GRASPS, AVOID])
         if kind == CARRY_SPEED:
-            out.append(Rule(kind, label, obj=draw(anything), value=draw(st.floats(0.05, 0.3))))
+            out.append(Rule(kind, label, obj=anything(), value=round(rng.uniform(0.05, 0.3), 4)))
         elif kind == CARRY_HEIGHT:
-            out.append(Rule(kind, label, obj=draw(anything), value=draw(st.floats(0.05, 0.25))))
+            out.append(Rule(kind, label, obj=anything(), value=round(rng.uniform(0.05, 0.25), 4)))
         elif kind == NEVER_PICK:
-            out.append(Rule(kind, label, obj=draw(st.sampled_from(names))))
+            out.append(Rule(kind, label, obj=rng.choice(names)))
         elif kind == NEVER_PLACE:
-            out.append(Rule(kind, label, obj=draw(anything), target=draw(st.sampled_from(names))))
-        else:
-            out.append(Rule(kind, label, value=float(draw(st.integers(0, 3)))))
+            out.append(Rule(kind, label, obj=anything(), target=rng.choice(names)))
+        elif kind == MAX_GRASPS:
+            out.append(Rule(kind, label, value=float(rng.randint(0, 3))))
+        else:  # a box around an object (always or while holding), or a fixed one while holding
+            half, top = rng.uniform(0.02, 0.1), rng.uniform(0.03, 0.15)
+            target = None if rng.random() < 0.3 else rng.choice(names)
+            if target is None:
+                x, y = rng.uniform(-0.25, 0.2), rng.uniform(-0.75, -0.3)
+                box = Box(Interval(x, x + 2 * half), Interval(y, y + 2 * half), Interval(0.0, top))
+            else:
+                box = Box(Interval(-half, half), Interval(-half, half), Interval(0.0, top))
+            holding = target is None or rng.random() < 0.5
+            out.append(Rule(kind, label, obj=anything() if holding else None, target=target, box=box,
+                            holding=holding))
     return tuple(out)
 
 
