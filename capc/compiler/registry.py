@@ -119,6 +119,21 @@ PlanStep = Waypoint | Grip
 Planner = Callable[[dict[str, Any], World], tuple[PlanStep, ...]]
 
 
+class Seen(Protocol):
+    """What a profile's answer to a perception or geometry primitive may ask of the world as
+    its caller sees it: the runtime (a backend's state, with perception noise), the verifier
+    (bounded unknowns) and the sub-program layer (the scene) each implement it, so the rule
+    of an answer (the bounding box of a block, the corner nearest to a point) is written once,
+    in the profile. The caller has checked that an object named in the arguments exists."""
+
+    def xy(self, name: str) -> tuple[Any, Any]: ...
+    def kind(self, name: str) -> str: ...
+    def vector(self, values: list[Any]) -> Any: ...
+
+
+Answer = Callable[[dict[str, Any], Seen], Any]
+
+
 @frozen
 class RobotProfile:
     """One embodiment: its primitives (in prompt order), the plans of the moving ones, and
@@ -128,6 +143,7 @@ class RobotProfile:
     primitives: tuple[Primitive, ...]
     planners: dict[str, Planner] = field(default_factory=dict)
     cell: Any = None
+    answers: dict[str, Answer] = field(default_factory=dict)
 
     def primitive(self, name: str) -> Primitive | None:
         return self._by_name().get(name)
@@ -145,6 +161,10 @@ class RobotProfile:
     def plan(self, name: str, bound_args: dict[str, Any], world: World) -> tuple[PlanStep, ...]:
         """The motion a call makes, as straight segments and gripper actions."""
         return self.planners[name](bound_args, world)
+
+    def answer(self, name: str, bound_args: dict[str, Any], seen: Seen) -> Any:
+        """The value of a perception or geometry call the profile answers (see `answers`)."""
+        return self.answers[name](bound_args, seen)
 
 
 _PROFILES: dict[str, Callable[[], RobotProfile]] = {}

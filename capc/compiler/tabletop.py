@@ -17,7 +17,7 @@ from capc.compiler.geometry import Box, Interval
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
     Param, Primitive, RobotProfile, ROLE_DATA, ROLE_OBJECT, ROLE_PLACE, ROLE_POINTS,
-    ROLE_POSITION, ROLE_QUERY, ROLE_SPEED, Waypoint, World, register_profile,
+    ROLE_POSITION, ROLE_QUERY, ROLE_SPEED, Seen, Waypoint, World, register_profile,
 )
 from capc.compiler.types import (
     Array, BOOL, FLOAT, NONE, OBJNAME, ListT, OneOf, PLACE, POINTS, POSITION, STR, XY, XYZ,
@@ -233,7 +233,22 @@ def build_profile() -> RobotProfile:
         "open_gripper": plan_gripper(False),
         "close_gripper": plan_gripper(True),
     }
-    return RobotProfile("tabletop", primitives, planners, CELL)
+    answers = {
+        "get_obj_pos": lambda args, seen: seen.vector(list(seen.xy(args["obj_name"]))),
+        "get_bbox": answer_bbox,
+        "denormalize_xy": lambda args, seen: seen.vector(list(CELL.denormalize_xy(args["pos_normalized"]))),
+        "get_corner_name": lambda args, seen: get_corner_name(args["pos"]),
+        "get_side_name": lambda args, seen: get_side_name(args["pos"]),
+    }
+    return RobotProfile("tabletop", primitives, planners, CELL, answers)
+
+
+def answer_bbox(args: dict[str, Any], seen: Seen) -> Any:
+    """[x_min, y_min, x_max, y_max] seen from above: a block's square, a bowl's rim."""
+    name = args["obj_name"]
+    x, y = seen.xy(name)
+    half = CELL.block_size / 2 if seen.kind(name) == "block" else CELL.bowl_radius
+    return seen.vector([x - half, y - half, x + half, y + half])
 
 
 _PROFILE = build_profile()

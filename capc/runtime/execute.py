@@ -39,7 +39,7 @@ from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
 )
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
+from capc.compiler.tabletop import CELL
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
@@ -127,6 +127,24 @@ class _MonitorStop(Exception):
         self.event = event
 
 
+class _Perceived:
+    """The registry's `Seen` for the profile's answers to perception and geometry calls:
+    objects where perception sees them (the caller has checked that they exist)."""
+
+    def __init__(self, run: "_Run"):
+        self.run = run
+
+    def xy(self, name: str) -> tuple[float, float]:
+        x, y, _ = self.run.perception.position(name)
+        return float(x), float(y)
+
+    def kind(self, name: str) -> str:
+        return self.run.perception.kinds[name]
+
+    def vector(self, values: list) -> np.ndarray:
+        return np.array(values, dtype=float)
+
+
 class _World:
     """The registry's `World` over concrete numbers: what a plan sees at run time. As in the
     verifier's world (capc.safety.world), a name that is no object but one of the cell's
@@ -181,10 +199,8 @@ class _Run:
             "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
             "get_robot_pos": lambda args, span: np.array(self.tcp),
         }
-        self.geometry = {
-            "denormalize_xy": lambda args, span: np.array(CELL.denormalize_xy(self._xy(args, "pos_normalized", span))),
-            "get_corner_name": lambda args, span: get_corner_name(self._xy(args, "pos", span)),
-            "get_side_name": lambda args, span: get_side_name(self._xy(args, "pos", span)),
+        self.geometry = {  # the xy point each geometry primitive reads
+            "denormalize_xy": "pos_normalized", "get_corner_name": "pos", "get_side_name": "pos",
         }
 
     # -- the loop --------------------------------------------------------------------
@@ -236,7 +252,9 @@ class _Run:
         if kind == KIND_PERCEPTION and primitive.name in self.perceive:
             return self.perceive[primitive.name](call.args, call.span)
         if kind == KIND_GEOMETRY and primitive.name in self.geometry:
-            return self.geometry[primitive.name](call.args, call.span)
+            key = self.geometry[primitive.name]
+            point = {key: self._xy(call.args, key, call.span)}
+            return self.profile.answer(primitive.name, point, _Perceived(self))
         if kind == KIND_OUTPUT:
             self.outcome.said.append(self._text(call, "msg"))
             return None
@@ -261,13 +279,10 @@ class _Run:
         return self.require_object(args["obj_name"], span)
 
     def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
-        return self.perception.position(self._object(args, span))[:2]
+        return self.profile.answer("get_obj_pos", {"obj_name": self._object(args, span)}, _Perceived(self))
 
     def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
-        name = self._object(args, span)
-        x, y, _ = self.perception.position(name)
-        half = CELL.block_size / 2 if self.perception.kinds[name] == "block" else CELL.bowl_radius
-        return np.array([x - half, y - half, x + half, y + half])
+        return self.profile.answer("get_bbox", {"obj_name": self._object(args, span)}, _Perceived(self))
 
     def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
         value = args[key]
