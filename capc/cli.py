@@ -21,7 +21,7 @@ from capc.diagnostics import CapcError, InputError
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_GUARDED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
-COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest", "help")
+COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest", "eval", "help")
 
 # Commands whose process checks or runs a policy get the process guard (capc.guard): a memory
 # cap always, a wall-clock alarm unless the command is interactive or runs many policies.
@@ -130,7 +130,10 @@ def _internal_error(exc: Exception) -> int:
 
 
 def _run_guarded(args) -> int:
-    if args.command not in GUARDED_COMMANDS:
+    # With --ray this process only hands jobs to Ray, whose client maps gigabytes of address
+    # space (object store, threads): an address-space cap here would break it, and the jobs
+    # run in Ray's own worker processes.
+    if args.command not in GUARDED_COMMANDS or getattr(args, "ray", None) is not None:
         return int(args._run(args))
     from capc import guard  # light: resource + signal only
 

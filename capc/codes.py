@@ -145,6 +145,11 @@ E512 = _code("E512", "runtime",
              "a requested speed not in (0, max_speed], or a set-point faster than max_speed")
 E513 = _code("E513", "runtime", "a set-point accelerating beyond max_accel")
 E514 = _code("E514", "runtime", "a malformed command (a target that is not three finite numbers)")
+E520 = _code("E520", "runtime", "observed outcome: a grasp closed on nothing where the plan meant to take an object")
+E521 = _code("E521", "runtime", "observed outcome: a grasp took another object than the one meant")
+E522 = _code("E522", "runtime", "observed outcome: a held object left the gripper before the plan let it go")
+E523 = _code("E523", "runtime", "observed outcome: a released object came to rest away from where the plan put it")
+E524 = _code("E524", "runtime", "observed outcome: an object no step of the plan moved was disturbed")
 
 # --- the process guard -----------------------------------------------------------------------
 E205 = _code("E205", "guard", "CAPC_MAX_MEMORY_MB / CAPC_MAX_WALL_SECONDS is not a non-negative number")

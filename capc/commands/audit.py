@@ -91,6 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--limits", metavar="FILE",
                    help="verify under this limits file instead of each record's own")
     p.add_argument("--json", action="store_true")
+    from capc.commands.proptest import add_scale_arguments
+    add_scale_arguments(p, "verifications, in batches of programs,")
 
     p = sub.add_parser("stats", parents=[inherit], help="counts by verdict, kind, run outcome, code")
     p.add_argument("--json", action="store_true")
@@ -229,6 +231,12 @@ def show_text(record: dict) -> str:
         out.append(f"monitor interventions: {len(events) or 'none'}")
         for event in events[:10]:
             out.append(f"  {event.get('message') if isinstance(event, dict) and event.get('message') else event}")
+    observed = run.get("outcome_events") if isinstance(run, dict) else None
+    if isinstance(observed, list):  # records from before outcomes were observed have none
+        out.append(f"outcome events: {len(observed) or 'none'}")
+        for event in observed[:10]:
+            if isinstance(event, dict):
+                out.append(f"  {event.get('code')} {event.get('message')}")
     found = proptest_summary(record)
     if found:
         out += [""] + found
@@ -317,7 +325,11 @@ def _recheck(store, args) -> int:
         if missing:
             raise InputError(f"no audit record #{missing[0]} in {store.path}", code=codes.E292)
         records = store.iter_records(args.ids)
-    summary = recheck(records, spec_override=spec)
+    if args.workers is not None or args.ray is not None:
+        from capc.audit.recheck import recheck_parallel
+        summary = recheck_parallel(records, spec_override=spec, workers=args.workers, ray_address=args.ray)
+    else:
+        summary = recheck(records, spec_override=spec)
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=1))
         return EXIT_CHANGED if summary.changed else EXIT_OK

@@ -65,6 +65,7 @@ class Reply:
     text: str                 # code, fences stripped
     finish_reason: str | None
     raw: str                  # the message content exactly as the model sent it
+    usage: dict | None = field(default=None, compare=False)  # the endpoint's token counts, if it sent them
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "finish_reason": self.finish_reason, "raw": self.raw}
@@ -167,7 +168,8 @@ def reply_from_completion(body: str) -> Reply:
         raise MalformedReply(f"the endpoint's answer has no message text: {snippet!r}")
     if finish is not None and not isinstance(finish, str):
         raise MalformedReply(f"finish_reason is not a string: {finish!r}")
-    return Reply(strip_fences(content), finish, content)
+    usage = data.get("usage")
+    return Reply(strip_fences(content), finish, content, usage if isinstance(usage, dict) else None)
 
 
 def check_reply(reply: Reply) -> Reply:
