@@ -156,6 +156,11 @@ E205 = _code("E205", "guard", "CAPC_MAX_MEMORY_MB / CAPC_MAX_WALL_SECONDS is not
 E480 = _code("E480", "guard", "the process ran past the wall-clock budget")
 E481 = _code("E481", "guard", "an allocation failed under the address-space cap")
 
+# --- benchmarks and jobs (capc eval, --ray) --------------------------------------------------
+E250 = _code("E250", "eval", "a suite file is malformed")
+E251 = _code("E251", "eval", "--resume or compare names no eval run of this suite, or no capc eval report")
+E260 = _code("E260", "eval", "--ray was given and Ray is not installed")
+
 # --- the audit store -------------------------------------------------------------------------
 E200 = _code("E200", "audit",
              "--since cannot be read (use 2026-11-25, 2026-11-25T10:00, today, yesterday, 30m, 2h, 7d)")
