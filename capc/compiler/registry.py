@@ -140,14 +140,19 @@ Answer = Callable[[dict[str, Any], Seen], Any]
 
 @frozen
 class RobotProfile:
-    """One embodiment: its primitives (in prompt order), the plans of the moving ones, and
-    the cell it works in (an object of the profile's own module)."""
+    """One embodiment: its primitives (in prompt order), the plans of the moving ones, the
+    cell it works in (an object of the profile's own module), its answers to perception and
+    geometry calls, and the objects it knows: their colours, kinds, and the default set."""
 
     name: str
     primitives: tuple[Primitive, ...]
     planners: dict[str, Planner] = field(default_factory=dict)
     cell: Any = None
     answers: dict[str, Answer] = field(default_factory=dict)
+    colors: tuple[str, ...] = ()           # the colour words of object names ('red' block)
+    kinds: tuple[str, ...] = ()            # the kinds of objects ('block', 'bowl')
+    default_objects: tuple[str, ...] = ()  # the objects assumed without a scene or names in the policy
+    object_kind: Callable[[str], str] | None = None  # an object's kind read from its name
 
     def primitive(self, name: str) -> Primitive | None:
         return self._by_name().get(name)

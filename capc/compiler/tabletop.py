@@ -38,6 +38,9 @@ COLORS: dict[str, tuple[float, float, float, float]] = {
     "gray": (186 / 255, 176 / 255, 172 / 255, 1.0),
 }
 KINDS = ("block", "bowl")
+# Without a scene and without object names in the policy, scene-free verification assumes
+# CaP's usual table: three blocks and three bowls.
+DEFAULT_OBJECTS = ("red block", "green block", "blue block", "red bowl", "green bowl", "blue bowl")
 
 
 @frozen
@@ -292,7 +295,8 @@ def build_profile() -> RobotProfile:
         "get_corner_name": lambda args, seen: get_corner_name(args["pos"]),
         "get_side_name": lambda args, seen: get_side_name(args["pos"]),
     }
-    return RobotProfile("tabletop", primitives, planners, CELL, answers)
+    return RobotProfile("tabletop", primitives, planners, CELL, answers, tuple(COLORS), KINDS, DEFAULT_OBJECTS,
+                        object_kind)
 
 
 def answer_bbox(args: dict[str, Any], seen: Seen) -> Any:
