@@ -17,7 +17,6 @@ from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
     Primitive, ROLE_PLACE, ROLE_POINTS, ROLE_POSITION, ROLE_SPEED, Waypoint,
 )
-from capc.compiler.tabletop import COLORS
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.safety.symvalues import Abandon, Opaque, PolicyFault, UnknownObject, box, compare, scalar
@@ -48,8 +47,8 @@ class _Seen:
         return box(values)
 
 
-def color_of(name: str) -> str:
-    return next((c for c in COLORS if name.startswith(c + " ")), "gray")
+def color_of(name: str, colors: tuple[str, ...]) -> str:
+    return next((c for c in colors if name.startswith(c + " ")), "gray")
 
 
 class Semantics:
@@ -99,7 +98,7 @@ class Semantics:
         if name == "is_obj_visible":
             return self._object_name(args["obj_name"], span) in self.names
         if name == "get_color":
-            return color_of(self._object_name(args["obj_name"], span))
+            return color_of(self._object_name(args["obj_name"], span), ex.profile.colors)
         if name == "get_robot_pos":
             return box(list(self.world.tcp()))
         if name in ("get_obj_pos", "get_bbox"):

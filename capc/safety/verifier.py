@@ -360,7 +360,7 @@ class _Unknowns:
 class VerifierSemantics(Semantics):
     def __init__(self, verifier: "Verifier", run: PathRun):
         world = WorldState(verifier.initial, verifier.profile.cell.home, _Unknowns(run, verifier.spec),
-                           verifier.kinds)
+                           verifier.kinds, profile=verifier.profile)
         super().__init__(world, verifier.names)
         self.v, self.run = verifier, run
 
