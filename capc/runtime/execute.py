@@ -36,10 +36,9 @@ from capc.compiler.interpreter.values import (
     E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
-    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
+    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP, get_profile,
 )
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
@@ -158,7 +157,7 @@ class _World:
 
     def position(self, name: str) -> tuple[float, float, float]:
         if self._is_place(name):
-            x, y = CELL.places[name]
+            x, y = self.run.cell.places[name]
             return (float(x), float(y), 0.0)
         self.run.require_object(name, self.span)
         return tuple(float(v) for v in self.run.perception.position(name))
@@ -170,7 +169,7 @@ class _World:
         return self.run.perception.kinds[name]
 
     def _is_place(self, name: str) -> bool:
-        return not self.run.perception.knows(name) and name in CELL.places
+        return not self.run.perception.knows(name) and name in self.run.cell.places
 
     def tcp(self) -> tuple[float, float, float]:
         return self.run.tcp
@@ -183,7 +182,7 @@ class _World:
         held = self.run.backend.held_object()
         others = [(self.kind(name), self.position(name)) for name in self.run.perception.names()
                   if name not in (exclude, held)]
-        return CELL.rest_height(float(x), float(y), others)
+        return self.run.cell.rest_height(float(x), float(y), others)
 
 
 class _Run:
@@ -197,6 +196,7 @@ class _Run:
         self.observe_only = observe_only
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
+        self.cell = self.profile.cell
         self.monitor = Monitor(spec)
         self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
         self.sub_lmp = sub_lmp
@@ -204,7 +204,7 @@ class _Run:
         self.dt = 1.0 / spec.control_rate
         self.segments: list[np.ndarray] = []
         self.sent = 0
-        self.tcp = tuple(float(v) for v in CELL.home)  # commanded: what reset was told
+        self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
         self.observer = Observer(backend, scene)
         self.last_motion: PrimitiveCall | None = None
@@ -257,7 +257,7 @@ class _Run:
         # A stop in the middle of a segment leaves the arm moving: its halt is the backend's
         # protective stop, not a set-point, so the stream is not closed with a rest there.
         mid_segment = any(event.get("tick") is not None for event in outcome.monitor_events)
-        outcome.peak_speed, outcome.peak_accel = setpoint_limits(outcome.setpoints, CELL.home, self.dt,
+        outcome.peak_speed, outcome.peak_accel = setpoint_limits(outcome.setpoints, self.cell.home, self.dt,
                                                                  end_at_rest=not mid_segment)
         return outcome
 
@@ -433,7 +433,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     robot = make_backend(backend, gui=gui) if owned else backend
     started = time.monotonic()
     try:
-        robot.reset(scene, spec, CELL.home)
+        robot.reset(scene, spec, get_profile(program.profile).cell.home)
         if record:
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
