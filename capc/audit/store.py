@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from capc import codes
 from capc import __version__
 from capc.diagnostics import InputError
 
@@ -421,7 +422,7 @@ class AuditStoreError(InputError):
     """The store cannot be opened or read (not SQLite, from a newer capc, unreadable)."""
 
     def __init__(self, message: str, path: Path, hint: str | None = None):
-        super().__init__(f"audit store {path}: {message}", code="E290", hint=hint)
+        super().__init__(f"audit store {path}: {message}", code=codes.E290, hint=hint)
         self.path = path
 
 
@@ -817,6 +818,9 @@ def open_store(path: str | os.PathLike | None = None, *,
                busy_timeout: float = DEFAULT_BUSY_SECONDS) -> AuditStore:
     """Open (creating or migrating as needed) the store at `path` or the default place."""
     resolved = resolve_path(path)
+    if resolved.is_dir():
+        raise AuditStoreError("is a directory, not a database file", resolved,
+                              hint=f"name a file, e.g. {resolved / 'audit.db'}")
     try:
         return AuditStore(resolved, busy_timeout=busy_timeout)
     except AuditStoreError:
@@ -873,10 +877,33 @@ def diagnostic_from_json(data: Mapping[str, Any], file: str | None = None):
         col = sp.get("col") or 1
         span = Span(str(sp.get("file") or data.get("file") or file or "<policy>"), int(line), int(col),
                     int(sp.get("end_line") or line), int(sp.get("end_col") or col + 1))
-    return Diagnostic(code=str(data.get("code") or "E300"), message=str(data.get("message") or ""),
+    return Diagnostic(code=str(data.get("code") or codes.E300), message=str(data.get("message") or ""),
                       span=span, kind=str(data.get("kind") or "error"), hint=data.get("hint"),
                       counterexample=data.get("counterexample"),
                       notes=tuple(data.get("notes") or ()))
+
+
+def proptest_summary(record: Mapping[str, Any]) -> list[str]:
+    """What a `capc proptest` record found, in lines: the search, the failure, the shrunk
+    world, where it was written and the command that replays it ([] for other records)."""
+    test = (record.get("extra") or {}).get("proptest")
+    if not isinstance(test, Mapping):
+        return []
+    head = f"property test: {test.get('examples')} worlds (seed {test.get('seed')})"
+    if not test.get("found"):
+        return [head + ": no failure found"]
+    failure = test.get("failure") if isinstance(test.get("failure"), Mapping) else {}
+    where = f" at line {failure['line']}" if failure.get("line") else ""
+    lines = [head + f": a {failure.get('kind', '?')} failure{where}", f"  {failure.get('message', '')}"]
+    objects = (test.get("world") or {}).get("objects") or []
+    if objects:
+        lines.append("  world: " + ", ".join(
+            f"{o.get('name')} at ({', '.join(f'{v:.4g}' for v in o.get('position') or [])})"
+            for o in objects if isinstance(o, Mapping)))
+    for label, key in (("written to", "scene_file"), ("reproduce", "reproduce")):
+        if test.get(key):
+            lines.append(f"  {label}: {test[key]}")
+    return lines
 
 
 def failing_obligations(record: Mapping[str, Any]) -> list[dict]:

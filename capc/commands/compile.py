@@ -33,7 +33,8 @@ def add_llm_arguments(parser: argparse.ArgumentParser, *, record_flag: str = "--
     group.add_argument(record_flag, dest="llm_record", metavar="FILE",
                        help="append every request and reply to this cassette")
     group.add_argument("--timeout", type=float, default=None, help="seconds per request (default 60)")
-    group.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts (default 3)")
+    group.add_argument("--retries", type=int, default=None,
+                       help="retries of what waiting can fix: a refused connection, timeouts, 429, 5xx (default 3)")
     group.add_argument("--max-tokens", type=int, default=None, help="reply token limit (default 1024)")
     group.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
     group.add_argument("--repair", type=int, default=2, metavar="N",
@@ -91,13 +92,13 @@ def check_repair_args(args: argparse.Namespace) -> None:
         raise InputError(f"--max-depth must be 0 or more, not {args.max_depth}")
 
 
-def setup(args: argparse.Namespace, context=None):
+def setup(args: argparse.Namespace, context=None, *, match_by_query: bool = False):
     """Checks the flags, points the audit store, loads the world (unless the caller has its
     context already) and builds the provider."""
     check_repair_args(args)
     if args.audit_db:
         os.environ["CAPC_AUDIT_DB"] = args.audit_db
-    return context or context_from_args(args), provider_from_args(args)
+    return context or context_from_args(args), provider_from_args(args, match_by_query=match_by_query)
 
 
 def policy_from_instruction(args: argparse.Namespace, context):
@@ -154,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
     from capc.prompts.pipeline import audit_compile, compile_instruction
     from capc.prompts.provider import LLMError
 
+    if args.output:   # before the model is asked: a missing folder is not worth a request
+        from capc.files import check_output_path
+        check_output_path(args.output, "policy", example="policy.py")
     context, provider = setup(args)
     params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": args.temperature,
               "any_scene": args.any_scene}
@@ -170,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     audit_compile("compile", result, provider, context=context, params=params)
     policy = result.final.generated.bundle() if result.final.generated else result.final.code
     if args.output and result.verdict != "rejected":
-        with open(args.output, "w", encoding="utf-8") as handle:
+        from capc.files import output_errors
+        with output_errors(args.output, "policy"), open(args.output, "w", encoding="utf-8") as handle:
             handle.write(policy)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, default=str))

@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.audit_db:
         os.environ["CAPC_AUDIT_DB"] = args.audit_db
+    from capc.files import check_output_dir
+    check_output_dir(args.out, "demo folder")
     if args.live:
         args.llm = args.llm or "openai"   # --live --llm replay --cassette F replays a live recording
         provider = provider_from_args(args)

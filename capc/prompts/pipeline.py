@@ -96,6 +96,13 @@ def audit_compile(kind: str, result: CompileResult, provider: Provider, *, conte
         from capc.audit.store import record_safely
     except ImportError:
         return None
+    return record_safely(kind, **compile_fields(result, provider, context=context, params=params,
+                                                outcome=outcome, error=error))
+
+
+def compile_fields(result: CompileResult, provider: Provider, *, context: VerificationContext,
+                   params: dict | None = None, outcome=None, error: Exception | None = None) -> dict[str, Any]:
+    """The audit record of a compile, as `audit_compile` writes it (also `capc eval`'s trials)."""
     final = result.final if result.attempts else None
     fields: dict[str, Any] = {
         "instruction": result.instruction,
@@ -122,7 +129,7 @@ def audit_compile(kind: str, result: CompileResult, provider: Provider, *, conte
         fields["outcome"] = outcome
     if error is not None:
         fields["error"] = error
-    return record_safely(kind, **fields)
+    return fields
 
 
 class RuntimeSubLMP:
