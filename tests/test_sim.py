@@ -105,6 +105,11 @@ class ConcreteWorld:
     def maximum(self, a, b):
         return max(a, b)
 
+    def surface(self, x, y, exclude):
+        others = [(self.kind(n), p) for n, p in self.backend.object_positions().items()
+                  if n not in (exclude, self.backend.held_object())]
+        return CELL.rest_height(x, y, others)
+
 
 def run_plan(backend, scene, name, args, log):
     """Expand one primitive call with the profile's plan and drive the backend with it.
@@ -267,7 +272,9 @@ def test_recording_writes_an_animated_gif(tmp_path):
 
 
 def test_recording_refuses_a_missing_directory(tmp_path):
-    with pytest.raises(ValueError, match="does not exist"):
+    from capc.diagnostics import InputError
+
+    with pytest.raises(InputError, match="does not exist"):   # exit 2, not a crash
         SimBackend(record=str(tmp_path / "no" / "such" / "dir.gif")).close()
 
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from capc import codes
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
 
@@ -67,7 +68,7 @@ def _load_tools():
     except ImportError as exc:
         from capc.diagnostics import InputError
         raise InputError(f"recheck needs the front end and the verifier, which are not "
-                         f"available in this build ({exc})", code="E291") from None
+                         f"available in this build ({exc})", code=codes.E291) from None
     return compile_source, verify
 
 

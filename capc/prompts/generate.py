@@ -34,6 +34,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.registry import get_profile
 from capc.diagnostics import CompileError, Span
@@ -42,11 +43,11 @@ from capc.prompts import prompt_builder as pb
 from capc.prompts.provider import Provider, Reply, Request
 
 DEFAULT_MAX_DEPTH = 4
-E_CYCLE = "E610"
-E_DEPTH = "E611"
-E_NOT_A_DEFINITION = "E612"
-E_SUB_LMP_MOVES = "E613"
-E_SUB_LMP_RUNTIME = "E614"
+E_CYCLE = codes.E610
+E_DEPTH = codes.E611
+E_NOT_A_DEFINITION = codes.E612
+E_SUB_LMP_MOVES = codes.E613
+E_SUB_LMP_RUNTIME = codes.E614
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from capc import codes
 from capc.diagnostics import CapcError, Diagnostic, InputError
 
 
@@ -73,7 +74,7 @@ class Reply:
 class LLMError(CapcError):
     """A failure talking to the model; each subclass has its own code and exit code."""
 
-    code_value = "E600"
+    code_value = codes.E600
     exit_code = 1
 
     def __init__(self, message: str, *, hint: str | None = None):
@@ -81,26 +82,26 @@ class LLMError(CapcError):
 
 
 class EndpointUnreachable(LLMError):
-    code_value, exit_code = "E601", 4
+    code_value, exit_code = codes.E601, 4
 
 
 class EndpointTimeout(LLMError):
-    code_value, exit_code = "E602", 5
+    code_value, exit_code = codes.E602, 5
 
 
 class EndpointHTTPError(LLMError):
-    code_value, exit_code = "E603", 6
+    code_value, exit_code = codes.E603, 6
 
 
 class MalformedReply(LLMError):
-    code_value, exit_code = "E604", 7
+    code_value, exit_code = codes.E604, 7
 
 
 class TruncatedReply(LLMError):
     """The model stopped because it ran out of tokens: the code is incomplete and must not
     run, even if what arrived happens to parse."""
 
-    code_value, exit_code = "E605", 8
+    code_value, exit_code = codes.E605, 8
 
     def __init__(self, message: str, partial: str = "", *, hint: str | None = None):
         super().__init__(message, hint=hint)
@@ -109,12 +110,12 @@ class TruncatedReply(LLMError):
 
 class ProviderConfigError(InputError):
     def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message, code="E606", hint=hint)
+        super().__init__(message, code=codes.E606, hint=hint)
 
 
 class CassetteMiss(InputError):
     def __init__(self, message: str, hint: str | None = None, file: str | None = None):
-        super().__init__(message, code="E607", hint=hint, file=file)
+        super().__init__(message, code=codes.E607, hint=hint, file=file)
 
 
 class Provider(Protocol):

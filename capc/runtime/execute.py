@@ -28,11 +28,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.costs import CALL_STEPS
 from capc.compiler.interpreter import Interpreter
 from capc.compiler.interpreter.values import (
-    E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
+    E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
@@ -42,18 +43,18 @@ from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
+from capc.runtime.outcomes import Observer, OutcomeStop
 from capc.runtime.perception import Perception
 from capc.safety.monitor import Monitor, Violation
 from capc.safety.spec import SafetySpec
 
-E_UNKNOWN_OBJECT = "E503"
-E_NO_IMPLEMENTATION = "E504"
-E_SUB_LMP = "E505"
-E_UNDEFINED_FUNCTION = "E506"
-E_BAD_ARGUMENT = "E502"
-E_START_WORLD = "E507"
-MONITOR_CODES = {"workspace": "E510", "keep_out": "E511", "speed": "E512", "accel": "E513",
-                 "command": "E514"}
+E_UNKNOWN_OBJECT = codes.E503
+E_NO_IMPLEMENTATION = codes.E504
+E_SUB_LMP = codes.E505
+E_UNDEFINED_FUNCTION = codes.E506
+E_START_WORLD = codes.E507
+MONITOR_CODES = {"workspace": codes.E510, "keep_out": codes.E511, "speed": codes.E512, "accel": codes.E513,
+                 "command": codes.E514}
 BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
 
 STATUS_COMPLETED = "completed"
@@ -78,6 +79,7 @@ class RunOutcome:
     gripper_events: list[dict] = field(default_factory=list)   # {"tick", "close", "held"}
     final_positions: dict[str, list[float]] = field(default_factory=dict)
     monitor_events: list[dict] = field(default_factory=list)
+    outcome_events: list[dict] = field(default_factory=list)    # capc.runtime.outcomes (E52x)
     said: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
@@ -112,7 +114,8 @@ class RunOutcome:
             "steps": self.steps, "setpoints": self.ticks, "sim_time": round(self.sim_time, 6),
             "wall_time": round(self.wall_time, 6), "backend": self.backend, "guarded": self.guarded,
             "final_positions": self.final_positions, "monitor_events": self.monitor_events,
-            "monitor_intervened": bool(self.monitor_events), "said": self.said, "printed": self.printed,
+            "monitor_intervened": bool(self.monitor_events), "outcome_events": self.outcome_events,
+            "said": self.said, "printed": self.printed,
             "primitive_calls": len(self.calls), "gripper_events": self.gripper_events,
             "task": self.task,
             "task_result": None if self.task_result is None else self.task_result.to_json(),
@@ -157,6 +160,13 @@ class _World:
     def maximum(self, a: Any, b: Any) -> Any:
         return max(a, b)
 
+    def surface(self, x: Any, y: Any, exclude: str | None) -> float:
+        # Through `position`, one query per object in scene order, as the verifier asks them.
+        held = self.run.backend.held_object()
+        others = [(self.kind(name), self.position(name)) for name in self.run.perception.names()
+                  if name not in (exclude, held)]
+        return CELL.rest_height(float(x), float(y), others)
+
 
 class _Run:
     def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
@@ -178,6 +188,8 @@ class _Run:
         self.sent = 0
         self.tcp = tuple(float(v) for v in CELL.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
+        self.observer = Observer(backend, scene)
+        self.last_motion: PrimitiveCall | None = None
         self.perceive = {
             "get_obj_names": lambda args, span: self.perception.names(),
             "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
@@ -208,6 +220,10 @@ class _Run:
             outcome.message = stop.event["message"]
             outcome.monitor_events.append(stop.event)
             outcome.span = stop.event.pop("span")
+        except OutcomeStop as stop:
+            self.backend.stop()
+            outcome.status, outcome.code, outcome.span = stop.status, stop.event["code"], stop.span
+            outcome.message, outcome.hint = stop.event["message"], stop.event.get("hint")
         except CapcError as error:
             self.backend.stop()
             budget = error.code in BUDGET_CODES
@@ -216,6 +232,9 @@ class _Run:
             outcome.hint = error.diagnostic.hint
         finally:
             gen.close()
+        if outcome.status in (STATUS_STOPPED, STATUS_BUDGET, STATUS_ERROR) and self.last_motion is not None:
+            self.observer.after(self.last_motion, self.tcp, stop=False)  # what the stopped run left
+        outcome.outcome_events = self.observer.events
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
@@ -278,7 +297,7 @@ class _Run:
         try:
             x, y = (float(v) for v in value)
         except (TypeError, ValueError):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"expected an xy point, got {value!r}", span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
         return x, y
 
     def _sub_lmp(self, call: PrimitiveCall) -> Any:
@@ -295,8 +314,8 @@ class _Run:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}() takes text for '{key}', got "
-                                              f"{type(value).__name__}", call.span,
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
+                                                     f"{type(value).__name__}", call.span,
                               hint="convert it with str(...) or an f-string first")
         return value
 
@@ -306,17 +325,21 @@ class _Run:
         try:
             steps = self.profile.plan(call.name, call.args, _World(self, call.span))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+        self.last_motion = call
         for step in steps:
             # Each plan step is a command to check and send: it costs like a call, so a
             # follow_traj through 10**5 points ends on the step budget, not after minutes.
             self.interpreter.charge(CALL_STEPS, call.span)
             if isinstance(step, Grip):
+                before = self.backend.held_object()
                 held = self.backend.set_gripper(step.close)
                 self.outcome.gripper_events.append({"tick": self.sent, "close": step.close, "held": held,
                                                     "call": call.index})
+                self.observer.gripper(call, step.close, before, held, self.tcp)
                 continue
             self._segment(call, step)
+        self.observer.after(call, self.tcp)
 
     def _segment(self, call: PrimitiveCall, step) -> None:
         violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)
@@ -339,6 +362,8 @@ class _Run:
         points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
         accepted = points if hit is None or self.observe_only else points[:hit[0]]
+        if len(accepted) and hasattr(self.backend, "begin_segment"):  # optional: see SimBackend
+            self.backend.begin_segment(target)
         send, dt = self.backend.send_setpoint, self.dt
         for row in accepted.tolist():
             send(row, dt)
@@ -352,17 +377,16 @@ class _Run:
             self._stop(call, step.role, hit[1], tick=self.sent)
 
     def _stop(self, call: PrimitiveCall, role: str, violation: Violation, tick: int | None) -> None:
-        family = violation.limit.split(":", 1)[0]
         where = f"line {call.span.line}"
         what = "set-point" if tick is not None else "command"
         event = {
-            "code": MONITOR_CODES.get(family, "E514"), "call_index": call.index, "primitive": call.name,
+            "code": MONITOR_CODES.get(violation.limit, codes.E514), "call_index": call.index, "primitive": call.name,
             "line": call.span.line, "col": call.span.col, "role": role, "checked": what,
             "tick": tick, "span": call.span, **violation.to_json(),
         }
         by = f" exceeded by {violation.excess:.4g}" if violation.excess > 0 else ""
         event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message} "
-                            f"[{violation.limit} limit{by}]")
+                            f"[{violation.name} limit{by}]")
         if self.observe_only:
             event.pop("span")
             event["observed"] = True
