@@ -31,15 +31,16 @@ import dataclasses
 import math
 from typing import Any
 
+from capc import codes
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL
 from capc.diagnostics import Span
 
-E_GRASP_EMPTY = "E520"
-E_GRASP_WRONG = "E521"
-E_GRASP_LOST = "E522"
-E_MISPLACED = "E523"
-E_DISTURBED = "E524"
+E_GRASP_EMPTY = codes.E520
+E_GRASP_WRONG = codes.E521
+E_GRASP_LOST = codes.E522
+E_MISPLACED = codes.E523
+E_DISTURBED = codes.E524
 
 STATUS_GRASP_FAILED = "grasp_failed"
 STATUS_MISPLACED = "misplaced"
