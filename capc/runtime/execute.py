@@ -178,11 +178,14 @@ class _World:
         return max(a, b)
 
     def surface(self, x: Any, y: Any, exclude: str | None) -> float:
-        # Through `position`, one query per object in scene order, as the verifier asks them.
+        self.run.surface_calls += 1  # the verifier keys these perceptions by call (capc.safety.world)
         held = self.run.backend.held_object()
-        others = [(self.kind(name), self.position(name)) for name in self.run.perception.names()
+        others = [(self.kind(name), self.surface_position(name)) for name in self.run.perception.names()
                   if name not in (exclude, held)]
         return self.run.cell.rest_height(float(x), float(y), others)
+
+    def surface_position(self, name: str) -> tuple[float, float, float]:
+        return tuple(float(v) for v in self.run.perception.position(name))
 
 
 class _Run:
@@ -207,6 +210,7 @@ class _Run:
         self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
         self.observer = Observer(backend, scene)
+        self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
         self.perceive = {
             "get_obj_names": lambda args, span: self.perception.names(),
@@ -415,7 +419,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
             gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            verified_scene: Scene | None = None, observe_only: bool = False) -> RunOutcome:
+            verified_scene: Scene | None = None, observe_only: bool = False,
+            outcome_stops: bool = True) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
@@ -425,7 +430,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     of objects, or one further than the perception tolerance from where the proof put it),
     nothing moves (E507). `observe_only` lets everything through and lists what the monitor
     would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
-    way to run a policy."""
+    way to run a policy. With `outcome_stops=False` observed outcomes (capc.runtime.outcomes)
+    are recorded but stop nothing."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
@@ -446,6 +452,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
         else:
             run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
                        trace=trace, observe_only=observe_only)
+            run.observer.stops = outcome_stops and not observe_only
             outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]

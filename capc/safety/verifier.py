@@ -302,6 +302,7 @@ class PathRun:
 class _Unknowns:
     def __init__(self, run: PathRun, spec: SafetySpec):
         self.run, self.spec = run, spec
+        self.tolerance = spec.perception_tolerance  # the largest perception error per axis
 
     def perceived(self, key, true):
         tol = self.spec.perception_tolerance

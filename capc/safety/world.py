@@ -27,6 +27,7 @@ fresh Z3 reals with bounds, the replay's are the counterexample's concrete numbe
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
 import z3
@@ -63,6 +64,7 @@ class WorldState:
         self.unknowns = unknowns
         self.motion_count = 0      # distinguishes the keys of unknowns across motions
         self.position_queries = 0  # distinguishes the perception errors of plan queries
+        self.surface_calls = 0     # distinguishes those of the surfaces plans ask for
 
     # --- the registry's World protocol ---------------------------------------------
 
@@ -143,10 +145,22 @@ class WorldState:
 
     def surface(self, x: Any, y: Any, exclude: str | None) -> Any:
         """The registry's `surface`: where a plan lets a block go over (x, y), from the
-        *perceived* positions of the other objects (the runtime can only perceive them). Every
-        one is perceived, in order, whether or not it can be under the point: a replay must
-        ask the same questions in the same order as the proof did."""
-        others = {o: self.position(o) for o in list(self.positions) if o not in (exclude, self.held)}
+        *perceived* positions of the other objects (the runtime can only perceive them).
+        An object that cannot be under the point even with the largest perception error is
+        not perceived at all (no unknowns: a line of blocks costs what it did before). The
+        others' errors are keyed by (this call, name), not by a running count, so a replay
+        that skips fewer of them still reads the same answers."""
+        self.surface_calls += 1
+        tolerance = getattr(self.unknowns, "tolerance", math.inf)
+        others = {}
+        for other in list(self.positions):
+            if other in (exclude, self.held):
+                continue
+            ox, oy, oz = self.positions[other]
+            reach = CELL.support_reach(self.kind(other)) + tolerance
+            if self._far(ox, x, reach) or self._far(oy, y, reach):
+                continue
+            others[other] = self.unknowns.perceived(("surface", self.surface_calls, other), (ox, oy, oz))
         return self._highest_support(x, y, others, bottom=None)
 
     def _highest_support(self, x: Any, y: Any, others: dict[str, tuple[Any, Any, Any]],
@@ -162,7 +176,7 @@ class WorldState:
         candidates = []
         for other, (ox, oy, oz) in others.items():
             reach = self.cell.support_reach(self.kind(other))
-            if self._apart(ox, x, reach) or self._apart(oy, y, reach):
+            if self._far(ox, x, reach) or self._far(oy, y, reach):
                 continue  # cannot be under it: decided on bounds, no term built
             rest = self.cell.place_z(self.kind(other), oz)
             candidates.append((self.unknowns.interval(rest)[1], len(candidates), other, rest))
@@ -225,6 +239,17 @@ class WorldState:
         alo, ahi = self.unknowns.interval(a)
         blo, bhi = self.unknowns.interval(b)
         return alo - bhi > distance or blo - ahi > distance
+
+    def _far(self, a: Any, b: Any, distance: float) -> bool:
+        """|a - b| > distance in every world: on the bounds of each, else on those of their
+        simplified difference (a placed block's x and its target share a perception error
+        that separate bounds count twice: 8 cm wide where the difference is 2 cm)."""
+        if self._apart(a, b, distance):
+            return True
+        if not (isinstance(a, z3.ExprRef) or isinstance(b, z3.ExprRef)):
+            return False
+        low, high = self.unknowns.interval(z3.simplify(as_real(a) - as_real(b)))
+        return low > distance or high < -distance
 
     def havoc(self, key: tuple) -> None:
         """After a motion nobody could check: every object and the tool are somewhere in
