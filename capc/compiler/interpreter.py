@@ -27,7 +27,7 @@ from typing import Any, Callable, Generator, Iterable
 
 from capc.lazy_numpy import np, np_functions as npf
 
-from capc.compiler import costs, ir
+from capc.compiler import costs, ir, lib_shapely
 from capc.compiler.registry import Primitive, get_profile
 from capc.diagnostics import CapcError, Diagnostic, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -1109,6 +1109,8 @@ class Interpreter:
             return self._numpy(expr.callee, args, kwargs, expr.span)
         if kind == ir.CALL_BUILTIN:
             return (yield from self._builtin(expr.callee, args, kwargs, expr.span))
+        if kind == ir.CALL_GEOMETRY:
+            return lib_shapely.call_function(self, expr.callee, args, kwargs, expr.span)
         if kind == ir.CALL_METHOD:
             if not args:
                 raise RuntimeStop(E_UNSUPPORTED, f"method {expr.callee} without a receiver", expr.span)
@@ -1323,6 +1325,8 @@ class Interpreter:
         return items[best]
 
     def _method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        if lib_shapely.is_geometry(receiver):
+            return lib_shapely.call_method(self, name, receiver, args, kwargs, span)
         table = None
         for kind, methods in _METHODS_BY_TYPE:
             if isinstance(receiver, kind):

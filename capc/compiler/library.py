@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from capc.compiler.types import (
-    Array, BOOL, Bool, DictT, FLOAT, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
+    Array, BOOL, Bool, DictT, FLOAT, Geometry, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
     ObjName, TupleT, Type, UNKNOWN, Unknown, array_shape_of, assignable, join,
 )
 from capc.frozen import frozen
@@ -824,6 +824,8 @@ def receiver_kind(t: Type) -> str | None:
         return "array"
     if isinstance(t, TupleT):
         return "tuple"
+    if isinstance(t, Geometry):
+        return "geometry"  # capc.compiler.lib_shapely.GEOMETRY_METHODS
     return None
 
 

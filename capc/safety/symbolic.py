@@ -25,7 +25,7 @@ from capc.compiler.registry import Primitive, get_profile
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
-from capc.safety import symlib
+from capc.safety import sym_shapely, symlib
 from capc.safety.concrete import ConcreteOps
 from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare, deep_size, has_sym,
@@ -481,6 +481,8 @@ class Executor:
             return symlib.call_numpy(self, e.callee, args, kwargs, e.span)
         if kind == ir.CALL_BUILTIN:
             return symlib.call_builtin(self, e.callee, args, kwargs, e.span)
+        if kind == ir.CALL_GEOMETRY:
+            return sym_shapely.call_function(self, e.callee, args, kwargs, e.span)
         if kind == ir.CALL_METHOD:
             return symlib.call_method(self, e.callee, args[0], args[1:], kwargs, e.span)
         if kind == ir.CALL_USER:
