@@ -39,13 +39,16 @@ Pair = tuple[Any, Any]
 class SymGeom(SymbolicValue):
     """A geometry whose coordinates depend on the world. `vertices` are exact (None: only the
     box is known); `rect` marks an axis-aligned box (from `box(...)`), `disc` a buffer of a
-    point (its centre and radius)."""
+    point (its centre and radius); `tight` says the box is the geometry's bounds, not only a
+    box around it (always so with exact vertices; for a buffer of a point, whose polygon has
+    vertices at the angles 0, 90, 180 and 270 degrees)."""
 
-    __slots__ = ("kind", "vertices", "lo", "hi", "rect", "disc")
+    __slots__ = ("kind", "vertices", "lo", "hi", "rect", "disc", "tight")
 
     def __init__(self, kind: str, vertices: tuple[Pair, ...] | None, lo: Pair, hi: Pair, *,
-                 rect: bool = False, disc: tuple[Pair, Any] | None = None):
+                 rect: bool = False, disc: tuple[Pair, Any] | None = None, tight: bool = False):
         self.kind, self.vertices, self.lo, self.hi, self.rect, self.disc = kind, vertices, lo, hi, rect, disc
+        self.tight = tight or vertices is not None
 
     def __repr__(self) -> str:
         return f"<{self.kind} depending on the world>"
@@ -230,7 +233,8 @@ def _map(ex, geom: SymGeom, matrix: tuple, span: Span) -> SymGeom:
     disc = None
     if geom.disc is not None and a == e and b == -d:  # a rotation keeps a disc a disc
         disc = (f(geom.disc[0]), geom.disc[1])
-    return _approx(geom.kind, bounds.lo, bounds.hi, disc=disc)
+    # an axis-aligned map keeps the extreme vertices extreme: tight bounds stay tight
+    return _approx(geom.kind, bounds.lo, bounds.hi, disc=disc, tight=geom.tight and b == 0 and d == 0)
 
 
 def _affine_args(name: str, args: list, kwargs: dict) -> dict:
@@ -275,7 +279,8 @@ def _translate(ex, args, kwargs, span):
     if geom.vertices is not None:
         return _exact(geom.kind, [(x + dx, y + dy) for x, y in geom.vertices], rect=geom.rect)
     disc = None if geom.disc is None else ((geom.disc[0][0] + dx, geom.disc[0][1] + dy), geom.disc[1])
-    return _approx(geom.kind, (geom.lo[0] + dx, geom.lo[1] + dy), (geom.hi[0] + dx, geom.hi[1] + dy), disc=disc)
+    return _approx(geom.kind, (geom.lo[0] + dx, geom.lo[1] + dy), (geom.hi[0] + dx, geom.hi[1] + dy), disc=disc,
+                   tight=geom.tight)
 
 
 _FUNCTIONS = {
@@ -332,7 +337,7 @@ def _exterior(ex, geom, args, kwargs, span):
 
 
 def _bounds(ex, geom, args, kwargs, span):
-    if geom.vertices is not None:
+    if geom.tight:
         return (geom.lo[0], geom.lo[1], geom.hi[0], geom.hi[1])
     lo = _fresh_point_in(ex, geom.lo, geom.hi)
     hi = _fresh_point_in(ex, geom.lo, geom.hi)
@@ -400,7 +405,7 @@ def _buffer(ex, geom, args, kwargs, span):
     lo = (as_real(geom.lo[0]) - distance, as_real(geom.lo[1]) - distance)
     hi = (as_real(geom.hi[0]) + distance, as_real(geom.hi[1]) + distance)
     disc = (geom.vertices[0], distance) if geom.kind == "Point" and geom.vertices is not None else None
-    return _approx("Polygon", lo, hi, disc=disc)
+    return _approx("Polygon", lo, hi, disc=disc, tight=disc is not None)
 
 
 def _separated(a: SymGeom, b: SymGeom) -> Any:
