@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from capc.compiler import interpreter
+from capc.compiler import interpreter, lib_numpy_cap, lib_shapely
 from capc.compiler.library import BUILTINS, METHODS, NUMPY_FUNCTIONS
 
 RECEIVERS = {"list": [], "dict": {}, "str": "", "array": np.zeros(2), "tuple": ()}
 
 
 def test_numpy_functions_and_builtins_are_implemented():
-    assert set(NUMPY_FUNCTIONS) <= set(interpreter.NUMPY)
+    assert set(NUMPY_FUNCTIONS) <= set(interpreter.NUMPY) | set(lib_numpy_cap.FUNCTIONS)
     assert set(BUILTINS) <= set(interpreter.BUILTINS)
 
 
@@ -21,3 +21,14 @@ def test_methods_are_implemented_for_their_receiver():
         receiver = RECEIVERS[kind]
         implemented = next(t for types, t in interpreter.METHODS_BY_TYPE if isinstance(receiver, types))
         assert set(table) <= set(implemented), kind
+
+
+def test_geometry_names_are_shapely_names():
+    import shapely.affinity
+    import shapely.geometry
+
+    for name in lib_shapely.GEOMETRY_FUNCTIONS:
+        assert hasattr(shapely.geometry, name) or hasattr(shapely.affinity, name), name
+    classes = [getattr(shapely.geometry, k) for k in ("Point", "LineString", "Polygon")]
+    for name in lib_shapely.GEOMETRY_METHODS:
+        assert any(hasattr(cls, name) for cls in classes), name

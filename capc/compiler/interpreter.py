@@ -27,7 +27,7 @@ from typing import Any, Callable, Generator, Iterable
 
 from capc.lazy_numpy import np, np_functions as npf
 
-from capc.compiler import costs, ir, lib_shapely
+from capc.compiler import costs, ir, lib_numpy_cap, lib_shapely
 from capc.compiler.registry import Primitive, get_profile
 from capc.diagnostics import CapcError, Diagnostic, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -1219,6 +1219,8 @@ class Interpreter:
 
     def _numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
         entry = NUMPY.get(name)
+        if entry is None and name in lib_numpy_cap.FUNCTIONS:
+            return lib_numpy_cap.call(self, name, args, kwargs, span)
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"np.{name} is not available to policies", span)
         _arity(entry, len(args), f"np.{name}", span)

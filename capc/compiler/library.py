@@ -462,7 +462,7 @@ NUMPY_CONSTANTS: dict[str, tuple[Type, float]] = {
 }
 
 NUMPY_MODULES = ("np", "numpy")
-NUMPY_SUBMODULES = ("linalg",)
+NUMPY_SUBMODULES = ("linalg", "random")
 
 
 # --- builtins ---------------------------------------------------------------------------------
@@ -831,3 +831,8 @@ def receiver_kind(t: Type) -> str | None:
 
 def describe(functions: Sequence[LibFunction]) -> str:
     return ", ".join(f.signature() for f in functions)
+
+
+# The numpy of Code as Policies' prompts beyond the core above (polyfit, eigvals, random, ...):
+# its module adds its rules to NUMPY_FUNCTIONS when imported.
+import capc.compiler.lib_numpy_cap  # noqa: E402,F401

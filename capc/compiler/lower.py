@@ -358,6 +358,8 @@ class Lowerer:
             raise CompileErrors(self.errors.values())
         for name in assigned_names([stmt]):
             self.scope.types[name] = UNKNOWN
+        if self.in_function is not None and _may_return(stmt):
+            self.returns.append(UNKNOWN)  # a return that failed to check: not None for the callers
 
     def stmt(self, s: ast.Stmt) -> ir.Stmt | None:
         method = getattr(self, "stmt_" + type(s).__name__)
@@ -793,6 +795,19 @@ class Lowerer:
 def _is_oneof(t: Type) -> bool:
     from capc.compiler.types import OneOf
     return isinstance(t, OneOf)
+
+
+def _may_return(stmt: ast.Stmt) -> bool:
+    """Does a statement hold a `return` (outside nested defs)?"""
+    if isinstance(stmt, ast.Return):
+        return True
+    if isinstance(stmt, ast.FunctionDef):
+        return False
+    for value in vars(stmt).values():
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        if any(isinstance(item, ast.Stmt) and _may_return(item) for item in items):
+            return True
+    return False
 
 
 def _methods_hint(kind: str) -> str:

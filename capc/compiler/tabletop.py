@@ -239,7 +239,9 @@ def build_profile() -> RobotProfile:
                   "answer a question about the scene",
                   "answer = parse_question('how many blocks are there?', f'objects = {objects}')"),
         Primitive("transform_shape_pts", (Param("query", STR, ROLE_QUERY),
-                                          Param("context", STR, ROLE_QUERY, default="", required=False)),
+                                          Param("context", STR, ROLE_QUERY, default="", required=False),
+                                          Param("shape_pts", POINTS, ROLE_DATA, default=None, required=False,
+                                                doc="the N x 2 points to transform, as CaP passes them")),
                   POINTS, KIND_SUB_LMP, "transform a set of points as described",
                   "new_pts = transform_shape_pts('rotate by 45 degrees', f'pts = {pts}')"),
     )

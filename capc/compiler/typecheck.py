@@ -208,6 +208,8 @@ def _index_is_int(e: ir.Expr | ir.Slice) -> bool:
         return False
     if isinstance(e.type, Float):
         return not isinstance(e, ir.Const)
+    if isinstance(e.type, Array) and e.type.shape is None:
+        return True  # an element of an index array of unknown rank (np.argsort(a)[0]): the runtime checks
     return isinstance(e.type, (Int, Bool, Unknown))
 
 

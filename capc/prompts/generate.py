@@ -249,6 +249,9 @@ class Generator:
             if any(_contains(span, call.span) for span, _ in replacements):
                 continue  # nested inside a call we already replace
             bindings = context_bindings(_argument(call, 1, "context"), code)
+            shape_pts = _argument(call, 2, "shape_pts")  # CaP: transform_shape_pts(query, shape_pts=pts)
+            if shape_pts is not None and "shape_pts" not in {n for n, _ in bindings}:
+                bindings.append(("shape_pts", span_text(code, shape_pts.span)))
             number = 1
             while f"{lmp}_answer_{number}" in taken:
                 number += 1

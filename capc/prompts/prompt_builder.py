@@ -152,8 +152,8 @@ _RULES = {
                        "or, when the description asks for several points (the corners, a line with N "
                        "points, a triangle), to an N x 2 numpy array of them, in order."),
     "parse_question": "You answer a question about the table with code that sets `ret_val` to the answer as text.",
-    "transform_shape_pts": ("You answer a geometric transformation of the N x 2 array `pts` with code that "
-                            "sets `ret_val` to the transformed points."),
+    "transform_shape_pts": ("You answer a geometric transformation of the N x 2 array `shape_pts` (or of the "
+                            "points the context names) with code that sets `ret_val` to the transformed points."),
 }
 _SUB_LMP_TAIL = (" `objects` holds the names of the objects on the table. Answer with code only: no prose, "
                  "no markdown, no imports, no function definitions, no motion.")

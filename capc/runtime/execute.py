@@ -279,7 +279,12 @@ class _Run:
             raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
                               call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
                                               "or replace the call with code")
-        return self.sub_lmp(call.name, self._text(call, "query"), self._text(call, "context"))
+        context = self._text(call, "context")
+        shape_pts = call.args.get("shape_pts")
+        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
+            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
+            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
+        return self.sub_lmp(call.name, self._text(call, "query"), context)
 
     def _text(self, call: PrimitiveCall, key: str) -> str:
         """A text argument. Anything else is refused rather than converted: str() of an
