@@ -177,7 +177,7 @@ library.NUMPY_FUNCTIONS.update(FUNCTIONS)
 # --- run time -------------------------------------------------------------------------------
 
 def _fault(message: str, span: Any) -> Exception:
-    from capc.compiler.interpreter import E_POLICY_ERROR, RuntimeStop
+    from capc.compiler.interpreter.values import E_POLICY_ERROR, RuntimeStop
 
     return RuntimeStop(E_POLICY_ERROR, message, span)
 

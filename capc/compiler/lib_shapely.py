@@ -258,7 +258,7 @@ _METHOD_KEYWORDS = {"interpolate": ("normalized",), "project": ("normalized",), 
 
 
 def _fault(interp: Any, message: str, span: Any) -> Exception:
-    from capc.compiler.interpreter import E_POLICY_ERROR, RuntimeStop
+    from capc.compiler.interpreter.values import E_POLICY_ERROR, RuntimeStop
 
     return RuntimeStop(E_POLICY_ERROR, message, span)
 
