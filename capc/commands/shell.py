@@ -3,7 +3,9 @@
 A scene stays loaded; each line is an instruction. The model sees the session's earlier
 instructions and their accepted policies; every policy is compiled, verified (and repaired)
 before it runs, and the scene moves on to where the run left the objects. Lines starting
-with `:` are shell commands (`:objects`, `:history`, `:quit`). Reads stdin, so it can be
+with `:` are shell commands (`:objects`, `:history`, `:vars`, `:quit`). As in CaP's session,
+the variables an instruction's policy ended with are visible to the next instructions, with
+their values known to the verifier (capc.prompts.session). Reads stdin, so it can be
 scripted: `printf 'put the red block in the blue bowl\\n' | capc shell --cassette c.jsonl`.
 """
 
@@ -41,10 +43,12 @@ def run(args: argparse.Namespace) -> int:
     from capc.limits import DEFAULT_LIMITS as limits
     from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
     from capc.prompts.repair import ACCEPTING
+    from capc.prompts.session import Session
 
     scene, spec, provider = setup(args)
     interactive = sys.stdin.isatty()
     history: list[tuple[str, str]] = []
+    session = Session()  # the variables of earlier instructions, as CaP's session keeps them
     out = sys.stdout
 
     def show_objects() -> None:
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {o.name}: ({o.position[0]:.3f}, {o.position[1]:.3f}, {o.position[2]:.3f})", file=out)
 
     print(f"capc shell: {len(scene.objects)} objects, model {provider.model} via {provider.name}; "
-          f":objects, :history, :quit", file=out)
+          f":objects, :history, :vars, :quit", file=out)
     show_objects()
     while True:
         if interactive:
@@ -69,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
         if command == ":objects":
             show_objects()
             continue
+        if command == ":vars":
+            print(session.prelude().rstrip() or "  (no variables yet)", file=out)
+            continue
         if command == ":history":
             for number, (instruction, code) in enumerate(history, start=1):
                 print(f"{number}. {instruction}\n   " + code.replace("\n", "\n   "), file=out)
@@ -76,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"> {text}", file=out)
         try:
             result = compile_instruction(text, provider, scene=scene, spec=spec, limits=limits,
-                                         repairs=args.repair, max_depth=args.max_depth, history=history)
+                                         repairs=args.repair, max_depth=args.max_depth, history=history,
+                                         session=session.prelude())
         except CapcError as exc:  # the model could not be reached, the cassette has no reply, ...
             print(render(exc.diagnostic), file=out)
             continue
@@ -99,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"run: {outcome.status}" + (f" ({outcome.message})" if outcome.status != "completed" else ""),
                       file=out)
                 scene = _moved(scene, outcome.final_positions)
+                session.record(getattr(outcome, "variables", {}) or {})
             history.append((text, final.code))
         else:
             print("not run: the policy was rejected", file=out)

@@ -126,9 +126,10 @@ def _argument(call: Any, index: int, name: str) -> Any:
 
 
 def compile_text(source: str, file: str, *, profile: str, limits: ResourceLimits,
-                 helpers: Mapping[str, tuple[str, str]] | None = None) -> ir.Program:
+                 helpers: Mapping[str, tuple[str, str]] | None = None, session: str = "") -> ir.Program:
     from capc.compiler.frontend import compile_source
-    return compile_source(source, file, profile=profile, limits=limits, helpers=dict(helpers or {}))
+    return compile_source(source, file, profile=profile, limits=limits, helpers=dict(helpers or {}),
+                          session=session)
 
 
 def moving_calls(node: Any, profile: str = "tabletop") -> list[ir.Call]:
@@ -152,6 +153,7 @@ class Generator:
     definition_repairs: int = 1   # times a refused definition goes back to the function prompt
     exchanges: list[Exchange] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)   # every file seen, for rendering
+    session: str = ""   # earlier queries' variables (capc.prompts.session), compiled before the policy
 
     def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
         request = prompt.request(self.provider.model, attempt=self.attempt,
@@ -165,7 +167,11 @@ class Generator:
 
     def _compile(self, source: str, file: str, helpers=None) -> ir.Program:
         self.sources[file] = source
-        return compile_text(source, file, profile=self.profile, limits=self.limits, helpers=helpers)
+        session = self.session if file == "<policy>" else ""
+        if session:
+            self.sources["<session>"] = session
+        return compile_text(source, file, profile=self.profile, limits=self.limits, helpers=helpers,
+                            session=session)
 
     # -- the whole program ------------------------------------------------------------
 

@@ -72,13 +72,14 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
                         limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
                         max_depth: int = DEFAULT_MAX_DEPTH, profile: str = "tabletop",
                         history: Sequence[tuple[str, str]] = (),
-                        objects: Sequence[str] | None = None, any_scene: bool = False) -> CompileResult:
+                        objects: Sequence[str] | None = None, any_scene: bool = False,
+                        session: str = "") -> CompileResult:
     if objects is None:
         objects = scene.names() if scene is not None else ()
     return compile_with_repair(
         instruction, provider, lambda g: check_program(g, spec, scene, limits=limits, any_scene=any_scene),
         objects=objects, spec=spec, profile=profile, limits=limits, repairs=repairs,
-        max_depth=max_depth, history=history)
+        max_depth=max_depth, history=history, session=session)
 
 
 def audit_compile(kind: str, result: CompileResult, provider: Provider, *, scene: Scene | None,

@@ -120,14 +120,14 @@ def compile_with_repair(instruction: str, provider: Provider, check: Checker, *,
                         objects: Sequence[str], spec: Any = None, profile: str = "tabletop",
                         limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
                         max_depth: int = DEFAULT_MAX_DEPTH,
-                        history: Sequence[tuple[str, str]] = ()) -> CompileResult:
+                        history: Sequence[tuple[str, str]] = (), session: str = "") -> CompileResult:
     """Ask, build, check; on rejection tell the model why and ask again (at most `repairs` times).
     `check(generated) -> (verdict, diagnostics, report)` is the verification step (one call)."""
     base = pb.policy_prompt(instruction, objects, profile=profile, spec=spec, history=history)
     turns: list[tuple[str, str]] = []
     result = CompileResult(instruction)
     for index in range(repairs + 1):
-        generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index)
+        generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index, session=session)
         reply = generator.ask(base.with_turns(turns))
         code = reply.text
         generated = report = None

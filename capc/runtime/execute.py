@@ -79,6 +79,7 @@ class RunOutcome:
     monitor_events: list[dict] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)     # the policy's top-level variables at the end
     calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
     task_result: Any = None            # capc.runtime.tasks.TaskResult, when a task is known
     task: str | None = None
@@ -213,6 +214,7 @@ class _Run:
             gen.close()
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
+        outcome.variables = dict(self.interpreter.globals.vars)
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
         # A stop in the middle of a segment leaves the arm moving: its halt is the backend's
         # protective stop, not a set-point, so the stream is not closed with a rest there.
