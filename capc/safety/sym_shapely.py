@@ -359,8 +359,8 @@ def _centroid(ex, geom, span):
         return _exact("Point", [geom.disc[0]])
     if geom.kind in ("LineString", "LinearRing") or (geom.kind == "Point"):
         # a length-weighted mean of segment midpoints (or the mean of the vertices for a
-        # line of length 0): inside the box of the vertices
-        return _approx("Point", geom.lo, geom.hi)
+        # line of length 0): inside the box of the vertices; one fresh point, read consistently
+        return _exact("Point", [_fresh_point_in(ex, geom.lo, geom.hi)])
     raise Abandon("the centroid of a polygon that depends on the world is not modelled "
                   "(a self-crossing outline can put it outside the shape)", span)
 
