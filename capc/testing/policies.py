@@ -183,12 +183,12 @@ STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", 
                    "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper",
                    "while_sweep", "extreme_object", "centroid", "if_distance", "midpoint",
                    "clipped", "traj_through_objects", "while_descend", "geometry_line", "geometry_rotate",
-                   "geometry_buffer")
+                   "geometry_buffer", "random_offset")
 COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance",
             "while_descend"}
 NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
                  "if_distance", "midpoint", "clipped", "traj_through_objects", "geometry_line",
-                 "geometry_rotate", "geometry_buffer"}
+                 "geometry_rotate", "geometry_buffer", "random_offset"}
 
 
 class _Builder:
@@ -446,6 +446,19 @@ class _Builder:
         return [assign(var, rotated),
                 call_stmt(api("move_to", point(method("x", q, type_=FLOAT), method("y", q, type_=FLOAT),
                                                const(self.axis(2))), **self.speed_kw()))]
+
+    def stmt_random_offset(self, depth, scope):
+        """`j = np.random.uniform(-r, r, size=2)`, then a move to an object plus j: the verifier
+        must draw what the run draws (both seed the generator with 0)."""
+        self.features.add("motion")
+        var = self.fresh("j")
+        r = self.draw(st.sampled_from([0.01, 0.05, 0.2]))
+        jitter = ir.Call(SPAN, XY, ir.CALL_NUMPY, "random.uniform", (const(-r), const(r)),
+                         (ir.Keyword("size", const(2), SPAN),))
+        spot = ir.BinOp(SPAN, XY, "+", api("get_obj_pos", self.object_expr(scope)), name(var, XY))
+        return [assign(var, jitter),
+                call_stmt(api("move_to", point(index(spot, 0), index(spot, 1), const(self.axis(2))),
+                              **self.speed_kw()))]
 
     def stmt_geometry_buffer(self, depth, scope):
         """`b = Point(a).buffer(r).bounds`, then a move to one corner of the bounds."""
