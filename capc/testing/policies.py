@@ -182,13 +182,12 @@ def speeds(spec: SafetySpec) -> st.SearchStrategy[float | None]:
 STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", "pick_place",
                    "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper",
                    "while_sweep", "extreme_object", "centroid", "if_distance", "midpoint",
-                   "clipped", "traj_through_objects", "while_descend", "geometry_line", "geometry_rotate",
-                   "geometry_buffer", "random_offset")
+                   "clipped", "traj_through_objects", "while_descend", "cap_library")
 COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance",
             "while_descend"}
+NESTED_ONLY = {"cap_library"}  # drawn inside loops, branches and helpers only (keeps the top level's mix)
 NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
-                 "if_distance", "midpoint", "clipped", "traj_through_objects", "geometry_line",
-                 "geometry_rotate", "geometry_buffer", "random_offset"}
+                 "if_distance", "midpoint", "clipped", "traj_through_objects", "cap_library"}
 
 
 class _Builder:
@@ -238,6 +237,7 @@ class _Builder:
                  and (k != "helper" or self.helpers)
                  and (k not in NEEDS_OBJECTS or scope or self.names)]
         if depth == 0:  # crowd the top level with loops and branches: that is where proofs fork
+            kinds = [k for k in kinds if k not in NESTED_ONLY]
             kinds += [k for k in kinds if k in COMPOUND] * 3
         kind = self.draw(st.sampled_from(kinds))
         return getattr(self, "stmt_" + kind)(depth, scope)
@@ -410,7 +410,13 @@ class _Builder:
         pts = numpy("array", ir.ListExpr(SPAN, ListT(ListT(FLOAT)), tuple(rows)), type_=Array((None, 3)))
         return [call_stmt(api("follow_traj", pts, **self.speed_kw()))]
 
-    # shapely geometry, as Code as Policies uses it (capc.compiler.lib_shapely)
+    # the library of Code as Policies' prompts: shapely geometry (capc.compiler.lib_shapely)
+    # and np.random (capc.compiler.lib_numpy_cap); one statement kind, so that loops and
+    # branches keep their share of the programs
+    def stmt_cap_library(self, depth, scope):
+        kind = self.draw(st.sampled_from(["geometry_line", "geometry_rotate", "geometry_buffer", "random_offset"]))
+        return getattr(self, "stmt_" + kind)(depth, scope)
+
     def stmt_geometry_line(self, depth, scope):
         """`p = np.array(LineString([a, b + d]).interpolate(t, normalized=True).coords[0])` (or the
         line's centroid), then a move there: t and d drawn so that some points leave the table."""
