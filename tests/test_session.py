@@ -12,7 +12,7 @@ import pytest
 from capc.compiler.frontend import compile_source
 from capc.compiler.scene import parse_scene
 from capc.diagnostics import CompileError
-from capc.prompts.session import Session, literal
+from capc.prompts.session import Variables as Session, literal
 from capc.safety.spec import default_spec
 from capc.safety.verifier import verify
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from capc.compiler import library
-from capc.compiler.library import CallSite, LibFunction, RuleError, broadcast, from_shape, shape_of
+from capc.compiler.library import CallSite, LibFunction, RuleError, from_shape, shape_of
+from capc.compiler.library_impl import Impl, is_int
+from capc.lazy_numpy import np_functions as npf
 from capc.compiler.types import (
     INT, FLOAT, Array, Bool, DictT, Int, ListT, Str, TupleT, Type, UNKNOWN, Unknown, array_shape_of,
 )
 
 MAX_DEGREE = 32  # np.polyfit's matrix grows with the degree
+MAX_MATRIX = 64  # eigenvalues cost n**3
 RANDOM_SEED = 0
 
 
@@ -151,17 +154,45 @@ def _permutation(site: CallSite) -> Type:
     return Array(shape)
 
 
+def _check_polyfit(guard: Any, args: list, kwargs: dict, span: Any) -> None:
+    deg = args[2] if len(args) > 2 else kwargs.get("deg")
+    if not is_int(deg) or not 0 <= int(deg) <= MAX_DEGREE:
+        raise _fault(f"np.polyfit: deg is an integer from 0 to {MAX_DEGREE}", span)
+
+
+def _check_matrix(guard: Any, args: list, kwargs: dict, span: Any) -> None:
+    """Eigenvalues cost n**3: a matrix of at most MAX_MATRIX x MAX_MATRIX."""
+    from capc.lazy_numpy import np
+
+    shape = np.shape(args[0]) if args else ()
+    if len(shape) == 2 and max(shape) > MAX_MATRIX:
+        raise _fault(f"np.linalg: a matrix of at most {MAX_MATRIX} x {MAX_MATRIX} here, got {shape}", span)
+
+
+def _drawn_here(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("np.random.* is drawn by the interpreter's generator (lib_numpy_cap.call)")
+
+
 def _f(name: str, params: tuple[str, ...], min_args: int, rule, doc: str, keywords: tuple[str, ...] = (),
-       max_args: int | None = -1) -> LibFunction:
-    return LibFunction(name, params, min_args, len(params) if max_args == -1 else max_args, keywords, rule, doc)
+       max_args: int | None = -1, impl: Impl | None = None) -> LibFunction:
+    n_max = len(params) if max_args == -1 else max_args
+    if impl is None:  # np.random.*: answered by `call` with the run's generator
+        impl = Impl(_drawn_here, n_max if n_max is not None else 8, frozenset(params) | frozenset(keywords),
+                    min_args=min_args)
+    return LibFunction(name, params, min_args, n_max, keywords, rule, doc, impl=impl)
 
 
 FUNCTIONS: dict[str, LibFunction] = {f.name: f for f in (
-    _f("polyfit", ("x", "y", "deg"), 3, _polyfit, "least-squares polynomial coefficients, highest power first"),
-    _f("polyval", ("p", "x"), 2, _polyval, "the polynomial with coefficients p at x"),
-    _f("linalg.eigvals", ("a",), 1, _eigvals, "the eigenvalues of a square matrix (complex in general)"),
-    _f("linalg.eig", ("a",), 1, _eig, "(eigenvalues, eigenvectors as columns) of a square matrix"),
-    _f("diag", ("v",), 1, _diag, "a diagonal matrix from a vector, or a matrix's diagonal"),
+    _f("polyfit", ("x", "y", "deg"), 3, _polyfit, "least-squares polynomial coefficients, highest power first",
+       impl=Impl(npf.polyfit, 3, check=_check_polyfit, min_args=3)),
+    _f("polyval", ("p", "x"), 2, _polyval, "the polynomial with coefficients p at x",
+       impl=Impl(npf.polyval, 2, min_args=2)),
+    _f("linalg.eigvals", ("a",), 1, _eigvals, "the eigenvalues of a square matrix (complex in general)",
+       impl=Impl(npf.linalg.eigvals, 1, check=_check_matrix, min_args=1)),
+    _f("linalg.eig", ("a",), 1, _eig, "(eigenvalues, eigenvectors as columns) of a square matrix",
+       impl=Impl(npf.linalg.eig, 1, check=_check_matrix, min_args=1)),
+    _f("diag", ("v",), 1, _diag, "a diagonal matrix from a vector, or a matrix's diagonal",
+       impl=Impl(npf.diag, 1, min_args=1)),
     _f("random.random", ("size",), 0, _random_float(0), "uniform numbers in [0, 1) (seeded per run)"),
     _f("random.rand", (), 0, _rand, "uniform numbers in [0, 1) of the given shape (seeded per run)", max_args=3),
     _f("random.uniform", ("low", "high", "size"), 0, _random_float(2), "uniform numbers in [low, high)"),
@@ -170,8 +201,9 @@ FUNCTIONS: dict[str, LibFunction] = {f.name: f for f in (
     _f("random.choice", ("a", "size", "replace"), 1, _choice, "items drawn from a (seeded per run)"),
     _f("random.permutation", ("x",), 1, _permutation, "a shuffled copy (or a shuffled range(n))"),
 )}
+RUN_HERE = frozenset(name for name in FUNCTIONS if name.startswith("random."))
 
-library.NUMPY_FUNCTIONS.update(FUNCTIONS)
+library.register("numpy", list(FUNCTIONS.values()))
 
 
 # --- run time -------------------------------------------------------------------------------
@@ -212,42 +244,28 @@ def _drawn_count(interp: Any, name: str, args: list, kwargs: dict, span: Any) ->
 
 
 def call(interp: Any, name: str, args: list, kwargs: dict, span: Any) -> Any:
+    """np.random.*: drawn from the interpreter's own generator (seeded with RANDOM_SEED)."""
     from capc.lazy_numpy import np
 
     info = FUNCTIONS[name]
     if not info.min_args <= len(args) <= (info.max_args if info.max_args is not None else len(args)):
         raise _fault(f"np.{name} takes {info.min_args} to {info.max_args} positional argument(s) here, "
                      f"got {len(args)}", span)
-    allowed = set(info.params) | set(info.keywords)
-    bad = set(kwargs) - allowed
+    bad = set(kwargs) - set(info.params) - set(info.keywords)
     if bad:
         raise _fault(f"np.{name} does not take keyword '{sorted(bad)[0]}' here", span)
     work = sum(int(np.size(a)) if not isinstance(a, (list, tuple)) else len(a) for a in args)
     interp.guard.length(work, f"the arguments of np.{name}", span, lower_bound=True)
     interp.charge(1 + work, span)
-    if name == "polyfit":
-        deg = args[2] if len(args) > 2 else kwargs.get("deg")
-        if not isinstance(deg, int) or not 0 <= deg <= MAX_DEGREE:
-            raise _fault(f"np.polyfit: deg is an integer from 0 to {MAX_DEGREE}", span)
-    if name.startswith("linalg.eig"):
-        a = np.asarray(args[0])
-        interp.charge(int(a.size) * max(a.shape[:1] or (1,)), span)  # O(n^3) work
-    if name.startswith("random."):
-        _drawn_count(interp, name, args, kwargs, span)
-        if name == "random.choice" and isinstance(args[0], (list, tuple)) and not args[0]:
-            raise _fault("np.random.choice of an empty sequence", span)
-        fn = getattr(_rng(interp), name.split(".", 1)[1])
-    else:
-        fn = np
-        for part in name.split("."):
-            fn = getattr(fn, part)
+    _drawn_count(interp, name, args, kwargs, span)
+    if name == "random.choice" and isinstance(args[0], (list, tuple)) and not args[0]:
+        raise _fault("np.random.choice of an empty sequence", span)
+    fn = getattr(_rng(interp), name.split(".", 1)[1])
     try:
         with np.errstate(all="ignore"):
             result = fn(*args, **kwargs)
-    except (ArithmeticError, LookupError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
         raise _fault(f"np.{name} failed: {exc}", span) from None
-    if isinstance(result, tuple):
-        return tuple(_plain(interp, name, r, span) for r in result)
     return _plain(interp, name, result, span)
 
 

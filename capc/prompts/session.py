@@ -1,9 +1,9 @@
 """Session state: the variables of earlier queries, as Code as Policies' interactive session
 keeps them (`left_block_name`, `triangle_pts` of one instruction used by the next).
 
-After a policy runs, `Session.record` keeps its top-level variables whose values can be
+After a policy runs, `Variables.record` keeps its top-level variables whose values can be
 written as constants (numbers, text, lists/tuples/dicts of those, numpy arrays, 2-D shapely
-geometries); `Session.prelude()` writes them as assignments, which the front end compiles
+geometries); `Variables.prelude()` writes them as assignments, which the front end compiles
 before the next policy (`compile_source(..., session=...)`). So the next policy type-checks
 against their types, the verifier knows their values exactly, and the run starts with them.
 A value that cannot be written so (a function, a huge array, a non-finite number) is left
@@ -82,7 +82,7 @@ def _geometry(value: Any) -> str | None:
     return None
 
 
-class Session:
+class Variables:
     """What the next policy of a session starts with."""
 
     def __init__(self) -> None:
@@ -104,3 +104,8 @@ class Session:
 
     def names(self) -> list[str]:
         return list(self.values)
+
+    def copy(self) -> "Variables":
+        other = Variables()
+        other.values = dict(self.values)
+        return other
