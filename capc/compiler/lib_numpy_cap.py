@@ -2,9 +2,10 @@
 `capc.compiler.library`: polynomial fits (`np.polyfit`, `np.polyval`), eigenvalues
 (`np.linalg.eigvals`, `np.linalg.eig`), `np.diag`, and `np.random.*`.
 
-Each name has its type rule and what it does at run time. The module registers its rules
-into `library.NUMPY_FUNCTIONS` when it is imported (library imports it at its end); the
-interpreter answers these names through `call` (its `_numpy` falls back here).
+Each name is a record of `capc.compiler.library` (type rule, arity, implementation),
+registered in the "numpy" space when this module is imported (library imports it at its
+end). The random draws are answered by `call`, with the run's own generator: the
+interpreter's `_numpy` sends the names of RUN_HERE there.
 
 Random numbers come from a generator per interpreter, seeded with 0: a program draws the same
 numbers in every run, in the verifier's known-value computations (the same interpreter, one

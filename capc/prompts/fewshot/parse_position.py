@@ -19,5 +19,6 @@ EXAMPLES = (
     Example(_SCENE, "a 20cm line from the red block towards the right with 3 points.",
             "start = get_obj_pos('red block')\n"
             "line = LineString([start, start + [0.2, 0.0]])\n"
-            "ret_val = np.array([line.interpolate(i / 2, normalized=True).coords[0] for i in range(3)])"),
+            "pts = np.array([line.interpolate(i / 2, normalized=True).coords[0] for i in range(3)])\n"
+            "ret_val = np.clip(pts, [-0.25, -0.75], [0.25, -0.25])"),
 )
