@@ -18,7 +18,7 @@ CATALOGUE = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
 SECTIONS = {
     "syntax": "Syntax", "subset": "Outside the language subset", "types": "Types",
     "limits": "Resource limits", "files": "Files", "llm": "LLM layer", "verifier": "Safety verifier", "tasks": "Task headers",
-    "runtime": "Runtime", "guard": "Process guard", "audit": "Audit store",
+    "runtime": "Runtime", "guard": "Process guard", "audit": "Audit store", "jobs": "Benchmarks and jobs",
 }
 
 
