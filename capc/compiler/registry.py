@@ -50,6 +50,15 @@ class Primitive:
     kind: str
     doc: str
     example: str = ""  # one line of CaP-style usage, shown in prompts
+    # A sub-LMP whose answer's type follows its query ("the corners" are several points):
+    # query text -> type. None: always `returns`.
+    answer_type: Any = None
+
+    def result_for(self, query: Any) -> Type:
+        """The type of this call's result given its query text (None when not known)."""
+        if self.answer_type is None or not isinstance(query, str):
+            return self.returns
+        return self.answer_type(query)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)

@@ -72,8 +72,9 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
                         max_depth: int = DEFAULT_MAX_DEPTH, profile: str = "tabletop",
                         history: Sequence[tuple[str, str]] = (),
                         objects: Sequence[str] | None = None, any_scene: bool = False,
-                        context: VerificationContext | None = None) -> CompileResult:
-    """Generate, verify in `context` (or the one `scene`, `spec`, `any_scene` make) and repair."""
+                        context: VerificationContext | None = None, session: str = "") -> CompileResult:
+    """Generate, verify in `context` (or the one `scene`, `spec`, `any_scene` make) and repair.
+    `session`: the variables of earlier instructions (capc.prompts.session), compiled first."""
     if context is None:
         if spec is None:
             from capc.safety.spec import default_spec
@@ -84,7 +85,7 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
     return compile_with_repair(
         instruction, provider, lambda g: check_program(g, context),
         objects=objects, spec=context.spec, profile=context.profile, limits=context.limits,
-        repairs=repairs, max_depth=max_depth, history=history)
+        repairs=repairs, max_depth=max_depth, history=history, session=session)
 
 
 def audit_compile(kind: str, result: CompileResult, provider: Provider, *, context: VerificationContext,

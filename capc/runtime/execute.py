@@ -81,6 +81,7 @@ class RunOutcome:
     outcome_events: list[dict] = field(default_factory=list)    # capc.runtime.outcomes (E52x)
     said: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)     # the policy's top-level variables at the end
     calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
     task_result: Any = None            # capc.runtime.tasks.TaskResult, when a task is known
     task: str | None = None
@@ -257,6 +258,7 @@ class _Run:
         outcome.outcome_events = self.observer.events
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
+        outcome.variables = dict(self.interpreter.globals.vars)
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
         # A stop in the middle of a segment leaves the arm moving: its halt is the backend's
         # protective stop, not a set-point, so the stream is not closed with a rest there.
@@ -324,7 +326,12 @@ class _Run:
             raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
                               call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
                                               "or replace the call with code")
-        return self.sub_lmp(call.name, self._text(call, "query"), self._text(call, "context"))
+        context = self._text(call, "context")
+        shape_pts = call.args.get("shape_pts")
+        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
+            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
+            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
+        return self.sub_lmp(call.name, self._text(call, "query"), context)
 
     def _text(self, call: PrimitiveCall, key: str) -> str:
         """A text argument. Anything else is refused rather than converted: str() of an

@@ -92,7 +92,8 @@ class Semantics:
         if prim.kind == KIND_OUTPUT:
             return None
         if prim.kind == KIND_SUB_LMP:
-            return self.run_time_value(ex, index, prim.returns, f"{name}(...) (answered by a language model at run time)", span)
+            return self.run_time_value(ex, index, prim.result_for(args.get("query")),
+                                       f"{name}(...) (answered by a language model at run time)", span)
         if name == "get_obj_names":
             return list(self.names)
         if name == "is_obj_visible":

@@ -157,7 +157,7 @@ class WorldState:
             if other in (exclude, self.held):
                 continue
             ox, oy, oz = self.positions[other]
-            reach = CELL.support_reach(self.kind(other)) + tolerance
+            reach = self.cell.support_reach(self.kind(other)) + tolerance
             if self._far(ox, x, reach) or self._far(oy, y, reach):
                 continue
             others[other] = self.unknowns.perceived(("surface", self.surface_calls, other), (ox, oy, oz))
