@@ -31,6 +31,7 @@ LIMITS = {
     "never_place": "rules:\n  - never_place: {on: red bowl}\n",
     "max_grasps": "rules:\n  - max_grasps: 2\n",
     "avoid": "rules:\n  - avoid: {object: red bowl, box: {x: [-0.08, 0.08], y: [-0.08, 0.08], z: [0, 0.1]}}\n",
+    "release_height": "rules:\n  - release_height: {max: 0.01}\n",
     "avoid_holding": "rules:\n  - avoid: {box: {x: [-0.3, -0.1], y: [-0.8, -0.2], z: [0, 0.3]}, holding: anything}\n",
 }
 PLACES = ["blue bowl", "top left corner", "bottom left corner", "middle", "left side", "top side",
@@ -76,6 +77,9 @@ UNSAFE = {
     "avoid": [(_over_bowl(dx, dy, z), 3) for dx, dy, z in ((0.0, 0.0, 0.05), (0.05, 0.0, 0.02), (0.0, -0.06, 0.09),
                                                           (-0.07, 0.07, 0.01), (0.03, 0.03, 0.06), (0.0, 0.07, 0.08))]
     + [(_put(b, "red bowl"), 1) for b in BLOCKS] + [(f"if True:\n    {_put('red block', 'red bowl', 0.1)}", 2)],
+    "release_height": [(_manual(f"get_obj_pos({b!r})", (0.0, -0.45), 0.15, z), 8)
+                       for b in ("red block", "blue block") for z in (0.04, 0.06, 0.1, 0.14)]
+    + [(f"put_first_on_second('red block', [0.0, -0.45, {z}])\n", 1) for z in (0.05, 0.1)],
     "avoid_holding": [(_put(b, d), 1) for b in ("red block", "blue block")
                       for d in ("top left corner", "left side", "bottom left corner", "blue bowl")]
     + [(_manual("get_obj_pos('red block')", (-0.2, -0.5), 0.1), 6),
@@ -97,6 +101,9 @@ SAFE = {
     "avoid": [_over_bowl(dx, dy, 0.02, False) for dx, dy in ((0.15, 0.0), (-0.15, 0.0), (0.0, 0.15), (0.12, 0.12))]
     + [_over_bowl(0.0, 0.0, 0.15), _over_bowl(0.05, 0.05, 0.12)]
     + [_put("red block", d) for d in ("blue bowl", "bottom right corner", "middle", "top side")],
+    "release_height": [_put(b, d) for b in ("red block", "blue block") for d in ("blue bowl", "middle", "green block")]
+    + [_manual("get_obj_pos('red block')", (0.0, -0.45), 0.15, z) for z in (0.021, 0.025)]
+    + ["put_first_on_second('blue block', [0.0, -0.45, 0.025])\n", "move_to([0.0, -0.45, 0.1])\nopen_gripper()\n"],
     "avoid_holding": [_put(b, d) for b in ("red block", "blue block")
                       for d in ("top right corner", "right side", "bottom right corner", "middle")]
     + ["move_to([-0.2, -0.5, 0.1])\nmove_to([-0.25, -0.7, 0.05])\n",
@@ -173,6 +180,7 @@ def test_scene_free_put_into_a_protected_bowl_is_rejected():
     ("rules:\n  - never_pick: \"a\\nb\"\n", 2, "one line"),
     ("rules:\n  - forbid: knife\n", 2, "unknown key 'forbid'"),
     ("rules:\n  - avoid: {object: laptop}\n", 2, "missing key 'box'"),
+    ("rules:\n  - release_height: {max: 2}\n", 2, "out of range"),
     ("rules:\n  - avoid: {box: {x: [0, 1], y: [1, 0], z: [0, 1]}}\n", 2, "interval is empty"),
 ])
 def test_bad_rules_are_located_input_errors(text, where, words):
@@ -186,9 +194,10 @@ def test_rules_survive_the_specs_json_with_their_labels():
     spec = parse_spec("rules:\n  - carry: {object: cup, max_speed: 0.1, max_height: 0.2}\n"
                       "  - never_place: {object: red block, on: green block}\n  - max_grasps: 4\n"
                       "  - avoid: {object: laptop, box: {x: [-0.1, 0.1], y: [-0.1, 0.1], z: [0, 0.1]}}\n"
-                      "  - avoid: {box: {x: [0, 0.1], y: [-0.5, -0.4], z: [0, 0.3]}, holding: cup}\n", "cell.yaml")
+                      "  - avoid: {box: {x: [0, 0.1], y: [-0.5, -0.4], z: [0, 0.3]}, holding: cup}\n"
+                      "  - release_height: {object: glass, max: 0.02}\n", "cell.yaml")
     assert [r.label for r in spec.rules] == ["cell.yaml:2", "cell.yaml:2", "cell.yaml:3", "cell.yaml:4",
-                                             "cell.yaml:5", "cell.yaml:6"]
+                                             "cell.yaml:5", "cell.yaml:6", "cell.yaml:7"]
     again = parse_spec(json.dumps(spec.to_json()), "<audit #1 limits>")
     assert again.rules == spec.rules
 

@@ -134,6 +134,15 @@ class TabletopCell:
                 best = rest
         return best
 
+    def released_height(self, kind: str, x: float, y: float, z: float, others: Any) -> float:
+        """The reference height an object of `kind` let go with its reference point at
+        (x, y, z) comes to rest at (floats): a bowl on the table, a block on its support
+        (`rest_height` below its bottom). The kinematic backend's rule, and the rules'
+        release height (capc.safety.rules); the verifier's is WorldState.support_height."""
+        if kind != "block":
+            return self.resting_z(kind)
+        return self.rest_height(x, y, others, bottom=z - self.block_size / 2)
+
     def denormalize_xy(self, p: Any) -> tuple[Any, Any]:
         b = self.table_bounds
         return (b.x.low + p[0] * (b.x.high - b.x.low), b.y.low + p[1] * (b.y.high - b.y.low))

@@ -90,12 +90,9 @@ class KinematicBackend:
 
     def _support_height(self, name: str) -> float:
         """The reference height `name` comes to rest at when released where it is."""
-        kind = self._kinds[name]
-        if kind != "block":
-            return self.cell.resting_z(kind)
         x, y, z = self._objects[name]
         others = ((self._kinds[o], p) for o, p in self._objects.items() if o != name)
-        return self.cell.rest_height(x, y, others, bottom=z - self.cell.block_size / 2)
+        return self.cell.released_height(self._kinds[name], x, y, z, others)
 
     def tcp(self) -> np.ndarray:
         return np.array(self._tcp, dtype=float)

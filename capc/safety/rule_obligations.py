@@ -12,6 +12,8 @@ the geometry is a Z3 term:
 * max grasps: so is the grasp one past the count;
 * avoid: no point of a move's straight segment lies in the box (grown by the margin), placed
   at the object's true position when it moves with one (a term, so the query is non-linear);
+* release height: where an opening gripper lets the held object go, its reference point is
+  at most the rule's height (less the margin) above where it comes to rest;
 * never place: where an opening gripper lets the held object go, its centre is not within
   the protected object's support reach (grown by the margin) -- the kinematic backend's rule
   of "on" / "in" (CELL.supports).
@@ -34,7 +36,7 @@ from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_ente
 from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _le, segment_hits
 from capc.safety.rounding import slack
 from capc.safety.rules import (
-    AVOID, CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, Rule,
+    AVOID, CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, RELEASE_HEIGHT, Rule,
 )
 from capc.safety.spec import KeepOut, SafetySpec
 from capc.safety.z3util import as_real, conj, is_sym, sym_abs
@@ -144,10 +146,32 @@ def grip_properties(spec: SafetySpec, close: bool, taken: str | None, grasps: in
                 out.append(_broken(rule, f"grasp number {grasps} takes {taken!r}", grasps - rule.value))
             elif rule.kind == CARRY_HEIGHT and rule.applies(taken):
                 out.append(_height(rule, world.tcp()[2], spec, f"takes {taken!r}"))
+        elif not close and rule.kind == RELEASE_HEIGHT and rule.applies(held):
+            out.append(_release(rule, held, world, spec))
         elif (not close and held is not None and rule.kind == NEVER_PLACE and rule.applies(held)
               and rule.target in world.positions and rule.target != held):
             out.append(_placement(rule, held, world, spec))
     return out
+
+
+def _release(rule: Rule, held: str, world, spec: SafetySpec) -> Property:
+    """The drop: the held object's reference height now, less the one it comes to rest at
+    (WorldState.support_height: the kinematic backend's rule, an if-then-else term)."""
+    x, y, z = world.true_position(held)
+    drop = z - world.support_height(held, x, y, z)
+    if is_sym(drop):
+        drop = as_real(drop)
+    limit, tol = rule.value, POSITION_TOLERANCE
+    high = limit + tol
+
+    def explain(val):
+        v = val(drop)
+        return (f"lets {held!r} go {_fmt(v)} m above where it comes to rest; the rule says: {rule.words()}",
+                v - limit, None)
+
+    passed = _le(drop, high + slack(high)) if is_sym(drop) else _le(drop, high)
+    return Property(rule.name, CODE_RULE, _gt(drop, limit - spec.margin), _gt(drop, high), passed, explain,
+                    clear=_gt(drop, limit + CLEAR))
 
 
 def _over(kind: str, dx: Any, dy: Any, grow: float) -> Any:

@@ -10,6 +10,7 @@ rules:
   - never_place: {on: red bowl}                # never let anything go over the red bowl
   - never_place: {object: red block, on: green block}
   - max_grasps: 3                              # at most three grasps that take something
+  - release_height: {object: glass, max: 0.01}  # never let the glass drop more than 1 cm
   - avoid: {object: laptop, box: {x: [-0.2, 0.2], y: [-0.15, 0.15], z: [0, 0.1]}}
                                                # the tool never within 10 cm above the laptop
   - avoid: {box: {x: [-0.3, 0.3], y: [-0.3, -0.2], z: [0, 0.3]}, holding: anything}
@@ -29,12 +30,13 @@ import os
 from typing import Any
 
 from capc.compiler.geometry import Box, Interval
+from capc.compiler.tabletop import CELL
 from capc.files import Document, expect_interval, expect_keys, expect_number
 from capc.frozen import frozen
 
 CARRY_SPEED, CARRY_HEIGHT = "carry_speed", "carry_height"
 NEVER_PICK, NEVER_PLACE, MAX_GRASPS = "never_pick", "never_place", "max_grasps"
-AVOID = "avoid"
+AVOID, RELEASE_HEIGHT = "avoid", "release_height"
 ANYTHING = "anything"
 MAX_RULES = 64
 
@@ -90,6 +92,8 @@ class Rule:
             return f"never pick up the {self.obj}"
         if self.kind == NEVER_PLACE:
             return f"never put {what} in or on the {self.target}"
+        if self.kind == RELEASE_HEIGHT:
+            return f"never let go of {what} more than {self.value:g} m above where it comes to rest"
         return f"at most {int(self.value)} grasps"
 
     def to_json(self) -> dict:
@@ -107,6 +111,8 @@ class Rule:
             if self.holding:
                 body["holding"] = self.obj or ANYTHING
             out = {"avoid": body}
+        elif self.kind == RELEASE_HEIGHT:
+            out = {"release_height": {"max": self.value, **({"object": self.obj} if self.obj else {})}}
         elif self.kind == NEVER_PICK:
             out = {"never_pick": self.obj}
         elif self.kind == NEVER_PLACE:
@@ -153,7 +159,7 @@ def _held(doc: Document, path: tuple, value: dict) -> str | None:
 
 
 def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
-    kinds = {"carry", "never_pick", "never_place", "max_grasps", "avoid"}
+    kinds = {"carry", "never_pick", "never_place", "max_grasps", "avoid", "release_height"}
     expect_keys(doc, path, item, kinds | {"at"})
     given = [k for k in item if k in kinds]
     if len(given) != 1:
@@ -168,6 +174,12 @@ def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
         if isinstance(body, bool) or not isinstance(body, int) or body < 0 or body > 1000:
             raise doc.error(at, f"max_grasps must be a whole number in [0, 1000], got {body!r}")
         return [Rule(MAX_GRASPS, label, value=float(body))]
+    if kind == "release_height":
+        expect_keys(doc, at, body, {"object", "max"}, {"max"})
+        v = expect_number(doc, at + ("max",), body["max"])
+        if not 0.0 <= v <= 1.0:
+            raise doc.error(at + ("max",), f"{v} is out of range (must be >= 0 and <= 1)")
+        return [Rule(RELEASE_HEIGHT, label, obj=_held(doc, at, body), value=v)]
     if kind == "avoid":
         expect_keys(doc, at, body, {"object", "box", "holding"}, {"box"})
         box = body["box"]
@@ -200,8 +212,6 @@ def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
 def support_xy(kind: str, dx: float, dy: float, grow: float) -> bool:
     """Is a released object's centre (dx, dy) from `kind`'s centre over it (its support
     reach, grown by `grow`)? The kinematic backend's rule of "on"/"in" (CELL.supports)."""
-    from capc.compiler.tabletop import CELL
-
     reach = CELL.support_reach(kind) + grow
     if kind == "block":
         return abs(dx) <= reach and abs(dy) <= reach
@@ -246,6 +256,12 @@ def grip_breaks(rules: tuple[Rule, ...], close: bool, held: str | None, grasps: 
                 return rule, grasps - rule.value, f"grasp number {grasps} (taking {held!r})"
             if rule.kind == CARRY_HEIGHT and rule.applies(held) and tcp[2] > rule.value + position_tol:
                 return rule, tcp[2] - rule.value, f"took {held!r} at z = {tcp[2]:.4f}"
+        if not close and rule.kind == RELEASE_HEIGHT and rule.applies(held) and held in positions:
+            x, y, z = positions[held]
+            others = [(kinds.get(n, "block"), p) for n, p in positions.items() if n != held]
+            drop = z - CELL.released_height(kinds.get(held, "block"), x, y, z, others)
+            if drop > rule.value + position_tol:
+                return rule, drop - rule.value, f"lets {held!r} go {drop:.4f} m above where it comes to rest"
         if (not close and held is not None and rule.kind == NEVER_PLACE and rule.applies(held)
                 and rule.target in positions and rule.target != held):
             hx, hy = positions[held][0], positions[held][1]
