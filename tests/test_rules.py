@@ -32,6 +32,7 @@ LIMITS = {
     "max_grasps": "rules:\n  - max_grasps: 2\n",
     "avoid": "rules:\n  - avoid: {object: red bowl, box: {x: [-0.08, 0.08], y: [-0.08, 0.08], z: [0, 0.1]}}\n",
     "release_height": "rules:\n  - release_height: {max: 0.01}\n",
+    "at_end": "rules:\n  - at_end: {empty: blue bowl}\n",
     "avoid_holding": "rules:\n  - avoid: {box: {x: [-0.3, -0.1], y: [-0.8, -0.2], z: [0, 0.3]}, holding: anything}\n",
 }
 PLACES = ["blue bowl", "top left corner", "bottom left corner", "middle", "left side", "top side",
@@ -80,6 +81,10 @@ UNSAFE = {
     "release_height": [(_manual(f"get_obj_pos({b!r})", (0.0, -0.45), 0.15, z), 8)
                        for b in ("red block", "blue block") for z in (0.04, 0.06, 0.1, 0.14)]
     + [(f"put_first_on_second('red block', [0.0, -0.45, {z}])\n", 1) for z in (0.05, 0.1)],
+    "at_end": [(_put(b, "blue bowl", sp), 1) for b in BLOCKS for sp in (None, 0.1)]
+    + [(_put("red block", "blue bowl") + _put("blue block", d), 2) for d in ("middle", "top side")]
+    + [(f"for b in {BLOCKS!r}:\n    {_put('b', 'blue bowl')}say('done')\n".replace("'b'", "b"), 3),
+       (_put("red block", "blue bowl") + _put("blue block", "red block"), 2)],
     "avoid_holding": [(_put(b, d), 1) for b in ("red block", "blue block")
                       for d in ("top left corner", "left side", "bottom left corner", "blue bowl")]
     + [(_manual("get_obj_pos('red block')", (-0.2, -0.5), 0.1), 6),
@@ -104,6 +109,8 @@ SAFE = {
     "release_height": [_put(b, d) for b in ("red block", "blue block") for d in ("blue bowl", "middle", "green block")]
     + [_manual("get_obj_pos('red block')", (0.0, -0.45), 0.15, z) for z in (0.021, 0.025)]
     + ["put_first_on_second('blue block', [0.0, -0.45, 0.025])\n", "move_to([0.0, -0.45, 0.1])\nopen_gripper()\n"],
+    "at_end": [_put(b, d) for b in BLOCKS for d in ("middle", "red bowl", "top side")]
+    + [_put("red block", "blue bowl") + _put("red block", "middle"), "say('nothing moves')\n"],
     "avoid_holding": [_put(b, d) for b in ("red block", "blue block")
                       for d in ("top right corner", "right side", "bottom right corner", "middle")]
     + ["move_to([-0.2, -0.5, 0.1])\nmove_to([-0.25, -0.7, 0.05])\n",
@@ -195,9 +202,9 @@ def test_rules_survive_the_specs_json_with_their_labels():
                       "  - never_place: {object: red block, on: green block}\n  - max_grasps: 4\n"
                       "  - avoid: {object: laptop, box: {x: [-0.1, 0.1], y: [-0.1, 0.1], z: [0, 0.1]}}\n"
                       "  - avoid: {box: {x: [0, 0.1], y: [-0.5, -0.4], z: [0, 0.3]}, holding: cup}\n"
-                      "  - release_height: {object: glass, max: 0.02}\n", "cell.yaml")
+                      "  - release_height: {object: glass, max: 0.02}\n  - at_end: {empty: sink}\n", "cell.yaml")
     assert [r.label for r in spec.rules] == ["cell.yaml:2", "cell.yaml:2", "cell.yaml:3", "cell.yaml:4",
-                                             "cell.yaml:5", "cell.yaml:6", "cell.yaml:7"]
+                                             "cell.yaml:5", "cell.yaml:6", "cell.yaml:7", "cell.yaml:8"]
     again = parse_spec(json.dumps(spec.to_json()), "<audit #1 limits>")
     assert again.rules == spec.rules
 

@@ -235,6 +235,8 @@ class _Run:
                 call = gen.send(self.answer(call))
         except StopIteration:
             outcome.status, outcome.message = STATUS_COMPLETED, "the policy ran to completion"
+            if self.spec.rules:
+                self._end_rules()
         except _MonitorStop as stop:
             self.backend.stop()
             outcome.status, outcome.code = STATUS_STOPPED, stop.event["code"]
@@ -370,6 +372,20 @@ class _Run:
                 continue
             self._segment(call, step)
         self.observer.after(call, self.tcp)
+
+    def _end_rules(self) -> None:
+        """`at_end` rules on the world the policy leaves (capc.safety.rules)."""
+        violation = self.monitor.check_end(self.backend.object_positions(), self.perception.kinds)
+        if violation is None:
+            return
+        span = self.program.body[-1].span if self.program.body else Span(self.program.file, 1, 1, 1, 2)
+        event = {"code": MONITOR_CODES["rule"], "call_index": None, "primitive": None, "line": span.line,
+                 "col": span.col, "role": "end of program", "checked": "end", "tick": None, **violation.to_json()}
+        event["message"] = f"at the end of the program: {violation.message} [{violation.name}]"
+        self.outcome.monitor_events.append(event)
+        if not self.observe_only:
+            self.outcome.status, self.outcome.code = STATUS_STOPPED, event["code"]
+            self.outcome.message, self.outcome.span = event["message"], span
 
     def _grip_rules(self, call: PrimitiveCall, step, held: str | None) -> None:
         violation = self.monitor.check_grip(step.close, held, self.tcp, self.backend.object_positions(),

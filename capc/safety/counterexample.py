@@ -180,6 +180,14 @@ class ReplaySemantics(Semantics):
         violation = self.monitor.check_grip(step.close, world.held, world.tcp(), positions, kinds)
         self._judge(index, step_no, step.role, violation)
 
+    def end(self) -> None:
+        """The program ran to its end: the monitor's `at_end` check (call index -1)."""
+        if self.spec.rules:
+            world = self.world
+            positions = {n: world.true_position(n) for n in world.positions}
+            violation = self.monitor.check_end(positions, {n: world.kind(n) for n in world.positions})
+            self._judge(-1, -1, "end of program", violation)
+
     def _judge(self, index: int, step_no: int, role: str, violation) -> None:
         tgt = self.data.target
         if (index, step_no) == (tgt.call_index, tgt.step_no):
@@ -220,7 +228,7 @@ def replay(program: ir.Program, spec: SafetySpec, data: ReplayData,
     interp = Interpreter(program, limits)
     gen = interp.run()
     try:
-        call = next(gen)
+        call = _next(gen, semantics, None, first=True)
         while True:
             if call.primitive is None:
                 args = call.args
@@ -228,8 +236,7 @@ def replay(program: ir.Program, spec: SafetySpec, data: ReplayData,
                                             None, call.span, call.index)
             else:
                 value = semantics.api(stub, call.primitive, call.args, call.span, call.index)
-            value = _to_runtime(value)
-            call = gen.send(value)
+            call = _next(gen, semantics, _to_runtime(value))
     except StopIteration:
         return False, "the replay finished without reaching the reported command"
     except _Confirmed:
@@ -240,6 +247,16 @@ def replay(program: ir.Program, spec: SafetySpec, data: ReplayData,
         return False, f"the replay stopped: {exc}"
     finally:
         gen.close()
+
+
+def _next(gen, semantics: ReplaySemantics, value: Any, first: bool = False):
+    """The interpreter's next call; at the program's end, the `at_end` rules are judged first
+    (they confirm or refute a finding there) before StopIteration goes on."""
+    try:
+        return next(gen) if first else gen.send(value)
+    except StopIteration:
+        semantics.end()
+        raise
 
 
 def _to_runtime(value: Any) -> Any:

@@ -125,6 +125,14 @@ class Monitor:
             self.held = None
         return violation
 
+    def check_end(self, positions: dict[str, Sequence[float]], kinds: dict[str, str]) -> Violation | None:
+        """The world when the program has run to its end (`at_end` rules): reported, as the
+        motions are done; the run ends stopped rather than completed."""
+        from capc.safety.rules import end_breaks
+
+        objects = {k: tuple(float(c) for c in v) for k, v in positions.items()}
+        return self._rule_violation(end_breaks(self.spec.rules, self.held, objects, kinds, POSITION_TOLERANCE), None)
+
     def _carry_rules(self) -> list:
         return [r for r in self.spec.rules if r.applies(self.held)] if self.spec.rules else []
 

@@ -36,10 +36,10 @@ from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_ente
 from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _le, segment_hits
 from capc.safety.rounding import slack
 from capc.safety.rules import (
-    AVOID, CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, RELEASE_HEIGHT, Rule,
+    AVOID, CARRY_HEIGHT, CARRY_SPEED, EMPTY_AT_END, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, RELEASE_HEIGHT, Rule,
 )
 from capc.safety.spec import KeepOut, SafetySpec
-from capc.safety.z3util import as_real, conj, is_sym, sym_abs
+from capc.safety.z3util import as_real, conj, disj, is_sym, sym_abs
 
 CODE_RULE = codes.E309
 
@@ -152,6 +152,36 @@ def grip_properties(spec: SafetySpec, close: bool, taken: str | None, grasps: in
               and rule.target in world.positions and rule.target != held):
             out.append(_placement(rule, held, world, spec))
     return out
+
+
+def end_properties(spec: SafetySpec, world) -> list[Property]:
+    """`at_end: {empty: X}`: when the program has run to its end, no object but X (and what
+    is held) has its centre within X's support reach (grown by the margin)."""
+    out = []
+    for rule in spec.rules:
+        if rule.kind != EMPTY_AT_END or rule.target not in world.positions or rule.target == world.held:
+            continue
+        tx, ty, _ = world.positions[rule.target]
+        kind = world.kind(rule.target)
+        others = [(n, world.positions[n]) for n in world.positions if n not in (rule.target, world.held)]
+
+        def within(grow: float, tx=tx, ty=ty, kind=kind, others=others):
+            return disj([_over(kind, _real(p[0] - tx), _real(p[1] - ty), grow) for _, p in others])
+
+        def explain(val, rule=rule, tx=tx, ty=ty, kind=kind, others=others):
+            from capc.safety.rules import support_xy
+
+            inside = [n for n, p in others if support_xy(kind, val(p[0]) - val(tx), val(p[1]) - val(ty), 0.0)]
+            what = ", ".join(repr(n) for n in inside) or "an object"
+            return f"{what} is in or on the {rule.target} when the program ends; the rule says: {rule.words()}", 0.0, None
+
+        out.append(Property(rule.name, CODE_RULE, within(spec.margin), within(-POSITION_TOLERANCE), True, explain,
+                            clear=within(-CLEAR)))
+    return out
+
+
+def _real(v: Any) -> Any:
+    return as_real(v) if is_sym(v) else v
 
 
 def _release(rule: Rule, held: str, world, spec: SafetySpec) -> Property:

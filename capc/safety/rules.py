@@ -11,6 +11,7 @@ rules:
   - never_place: {object: red block, on: green block}
   - max_grasps: 3                              # at most three grasps that take something
   - release_height: {object: glass, max: 0.01}  # never let the glass drop more than 1 cm
+  - at_end: {empty: blue bowl}                 # when the program ends, nothing is in the blue bowl
   - avoid: {object: laptop, box: {x: [-0.2, 0.2], y: [-0.15, 0.15], z: [0, 0.1]}}
                                                # the tool never within 10 cm above the laptop
   - avoid: {box: {x: [-0.3, 0.3], y: [-0.3, -0.2], z: [0, 0.3]}, holding: anything}
@@ -36,7 +37,7 @@ from capc.frozen import frozen
 
 CARRY_SPEED, CARRY_HEIGHT = "carry_speed", "carry_height"
 NEVER_PICK, NEVER_PLACE, MAX_GRASPS = "never_pick", "never_place", "max_grasps"
-AVOID, RELEASE_HEIGHT = "avoid", "release_height"
+AVOID, RELEASE_HEIGHT, EMPTY_AT_END = "avoid", "release_height", "empty_at_end"
 ANYTHING = "anything"
 MAX_RULES = 64
 
@@ -92,6 +93,8 @@ class Rule:
             return f"never pick up the {self.obj}"
         if self.kind == NEVER_PLACE:
             return f"never put {what} in or on the {self.target}"
+        if self.kind == EMPTY_AT_END:
+            return f"the {self.target} is empty when the program ends"
         if self.kind == RELEASE_HEIGHT:
             return f"never let go of {what} more than {self.value:g} m above where it comes to rest"
         return f"at most {int(self.value)} grasps"
@@ -111,6 +114,8 @@ class Rule:
             if self.holding:
                 body["holding"] = self.obj or ANYTHING
             out = {"avoid": body}
+        elif self.kind == EMPTY_AT_END:
+            out = {"at_end": {"empty": self.target}}
         elif self.kind == RELEASE_HEIGHT:
             out = {"release_height": {"max": self.value, **({"object": self.obj} if self.obj else {})}}
         elif self.kind == NEVER_PICK:
@@ -159,7 +164,7 @@ def _held(doc: Document, path: tuple, value: dict) -> str | None:
 
 
 def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
-    kinds = {"carry", "never_pick", "never_place", "max_grasps", "avoid", "release_height"}
+    kinds = {"carry", "never_pick", "never_place", "max_grasps", "avoid", "release_height", "at_end"}
     expect_keys(doc, path, item, kinds | {"at"})
     given = [k for k in item if k in kinds]
     if len(given) != 1:
@@ -174,6 +179,9 @@ def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
         if isinstance(body, bool) or not isinstance(body, int) or body < 0 or body > 1000:
             raise doc.error(at, f"max_grasps must be a whole number in [0, 1000], got {body!r}")
         return [Rule(MAX_GRASPS, label, value=float(body))]
+    if kind == "at_end":
+        expect_keys(doc, at, body, {"empty"}, {"empty"})
+        return [Rule(EMPTY_AT_END, label, target=_name(doc, at + ("empty",), body["empty"], "empty"))]
     if kind == "release_height":
         expect_keys(doc, at, body, {"object", "max"}, {"max"})
         v = expect_number(doc, at + ("max",), body["max"])
@@ -241,6 +249,21 @@ def avoid_zones(rules: tuple[Rule, ...], held: str | None, positions: dict[str, 
             continue  # no such object in this world: nothing to keep away from
         out.append((rule, rule.region(positions.get(rule.target) if rule.target else None)))
     return out
+
+
+def end_breaks(rules: tuple[Rule, ...], held: str | None, positions: dict[str, tuple], kinds: dict[str, str],
+               position_tol: float) -> tuple[Rule, float, str] | None:
+    """The world when the program has run to its end: an `at_end: {empty: X}` rule is broken
+    by an object (not held) whose centre is within X's support reach."""
+    for rule in rules:
+        if rule.kind != EMPTY_AT_END or rule.target not in positions or rule.target == held:
+            continue
+        tx, ty = positions[rule.target][0], positions[rule.target][1]
+        for name, p in positions.items():
+            if name not in (rule.target, held) and support_xy(kinds.get(rule.target, "block"), p[0] - tx, p[1] - ty,
+                                                             -position_tol):
+                return rule, 0.0, f"{name!r} is in or on the {rule.target} when the program ends"
+    return None
 
 
 def grip_breaks(rules: tuple[Rule, ...], close: bool, held: str | None, grasps: int, tcp: tuple,

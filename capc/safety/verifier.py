@@ -70,6 +70,12 @@ def _object_name(colors: tuple[str, ...], kinds: tuple[str, ...]) -> re.Pattern:
     return re.compile(r"^(%s) (%s)$" % ("|".join(colors), "|".join(kinds)))
 
 
+# The end of a program, as a "call" of the obligations of `at_end` rules: an index no call has
+# (the replay and the runtime's end-of-program event use it too).
+END_INDEX = -1
+END_OF_PROGRAM = Primitive("<end of program>", (), None, "end", "the world when the program ends", "")
+
+
 class Infeasible(Exception):
     """Both sides of a branch are unsat: the path itself cannot happen."""
 
@@ -589,7 +595,7 @@ class Verifier:
     # --- exploration ----------------------------------------------------------------
 
     def run(self) -> VerificationReport:
-        if not may_move(self.program):
+        if not may_move(self.program) and not any(r.kind == "empty_at_end" for r in self.spec.rules):
             return self._report(0, 0)  # no command can move the robot: nothing to prove
         paths = 0
         budget_out = False
@@ -605,6 +611,8 @@ class Verifier:
             run.executor = ex
             try:
                 ex.run()
+                if self.spec.rules:
+                    self.check_end(run, ex, semantics.world)
             except Infeasible:
                 continue
             except Abandon as why:
@@ -703,6 +711,16 @@ class Verifier:
         props = grip_properties(self.spec, step.close, taken, world.grasps, world)
         tcp = world.tcp()
         self._check_all(run, ex, prim, span, index, step_no, step, tcp, tcp, props)
+
+    def check_end(self, run: PathRun, ex: Executor, world: WorldState) -> None:
+        """`at_end` rules on the world a path ends in (capc.safety.rule_obligations)."""
+        from capc.safety.rule_obligations import end_properties
+
+        props = end_properties(self.spec, world)
+        if props:
+            tcp = world.tcp()
+            self._check_all(run, ex, END_OF_PROGRAM, _last_span(self.program), END_INDEX, END_INDEX,
+                            Grip(False, "end of program"), tcp, tcp, props)
 
     def _check_all(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
                    step: Waypoint | Grip, start: tuple, target: tuple, props: list[Property]) -> None:

@@ -134,7 +134,7 @@ def rules(draw, scene: Scene, max_rules: int = 3) -> tuple:
     """Up to `max_rules` rules of the cell (capc.safety.rules) about `scene`'s objects: carry
     limits (of anything or of one object), forbidden grasps and placements, a grasp count,
     boxes around an object (always or while holding), fixed boxes while holding, release
-    heights. Limits are
+    heights, objects empty at the end. Limits are
     drawn around what the generated policies do (put_first_on_second travels at 15 cm, speeds
     up to the cell's maximum), so both sides of each rule are exercised.
 
@@ -151,7 +151,8 @@ def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
     import random
 
     from capc.safety.rules import (
-        AVOID, CARRY_HEIGHT, CARRY_SPEED, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, RELEASE_HEIGHT, Rule,
+        AVOID, CARRY_HEIGHT, CARRY_SPEED, EMPTY_AT_END, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, RELEASE_HEIGHT,
+        Rule,
     )
 
     rng = random.Random(seed)
@@ -162,7 +163,8 @@ def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
     out = []
     for i in range(rng.randint(1, max_rules)):
         label = f"<generated>:{i + 1}"
-        kind = rng.choice([CARRY_SPEED, CARRY_HEIGHT, NEVER_PICK, NEVER_PLACE, MAX_GRASPS, AVOID, RELEASE_HEIGHT])
+        kind = rng.choice([CARRY_SPEED, CARRY_HEIGHT, NEVER_PICK, NEVER_PLACE, MAX_GRASPS, AVOID, RELEASE_HEIGHT,
+                           EMPTY_AT_END])
         if kind == CARRY_SPEED:
             out.append(Rule(kind, label, obj=anything(), value=round(rng.uniform(0.05, 0.3), 4)))
         elif kind == CARRY_HEIGHT:
@@ -173,6 +175,8 @@ def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
             out.append(Rule(kind, label, obj=anything(), target=rng.choice(names)))
         elif kind == MAX_GRASPS:
             out.append(Rule(kind, label, value=float(rng.randint(0, 3))))
+        elif kind == EMPTY_AT_END:
+            out.append(Rule(kind, label, target=rng.choice(names)))
         elif kind == RELEASE_HEIGHT:
             out.append(Rule(kind, label, obj=anything(), value=round(rng.uniform(0.0, 0.1), 4)))
         else:  # a box around an object (always or while holding), or a fixed one while holding
