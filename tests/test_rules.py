@@ -236,3 +236,13 @@ def test_check_names_the_rule_and_audit_show_shows_it(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "violated: put_first_on_second (release) rule:cell.yaml:4 at line 2:1" in shown
     assert "never put anything in or on the blue bowl" in shown
+
+
+def test_a_motion_known_only_at_run_time_leaves_the_rest_of_the_path_guarded():
+    # After it, what the gripper holds is unknown: no later command may be proved against a rule.
+    source = ("name = parse_obj_name('the block on the left')\nput_first_on_second(name, 'middle')\n"
+              "move_to([0.0, -0.5, 0.25])\n")
+    report = verify(compile_source(source, "policy.py"), _spec("carry_speed"), SCENE)
+    assert report.verdict == "guarded"
+    assert not any(o.verdict == "proved" and o.span.line == 3 for o in report.obligations)
+    assert any(o.role == "rest of path" for o in report.obligations)

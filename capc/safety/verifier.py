@@ -419,6 +419,11 @@ class VerifierSemantics(Semantics):
         self.v.record_unknown(self.run, span, tuple(ex.callers), prim.name, "whole call", "motion",
                               index, f"{prim.name}() cannot be checked before run time: {reason}; "
                               f"the runtime monitor guards it", CODE_UNVERIFIED)
+        if self.v.spec.rules:
+            # The havoc below forgets what the gripper holds and how many grasps there were:
+            # every rule after it would be checked against a world that may not be the run's.
+            raise Abandon(f"{prim.name}() is known only at run time, and the cell's rules depend on what "
+                          f"it leaves in the gripper", span)
         self.world.havoc(("unverified", index))
 
 
