@@ -46,6 +46,7 @@ CODE_SPEED = "E303"
 CODE_UNVERIFIED = "E305"     # a motion or path the verifier could not decide: guarded
 CODE_POLICY_FAULT = "E306"   # the policy fails at run time on some path (stops safely)
 CODE_BUDGET = "E307"         # the verification budget ran out: the rest is guarded
+CODE_WALL_CLOCK = "E308"     # the wall-clock ceiling stopped it: the report depends on the machine
 
 Evaluator = Callable[[Any], float]
 
