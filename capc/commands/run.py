@@ -75,13 +75,35 @@ def load_or_generate_policy(args: argparse.Namespace) -> PolicySource:
     if getattr(args, "instruction", None) is not None:
         if args.policy:
             raise InputError("give either a policy file or -i INSTRUCTION, not both")
-        from capc.commands.compile import policy_from_instruction
-
         return policy_from_instruction(args)
     if not args.policy:
         raise InputError("capc run needs a policy file or -i INSTRUCTION",
                          hint="capc run POLICY.py [--backend sim], or capc run -i \"put the red block in the bowl\"")
     return PolicySource(args.policy, read_text(args.policy, "policy"))
+
+
+def policy_from_instruction(args: argparse.Namespace):
+    """`capc run -i`: generate, check and repair a policy for the instruction; the run command
+    then compiles, verifies and executes what this returns (a rejected final attempt included,
+    so the run reports the rejection in its own words and exits 1)."""
+    from capc.commands.compile import print_attempts, setup
+    from capc.limits import DEFAULT_LIMITS as limits
+    from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
+
+    scene, spec, provider = setup(args)
+    result = compile_instruction(args.instruction, provider, scene=scene, spec=spec, limits=limits,
+                                 repairs=args.repair, max_depth=args.max_depth)
+    audit_compile("compile", result, provider, scene=scene, spec=spec, limits=limits,
+                  params={"repair": args.repair, "max_depth": args.max_depth, "for": "run"})
+    if not getattr(args, "json", False):
+        print_attempts(result)
+    final = result.final
+    origin = {"instruction": args.instruction, "provider": provider.name, "model": provider.model,
+              "params": {"repairs": len(result.attempts) - 1, "compile_verdict": final.verdict}}
+    # The bundle (helpers first, then the policy) is self-contained: the run checks it whole.
+    source = final.generated.bundle() if final.generated is not None else final.code
+    return PolicySource("<policy>", source, sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits),
+                        origin=origin)
 
 
 def _world(args: argparse.Namespace, policy: PolicySource):

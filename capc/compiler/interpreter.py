@@ -28,7 +28,8 @@ from typing import Any, Callable, Generator, Iterable
 from capc.lazy_numpy import np, np_functions as npf
 
 from capc.compiler import costs, ir
-from capc.compiler.registry import Primitive, get_profile
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import Primitive
 from capc.diagnostics import CapcError, Diagnostic, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 

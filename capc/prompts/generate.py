@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
 from capc.compiler import ir
-from capc.compiler.registry import get_profile
+from capc.compiler.profiles import get_profile
 from capc.diagnostics import CompileError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.prompts import prompt_builder as pb
