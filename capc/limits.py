@@ -34,7 +34,7 @@ class ResourceLimits:
     verify_steps: int = 30_000             # executor steps, all paths together (~2 s here)
     # Wall-clock ceilings, 20-30 times what the budget above costs on an idle machine, so
     # that only a stall or a query Z3 does not meter (nlsat does not heed rlimit in every
-    # loop) reaches them; a report that hits one says so (E308).
+    # loop) reaches them; a report that hits one says so (E309).
     solver_check_seconds: float = 10.0     # one query
     solver_seconds: float = 60.0           # the whole verification
     while_unroll: int = 16                 # while-loop unrolling bound in the verifier

@@ -98,26 +98,28 @@ def cycles(graph: dict[str, set[tuple[str, int]]]) -> list[list[str]]:
 
 
 def layer_order() -> list[list[str]]:
-    """The layers, lowest first, from the doc's chain: `a ← b ← c|d ← e/f`; `|` separates
-    siblings (independent of each other), `/` names one layer's parts."""
+    """The layers, lowest first, from the doc's chain: `a ← b ← c|d ← e/f`. `|` separates
+    siblings (independent of each other); `/` joins the parts of one layer (`commands/cli`:
+    the command modules and the CLI that dispatches to them)."""
     match = re.search(r"`(grammar ← [^`]+)`", DOC.read_text(encoding="utf-8"))
     assert match, "docs/architecture.md no longer states the layer order as `grammar ← ...`"
-    return [[part.strip() for part in layer.replace("/", "|").split("|")] for layer in match.group(1).split("←")]
+    return [[sibling.strip() for sibling in layer.split("|")] for layer in match.group(1).split("←")]
 
 
 def where(module: str, layers: list[list[str]]) -> tuple[int, str]:
-    """(layer index, sibling name) of a module; the top-level helper modules (diagnostics,
-    limits, frozen, ...) are the base layer, -1."""
+    """(layer index, sibling) of a module; the top-level helper modules (diagnostics, limits,
+    frozen, ...) are the base layer, -1."""
     top = module.split(".")[1] if "." in module else ""
     top = PART_OF.get(top, top)
-    for number, names in enumerate(layers):
-        if top in names:
-            return number, top
+    for number, siblings in enumerate(layers):
+        for sibling in siblings:
+            if top in sibling.split("/"):
+                return number, sibling
     return -1, top
 
 
 def test_the_doc_names_every_package():
-    named = {name for layer in layer_order() for name in layer}
+    named = {name for layer in layer_order() for sibling in layer for name in sibling.split("/")}
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
     assert packages <= named, f"packages missing from the layer order in docs/architecture.md: {packages - named}"
 

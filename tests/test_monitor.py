@@ -25,9 +25,11 @@ def test_waypoint_inside_is_accepted():
 
 
 @pytest.mark.parametrize("target, axis_text, excess", [
-    ((0.35, -0.5, 0.1), "x = 0.3500 is above 0.3", 0.05),
-    ((0.0, -0.9, 0.1), "y = -0.9000 is below -0.8", 0.1),
-    ((0.0, -0.5, -0.02), "z = -0.0200 is below 0", 0.02),
+    ((0.35, -0.5, 0.1), "x = 0.35 is above 0.3 by 0.05 m", 0.05),
+    ((0.0, -0.9, 0.1), "y = -0.9 is below -0.8 by 0.1 m", 0.1),
+    ((0.0, -0.5, -0.02), "z = -0.02 is below 0 by 0.02 m", 0.02),
+    # just past the edge: significant digits, never "above 0.3 by 0.0000 m"
+    ((0.300002, -0.5, 0.1), "x = 0.300002 is above 0.3 by 2e-06 m", 2e-6),
 ])
 def test_waypoint_outside_workspace(target, axis_text, excess):
     v = Monitor(default_spec()).check_waypoint(HOME, target, None)
@@ -54,7 +56,7 @@ def test_segment_through_box_zone_with_endpoints_outside():
     """Both ends are outside the zone; only the exact segment check sees the crossing."""
     monitor = Monitor(ZONES)
     v = monitor.check_waypoint((0.05, -0.5, 0.1), (0.25, -0.5, 0.1), None)
-    assert v.limit == "keep_out:camera mount"
+    assert (v.limit, v.zone, v.name) == ("keep_out", "camera mount", "keep_out:camera mount")
     assert v.point == pytest.approx((0.1, -0.5, 0.1)) and v.excess == pytest.approx(0.1)
     assert monitor.check_waypoint((0.05, -0.5, 0.1), (0.05, -0.7, 0.1), None) is None
 
@@ -62,7 +64,7 @@ def test_segment_through_box_zone_with_endpoints_outside():
 def test_segment_through_cylinder_and_over_it():
     monitor = Monitor(ZONES)
     v = monitor.check_waypoint((-0.2, -0.5, 0.05), (0.0, -0.5, 0.05), None)
-    assert v.limit == "keep_out:fixture" and v.excess == pytest.approx(0.1)
+    assert (v.limit, v.zone) == ("keep_out", "fixture") and v.excess == pytest.approx(0.1)
     assert v.point == pytest.approx((-0.15, -0.5, 0.05))
     assert monitor.check_waypoint((-0.2, -0.5, 0.15), (0.0, -0.5, 0.15), None) is None  # above it
     assert monitor.check_waypoint((-0.2, -0.56, 0.05), (0.0, -0.56, 0.05), None) is None  # beside it
@@ -120,7 +122,7 @@ def test_setpoints_report_first_bad_index_and_keep_state():
 
 def test_setpoint_in_zone_and_tolerance_on_workspace_edge():
     monitor = Monitor(ZONES)
-    assert monitor.check_point((0.15, -0.5, 0.1)).limit == "keep_out:camera mount"
+    assert monitor.check_point((0.15, -0.5, 0.1)).name == "keep_out:camera mount"
     assert monitor.check_point((0.3 + POSITION_TOLERANCE / 2, -0.5, 0.1)) is None
     assert monitor.check_point((0.3 + 2 * POSITION_TOLERANCE, -0.5, 0.1)).limit == "workspace"
     assert monitor.check_point((math.nan, -0.5, 0.1)).limit == "workspace"

@@ -1,8 +1,9 @@
 """Re-verify stored programs with today's front end, verifier and resource limits.
 
 "Would today's verifier decide the same?" For each stored record with a policy source, the
-source is compiled again and verified under the record's own safety spec and scene (or under
-a spec given now, `spec_override`), and the new verdict is compared with the stored one.
+source is compiled again and verified in the record's own context: its safety spec (or a spec
+given now, `spec_override`), its scene, its mode (scene / any_scene) and its profile, so a
+verdict is "changed" only when capc's answer to the same question changed.
 
 Speed (500 programs in well under a minute): one process, the front end and Z3 loaded once,
 and each distinct (source, helpers, scene, spec, scene mode) compiled and verified once —
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from capc import codes
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
 
@@ -66,13 +68,18 @@ def _load_tools():
     except ImportError as exc:
         from capc.diagnostics import InputError
         raise InputError(f"recheck needs the front end and the verifier, which are not "
-                         f"available in this build ({exc})", code="E291") from None
+                         f"available in this build ({exc})", code=codes.E291) from None
     return compile_source, verify
 
 
 def any_scene(record: dict) -> bool:
-    """Whether the stored verdict was reached in scene-free mode: an explicit `any_scene` field,
-    or the verifier report's `mode`."""
+    """Whether the stored verdict was reached in scene-free mode: the record's `mode` (schema
+    3 on), else an explicit `any_scene` field or the verifier report's `mode`; a record with
+    no scene was verified scene-free."""
+    if record.get("mode"):
+        return record["mode"] == "any_scene"
+    if not record.get("scene"):
+        return True
     extra = record.get("extra") or {}
     verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
     return bool(extra.get("any_scene")) or verification.get("mode") == "any_scene"
@@ -81,7 +88,7 @@ def any_scene(record: dict) -> bool:
 def _key(record: dict, spec_json: Any) -> str:
     extra = record.get("extra") or {}
     body = [record.get("source"), record.get("file"), extra.get("helpers"), record.get("scene"),
-            spec_json, any_scene(record)]
+            spec_json, any_scene(record), record.get("profile")]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -98,12 +105,13 @@ class Rechecker:
 
     def _spec(self, record: dict):
         from capc.safety.spec import default_spec, parse_spec
+        profile = record.get("profile") or "tabletop"
         if self.spec_override is not None:
             return self.spec_override
         stored = record.get("spec")
         if not stored:
-            return default_spec()
-        return parse_spec(json.dumps(stored), file=f"<audit #{record['id']} limits>")
+            return default_spec(profile)
+        return parse_spec(json.dumps(stored), file=f"<audit #{record['id']} limits>", profile=profile)
 
     def _scene(self, record: dict):
         from capc.compiler.scene import parse_scene
@@ -112,14 +120,14 @@ class Rechecker:
             return None
         return parse_scene(json.dumps(stored), file=f"<audit #{record['id']} scene>")
 
-    def _compile(self, source: str, file: str, helpers: dict):
+    def _compile(self, source: str, file: str, helpers: dict, profile: str):
         """Each distinct program is parsed once, however many worlds it is verified in."""
-        key = json.dumps([source, file, sorted(helpers.items())], default=str)
+        key = json.dumps([source, file, sorted(helpers.items()), profile], default=str)
         if key not in self.programs:
             from capc.diagnostics import CapcError
             try:
                 self.programs[key] = self.compile_source(source, file, limits=self.limits,
-                                                         helpers=helpers)
+                                                         helpers=helpers, profile=profile)
             except CapcError as exc:
                 self.programs[key] = exc
         program = self.programs[key]
@@ -133,7 +141,8 @@ class Rechecker:
         helpers = {name: tuple(value) for name, value in (extra.get("helpers") or {}).items()}
         try:
             spec, scene = self._spec(record), self._scene(record)
-            program = self._compile(record["source"], record.get("file") or "<policy>", helpers)
+            program = self._compile(record["source"], record.get("file") or "<policy>", helpers,
+                                    record.get("profile") or "tabletop")
             report = self.verify(program, spec, scene, any_scene=any_scene(record),
                                  limits=self.limits)
         except CapcError as exc:
@@ -174,4 +183,69 @@ def recheck(records: Iterable[dict], *, spec_override=None, limits: ResourceLimi
             progress(result)
     summary.seconds = time.perf_counter() - start
     summary.programs_verified = checker.programs_verified
+    return summary
+
+
+# --- in parallel (capc.jobs) -----------------------------------------------------------------------
+
+RECHECK_BATCH = 25      # distinct (program, world) keys per job
+
+
+_NOT_SENT = ("attempts", "obligations", "run", "monitor_events", "diagnostics", "timings", "checksum")
+
+
+def _portable(record: dict) -> dict:
+    """The record without what a recheck never reads (attempts, obligations, the run), small
+    enough to send to a worker; of `extra` only what `Rechecker` reads."""
+    extra = record.get("extra") or {}
+    verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
+    out = {k: v for k, v in record.items() if k not in _NOT_SENT and k != "extra"}
+    out["extra"] = {"helpers": extra.get("helpers"), "any_scene": extra.get("any_scene"),
+                    "verification": {"mode": verification.get("mode")}}
+    return out
+
+
+def recheck_job(payload: dict) -> dict:
+    """One batch of records, each distinct program and world verified once."""
+    from capc.safety.spec import parse_spec
+
+    spec = payload.get("spec_override")
+    checker = Rechecker(spec_override=parse_spec(json.dumps(spec), file="<--limits>") if spec else None)
+    results = [checker.check(record).to_json() for record in payload["records"]]
+    return {"results": results, "programs_verified": checker.programs_verified}
+
+
+def recheck_parallel(records: Iterable[dict], *, spec_override=None, workers: int | None = None,
+                     ray_address: str | None = None,
+                     progress: Callable[[RecheckResult], None] | None = None) -> RecheckSummary:
+    """`recheck` on capc.jobs: records of one program and world go to the same job (verified
+    once, as in one process), batches of RECHECK_BATCH such groups per job. The results are
+    the same as `recheck`'s, in record order."""
+    from capc.jobs import run_jobs
+
+    start = time.perf_counter()
+    spec_json = None if spec_override is None else spec_override.to_json()
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        groups.setdefault(_key(record, spec_json), []).append(_portable(record))
+    keys = list(groups)
+    jobs = [(str(i), {"records": [r for key in keys[i:i + RECHECK_BATCH] for r in groups[key]],
+                      "spec_override": spec_json})
+            for i in range(0, len(keys), RECHECK_BATCH)]
+    summary = RecheckSummary()
+
+    def collect(job) -> None:
+        if not job.ok:
+            raise RuntimeError(f"recheck batch {job.key} failed: {job.error}")
+        summary.programs_verified += job.value["programs_verified"]
+        for data in job.value["results"]:
+            result = RecheckResult(data["id"], data["old"], data["new"], data["detail"], data["seconds"],
+                                   data["cached"])
+            summary.results.append(result)
+            if progress is not None:
+                progress(result)
+
+    run_jobs("capc.audit.recheck:recheck_job", jobs, workers=workers, ray_address=ray_address, on_result=collect)
+    summary.results.sort(key=lambda r: r.record_id)
+    summary.seconds = time.perf_counter() - start
     return summary

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.profiles import get_profile
 from capc.diagnostics import CompileError, InputError, Span
@@ -37,7 +38,7 @@ def compile_source(source: str, file: str = "<policy>", *, profile: str = "table
         if name not in defined:
             # Located in the helper's own file, so the repair prompt can point at it.
             where = helper.body[0].span if helper.body else Span.point(helper_file, 1, 1)
-            raise CompileError("E046", f"helper source for '{name}' does not define '{name}'",
+            raise CompileError(codes.E046, f"helper source for '{name}' does not define '{name}'",
                                where, kind="subset", hint="the helper text must contain 'def "
                                f"{name}(...)'")
         helper_modules.append(helper)

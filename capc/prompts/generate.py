@@ -16,6 +16,11 @@ is used, and the whole program (policy plus every definition) is verified togeth
    directly or through others, is rejected (E610), as is one nested too deep (E611).
 4. The final program is compiled with `helpers=` (each definition in its own file, so a
    diagnostic points into the definition that is wrong) and handed back for verification.
+   Each part keeps its origin ("in make_circle, generated for line 2"), which the diagnostics
+   located in it carry as a note.
+
+Answers are kept for the whole compile session (`cache`, shared by the repair attempts): a
+prompt the model has answered is not sent again word for word after a repair.
 
 Sub-LMP calls whose query is only known at run time are answered by `RuntimeSubLMP` during
 execution, with the same checks.
@@ -27,8 +32,9 @@ import dataclasses
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.profiles import get_profile
 from capc.diagnostics import CompileError, Span
@@ -37,11 +43,11 @@ from capc.prompts import prompt_builder as pb
 from capc.prompts.provider import Provider, Reply, Request
 
 DEFAULT_MAX_DEPTH = 4
-E_CYCLE = "E610"
-E_DEPTH = "E611"
-E_NOT_A_DEFINITION = "E612"
-E_SUB_LMP_MOVES = "E613"
-E_SUB_LMP_RUNTIME = "E614"
+E_CYCLE = codes.E610
+E_DEPTH = codes.E611
+E_NOT_A_DEFINITION = codes.E612
+E_SUB_LMP_MOVES = codes.E613
+E_SUB_LMP_RUNTIME = codes.E614
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,12 @@ class Generated:
     file: str
     helpers: dict[str, tuple[str, str]]          # name -> (definition source, file)
     program: ir.Program
+    origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
+
+    def parts(self) -> list[dict[str, str]]:
+        """Each generated part with its listing and origin (for --json and the audit)."""
+        return [{"name": name, "file": file, "origin": self.origins.get(file, ""), "source": text}
+                for name, (text, file) in self.helpers.items()]
 
     def sources(self) -> dict[str, str]:
         """file -> text, for rendering diagnostics of any part."""
@@ -79,19 +91,14 @@ class Generated:
         return "\n\n".join(parts)
 
 
-def iter_nodes(node: Any) -> Iterator[Any]:
-    """Every IR node under `node` (statements, expressions, targets), depth-first."""
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from iter_nodes(item)
-        return
-    if not dataclasses.is_dataclass(node) or isinstance(node, type) or isinstance(node, Span):
-        return
-    yield node
-    for f in dataclasses.fields(node):
-        if f.name in ("span", "type"):
-            continue
-        yield from iter_nodes(getattr(node, f.name))
+def locate(diagnostic: Any, origins: Mapping[str, str]) -> Any:
+    """A diagnostic located in a generated part carries the part's origin as its first note
+    ("in make_circle, generated for line 2"): the line numbers are the part's own."""
+    span = getattr(diagnostic, "span", None)
+    origin = origins.get(span.file) if span is not None else None
+    if not origin or origin in diagnostic.notes:
+        return diagnostic
+    return dataclasses.replace(diagnostic, notes=(origin,) + tuple(diagnostic.notes))
 
 
 def span_offsets(source: str, span: Span) -> tuple[int, int]:
@@ -149,7 +156,7 @@ def compile_text(source: str, file: str, *, profile: str, limits: ResourceLimits
 
 def moving_calls(node: Any, profile: str = "tabletop") -> list[ir.Call]:
     prof = get_profile(profile)
-    return [n for n in iter_nodes(node) if isinstance(n, ir.Call) and n.kind == ir.CALL_API
+    return [n for n in ir.walk(node) if isinstance(n, ir.Call) and n.kind == ir.CALL_API
             and (prim := prof.primitive(n.callee)) is not None and prim.moves]
 
 
@@ -168,13 +175,18 @@ class Generator:
     definition_repairs: int = 1   # times a refused definition goes back to the function prompt
     exchanges: list[Exchange] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)   # every file seen, for rendering
+    origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
+    cache: dict[Request, Reply] = field(default_factory=dict)  # the compile session's answers
 
     def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
         request = prompt.request(self.provider.model, attempt=self.attempt,
                                  temperature=getattr(self.provider, "temperature", 0.0))
         if round_:
             request.meta["round"] = round_
+        if request in self.cache:   # asked before in this session: the same answer, not a new request
+            return self.cache[request]
         reply = self.provider.complete(request)
+        self.cache[request] = reply
         exchange = Exchange(request, reply)
         self.exchanges.append(exchange)
         return reply
@@ -196,7 +208,8 @@ class Generator:
             if not missing:
                 for name in sub_helpers:
                     self._refuse_moving_answer(program, name)
-                return Generated(code, file, helpers, program)
+                return Generated(code, file, helpers, program,
+                                 {f: self.origins[f] for _, f in helpers.values() if f in self.origins})
             first: dict[str, ir.UndefinedCall] = {}
             for call in missing:
                 first.setdefault(call.name, call)
@@ -224,7 +237,7 @@ class Generator:
                                                     f"the robot ({moves[0].callee}); sub-LMP answers may only "
                                                     f"look at the scene", moves[0].span,
                                    kind="safety", hint="move the robot in the policy, not in a parse_* answer")
-            todo += [n.callee for n in iter_nodes(body) if isinstance(n, ir.Call) and n.kind == ir.CALL_USER]
+            todo += [n.callee for n in ir.walk(body) if isinstance(n, ir.Call) and n.kind == ir.CALL_USER]
 
     def _answer_sub_lmps(self, code: str, file: str) -> tuple[str, dict[str, tuple[str, str]]]:
         """Answer the constant-query sub-LMP calls of the policy; found on the syntax tree,
@@ -239,7 +252,7 @@ class Generator:
         replacements: list[tuple[Span, str]] = []
         helpers: dict[str, tuple[str, str]] = {}
         taken = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", code))
-        calls = [n for n in iter_nodes(module.body) if isinstance(n, ast.Call)
+        calls = [n for n in ir.walk(module.body) if isinstance(n, ast.Call)
                  and isinstance(n.func, ast.Name) and n.func.id in pb.SUB_LMPS and n.func.id not in own]
         for call in calls:
             lmp = call.func.id
@@ -263,6 +276,8 @@ class Generator:
                     + textwrap.indent(preface + reply.text.strip("\n") + "\nreturn ret_val", "    ") + "\n")
             helpers[helper] = (text, helper_file)
             self.sources[helper_file] = text
+            self.origins[helper_file] = (f"in {helper}, the answer to {lmp}({query.value!r}) asked for "
+                                         f"line {call.span.line}")
             replacements.append((call.span, f"{helper}({', '.join(t for _, t in bindings)})"))
         for span, text in sorted(replacements, key=lambda r: (r[0].line, r[0].col), reverse=True):
             start, end = span_offsets(code, span)
@@ -285,6 +300,8 @@ class Generator:
         prompt = pb.function_prompt(call_signature(call), call_line, self.objects,
                                     profile=self.profile, spec=self.spec)
         file = f"<generated {name}>"
+        caller_name = "" if call.span.file == "<policy>" else f" of {call.span.file}"
+        self.origins[file] = f"in {name}, generated for line {call.span.line}{caller_name}"
         # A definition the front end refuses goes back to the function prompt with the reason
         # (the top-level repair could only avoid the helper, not fix it).
         for round_ in range(self.definition_repairs + 1):

@@ -28,9 +28,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from capc import codes
 from capc.compiler import ir
-from capc.compiler.interpreter import (
-    CALL_STEPS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, Interpreter, PrimitiveCall, RuntimeStop,
+from capc.compiler.costs import CALL_STEPS
+from capc.compiler.interpreter import Interpreter
+from capc.compiler.interpreter.values import (
+    E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
@@ -40,17 +43,18 @@ from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
+from capc.runtime.outcomes import Observer, OutcomeStop
 from capc.runtime.perception import Perception
 from capc.safety.monitor import Monitor, Violation
 from capc.safety.spec import SafetySpec
 
-E_UNKNOWN_OBJECT = "E503"
-E_NO_IMPLEMENTATION = "E504"
-E_SUB_LMP = "E505"
-E_UNDEFINED_FUNCTION = "E506"
-E_BAD_ARGUMENT = "E502"
-MONITOR_CODES = {"workspace": "E510", "keep_out": "E511", "speed": "E512", "accel": "E513",
-                 "command": "E514"}
+E_UNKNOWN_OBJECT = codes.E503
+E_NO_IMPLEMENTATION = codes.E504
+E_SUB_LMP = codes.E505
+E_UNDEFINED_FUNCTION = codes.E506
+E_START_WORLD = codes.E507
+MONITOR_CODES = {"workspace": codes.E510, "keep_out": codes.E511, "speed": codes.E512, "accel": codes.E513,
+                 "command": codes.E514}
 BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
 
 STATUS_COMPLETED = "completed"
@@ -75,6 +79,7 @@ class RunOutcome:
     gripper_events: list[dict] = field(default_factory=list)   # {"tick", "close", "held"}
     final_positions: dict[str, list[float]] = field(default_factory=dict)
     monitor_events: list[dict] = field(default_factory=list)
+    outcome_events: list[dict] = field(default_factory=list)    # capc.runtime.outcomes (E52x)
     said: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
@@ -109,7 +114,8 @@ class RunOutcome:
             "steps": self.steps, "setpoints": self.ticks, "sim_time": round(self.sim_time, 6),
             "wall_time": round(self.wall_time, 6), "backend": self.backend, "guarded": self.guarded,
             "final_positions": self.final_positions, "monitor_events": self.monitor_events,
-            "monitor_intervened": bool(self.monitor_events), "said": self.said, "printed": self.printed,
+            "monitor_intervened": bool(self.monitor_events), "outcome_events": self.outcome_events,
+            "said": self.said, "printed": self.printed,
             "primitive_calls": len(self.calls), "gripper_events": self.gripper_events,
             "task": self.task,
             "task_result": None if self.task_result is None else self.task_result.to_json(),
@@ -154,12 +160,23 @@ class _World:
     def maximum(self, a: Any, b: Any) -> Any:
         return max(a, b)
 
+    def surface(self, x: Any, y: Any, exclude: str | None) -> float:
+        # Through `position`, one query per object in scene order, as the verifier asks them.
+        held = self.run.backend.held_object()
+        others = [(self.kind(name), self.position(name)) for name in self.run.perception.names()
+                  if name not in (exclude, held)]
+        return CELL.rest_height(float(x), float(y), others)
+
 
 class _Run:
     def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
                  limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None,
-                 trace: Callable[[PrimitiveCall], None] | None = None):
+                 trace: Callable[[PrimitiveCall], None] | None = None, observe_only: bool = False):
         self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
+        # observe_only: the monitor records what it would stop and lets it through. Only for
+        # measuring an unverified baseline (`capc eval --baseline unverified`) on a simulated
+        # backend; every other run stops at the first violation.
+        self.observe_only = observe_only
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
         self.monitor = Monitor(spec)
@@ -171,6 +188,8 @@ class _Run:
         self.sent = 0
         self.tcp = tuple(float(v) for v in CELL.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
+        self.observer = Observer(backend, scene)
+        self.last_motion: PrimitiveCall | None = None
         self.perceive = {
             "get_obj_names": lambda args, span: self.perception.names(),
             "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
@@ -201,6 +220,10 @@ class _Run:
             outcome.message = stop.event["message"]
             outcome.monitor_events.append(stop.event)
             outcome.span = stop.event.pop("span")
+        except OutcomeStop as stop:
+            self.backend.stop()
+            outcome.status, outcome.code, outcome.span = stop.status, stop.event["code"], stop.span
+            outcome.message, outcome.hint = stop.event["message"], stop.event.get("hint")
         except CapcError as error:
             self.backend.stop()
             budget = error.code in BUDGET_CODES
@@ -209,6 +232,9 @@ class _Run:
             outcome.hint = error.diagnostic.hint
         finally:
             gen.close()
+        if outcome.status in (STATUS_STOPPED, STATUS_BUDGET, STATUS_ERROR) and self.last_motion is not None:
+            self.observer.after(self.last_motion, self.tcp, stop=False)  # what the stopped run left
+        outcome.outcome_events = self.observer.events
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
@@ -271,7 +297,7 @@ class _Run:
         try:
             x, y = (float(v) for v in value)
         except (TypeError, ValueError):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"expected an xy point, got {value!r}", span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
         return x, y
 
     def _sub_lmp(self, call: PrimitiveCall) -> Any:
@@ -288,8 +314,8 @@ class _Run:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}() takes text for '{key}', got "
-                                              f"{type(value).__name__}", call.span,
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
+                                                     f"{type(value).__name__}", call.span,
                               hint="convert it with str(...) or an f-string first")
         return value
 
@@ -299,24 +325,32 @@ class _Run:
         try:
             steps = self.profile.plan(call.name, call.args, _World(self, call.span))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+        self.last_motion = call
         for step in steps:
             # Each plan step is a command to check and send: it costs like a call, so a
             # follow_traj through 10**5 points ends on the step budget, not after minutes.
             self.interpreter.charge(CALL_STEPS, call.span)
             if isinstance(step, Grip):
+                before = self.backend.held_object()
                 held = self.backend.set_gripper(step.close)
                 self.outcome.gripper_events.append({"tick": self.sent, "close": step.close, "held": held,
                                                     "call": call.index})
+                self.observer.gripper(call, step.close, before, held, self.tcp)
                 continue
             self._segment(call, step)
+        self.observer.after(call, self.tcp)
 
     def _segment(self, call: PrimitiveCall, step) -> None:
         violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)
         if violation is not None:
             self._stop(call, step.role, violation, tick=None)
+            if violation.limit == "command":   # observed: no point to move to
+                return
         target = tuple(float(v) for v in step.target)
         speed = self.spec.max_speed if step.speed is None else min(float(step.speed), self.spec.max_speed)
+        if not speed > 0:                      # observed: a speed no motion can have
+            speed = self.spec.max_speed
         length = math.dist(self.tcp, target)
         if length < MIN_LENGTH:
             return
@@ -327,7 +361,9 @@ class _Run:
         self.interpreter.check_clock(call.span)
         points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
-        accepted = points if hit is None else points[:hit[0]]
+        accepted = points if hit is None or self.observe_only else points[:hit[0]]
+        if len(accepted) and hasattr(self.backend, "begin_segment"):  # optional: see SimBackend
+            self.backend.begin_segment(target)
         send, dt = self.backend.send_setpoint, self.dt
         for row in accepted.tolist():
             send(row, dt)
@@ -336,32 +372,45 @@ class _Run:
             self.sent += len(accepted)
             self.tcp = tuple(accepted[-1].tolist())
         if hit is not None:
+            if self.observe_only and len(points) > 1:   # the monitor's velocity, as if it had passed
+                self.monitor.velocity = (points[-1] - points[-2]) / self.dt
             self._stop(call, step.role, hit[1], tick=self.sent)
 
     def _stop(self, call: PrimitiveCall, role: str, violation: Violation, tick: int | None) -> None:
-        family = violation.limit.split(":", 1)[0]
         where = f"line {call.span.line}"
         what = "set-point" if tick is not None else "command"
         event = {
-            "code": MONITOR_CODES.get(family, "E514"), "call_index": call.index, "primitive": call.name,
+            "code": MONITOR_CODES.get(violation.limit, codes.E514), "call_index": call.index, "primitive": call.name,
             "line": call.span.line, "col": call.span.col, "role": role, "checked": what,
             "tick": tick, "span": call.span, **violation.to_json(),
         }
         by = f" exceeded by {violation.excess:.4g}" if violation.excess > 0 else ""
         event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message} "
-                            f"[{violation.limit} limit{by}]")
+                            f"[{violation.name} limit{by}]")
+        if self.observe_only:
+            event.pop("span")
+            event["observed"] = True
+            event["message"] = "observed, not stopped: " + event["message"].replace("monitor stopped ", "", 1)
+            self.outcome.monitor_events.append(event)
+            return
         raise _MonitorStop(event)
 
 
 def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any = "kinematic",
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
-            gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None) -> RunOutcome:
+            gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
+            verified_scene: Scene | None = None, observe_only: bool = False) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
     parsed before anything moves and checked on the final object positions. `trace` is
-    called with every PrimitiveCall before it is answered."""
+    called with every PrimitiveCall before it is answered. `verified_scene` is the world the
+    verdict is about: when the backend reports a start that is not that world (another set
+    of objects, or one further than the perception tolerance from where the proof put it),
+    nothing moves (E507). `observe_only` lets everything through and lists what the monitor
+    would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
+    way to run a policy."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
@@ -374,9 +423,15 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
             robot.start_recording(record)
-        run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                   trace=trace)
-        outcome = run.run()
+        away = start_difference(robot.object_positions(), verified_scene, spec.perception_tolerance)
+        if away is not None:
+            outcome = RunOutcome(STATUS_ERROR, away, E_START_WORLD, backend=getattr(robot, "name", ""),
+                                 hint="verify the policy for the world the backend starts in "
+                                      "(--scene), or with --any-scene")
+        else:
+            run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
+                       trace=trace, observe_only=observe_only)
+            outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
                                    for name, pos in robot.object_positions().items()}
@@ -393,6 +448,25 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             robot.close()
     outcome.wall_time = time.monotonic() - started
     return outcome
+
+
+def start_difference(reported: dict[str, Any], verified: Scene | None, tolerance: float) -> str | None:
+    """Why the world a backend reports at the start is not the verified one (None when it is):
+    the same objects, each within the perception tolerance of its verified position."""
+    if verified is None:
+        return None
+    names, seen = set(verified.names()), set(reported)
+    if names != seen:
+        missing, extra = sorted(names - seen), sorted(seen - names)
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
+            ([f"unexpected {', '.join(extra)}"] if extra else [])
+        return "the backend starts in another world than the one verified: " + "; ".join(parts)
+    for obj in verified.objects:
+        gap = max(abs(a - float(b)) for a, b in zip(obj.position, reported[obj.name]))
+        if gap > tolerance + 1e-9:   # the verifier's tolerance is per axis
+            return (f"the backend starts with {obj.name} {gap:.3f} m from where the verdict put it "
+                    f"(tolerance {tolerance:g} m per axis); nothing was moved")
+    return None
 
 
 def _resolve_task(program: ir.Program, task: Any):

@@ -15,7 +15,7 @@ machine could turn "accepted" into "guarded". So the budget is counted in work:
 The wall clock stays only as a ceiling of last resort (`solver_check_seconds` per query, as
 Z3's timeout, since nlsat does not heed the resource limit in every loop; `solver_seconds` in
 all), far above what the deterministic budget costs on an ordinary machine. A report that hit
-it says so in its own words and code (E308), because that report, and only that one, depends
+it says so in its own words and code (E309), because that report, and only that one, depends
 on the machine.
 """
 

@@ -167,9 +167,9 @@ class ReplaySemantics(Semantics):
         target_f = tuple(float(v) for v in target)
         violation = self.monitor.check_waypoint(start_f, target_f, step.speed)
         if (index, step_no) == (tgt.call_index, tgt.step_no):
-            if violation is not None and violation.limit == tgt.property:
+            if violation is not None and violation.name == tgt.property:
                 raise _Confirmed()
-            why = "passed" if violation is None else f"stopped it for {violation.limit}"
+            why = "passed" if violation is None else f"stopped it for {violation.name}"
             raise _Refuted(f"the monitor {why} at call {index} ({step.role})")
         if violation is not None:
             raise _Refuted(f"the replay stopped earlier, at call {index} ({step.role}): {violation.message}")

@@ -23,6 +23,7 @@ How (docs/verification.md has the full story):
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -43,14 +44,15 @@ from capc.safety import counterexample as cexm
 from capc.safety.budget import PATHS, WALL_CLOCK, VerifyBudget
 from capc.safety.intervals import Bounds
 from capc.safety.obligations import (
-    CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNVERIFIED, CODE_WALL_CLOCK, PROVED, UNKNOWN, VIOLATED, Obligation, Property,
+    CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNKNOWN_OBJECT, CODE_UNVERIFIED, CODE_WALL_CLOCK, PROVED, UNKNOWN, VIOLATED,
+    Obligation, Property,
     keep_out_property, speed_property, workspace_property,
 )
 from capc.safety.rounding import Comparisons, DoubleTruths
 from capc.safety.semantics import Semantics
 from capc.safety.spec import SafetySpec
 from capc.safety.symbolic import BudgetOut, Executor
-from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box
+from capc.safety.symvalues import Abandon, Opaque, PolicyFault, UnknownObject, box
 from capc.safety.world import EDGE_GAP, WorldState
 from capc.safety.z3util import as_real, is_sym, model_float, resource_count
 
@@ -417,6 +419,12 @@ class VerifierSemantics(Semantics):
         self.world.havoc(("unverified", index))
 
 
+def nearest_name(name: str, known: list[str]) -> str | None:
+    """The known name a misspelt one most likely meant ('red blok' -> 'red block')."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 # --- the report ----------------------------------------------------------------------
 
 @dataclass
@@ -460,6 +468,11 @@ class VerificationReport:
             notes = tuple(f"called from {c.file}:{c.line}:{c.col}" for c in reversed(o.callers))
             if o.verdict == VIOLATED:
                 out.append(Diagnostic(o.code, o.message, o.span, "safety", _hint(o), o.counterexample, notes))
+            elif self.verdict == "rejected":
+                # nothing of a rejected program runs: no monitor guards anything of it
+                out.append(Diagnostic(o.code, _unguarded(o.message), o.span, "warning",
+                                      "not decided before run time; the program is rejected for the "
+                                      "error(s) above, so nothing of it runs", None, notes))
             else:
                 out.append(Diagnostic(o.code, o.message, o.span, "warning",
                                       "the runtime monitor checks this command before the robot moves",
@@ -492,6 +505,12 @@ class VerificationReport:
             "seconds": round(self.seconds, 6),
             "solver_seconds": round(self.solver_seconds, 6),
         }
+
+
+def _unguarded(message: str) -> str:
+    """An undecided obligation's message without its "guarded by the monitor" clause."""
+    head, sep, tail = message.rpartition("; ")
+    return head if sep and "guarded" in tail else message
 
 
 def _hint(o: Obligation) -> str:
@@ -601,10 +620,7 @@ class Verifier:
                                     f"cannot verify past this point on some path: {why.reason}; the motions "
                                     f"that follow are guarded by the runtime monitor", CODE_UNVERIFIED)
             except PolicyFault as fault:
-                self.faults.append(Diagnostic(
-                    CODE_POLICY_FAULT, f"the policy fails here on some path: {fault.message}; the run "
-                                       f"would stop at this point", fault.span, "warning",
-                    "nothing after this point moves the robot on that path"))
+                self._fault(fault)
             except BudgetOut:
                 budget_out = True
                 self.record_unknown(run, _last_span(self.program), (), "", "rest of program", "analysis",
@@ -638,9 +654,29 @@ class Verifier:
     def _budget_code(self) -> str:
         return CODE_WALL_CLOCK if self.budget.ran_out == WALL_CLOCK else CODE_BUDGET
 
+    def _fault(self, fault: PolicyFault) -> None:
+        """The policy fails on this path: the run would stop there (E306, a warning). In scene
+        mode a name the scene lacks is the policy's error (E308), with the name it most likely
+        meant; scene-free, a world without that object is one of many."""
+        if not (isinstance(fault, UnknownObject) and self.mode == "scene"):
+            self.faults.append(Diagnostic(
+                CODE_POLICY_FAULT, f"the policy fails here on some path: {fault.message}; the run "
+                                   f"would stop at this point", fault.span, "warning",
+                "nothing after this point moves the robot on that path"))
+            return
+        if any(d.code == CODE_UNKNOWN_OBJECT and d.span == fault.span for d in self.faults):
+            return
+        close = nearest_name(str(fault.name), list(self.names) + list(CELL.places))
+        known = ", ".join(repr(n) for n in self.names) or "none"
+        self.faults.append(Diagnostic(
+            CODE_UNKNOWN_OBJECT, f"the scene has no object named {fault.name!r}", fault.span, "safety",
+            f"did you mean {close!r}?" if close else f"the scene's objects: {known}"))
+
     def _report(self, paths: int, unexplored: int) -> VerificationReport:
         verdicts = {o.verdict for o in self.obligations}
         verdict = "rejected" if VIOLATED in verdicts else "guarded" if UNKNOWN in verdicts else "accepted"
+        if any(d.kind != "warning" for d in self.faults):
+            verdict = "rejected"
         guards = [{"call_index": o.call_index, "primitive": o.primitive, "role": o.role,
                    "property": o.property, "line": o.span.line, "col": o.span.col, "reason": o.message}
                   for o in self.obligations if o.verdict == UNKNOWN]
@@ -800,52 +836,22 @@ def may_move(program: ir.Program) -> bool:
     from capc.compiler.profiles import get_profile
 
     profile = get_profile(program.profile)
-    found = False
 
-    def walk(node: Any) -> None:
-        nonlocal found
-        if found:
-            return
-        if isinstance(node, ir.Call):
-            if node.kind == ir.CALL_API:
-                prim = profile.primitive(node.callee)
-                found = prim is None or prim.moves
-            elif node.kind == ir.CALL_UNDEFINED and node.callee not in program.functions:
-                found = True
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
-        elif hasattr(node, "__dataclass_fields__") and not isinstance(node, Span):
-            for name in node.__dataclass_fields__:
-                if name not in ("span", "type"):
-                    walk(getattr(node, name))
+    def moves(node: Any) -> bool:
+        if not isinstance(node, ir.Call):
+            return False
+        if node.kind == ir.CALL_API:
+            prim = profile.primitive(node.callee)
+            return prim is None or prim.moves
+        return node.kind == ir.CALL_UNDEFINED and node.callee not in program.functions
 
-    walk(program.body)
-    walk(list(program.functions.values()))
-    return found
+    return ir.find(program, moves) is not None
 
 
 def policy_object_names(program: ir.Program) -> list[str]:
     """String constants of the policy that name CaP objects ('<colour> block|bowl')."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, ir.Const):
-            if isinstance(node.value, str) and _NAME.match(node.value) and node.value not in found:
-                found.append(node.value)
-            return
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
-            return
-        if hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                if name not in ("span", "type"):
-                    walk(getattr(node, name))
-
-    walk(program.body)
-    walk(list(program.functions.values()))
-    return sorted(found)
+    return sorted({node.value for node in ir.walk(program)
+                   if isinstance(node, ir.Const) and isinstance(node.value, str) and _NAME.match(node.value)})
 
 
 def verify(program: ir.Program, spec: SafetySpec, scene: Scene | None = None, *, any_scene: bool = False,

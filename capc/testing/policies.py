@@ -177,6 +177,9 @@ STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", 
                    "clipped", "traj_through_objects", "while_descend")
 COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance",
             "while_descend"}
+# The statements of a pick-and-place program: what the fidelity bench runs apart from the
+# arm's free moves, which sweep through objects the kinematic world model does not collide with.
+PICK_AND_PLACE = ("for_objects", "if_position", "if_distance", "pick_place")
 NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
                  "if_distance", "midpoint", "clipped", "traj_through_objects"}
 
@@ -185,8 +188,10 @@ class _Builder:
     """One program under construction: the draw function, the spec whose limits the numbers
     crowd, the object names it may mention, fresh variable names, and what it contains."""
 
-    def __init__(self, draw, scene: Scene, spec: SafetySpec, max_depth: int, linspace: bool):
+    def __init__(self, draw, scene: Scene, spec: SafetySpec, max_depth: int, linspace: bool,
+                 kinds: tuple[str, ...] = STATEMENT_KINDS):
         self.draw = draw
+        self.kinds = kinds
         self.spec = spec
         self.names = scene.names()
         self.max_depth = max_depth
@@ -223,7 +228,7 @@ class _Builder:
         return tuple(body)
 
     def statement(self, depth: int, scope: list[ir.Expr]) -> list[ir.Stmt]:
-        kinds = [k for k in STATEMENT_KINDS
+        kinds = [k for k in self.kinds
                  if (depth < self.max_depth or k not in COMPOUND)
                  and (k != "helper" or self.helpers)
                  and (k not in NEEDS_OBJECTS or scope or self.names)]
@@ -500,10 +505,12 @@ def _numpy_has(function: str) -> bool:
 
 @st.composite
 def policies(draw, scene: Scene, spec: SafetySpec | None = None, statements: tuple[int, int] = (2, 3),
-             max_depth: int = 2) -> GeneratedPolicy:
-    """A policy for `scene` whose numbers crowd the limits of `spec` (default limits when None)."""
+             max_depth: int = 2, kinds: tuple[str, ...] = STATEMENT_KINDS) -> GeneratedPolicy:
+    """A policy for `scene` whose numbers crowd the limits of `spec` (default limits when None),
+    made of the statement `kinds` (default: all; PICK_AND_PLACE: picks and places in loops and
+    branches)."""
     spec = spec or default_spec()
-    builder = _Builder(draw, scene, spec, max_depth, linspace=_numpy_has("linspace"))
+    builder = _Builder(draw, scene, spec, max_depth, linspace=_numpy_has("linspace"), kinds=kinds)
     body = builder.helper_defs() + prelude()
     body += builder.statements(0, [], statements)
     body_t = tuple(body)
@@ -517,29 +524,21 @@ def features_of(body: tuple[ir.Stmt, ...]) -> set[str]:
     found: set[str] = set()
     entered: set[str] = set()
 
-    def walk(node) -> None:
-        if isinstance(node, ir.FunctionDef):
-            return  # walked at its call sites
-        if isinstance(node, (ir.For, ir.While)):
-            found.add("loop")
-        if isinstance(node, (ir.If, ir.IfExp)):
-            found.add("branch")
-        if isinstance(node, ir.Call) and node.kind == ir.CALL_API:
-            primitive = PROFILE.primitive(node.callee)
-            if primitive is not None and primitive.kind == KIND_MOTION:
-                found.add("motion")
-        if isinstance(node, ir.Call) and node.kind == ir.CALL_USER and node.callee in defs \
-                and node.callee not in entered:
-            entered.add(node.callee)
-            walk(defs[node.callee].body)
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
-        elif hasattr(node, "__dataclass_fields__"):
-            for field_name in node.__dataclass_fields__:
-                walk(getattr(node, field_name))
-
-    walk(body)
+    todo: list = [body]
+    while todo:  # a helper's body is walked at its (first) call site, not where it is defined
+        for node in ir.walk(todo.pop(), prune=lambda n: isinstance(n, ir.FunctionDef)):
+            if isinstance(node, (ir.For, ir.While)):
+                found.add("loop")
+            if isinstance(node, (ir.If, ir.IfExp)):
+                found.add("branch")
+            if isinstance(node, ir.Call) and node.kind == ir.CALL_API:
+                primitive = PROFILE.primitive(node.callee)
+                if primitive is not None and primitive.kind == KIND_MOTION:
+                    found.add("motion")
+            if isinstance(node, ir.Call) and node.kind == ir.CALL_USER and node.callee in defs \
+                    and node.callee not in entered:
+                entered.add(node.callee)
+                todo.append(defs[node.callee].body)
     return found
 
 
