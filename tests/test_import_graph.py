@@ -150,3 +150,21 @@ def test_no_lower_layer_imports_a_higher_one():
 ])
 def test_the_cycle_finder_finds_cycles(graph, expected):
     assert cycles(graph) == expected
+
+
+def test_the_safety_case_neither_stores_nor_prints():
+    """docs/architecture.md: `capc/safety` depends on nothing that stores or prints; its
+    results are read by the layers above (the audit store, the commands)."""
+    wrong = []
+    for path in sorted((PACKAGE / "safety").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("print", "open"):
+                wrong.append(f"{path.name}:{node.lineno}: {node.func.id}()")
+            elif (isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr")
+                  and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+                wrong.append(f"{path.name}:{node.lineno}: sys.{node.attr}")
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                wrong += [f"{path.name}:{node.lineno}: imports {n}" for n in names
+                          if n.split(".")[0] in ("sqlite3", "shelve", "pickle") or n.startswith("capc.audit")]
+    assert not wrong, "\n".join(wrong)
