@@ -14,8 +14,9 @@ How (docs/verification.md has the full story):
 3. Every waypoint of every motion (from the registry's plans, via capc.safety.semantics)
    yields obligations (capc.safety.obligations): proved when the violation is unsat under
    the path condition, violated when sat (the model becomes a counterexample, replayed
-   concretely before it is reported), unknown on timeout / non-linear give-up / values only
-   known at run time (the command is then guarded by the runtime monitor).
+   concretely before it is reported), unknown when the solver runs out of its resource
+   limit / non-linear give-up / values only known at run time (the command is then guarded
+   by the runtime monitor).
 4. One Z3 solver for the whole program (push/pop per query), a budget counted in Z3 resource
    units and executor steps (capc.safety.budget: the same report on every machine), with a
    wall-clock ceiling of last resort; what is left when it runs out is unknown.
@@ -728,7 +729,8 @@ class Verifier:
                 ob.seconds = time.perf_counter() - began
                 return
             if result == "unknown":
-                self._unknown(ob, what, prop, "the solver could not decide it in time (non-linear or budget)")
+                self._unknown(ob, what, prop, "the solver could not decide it within its resource limit "
+                                              "(non-linear, or the budget is spent)")
                 ob.seconds = time.perf_counter() - began
                 return
         # A violation exists on this path. Assume the earlier commands passed the monitor
@@ -738,7 +740,7 @@ class Verifier:
         if result == "unsat":
             ob.message = f"{what}: {prop.name} proved (reachable only after an earlier command is stopped)"
         elif result == "unknown":
-            self._unknown(ob, what, prop, "the solver could not decide it in time")
+            self._unknown(ob, what, prop, "the solver could not decide it within its resource limit")
         else:
             # A counterexample must be one the monitor stops: it breaks the TRUE limit.
             model = None
