@@ -29,8 +29,8 @@ class ResourceLimits:
     # The verifier's budget for one program, in units that are the same on every machine
     # (capc/safety/budget.py): Z3's resource counter per query and in all, and the symbolic
     # executor's steps over all paths. The wall clock is only a ceiling of last resort.
-    solver_rlimit: int = 10_000_000        # Z3 resource units, all queries together
-    solver_check_rlimit: int = 2_000_000   # Z3 resource units for one query (~0.3 s here)
+    solver_rlimit: int = 3_000_000         # Z3 resource units, all queries together
+    solver_check_rlimit: int = 800_000     # Z3 resource units for one query (~0.5 s of nlsat here)
     verify_steps: int = 30_000             # executor steps, all paths together (~2 s here)
     # Wall-clock ceilings, 20-30 times what the budget above costs on an idle machine, so
     # that only a stall or a query Z3 does not meter (nlsat does not heed rlimit in every
