@@ -7,11 +7,10 @@ Two kinds of job, each run through `capc.jobs.run_jobs` as `capc eval`, `capc pr
   examples/stack_all_blocks.py on the kinematic backend under the monitor): a job of real size;
 * empty: `json:dumps` of a small payload: what the executor itself costs per job.
 
-For each executor, two figures of work jobs per second: over a whole call of `--jobs` jobs
-(worker start-up and each worker's first imports included, as a user sees it), and marginal
-(`steady`: the extra jobs per extra second when the call has twice the jobs, which leaves
-start-up out). The per-job overhead of Ray over local processes is the difference of the
-marginal times of empty jobs.
+For each executor, two figures of work jobs per second: over the whole call (worker start-up
+and each worker's first imports included, as a user sees it), and `steady`: from the moment
+every worker has finished its first job to the last one (start-up and first imports left out),
+(N - W) / (t_N - t_W) for N jobs on W workers.
 
     .venv/bin/python bench/scale.py [--jobs 16] [--examples 10] [--empty 200] [--no-ray]
 
@@ -40,14 +39,17 @@ def work_jobs(count: int, examples: int) -> list:
             for i in range(count)]
 
 
-def timed(function: str, jobs: list, **where) -> tuple[float, int]:
+def timed(function: str, jobs: list, width: int, **where) -> tuple[float, float]:
+    """Jobs per second over the call, and after the first `width` results (steady)."""
+    finished: list[float] = []
     started = time.perf_counter()
-    results = run_jobs(function, jobs, **where)
+    results = run_jobs(function, jobs, on_result=lambda r: finished.append(time.perf_counter()), **where)
     seconds = time.perf_counter() - started
     failed = sum(not r.ok for r in results)
     if failed:
         print(f"  warning: {failed} job(s) failed: {next(r.error for r in results if not r.ok)}", file=sys.stderr)
-    return seconds, len(results)
+    steady = (len(finished) - width) / max(finished[-1] - finished[width - 1], 1e-9)
+    return len(results) / seconds, steady
 
 
 def main() -> int:
@@ -65,17 +67,14 @@ def main() -> int:
           f"{args.jobs} work jobs of {args.examples} worlds, {args.empty} empty jobs")
     rows = []
 
-    def measure(label: str, **where) -> None:
-        one, n = timed("capc.testing.sharded:proptest_job", work, **where)
-        two, n2 = timed("capc.testing.sharded:proptest_job", work + work2, **where)
-        e1, m = timed("json:dumps", empty, **where)
-        e2, m2 = timed("json:dumps", empty + empty, **where)
-        rows.append((label, n / one, (n2 - n) / max(two - one, 1e-9), max(e2 - e1, 0.0) / (m2 - m)))
+    def measure(label: str, width: int, **where) -> None:
+        call, steady = timed("capc.testing.sharded:proptest_job", work, width, **where)
+        _, empty_rate = timed("json:dumps", empty, width, **where)
+        rows.append((label, call, steady, 1.0 / empty_rate))
 
-    work2 = [(f"b{key}", payload) for key, payload in work]
-    measure("in-process (--workers 0)", workers=0)
-    measure("1 local worker", workers=1)
-    measure("2 local workers", workers=2)
+    measure("in-process (--workers 0)", 1, workers=0)
+    measure("1 local worker", 1, workers=1)
+    measure("2 local workers", 2, workers=2)
     if not args.no_ray:
         try:
             import ray
@@ -86,7 +85,7 @@ def main() -> int:
             ray.init(num_cpus=os.cpu_count(), include_dashboard=False, _node_ip_address="127.0.0.1",
                      log_to_driver=False, configure_logging=False)
             print(f"ray.init (private local instance): {time.perf_counter() - started:.1f} s")
-            measure(f"Ray, {os.cpu_count()} CPUs", ray_address="local")
+            measure(f"Ray, {os.cpu_count()} CPUs", os.cpu_count() or 1, ray_address="local")
             ray.shutdown()
     baseline = next(r for r in rows if r[0] == "1 local worker")
     print(f"{'executor':<26} {'jobs/s (call)':>13} {'jobs/s (steady)':>15} {'x 1 worker':>10} "
@@ -95,6 +94,7 @@ def main() -> int:
         print(f"{label:<26} {call:>13.2f} {steady:>15.2f} {steady / baseline[2]:>10.2f} {per_empty * 1000:>13.2f}")
     local = next(r for r in rows if r[0] == "2 local workers")
     on_ray = next((r for r in rows if r[0].startswith("Ray")), None)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     if on_ray is not None:
         print(f"per-job overhead of Ray over 2 local workers (empty jobs, steady): "
               f"{(on_ray[3] - local[3]) * 1000:+.2f} ms")

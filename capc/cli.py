@@ -51,7 +51,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or with `only` the sub-parser of that one command (all that
     `capc check FILE` needs: setting up every command's arguments costs argparse 10-20 ms
     of each process)."""
-    parser = _Parser(prog="capc", description="A verified policy compiler for LLM-written robot code.")
+    parser = _Parser(prog="capc", description="A verified policy compiler for LLM-written robot code.",
+                     epilog="New here? `capc demo` and `capc shell --demo` need no model and no key; "
+                            "`capc help COMMAND` shows one command's options.")
     parser.add_argument("--version", action="version", version=f"capc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands((only,) if only in COMMANDS else COMMANDS):
@@ -111,11 +113,11 @@ def _main(argv: list[str] | None) -> int:
     except OSError as exc:
         # The place capc reads or writes failed (a full disk, a read-only folder) where no
         # check caught it first: the environment's problem, said in one line, not a bug.
-        from capc.files import ENVIRONMENT_ERRNOS, os_reason
+        from capc.files import E_OUTPUT, ENVIRONMENT_ERRNOS, os_reason
         if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("CAPC_DEBUG"):
             return _internal_error(exc)
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"error[E206]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
+        print(f"error[{E_OUTPUT}]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # a bug in capc: say so in one line, keep the traceback opt-in
         return _internal_error(exc)

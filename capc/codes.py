@@ -20,6 +20,10 @@ class Code(str):
         self.layer, self.meaning = layer, meaning
         return self
 
+    def __getnewargs__(self) -> tuple[str, str, str]:
+        # diagnostics cross process boundaries (capc.jobs' workers): pickle needs all three
+        return str(self), self.layer, self.meaning
+
 
 ALL: dict[str, Code] = {}
 
@@ -167,6 +171,11 @@ E291 = _code("E291", "audit", "recheck needs the front end and the verifier, and
 E292 = _code("E292", "audit", "no record with that id (capc audit list shows the ids)")
 E293 = _code("E293", "audit", "the --plot picture or the export file cannot be written")
 E294 = _code("E294", "audit", "recheck was given neither ids nor --all")
+
+# --- benchmarks and jobs (capc eval, capc.jobs) ---------------------------------------------
+E250 = _code("E250", "jobs", "a suite file is malformed, or names neither a file nor a shipped suite")
+E251 = _code("E251", "jobs", "--resume/compare names no eval run of this suite, or a file that is no eval report")
+E260 = _code("E260", "jobs", "--ray was given and Ray is not installed (pip install 'capc[ray]')")
 
 # --- the LLM layer ---------------------------------------------------------------------------
 E600 = _code("E600", "llm", "the language model could not be used (the base of E601-E608)")

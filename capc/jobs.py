@@ -32,7 +32,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-E_RAY_MISSING = "E260"
+from capc import codes
+
+E_RAY_MISSING = codes.E260
 
 Job = tuple[str, Any]          # (key, payload)
 

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 
+from capc import codes
 from capc.commands.proptest import _positive, add_scale_arguments   # the same argument checks
 
 HELP = "benchmark a model on a suite of instructions (success, refusals, unsafe motions); compare runs"
@@ -64,7 +65,7 @@ def suite_path(name: str) -> str:
     if os.path.isfile(shipped):
         return shipped
     names = sorted(f[:-5] for f in os.listdir(SUITES_DIR) if f.endswith(".yaml"))
-    raise InputError(f"suite file not found: {name}", code="E250",
+    raise InputError(f"suite file not found: {name}", code=codes.E250,
                      hint=f"give a suite file, or one of the shipped suites: {', '.join(names)}")
 
 

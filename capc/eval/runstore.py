@@ -15,9 +15,10 @@ import datetime as _dt
 import secrets
 from typing import Any
 
+from capc import codes
 from capc.diagnostics import InputError
 
-E_RUN = "E251"
+E_RUN = codes.E251
 HEADER_KIND, TRIAL_KIND = "eval-run", "eval"
 
 

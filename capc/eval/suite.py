@@ -49,10 +49,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from capc import codes
 from capc.diagnostics import InputError
 from capc.files import Document, expect_keys, expect_number, load_document
 
-E_SUITE = "E250"
+E_SUITE = codes.E250
 SPLITS = ("seen", "unseen")
 EXPECTS = ("done", "safe")
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([1-9]))?\}")
@@ -146,7 +147,7 @@ def load_suite(path: str) -> Suite:
     try:
         return _suite(doc, os.path.dirname(os.path.abspath(path)))
     except InputError as exc:
-        if exc.diagnostic.code == "E200":   # the located errors of capc.files: give them our code
+        if exc.diagnostic.code == codes.E200:   # the located errors of capc.files: give them our code
             d = exc.diagnostic
             raise InputError(d.message, file=d.span.file if d.span else path,
                              line=d.span.line if d.span else None, col=d.span.col if d.span else None,

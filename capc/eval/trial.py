@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from capc import codes
 from capc.eval.suite import Trial, scene_from_json
 
 # Diagnostic code prefix -> the stage of capc that refused.
@@ -224,8 +225,8 @@ def check_tasks(trial: Trial, positions: dict) -> tuple[bool, str]:
     return True, "; ".join(details)
 
 
-OUTCOME_NAMES = {"E520": "empty grasp", "E521": "wrong object grasped", "E522": "object lost",
-                 "E523": "misplaced", "E524": "object disturbed"}
+OUTCOME_NAMES = {codes.E520: "empty grasp", codes.E521: "wrong object grasped", codes.E522: "object lost",
+                 codes.E523: "misplaced", codes.E524: "object disturbed"}
 
 
 def outcome_events(run: dict) -> dict[str, int]:
