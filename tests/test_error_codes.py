@@ -17,8 +17,9 @@ CATALOGUE = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
 # The section of docs/errors.md each layer's codes are listed under.
 SECTIONS = {
     "syntax": "Syntax", "subset": "Outside the language subset", "types": "Types",
-    "limits": "Resource limits", "files": "Files", "llm": "LLM layer", "verifier": "Safety verifier", "tasks": "Task headers",
-    "runtime": "Runtime", "guard": "Process guard", "audit": "Audit store", "jobs": "Benchmarks and jobs",
+    "limits": "Resource limits", "files": "Files", "llm": "LLM layer", "verifier": "Safety verifier",
+    "tasks": "Task headers", "runtime": "Runtime", "guard": "Process guard", "audit": "Audit store",
+    "jobs": "Benchmarks and jobs",
 }
 
 

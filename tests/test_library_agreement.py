@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from capc.compiler import lib_numpy_cap, lib_shapely
 from capc.compiler.interpreter import tables
 from capc.compiler.library import BUILTINS, METHODS, NUMPY_FUNCTIONS
 
@@ -13,7 +14,7 @@ RECEIVERS = {"list": [], "dict": {}, "str": "", "array": np.zeros(2), "tuple": (
 
 
 def test_numpy_functions_and_builtins_are_implemented():
-    assert set(NUMPY_FUNCTIONS) <= set(tables.NUMPY)
+    assert set(NUMPY_FUNCTIONS) <= set(tables.NUMPY) | set(lib_numpy_cap.FUNCTIONS)
     assert set(BUILTINS) <= set(tables.BUILTINS)
 
 
@@ -22,6 +23,17 @@ def test_methods_are_implemented_for_their_receiver():
         receiver = RECEIVERS[kind]
         implemented = next(t for types, t in tables.METHODS_BY_TYPE if isinstance(receiver, types))
         assert set(table) <= set(implemented), kind
+
+
+def test_geometry_names_are_shapely_names():
+    import shapely.affinity
+    import shapely.geometry
+
+    for name in lib_shapely.GEOMETRY_FUNCTIONS:
+        assert hasattr(shapely.geometry, name) or hasattr(shapely.affinity, name), name
+    classes = [getattr(shapely.geometry, k) for k in ("Point", "LineString", "Polygon")]
+    for name in lib_shapely.GEOMETRY_METHODS:
+        assert any(hasattr(cls, name) for cls in classes), name
 
 
 def test_a_library_registers_its_records_once():

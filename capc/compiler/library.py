@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from capc import codes
 from capc.compiler.types import (
-    Array, BOOL, Bool, DictT, FLOAT, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
+    Array, BOOL, Bool, DictT, FLOAT, Geometry, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
     ObjName, TupleT, Type, UNKNOWN, Unknown, array_shape_of, assignable, join,
 )
 from capc.compiler.library_impl import (
@@ -546,7 +546,7 @@ NUMPY_CONSTANTS: dict[str, tuple[Type, float]] = {
 }
 
 NUMPY_MODULES = ("np", "numpy")
-NUMPY_SUBMODULES = ("linalg",)
+NUMPY_SUBMODULES = ("linalg", "random")
 
 
 # --- builtins ---------------------------------------------------------------------------------
@@ -931,8 +931,15 @@ def receiver_kind(t: Type) -> str | None:
         return "array"
     if isinstance(t, TupleT):
         return "tuple"
+    if isinstance(t, Geometry):
+        return "geometry"  # capc.compiler.lib_shapely.GEOMETRY_METHODS
     return None
 
 
 def describe(functions: Sequence[LibFunction]) -> str:
     return ", ".join(f.signature() for f in functions)
+
+
+# The numpy of Code as Policies' prompts beyond the core above (polyfit, eigvals, random, ...):
+# its module adds its rules to NUMPY_FUNCTIONS when imported.
+import capc.compiler.lib_numpy_cap  # noqa: E402,F401

@@ -25,9 +25,10 @@ from capc.compiler.library import (
     ARRAY_PROPERTIES, ARRAY_TRANSPOSE, ALL_METHOD_NAMES, BUILTINS, METHODS, NUMPY_CONSTANTS, NUMPY_FUNCTIONS, NUMPY_MODULES,
     NUMPY_SUBMODULES, receiver_kind,
 )
+from capc.compiler.lib_shapely import GEOMETRY_FUNCTIONS, GEOMETRY_METHODS, GEOMETRY_PROPERTIES
 from capc.compiler.registry import RobotProfile
 from capc.compiler.types import (
-    Array, OneOf, BOOL, DictT, FLOAT, FuncT, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
+    Array, OneOf, BOOL, DictT, FLOAT, FuncT, Geometry, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
 )
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
@@ -358,6 +359,8 @@ class Lowerer:
             raise CompileErrors(self.errors.values())
         for name in assigned_names([stmt]):
             self.scope.types[name] = UNKNOWN
+        if self.in_function is not None and _may_return(stmt):
+            self.returns.append(UNKNOWN)  # a return that failed to check: not None for the callers
 
     def stmt(self, s: ast.Stmt) -> ir.Stmt | None:
         method = getattr(self, "stmt_" + type(s).__name__)
@@ -599,6 +602,8 @@ class Lowerer:
             raise _numpy_unknown(path, e)
         if e.attr in ARRAY_PROPERTIES:
             return self._array_property(e)
+        if e.attr in GEOMETRY_PROPERTIES:
+            return self._geometry_property(e)
         # An error inside the receiver comes first (source order): in `p.ctypes.data` the
         # diagnostic names `ctypes`, the first step out of the language.
         self.expr(e.value)
@@ -617,6 +622,16 @@ class Lowerer:
             result = tc.check_library(NUMPY_FUNCTIONS["transpose"], "np.transpose", (receiver,), (), e.span)
             return ir.Call(e.span, result, ir.CALL_NUMPY, "transpose", (receiver,), ())
         result = tc.check_library(METHODS["array"][e.attr], f"array.{e.attr}", (), (), e.span, receiver=receiver)
+        return ir.Call(e.span, result, ir.CALL_METHOD, e.attr, (receiver,), ())
+
+    def _geometry_property(self, e: ast.Attribute) -> ir.Expr:
+        """`line.coords`, `poly.area`, ...: zero-argument method calls, as array properties are."""
+        receiver = self.expr(e.value)
+        if not isinstance(receiver.type, (Geometry, Unknown)):
+            raise tc.type_error("E106", f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
+                                "only shapely geometries have ." + ", .".join(GEOMETRY_PROPERTIES))
+        result = tc.check_library(GEOMETRY_METHODS[e.attr], f"geometry.{e.attr}", (), (), e.span,
+                                  receiver=receiver)
         return ir.Call(e.span, result, ir.CALL_METHOD, e.attr, (receiver,), ())
 
     def _numpy_visible(self, e: ast.Attribute) -> bool:
@@ -726,6 +741,9 @@ class Lowerer:
         if name in BUILTINS:
             result = tc.check_library(BUILTINS[name], name, args, keywords, e.span)
             return ir.Call(e.span, result, ir.CALL_BUILTIN, name, args, keywords)
+        if name in GEOMETRY_FUNCTIONS:
+            result = tc.check_library(GEOMETRY_FUNCTIONS[name], name, args, keywords, e.span)
+            return ir.Call(e.span, result, ir.CALL_GEOMETRY, name, args, keywords)
         if name in PYTHON_BUILTINS:
             raise _builtin_out(name, func.span)
         if name in self.constants or name in self.module_names:
@@ -757,7 +775,7 @@ class Lowerer:
         if func.attr in ARRAY_PROPERTIES:
             raise tc.type_error(codes.E106, f"'{func.attr}' is an attribute, not a method", func.attr_span,
                                 f"write x.{func.attr} without parentheses")
-        if func.attr not in ALL_METHOD_NAMES:
+        if func.attr not in ALL_METHOD_NAMES and func.attr not in GEOMETRY_METHODS:
             raise _err(codes.E011, f"method '{func.attr}' is not allowed", func.attr_span,
                        _suggest(func.attr, ALL_METHOD_NAMES)
                        or "allowed methods: " + ", ".join(sorted(ALL_METHOD_NAMES)))
@@ -765,7 +783,7 @@ class Lowerer:
             if not isinstance(receiver.type, Unknown) and not _is_oneof(receiver.type):
                 raise tc.type_error(codes.E106, f"{receiver.type.show()} has no method '{func.attr}'", func.attr_span)
             return ir.Call(e.span, UNKNOWN, ir.CALL_METHOD, func.attr, (receiver,) + args, keywords)
-        fn = METHODS.get(kind, {}).get(func.attr)
+        fn = (GEOMETRY_METHODS if kind == "geometry" else METHODS.get(kind, {})).get(func.attr)
         if fn is None:
             raise tc.type_error(codes.E106, f"{receiver.type.show()} has no method '{func.attr}'", func.attr_span,
                                 _methods_hint(kind))
@@ -780,8 +798,21 @@ def _is_oneof(t: Type) -> bool:
     return isinstance(t, OneOf)
 
 
+def _may_return(stmt: ast.Stmt) -> bool:
+    """Does a statement hold a `return` (outside nested defs)?"""
+    if isinstance(stmt, ast.Return):
+        return True
+    if isinstance(stmt, ast.FunctionDef):
+        return False
+    for value in vars(stmt).values():
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        if any(isinstance(item, ast.Stmt) and _may_return(item) for item in items):
+            return True
+    return False
+
+
 def _methods_hint(kind: str) -> str:
-    return f"{kind} methods: " + ", ".join(sorted(METHODS.get(kind, {})))
+    return f"{kind} methods: " + ", ".join(sorted(GEOMETRY_METHODS if kind == "geometry" else METHODS.get(kind, {})))
 
 
 def _numpy_path(e: ast.Attribute) -> str | None:

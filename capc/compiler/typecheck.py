@@ -209,6 +209,8 @@ def _index_is_int(e: ir.Expr | ir.Slice) -> bool:
         return False
     if isinstance(e.type, Float):
         return not isinstance(e, ir.Const)
+    if isinstance(e.type, Array) and e.type.shape is None:
+        return True  # an element of an index array of unknown rank (np.argsort(a)[0]): the runtime checks
     return isinstance(e.type, (Int, Bool, Unknown))
 
 
@@ -387,7 +389,17 @@ def check_primitive(prim: Primitive, args: Sequence[ir.Expr], keywords: Sequence
         value = bound[param.name]
         if not may_assign(value.type, param.type):
             raise _mismatch(prim.name, param.name, value, param.type)
-    return prim.returns
+    return prim.result_for(_query_text(bound.get("query")))
+
+
+def _query_text(expr: ir.Expr | None) -> str | None:
+    """The words of a sub-LMP query as written: a string, or an f-string's literal parts
+    (`f'a line with {n} points'` asks for points whatever n is)."""
+    if isinstance(expr, ir.Const) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ir.FString):
+        return "".join(part if isinstance(part, str) else "{}" for part in expr.parts)
+    return None
 
 
 def check_library(fn: LibFunction, display: str, args: Sequence[ir.Expr], keywords: Sequence[ir.Keyword],

@@ -36,10 +36,9 @@ from capc.compiler.interpreter.values import (
     E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
-    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
+    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP, get_profile,
 )
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
@@ -82,6 +81,7 @@ class RunOutcome:
     outcome_events: list[dict] = field(default_factory=list)    # capc.runtime.outcomes (E52x)
     said: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)     # the policy's top-level variables at the end
     calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
     task_result: Any = None            # capc.runtime.tasks.TaskResult, when a task is known
     task: str | None = None
@@ -130,6 +130,24 @@ class _MonitorStop(Exception):
         self.event = event
 
 
+class _Perceived:
+    """The registry's `Seen` for the profile's answers to perception and geometry calls:
+    objects where perception sees them (the caller has checked that they exist)."""
+
+    def __init__(self, run: "_Run"):
+        self.run = run
+
+    def xy(self, name: str) -> tuple[float, float]:
+        x, y, _ = self.run.perception.position(name)
+        return float(x), float(y)
+
+    def kind(self, name: str) -> str:
+        return self.run.perception.kinds[name]
+
+    def vector(self, values: list) -> np.ndarray:
+        return np.array(values, dtype=float)
+
+
 class _World:
     """The registry's `World` over concrete numbers: what a plan sees at run time. As in the
     verifier's world (capc.safety.world), a name that is no object but one of the cell's
@@ -140,7 +158,7 @@ class _World:
 
     def position(self, name: str) -> tuple[float, float, float]:
         if self._is_place(name):
-            x, y = CELL.places[name]
+            x, y = self.run.cell.places[name]
             return (float(x), float(y), 0.0)
         self.run.require_object(name, self.span)
         return tuple(float(v) for v in self.run.perception.position(name))
@@ -152,7 +170,7 @@ class _World:
         return self.run.perception.kinds[name]
 
     def _is_place(self, name: str) -> bool:
-        return not self.run.perception.knows(name) and name in CELL.places
+        return not self.run.perception.knows(name) and name in self.run.cell.places
 
     def tcp(self) -> tuple[float, float, float]:
         return self.run.tcp
@@ -161,11 +179,14 @@ class _World:
         return max(a, b)
 
     def surface(self, x: Any, y: Any, exclude: str | None) -> float:
-        # Through `position`, one query per object in scene order, as the verifier asks them.
+        self.run.surface_calls += 1  # the verifier keys these perceptions by call (capc.safety.world)
         held = self.run.backend.held_object()
-        others = [(self.kind(name), self.position(name)) for name in self.run.perception.names()
+        others = [(self.kind(name), self.surface_position(name)) for name in self.run.perception.names()
                   if name not in (exclude, held)]
-        return CELL.rest_height(float(x), float(y), others)
+        return self.run.cell.rest_height(float(x), float(y), others)
+
+    def surface_position(self, name: str) -> tuple[float, float, float]:
+        return tuple(float(v) for v in self.run.perception.position(name))
 
 
 class _Run:
@@ -179,6 +200,7 @@ class _Run:
         self.observe_only = observe_only
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
+        self.cell = self.profile.cell
         self.monitor = Monitor(spec)
         self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
         self.sub_lmp = sub_lmp
@@ -186,9 +208,10 @@ class _Run:
         self.dt = 1.0 / spec.control_rate
         self.segments: list[np.ndarray] = []
         self.sent = 0
-        self.tcp = tuple(float(v) for v in CELL.home)  # commanded: what reset was told
+        self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
         self.observer = Observer(backend, scene)
+        self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
         self.perceive = {
             "get_obj_names": lambda args, span: self.perception.names(),
@@ -197,10 +220,8 @@ class _Run:
             "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
             "get_robot_pos": lambda args, span: np.array(self.tcp),
         }
-        self.geometry = {
-            "denormalize_xy": lambda args, span: np.array(CELL.denormalize_xy(self._xy(args, "pos_normalized", span))),
-            "get_corner_name": lambda args, span: get_corner_name(self._xy(args, "pos", span)),
-            "get_side_name": lambda args, span: get_side_name(self._xy(args, "pos", span)),
+        self.geometry = {  # the xy point each geometry primitive reads
+            "denormalize_xy": "pos_normalized", "get_corner_name": "pos", "get_side_name": "pos",
         }
 
     # -- the loop --------------------------------------------------------------------
@@ -237,11 +258,12 @@ class _Run:
         outcome.outcome_events = self.observer.events
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
+        outcome.variables = dict(self.interpreter.globals.vars)
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
         # A stop in the middle of a segment leaves the arm moving: its halt is the backend's
         # protective stop, not a set-point, so the stream is not closed with a rest there.
         mid_segment = any(event.get("tick") is not None for event in outcome.monitor_events)
-        outcome.peak_speed, outcome.peak_accel = setpoint_limits(outcome.setpoints, CELL.home, self.dt,
+        outcome.peak_speed, outcome.peak_accel = setpoint_limits(outcome.setpoints, self.cell.home, self.dt,
                                                                  end_at_rest=not mid_segment)
         return outcome
 
@@ -259,7 +281,9 @@ class _Run:
         if kind == KIND_PERCEPTION and primitive.name in self.perceive:
             return self.perceive[primitive.name](call.args, call.span)
         if kind == KIND_GEOMETRY and primitive.name in self.geometry:
-            return self.geometry[primitive.name](call.args, call.span)
+            key = self.geometry[primitive.name]
+            point = {key: self._xy(call.args, key, call.span)}
+            return self.profile.answer(primitive.name, point, _Perceived(self))
         if kind == KIND_OUTPUT:
             self.outcome.said.append(self._text(call, "msg"))
             return None
@@ -284,13 +308,10 @@ class _Run:
         return self.require_object(args["obj_name"], span)
 
     def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
-        return self.perception.position(self._object(args, span))[:2]
+        return self.profile.answer("get_obj_pos", {"obj_name": self._object(args, span)}, _Perceived(self))
 
     def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
-        name = self._object(args, span)
-        x, y, _ = self.perception.position(name)
-        half = CELL.block_size / 2 if self.perception.kinds[name] == "block" else CELL.bowl_radius
-        return np.array([x - half, y - half, x + half, y + half])
+        return self.profile.answer("get_bbox", {"obj_name": self._object(args, span)}, _Perceived(self))
 
     def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
         value = args[key]
@@ -305,7 +326,12 @@ class _Run:
             raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
                               call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
                                               "or replace the call with code")
-        return self.sub_lmp(call.name, self._text(call, "query"), self._text(call, "context"))
+        context = self._text(call, "context")
+        shape_pts = call.args.get("shape_pts")
+        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
+            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
+            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
+        return self.sub_lmp(call.name, self._text(call, "query"), context)
 
     def _text(self, call: PrimitiveCall, key: str) -> str:
         """A text argument. Anything else is refused rather than converted: str() of an
@@ -400,7 +426,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
             gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            verified_scene: Scene | None = None, observe_only: bool = False) -> RunOutcome:
+            verified_scene: Scene | None = None, observe_only: bool = False,
+            outcome_stops: bool = True) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
@@ -410,7 +437,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     of objects, or one further than the perception tolerance from where the proof put it),
     nothing moves (E507). `observe_only` lets everything through and lists what the monitor
     would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
-    way to run a policy."""
+    way to run a policy. With `outcome_stops=False` observed outcomes (capc.runtime.outcomes)
+    are recorded but stop nothing."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
@@ -418,7 +446,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     robot = make_backend(backend, gui=gui) if owned else backend
     started = time.monotonic()
     try:
-        robot.reset(scene, spec, CELL.home)
+        robot.reset(scene, spec, get_profile(program.profile).cell.home)
         if record:
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
@@ -431,6 +459,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
         else:
             run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
                        trace=trace, observe_only=observe_only)
+            run.observer.stops = outcome_stops and not observe_only
             outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]

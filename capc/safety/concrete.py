@@ -20,7 +20,7 @@ from typing import Any
 
 from capc.lazy_numpy import np
 
-from capc.compiler import ir
+from capc.compiler import ir, lib_shapely
 from capc.compiler.interpreter import Interpreter
 from capc.compiler.interpreter.expressions import format_field
 from capc.compiler.interpreter.values import RuntimeStop
@@ -74,6 +74,13 @@ class ConcreteOps:
             receiver = unbox(receiver)  # the allowed array methods do not mutate
         return rebox(self._run(self.interp.call_library, "method", name, [receiver] + [_plain(a) for a in args],
                                kwargs, span))
+
+    def geometry(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        """A shapely function (receiver None) or method on known values."""
+        args, kwargs = [_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()}
+        if receiver is None:
+            return rebox(self._run(lib_shapely.call_function, self.interp, name, args, kwargs, span))
+        return rebox(self._run(lib_shapely.call_method, self.interp, name, receiver, args, kwargs, span))
 
     def arith(self, op: str, left: Any, right: Any, span: Span) -> Any:
         arrays = isinstance(left, np.ndarray) or isinstance(right, np.ndarray)

@@ -29,7 +29,7 @@ from capc.compiler.registry import Primitive, get_profile
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
-from capc.safety import symlib
+from capc.safety import sym_shapely, symlib
 from capc.safety.concrete import ConcreteOps
 from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare, deep_size, has_sym,
@@ -474,6 +474,9 @@ class Executor:
 
     def call_numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
         return symlib.call_numpy(self, name, args, kwargs, span)
+
+    def call_geometry(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        return sym_shapely.call_function(self, name, args, kwargs, span)
 
     def call_builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
         return symlib.call_builtin(self, name, args, kwargs, span)

@@ -23,6 +23,7 @@ from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, FunctionValue, Opaque, PolicyFault, box, compare, has_sym, opaque_check,
     scalar, sym_sqrt, truth, unbox,
 )
+from capc.safety import sym_shapely
 from capc.safety.z3util import as_real, conj, disj, is_sym, sym_abs, sym_max, sym_min
 
 def _unknown_args(args: list, kwargs: dict) -> bool:
@@ -564,6 +565,8 @@ _ARRAY = {"tolist", "copy", "reshape", "flatten", "mean", "sum", "min", "max", "
 def call_method(ex, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
     method = name.rsplit(".", 1)[-1]
     opaque_check(receiver, span)
+    if sym_shapely.is_geometry(receiver):
+        return sym_shapely.call_method(ex, method, receiver, args, kwargs, span)
     if method != "sort" and not has_sym(receiver) and not _unknown_args(args, kwargs):
         return ex.concrete.method(method, receiver, args, kwargs, span)
     if isinstance(receiver, np.ndarray):

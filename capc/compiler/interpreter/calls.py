@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from capc.lazy_numpy import np
 
-from capc.compiler import costs, ir
+from capc.compiler import costs, ir, lib_numpy_cap, lib_shapely
 from capc.compiler.execution import (
     bind_arguments, bind_lambda, describe, dispatch_call, primitive_of, result_of, snapshot,
 )
@@ -74,6 +74,10 @@ class Calls:
     def call_numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
         return self._numpy(name, args, kwargs, span)
         yield  # a generator, as every handler: nothing here leaves the program
+
+    def call_geometry(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
+        return lib_shapely.call_function(self, name, args, kwargs, span)
+        yield  # a generator, as every handler: shapely never leaves the program
 
     def call_builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
         return (yield from self._builtin(name, args, kwargs, span))
@@ -144,7 +148,11 @@ class Calls:
     # -- library -------------------------------------------------------------------
 
     def _numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        if name in lib_numpy_cap.RUN_HERE:  # np.random.*: the run's own generator
+            return lib_numpy_cap.call(self, name, args, kwargs, span)
         entry = NUMPY.get(name)
+        if entry is None and name in lib_numpy_cap.FUNCTIONS:
+            return lib_numpy_cap.call(self, name, args, kwargs, span)
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"np.{name} is not available to policies", span)
         _arity(entry, len(args), f"np.{name}", span)
@@ -251,6 +259,10 @@ class Calls:
         return items[best]
 
     def _method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        if lib_shapely.is_geometry(receiver):
+            return lib_shapely.call_method(self, name, receiver, args, kwargs, span)
+        if lib_shapely.is_geometry(receiver):
+            return lib_shapely.call_method(self, name, receiver, args, kwargs, span)
         table = None
         for kind, methods in _METHODS_BY_TYPE:
             if isinstance(receiver, kind):
