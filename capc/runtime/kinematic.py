@@ -69,6 +69,18 @@ class KinematicBackend:
             self._objects[name][2] = self._support_height(name)
         return self._held
 
+    def graspable(self) -> str | None:
+        """The object a closing gripper would take now (None: nothing within reach)."""
+        return self._graspable()
+
+    def take(self, name: str | None) -> None:
+        """Hold `name` (None: nothing) at its present offset to the TCP: for backends whose
+        gripper decides what it holds (the Franka backend, by the finger width)."""
+        self._held = name
+        if name is not None:
+            pos = self._objects[name]
+            self._offset = (pos[0] - self._tcp[0], pos[1] - self._tcp[1], pos[2] - self._tcp[2])
+
     def _graspable(self) -> str | None:
         x, y, z = (float(v) for v in self._tcp)
         best, best_d = None, self.cell.grasp_radius
