@@ -204,7 +204,13 @@ class FrankaBackend:
 
     def _rebase(self) -> None:
         """Tick 0 is now (after a gripper action the stream resumes from the robot's clock)."""
-        self._t0 = self._state().time.to_msec() / 1000.0
+        first = self._state().time.to_msec() / 1000.0
+        while True:  # a state newer than the first: franky may hand out a cached one at first
+            now = self._state().time.to_msec() / 1000.0
+            if now > first:
+                break
+            time.sleep(POLL_SECONDS)
+        self._t0 = now
         self._tick = 0
         self._last_tick_wall = None
 
@@ -232,6 +238,12 @@ class FrankaBackend:
         previous = self._previous or target
         velocity = tuple((a - b) / dt for a, b in zip(target, previous))
         accel = tuple((a - b) / dt for a, b in zip(velocity, self._velocity))
+        if not any(velocity):
+            # A hold tick (the end of every segment): the arm is to be at rest here, and the
+            # stream may pause (a gripper action, perception) with this reference in force.
+            # Feeding forward the deceleration into it would keep pushing: it lifted the arm
+            # 1 cm within a second of a pause in franky-sim.
+            accel = (0.0, 0.0, 0.0)
         franky = self._franky
         self._motion.set_reference(franky.CartesianReference(
             target=self._affine(target),
@@ -281,8 +293,8 @@ class FrankaBackend:
             if close:
                 # Width and force as a real hand would squeeze a 4 cm block; the result flag
                 # is not trusted: franky-sim reports grasps on nothing as successful.
-                self._gripper.grasp(0.0, cell.grasp_speed, cell.grasp_force, epsilon_inner=0.1,
-                                    epsilon_outer=0.1)
+                self._await(self._gripper.grasp_async(0.0, cell.grasp_speed, cell.grasp_force,
+                                                      epsilon_inner=0.1, epsilon_outer=0.1))
                 width = self._gripper.width
             else:
                 self._open_gripper()
@@ -302,9 +314,19 @@ class FrankaBackend:
 
     def _open_gripper(self) -> None:
         try:
-            self._gripper.move(self.cell.open_width, self.cell.grasp_speed * 2)
+            self._await(self._gripper.move_async(self.cell.open_width, self.cell.grasp_speed * 2))
+        except RobotFault:
+            raise
         except Exception as exc:
             raise _classify(exc) from None
+
+    def _await(self, future) -> bool:
+        """Wait for a gripper command in short slices: the blocking call would hold the
+        interpreter while the arm's controller and the connection watchdog need to run."""
+        while not future.wait(0.01):
+            self._check_motion()
+            self._state()  # raises when the robot's clock has stopped (connection lost)
+        return future.get()
 
     # --- state -----------------------------------------------------------------------------
 
