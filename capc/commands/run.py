@@ -1,11 +1,15 @@
-"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim] [--scene S] [--limits L] [--record out.gif] [--json]`
+"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim|franka] [--scene S] [--limits L] [--record out.gif] [--json]`
 
 Compile, verify (a rejected policy never moves anything), then execute step by step under
 the runtime monitor and print the outcome: steps, simulated time, final object positions,
 whether the monitor intervened, and the task outcome when the policy declares a task.
 
 Exit codes: 0 the policy ran to completion within the limits; 1 rejected, stopped by the
-monitor, out of budget or failed at run time; 2 usage or input error.
+monitor, out of budget, failed at run time or a robot fault (E52x); 2 usage or input error;
+130 interrupted by Ctrl-C (the robot was stopped first).
+
+`--backend franka --robot-ip IP --robot-config CELL.yaml` drives a Franka through franky
+(docs/robots.md); it connects only after the policy was verified.
 
 Where the policy comes from is decided by `load_or_generate_policy`: a file here; the LLM
 layer extends it with `-i "instruction"`.
@@ -20,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HELP = "compile, verify and execute a policy on the kinematic or PyBullet backend"
+HELP = "compile, verify and execute a policy on the kinematic or PyBullet backend, or a Franka"
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 @dataclass
@@ -37,8 +41,13 @@ class PolicySource:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("policy", nargs="?", help="the policy file (Python subset)")
-    parser.add_argument("--backend", choices=("kinematic", "sim"), default="kinematic",
-                        help="kinematic: exact and fast, no physics (default); sim: PyBullet Panda")
+    parser.add_argument("--backend", choices=("kinematic", "sim", "franka"), default="kinematic",
+                        help="kinematic: exact and fast, no physics (default); sim: PyBullet Panda; "
+                             "franka: a real FR3/Panda through franky (needs --robot-ip, --robot-config)")
+    parser.add_argument("--robot-ip", metavar="IP", help="the Franka controller's address (--backend franka)")
+    parser.add_argument("--robot-config", metavar="CELL.yaml",
+                        help="the Franka cell file: base transform, tool, gripper, control rate "
+                             "(--backend franka; docs/robots.md)")
     parser.add_argument("--scene", metavar="S", help="scene file (YAML/JSON); default: POLICY's "
                                                      "<name>.scene.yaml if present, else the random "
                                                      "scene of --seed")
@@ -126,15 +135,18 @@ def run(args: argparse.Namespace) -> int:
     from capc.diagnostics import InputError, render
     from capc.runtime.execute import execute
 
-    if args.record and args.backend != "sim":
-        raise InputError("--record needs --backend sim (the kinematic backend draws nothing)")
+    if args.record and args.backend == "kinematic":
+        raise InputError("--record needs --backend sim or franka (the kinematic backend draws nothing)")
     if args.gui and args.backend != "sim":
         raise InputError("--gui needs --backend sim")
+    backend_options = _robot_options(args)
     if args.noise < 0:
         raise InputError(f"--noise must be 0 or more, not {args.noise}")
     policy = load_or_generate_policy(args)
     limits = _limits(args)
     scene, spec, scene_path = _world(args, policy)
+    if backend_options:  # a robot streams at its cell's rate: the spec on record says so
+        spec = spec.with_changes(control_rate=backend_options["robot_config"].control_rate)
     checked = check_policy(policy.file, limits=limits, source=policy.source, allow_undefined=False)
     out = {"file": policy.file, "scene": scene_path or scene.source, "backend": args.backend}
     if checked.verdict == VERDICT_REJECTED:
@@ -160,11 +172,28 @@ def run(args: argparse.Namespace) -> int:
     guards = getattr(report, "guards", None) if report is not None else None
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
                       noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui,
-                      trace=_print_call if args.trace else None)
+                      trace=_print_call if args.trace else None, backend_options=backend_options)
     if outcome.diagnostic is not None:
         diagnostics.append(outcome.diagnostic)
     return _finish(args, policy, scene, spec, out, verdict, diagnostics, outcome,
                    lambda: _print_outcome(policy, verdict, guards, outcome), program=program, report=report)
+
+
+def _robot_options(args: argparse.Namespace) -> dict | None:
+    """--robot-ip/--robot-config, checked (and the cell file read) before anything is compiled."""
+    from capc.diagnostics import InputError
+
+    ip, config = getattr(args, "robot_ip", None), getattr(args, "robot_config", None)
+    if args.backend != "franka":
+        if ip or config:
+            raise InputError("--robot-ip and --robot-config need --backend franka")
+        return None
+    if not ip or not config:
+        raise InputError("--backend franka needs --robot-ip IP and --robot-config CELL.yaml",
+                         hint="see docs/robots.md; for franky-sim: --robot-config examples/franka/franky_sim.cell.yaml")
+    from capc.runtime.franka_cell import load_cell
+
+    return {"robot_ip": ip, "robot_config": load_cell(config)}
 
 
 def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, diagnostics: list,
@@ -184,6 +213,8 @@ def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, di
                           "run": run_json}, default=str))
     else:
         show()
+    if outcome is not None and outcome.status == "interrupted":
+        return EXIT_INTERRUPTED
     return EXIT_OK if outcome is not None and outcome.ok else EXIT_FAILED
 
 
@@ -207,6 +238,10 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
     print(f"{policy.file}: {verdict}" + (f" ({note})" if note else ""))
     print(f"ran on {outcome.backend}: {outcome.status.replace('_', ' ')} after {outcome.steps:,} steps, "
           f"{outcome.ticks:,} set-points, {outcome.sim_time:.2f} s simulated ({outcome.wall_time:.2f} s wall)")
+    if outcome.robot is not None and outcome.robot.get("ticks"):
+        robot = outcome.robot
+        print(f"tracking error: max {robot['max_tracking_error'] * 1000:.1f} mm, median "
+              f"{(robot['median_tracking_error'] or 0) * 1000:.1f} mm (measured TCP vs set-point, every tick)")
     if outcome.ticks:
         print(f"peak TCP speed {outcome.peak_speed:.3f} m/s, acceleration {outcome.peak_accel:.2f} m/s^2 "
               f"(from the set-points sent)")

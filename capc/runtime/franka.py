@@ -88,6 +88,8 @@ class FrankaBackend:
         self._motion = None
         self._model = KinematicBackend()
         self._margin = 0.0
+        self._recorder = None
+        self._kinds: dict[str, str] = {}
         self._reset_stats()
 
     def _reset_stats(self) -> None:
@@ -137,6 +139,7 @@ class FrankaBackend:
                              hint="capc moves only along verified paths: bring the arm to the start pose "
                                   "first (Desk, or a franky JointMotion), then run again")
         self._model.reset(scene, spec, tcp_start)
+        self._kinds = {o.name: o.kind for o in scene.objects}
         self._open_gripper()
         self._start_tracking(tcp)
         self._rebase()
@@ -252,6 +255,8 @@ class FrankaBackend:
         self.latencies.append(time.monotonic() - started)
         self._previous, self._velocity = target, velocity
         self._model.send_setpoint(target, dt)
+        if self._recorder is not None:
+            self._recorder.tick(target, measured, self._model.object_positions(), self._kinds)
         self._tick += 1
         self._ticks += 1
 
@@ -348,6 +353,23 @@ class FrankaBackend:
     @property
     def ticks(self) -> int:
         return self._ticks
+
+    # --- recording (--record) ----------------------------------------------------------------
+
+    def start_recording(self, path: str) -> None:
+        """A top-view GIF of the commanded and measured TCP paths (capc.runtime.path_recording)."""
+        from capc.runtime.path_recording import PathRecorder
+
+        try:
+            self._recorder = PathRecorder(path, every=max(1, round(self.control_rate / 20)))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def finish_recording(self) -> str | None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return None
+        return recorder.save(self._model.object_positions(), self._kinds)
 
     # --- stopping ----------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 `FrankaSim(scene, cell)` starts `python -m capc.testing.franka_sim` in its own process: a
 franky-sim server (MuJoCo, FR3 with its hand) on a free 127.0.0.x address, with the scene's
 blocks and bowls in its world and the arm already at capc's home pose (capc never moves the
-arm to a start pose it did not verify: see docs/robots.md). `stop()` ends it and returns the
-MuJoCo ground truth: object positions and the measured TCP path, in capc's table frame, and
+arm to a start pose it did not verify: see docs/robots.md). `stop()` ends it (after 0.4 s more of
+robot time, so the record shows whether the arm came to rest) and returns the MuJoCo ground truth: object positions and the measured TCP path, in capc's table frame, and
 how many clients connected. `kill()` ends it without a word (a lost connection).
 
 `reflex_after` makes the server abort the running motion with a reflex once the arm has been
@@ -31,6 +31,7 @@ BLOCK_MASS = 0.05         # kg: a 4 cm wooden cube
 BOWL_MASS = 0.3           # kg
 WALL_SEGMENTS = 16        # a bowl's wall is a ring of boxes
 START_TIMEOUT = 120.0     # s for the server to print its address (MuJoCo + pinocchio load)
+DRAIN_STEPS = 400        # physics steps (ms) run after SIGTERM before the truth is written
 LOG_EVERY = 10            # physics steps (ms) between samples of the TCP path
 
 
@@ -237,6 +238,10 @@ def serve(spec: dict) -> None:
         with franky_sim.SimulationServer(sim, hostname_candidates=spec["hosts"]) as server:
             print(f"ready {robot.hostname}", flush=True)
             while state["running"]:
+                server.run_once()
+            # Asked to stop: run on for DRAIN_STEPS more, so the TCP path ends with what the
+            # arm did after the client's last word (at rest, or still moving).
+            for _ in range(DRAIN_STEPS):
                 server.run_once()
             import mujoco
 
