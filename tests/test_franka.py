@@ -232,7 +232,8 @@ def test_monitor_stop_on_the_robot_sends_nothing_past_the_limit(franka_sim):
     the server never went past the last accepted set-point."""
     scene = parse_scene("objects:\n  - {name: red block, position: [0.2, -0.7]}\n")
     sim = franka_sim(scene)
-    source = "x = 0.2\ni = 0\nwhile i < 40:\n    x = x + 0.01\n    i = i + 1\n    move_to([x, -0.5, 0.1])\n"
+    # 16 iterations are proved (the verifier unrolls 16), the rest guarded: x = 31 cm is the 17th.
+    source = "x = 14\ni = 0\nwhile i < 40:\n    x = x + 1\n    i = i + 1\n    move_to([x / 100, -0.5, 0.1])\n"
     from capc.safety.verifier import verify
 
     program = _compile(source)
