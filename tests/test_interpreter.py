@@ -11,9 +11,9 @@ import pytest
 
 from capc.compiler import library
 from capc.compiler.frontend import compile_source
-from capc.compiler.interpreter import (
-    BUILTINS, METHODS_BY_TYPE, NUMPY, Interpreter, PrimitiveCall, RuntimeStop, run_program,
-)
+from capc.compiler.interpreter import Interpreter, run_program
+from capc.compiler.interpreter.tables import BUILTINS, METHODS_BY_TYPE, NUMPY
+from capc.compiler.interpreter.values import PrimitiveCall, RuntimeStop
 from capc.limits import DEFAULT_LIMITS
 
 POSITIONS = {"red block": np.array([0.1, -0.5]), "green block": np.array([-0.1, -0.4]),

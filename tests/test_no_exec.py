@@ -48,7 +48,8 @@ ALLOWED_CALLS: dict[tuple[str, str], str] = {
 # The modules that evaluate a policy or its values: the interpreter and the runtime around
 # it, and the verifier's symbolic executor (it evaluates constant parts concretely).
 INTERPRETER_PATH = (
-    "compiler/interpreter.py",
+    *(f"compiler/interpreter/{name}.py"
+      for name in ("__init__", "values", "budgets", "tables", "expressions", "statements", "calls")),
     "safety/symbolic.py",
     "safety/symlib.py",
     "safety/symvalues.py",

@@ -184,19 +184,7 @@ def print_result(result: CheckResult, *, as_json: bool, out=None, err=None) -> N
 def _count_motion_calls(program: Any) -> int:
     from capc.compiler import ir
 
-    count = 0
-    stack: list[Any] = [program.body, tuple(program.functions.values())]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (tuple, list)):
-            stack.extend(item)
-        elif isinstance(item, ir.Call):
-            count += item.kind == ir.CALL_API
-            stack.extend(item.args)
-            stack.extend(k.value for k in item.keywords)
-        elif hasattr(item, "__dataclass_fields__") and not isinstance(item, type):
-            stack.extend(v for k, v in vars(item).items() if k not in ("span", "type"))
-    return count
+    return sum(1 for node in ir.walk(program) if isinstance(node, ir.Call) and node.kind == ir.CALL_API)
 
 
 def record(result: CheckResult, audit_db: str | None = None) -> None:

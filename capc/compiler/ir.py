@@ -19,7 +19,7 @@ Design choices, so that every consumer has less to handle than the surface synta
 from __future__ import annotations
 
 from dataclasses import field
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from capc.compiler.types import Type, UNKNOWN
 from capc.diagnostics import Span
@@ -297,3 +297,54 @@ class Program:
     functions: dict[str, FunctionDef] = field(default_factory=dict, compare=False, hash=False)
     undefined: tuple[UndefinedCall, ...] = ()
     profile: str = "tabletop"
+
+
+# --- walking a tree -------------------------------------------------------------------
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold nodes: all but its span and its type."""
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = _CHILD_FIELDS[cls] = tuple(name for name in cls.__dataclass_fields__
+                                           if name not in ("span", "type"))
+    return names
+
+
+def walk(node: Any, prune: Callable[[Any], bool] | None = None) -> Iterator[Any]:
+    """Every node under `node` (itself included), depth-first, a parent before its children,
+    children in field order; a list or tuple walks each item. A node for which `prune` is
+    true is yielded but not entered. A `Program` holds its body, then the functions that are
+    not in the body (the LLM layer's helpers), then its undefined calls: each once.
+
+    Written for the IR, it walks any tree of dataclass nodes (the syntax tree too): what
+    is not a dataclass instance (a string, a number, None) is a leaf and is not yielded, and
+    neither is a `Span` or a `Type`."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+            continue
+        cls = type(item)
+        if not hasattr(cls, "__dataclass_fields__") or isinstance(item, (Span, Type)):
+            continue
+        yield item
+        if prune is not None and prune(item):
+            continue
+        if cls is Program:
+            inside = {id(stmt) for stmt in item.body}
+            helpers = tuple(f for f in item.functions.values() if id(f) not in inside)
+            stack.extend(reversed(item.body + helpers + item.undefined))
+        else:
+            stack.extend(reversed([getattr(item, name) for name in _child_fields(cls)]))
+
+
+def find(node: Any, pred: Callable[[Any], bool]) -> Any | None:
+    """The first node of `walk(node)` for which `pred` is true, or None."""
+    for item in walk(node):
+        if pred(item):
+            return item
+    return None

@@ -23,11 +23,10 @@ execution, with the same checks.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from capc.compiler import ir
 from capc.compiler.registry import get_profile
@@ -77,21 +76,6 @@ class Generated:
                  for text, file in self.helpers.values()]
         parts.append(self.source.rstrip() + "\n")
         return "\n\n".join(parts)
-
-
-def iter_nodes(node: Any) -> Iterator[Any]:
-    """Every IR node under `node` (statements, expressions, targets), depth-first."""
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from iter_nodes(item)
-        return
-    if not dataclasses.is_dataclass(node) or isinstance(node, type) or isinstance(node, Span):
-        return
-    yield node
-    for f in dataclasses.fields(node):
-        if f.name in ("span", "type"):
-            continue
-        yield from iter_nodes(getattr(node, f.name))
 
 
 def span_offsets(source: str, span: Span) -> tuple[int, int]:
@@ -149,7 +133,7 @@ def compile_text(source: str, file: str, *, profile: str, limits: ResourceLimits
 
 def moving_calls(node: Any, profile: str = "tabletop") -> list[ir.Call]:
     prof = get_profile(profile)
-    return [n for n in iter_nodes(node) if isinstance(n, ir.Call) and n.kind == ir.CALL_API
+    return [n for n in ir.walk(node) if isinstance(n, ir.Call) and n.kind == ir.CALL_API
             and (prim := prof.primitive(n.callee)) is not None and prim.moves]
 
 
@@ -224,7 +208,7 @@ class Generator:
                                                     f"the robot ({moves[0].callee}); sub-LMP answers may only "
                                                     f"look at the scene", moves[0].span,
                                    kind="safety", hint="move the robot in the policy, not in a parse_* answer")
-            todo += [n.callee for n in iter_nodes(body) if isinstance(n, ir.Call) and n.kind == ir.CALL_USER]
+            todo += [n.callee for n in ir.walk(body) if isinstance(n, ir.Call) and n.kind == ir.CALL_USER]
 
     def _answer_sub_lmps(self, code: str, file: str) -> tuple[str, dict[str, tuple[str, str]]]:
         """Answer the constant-query sub-LMP calls of the policy; found on the syntax tree,
@@ -239,7 +223,7 @@ class Generator:
         replacements: list[tuple[Span, str]] = []
         helpers: dict[str, tuple[str, str]] = {}
         taken = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", code))
-        calls = [n for n in iter_nodes(module.body) if isinstance(n, ast.Call)
+        calls = [n for n in ir.walk(module.body) if isinstance(n, ast.Call)
                  and isinstance(n.func, ast.Name) and n.func.id in pb.SUB_LMPS and n.func.id not in own]
         for call in calls:
             lmp = call.func.id

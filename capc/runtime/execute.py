@@ -29,8 +29,10 @@ from typing import Any, Callable
 import numpy as np
 
 from capc.compiler import ir
-from capc.compiler.interpreter import (
-    CALL_STEPS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, Interpreter, PrimitiveCall, RuntimeStop,
+from capc.compiler.costs import CALL_STEPS
+from capc.compiler.interpreter import Interpreter
+from capc.compiler.interpreter.values import (
+    E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,

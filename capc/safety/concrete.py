@@ -20,8 +20,10 @@ from typing import Any
 
 from capc.lazy_numpy import np
 
-from capc.compiler import interpreter as runtime
 from capc.compiler import ir
+from capc.compiler.interpreter import Interpreter
+from capc.compiler.interpreter.expressions import _format_field, _without_yields
+from capc.compiler.interpreter.values import RuntimeStop
 from capc.compiler.costs import only_of
 from capc.diagnostics import Span
 from capc.limits import ResourceLimits
@@ -45,12 +47,12 @@ def _plain(value: Any) -> Any:
 
 class ConcreteOps:
     def __init__(self, program: ir.Program, limits: ResourceLimits):
-        self.interp = runtime.Interpreter(program, limits)
+        self.interp = Interpreter(program, limits)
 
     def _run(self, fn, *args) -> Any:
         try:
             return fn(*args)
-        except runtime.RuntimeStop as stop:
+        except RuntimeStop as stop:
             raise PolicyFault(f"{stop.diagnostic.message} ({stop.code})", stop.span) from None
         except (RecursionError, MemoryError, OverflowError) as exc:
             raise PolicyFault(f"the run stops here: {type(exc).__name__}") from None
@@ -66,7 +68,7 @@ class ConcreteOps:
 
     def builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
         def call():
-            return runtime._without_yields(self.interp._builtin(name, list(args), dict(kwargs), span), span)
+            return _without_yields(self.interp._builtin(name, list(args), dict(kwargs), span), span)
         return rebox(self._run(call))
 
     def method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
@@ -85,4 +87,4 @@ class ConcreteOps:
         return rebox(self._run(self.interp._compare_step, op, _plain(left), _plain(right), span))
 
     def format_field(self, value: Any, conversion: str, spec: str, span: Span) -> str:
-        return self._run(runtime._format_field, _plain(value), conversion, spec, self.interp.guard, span)
+        return self._run(_format_field, _plain(value), conversion, spec, self.interp.guard, span)

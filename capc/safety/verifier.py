@@ -775,52 +775,22 @@ def may_move(program: ir.Program) -> bool:
     from capc.compiler.registry import get_profile
 
     profile = get_profile(program.profile)
-    found = False
 
-    def walk(node: Any) -> None:
-        nonlocal found
-        if found:
-            return
-        if isinstance(node, ir.Call):
-            if node.kind == ir.CALL_API:
-                prim = profile.primitive(node.callee)
-                found = prim is None or prim.moves
-            elif node.kind == ir.CALL_UNDEFINED and node.callee not in program.functions:
-                found = True
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
-        elif hasattr(node, "__dataclass_fields__") and not isinstance(node, Span):
-            for name in node.__dataclass_fields__:
-                if name not in ("span", "type"):
-                    walk(getattr(node, name))
+    def moves(node: Any) -> bool:
+        if not isinstance(node, ir.Call):
+            return False
+        if node.kind == ir.CALL_API:
+            prim = profile.primitive(node.callee)
+            return prim is None or prim.moves
+        return node.kind == ir.CALL_UNDEFINED and node.callee not in program.functions
 
-    walk(program.body)
-    walk(list(program.functions.values()))
-    return found
+    return ir.find(program, moves) is not None
 
 
 def policy_object_names(program: ir.Program) -> list[str]:
     """String constants of the policy that name CaP objects ('<colour> block|bowl')."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, ir.Const):
-            if isinstance(node.value, str) and _NAME.match(node.value) and node.value not in found:
-                found.append(node.value)
-            return
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
-            return
-        if hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                if name not in ("span", "type"):
-                    walk(getattr(node, name))
-
-    walk(program.body)
-    walk(list(program.functions.values()))
-    return sorted(found)
+    return sorted({node.value for node in ir.walk(program)
+                   if isinstance(node, ir.Const) and isinstance(node.value, str) and _NAME.match(node.value)})
 
 
 def verify(program: ir.Program, spec: SafetySpec, scene: Scene | None = None, *, any_scene: bool = False,

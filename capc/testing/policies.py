@@ -516,29 +516,21 @@ def features_of(body: tuple[ir.Stmt, ...]) -> set[str]:
     found: set[str] = set()
     entered: set[str] = set()
 
-    def walk(node) -> None:
-        if isinstance(node, ir.FunctionDef):
-            return  # walked at its call sites
-        if isinstance(node, (ir.For, ir.While)):
-            found.add("loop")
-        if isinstance(node, (ir.If, ir.IfExp)):
-            found.add("branch")
-        if isinstance(node, ir.Call) and node.kind == ir.CALL_API:
-            primitive = PROFILE.primitive(node.callee)
-            if primitive is not None and primitive.kind == KIND_MOTION:
-                found.add("motion")
-        if isinstance(node, ir.Call) and node.kind == ir.CALL_USER and node.callee in defs \
-                and node.callee not in entered:
-            entered.add(node.callee)
-            walk(defs[node.callee].body)
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
-        elif hasattr(node, "__dataclass_fields__"):
-            for field_name in node.__dataclass_fields__:
-                walk(getattr(node, field_name))
-
-    walk(body)
+    todo: list = [body]
+    while todo:  # a helper's body is walked at its (first) call site, not where it is defined
+        for node in ir.walk(todo.pop(), prune=lambda n: isinstance(n, ir.FunctionDef)):
+            if isinstance(node, (ir.For, ir.While)):
+                found.add("loop")
+            if isinstance(node, (ir.If, ir.IfExp)):
+                found.add("branch")
+            if isinstance(node, ir.Call) and node.kind == ir.CALL_API:
+                primitive = PROFILE.primitive(node.callee)
+                if primitive is not None and primitive.kind == KIND_MOTION:
+                    found.add("motion")
+            if isinstance(node, ir.Call) and node.kind == ir.CALL_USER and node.callee in defs \
+                    and node.callee not in entered:
+                entered.add(node.callee)
+                todo.append(defs[node.callee].body)
     return found
 
 
