@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,6 +97,8 @@ class FrankaSim:
                 truth = json.load(f)
         except (OSError, ValueError):
             return {}
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
         to_table = self.cell.to_table
         truth["objects"] = {name: list(to_table(p)) for name, p in truth["objects"].items()}
         truth["tcp_path"] = [[t, *to_table(p)] for t, *p in truth["tcp_path"]]
@@ -112,10 +115,9 @@ class FrankaSim:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.kill() if exc[0] is not None else self.stop()
-        if self.process is not None:
-            self.process.stdout.close()
-            self.process = None
+        if exc[0] is not None:
+            self.kill()
+        self.stop()
 
 
 def _rgba(color: str) -> tuple[float, float, float, float]:
@@ -267,3 +269,50 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- one example run, judged on the ground truth (tests and bench/franka.py) -------------
+
+AGREEMENT = 0.02   # m: final object positions on franky-sim vs the kinematic and PyBullet backends
+
+
+def run_on_franky_sim(program, scene, spec, cell, *, compare: tuple[str, ...] = ("kinematic", "sim"),
+                      first_host: int = 20, sim: FrankaSim | None = None) -> dict[str, Any]:
+    """Run `program` on a franky-sim server with `scene` (`sim`, started, which this stops;
+    by default a fresh one), judge its task (if any) on
+    MuJoCo's final object positions and compare them with the other backends. Returns the
+    outcome, the ground truth and a verdict: `ok` when the run completed, the task holds on
+    the ground truth and every object is within AGREEMENT of each reference backend."""
+    import numpy as np
+
+    from capc.runtime.execute import execute
+    from capc.runtime.tasks import check_task, parse_task
+
+    sim = sim or FrankaSim(scene, cell, first_host=first_host)
+    if sim.host is None:
+        sim.start()
+    try:
+        outcome = execute(program, scene, spec, backend="franka",
+                          backend_options={"robot_ip": sim.host, "robot_config": cell})
+    finally:
+        truth = sim.stop()
+    problems = []
+    if outcome.status != "completed":
+        problems.append(f"{outcome.status} {outcome.code}: {outcome.message}")
+    task_done = None
+    if outcome.task is not None and truth:
+        result = check_task(parse_task(outcome.task), {k: np.array(v) for k, v in truth["objects"].items()},
+                            scene)
+        task_done = result.done
+        if not result.done:
+            problems.append(f"task on MuJoCo's ground truth: {result.detail}")
+    disagreement = 0.0
+    for backend in compare:
+        reference = execute(program, scene, spec, backend=backend)
+        for name, pos in reference.final_positions.items():
+            if name in truth.get("objects", {}):
+                disagreement = max(disagreement, math.dist(pos, truth["objects"][name]))
+    if disagreement > AGREEMENT:
+        problems.append(f"final positions differ from {'/'.join(compare)} by {disagreement:.3f} m")
+    return {"outcome": outcome, "truth": truth, "task_done": task_done, "disagreement": disagreement,
+            "problems": problems, "ok": not problems}
