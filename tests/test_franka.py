@@ -249,7 +249,8 @@ def test_monitor_stop_on_the_robot_sends_nothing_past_the_limit(franka_sim):
 
 def test_rejected_policy_never_connects_and_ctrl_c_stops_the_robot(franka_sim, tmp_path):
     """One server: a rejected policy leaves it untouched (no client ever connected); then a
-    run interrupted with SIGINT ends with E524, exit 130, an audit record and a still arm."""
+    run interrupted with SIGINT ends with E524, exit 130, an audit record, a still arm and
+    the --record animation of the path so far."""
     import json
 
     from capc.audit.store import AuditStore
@@ -264,7 +265,8 @@ def test_rejected_policy_never_connects_and_ctrl_c_stops_the_robot(franka_sim, t
             "--robot-config", CELL_FILE, "--limits", LIMITS_FILE, "--json"]
     rejected = subprocess.run(base + [str(bad)], capture_output=True, text=True, env=env)
     assert rejected.returncode == 1 and json.loads(rejected.stdout)["verdict"] == "rejected"
-    run = subprocess.Popen(base + ["--trace", str(ROOT / "examples" / "circle_trajectory.py")],
+    gif = tmp_path / "run.gif"
+    run = subprocess.Popen(base + ["--trace", "--record", str(gif), str(ROOT / "examples" / "circle_trajectory.py")],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     for line in run.stderr:  # the trace names each robot call as it starts
         if "follow_traj" in line:
@@ -275,6 +277,9 @@ def test_rejected_policy_never_connects_and_ctrl_c_stops_the_robot(franka_sim, t
     assert run.returncode == 130, err
     result = json.loads(out)
     assert result["run"]["status"] == "interrupted" and result["run"]["code"] == "E524"
+    from PIL import Image
+
+    assert result["run"]["recording"] == str(gif) and Image.open(gif).n_frames > 1  # --record: the paths so far
     truth = sim.stop()
     assert truth["connections"] == 2  # the interrupted run's robot and gripper; the rejected one none
     assert _at_rest(truth) < 0.001
