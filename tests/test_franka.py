@@ -175,6 +175,20 @@ def test_examples_pass_on_nine_of_ten_random_scenes(name):
     assert len(failures) <= 1, failures
 
 
+def test_held_object_is_decided_by_the_finger_width_not_the_grasp_flag(franka_sim):
+    """capc's scene has a block the simulated world lacks: the grasp closes on nothing
+    (franky-sim calls that a success), the width says empty, and capc carries nothing."""
+    scene = parse_scene("objects:\n  - {name: red block, position: [0.1, -0.45]}\n"
+                        "  - {name: blue bowl, position: [-0.1, -0.4]}\n")
+    world = parse_scene("objects:\n  - {name: blue bowl, position: [-0.1, -0.4]}\n")
+    sim = franka_sim(world)
+    outcome = _run_franka(_compile("put_first_on_second('red block', 'blue bowl')\n"), scene, sim)
+    assert outcome.status == "completed", outcome.message
+    closes = [e for e in outcome.gripper_events if e["close"]]
+    assert len(closes) == 1 and closes[0]["held"] is None
+    assert outcome.final_positions["red block"] == pytest.approx([0.1, -0.45, 0.02])
+
+
 # --- faults ---------------------------------------------------------------------------------
 
 def test_unreachable_controller_is_a_fault_before_anything_moves(tmp_path):
