@@ -109,6 +109,7 @@ class FrankaBackend:
         self.final_speed: float | None = None
         self.stopped = False
         self.connected = False
+        self._motion_started = False
 
     # --- connection ---------------------------------------------------------------------
 
@@ -429,4 +430,4 @@ class FrankaBackend:
                 "period_ms_median": ms(self.periods, 50), "period_ms_p99": ms(self.periods, 99),
                 "period_jitter_ms": round(float(np.std(self.periods)) * 1000, 3) if self.periods else None,
                 "tick_latency_ms_p99": ms(self.latencies, 99), "final_speed": self.final_speed,
-                "stopped": self.stopped, "cell": self.cell.source}
+                "connected": self.connected, "stopped": self.stopped, "cell": self.cell.source}
