@@ -188,6 +188,19 @@ def _solve_start(robot_cls, start, quaternion) -> list[float]:
     return [float(v) for v in q]
 
 
+def _ask_for_real_time() -> None:
+    """Run the simulated controller at the lowest real-time priority when allowed, as a
+    robot's controller runs on a CPU of its own. On a loaded machine a normal-priority
+    server fell to a quarter of real time (the client's control thread, which libfranka
+    makes real-time, kept up); processes started after a franky client existed inherited
+    its priority and ran at full speed, so test times depended on test order. Without the
+    permission the server runs as it is (the stream follows the robot's clock either way)."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+    except (AttributeError, OSError):
+        pass
+
+
 def serve(spec: dict) -> None:
     import franky_sim
     import numpy as np
@@ -209,6 +222,7 @@ def serve(spec: dict) -> None:
         state["running"] = False
 
     signal.signal(signal.SIGTERM, on_term)
+    _ask_for_real_time()
     q0 = _solve_start(FrankaMujocoRobot, spec["start"], spec["tool"])
     with MujocoSimulator() as sim:
         robot = sim.add_robot(initial_q=q0, initial_hand_width=0.07)
