@@ -21,7 +21,7 @@ from capc.diagnostics import CapcError, InputError
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_GUARDED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
-COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest")
+COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest", "help")
 
 # Commands whose process checks or runs a policy get the process guard (capc.guard): a memory
 # cap always, a wall-clock alarm unless the command is interactive or runs many policies.
@@ -108,12 +108,25 @@ def _main(argv: list[str] | None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # The place capc reads or writes failed (a full disk, a read-only folder) where no
+        # check caught it first: the environment's problem, said in one line, not a bug.
+        from capc.files import ENVIRONMENT_ERRNOS, os_reason
+        if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("CAPC_DEBUG"):
+            return _internal_error(exc)
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error[E206]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # a bug in capc: say so in one line, keep the traceback opt-in
-        if os.environ.get("CAPC_DEBUG"):
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc} "
-              f"(this is a bug in capc; rerun with CAPC_DEBUG=1 for details)", file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("CAPC_DEBUG"):
+        raise exc
+    print(f"internal error: {type(exc).__name__}: {exc} "
+          f"(this is a bug in capc; rerun with CAPC_DEBUG=1 for details)", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def _run_guarded(args) -> int:

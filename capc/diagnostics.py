@@ -122,8 +122,28 @@ class InputError(CapcError):
         return f"error[{d.code}]: {text}"
 
 
-# Longest message `render` prints; the diagnostic itself (JSON, audit store) keeps it whole.
-MAX_RENDERED_MESSAGE = 300
+# Longest run of non-blank characters `render` prints whole. Messages are never cut (a long
+# explanation is read to its end), but one "word" this long is a quoted name or value from a
+# hostile policy (a 12,000-character identifier made a 12 kB error line): its middle is left
+# out and counted. The diagnostic itself (JSON, audit store) keeps everything.
+MAX_RENDERED_WORD = 80
+
+# Counterexample keys for the machinery, not for people: `call_index` counts robot-API calls
+# from 0 (the span already says which line); JSON and the audit store keep them.
+INTERNAL_COUNTEREXAMPLE_KEYS = frozenset({"call_index"})
+
+
+def fold_long_words(text: str, limit: int = MAX_RENDERED_WORD) -> str:
+    """`text` with every run of more than `limit` non-blank characters shortened in the
+    middle, saying how much was left out; everything else exactly as it was."""
+    import re
+
+    def fold(match: "re.Match[str]") -> str:
+        word = match.group(0)
+        keep = limit // 2
+        return f"{word[:keep]}…({len(word) - 2 * keep:,} characters)…{word[-keep:]}"
+
+    return re.sub(rf"\S{{{limit + 1},}}", fold, text)
 
 
 def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = False) -> str:
@@ -134,9 +154,7 @@ def render(diagnostic: Diagnostic, source: str | None = None, *, color: bool = F
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
     level = "warning" if diagnostic.kind == "warning" else "error"
-    message = diagnostic.message
-    if len(message) > MAX_RENDERED_MESSAGE:  # a 12,000-character name quoted by a hostile policy
-        message = message[:MAX_RENDERED_MESSAGE] + "…"
+    message = fold_long_words(diagnostic.message)
     out = [paint(f"{level}[{diagnostic.code}]", "1;31" if level == "error" else "1;33")
            + paint(f": {message}", "1")]
     span = diagnostic.span
@@ -211,10 +229,11 @@ def describe_counterexample(cex: dict[str, Any]) -> list[str]:
                      + ", ".join(f"{v:.3f}" for v in b) + ")")
     if cex.get("limit"):
         excess = cex.get("excess")
-        lines.append(f"  breaks: {cex['limit']}" + (f" by {excess:.4f}" if isinstance(excess, (int, float)) else ""))
+        lines.append(f"  breaks: {cex['limit']}" + (f" by {excess:.4g}" if isinstance(excess, (int, float)) else ""))
     if cex.get("replayed") is not None:
         lines.append("  replayed concretely: " + ("confirmed" if cex["replayed"] else "NOT confirmed"))
     for key, value in cex.items():
-        if key not in {"objects", "variables", "target", "segment", "limit", "excess", "replayed"}:
+        if key not in {"objects", "variables", "target", "segment", "limit", "excess", "replayed"} \
+                and key not in INTERNAL_COUNTEREXAMPLE_KEYS:
             lines.append(f"  {key}: {value}")
     return lines

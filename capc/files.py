@@ -1,14 +1,23 @@
-"""Reading the user's YAML/JSON files (scenes, limits) with positions kept for errors.
+"""Reading the user's YAML/JSON files (scenes, limits) with positions kept for errors, and
+checking the files and folders capc is asked to write.
 
 YAML is a superset of JSON, so one reader serves both. We compose the YAML node graph
 ourselves instead of calling `yaml.safe_load` so that every value keeps the line and column
 it came from: a bad value in a limits file is then reported as `limits.yaml:4:12: ...`.
+
+An output path the user names (`--record out.gif`, `-o policy.py`, `--plot cex.png`, `--out
+DIR`) is checked before any work is done (`check_output_path`, `check_output_dir`), and the
+write itself runs under `output_errors`, so a missing directory, a path that is a directory,
+a read-only place or a full disk is an input error (exit 2, one line), never a crash.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+from contextlib import contextmanager
+from typing import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +80,87 @@ def read_text(path: str, what: str) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"{what} file is not UTF-8 text (byte {exc.start})", file=path,
                          line=line) from None
+
+
+E_OUTPUT = "E206"   # an output file or folder cannot be written
+
+
+def user_dir(kind: str, *names: str) -> str:
+    """capc's folder of `kind` ("cache" or "state") under the XDG base directories
+    (`$XDG_CACHE_HOME/capc`, default `~/.cache/capc`; `$XDG_STATE_HOME/capc`, default
+    `~/.local/state/capc`), joined with `names`. Not created here."""
+    variable, default = {"cache": ("XDG_CACHE_HOME", (".cache",)),
+                         "state": ("XDG_STATE_HOME", (".local", "state"))}[kind]
+    base = os.environ.get(variable) or os.path.join(os.path.expanduser("~"), *default)
+    return os.path.join(base, "capc", *names)
+
+_REASONS = {
+    errno.ENOENT: "its directory does not exist",
+    errno.ENOTDIR: "a part of the path is a file, not a directory",
+    errno.EISDIR: "it is a directory",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+# errno values that can only be about the machine, not about capc (a missing file could be a
+# bug: capc's own data): the CLI reports these as input errors even where no check caught them.
+ENVIRONMENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT})
+
+
+def os_reason(exc: OSError) -> str:
+    """A few words for an OSError, without the errno number."""
+    return _REASONS.get(exc.errno, exc.strerror or str(exc))
+
+
+def output_error(path: str, what: str, reason: str, *, code: str = E_OUTPUT,
+                 hint: str | None = None) -> InputError:
+    return InputError(f"cannot write the {what} {path}: {reason}", code=code, hint=hint)
+
+
+def check_output_path(path: str, what: str, *, code: str = E_OUTPUT, example: str = "out") -> str:
+    """`path` if a file can be written there; else the InputError saying why, before any work
+    (a ten-second simulation should not end in "directory does not exist")."""
+    if os.path.isdir(path):
+        raise output_error(path, what, "it is a directory", code=code,
+                           hint=f"name a file inside it, e.g. {os.path.join(path, example)}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(directory):
+        raise output_error(path, what, f"the directory {directory} does not exist", code=code,
+                           hint=f"create it first with mkdir -p {directory}, or name a file in an existing directory")
+    if not os.path.isdir(directory):
+        raise output_error(path, what, f"{directory} is a file, not a directory", code=code)
+    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise output_error(path, what, "permission denied", code=code)
+    return path
+
+
+def check_output_dir(path: str, what: str, *, code: str = E_OUTPUT) -> str:
+    """Create the folder `path` (and its parents) if needed; an InputError if it cannot be
+    created or written into."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise output_error(path, what, "it is a file, not a directory", code=code)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise output_error(path, what, os_reason(exc), code=code) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise output_error(path, what, "permission denied", code=code)
+    return path
+
+
+@contextmanager
+def output_errors(path: str, what: str, *, code: str = E_OUTPUT) -> Iterator[None]:
+    """Writing `path` inside this block: an OSError (disk full, permissions changed under us)
+    becomes the one-line input error."""
+    try:
+        yield
+    except BrokenPipeError:   # stdout's reader went away (`| head`): not a write error
+        raise
+    except OSError as exc:
+        raise output_error(path, what, os_reason(exc), code=code) from None
 
 
 def load_document(path: str, what: str) -> Document:

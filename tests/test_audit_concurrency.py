@@ -108,7 +108,7 @@ def test_the_v1_fixture_is_migrated_on_open_with_records_preserved(tmp_path):
     assert old_ids == [1, 2, 4, 5]
 
     with open_store(db) as store:
-        assert store.migrated_from == 1 and store.schema_version == SCHEMA_VERSION == 2
+        assert store.migrated_from == 1 and store.schema_version == SCHEMA_VERSION == 3
         assert [r["id"] for r in store.iter_records()] == old_ids       # ids kept, gap and all
         assert store.check_integrity()["ok"]
         first = store.get(1)

@@ -156,7 +156,7 @@ def test_tampering_is_detected(store, tmp_path):
 
 def test_store_is_wal_and_versioned(store):
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.schema_version == 2
+    assert store.schema_version == audit.SCHEMA_VERSION == 3
 
 
 def test_newer_schema_is_refused_clearly(tmp_path):

@@ -163,7 +163,9 @@ def test_compiled_policy_with_helpers_passes_capc_check(workdir):
     no_traceback(proc)
     data = json.loads(proc.stdout)
     assert proc.returncode == 0 and data["verdict"] == "accepted"
-    assert "def make_circle" in data["policy"]
+    assert "def make_circle" in data["assembled"] and "def make_circle" not in data["policy"]
+    assert [(p["name"], p["origin"]) for p in data["parts"]] == [
+        ("make_circle", "in make_circle, generated for line 2")]
     check = capc("check", "policy.py", "--scene", "scene.yaml", tmp_path=workdir)
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -253,7 +255,7 @@ def test_hostile_object_names_reach_the_model_as_data_and_the_policy_as_strings(
     assert proc.returncode == 0, proc.stderr
     turn = server.requests[0]["messages"][-1]["content"]
     assert turn.split("\n")[0] == f"objects = [{hostile!r}, 'blue bowl']"
-    assert json.loads(proc.stdout)["policy"] == policy + "\n"
+    assert json.loads(proc.stdout)["assembled"] == policy + "\n"
 
 
 # --- capc run -i ------------------------------------------------------------------------------

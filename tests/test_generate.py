@@ -15,6 +15,7 @@ from capc.compiler.interpreter import run_program  # noqa: E402
 from capc.compiler.scene import make_object, Scene  # noqa: E402
 from capc.diagnostics import CompileError  # noqa: E402
 from capc.prompts.generate import Generator, context_bindings, span_offsets  # noqa: E402
+from capc.safety.context import VerificationContext  # noqa: E402
 from capc.prompts.provider_openai import OpenAIProvider  # noqa: E402
 
 SCENE = Scene((make_object("red block", (0.1, -0.5)), make_object("green block", (-0.1, -0.6)),
@@ -169,7 +170,8 @@ def test_constant_sub_lmp_queries_are_answered_at_compile_time():
     assert "name = parse_obj_name_answer_1(objects)" in built.source
     (request,) = server.requests
     assert request["messages"][0]["content"].startswith("You answer a description of objects")
-    assert "# given: objects" in request["messages"][-1]["content"]
+    # the first line of the turn gives `objects`; no "# given:" line that no example has
+    assert "# given:" not in request["messages"][-1]["content"]
     moves = run_concretely(built.program)
     assert moves == [("put_first_on_second", {"arg1": "green block", "arg2": "blue bowl", "speed": None})]
 
@@ -209,7 +211,7 @@ def _runtime(server, answers):
     built = Generator(llm, SCENE.names()).build("objects = get_obj_names()\n" + RUNTIME_POLICY)
     assert not built.helpers  # the query is not a constant: nothing was asked at compile time
     assert not server.requests
-    sub_lmp = RuntimeSubLMP(llm, SCENE, default_spec())
+    sub_lmp = RuntimeSubLMP(llm, VerificationContext(default_spec(), SCENE))
     return execute(built.program, SCENE, default_spec(), backend="kinematic", sub_lmp=sub_lmp), sub_lmp
 
 

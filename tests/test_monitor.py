@@ -25,9 +25,11 @@ def test_waypoint_inside_is_accepted():
 
 
 @pytest.mark.parametrize("target, axis_text, excess", [
-    ((0.35, -0.5, 0.1), "x = 0.3500 is above 0.3", 0.05),
-    ((0.0, -0.9, 0.1), "y = -0.9000 is below -0.8", 0.1),
-    ((0.0, -0.5, -0.02), "z = -0.0200 is below 0", 0.02),
+    ((0.35, -0.5, 0.1), "x = 0.35 is above 0.3 by 0.05 m", 0.05),
+    ((0.0, -0.9, 0.1), "y = -0.9 is below -0.8 by 0.1 m", 0.1),
+    ((0.0, -0.5, -0.02), "z = -0.02 is below 0 by 0.02 m", 0.02),
+    # just past the edge: significant digits, never "above 0.3 by 0.0000 m"
+    ((0.300002, -0.5, 0.1), "x = 0.300002 is above 0.3 by 2e-06 m", 2e-6),
 ])
 def test_waypoint_outside_workspace(target, axis_text, excess):
     v = Monitor(default_spec()).check_waypoint(HOME, target, None)

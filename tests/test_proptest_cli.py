@@ -136,3 +136,55 @@ def test_near_scene_mode_finds_perception_sensitive_failures(tmp_path, capsys):
     assert "ok: no failure found" in capsys.readouterr().out
     assert main(["proptest", str(EDGE), "--near-scene"]) == 2  # needs --scene
     assert "--near-scene needs --scene" in capsys.readouterr().err
+
+
+def _capc_in(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / "cache"), XDG_STATE_HOME=str(home / "state"),
+               CAPC_AUDIT_DB=str(home / "audit.db"))
+    return subprocess.run([sys.executable, "-m", "capc", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_proptest_leaves_the_current_directory_untouched_and_its_record_complete(tmp_path):
+    cwd, home, out = tmp_path / "cwd", tmp_path / "home", tmp_path / "out"
+    cwd.mkdir()
+    found = _capc_in(cwd, home, "proptest", str(EDGE), "--examples", "100", "--seed", "1", "--out", str(out))
+    assert found.returncode == 1, found.stderr
+    assert list(cwd.iterdir()) == []                      # no scene file, no .hypothesis/
+    assert [p.name for p in out.iterdir()] == ["proptest-edge_sensitive.yaml"]
+
+    record = json.loads(_capc_in(cwd, home, "audit", "show", "1", "--json").stdout)
+    assert record["kind"] == "proptest" and record["verdict"] == "failed"
+    assert record["source"] == EDGE.read_text(encoding="utf-8") and record["ir_hash"]
+    assert record["scene"]["objects"] and record["spec"]
+    assert record["run_status"] == "stopped_by_monitor" and record["monitor_events"]
+    (diagnostic,) = record["diagnostics"]
+    assert diagnostic["code"] == "E510" and diagnostic["line"] == 8
+    assert record["extra"]["proptest"]["reproduce"].startswith(f"capc run {EDGE} --scene {out}")
+
+    shown = _capc_in(cwd, home, "audit", "show", "1").stdout
+    assert "no policy source stored" not in shown and "verdict: FAILED" in shown
+    assert "error[E510]" in shown and "property test: " in shown and "reproduce: capc run" in shown
+    assert _capc_in(cwd, home, "audit", "export", "-o", str(tmp_path / "audit.html")).returncode == 0
+    html = (tmp_path / "audit.html").read_text(encoding="utf-8")
+    assert "nothing to report" not in html and "property test: " in html and "E510" in html
+    assert list(cwd.iterdir()) == []
+
+
+def test_default_out_is_a_folder_git_ignores():
+    from capc.commands.proptest import DEFAULT_OUT
+
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "check-ignore", "-q", f"{DEFAULT_OUT}/proptest-x.yaml"], cwd=ROOT)
+    assert ignored.returncode == 0, f"{DEFAULT_OUT}/ is not in .gitignore"
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_the_search(tmp_path, capsys):
+    code = main(["proptest", str(EDGE), "--out", str(tmp_path / "no" / "such" / "dir")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error[E206]: cannot write the failing world") and "does not exist" in err

@@ -15,6 +15,7 @@ from capc.prompts.pipeline import compile_instruction  # noqa: E402
 from capc.prompts.provider import TruncatedReply  # noqa: E402
 from capc.prompts.provider_openai import OpenAIProvider  # noqa: E402
 from capc.safety.spec import default_spec  # noqa: E402
+from capc.safety.context import VerificationContext  # noqa: E402
 
 SCENE = Scene((make_object("green block", (-0.1, -0.6)), make_object("blue bowl", (0.2, -0.5)),
                make_object("red block", (0.0, -0.4))))
@@ -97,12 +98,15 @@ def test_every_attempt_reaches_the_audit_store(tmp_path, monkeypatch):
         server.fallback = by_prompt(policies=[UNSAFE, SAFE])
         llm = provider(server)
         result = compile_instruction(INSTRUCTION, llm, scene=SCENE, spec=default_spec())
-    record_id = audit_compile("compile", result, llm, scene=SCENE, spec=default_spec(), limits=DEFAULT_LIMITS)
+    context = VerificationContext(default_spec(), SCENE, limits=DEFAULT_LIMITS)
+    record_id = audit_compile("compile", result, llm, context=context)
     assert record_id is not None
     with open_store(str(tmp_path / "audit.db")) as store:
         record = store.get(record_id)
     assert record["instruction"] == INSTRUCTION and record["verdict"] == "accepted"
     assert record["model"] == "test-model" and record["provider"] == "openai"
+    assert record["mode"] == "scene" and record["profile"] == "tabletop"
+    assert record["scene"] == SCENE.to_json() and record["spec"] == default_spec().to_json()
     attempts = record["attempts"]
     assert [a["verdict"] for a in attempts] == ["rejected", "accepted"]
     assert attempts[1]["parent"] == 0

@@ -14,7 +14,7 @@ from typing import Any, Iterable, TextIO
 
 from capc import __version__
 from capc.diagnostics import describe_counterexample, listing_lines, render
-from capc.audit.store import diagnostic_from_json, failing_obligations, now_iso, offending_lines
+from capc.audit.store import diagnostic_from_json, failing_obligations, now_iso, offending_lines, proptest_summary
 
 DEFAULT_MAX_PICTURES = 100
 
@@ -38,7 +38,7 @@ table { border-collapse: collapse; margin: 6px 0; } td, th { padding: 3px 8px; t
   border-bottom: 1px solid #e3e3e3; vertical-align: top; } th { background: #f4f4f4; }
 .verdict { font-weight: 700; text-transform: uppercase; font-size: 12px; padding: 1px 6px; border-radius: 3px; }
 .accepted { background: #d9f2de; color: #135c24; } .guarded { background: #fff1c9; color: #6b4e00; }
-.rejected, .error { background: #ffd9d9; color: #8a0b0b; }
+.rejected, .error, .failed { background: #ffd9d9; color: #8a0b0b; } .passed { background: #d9f2de; color: #135c24; }
 section.record { border-top: 2px solid #ccc; margin-top: 24px; }
 pre { background: #f7f7f7; padding: 8px 10px; overflow-x: auto; font: 13px/1.4 ui-monospace, monospace;
       margin: 6px 0; }
@@ -106,6 +106,9 @@ def _reasons_html(record: dict) -> str:
         if ob.get("counterexample") and _cex_key(ob["counterexample"]) not in shown:
             text += describe_counterexample(ob["counterexample"])
         parts.append("<pre>" + _e("\n".join(text)) + "</pre>")
+    found = proptest_summary(record)
+    if found:
+        parts.append("<pre>" + _e("\n".join(found)) + "</pre>")
     return "\n".join(parts) or '<p class="muted">nothing to report</p>'
 
 

@@ -1,8 +1,9 @@
 """Re-verify stored programs with today's front end, verifier and resource limits.
 
 "Would today's verifier decide the same?" For each stored record with a policy source, the
-source is compiled again and verified under the record's own safety spec and scene (or under
-a spec given now, `spec_override`), and the new verdict is compared with the stored one.
+source is compiled again and verified in the record's own context: its safety spec (or a spec
+given now, `spec_override`), its scene, its mode (scene / any_scene) and its profile, so a
+verdict is "changed" only when capc's answer to the same question changed.
 
 Speed (500 programs in well under a minute): one process, the front end and Z3 loaded once,
 and each distinct (source, helpers, scene, spec, scene mode) compiled and verified once —
@@ -71,8 +72,13 @@ def _load_tools():
 
 
 def any_scene(record: dict) -> bool:
-    """Whether the stored verdict was reached in scene-free mode: an explicit `any_scene` field,
-    or the verifier report's `mode`."""
+    """Whether the stored verdict was reached in scene-free mode: the record's `mode` (schema
+    3 on), else an explicit `any_scene` field or the verifier report's `mode`; a record with
+    no scene was verified scene-free."""
+    if record.get("mode"):
+        return record["mode"] == "any_scene"
+    if not record.get("scene"):
+        return True
     extra = record.get("extra") or {}
     verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
     return bool(extra.get("any_scene")) or verification.get("mode") == "any_scene"
@@ -81,7 +87,7 @@ def any_scene(record: dict) -> bool:
 def _key(record: dict, spec_json: Any) -> str:
     extra = record.get("extra") or {}
     body = [record.get("source"), record.get("file"), extra.get("helpers"), record.get("scene"),
-            spec_json, any_scene(record)]
+            spec_json, any_scene(record), record.get("profile")]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -98,12 +104,13 @@ class Rechecker:
 
     def _spec(self, record: dict):
         from capc.safety.spec import default_spec, parse_spec
+        profile = record.get("profile") or "tabletop"
         if self.spec_override is not None:
             return self.spec_override
         stored = record.get("spec")
         if not stored:
-            return default_spec()
-        return parse_spec(json.dumps(stored), file=f"<audit #{record['id']} limits>")
+            return default_spec(profile)
+        return parse_spec(json.dumps(stored), file=f"<audit #{record['id']} limits>", profile=profile)
 
     def _scene(self, record: dict):
         from capc.compiler.scene import parse_scene
@@ -112,14 +119,14 @@ class Rechecker:
             return None
         return parse_scene(json.dumps(stored), file=f"<audit #{record['id']} scene>")
 
-    def _compile(self, source: str, file: str, helpers: dict):
+    def _compile(self, source: str, file: str, helpers: dict, profile: str):
         """Each distinct program is parsed once, however many worlds it is verified in."""
-        key = json.dumps([source, file, sorted(helpers.items())], default=str)
+        key = json.dumps([source, file, sorted(helpers.items()), profile], default=str)
         if key not in self.programs:
             from capc.diagnostics import CapcError
             try:
                 self.programs[key] = self.compile_source(source, file, limits=self.limits,
-                                                         helpers=helpers)
+                                                         helpers=helpers, profile=profile)
             except CapcError as exc:
                 self.programs[key] = exc
         program = self.programs[key]
@@ -133,7 +140,8 @@ class Rechecker:
         helpers = {name: tuple(value) for name, value in (extra.get("helpers") or {}).items()}
         try:
             spec, scene = self._spec(record), self._scene(record)
-            program = self._compile(record["source"], record.get("file") or "<policy>", helpers)
+            program = self._compile(record["source"], record.get("file") or "<policy>", helpers,
+                                    record.get("profile") or "tabletop")
             report = self.verify(program, spec, scene, any_scene=any_scene(record),
                                  limits=self.limits)
         except CapcError as exc:

@@ -19,7 +19,8 @@ Storage choices, and why:
 * A SHA-256 of each record's canonical JSON sits beside it, so "intact" is checkable.
 * The schema is versioned with `PRAGMA user_version`; `MIGRATIONS` lifts an older store on
   open, in one transaction, keeping every record (version 1 was a single table with a JSON
-  payload, see tests/fixtures/make_audit_v1.py).
+  payload, see tests/fixtures/make_audit_v1.py; version 3 added each verdict's mode and
+  profile beside its scene and spec, the context `capc audit recheck` verifies in).
 * Recording never gets in the way: `record_safely` swallows every failure, waits at most
   `SAFE_BUSY_SECONDS` for the lock, and says once per process on stderr that the store was
   not written.
@@ -46,7 +47,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from capc import __version__
 from capc.diagnostics import InputError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_BUSY_SECONDS = 10.0   # interactive commands (`capc audit ...`) may wait this long
 SAFE_BUSY_SECONDS = 2.0       # recording from a compile never waits longer than this
 VERDICTS = ("accepted", "guarded", "rejected")
@@ -57,6 +58,9 @@ _JSON_COLUMNS = ("params", "scene", "spec", "limits", "diagnostics", "run", "mon
                  "timings", "extra")
 _TEXT_COLUMNS = ("created_at", "capc_version", "kind", "parent_id", "instruction", "file",
                  "source", "ir_hash", "verdict", "run_status", "provider", "model")
+# Added in version 3: the verification context beside `scene` and `spec`. A record written
+# before has neither; its checksum leaves them out while they are unknown (None).
+_CONTEXT_COLUMNS = ("mode", "profile")
 
 SCHEMA_V2 = """
 CREATE TABLE records (
@@ -295,6 +299,15 @@ def normalize(record: Mapping[str, Any]) -> dict:
     out["params"] = to_jsonable(rec.pop("params", None))
     out["scene"] = to_jsonable(rec.pop("scene", None))
     out["spec"] = to_jsonable(rec.pop("spec", None))
+    # The verification context (a VerificationContext or its JSON): the world, the limits,
+    # the mode and the profile the verdict is about.
+    context = to_jsonable(rec.pop("context", None)) or {}
+    for key in ("scene", "spec"):
+        if out[key] is None and context.get(key) is not None:
+            out[key] = context[key]
+    for key in _CONTEXT_COLUMNS:
+        value = rec.pop(key, None) or context.get(key)
+        out[key] = None if value is None else str(value)
     out["limits"] = to_jsonable(rec.pop("limits", None))
     out["timings"] = to_jsonable(rec.pop("timings", None))
     out["run"] = to_jsonable(rec.pop("run", None))
@@ -303,6 +316,7 @@ def normalize(record: Mapping[str, Any]) -> dict:
     obligations = [_normalize_obligation(o) for o in (rec.pop("obligations", None) or [])]
 
     if program is not None:
+        out["profile"] = out["profile"] or getattr(program, "profile", None)
         out["source"] = out["source"] or getattr(program, "source", None)
         out["file"] = out["file"] or getattr(program, "file", None)
         out["ir_hash"] = out["ir_hash"] or ir_hash(program)
@@ -311,6 +325,7 @@ def normalize(record: Mapping[str, Any]) -> dict:
         if not isinstance(rep, dict):
             rep = {"report": rep}
         out["verdict"] = out["verdict"] or rep.get("verdict")
+        out["mode"] = out["mode"] or rep.get("mode")
         if not obligations:
             obligations = [_normalize_obligation(o) for o in rep.get("obligations") or []]
         if diagnostics is None:
@@ -360,7 +375,8 @@ def normalize(record: Mapping[str, Any]) -> dict:
 
 def checksum(record: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of a record, its id and checksum left out."""
-    body = {k: v for k, v in record.items() if k not in ("id", "checksum", "intact")}
+    body = {k: v for k, v in record.items() if k not in ("id", "checksum", "intact")
+            and not (k in _CONTEXT_COLUMNS and v is None)}
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -544,29 +560,7 @@ class AuditStore:
         return self._record_columns
 
     def _assemble(self, row: tuple) -> dict:
-        raw = dict(zip(self._columns(), row))
-        rec: dict[str, Any] = {"id": raw["id"], "time": raw["created_at"]}
-        for key in _TEXT_COLUMNS[1:]:
-            rec[key] = raw[key]
-        for key in _JSON_COLUMNS:
-            rec[key] = _loads(raw[key])
-        rec["obligations"] = [
-            {"id": r[0], "primitive": r[1], "role": r[2], "property": r[3], "verdict": r[4],
-             "span": _loads(r[5]), "counterexample": _loads(r[6]), "message": r[7],
-             "extra": _loads(r[8])}
-            for r in self._db.execute(
-                "SELECT obligation_id, primitive, role, property, verdict, span, counterexample, "
-                "message, extra FROM obligations WHERE record_id = ? ORDER BY idx", (raw["id"],))]
-        rec["attempts"] = [
-            {"index": r[0], "parent": r[1], "file": r[2], "source": r[3], "ir_hash": r[4],
-             "verdict": r[5], "request": _loads(r[6]), "reply": r[7], "diagnostics": _loads(r[8]),
-             "extra": _loads(r[9])}
-            for r in self._db.execute(
-                "SELECT idx, parent_idx, file, source, ir_hash, verdict, request, reply, "
-                "diagnostics, extra FROM attempts WHERE record_id = ? ORDER BY idx", (raw["id"],))]
-        rec["checksum"] = raw["checksum"]
-        rec["intact"] = checksum(rec) == raw["checksum"]
-        return rec
+        return _assemble(self._db, self._columns(), row)
 
     def query(self, verdict: str | Iterable[str] | None = None, since: str | None = None,
               grep: str | None = None, limit: int | None = None, kind: str | None = None) -> list[dict]:
@@ -661,6 +655,36 @@ class AuditStore:
                 "ok": sqlite_ok == "ok" and not broken}
 
 
+def _assemble(db: sqlite3.Connection, columns: list[str], row: tuple) -> dict:
+    """The full record of one `records` row, with its obligations and attempts; `intact`
+    tells whether its checksum still matches."""
+    raw = dict(zip(columns, row))
+    rec: dict[str, Any] = {"id": raw["id"], "time": raw["created_at"]}
+    for key in _TEXT_COLUMNS[1:]:
+        rec[key] = raw[key]
+    for key in _JSON_COLUMNS:
+        rec[key] = _loads(raw[key])
+    for key in _CONTEXT_COLUMNS:
+        rec[key] = raw.get(key)
+    rec["obligations"] = [
+        {"id": r[0], "primitive": r[1], "role": r[2], "property": r[3], "verdict": r[4],
+         "span": _loads(r[5]), "counterexample": _loads(r[6]), "message": r[7],
+         "extra": _loads(r[8])}
+        for r in db.execute(
+            "SELECT obligation_id, primitive, role, property, verdict, span, counterexample, "
+            "message, extra FROM obligations WHERE record_id = ? ORDER BY idx", (raw["id"],))]
+    rec["attempts"] = [
+        {"index": r[0], "parent": r[1], "file": r[2], "source": r[3], "ir_hash": r[4],
+         "verdict": r[5], "request": _loads(r[6]), "reply": r[7], "diagnostics": _loads(r[8]),
+         "extra": _loads(r[9])}
+        for r in db.execute(
+            "SELECT idx, parent_idx, file, source, ir_hash, verdict, request, reply, "
+            "diagnostics, extra FROM attempts WHERE record_id = ? ORDER BY idx", (raw["id"],))]
+    rec["checksum"] = raw["checksum"]
+    rec["intact"] = checksum(rec) == raw["checksum"]
+    return rec
+
+
 def _insert(db: sqlite3.Connection, rec: dict, record_id: int | None = None) -> int:
     """Insert one canonical record (inside the caller's transaction)."""
     values = {
@@ -671,6 +695,9 @@ def _insert(db: sqlite3.Connection, rec: dict, record_id: int | None = None) -> 
     }
     for key in _JSON_COLUMNS:
         values[key] = _dumps(rec[key])
+    if "mode" in _columns_of(db):     # a v2 table while migrating from v1
+        for key in _CONTEXT_COLUMNS:
+            values[key] = rec.get(key)
     # Round-trip through JSON first so the checksum is over exactly what `get` will read.
     stored = json.loads(json.dumps({k: v for k, v in rec.items() if k != "id"}, ensure_ascii=False))
     values["checksum"] = checksum(stored)
@@ -697,6 +724,32 @@ def _insert(db: sqlite3.Connection, rec: dict, record_id: int | None = None) -> 
 
 
 # --- migrations -------------------------------------------------------------------------------
+
+def _columns_of(db: sqlite3.Connection) -> list[str]:
+    return [c[0] for c in db.execute("SELECT * FROM records LIMIT 0").description]
+
+
+def _v2_to_v3(db: sqlite3.Connection) -> None:
+    """v3 stores each verdict's mode (scene / any_scene) and profile beside its scene and
+    spec. Where a v2 record says how it was verified (its report's mode, or an `any_scene`
+    flag), that is filled in and the checksum of an intact record is renewed; a record that
+    says nothing keeps NULL (recheck then reads what it can), a broken one stays broken."""
+    for key in _CONTEXT_COLUMNS:
+        db.execute(f"ALTER TABLE records ADD COLUMN {key} TEXT")
+    columns = _columns_of(db)
+    for row in db.execute("SELECT * FROM records ORDER BY id").fetchall():
+        rec = _assemble(db, columns, row)
+        extra = rec.get("extra") or {}
+        verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
+        mode = verification.get("mode") or ("any_scene" if extra.get("any_scene") else None)
+        if mode is None:
+            continue
+        intact = rec.pop("intact")
+        rec.update(mode=str(mode), profile="tabletop")   # the only profile before v3
+        new_sum = checksum(rec) if intact else rec["checksum"]
+        db.execute("UPDATE records SET mode = ?, profile = ?, checksum = ? WHERE id = ?",
+                   (rec["mode"], rec["profile"], new_sum, rec["id"]))
+
 
 def _create_v1_to_v2(db: sqlite3.Connection) -> None:
     """v1 (capc 0.0.x) kept one table `records(id, created_at, kind, verdict, source, payload)`
@@ -755,7 +808,7 @@ CREATE TABLE records (
 )
 """
 
-MIGRATIONS = {0: _create_v0_to_v1, 1: _create_v1_to_v2}
+MIGRATIONS = {0: _create_v0_to_v1, 1: _create_v1_to_v2, 2: _v2_to_v3}
 
 
 # --- opening and recording --------------------------------------------------------------------
@@ -764,6 +817,9 @@ def open_store(path: str | os.PathLike | None = None, *,
                busy_timeout: float = DEFAULT_BUSY_SECONDS) -> AuditStore:
     """Open (creating or migrating as needed) the store at `path` or the default place."""
     resolved = resolve_path(path)
+    if resolved.is_dir():
+        raise AuditStoreError("is a directory, not a database file", resolved,
+                              hint=f"name a file, e.g. {resolved / 'audit.db'}")
     try:
         return AuditStore(resolved, busy_timeout=busy_timeout)
     except AuditStoreError:
@@ -824,6 +880,29 @@ def diagnostic_from_json(data: Mapping[str, Any], file: str | None = None):
                       span=span, kind=str(data.get("kind") or "error"), hint=data.get("hint"),
                       counterexample=data.get("counterexample"),
                       notes=tuple(data.get("notes") or ()))
+
+
+def proptest_summary(record: Mapping[str, Any]) -> list[str]:
+    """What a `capc proptest` record found, in lines: the search, the failure, the shrunk
+    world, where it was written and the command that replays it ([] for other records)."""
+    test = (record.get("extra") or {}).get("proptest")
+    if not isinstance(test, Mapping):
+        return []
+    head = f"property test: {test.get('examples')} worlds (seed {test.get('seed')})"
+    if not test.get("found"):
+        return [head + ": no failure found"]
+    failure = test.get("failure") if isinstance(test.get("failure"), Mapping) else {}
+    where = f" at line {failure['line']}" if failure.get("line") else ""
+    lines = [head + f": a {failure.get('kind', '?')} failure{where}", f"  {failure.get('message', '')}"]
+    objects = (test.get("world") or {}).get("objects") or []
+    if objects:
+        lines.append("  world: " + ", ".join(
+            f"{o.get('name')} at ({', '.join(f'{v:.4g}' for v in o.get('position') or [])})"
+            for o in objects if isinstance(o, Mapping)))
+    for label, key in (("written to", "scene_file"), ("reproduce", "reproduce")):
+        if test.get(key):
+            lines.append(f"  {label}: {test[key]}")
+    return lines
 
 
 def failing_obligations(record: Mapping[str, Any]) -> list[dict]:

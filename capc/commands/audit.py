@@ -42,6 +42,15 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", metavar="KIND", help="only records of this kind (check, run, compile, ...)")
 
 
+def _record_id(text: str) -> int | str:
+    if text == "last":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a record id: {text!r} (a number, or `last`)") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_argument(parser)
     sub = parser.add_subparsers(dest="audit_command", metavar="ACTION")
@@ -56,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON array")
 
     p = sub.add_parser("show", parents=[inherit], help="one record: source, reason, counterexample, picture")
-    p.add_argument("id", type=int, help="record id (see `capc audit list`)")
+    p.add_argument("id", type=_record_id, help="record id (see `capc audit list`), or `last`: the newest record")
     p.add_argument("--plot", metavar="OUT.png", help="write the picture of the counterexample")
     p.add_argument("--obligation", type=int, metavar="N",
                    help="draw obligation N (0-based) instead of the first violated one")
@@ -149,7 +158,7 @@ def _seconds(value: Any) -> str:
 
 def show_text(record: dict) -> str:
     from capc.diagnostics import describe_counterexample, render
-    from capc.audit.store import diagnostic_from_json, failing_obligations
+    from capc.audit.store import diagnostic_from_json, failing_obligations, proptest_summary
     out = [f"record #{record['id']}  {record['time']}  {record['kind']}  (capc {record['capc_version']})"]
     if not record.get("intact", True):
         out.append("WARNING: this record's checksum does not match its contents")
@@ -218,6 +227,9 @@ def show_text(record: dict) -> str:
         out.append(f"monitor interventions: {len(events) or 'none'}")
         for event in events[:10]:
             out.append(f"  {event.get('message') if isinstance(event, dict) and event.get('message') else event}")
+    found = proptest_summary(record)
+    if found:
+        out += [""] + found
     timings = record.get("timings")
     if isinstance(timings, dict) and timings:
         out += ["", "timings: " + ", ".join(f"{k} {_seconds(v)}" for k, v in timings.items())]
@@ -226,6 +238,12 @@ def show_text(record: dict) -> str:
 
 def _show(store, args) -> int:
     from capc.diagnostics import InputError
+    if args.id == "last":
+        newest = store.query(limit=1)
+        if not newest:
+            raise InputError(f"no audit records in {store.path} yet", code="E292",
+                             hint="capc check, run, compile, shell and proptest each leave one")
+        args.id = newest[0]["id"]
     record = store.get(args.id)
     if record is None:
         raise InputError(f"no audit record #{args.id} in {store.path}", code="E292",
@@ -240,11 +258,11 @@ def _show(store, args) -> int:
                                     + (a.get("source") or a.get("reply") or "(empty)")))
     if args.plot:
         from capc.audit.plot import write_png
-        try:
+        from capc.files import check_output_path, output_errors
+        check_output_path(args.plot, "picture", code="E293", example="cex.png")
+        with output_errors(args.plot, "picture", code="E293"):
             attempt = None if args.attempt is None else args.attempt - 1
             picture = write_png(record, args.plot, args.obligation, attempt)
-        except OSError as exc:
-            raise InputError(f"cannot write {args.plot}: {exc.strerror}", code="E293") from None
         what = "the counterexample" if picture.obligation else "the scene (no counterexample)"
         print(f"picture of {what}: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
@@ -253,26 +271,27 @@ def _show(store, args) -> int:
 # --- export -------------------------------------------------------------------------------------
 
 def _export(store, args) -> int:
-    from capc.diagnostics import InputError
     from capc.audit import export as audit_export
+    from capc.files import check_output_path, output_errors
     fmt = args.format or ("html" if args.output.lower().endswith((".html", ".htm")) else "jsonl")
+    if args.output != "-":   # before the records are read and drawn
+        check_output_path(args.output, "export", code="E293", example=f"audit.{fmt}")
     ids = [r["id"] for r in reversed(store.query(verdict=args.verdict, since=args.since,
                                                  grep=args.grep, kind=args.kind))]
     filtered = bool(args.verdict or args.since or args.grep or args.kind)
     records = store.iter_records(ids if filtered else None)
-    try:
+    # a full disk or a vanished folder while writing is the same one-line error as up front
+    with output_errors(args.output, "export", code="E293"):
         out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {args.output}: {exc.strerror}", code="E293") from None
-    try:
-        if fmt == "jsonl":
-            count = audit_export.write_jsonl(records, out)
-        else:
-            limit = audit_export.DEFAULT_MAX_PICTURES if args.max_pictures is None else args.max_pictures
-            count = audit_export.write_html(records, out, stats=store.stats(), max_pictures=limit)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+        try:
+            if fmt == "jsonl":
+                count = audit_export.write_jsonl(records, out)
+            else:
+                limit = audit_export.DEFAULT_MAX_PICTURES if args.max_pictures is None else args.max_pictures
+                count = audit_export.write_html(records, out, stats=store.stats(), max_pictures=limit)
+        finally:
+            if out is not sys.stdout:
+                out.close()
     if args.output != "-":
         print(f"exported {count} records to {args.output} ({fmt})")
     return EXIT_OK

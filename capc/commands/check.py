@@ -44,6 +44,7 @@ class CheckResult:
     spec: Any = None
     report: Any = None             # the verifier's report, once a verifier step runs
     extra: dict[str, Any] = field(default_factory=dict)
+    context: Any = None            # the VerificationContext the verdict was reached in
 
     @property
     def exit_code(self) -> int:
@@ -84,16 +85,17 @@ def undefined_diagnostics(program: Any) -> list[Diagnostic]:
 def check_policy(path: str, *, scene_path: str | None = None, limits_path: str | None = None,
                  any_scene: bool = False, allow_undefined: bool = False,
                  limits: ResourceLimits = DEFAULT_LIMITS, source: str | None = None,
-                 verify: bool = True) -> CheckResult:
+                 verify: bool = True, scene: Any = None, spec: Any = None) -> CheckResult:
     """Read, compile, type-check and verify one policy. Input problems (missing or malformed
     files) raise `InputError`; problems of the policy itself come back as diagnostics in the
-    result. `verify=False` stops after the type checker (verdict "checked")."""
+    result. `verify=False` stops after the type checker (verdict "checked"). The world and
+    the limits come as files (`scene_path`, `limits_path`) or as loaded objects (`scene`,
+    `spec`, what `capc run` has already read): either way the verdict is about them."""
     from capc.compiler.frontend import compile_source
     from capc.files import read_text
 
     if source is None:
         source = read_text(path, "policy")
-    scene = spec = None
     if scene_path is not None:
         from capc.compiler.scene import load_scene
         scene = load_scene(scene_path)
@@ -119,14 +121,18 @@ def check_policy(path: str, *, scene_path: str | None = None, limits_path: str |
 
 
 def verify_program(result: CheckResult, limits: ResourceLimits = DEFAULT_LIMITS) -> None:
-    """The verification step: Z3 proves every motion safe (capc.safety.verifier). Without a
-    scene, or with --any-scene, for every placement of the objects in the spawn area."""
+    """The verification step: Z3 proves every motion safe (capc.safety.verifier) in the
+    result's context. Without a scene, or with --any-scene, for every placement of the
+    objects in the spawn area."""
+    from capc.safety.context import VerificationContext
     from capc.safety.spec import default_spec
-    from capc.safety.verifier import verify  # imports z3: only on this path
 
-    spec = result.spec if result.spec is not None else default_spec(result.program.profile)
-    any_scene = bool(result.extra.get("any_scene")) or result.scene is None
-    report = verify(result.program, spec, result.scene, any_scene=any_scene, limits=limits)
+    profile = result.program.profile
+    spec = result.spec if result.spec is not None else default_spec(profile)
+    result.spec = spec
+    result.context = VerificationContext(spec, result.scene, bool(result.extra.get("any_scene")),
+                                         profile, limits)
+    report = result.context.verify(result.program)  # imports z3: only on this path
     result.report = report
     result.verdict = report.verdict
     result.diagnostics.extend(report.diagnostics())
@@ -193,6 +199,7 @@ def record(result: CheckResult, audit_db: str | None = None) -> None:
 
     record_safely("check", audit_db=audit_db, file=result.file, source=result.source,
                   program=result.program, verdict=result.verdict, report=result.report,
+                  context=result.context,
                   scene=result.scene.to_json() if result.scene is not None else None,
                   spec=result.spec.to_json() if result.spec is not None else None,
                   diagnostics=[d.to_json() for d in result.diagnostics])

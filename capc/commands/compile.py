@@ -33,7 +33,8 @@ def add_llm_arguments(parser: argparse.ArgumentParser, *, record_flag: str = "--
     group.add_argument(record_flag, dest="llm_record", metavar="FILE",
                        help="append every request and reply to this cassette")
     group.add_argument("--timeout", type=float, default=None, help="seconds per request (default 60)")
-    group.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts (default 3)")
+    group.add_argument("--retries", type=int, default=None,
+                       help="retries of what waiting can fix: a refused connection, timeouts, 429, 5xx (default 3)")
     group.add_argument("--max-tokens", type=int, default=None, help="reply token limit (default 1024)")
     group.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
     group.add_argument("--repair", type=int, default=2, metavar="N",
@@ -71,11 +72,16 @@ def provider_from_args(args: argparse.Namespace, *, match_by_query: bool = False
                          temperature=args.temperature)
 
 
-def world_from_args(args: argparse.Namespace):
+def context_from_args(args: argparse.Namespace):
+    """The one verification context of this command: the limits file given (the cell's
+    defaults only when none is), the scene file given or the scene of --seed, and the mode."""
     from capc.compiler.scene import load_scene, random_scene
+    from capc.limits import DEFAULT_LIMITS
+    from capc.safety.context import VerificationContext
     from capc.safety.spec import load_spec
     scene = load_scene(args.scene) if args.scene else random_scene(args.seed)
-    return scene, load_spec(args.limits)
+    return VerificationContext(load_spec(args.limits), scene, bool(getattr(args, "any_scene", False)),
+                               limits=DEFAULT_LIMITS)
 
 
 def check_repair_args(args: argparse.Namespace) -> None:
@@ -86,41 +92,51 @@ def check_repair_args(args: argparse.Namespace) -> None:
         raise InputError(f"--max-depth must be 0 or more, not {args.max_depth}")
 
 
-def setup(args: argparse.Namespace):
-    """Checks the flags, points the audit store, loads the world and builds the provider."""
+def setup(args: argparse.Namespace, context=None, *, match_by_query: bool = False):
+    """Checks the flags, points the audit store, loads the world (unless the caller has its
+    context already) and builds the provider."""
     check_repair_args(args)
     if args.audit_db:
         os.environ["CAPC_AUDIT_DB"] = args.audit_db
-    scene, spec = world_from_args(args)
-    return scene, spec, provider_from_args(args)
+    return context or context_from_args(args), provider_from_args(args, match_by_query=match_by_query)
 
 
-def policy_from_instruction(args: argparse.Namespace):
-    """`capc run -i`: generate, check and repair a policy for the instruction; the run command
-    then compiles, verifies and executes what this returns (a rejected final attempt included,
-    so the run reports the rejection in its own words and exits 1)."""
+def policy_from_instruction(args: argparse.Namespace, context):
+    """`capc run -i`: generate, verify and repair a policy for the instruction in the run's
+    own context. The verdict reached here is the run's verdict: the run acts on it (a rejected
+    final attempt included, so the run reports it and exits 1) and verifies nothing again."""
+    from capc.commands.check import CheckResult
     from capc.commands.run import PolicySource
-    from capc.limits import DEFAULT_LIMITS as limits
     from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
 
-    scene, spec, provider = setup(args)
-    result = compile_instruction(args.instruction, provider, scene=scene, spec=spec, limits=limits,
+    context, provider = setup(args, context)
+    result = compile_instruction(args.instruction, provider, context=context,
                                  repairs=args.repair, max_depth=args.max_depth)
-    audit_compile("compile", result, provider, scene=scene, spec=spec, limits=limits,
+    audit_compile("compile", result, provider, context=context,
                   params={"repair": args.repair, "max_depth": args.max_depth, "for": "run"})
     if not getattr(args, "json", False):
         print_attempts(result)
-    final = result.final
+    final, generated = result.final, result.final.generated
     origin = {"instruction": args.instruction, "provider": provider.name, "model": provider.model,
-              "params": {"repairs": len(result.attempts) - 1, "compile_verdict": final.verdict}}
-    # The bundle (helpers first, then the policy) is self-contained: the run checks it whole.
-    source = final.generated.bundle() if final.generated is not None else final.code
-    return PolicySource("<policy>", source, sub_lmp=RuntimeSubLMP(provider, scene, spec, limits=limits),
-                        origin=origin)
+              "params": {"repairs": len(result.attempts) - 1, "compile_verdict": final.verdict},
+              "stage": final.stage}
+    file = generated.file if generated is not None else "<policy>"
+    source = generated.source if generated is not None else final.code
+    if generated is not None:
+        origin.update(helpers=generated.helpers, origins=generated.origins)
+    checked = CheckResult(file, source, final.verdict, list(final.diagnostics),
+                          program=generated.program if generated is not None else None,
+                          scene=context.scene, spec=context.spec, report=final.report, context=context)
+    return PolicySource(file, source, sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
+                        origin=origin, checked=checked, sources=dict(final.sources),
+                        parts=generated.parts() if generated is not None else [],
+                        assembled=generated.bundle() if generated is not None else final.code)
 
 
-def print_attempts(result, out=sys.stderr) -> None:
-    """Each attempt's verdict and, for rejected ones, the rendered diagnostics."""
+def print_attempts(result, out=None) -> None:
+    """Each attempt's verdict and, for rejected ones, the rendered diagnostics; a final
+    rejection says which stage found it and why."""
+    out = out or sys.stderr   # looked up now: the stream of the call, not of the import
     for attempt in result.attempts:
         label = "reply" if attempt.index == 0 else f"repair {attempt.index}"
         print(f"[{label}] {attempt.verdict}", file=out)
@@ -128,20 +144,26 @@ def print_attempts(result, out=sys.stderr) -> None:
             rendered = attempt.rendered()
             if rendered:
                 print(rendered, file=out)
+    final = result.final
+    if final.verdict == "rejected":
+        repairs = len(result.attempts) - 1
+        print(f"final: {final.where()} (after {repairs} repair{'s' * (repairs != 1)})", file=out)
 
 
 def run(args: argparse.Namespace) -> int:
     from capc.diagnostics import render
-    from capc.limits import DEFAULT_LIMITS as limits
     from capc.prompts.pipeline import audit_compile, compile_instruction
     from capc.prompts.provider import LLMError
 
-    scene, spec, provider = setup(args)
+    if args.output:   # before the model is asked: a missing folder is not worth a request
+        from capc.files import check_output_path
+        check_output_path(args.output, "policy", example="policy.py")
+    context, provider = setup(args)
     params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": args.temperature,
               "any_scene": args.any_scene}
     try:
-        result = compile_instruction(args.instruction, provider, scene=scene, spec=spec, limits=limits,
-                                     repairs=args.repair, max_depth=args.max_depth, any_scene=args.any_scene)
+        result = compile_instruction(args.instruction, provider, context=context,
+                                     repairs=args.repair, max_depth=args.max_depth)
     except LLMError as exc:
         if args.json:
             print(json.dumps({"instruction": args.instruction, "verdict": "error",
@@ -149,10 +171,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(render(exc.diagnostic), file=sys.stderr)
         return exc.exit_code
-    audit_compile("compile", result, provider, scene=scene, spec=spec, limits=limits, params=params)
+    audit_compile("compile", result, provider, context=context, params=params)
     policy = result.final.generated.bundle() if result.final.generated else result.final.code
     if args.output and result.verdict != "rejected":
-        with open(args.output, "w", encoding="utf-8") as handle:
+        from capc.files import output_errors
+        with output_errors(args.output, "policy"), open(args.output, "w", encoding="utf-8") as handle:
             handle.write(policy)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, default=str))

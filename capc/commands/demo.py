@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ask the configured endpoint instead of replaying the shipped cassette")
     parser.add_argument("--backend", choices=("sim", "kinematic"), default="sim",
                         help="where the accepted policies run (default: sim, headless PyBullet)")
+    parser.add_argument("--limits", metavar="L", help="safety limits file (default: the cell's defaults)")
+    parser.add_argument("--any-scene", action="store_true",
+                        help="verify for the demo's objects anywhere in the spawn area")
     add_llm_arguments(parser)
     from capc.commands.audit import add_store_argument
     add_store_argument(parser)
@@ -37,10 +40,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.audit_db:
         os.environ["CAPC_AUDIT_DB"] = args.audit_db
+    from capc.files import check_output_dir
+    check_output_dir(args.out, "demo folder")
     if args.live:
         args.llm = args.llm or "openai"   # --live --llm replay --cassette F replays a live recording
         provider = provider_from_args(args)
     else:
         provider = ReplayProvider(args.cassette or demo_script.CASSETTE, match_by_query=True)
-    report = run_demo(provider, os.path.abspath(args.out), live=args.live, backend=args.backend, out=sys.stdout)
+    from capc.safety.spec import load_spec
+
+    report = run_demo(provider, os.path.abspath(args.out), live=args.live, backend=args.backend, out=sys.stdout,
+                      spec=load_spec(args.limits), any_scene=args.any_scene)
     return 0 if report.ok else 1

@@ -4,7 +4,9 @@ print the command that reproduces it.
 Each example places the policy's objects somewhere admissible on the table (edge-hugging
 placements are drawn often), runs the policy on the kinematic backend under the monitor, and
 checks the declared task (`# capc-task: ...`) when there is one. A failure is shrunk to a
-small world, written as a scene file, and reported with a `capc run` line that replays it.
+small world, written as a scene file under `--out` (default `capc-proptest/`, which git
+ignores), and reported with a `capc run` line that replays it. The audit store gets the whole
+story: the policy, the world, the failure with its located diagnostic, the run, the command.
 Exit codes: 0 no failure found, 1 a failure found, 2 input error (including a policy that
 does not compile: there is nothing to test).
 """
@@ -14,10 +16,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 
 HELP = "search for a world where a policy fails (property-based), shrink it, print a reproduction"
 
 DEFAULT_EXAMPLES = 200
+DEFAULT_OUT = "capc-proptest"
 
 
 def add_arguments(parser) -> None:
@@ -32,7 +36,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--near-scene", action="store_true",
                         help="keep the objects within the perception tolerance of --scene and add camera "
                              "noise, instead of placing them anywhere")
-    parser.add_argument("--out", help="where to write the failing world (default: ./proptest-<policy>.yaml)")
+    parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                        help=f"folder for the failing world, proptest-<policy>.yaml (default: ./{DEFAULT_OUT}/); "
+                             "a name ending in .yaml is the file itself")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -63,6 +69,7 @@ def run(args) -> int:
 
     spec = load_spec(args.limits)
     scene = load_scene(args.scene) if args.scene else None
+    out = _output_file(args.out, args.policy)
     if args.near_scene and scene is None:
         raise InputError("--near-scene needs --scene: the scene whose perception is in doubt")
     policy = PolicyUnderTest.from_file(args.policy, spec)
@@ -76,16 +83,18 @@ def run(args) -> int:
             print("capc proptest: the policy does not compile; nothing to test", file=sys.stderr)
         return 2
 
-    result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
-                          edge_bias=args.edge_bias, near_scene=args.near_scene)
+    with _hypothesis_home():
+        result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
+                              edge_bias=args.edge_bias, near_scene=args.near_scene)
     report = {"policy": args.policy, "examples": result.examples, "seed": args.seed,
               "seconds": round(result.seconds, 3), "found": result.found,
               "task": policy.task_text}
     if result.found:
-        out = args.out or f"proptest-{os.path.splitext(os.path.basename(args.policy))[0]}.yaml"
+        from capc.files import check_output_dir, output_errors
+        check_output_dir(os.path.dirname(out) or ".", "proptest folder")
         note = (f"capc proptest {args.policy} (seed {args.seed}): {result.failure.kind} failure\n"
                 f"{result.failure.message}")
-        with open(out, "w", encoding="utf-8") as handle:
+        with output_errors(out, "failing world"), open(out, "w", encoding="utf-8") as handle:
             handle.write(scene_yaml(result.world, note))
         command = f"capc run {args.policy} --scene {out} --backend kinematic"
         if args.limits:
@@ -94,7 +103,7 @@ def run(args) -> int:
             command += f" --noise {result.noise:g} --seed {result.noise_seed}"
         report.update(failure=result.failure.to_json(), world=result.world.to_json(),
                       scene_file=out, reproduce=command, noise=result.noise, noise_seed=result.noise_seed)
-    _record(report)
+    _record(report, policy, result, spec, args)
     if args.json:
         print(json.dumps(report))
     else:
@@ -110,8 +119,7 @@ def _text_report(report: dict, result) -> str:
         return f"{head}\nok: no failure found ({checked} checked in every world)"
     failure = result.failure
     where = f" at line {failure.line}" if failure.line else ""
-    call = f" (call {failure.call_index})" if failure.call_index is not None else ""
-    lines = [head, f"FAILED: {failure.kind} failure{where}{call}: {failure.message}",
+    lines = [head, f"FAILED: {failure.kind} failure{where}: {failure.message}",
              "  shrunk world: " + ", ".join(
                  f"{o.name} at ({o.position[0]:.4g}, {o.position[1]:.4g})" for o in result.world.objects),
              f"  written to:   {report['scene_file']}",
@@ -119,10 +127,60 @@ def _text_report(report: dict, result) -> str:
     return "\n".join(lines)
 
 
-def _record(report: dict) -> None:
-    """Leave a trace in the audit store (never fails the command)."""
+@contextmanager
+def _hypothesis_home():
+    """hypothesis keeps files (a cache of each module's constants) in `./.hypothesis`: the
+    command sends them to capc's cache folder instead, so the current directory stays as it
+    was. HYPOTHESIS_STORAGE_DIRECTORY, when set, is left to decide."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    from capc.files import user_dir
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    set_hypothesis_home_dir(user_dir("cache", "hypothesis"))
+    try:
+        yield
+    finally:
+        set_hypothesis_home_dir(None)   # back to hypothesis' own choice (tests run in-process)
+
+
+def _output_file(out: str, policy: str) -> str:
+    """The scene file a failure is written to: `proptest-<policy>.yaml` in the folder `out`,
+    or `out` itself when it names a .yaml file. Checked before the search starts."""
+    from capc.files import check_output_path
+
+    if out.lower().endswith((".yaml", ".yml")) and not os.path.isdir(out):
+        path = out
+    else:
+        if os.path.exists(out) and not os.path.isdir(out):
+            from capc.files import output_error
+            raise output_error(out, "proptest folder", "it is a file, not a directory",
+                               hint="name a folder, or a file ending in .yaml")
+        path = os.path.join(out, f"proptest-{os.path.splitext(os.path.basename(policy))[0]}.yaml")
+    directory = os.path.dirname(os.path.abspath(path))
+    parent = os.path.dirname(directory)
+    if not os.path.isdir(directory) and os.path.isdir(parent):
+        return path    # the folder is created when there is a failure to write
+    return check_output_path(path, "failing world", example="failure.yaml")
+
+
+def _record(report: dict, policy, result, spec, args) -> None:
+    """One complete audit record (never fails the command): the policy's source and IR hash,
+    the shrunk world as the record's scene, the spec, the failing run replayed once more (its
+    status, monitor events and located diagnostic), and the search's report (`extra`)."""
     try:
         from capc.audit.store import record_safely
     except ImportError:
         return
-    record_safely("proptest", **report)
+    fields: dict = {"program": policy.program(), "source": policy.source, "file": args.policy,
+                    "spec": spec, "verdict": "failed" if result.found else "passed",
+                    "params": {"examples": args.examples, "seed": args.seed, "edge_bias": args.edge_bias,
+                               "near_scene": args.near_scene}}
+    if result.found:
+        outcome = policy.run(result.world, spec, noise=result.noise, seed=result.noise_seed)
+        diagnostic = getattr(outcome, "diagnostic", None)
+        fields.update(scene=result.world.to_json(), outcome=outcome,
+                      diagnostics=[diagnostic.to_json()] if diagnostic is not None else [])
+    record_safely("proptest", **fields, proptest=report)

@@ -37,6 +37,10 @@ class PolicySource:
     source: str                      # generated helper definitions bundled in, as capc compile prints them
     sub_lmp: Any = None              # callable (name, query, context) -> value, from the LLM layer
     origin: dict[str, Any] = field(default_factory=dict)  # e.g. {"instruction": ...} for the audit
+    checked: Any = None              # a CheckResult when the LLM layer already verified it in this context
+    sources: dict[str, str] = field(default_factory=dict)  # file -> text of each part, for diagnostics
+    parts: list[dict[str, str]] = field(default_factory=list)  # generated parts with their origins
+    assembled: str | None = None     # policy and parts as one file (what `capc check` accepts)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                      "<name>.scene.yaml if present, else the random "
                                                      "scene of --seed")
     parser.add_argument("--limits", metavar="L", help="safety limits file (default: the cell's defaults)")
+    parser.add_argument("--any-scene", action="store_true",
+                        help="verify for the scene's objects anywhere in the spawn area, not only where "
+                             "the run starts them")
     parser.add_argument("--seed", type=int, default=0, help="seed of the default scene and of the "
                                                             "perception noise (default 0)")
     parser.add_argument("--noise", type=float, default=0.0, metavar="X",
@@ -75,9 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_llm_arguments(parser, record_flag="--record-llm")
 
 
-def load_or_generate_policy(args: argparse.Namespace) -> PolicySource:
-    """The policy to run. Today: the file named on the command line. The LLM layer adds
-    `-i "instruction"` here (generate, check, repair, then return the accepted source)."""
+def load_or_generate_policy(args: argparse.Namespace, context) -> PolicySource:
+    """The policy to run: the file named on the command line, or with `-i "instruction"` the
+    LLM layer's policy, generated, verified in `context` and repaired there."""
     from capc.diagnostics import InputError
     from capc.files import read_text
 
@@ -86,24 +93,30 @@ def load_or_generate_policy(args: argparse.Namespace) -> PolicySource:
             raise InputError("give either a policy file or -i INSTRUCTION, not both")
         from capc.commands.compile import policy_from_instruction
 
-        return policy_from_instruction(args)
+        return policy_from_instruction(args, context)
     if not args.policy:
         raise InputError("capc run needs a policy file or -i INSTRUCTION",
                          hint="capc run POLICY.py [--backend sim], or capc run -i \"put the red block in the bowl\"")
     return PolicySource(args.policy, read_text(args.policy, "policy"))
 
 
-def _world(args: argparse.Namespace, policy: PolicySource):
+def world_context(args: argparse.Namespace, limits):
+    """The one context of this run: the limits file given, the scene file given (or the
+    policy's sibling `<name>.scene.yaml`), else the scene of --seed the backend starts in."""
     from capc.compiler.scene import load_scene, random_scene
+    from capc.safety.context import VerificationContext
     from capc.safety.spec import load_spec
 
     scene_path = args.scene
-    if scene_path is None and policy.file.endswith(".py"):
-        sibling = Path(policy.file[:-3] + ".scene.yaml")
+    policy_file = getattr(args, "policy", None)
+    if scene_path is None and policy_file and policy_file.endswith(".py"):
+        sibling = Path(policy_file[:-3] + ".scene.yaml")
         if sibling.is_file():
             scene_path = str(sibling)
     scene = load_scene(scene_path) if scene_path else random_scene(args.seed)
-    return scene, load_spec(args.limits), scene_path
+    context = VerificationContext(load_spec(args.limits), scene, bool(getattr(args, "any_scene", False)),
+                                  limits=limits)
+    return context, scene_path
 
 
 def _limits(args: argparse.Namespace):
@@ -117,66 +130,80 @@ def _limits(args: argparse.Namespace):
     return DEFAULT_LIMITS.with_changes(max_steps=args.max_steps)
 
 
-def _verify(program, spec, scene, limits, unverified: bool):
-    """The verifier's report, or None when running unverified was asked for and no
-    verifier exists. Raises RuntimeError with the reason when it must not run."""
+def verify_checked(checked, context, unverified: bool) -> None:
+    """Verify a front-end-accepted CheckResult in `context`; without a verifier, leave the
+    report empty when running unverified was asked for. Raises RuntimeError with the reason
+    when it must not run."""
+    from capc.commands.check import verify_program
+
+    checked.extra["any_scene"] = context.any_scene
     try:
-        from capc.safety.verifier import verify
+        import capc.safety.verifier  # noqa: F401 -- z3 and the verifier, or ImportError
     except ImportError:
         if unverified:
-            return None
+            return
         raise RuntimeError("the verifier is not available; refusing to run unverified code "
                            "(pass --unverified to run under the runtime monitor alone)") from None
-    return verify(program, spec, scene, limits=limits)
+    verify_program(checked, context.limits)
 
 
 def run(args: argparse.Namespace) -> int:
     from capc.commands.check import VERDICT_REJECTED, check_policy, print_result
-    from capc.diagnostics import InputError, render
+    from capc.diagnostics import InputError
     from capc.runtime.execute import execute
 
     if args.record and args.backend == "kinematic":
         raise InputError("--record needs --backend sim or franka (the kinematic backend draws nothing)")
+    if args.record:   # before anything runs: a missing folder is not worth a simulation
+        from capc.files import check_output_path
+        check_output_path(args.record, "recording", example="run.gif")
     if args.gui and args.backend != "sim":
         raise InputError("--gui needs --backend sim")
     backend_options = _robot_options(args)
     if args.noise < 0:
         raise InputError(f"--noise must be 0 or more, not {args.noise}")
-    policy = load_or_generate_policy(args)
     limits = _limits(args)
-    scene, spec, scene_path = _world(args, policy)
-    if backend_options:  # a robot streams at its cell's rate: the spec on record says so
-        spec = spec.with_changes(control_rate=backend_options["robot_config"].control_rate)
-    checked = check_policy(policy.file, limits=limits, source=policy.source, allow_undefined=False)
-    out = {"file": policy.file, "scene": scene_path or scene.source, "backend": args.backend}
-    if checked.verdict == VERDICT_REJECTED:
-        return _finish(args, policy, scene, spec, out, "rejected", checked.diagnostics, None,
-                       lambda: print_result(checked, as_json=False))
-    program = checked.program
-    report = checked.report
-    if report is None:
+    context, scene_path = world_context(args, limits)
+    scene, spec = context.scene, context.spec
+    policy = load_or_generate_policy(args, context)
+    checked = policy.checked
+    if checked is None:
+        checked = check_policy(policy.file, limits=limits, source=policy.source, allow_undefined=False,
+                               scene=scene, spec=spec, any_scene=context.any_scene, verify=False)
+    out = {"file": policy.file, "scene": scene_path or scene.source, "backend": args.backend,
+           "mode": context.mode}
+    if policy.assembled is not None:   # generated: the policy, each part with its origin, the whole
+        out.update(policy=policy.source, parts=policy.parts, assembled=policy.assembled,
+                   stage=policy.origin.get("stage"))
+    if checked.verdict == VERDICT_REJECTED and checked.report is None:
+        return _finish(args, policy, context, out, "rejected", checked.diagnostics, None,
+                       lambda: print_result(checked, as_json=False), program=checked.program)
+    if checked.report is None:
         try:
-            report = _verify(program, spec, scene, limits, args.unverified)
+            verify_checked(checked, context, args.unverified)
         except RuntimeError as exc:
             print(f"{policy.file}: {exc}", file=sys.stderr)
             return EXIT_FAILED
+    program, report = checked.program, checked.report
     verdict = report.verdict if report is not None else "unverified"
-    diagnostics = list(report.diagnostics()) if report is not None else []
+    diagnostics = list(checked.diagnostics)
     if verdict == "rejected":
         def show():
-            for d in diagnostics:
-                print(render(d, policy.source) + "\n", file=sys.stderr)
+            _print_diagnostics(policy, diagnostics)
             print(f"{policy.file}: rejected before anything moved", file=sys.stderr)
-        return _finish(args, policy, scene, spec, out, verdict, diagnostics, None, show,
+        return _finish(args, policy, context, out, verdict, diagnostics, None, show,
                        program=program, report=report)
     guards = getattr(report, "guards", None) if report is not None else None
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
                       noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui,
-                      trace=_print_call if args.trace else None, backend_options=backend_options)
+                      trace=_print_call if args.trace else None,
+                      verified_scene=scene if context.mode == "scene" else None,
+                      backend_options=backend_options)
     if outcome.diagnostic is not None:
         diagnostics.append(outcome.diagnostic)
-    return _finish(args, policy, scene, spec, out, verdict, diagnostics, outcome,
-                   lambda: _print_outcome(policy, verdict, guards, outcome), program=program, report=report)
+    return _finish(args, policy, context, out, verdict, diagnostics, outcome,
+                   lambda: _print_outcome(policy, verdict, guards, outcome, diagnostics),
+                   program=program, report=report)
 
 
 def _robot_options(args: argparse.Namespace) -> dict | None:
@@ -196,16 +223,24 @@ def _robot_options(args: argparse.Namespace) -> dict | None:
     return {"robot_ip": ip, "robot_config": load_cell(config)}
 
 
-def _finish(args, policy: PolicySource, scene, spec, out: dict, verdict: str, diagnostics: list,
+def _print_diagnostics(policy: PolicySource, diagnostics) -> None:
+    from capc.diagnostics import render
+
+    for d in diagnostics:
+        text = policy.sources.get(d.span.file, policy.source) if d.span is not None else None
+        print(render(d, text) + "\n", file=sys.stderr)
+
+
+def _finish(args, policy: PolicySource, context, out: dict, verdict: str, diagnostics: list,
             outcome, show, program=None, report=None) -> int:
     from capc.audit.store import record_safely
 
     run_json = outcome.to_json() if outcome is not None else None
-    # the verifier's report goes with the run, so `audit show` has every obligation of it
+    # the verifier's report goes with the run, so `audit show` has every obligation of it;
+    # the context (scene, limits, mode, profile) is what the verdict is about
     record_safely("run", audit_db=args.audit_db, file=policy.file, source=policy.source, verdict=verdict,
-                  program=program, report=report,
-                  run_status=run_json["status"] if run_json else None, scene=scene.to_json(),
-                  spec=spec.to_json(), run=run_json,
+                  program=program, report=report, context=context,
+                  run_status=run_json["status"] if run_json else None, run=run_json,
                   monitor_events=run_json["monitor_events"] if run_json else None,
                   diagnostics=[d.to_json() for d in diagnostics], **policy.origin)
     if args.json:
@@ -228,10 +263,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
-    from capc.diagnostics import render
-
+def _print_outcome(policy: PolicySource, verdict: str, guards, outcome, diagnostics=()) -> None:
     err = sys.stderr
+    warnings = [d for d in diagnostics if d.kind == "warning"]
+    if warnings:
+        _print_diagnostics(policy, warnings)
     note = {"accepted": "every motion proved safe",
             "guarded": f"{len(guards) if guards else 'some'} command(s) checked only at run time by the monitor",
             "unverified": "NOT verified: running under the runtime monitor alone"}.get(verdict, "")
@@ -266,4 +302,4 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome) -> None:
     if outcome.recording:
         print(f"recording: {outcome.recording}")
     if outcome.diagnostic is not None:
-        print(render(outcome.diagnostic, policy.source), file=err)
+        _print_diagnostics(policy, [outcome.diagnostic])

@@ -72,25 +72,28 @@ class DemoReport:
         }
 
 
+def demo_context(spec=None, limits: ResourceLimits = DEFAULT_LIMITS, any_scene: bool = False):
+    """The demo's one verification context: its scene, the limits given (else the defaults)."""
+    from capc.safety.context import VerificationContext
+    from capc.safety.spec import default_spec
+
+    return VerificationContext(spec or default_spec(), demo_script.SCENE, any_scene, limits=limits)
+
+
 def compile_demo(provider: Provider, *, quiet: bool = False, spec=None,
                  limits: ResourceLimits = DEFAULT_LIMITS) -> list[CompileResult]:
     """The compile stage alone (used to rebuild the cassette)."""
-    from capc.safety.spec import default_spec
-
-    spec = spec or default_spec()
-    return [compile_instruction(text, provider, scene=demo_script.SCENE, spec=spec, limits=limits)
-            for text in demo_script.INSTRUCTIONS]
+    context = demo_context(spec, limits)
+    return [compile_instruction(text, provider, context=context) for text in demo_script.INSTRUCTIONS]
 
 
 def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: str = "sim",
              limits: ResourceLimits = DEFAULT_LIMITS, out: TextIO,
-             execute: Callable[..., Any] | None = None) -> DemoReport:
-    from capc.safety.spec import default_spec
-
+             execute: Callable[..., Any] | None = None, spec=None, any_scene: bool = False) -> DemoReport:
     if execute is None:
         from capc.runtime.execute import execute
-    spec = default_spec()
-    scene = demo_script.SCENE
+    context = demo_context(spec, limits, any_scene)
+    spec, scene = context.spec, context.scene
     os.makedirs(out_dir, exist_ok=True)
     report = DemoReport(out_dir=out_dir, live=live)
 
@@ -106,7 +109,7 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
     for number, instruction in enumerate(demo_script.INSTRUCTIONS, start=1):
         start = time.monotonic()
         say(f"\n[{number}/{len(demo_script.INSTRUCTIONS)}] instruction: {instruction}")
-        result = compile_instruction(instruction, provider, scene=scene, spec=spec, limits=limits)
+        result = compile_instruction(instruction, provider, context=context)
         step = DemoStep(instruction, result)
         report.steps.append(step)
         for attempt in result.attempts:
@@ -129,7 +132,8 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
             gif = os.path.join(out_dir, f"step{number}.gif")
             outcome = execute(result.final.generated.program, scene, spec, backend=backend, limits=limits,
                               record=gif if backend == "sim" else None,
-                              guards=getattr(result.final.report, "guards", None))
+                              guards=getattr(result.final.report, "guards", None),
+                              verified_scene=scene if context.mode == "scene" else None)
             step.outcome = outcome
             step.gif = gif if backend == "sim" and os.path.exists(gif) else None
             for said in getattr(outcome, "said", None) or ():
@@ -138,7 +142,7 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
             say(f"  ran on the {backend} backend: {outcome.status}, {float(outcome.sim_time):.1f} s robot time"
                 + (f", {events} monitor event(s)" if events else ""))
         step.seconds = time.monotonic() - start
-        audit_compile("demo", result, provider, scene=scene, spec=spec, limits=limits,
+        audit_compile("demo", result, provider, context=context,
                       params={"demo_step": number, "live": live}, outcome=outcome)
     report.drifted = list(getattr(provider, "drifted", []))
     if report.drifted:

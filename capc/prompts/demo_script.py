@@ -17,20 +17,17 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from capc.compiler.scene import Scene, make_object
+from capc.compiler.scene import load_scene
 from capc.prompts.provider import Reply, Request, check_reply
 
 CASSETTE = os.path.join(os.path.dirname(__file__), "data", "demo_cassette.jsonl")
+# Shipped as a file so that `capc shell --demo` and anyone trying the cassette with
+# `--scene` load the very scene the replies were written for.
+SCENE_FILE = os.path.join(os.path.dirname(__file__), "data", "demo_scene.yaml")
 DEMO_MODEL = "capc-demo-replies"
 AUTHORSHIP = ("written by the capc authors for the offline demo; not the output of any language model")
 
-SCENE = Scene((
-    make_object("red block", (0.10, -0.42)),
-    make_object("green block", (-0.15, -0.60)),
-    make_object("yellow block", (-0.05, -0.32)),
-    make_object("blue bowl", (0.20, -0.58)),
-    make_object("pink bowl", (-0.18, -0.40)),
-), "<demo scene>")
+SCENE = load_scene(SCENE_FILE)
 
 INSTRUCTIONS = (
     "put the red block in the blue bowl",

@@ -16,6 +16,11 @@ is used, and the whole program (policy plus every definition) is verified togeth
    directly or through others, is rejected (E610), as is one nested too deep (E611).
 4. The final program is compiled with `helpers=` (each definition in its own file, so a
    diagnostic points into the definition that is wrong) and handed back for verification.
+   Each part keeps its origin ("in make_circle, generated for line 2"), which the diagnostics
+   located in it carry as a note.
+
+Answers are kept for the whole compile session (`cache`, shared by the repair attempts): a
+prompt the model has answered is not sent again word for word after a repair.
 
 Sub-LMP calls whose query is only known at run time are answered by `RuntimeSubLMP` during
 execution, with the same checks.
@@ -23,6 +28,7 @@ execution, with the same checks.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -63,6 +69,12 @@ class Generated:
     file: str
     helpers: dict[str, tuple[str, str]]          # name -> (definition source, file)
     program: ir.Program
+    origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
+
+    def parts(self) -> list[dict[str, str]]:
+        """Each generated part with its listing and origin (for --json and the audit)."""
+        return [{"name": name, "file": file, "origin": self.origins.get(file, ""), "source": text}
+                for name, (text, file) in self.helpers.items()]
 
     def sources(self) -> dict[str, str]:
         """file -> text, for rendering diagnostics of any part."""
@@ -76,6 +88,16 @@ class Generated:
                  for text, file in self.helpers.values()]
         parts.append(self.source.rstrip() + "\n")
         return "\n\n".join(parts)
+
+
+def locate(diagnostic: Any, origins: Mapping[str, str]) -> Any:
+    """A diagnostic located in a generated part carries the part's origin as its first note
+    ("in make_circle, generated for line 2"): the line numbers are the part's own."""
+    span = getattr(diagnostic, "span", None)
+    origin = origins.get(span.file) if span is not None else None
+    if not origin or origin in diagnostic.notes:
+        return diagnostic
+    return dataclasses.replace(diagnostic, notes=(origin,) + tuple(diagnostic.notes))
 
 
 def span_offsets(source: str, span: Span) -> tuple[int, int]:
@@ -152,13 +174,18 @@ class Generator:
     definition_repairs: int = 1   # times a refused definition goes back to the function prompt
     exchanges: list[Exchange] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)   # every file seen, for rendering
+    origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
+    cache: dict[Request, Reply] = field(default_factory=dict)  # the compile session's answers
 
     def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
         request = prompt.request(self.provider.model, attempt=self.attempt,
                                  temperature=getattr(self.provider, "temperature", 0.0))
         if round_:
             request.meta["round"] = round_
+        if request in self.cache:   # asked before in this session: the same answer, not a new request
+            return self.cache[request]
         reply = self.provider.complete(request)
+        self.cache[request] = reply
         exchange = Exchange(request, reply)
         self.exchanges.append(exchange)
         return reply
@@ -180,7 +207,8 @@ class Generator:
             if not missing:
                 for name in sub_helpers:
                     self._refuse_moving_answer(program, name)
-                return Generated(code, file, helpers, program)
+                return Generated(code, file, helpers, program,
+                                 {f: self.origins[f] for _, f in helpers.values() if f in self.origins})
             first: dict[str, ir.UndefinedCall] = {}
             for call in missing:
                 first.setdefault(call.name, call)
@@ -247,6 +275,8 @@ class Generator:
                     + textwrap.indent(preface + reply.text.strip("\n") + "\nreturn ret_val", "    ") + "\n")
             helpers[helper] = (text, helper_file)
             self.sources[helper_file] = text
+            self.origins[helper_file] = (f"in {helper}, the answer to {lmp}({query.value!r}) asked for "
+                                         f"line {call.span.line}")
             replacements.append((call.span, f"{helper}({', '.join(t for _, t in bindings)})"))
         for span, text in sorted(replacements, key=lambda r: (r[0].line, r[0].col), reverse=True):
             start, end = span_offsets(code, span)
@@ -269,6 +299,8 @@ class Generator:
         prompt = pb.function_prompt(call_signature(call), call_line, self.objects,
                                     profile=self.profile, spec=self.spec)
         file = f"<generated {name}>"
+        caller_name = "" if call.span.file == "<policy>" else f" of {call.span.file}"
+        self.origins[file] = f"in {name}, generated for line {call.span.line}{caller_name}"
         # A definition the front end refuses goes back to the function prompt with the reason
         # (the top-level repair could only avoid the helper, not fix it).
         for round_ in range(self.definition_repairs + 1):

@@ -6,9 +6,11 @@
     result.verdict            # accepted | guarded | rejected
     result.final.generated    # the program (policy + generated helpers), verified
 
-Verification is one call (`check_program`), so the verifier can be swapped or extended without
-touching generation or repair. Every compile is written to the audit store with all its
-attempts, requests and replies (`audit_compile`).
+Verification is one call (`check_program`) in one `VerificationContext` (the limits file
+given, the scene the run starts in, the mode asked for): the verdict the compile reaches is
+the one `capc run -i`, `capc shell` and `capc demo` act on, print and store; nothing verifies
+the program a second time in another world. Every compile is written to the audit store with
+all its attempts, requests and replies and its context (`audit_compile`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.prompts.generate import DEFAULT_MAX_DEPTH, Generated
 from capc.prompts.provider import Provider, ProviderConfigError
 from capc.prompts.repair import DEFAULT_REPAIRS, CompileResult, compile_with_repair
+from capc.safety.context import VerificationContext
 
 PROVIDERS = ("openai", "replay")
 
@@ -56,35 +59,39 @@ def make_provider(kind: str, *, model: str | None = None, base_url: str | None =
     raise ProviderConfigError(f"unknown LLM provider {kind!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
 
 
-def check_program(generated: Generated, spec, scene: Scene | None, *,
-                  limits: ResourceLimits = DEFAULT_LIMITS, any_scene: bool = False
-                  ) -> tuple[str, list[Diagnostic], Any]:
-    """Verify the whole generated program (policy and helpers): verdict, diagnostics, report.
-    Without a scene, or with `any_scene`, the verifier proves the policy with the objects
-    anywhere in the spawn area (the scene then only names them)."""
-    from capc.safety.verifier import verify
-
-    report = verify(generated.program, spec, scene, any_scene=any_scene or scene is None, limits=limits)
+def check_program(generated: Generated, context: VerificationContext) -> tuple[str, list[Diagnostic], Any]:
+    """Verify the whole generated program (policy and helpers) in `context`: verdict,
+    diagnostics, report. Without a scene, or with `any_scene`, the verifier proves the policy
+    with the objects anywhere in the spawn area (the scene then only names them)."""
+    report = context.verify(generated.program)
     return report.verdict, list(report.diagnostics()), report
 
 
-def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | None, spec,
+def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | None = None, spec=None,
                         limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
                         max_depth: int = DEFAULT_MAX_DEPTH, profile: str = "tabletop",
                         history: Sequence[tuple[str, str]] = (),
-                        objects: Sequence[str] | None = None, any_scene: bool = False) -> CompileResult:
+                        objects: Sequence[str] | None = None, any_scene: bool = False,
+                        context: VerificationContext | None = None) -> CompileResult:
+    """Generate, verify in `context` (or the one `scene`, `spec`, `any_scene` make) and repair."""
+    if context is None:
+        if spec is None:
+            from capc.safety.spec import default_spec
+            spec = default_spec(profile)
+        context = VerificationContext(spec, scene, any_scene, profile, limits)
     if objects is None:
-        objects = scene.names() if scene is not None else ()
+        objects = context.scene.names() if context.scene is not None else ()
     return compile_with_repair(
-        instruction, provider, lambda g: check_program(g, spec, scene, limits=limits, any_scene=any_scene),
-        objects=objects, spec=spec, profile=profile, limits=limits, repairs=repairs,
-        max_depth=max_depth, history=history)
+        instruction, provider, lambda g: check_program(g, context),
+        objects=objects, spec=context.spec, profile=context.profile, limits=context.limits,
+        repairs=repairs, max_depth=max_depth, history=history)
 
 
-def audit_compile(kind: str, result: CompileResult, provider: Provider, *, scene: Scene | None,
-                  spec, limits: ResourceLimits, params: dict | None = None, outcome=None,
-                  error: Exception | None = None) -> int | None:
-    """Write one audit record (never raises; a missing audit module is not an error)."""
+def audit_compile(kind: str, result: CompileResult, provider: Provider, *, context: VerificationContext,
+                  params: dict | None = None, outcome=None, error: Exception | None = None) -> int | None:
+    """Write one audit record with the context its verdict is about (never raises; a
+    missing audit module is not an error). The policy is stored as compiled, its generated
+    parts beside it (`helpers`), so `capc audit recheck` compiles exactly the same program."""
     try:
         from capc.audit.store import record_safely
     except ImportError:
@@ -95,18 +102,20 @@ def audit_compile(kind: str, result: CompileResult, provider: Provider, *, scene
         "provider": getattr(provider, "name", None),
         "model": getattr(provider, "model", None),
         "params": dict(params or {}),
-        "scene": scene.to_json() if scene is not None else None,
-        "spec": spec,
-        "limits": limits,
+        "context": context,
+        "limits": context.limits,
         "attempts": [a.to_json() for a in result.attempts],
     }
     if final is not None:
         fields["verdict"] = final.verdict
         fields["diagnostics"] = [d.to_json() for d in final.diagnostics]
+        fields["stage"] = final.stage
         if final.generated is not None:
             fields["program"] = final.generated.program
-            fields["source"] = final.generated.bundle()
+            fields["source"] = final.generated.source
             fields["file"] = final.generated.file
+            fields["helpers"] = final.generated.helpers
+            fields["origins"] = final.generated.origins
         if final.report is not None:
             fields["report"] = final.report
     if outcome is not None:
@@ -123,11 +132,12 @@ class RuntimeSubLMP:
     (E613), and the verifier sees it before it runs. It then runs in the interpreter, reading
     the scene the run was given (positions as perceived when the run started)."""
 
-    def __init__(self, provider: Provider, scene: Scene, spec, *, limits: ResourceLimits = DEFAULT_LIMITS,
-                 profile: str = "tabletop", max_depth: int = DEFAULT_MAX_DEPTH):
-        self.provider, self.scene, self.spec = provider, scene, spec
-        self.limits, self.profile, self.max_depth = limits, profile, max_depth
+    def __init__(self, provider: Provider, context: VerificationContext, *, max_depth: int = DEFAULT_MAX_DEPTH):
+        self.provider, self.context = provider, context
+        self.scene, self.spec = context.scene, context.spec
+        self.limits, self.profile, self.max_depth = context.limits, context.profile, max_depth
         self.answered: list[dict[str, Any]] = []
+        self.cache: dict = {}   # one request per distinct question in this run
         self._depth = 0
 
     def __call__(self, name: str, query: str, context: str) -> Any:
@@ -140,7 +150,7 @@ class RuntimeSubLMP:
         given = [line.split("=", 1)[0].strip() for line in context.splitlines()
                  if "=" in line and line.split("=", 1)[0].strip().isidentifier()]
         generator = Generator(self.provider, self.scene.names(), self.spec, self.profile, self.limits,
-                              self.max_depth)
+                              self.max_depth, cache=self.cache)
         reply = generator.ask(pb.sub_lmp_prompt(name, query, self.scene.names(), given=given,
                                                 profile=self.profile, spec=self.spec))
         preface = "" if "objects" in given else "objects = get_obj_names()\n"
@@ -151,7 +161,7 @@ class RuntimeSubLMP:
         if moves:
             raise CompileError(E_SUB_LMP_MOVES, f"the run-time answer to {name}({query!r}) moves the robot",
                                moves[0].span, kind="safety")
-        verdict, diagnostics, _ = check_program(built, self.spec, self.scene, limits=self.limits)
+        verdict, diagnostics, _ = check_program(built, self.context)
         if verdict == "rejected":
             first = diagnostics[0] if diagnostics else None
             raise CompileError(first.code if first else E_SUB_LMP_RUNTIME,

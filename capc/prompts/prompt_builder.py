@@ -127,7 +127,12 @@ def cell_section(profile: RobotProfile | str = "tabletop", spec=None) -> str:
                      f"y [{w.y.low:g}, {w.y.high:g}], z [{w.z.low:g}, {w.z.high:g}]; "
                      f"speed at most {spec.max_speed:g} m/s.")
         for zone in spec.keep_out:
-            lines.append(f"# Keep out of {zone.name!r}: {zone.region}")
+            shape = ", ".join(f"{k} {v}" for k, v in zone.region.to_json().items())
+            lines.append(f"# Keep out of {zone.name!r} (no motion may pass through it): {shape}")
+        lines.append(f"# A target computed from object positions must stay inside these limits wherever the "
+                     f"objects stand (each within {spec.perception_tolerance:g} m of where it is seen): clip "
+                     f"it (np.clip) onto the table, or check it and say() why the robot does not move. A "
+                     f"program with a motion that can break a limit is rejected and nothing of it runs.")
     return "\n".join(lines)
 
 
@@ -173,6 +178,7 @@ def user_turn(objects: Sequence[str], query: str, *, given: Sequence[str] = (), 
             lines.append(f"# called as: {quote_text(call)}")
     else:
         lines.append(f"# query: {quote_text(query)}")
+    given = [name for name in given if name != "objects"]   # the first line always gives it
     if given:
         lines.append("# given: " + ", ".join(given))
     return "\n".join(lines)

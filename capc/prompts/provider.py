@@ -13,7 +13,7 @@ is down" from "the model's answer was cut off":
 | E603 | 6 | the endpoint answered with an HTTP error (after retries for 429/5xx) |
 | E604 | 7 | the body is not a chat completion (malformed JSON, no choices, no text) |
 | E605 | 8 | the reply was cut off by the token limit (`finish_reason == "length"`): never run |
-| E606 | 2 | provider misconfigured (no model, unknown provider, missing base URL) |
+| E606 | 2 | provider misconfigured (no model, malformed base URL, no key for the public endpoint, unknown model) |
 | E607 | 2 | replay: the cassette holds no reply for this request |
 | E608 | 2 | a cassette file is not JSON lines of entries |
 

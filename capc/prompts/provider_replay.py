@@ -56,13 +56,23 @@ class ReplayProvider:
                 + (f" for {query!r}" if query is not None else "")
                 + (f" (repair attempt {attempt})" if attempt else "")
                 + f" with model {request.model!r}",
-                hint="record one with --llm openai --record FILE, or check that the prompt, "
-                     "the scene and --model match the recording")
+                hint=self._miss_hint())
         self.used.append(entry)
         return entry
 
     def complete(self, request: Request) -> Reply:
         return check_reply(self.lookup(request).reply)
+
+    def _miss_hint(self) -> str:
+        import os
+
+        from capc.prompts import demo_script
+        if os.path.abspath(self.path) == os.path.abspath(demo_script.CASSETTE):
+            # the demo's replies fit the demo's scene and instructions only
+            return ("the demo cassette answers the demo's instructions on the demo's scene: "
+                    "use `capc shell --demo` or `capc demo`")
+        return ("record one with --llm openai --record FILE, or check that the prompt, "
+                "the scene and --model match the recording")
 
 
 @dataclass
@@ -74,6 +84,13 @@ class RecordingProvider:
     path: str
     source: str = ""
     recorded: list[Entry] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Checked before the first request: a reply paid for and then not kept is lost.
+        import os
+        from capc.files import check_output_dir, check_output_path
+        check_output_dir(os.path.dirname(os.path.abspath(self.path)), "cassette folder")
+        check_output_path(self.path, "cassette", example="session.jsonl")
 
     @property
     def name(self) -> str:
@@ -92,6 +109,8 @@ class RecordingProvider:
         reply = fetch(request) if fetch is not None else self.inner.complete(request)
         source = self.source or f"recorded from {self.inner.model} via {self.inner.name}"
         entry = make_entry(request, reply, source)
-        append_entry(self.path, entry)
+        from capc.files import output_errors
+        with output_errors(self.path, "cassette"):
+            append_entry(self.path, entry)
         self.recorded.append(entry)
         return check_reply(reply)

@@ -6,8 +6,14 @@ counterexample world and the offending target) are appended to the conversation 
 is asked for the whole policy again, up to `repair` times (default 2). Every attempt is kept,
 whether it compiled or not, for the output and the audit store.
 
-Failures of the model *connection* (timeouts, truncated replies, ...) are not repaired: they
-are not a property of the policy and end the compile with their own error.
+Every rejection goes back, whatever stage found it: the front end on the reply, a sub-program
+answer or a generated helper that does not compile, the verifier on the whole program. The
+attempt keeps the stage, so a final failure says where and why. Failures of the model
+*connection* (timeouts, truncated replies, ...) are not repaired: they are not a property of
+the policy and end the compile with their own error.
+
+Sub-program answers and generated helpers are asked once per compile session: the attempts
+share one cache of answers, so a repair sends only what is new.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from typing import Any, Callable, Sequence
 from capc.diagnostics import CompileError, Diagnostic, render
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.prompts import prompt_builder as pb
-from capc.prompts.generate import DEFAULT_MAX_DEPTH, Exchange, Generated, Generator
+from capc.prompts.generate import DEFAULT_MAX_DEPTH, Exchange, Generated, Generator, locate
 from capc.prompts.provider import Provider
 
 DEFAULT_REPAIRS = 2
 ACCEPTING = ("accepted", "guarded")
+STAGE_GENERATE = "generate"    # the reply, a sub-program answer or a helper did not compile
+STAGE_VERIFY = "verify"        # the verifier, on the whole program in the run's context
 
 
 @dataclass
@@ -36,6 +44,23 @@ class Attempt:
     exchanges: list[Exchange]
     generated: Generated | None = None
     report: Any = None                 # the VerificationReport, when it got that far
+    stage: str = STAGE_VERIFY          # which stage decided the verdict
+
+    def where(self) -> str:
+        """Which stage rejected this attempt and why, in one line."""
+        if self.verdict != "rejected":
+            return self.verdict
+        first = next((d for d in self.diagnostics if d.kind != "warning"), None)
+        what = {STAGE_GENERATE: "while building the program", STAGE_VERIFY: "by the verifier"}[self.stage]
+        if first is None:
+            return f"rejected {what}"
+        place = ""
+        if first.span is not None:
+            place = f" at {first.span.file}:{first.span.line}"
+            origin = next((n for n in first.notes if n.startswith("in ")), None)
+            if origin:
+                place += f" ({origin})"
+        return f"rejected {what}: {first.code}{place}: {first.message}"
 
     def rendered(self) -> str:
         return "\n\n".join(render(d, self.sources.get(d.span.file) if d.span else None)
@@ -48,7 +73,9 @@ class Attempt:
             "file": self.generated.file if self.generated else "<policy>",
             "reply": self.code,
             "verdict": self.verdict,
+            "stage": self.stage,
             "diagnostics": [d.to_json() for d in self.diagnostics],
+            "parts": self.generated.parts() if self.generated else [],
             "exchanges": [e.to_json() for e in self.exchanges],
             "request": self.exchanges[0].request.to_json() if self.exchanges else None,
         }
@@ -73,10 +100,17 @@ class CompileResult:
 
     def to_json(self) -> dict[str, Any]:
         final = self.final
+        generated = final.generated
         return {
             "instruction": self.instruction,
             "verdict": final.verdict,
-            "policy": final.generated.bundle() if final.generated else final.code,
+            "stage": final.stage,
+            "reason": final.where(),
+            # what the model wrote (sub-program calls answered), each generated part with its
+            # origin, and the assembled program `capc check` accepts as one file
+            "policy": generated.source if generated else final.code,
+            "parts": generated.parts() if generated else [],
+            "assembled": generated.bundle() if generated else final.code,
             "diagnostics": [d.to_json() for d in final.diagnostics],
             "repairs": len(self.attempts) - 1,
             "attempts": [a.to_json() for a in self.attempts],
@@ -126,18 +160,22 @@ def compile_with_repair(instruction: str, provider: Provider, check: Checker, *,
     base = pb.policy_prompt(instruction, objects, profile=profile, spec=spec, history=history)
     turns: list[tuple[str, str]] = []
     result = CompileResult(instruction)
+    cache: dict = {}   # the session's answers: one request per distinct prompt
     for index in range(repairs + 1):
-        generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index)
+        generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index, cache=cache)
         reply = generator.ask(base.with_turns(turns))
         code = reply.text
         generated = report = None
+        stage = STAGE_GENERATE
         try:
             generated = generator.build(with_objects(code))
+            stage = STAGE_VERIFY
             verdict, diagnostics, report = check(generated)
         except CompileError as exc:
             verdict, diagnostics = "rejected", [exc.diagnostic]
-        attempt = Attempt(index, code, verdict, list(diagnostics), dict(generator.sources),
-                          list(generator.exchanges), generated, report)
+        located = [locate(d, generator.origins) for d in diagnostics]
+        attempt = Attempt(index, code, verdict, located, dict(generator.sources),
+                          list(generator.exchanges), generated, report, stage)
         result.attempts.append(attempt)
         if verdict in ACCEPTING:
             break

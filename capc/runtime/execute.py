@@ -52,6 +52,7 @@ E_NO_IMPLEMENTATION = "E504"
 E_SUB_LMP = "E505"
 E_UNDEFINED_FUNCTION = "E506"
 E_BAD_ARGUMENT = "E502"
+E_START_WORLD = "E507"
 MONITOR_CODES = {"workspace": "E510", "keep_out": "E511", "speed": "E512", "accel": "E513",
                  "command": "E514"}
 BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
@@ -377,13 +378,16 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
             gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            backend_options: dict | None = None) -> RunOutcome:
+            verified_scene: Scene | None = None, backend_options: dict | None = None) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
     parsed before anything moves and checked on the final object positions. `trace` is
-    called with every PrimitiveCall before it is answered. `backend_options` go to the
-    backend built from a name (the franka backend: `robot_ip`, `robot_config`).
+    called with every PrimitiveCall before it is answered. `verified_scene` is the world the
+    verdict is about: when the backend reports a start that is not that world (another set
+    of objects, or one further than the perception tolerance from where the proof put it),
+    nothing moves (E507). `backend_options` go to the backend built from a name (the franka
+    backend: `robot_ip`, `robot_config`).
 
     A backend with a `control_rate` of its own (a real robot's cell) sets the rate the
     set-points are generated and monitored at."""
@@ -410,9 +414,15 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
             robot.start_recording(record)
-        run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                   trace=trace)
-        outcome = run.run()
+        away = start_difference(robot.object_positions(), verified_scene, spec.perception_tolerance)
+        if away is not None:
+            outcome = RunOutcome(STATUS_ERROR, away, E_START_WORLD, backend=getattr(robot, "name", ""),
+                                 hint="verify the policy for the world the backend starts in "
+                                      "(--scene), or with --any-scene")
+        else:
+            run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
+                       trace=trace)
+            outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
                                    for name, pos in robot.object_positions().items()}
@@ -439,6 +449,25 @@ def _fault_outcome(robot, fault: BaseException) -> RunOutcome:
         return RunOutcome(STATUS_INTERRUPTED, "interrupted (Ctrl-C) before the run started",
                           E_INTERRUPTED, backend=name)
     return RunOutcome(STATUS_FAULT, str(fault), fault.code, hint=fault.diagnostic.hint, backend=name)
+
+
+def start_difference(reported: dict[str, Any], verified: Scene | None, tolerance: float) -> str | None:
+    """Why the world a backend reports at the start is not the verified one (None when it is):
+    the same objects, each within the perception tolerance of its verified position."""
+    if verified is None:
+        return None
+    names, seen = set(verified.names()), set(reported)
+    if names != seen:
+        missing, extra = sorted(names - seen), sorted(seen - names)
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
+            ([f"unexpected {', '.join(extra)}"] if extra else [])
+        return "the backend starts in another world than the one verified: " + "; ".join(parts)
+    for obj in verified.objects:
+        gap = max(abs(a - float(b)) for a, b in zip(obj.position, reported[obj.name]))
+        if gap > tolerance + 1e-9:   # the verifier's tolerance is per axis
+            return (f"the backend starts with {obj.name} {gap:.3f} m from where the verdict put it "
+                    f"(tolerance {tolerance:g} m per axis); nothing was moved")
+    return None
 
 
 def _resolve_task(program: ir.Program, task: Any):

@@ -7,8 +7,6 @@ frame costs far more than a physics step. Pillow assembles the GIF.
 
 from __future__ import annotations
 
-import os
-
 FRAME_SIZE = (320, 240)
 # A camera off the table's front right corner, high enough to see the whole arm and the
 # objects beside it (straight from the front, the arm hides what it is doing).
@@ -27,11 +25,11 @@ class Recorder:
 
     def __init__(self, p, client: int, path: str, *, every: int = DEFAULT_EVERY,
                  size: tuple[int, int] = FRAME_SIZE, physics_rate: float = 240.0):
+        from capc.files import check_output_path
+
         if every < 1:
             raise ValueError("record every k-th step needs k >= 1")
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise ValueError(f"cannot record to {path}: directory {directory} does not exist")
+        check_output_path(path, "recording", example="run.gif")
         self._p, self._client, self.path = p, client, path
         self.every, self.size = every, size
         self._frame_ms = max(20, round(100 * every / physics_rate) * 10)
@@ -71,8 +69,12 @@ class Recorder:
         """Write the GIF (at least one frame: the current view) and return its path."""
         if not self.frames:
             self.frames.append(self._render())
+        from capc.files import output_errors
+
         first, rest = self.frames[0], self.frames[1:]
-        first.save(self.path, save_all=True, append_images=rest, duration=self._frame_ms, loop=0,
-                   optimize=False)
+        # format given: the film is a GIF whatever the file is called (`--record run` too)
+        with output_errors(self.path, "recording"):
+            first.save(self.path, format="GIF", save_all=True, append_images=rest, duration=self._frame_ms,
+                       loop=0, optimize=False)
         return self.path
 

@@ -138,12 +138,13 @@ class Monitor:
         for axis, name, value in zip(ws.axes, "xyz", p.tolist()):
             if not math.isfinite(value):
                 return Violation("workspace", math.inf, tuple(p.tolist()), f"{name} = {value} is not finite")
-            for excess, text in ((axis.low - value, f"{name} = {value:.4f} is below {axis.low:g}"),
-                                 (value - axis.high, f"{name} = {value:.4f} is above {axis.high:g}")):
+            for excess, text in ((axis.low - value, f"{name} = {value:.6g} is below {axis.low:g}"),
+                                 (value - axis.high, f"{name} = {value:.6g} is above {axis.high:g}")):
                 if excess > worst:
                     worst, where = excess, text
+        # significant digits, not fixed ones: 2e-06 m past the edge is not "by 0.0000 m"
         return Violation("workspace", worst, tuple(p.tolist()),
-                         f"{_fmt(p)} is outside the workspace: {where} by {worst:.4f} m")
+                         f"{_fmt(p)} is outside the workspace: {where} by {worst:.3g} m")
 
     # -- per set-point -----------------------------------------------------------------
 

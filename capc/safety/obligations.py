@@ -46,6 +46,7 @@ CODE_SPEED = "E303"
 CODE_UNVERIFIED = "E305"     # a motion or path the verifier could not decide: guarded
 CODE_POLICY_FAULT = "E306"   # the policy fails at run time on some path (stops safely)
 CODE_BUDGET = "E307"         # the verification budget ran out: the rest is guarded
+CODE_UNKNOWN_OBJECT = "E308"  # scene mode: the policy names an object the scene does not have
 
 Evaluator = Callable[[Any], float]
 

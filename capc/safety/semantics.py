@@ -21,7 +21,7 @@ from capc.compiler.registry import (
 from capc.compiler.tabletop import CELL, COLORS
 from capc.compiler.types import Type
 from capc.diagnostics import Span
-from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box, compare, scalar
+from capc.safety.symvalues import Abandon, Opaque, PolicyFault, UnknownObject, box, compare, scalar
 from capc.safety.world import WorldState
 from capc.safety.z3util import conj, is_sym
 
@@ -92,7 +92,7 @@ class Semantics:
         if name in ("get_obj_pos", "get_bbox"):
             obj = self._object_name(args["obj_name"], span)
             if obj not in self.names:
-                raise PolicyFault(f"there is no object named {obj!r} in the scene", span)
+                raise UnknownObject(obj, f"there is no object named {obj!r} in the scene", span)
             x, y, _ = self.world.true_position(obj)
             px, py = self.perceive(index, (x, y))
             if name == "get_obj_pos":

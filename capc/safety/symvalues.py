@@ -50,6 +50,16 @@ class PolicyFault(Exception):
         self.span = span
 
 
+class UnknownObject(PolicyFault):
+    """The policy names an object the world does not have (`'red blok'`). In scene mode the
+    scene is the world the run starts in, so this is an error of the policy (E308), not a
+    path that may or may not be taken."""
+
+    def __init__(self, name: str, message: str, span: Span | None = None):
+        super().__init__(message, span)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Opaque:
     """A run-time-only value: `what` says where it came from (for messages)."""

@@ -41,14 +41,15 @@ from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety import counterexample as cexm
 from capc.safety.intervals import Bounds
 from capc.safety.obligations import (
-    CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNVERIFIED, PROVED, UNKNOWN, VIOLATED, Obligation, Property,
+    CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNKNOWN_OBJECT, CODE_UNVERIFIED, PROVED, UNKNOWN, VIOLATED, Obligation, Property,
     keep_out_property, speed_property, workspace_property,
 )
 from capc.safety.rounding import Comparisons, DoubleTruths
 from capc.safety.semantics import Semantics
 from capc.safety.spec import SafetySpec
 from capc.safety.symbolic import BudgetOut, Executor
-from capc.safety.symvalues import Abandon, Opaque, PolicyFault, box
+from capc.safety.context import nearest_name
+from capc.safety.symvalues import Abandon, Opaque, PolicyFault, UnknownObject, box
 from capc.safety.world import EDGE_GAP, WorldState
 from capc.safety.z3util import as_real, is_sym, model_float
 
@@ -445,6 +446,11 @@ class VerificationReport:
             notes = tuple(f"called from {c.file}:{c.line}:{c.col}" for c in reversed(o.callers))
             if o.verdict == VIOLATED:
                 out.append(Diagnostic(o.code, o.message, o.span, "safety", _hint(o), o.counterexample, notes))
+            elif self.verdict == "rejected":
+                # nothing of a rejected program runs: no monitor guards anything of it
+                out.append(Diagnostic(o.code, _unguarded(o.message), o.span, "warning",
+                                      "not decided before run time; the program is rejected for the "
+                                      "error(s) above, so nothing of it runs", None, notes))
             else:
                 out.append(Diagnostic(o.code, o.message, o.span, "warning",
                                       "the runtime monitor checks this command before the robot moves",
@@ -476,6 +482,12 @@ class VerificationReport:
             "seconds": round(self.seconds, 6),
             "solver_seconds": round(self.solver_seconds, 6),
         }
+
+
+def _unguarded(message: str) -> str:
+    """An undecided obligation's message without its "guarded by the monitor" clause."""
+    head, sep, tail = message.rpartition("; ")
+    return head if sep and "guarded" in tail else message
 
 
 def _hint(o: Obligation) -> str:
@@ -583,10 +595,7 @@ class Verifier:
                                     f"cannot verify past this point on some path: {why.reason}; the motions "
                                     f"that follow are guarded by the runtime monitor", CODE_UNVERIFIED)
             except PolicyFault as fault:
-                self.faults.append(Diagnostic(
-                    CODE_POLICY_FAULT, f"the policy fails here on some path: {fault.message}; the run "
-                                       f"would stop at this point", fault.span, "warning",
-                    "nothing after this point moves the robot on that path"))
+                self._fault(fault)
             except BudgetOut:
                 budget_out = True
                 self.record_unknown(run, _last_span(self.program), (), "", "rest of program", "analysis",
@@ -613,9 +622,29 @@ class Verifier:
                                 f"{self.limits.solver_seconds:g} s); their motions are guarded", CODE_BUDGET)
         return self._report(paths, unexplored)
 
+    def _fault(self, fault: PolicyFault) -> None:
+        """The policy fails on this path: the run would stop there (E306, a warning). In scene
+        mode a name the scene lacks is the policy's error (E308), with the name it most likely
+        meant; scene-free, a world without that object is one of many."""
+        if not (isinstance(fault, UnknownObject) and self.mode == "scene"):
+            self.faults.append(Diagnostic(
+                CODE_POLICY_FAULT, f"the policy fails here on some path: {fault.message}; the run "
+                                   f"would stop at this point", fault.span, "warning",
+                "nothing after this point moves the robot on that path"))
+            return
+        if any(d.code == CODE_UNKNOWN_OBJECT and d.span == fault.span for d in self.faults):
+            return
+        close = nearest_name(str(fault.name), list(self.names) + list(CELL.places))
+        known = ", ".join(repr(n) for n in self.names) or "none"
+        self.faults.append(Diagnostic(
+            CODE_UNKNOWN_OBJECT, f"the scene has no object named {fault.name!r}", fault.span, "safety",
+            f"did you mean {close!r}?" if close else f"the scene's objects: {known}"))
+
     def _report(self, paths: int, unexplored: int) -> VerificationReport:
         verdicts = {o.verdict for o in self.obligations}
         verdict = "rejected" if VIOLATED in verdicts else "guarded" if UNKNOWN in verdicts else "accepted"
+        if any(d.kind != "warning" for d in self.faults):
+            verdict = "rejected"
         guards = [{"call_index": o.call_index, "primitive": o.primitive, "role": o.role,
                    "property": o.property, "line": o.span.line, "col": o.span.col, "reason": o.message}
                   for o in self.obligations if o.verdict == UNKNOWN]

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import z3
 
 from capc.compiler.tabletop import CELL, object_kind
-from capc.safety.symvalues import PolicyFault, compare
+from capc.safety.symvalues import PolicyFault, UnknownObject, compare
 from capc.safety.z3util import as_real, conj, sym_abs, sym_max
 
 # The cell's allowance for a support "just below" a released block (m): the kinematic
@@ -74,7 +74,7 @@ class WorldState:
         if name in CELL.places:
             x, y = CELL.places[name]
             return (x, y, 0.0)
-        raise PolicyFault(f"there is no object or place named {name!r} in the scene")
+        raise UnknownObject(name, f"there is no object or place named {name!r} in the scene")
 
     def true_position(self, name: str) -> tuple[Any, Any, Any]:
         if self.held == name:

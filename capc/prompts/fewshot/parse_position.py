@@ -5,9 +5,11 @@ from capc.prompts.fewshot import Example
 _SCENE = ("red block", "blue bowl", "green bowl")
 
 EXAMPLES = (
+    # A point computed from an object's position is off the table for some placements of the
+    # object: the answer clips it onto the table, so it is safe wherever the bowl stands.
     Example(_SCENE, "a point 10cm left of the blue bowl.",
             "pos = get_obj_pos('blue bowl')\n"
-            "ret_val = np.array([pos[0] - 0.1, pos[1]])"),
+            "ret_val = np.clip(np.array([pos[0] - 0.1, pos[1]]), [-0.25, -0.75], [0.25, -0.25])"),
     Example(_SCENE, "the top left corner.",
             "ret_val = np.array([-0.25, -0.25])"),
     Example(_SCENE, "halfway between the two bowls.",

@@ -14,6 +14,15 @@ EXAMPLES = (
     Example(_SCENE, "move the green block to the top left corner, slowly.",
             "target = parse_position('the top left corner')\n"
             "put_first_on_second('green block', target, speed=0.1)"),
+    # A target computed from positions may leave the table for some placements: check it and
+    # say so instead of moving (or clip it, when a nearby point will do).
+    Example(_SCENE, "put the purple block 10cm to the right of the blue bowl.",
+            "pos = get_obj_pos('blue bowl')\n"
+            "target = np.array([pos[0] + 0.1, pos[1]])\n"
+            "if target[0] <= 0.25:\n"
+            "    put_first_on_second('purple block', target)\n"
+            "else:\n"
+            "    say('there is no room on the table 10cm to the right of the blue bowl')"),
     Example(_SCENE, "which block is closest to the blue bowl?",
             "block_name = parse_obj_name('the block closest to the blue bowl', f'objects = {objects}')\n"
             "say(f'the {block_name} is closest to the blue bowl')"),

@@ -12,7 +12,7 @@ EXAMPLES = (
             "ret_val = (pts - center) @ np.transpose(rot) + center",
             given=("pts",)),
     Example(_SCENE, "move the points 5cm towards the top.",
-            "ret_val = pts + np.array([0.0, 0.05])", given=("pts",)),
+            "ret_val = np.clip(pts + np.array([0.0, 0.05]), [-0.25, -0.75], [0.25, -0.25])", given=("pts",)),
     Example(_SCENE, "make the shape half as big.",
             "center = np.mean(pts, axis=0)\n"
             "ret_val = center + (pts - center) * 0.5", given=("pts",)),
