@@ -177,13 +177,15 @@ def test_examples_pass_on_nine_of_ten_random_scenes(name):
 
 def test_held_object_is_decided_by_the_finger_width_not_the_grasp_flag(franka_sim):
     """capc's scene has a block the simulated world lacks: the grasp closes on nothing
-    (franky-sim calls that a success), the width says empty, and capc carries nothing."""
+    (franky-sim calls that a success), the width says empty, capc carries nothing and the
+    observed outcome stops the run (E520)."""
     scene = parse_scene("objects:\n  - {name: red block, position: [0.1, -0.45]}\n"
                         "  - {name: blue bowl, position: [-0.1, -0.4]}\n")
     world = parse_scene("objects:\n  - {name: blue bowl, position: [-0.1, -0.4]}\n")
     sim = franka_sim(world)
     outcome = _run_franka(_compile("put_first_on_second('red block', 'blue bowl')\n"), scene, sim)
-    assert outcome.status == "completed", outcome.message
+    # The observed outcome (capc.runtime.outcomes) sees the empty hand and stops the run.
+    assert outcome.status == "grasp_failed" and outcome.code == "E520", outcome.message
     closes = [e for e in outcome.gripper_events if e["close"]]
     assert len(closes) == 1 and closes[0]["held"] is None
     assert outcome.final_positions["red block"] == pytest.approx([0.1, -0.45, 0.02])
@@ -192,7 +194,7 @@ def test_held_object_is_decided_by_the_finger_width_not_the_grasp_flag(franka_si
 # --- faults ---------------------------------------------------------------------------------
 
 def test_unreachable_controller_is_a_fault_before_anything_moves(tmp_path):
-    """Nothing listens on this address: E520 at connect, a clean outcome, an audit record."""
+    """Nothing listens on this address: E530 at connect, a clean outcome, an audit record."""
     from capc.audit.store import AuditStore
 
     policy = tmp_path / "p.py"
@@ -205,7 +207,7 @@ def test_unreachable_controller_is_a_fault_before_anything_moves(tmp_path):
     import json
 
     out = json.loads(run.stdout)
-    assert out["run"]["status"] == "robot_fault" and out["run"]["code"] == "E520"
+    assert out["run"]["status"] == "robot_fault" and out["run"]["code"] == "E530"
     assert out["run"]["setpoints"] == 0 and "Traceback" not in run.stderr
     with AuditStore(str(db)) as store:
         record, = list(store.iter_records())
@@ -213,7 +215,7 @@ def test_unreachable_controller_is_a_fault_before_anything_moves(tmp_path):
 
 
 def test_connection_lost_mid_run_stops_with_its_code(franka_sim):
-    """The server process is killed while the arm moves: E521, and the run ends."""
+    """The server process is killed while the arm moves: E531, and the run ends."""
     scene = parse_scene("objects:\n  - {name: red block, position: [0.2, -0.7]}\n")
     sim = franka_sim(scene)
     program = _compile("move_to([0.1, -0.5, 0.2])\nmove_to([-0.1, -0.5, 0.2])\nmove_to([0.1, -0.5, 0.2])\n")
@@ -223,18 +225,18 @@ def test_connection_lost_mid_run_stops_with_its_code(franka_sim):
             sim.kill()
 
     outcome = _run_franka(program, scene, sim, trace=kill_on_second_move)
-    assert outcome.status == "robot_fault" and outcome.code == "E521", outcome.message
+    assert outcome.status == "robot_fault" and outcome.code == "E531", outcome.message
     assert outcome.robot["stopped"] and 0 < outcome.ticks
 
 
 def test_reflex_from_the_controller_stops_with_its_code(franka_sim):
-    """The server aborts the motion with a reflex after 1 s of control: E522, arm at rest."""
+    """The server aborts the motion with a reflex after 1 s of control: E532, arm at rest."""
     scene = parse_scene("objects:\n  - {name: red block, position: [0.2, -0.7]}\n")
     sim = franka_sim(scene, reflex_after=1.0)
     program = _compile("move_to([0.1, -0.5, 0.2])\nmove_to([-0.1, -0.5, 0.2])\nmove_to([0.1, -0.5, 0.2])\n")
     outcome = _run_franka(program, scene, sim)
     truth = sim.stop()
-    assert outcome.status == "robot_fault" and outcome.code == "E522", outcome.message
+    assert outcome.status == "robot_fault" and outcome.code == "E532", outcome.message
     assert "reflex" in outcome.message.lower()
     assert truth["reflexes"] == 1 and outcome.robot["stopped"]
     assert _at_rest(truth) < 0.001
@@ -263,7 +265,7 @@ def test_monitor_stop_on_the_robot_sends_nothing_past_the_limit(franka_sim):
 
 def test_rejected_policy_never_connects_and_ctrl_c_stops_the_robot(franka_sim, tmp_path):
     """One server: a rejected policy leaves it untouched (no client ever connected); then a
-    run interrupted with SIGINT ends with E524, exit 130, an audit record, a still arm and
+    run interrupted with SIGINT ends with E534, exit 130, an audit record, a still arm and
     the --record animation of the path so far."""
     import json
 
@@ -290,7 +292,7 @@ def test_rejected_policy_never_connects_and_ctrl_c_stops_the_robot(franka_sim, t
     out, err = run.communicate(timeout=60)
     assert run.returncode == 130, err
     result = json.loads(out)
-    assert result["run"]["status"] == "interrupted" and result["run"]["code"] == "E524"
+    assert result["run"]["status"] == "interrupted" and result["run"]["code"] == "E534"
     from PIL import Image
 
     assert result["run"]["recording"] == str(gif) and Image.open(gif).n_frames > 1  # --record: the paths so far

@@ -105,6 +105,11 @@ class ConcreteWorld:
     def maximum(self, a, b):
         return max(a, b)
 
+    def surface(self, x, y, exclude):
+        others = [(self.kind(n), p) for n, p in self.backend.object_positions().items()
+                  if n not in (exclude, self.backend.held_object())]
+        return CELL.rest_height(x, y, others)
+
 
 def run_plan(backend, scene, name, args, log):
     """Expand one primitive call with the profile's plan and drive the backend with it.

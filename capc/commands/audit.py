@@ -227,6 +227,12 @@ def show_text(record: dict) -> str:
         out.append(f"monitor interventions: {len(events) or 'none'}")
         for event in events[:10]:
             out.append(f"  {event.get('message') if isinstance(event, dict) and event.get('message') else event}")
+    observed = run.get("outcome_events") if isinstance(run, dict) else None
+    if isinstance(observed, list):  # records from before outcomes were observed have none
+        out.append(f"outcome events: {len(observed) or 'none'}")
+        for event in observed[:10]:
+            if isinstance(event, dict):
+                out.append(f"  {event.get('code')} {event.get('message')}")
     found = proptest_summary(record)
     if found:
         out += [""] + found

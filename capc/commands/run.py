@@ -5,7 +5,7 @@ the runtime monitor and print the outcome: steps, simulated time, final object p
 whether the monitor intervened, and the task outcome when the policy declares a task.
 
 Exit codes: 0 the policy ran to completion within the limits; 1 rejected, stopped by the
-monitor, out of budget, failed at run time or a robot fault (E52x); 2 usage or input error;
+monitor, out of budget, failed at run time or a robot fault (E53x); 2 usage or input error;
 130 interrupted by Ctrl-C (the robot was stopped first).
 
 `--backend franka --robot-ip IP --robot-config CELL.yaml` drives a Franka through franky
@@ -69,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gui", action="store_true", help="show the PyBullet window (sim, needs a display)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--trace", action="store_true", help="print every robot call as it runs (stderr)")
+    parser.add_argument("--task", metavar="SPEC",
+                        help="judge the run by this task, in the language of `# capc-task:` headers "
+                             "(e.g. \"stacked(all blocks)\"); overrides the policy's header")
     parser.add_argument("--unverified", action="store_true",
                         help="run under the monitor alone when no verifier is installed")
     from capc.commands.audit import add_store_argument
@@ -130,6 +133,15 @@ def _limits(args: argparse.Namespace):
     return DEFAULT_LIMITS.with_changes(max_steps=args.max_steps)
 
 
+def _task(args: argparse.Namespace):
+    """The --task, parsed before a model is asked or anything moves (a bad one is E230, exit 2)."""
+    if getattr(args, "task", None) is None:
+        return None
+    from capc.runtime.tasks import parse_task
+
+    return parse_task(args.task, file="--task")
+
+
 def verify_checked(checked, context, unverified: bool) -> None:
     """Verify a front-end-accepted CheckResult in `context`; without a verifier, leave the
     report empty when running unverified was asked for. Raises RuntimeError with the reason
@@ -162,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
     backend_options = _robot_options(args)
     if args.noise < 0:
         raise InputError(f"--noise must be 0 or more, not {args.noise}")
+    task = _task(args)
     limits = _limits(args)
     context, scene_path = world_context(args, limits)
     scene, spec = context.scene, context.spec
@@ -195,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
                        program=program, report=report)
     guards = getattr(report, "guards", None) if report is not None else None
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
-                      noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui,
+                      noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui, task=task,
                       trace=_print_call if args.trace else None,
                       verified_scene=scene if context.mode == "scene" else None,
                       backend_options=backend_options)
@@ -296,6 +309,10 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome, diagnost
                   f"{event['role']}): limit {event['limit']} exceeded by {event['excess']:.4g}")
     else:
         print("monitor: no intervention")
+    for event in outcome.outcome_events:
+        print(f"outcome: {event['code']} {event['message']}")
+    if not outcome.outcome_events:
+        print("outcome: every grasp and placement as planned, nothing else moved")
     if outcome.task_result is not None:
         state = "done" if outcome.task_result.done else "NOT done"
         print(f"task {outcome.task}: {state} ({outcome.task_result.detail})")

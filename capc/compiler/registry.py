@@ -95,6 +95,10 @@ class World(Protocol):
     def kind(self, name: str) -> str: ...
     def tcp(self) -> tuple[Any, Any, Any]: ...
     def maximum(self, a: Any, b: Any) -> Any: ...
+    def surface(self, x: Any, y: Any, exclude: str | None) -> Any:
+        """The height a block's centre comes to rest at when let go over (x, y): on the
+        highest perceived object under that point (a block's top, a bowl's floor), else on
+        the table. `exclude` (the object being moved) and a held object do not count."""
 
 
 @frozen

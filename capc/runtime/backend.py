@@ -55,3 +55,6 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release resources (physics client, renderer)."""
+
+# Optional, looked up with hasattr: `begin_segment(target)`, told where the next straight segment
+# ends before its set-points are sent (the sim chooses the fingers' closing axis there).

@@ -43,6 +43,7 @@ from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.backend import RobotFault
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
+from capc.runtime.outcomes import Observer, OutcomeStop
 from capc.runtime.perception import Perception
 from capc.safety.monitor import Monitor, Violation
 from capc.safety.spec import SafetySpec
@@ -63,7 +64,7 @@ STATUS_BUDGET = "budget_exhausted"
 STATUS_ERROR = "error"
 STATUS_FAULT = "robot_fault"          # the robot could not go on (capc.runtime.backend.RobotFault)
 STATUS_INTERRUPTED = "interrupted"    # Ctrl-C during the run
-E_INTERRUPTED = "E524"
+E_INTERRUPTED = "E534"
 
 SubLMP = Callable[[str, str, str], Any]
 
@@ -82,6 +83,7 @@ class RunOutcome:
     gripper_events: list[dict] = field(default_factory=list)   # {"tick", "close", "held"}
     final_positions: dict[str, list[float]] = field(default_factory=dict)
     monitor_events: list[dict] = field(default_factory=list)
+    outcome_events: list[dict] = field(default_factory=list)    # capc.runtime.outcomes (E52x)
     said: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
@@ -119,7 +121,8 @@ class RunOutcome:
             "steps": self.steps, "setpoints": self.ticks, "sim_time": round(self.sim_time, 6),
             "wall_time": round(self.wall_time, 6), "backend": self.backend, "guarded": self.guarded,
             "final_positions": self.final_positions, "monitor_events": self.monitor_events,
-            "monitor_intervened": bool(self.monitor_events), "said": self.said, "printed": self.printed,
+            "monitor_intervened": bool(self.monitor_events), "outcome_events": self.outcome_events,
+            "said": self.said, "printed": self.printed,
             "primitive_calls": len(self.calls), "gripper_events": self.gripper_events,
             "task": self.task,
             "task_result": None if self.task_result is None else self.task_result.to_json(),
@@ -166,6 +169,13 @@ class _World:
     def maximum(self, a: Any, b: Any) -> Any:
         return max(a, b)
 
+    def surface(self, x: Any, y: Any, exclude: str | None) -> float:
+        # Through `position`, one query per object in scene order, as the verifier asks them.
+        held = self.run.backend.held_object()
+        others = [(self.kind(name), self.position(name)) for name in self.run.perception.names()
+                  if name not in (exclude, held)]
+        return CELL.rest_height(float(x), float(y), others)
+
 
 class _Run:
     def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
@@ -183,6 +193,8 @@ class _Run:
         self.sent = 0
         self.tcp = tuple(float(v) for v in CELL.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
+        self.observer = Observer(backend, scene)
+        self.last_motion: PrimitiveCall | None = None
         self.perceive = {
             "get_obj_names": lambda args, span: self.perception.names(),
             "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
@@ -222,6 +234,10 @@ class _Run:
             self.backend.stop()
             outcome.status, outcome.code = STATUS_INTERRUPTED, E_INTERRUPTED
             outcome.message = "interrupted (Ctrl-C): the robot was stopped"
+        except OutcomeStop as stop:
+            self.backend.stop()
+            outcome.status, outcome.code, outcome.span = stop.status, stop.event["code"], stop.span
+            outcome.message, outcome.hint = stop.event["message"], stop.event.get("hint")
         except CapcError as error:
             self.backend.stop()
             budget = error.code in BUDGET_CODES
@@ -230,6 +246,9 @@ class _Run:
             outcome.hint = error.diagnostic.hint
         finally:
             gen.close()
+        if outcome.status in (STATUS_STOPPED, STATUS_BUDGET, STATUS_ERROR) and self.last_motion is not None:
+            self.observer.after(self.last_motion, self.tcp, stop=False)  # what the stopped run left
+        outcome.outcome_events = self.observer.events
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
@@ -321,16 +340,20 @@ class _Run:
             steps = self.profile.plan(call.name, call.args, _World(self, call.span))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
             raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+        self.last_motion = call
         for step in steps:
             # Each plan step is a command to check and send: it costs like a call, so a
             # follow_traj through 10**5 points ends on the step budget, not after minutes.
             self.interpreter.charge(CALL_STEPS, call.span)
             if isinstance(step, Grip):
+                before = self.backend.held_object()
                 held = self.backend.set_gripper(step.close)
                 self.outcome.gripper_events.append({"tick": self.sent, "close": step.close, "held": held,
                                                     "call": call.index})
+                self.observer.gripper(call, step.close, before, held, self.tcp)
                 continue
             self._segment(call, step)
+        self.observer.after(call, self.tcp)
 
     def _segment(self, call: PrimitiveCall, step) -> None:
         violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)
@@ -349,6 +372,8 @@ class _Run:
         points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
         accepted = points if hit is None else points[:hit[0]]
+        if len(accepted) and hasattr(self.backend, "begin_segment"):  # optional: see SimBackend
+            self.backend.begin_segment(target)
         send, dt = self.backend.send_setpoint, self.dt
         for row in accepted.tolist():
             send(row, dt)

@@ -17,7 +17,7 @@ robot they agree; a simulator running slower than real time then slows the strea
 
 Every tick compares the measured TCP with the set-point of the tick before (the one the arm
 has had a full tick to reach). An error above the spec's margin (the distance the verifier
-kept every waypoint inside the limits) stops the robot: E523. The largest error is reported.
+kept every waypoint inside the limits) stops the robot: E533. The largest error is reported.
 
 The gripper: franky's `Gripper`. Whether an object is held is decided by the measured
 finger width after the grasp (closed on something: wider than `min_held_width`), never by
@@ -42,11 +42,11 @@ from capc.runtime.franka_cell import FrankaCell
 from capc.runtime.kinematic import KinematicBackend
 from capc.safety.spec import SafetySpec
 
-E_UNREACHABLE = "E520"     # no controller at the address, or it refused us
-E_CONNECTION_LOST = "E521"  # the controller stopped answering mid-run
-E_CONTROL = "E522"         # the controller aborted the motion (reflex, limit, safety function)
-E_TRACKING = "E523"        # the arm is farther from its set-point than the spec's margin
-E_NOT_AT_START = "E525"    # the arm is not at capc's start pose when the run begins
+E_UNREACHABLE = "E530"     # no controller at the address, or it refused us
+E_CONNECTION_LOST = "E531"  # the controller stopped answering mid-run
+E_CONTROL = "E532"         # the controller aborted the motion (reflex, limit, safety function)
+E_TRACKING = "E533"        # the arm is farther from its set-point than the spec's margin
+E_NOT_AT_START = "E535"    # the arm is not at capc's start pose when the run begins
 POLL_SECONDS = 0.0005      # sleep between polls of the robot clock near a deadline
 REST_SPEED = 0.002         # m/s: the TCP counts as at rest below this
 REST_SECONDS = 1.0         # robot time allowed to come to rest after a stop
@@ -312,7 +312,8 @@ class FrankaBackend:
         self._check_motion()
         if close:
             candidate = self._model.graspable()
-            self._model.take(candidate if width >= cell.min_held_width else None)
+            if candidate is not None and width >= cell.min_held_width:
+                self._model.take(candidate)
         else:
             self._model.set_gripper(False)
         self._rebase()

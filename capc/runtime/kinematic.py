@@ -3,9 +3,9 @@
 The tool centre point *is* the last set-point. A closing gripper takes the object whose
 grasp point (CELL.grasp_z: a block's centre, a bowl's mid-height) is nearest the TCP and
 within CELL.grasp_radius; the held object then keeps its offset to the TCP. An opening
-gripper lets it down onto its support below, at the heights CELL.place_z promises: on the
-table, on the top face of a block it is centred over (within half a block), or on the floor
-of a bowl whose outline it is inside. Objects standing on a block that is picked up stay
+gripper lets it down onto its support below (CELL.rest_height, the rule the verifier and the
+plans share): on the table, on the top face of a block it is centred over (within half a
+block), or on the floor of a bowl whose outline it is inside. Objects standing on a block that is picked up stay
 where they are (there is no physics to topple or carry them).
 
 The hot path (`send_setpoint`) stores the set-point as given (a row of plain floats from the
@@ -24,7 +24,6 @@ from capc.compiler.tabletop import CELL
 from capc.safety.spec import SafetySpec
 
 GRIPPER_SECONDS = 0.25   # a close or open takes this long (the sim's 60 ticks at 240 Hz)
-SUPPORT_SLACK = CELL.support_slack  # m: a support counts when its top is at most this above the object's bottom
 
 
 class KinematicBackend:
@@ -60,10 +59,9 @@ class KinematicBackend:
         self._time += GRIPPER_SECONDS
         if close:
             if self._held is None:
-                self._held = self._graspable()
-                if self._held is not None:
-                    pos = self._objects[self._held]
-                    self._offset = (pos[0] - self._tcp[0], pos[1] - self._tcp[1], pos[2] - self._tcp[2])
+                name = self._graspable()
+                if name is not None:
+                    self.take(name)
         elif self._held is not None:
             name, self._held = self._held, None
             self._objects[name][2] = self._support_height(name)
@@ -73,13 +71,16 @@ class KinematicBackend:
         """The object a closing gripper would take now (None: nothing within reach)."""
         return self._graspable()
 
-    def take(self, name: str | None) -> None:
-        """Hold `name` (None: nothing) at its present offset to the TCP: for backends whose
-        gripper decides what it holds (the Franka backend, by the finger width)."""
+    def place(self, name: str, position) -> None:
+        """Put `name` at `position` (xyz) without physics: an observer's expectation follows
+        what was measured (capc.runtime.outcomes)."""
+        self._objects[name] = [float(v) for v in position]
+
+    def take(self, name: str) -> None:
+        """Hold `name` where it is now, whatever the nearest-grasp rule would take."""
         self._held = name
-        if name is not None:
-            pos = self._objects[name]
-            self._offset = (pos[0] - self._tcp[0], pos[1] - self._tcp[1], pos[2] - self._tcp[2])
+        pos = self._objects[name]
+        self._offset = (pos[0] - self._tcp[0], pos[1] - self._tcp[1], pos[2] - self._tcp[2])
 
     def _graspable(self) -> str | None:
         x, y, z = (float(v) for v in self._tcp)
@@ -93,26 +94,12 @@ class KinematicBackend:
 
     def _support_height(self, name: str) -> float:
         """The reference height `name` comes to rest at when released where it is."""
-        cell, kind = self.cell, self._kinds[name]
-        x, y, z = self._objects[name]
+        kind = self._kinds[name]
         if kind != "block":
-            return cell.resting_z(kind)
-        half = cell.block_size / 2
-        bottom = z - half
-        best = cell.resting_z("block")
-        for other, (ox, oy, oz) in self._objects.items():
-            if other == name:
-                continue
-            if self._kinds[other] == "block":
-                inside = abs(ox - x) <= half and abs(oy - y) <= half
-            else:
-                inside = math.hypot(ox - x, oy - y) <= cell.bowl_radius - half
-            if not inside:
-                continue
-            rest = cell.place_z(self._kinds[other], oz)  # where a block released onto it stands
-            if rest - half <= bottom + SUPPORT_SLACK and rest > best:
-                best = rest
-        return best
+            return self.cell.resting_z(kind)
+        x, y, z = self._objects[name]
+        others = ((self._kinds[o], p) for o, p in self._objects.items() if o != name)
+        return self.cell.rest_height(x, y, others, bottom=z - self.cell.block_size / 2)
 
     def tcp(self) -> np.ndarray:
         return np.array(self._tcp, dtype=float)

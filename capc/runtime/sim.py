@@ -63,6 +63,14 @@ ARM_VELOCITY_GAIN = 1.0
 ARM_POSITION_GAIN = 0.3        # PyBullet motor gain; the default 0.1 lagged 9.5 mm at 0.25 m/s, this 2.5
 # Fingers closing along world y, the hand pointing straight down.
 TCP_DOWN = (1.0, 0.0, 0.0, 0.0)  # quaternion (x, y, z, w) of a rotation by pi about x
+YAW_90 = (0.0, 0.0, math.sqrt(0.5), math.sqrt(0.5))  # a quarter turn about world z: fingers along x
+# Where the open fingers are, from the TCP (measured AABBs of the finger links at FINGER_OPEN):
+# 22-56 mm out along the closing axis, 14.5 mm either side across it, down to 1 cm below it.
+FINGER_SPAN = (0.022, 0.056)
+FINGER_HALF_WIDTH = 0.0145
+# A finger closer than this to a neighbour's outline (a bowl's rim 8 cm from a block's centre
+# is 2 cm from it) makes the hand turn a quarter to close along the other axis, if that is clearer.
+FINGER_CLEARANCE = 0.01
 # Joint angles near the home pose (TCP at CELL.home, elbow up); the IK pulls towards them.
 REST_POSE = (0.0, 0.05, 0.0, -2.37, 0.0, 2.42, -math.pi / 4)
 NULL_SPACE_PULL = 0.002        # fraction of the way to REST_POSE per set-point (~2 s time constant)
@@ -118,12 +126,17 @@ class SimBackend:
         matrix = p.getMatrixFromQuaternion(to_base[1])
         self._base_rotation = (matrix[0:3], matrix[3:6], matrix[6:9])
         self._base_offset = to_base[0]
-        self._tcp_down_in_base = p.multiplyTransforms((0, 0, 0), to_base[1], (0, 0, 0), TCP_DOWN)[1]
+        self._orientations = {  # closing axis -> the TCP's orientation in the base frame
+            axis: p.multiplyTransforms((0, 0, 0), to_base[1], (0, 0, 0), down)[1]
+            for axis, down in (("y", TCP_DOWN), ("x", p.multiplyTransforms((0, 0, 0), YAW_90,
+                                                                         (0, 0, 0), TCP_DOWN)[1]))}
+        self._axis = "y"
         self._seed = list(REST_POSE) + [FINGER_OPEN] * (self._dofs - 7)
         for finger in FINGER_JOINTS:
             p.changeDynamics(self._robot, finger, lateralFriction=1.0, spinningFriction=0.01,
                              physicsClientId=c)
         self._bodies: dict[str, int] = {}      # object name -> body id
+        self._kinds: dict[str, str] = {}       # object name -> "block" | "bowl"
         self._ignoring: list[tuple[int, int]] = []  # body pairs with collisions switched off
         self._steps = 0
         self._setpoints = 0
@@ -197,6 +210,7 @@ class SimBackend:
         for body in self._bodies.values():
             p.removeBody(body, physicsClientId=c)
         self._bodies = {}
+        self._axis = "y"
         joints = self._solve_from_rest(tcp_start)
         for j in ARM_JOINTS:
             p.resetJointState(self._robot, j, joints[j], 0.0, physicsClientId=c)
@@ -206,6 +220,7 @@ class SimBackend:
         self._velocities = [0.0] * len(ARM_JOINTS)
         self._finger_target = FINGER_OPEN
         self._held = None
+        self._kinds = {obj.name: obj.kind for obj in scene.objects}
         for obj in scene.objects:
             self._bodies[obj.name] = sim_assets.add_object(p, self._shapes, obj.kind, obj.color,
                                                            obj.position)
@@ -270,7 +285,7 @@ class SimBackend:
                     r1[0] * x + r1[1] * y + r1[2] * z + offset[1],
                     r2[0] * x + r2[1] * y + r2[2] * z + offset[2])
         self._seed = list(self._p.calculateInverseKinematics(
-            self._robot, TCP_LINK, position, self._tcp_down_in_base, currentPositions=pulled,
+            self._robot, TCP_LINK, position, self._orientations[self._axis], currentPositions=pulled,
             jointDamping=[IK_DAMPING] * self._dofs,
             maxNumIterations=iterations or IK_ITERATIONS, residualThreshold=IK_RESIDUAL,
             physicsClientId=self._client))
@@ -310,6 +325,49 @@ class SimBackend:
         if ahead > 0:
             time.sleep(ahead)
 
+    def begin_segment(self, target) -> None:
+        """The runtime's notice of where the next straight segment ends. A segment that ends
+        at travel height over a place (the approach to a pick, the carry to a place) is where
+        the hand can turn: the fingers will come down there, and a neighbour in their way (a
+        bowl's rim beside the block) is avoided by closing along the other axis (the blocks
+        are axis-aligned: either pair of faces holds). Lower segments keep the hand as it is."""
+        x, y, z = (float(v) for v in target)
+        if z < CELL.travel_height - 1e-3:
+            return
+        clear = {axis: self._finger_clearance(x, y, axis) for axis in ("y", "x")}
+        other = "x" if self._axis == "y" else "y"
+        if clear[self._axis] < FINGER_CLEARANCE and clear[other] > clear[self._axis]:
+            self._axis = other
+
+    def _finger_clearance(self, x: float, y: float, axis: str) -> float:
+        """How far the open fingers over (x, y), closing along `axis`, are from the outline of
+        any object but the held one and the one between them (its centre within the grasp
+        radius of (x, y)), seen from above."""
+        p, c = self._p, self._client
+        half_along = (FINGER_SPAN[1] - FINGER_SPAN[0]) / 2
+        mid = (FINGER_SPAN[0] + FINGER_SPAN[1]) / 2
+        if axis == "y":
+            fingers, half = [(x, y - mid), (x, y + mid)], (FINGER_HALF_WIDTH, half_along)
+        else:
+            fingers, half = [(x - mid, y), (x + mid, y)], (half_along, FINGER_HALF_WIDTH)
+        best = math.inf
+        for name, body in self._bodies.items():
+            if name == self._held:
+                continue
+            ox, oy, _ = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
+            if math.hypot(ox - x, oy - y) <= CELL.grasp_radius:
+                continue
+            bowl = self._kinds.get(name) == "bowl"
+            for fx, fy in fingers:
+                if bowl:  # a disc: distance from its centre to the finger's rectangle, less the radius
+                    gap = math.hypot(max(0.0, abs(ox - fx) - half[0]), max(0.0, abs(oy - fy) - half[1]))
+                    gap -= CELL.bowl_radius
+                else:
+                    b = CELL.block_size / 2
+                    gap = math.hypot(max(0.0, abs(ox - fx) - half[0] - b), max(0.0, abs(oy - fy) - half[1] - b))
+                best = min(best, gap)
+        return best
+
     def send_setpoint(self, tcp: np.ndarray, dt: float) -> None:
         targets = self._ik(tcp)[:7]
         # Velocity feed-forward: the joint velocity that takes the last target to this one
@@ -338,6 +396,10 @@ class SimBackend:
             self._held = self._object_between_fingers()
             if self._held is not None and self.grasp == GRASP_WELD:
                 self._weld = self._attach(self._bodies[self._held])
+            elif self._held is None:
+                self._held = self._bowl_at_tcp()
+                if self._held is not None:
+                    self._weld = self._attach(self._bodies[self._held])
         return self.held_object()
 
     def _settle(self) -> None:
@@ -366,6 +428,21 @@ class SimBackend:
                 centre = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
                 if np.linalg.norm(np.asarray(centre) - tcp) <= CELL.grasp_radius:
                     return name
+        return None
+
+    def _bowl_at_tcp(self) -> str | None:
+        """A bowl whose grasp point (centre, mid-height: CELL.grasp_z) is within the grasp
+        radius of the closed fingers. The tabletop (as CaP's, whose robot has a suction cup)
+        picks a bowl at its centre; the Panda's fingers open 8 cm and a bowl is 12 cm wide, so
+        they close inside it on nothing. Such a grasp is a weld: the suction cup's model."""
+        p, c = self._p, self._client
+        tcp = self.tcp()
+        for name, body in self._bodies.items():
+            if self._kinds.get(name) != "bowl":
+                continue
+            x, y, z = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
+            if np.linalg.norm(np.array((x, y, CELL.grasp_z("bowl", z))) - tcp) <= CELL.grasp_radius:
+                return name
         return None
 
     def _attach(self, body: int) -> int:

@@ -12,7 +12,9 @@ segments the runtime will drive. It follows the kinematic backend's rules:
   is where the object was *perceived*), so it moves with the tool;
 * a released object keeps its xy and comes to rest on its support: a bowl on the table, a
   block on the highest block or bowl under it (not above its bottom), else on the table (an
-  if-then-else term over the objects, exactly the kinematic backend's rule).
+  if-then-else term over the objects, exactly the kinematic backend's rule);
+* a plan lets a block go on top of what it perceives under the target (`surface`), so the
+  released block rests where it was let go, as on CaP's tabletop.
 
 Plans aim at *perceived* positions (the runtime plans with what it perceives): the true
 position plus a fresh error within the tolerance per query. Named places ('top left corner',
@@ -133,22 +135,34 @@ class WorldState:
         """The height a released object comes to rest at (the kinematic backend's rule): a
         bowl on the table; a block on the highest block or bowl floor under it whose top is
         not above the block's bottom, else on the table. An if-then-else term where the
-        world leaves it open, so no path forks here.
+        world leaves it open, so no path forks here."""
+        kind = self.kind(name)
+        if kind != "block":
+            return CELL.resting_z(kind)
+        others = {o: p for o, p in self.positions.items() if o != name}
+        return self._highest_support(x, y, others, bottom=z - CELL.block_size / 2)
+
+    def surface(self, x: Any, y: Any, exclude: str | None) -> Any:
+        """The registry's `surface`: where a plan lets a block go over (x, y), from the
+        *perceived* positions of the other objects (the runtime can only perceive them). Every
+        one is perceived, in order, whether or not it can be under the point: a replay must
+        ask the same questions in the same order as the proof did."""
+        others = {o: self.position(o) for o in list(self.positions) if o not in (exclude, self.held)}
+        return self._highest_support(x, y, others, bottom=None)
+
+    def _highest_support(self, x: Any, y: Any, others: dict[str, tuple[Any, Any, Any]],
+                         bottom: Any) -> Any:
+        """The reference height of a block over (x, y) resting on the highest of `others`
+        under it whose top is not above `bottom` (None: any height), else on the table.
 
         Candidates are visited highest first: once a support is certain, a candidate that
         cannot rise above the height found so far changes nothing and builds no term. With
         the conditions decided (bounds, else the path's solver) a stack's heights stay plain
         numbers instead of nesting every height below them."""
-        kind = self.kind(name)
-        if kind != "block":
-            return CELL.resting_z(kind)
         half = CELL.block_size / 2
-        bottom = z - half
         candidates = []
-        for other, (ox, oy, oz) in self.positions.items():
-            if other == name:
-                continue
-            reach = half if self.kind(other) == "block" else CELL.bowl_radius - half
+        for other, (ox, oy, oz) in others.items():
+            reach = CELL.support_reach(self.kind(other))
             if self._apart(ox, x, reach) or self._apart(oy, y, reach):
                 continue  # cannot be under it: decided on bounds, no term built
             rest = CELL.place_z(self.kind(other), oz)
@@ -157,14 +171,16 @@ class WorldState:
         for _, _, other, rest in sorted(candidates, key=lambda c: (-c[0], c[1])):
             if self._decide(compare("<=", rest, best)) is True:
                 continue  # not higher than what is already certain
-            ox, oy, _ = self.positions[other]
+            ox, oy, _ = others[other]
             if self.kind(other) == "block":
                 inside = [compare("<=", sym_abs(ox - x), half), compare("<=", sym_abs(oy - y), half)]
             else:
                 dx, dy = ox - x, oy - y
-                inside = [compare("<=", dx * dx + dy * dy, (CELL.bowl_radius - half) ** 2)]
-            self._edges(ox - x, oy - y, rest - half, bottom + SUPPORT_SLACK, self.kind(other))
-            cond = self._decide(conj(inside + [compare("<=", rest - half, bottom + SUPPORT_SLACK)]))
+                inside = [compare("<=", dx * dx + dy * dy, CELL.support_reach("bowl") ** 2)]
+            self._edges(ox - x, oy - y, rest - half, bottom, self.kind(other))
+            if bottom is not None:
+                inside.append(compare("<=", rest - half, bottom + SUPPORT_SLACK))
+            cond = self._decide(conj(inside))
             if cond is True:
                 best = self.maximum(best, rest)
             elif cond is not False:
@@ -184,7 +200,8 @@ class WorldState:
         else:  # squared distances: a gap of EDGE_GAP in the distance is about 2 r EDGE_GAP here
             reach = CELL.bowl_radius - half
             self.unknowns.edge(dx * dx + dy * dy, reach * reach, 2 * reach * EDGE_GAP)
-        self.unknowns.edge(top, bottom, EDGE_GAP)
+        if bottom is not None:
+            self.unknowns.edge(top, bottom + SUPPORT_SLACK, EDGE_GAP)
 
     def grasp_edges(self, squared: dict[str, Any], reach: float) -> None:
         """The same for a closing gripper's choice: each object's squared distance to the tool

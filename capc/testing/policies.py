@@ -176,6 +176,9 @@ STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", 
                    "clipped", "traj_through_objects", "while_descend")
 COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance",
             "while_descend"}
+# The statements of a pick-and-place program: what the fidelity bench runs apart from the
+# arm's free moves, which sweep through objects the kinematic world model does not collide with.
+PICK_AND_PLACE = ("for_objects", "if_position", "if_distance", "pick_place")
 NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
                  "if_distance", "midpoint", "clipped", "traj_through_objects"}
 
@@ -184,8 +187,10 @@ class _Builder:
     """One program under construction: the draw function, the spec whose limits the numbers
     crowd, the object names it may mention, fresh variable names, and what it contains."""
 
-    def __init__(self, draw, scene: Scene, spec: SafetySpec, max_depth: int, linspace: bool):
+    def __init__(self, draw, scene: Scene, spec: SafetySpec, max_depth: int, linspace: bool,
+                 kinds: tuple[str, ...] = STATEMENT_KINDS):
         self.draw = draw
+        self.kinds = kinds
         self.spec = spec
         self.names = scene.names()
         self.max_depth = max_depth
@@ -222,7 +227,7 @@ class _Builder:
         return tuple(body)
 
     def statement(self, depth: int, scope: list[ir.Expr]) -> list[ir.Stmt]:
-        kinds = [k for k in STATEMENT_KINDS
+        kinds = [k for k in self.kinds
                  if (depth < self.max_depth or k not in COMPOUND)
                  and (k != "helper" or self.helpers)
                  and (k not in NEEDS_OBJECTS or scope or self.names)]
@@ -499,10 +504,12 @@ def _numpy_has(function: str) -> bool:
 
 @st.composite
 def policies(draw, scene: Scene, spec: SafetySpec | None = None, statements: tuple[int, int] = (2, 3),
-             max_depth: int = 2) -> GeneratedPolicy:
-    """A policy for `scene` whose numbers crowd the limits of `spec` (default limits when None)."""
+             max_depth: int = 2, kinds: tuple[str, ...] = STATEMENT_KINDS) -> GeneratedPolicy:
+    """A policy for `scene` whose numbers crowd the limits of `spec` (default limits when None),
+    made of the statement `kinds` (default: all; PICK_AND_PLACE: picks and places in loops and
+    branches)."""
     spec = spec or default_spec()
-    builder = _Builder(draw, scene, spec, max_depth, linspace=_numpy_has("linspace"))
+    builder = _Builder(draw, scene, spec, max_depth, linspace=_numpy_has("linspace"), kinds=kinds)
     body = builder.helper_defs() + prelude()
     body += builder.statements(0, [], statements)
     body_t = tuple(body)

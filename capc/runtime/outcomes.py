@@ -1,0 +1,169 @@
+"""Observed outcomes: what each primitive was meant to do, against what the backend reports.
+
+The monitor checks what the robot is *told*; this module checks what *happened*. Beside the
+real backend it keeps an expectation: a kinematic backend (capc.runtime.kinematic, the same
+rules the verifier proves things about) that is shown the commanded tool position at every
+gripper action and at the end of every moving call. It is what the plan means: the grasp
+takes the object the plan aimed at (or, for a bare `close_gripper`, the one within reach), a
+held object keeps its offset to the tool, a released one rests on its support.
+
+At each gripper action and after each moving call the real backend's answer is compared
+with it:
+
+* a grasp that takes nothing where an object was meant (E520) or another object (E521);
+* a held object that is no longer held before it was let go (E522);
+* a released object that did not come to rest within `CELL.place_tolerance` of where the plan
+  let it go (E523);
+* any other object that moved more than `CELL.disturb_tolerance` from where it should be
+  (E524): knocked by the arm, dragged by a neighbour, toppled off a stack.
+
+E520-E523 stop the run (the next step would act on a world the plan did not make); E524 is
+recorded and the expectation takes the observed position, so one push is reported once and
+small drifts add up until they are reported. Nothing a policy `say`s is read: the outcome is
+what the backend measures. On the kinematic backend the expectation and the backend agree by
+construction, so a run there reports nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from capc.compiler.scene import Scene
+from capc.compiler.tabletop import CELL
+from capc.diagnostics import Span
+
+E_GRASP_EMPTY = "E520"
+E_GRASP_WRONG = "E521"
+E_GRASP_LOST = "E522"
+E_MISPLACED = "E523"
+E_DISTURBED = "E524"
+
+STATUS_GRASP_FAILED = "grasp_failed"
+STATUS_MISPLACED = "misplaced"
+STOPPING = {E_GRASP_EMPTY: STATUS_GRASP_FAILED, E_GRASP_WRONG: STATUS_GRASP_FAILED,
+            E_GRASP_LOST: STATUS_GRASP_FAILED, E_MISPLACED: STATUS_MISPLACED}
+
+
+class OutcomeStop(Exception):
+    """A primitive did not do what it was meant to: the run stops with `status`."""
+
+    def __init__(self, event: dict, span: Span):
+        super().__init__(event["message"])
+        self.event, self.span = event, span
+        self.status = STOPPING[event["code"]]
+
+
+def _rounded(values: Any) -> list[float] | None:
+    return None if values is None else [round(float(v), 4) for v in values]
+
+
+class Observer:
+    """Follows one run: `gripper` after every gripper action, `after` after every moving call."""
+
+    def __init__(self, backend: Any, scene: Scene, cell=CELL):
+        from capc.runtime.kinematic import KinematicBackend
+
+        self.backend, self.cell = backend, cell
+        self.expected = KinematicBackend(dataclasses.replace(cell, support_slack=cell.observed_support_slack))
+        self.expected.reset(scene, None, cell.home)
+        # From where the backend has the objects at the start (a simulated block settles by a
+        # hair), not from the scene file: only what the run does is judged.
+        for name, pos in backend.object_positions().items():
+            self.expected.place(name, pos)
+        self.events: list[dict] = []
+        self.released: set[str] = set()  # let go during the current call, not yet judged
+
+    def gripper(self, call: Any, close: bool, held_before: str | None, held: str | None,
+                tcp: tuple[float, float, float]) -> None:
+        self.expected.send_setpoint(tcp, 0.0)
+        meant_before = self.expected.held_object()
+        if meant_before is not None and held_before != meant_before:
+            self._lost(call, meant_before, held_before)
+        if not close:
+            if meant_before is not None:
+                self.released.add(meant_before)
+            self.expected.set_gripper(False)
+            return
+        taken = self.expected.set_gripper(True)
+        meant = _aimed(call) if meant_before is None else meant_before
+        meant = taken if meant is None else meant
+        if held == meant:
+            if held is not None and taken != held:
+                self.expected.take(held)  # the aimed one, though another was nearer the tool
+            return
+        name = meant or held
+        where = self.backend.object_positions().get(name)
+        if held is None:
+            code, text = E_GRASP_EMPTY, f"the grasp closed on nothing; it was meant to take {meant!r}"
+        elif meant is None:
+            code, text = E_GRASP_WRONG, f"the grasp took {held!r} where nothing was within reach"
+        else:
+            code, text = E_GRASP_WRONG, f"the grasp took {held!r}; it was meant to take {meant!r}"
+        self._raise(call, code, text, name, expected=self._meant_point(meant), observed=where,
+                    hint="the fingers closed beside the object or on its edge: check the target's "
+                         "perceived position and the neighbours around it")
+
+    def after(self, call: Any, tcp: tuple[float, float, float], stop: bool = True) -> None:
+        """Compare every object with its expectation once `call` has finished (or the run has
+        ended: `stop=False` records without stopping)."""
+        self.expected.send_setpoint(tcp, 0.0)
+        meant = self.expected.held_object()
+        held = self.backend.held_object()
+        if meant is not None and held != meant:
+            self._lost(call, meant, held, stop=stop)
+        expected = self.expected.object_positions()
+        released, self.released = self.released, set()
+        for name, observed in self.backend.object_positions().items():
+            if name in (held, meant) or name not in expected:
+                continue
+            want = expected[name]
+            distance = math.dist(want, observed)
+            if name in released and distance > self.cell.place_tolerance:
+                self._raise(call, E_MISPLACED,
+                            f"{name!r} came to rest {distance * 100:.1f} cm from where the plan let it go",
+                            name, expected=want, observed=observed, distance=distance,
+                            tolerance=self.cell.place_tolerance, stop=stop,
+                            hint="it fell off its support, slid, or was pushed while it was let go")
+            elif name not in released and distance > self.cell.disturb_tolerance:
+                self._event(call, E_DISTURBED, f"{name!r} moved {distance * 100:.1f} cm though no "
+                                                f"step of the plan moved it", name, expected=want,
+                             observed=observed, distance=distance, tolerance=self.cell.disturb_tolerance)
+                self.expected.place(name, observed)
+
+    def _lost(self, call: Any, meant: str, held: str | None, stop: bool = True) -> None:
+        where = self.backend.object_positions().get(meant)
+        text = (f"{meant!r} slipped out of the gripper before it was let go" if held is None
+                else f"the gripper holds {held!r} instead of {meant!r}")
+        self._raise(call, E_GRASP_LOST, text, meant, expected=None, observed=where, stop=stop,
+                    hint="the grasp was not firm (on an edge, or knocked while carrying)")
+
+    def _meant_point(self, name: str | None) -> Any:
+        return None if name is None else self.expected.object_positions().get(name)
+
+    def _event(self, call: Any, code: str, text: str, name: str | None, *, expected: Any = None,
+               observed: Any = None, distance: float | None = None, tolerance: float | None = None) -> dict:
+        event = {"code": code, "object": name, "call_index": call.index, "primitive": call.name,
+                 "line": call.span.line, "col": call.span.col, "expected": _rounded(expected),
+                 "observed": _rounded(observed),
+                 "distance": None if distance is None else round(distance, 4), "tolerance": tolerance,
+                 "message": f"{call.name}: {text}"}
+        self.events.append(event)
+        return event
+
+    def _raise(self, call: Any, code: str, text: str, name: str | None, *, stop: bool = True,
+               hint: str | None = None, **values: Any) -> None:
+        event = self._event(call, code, text, name, **values)
+        event["hint"] = hint
+        if stop:
+            raise OutcomeStop(event, call.span)
+
+
+def _aimed(call: Any) -> str | None:
+    """The object a grasp inside `call` is meant to take: put_first_on_second's first
+    argument when it names one (a bare point means "what is there": the expectation's)."""
+    if call.name == "put_first_on_second":
+        first = call.args.get("arg1")
+        return first if isinstance(first, str) else None
+    return None

@@ -1,0 +1,210 @@
+"""Observed outcomes (capc.runtime.outcomes) and the one world model of placing onto an
+occupied point: the plan, the kinematic backend, the verifier and the sim agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from capc.compiler.frontend import compile_source
+from capc.compiler.scene import parse_scene
+from capc.compiler.tabletop import CELL
+from capc.runtime.execute import execute
+from capc.runtime.kinematic import KinematicBackend
+from capc.runtime.outcomes import (
+    E_DISTURBED, E_GRASP_EMPTY, E_GRASP_LOST, E_MISPLACED, STATUS_GRASP_FAILED, STATUS_MISPLACED,
+)
+from capc.safety.spec import default_spec
+from capc.safety.verifier import verify
+
+SPEC = default_spec()
+STACK_SCENE = parse_scene("""
+objects:
+  - {name: red block, position: [-0.15, -0.40]}
+  - {name: green block, position: [0.0, -0.35]}
+  - {name: blue block, position: [-0.1, -0.6]}
+  - {name: blue bowl, position: [0.1, -0.45]}
+""")
+STACK = """blocks = [n for n in get_obj_names() if 'block' in n]
+for b in blocks:
+    put_first_on_second(b, [0.2, -0.7])
+"""
+TWO = parse_scene("""
+objects:
+  - {name: red block, position: [0.0, -0.5]}
+  - {name: blue bowl, position: [0.15, -0.5]}
+""")
+
+
+def run(source: str, scene, backend="kinematic", **options):
+    return execute(compile_source(source, "<test>"), scene, SPEC, backend=backend, **options)
+
+
+def assert_stacked(outcome) -> None:
+    heights = sorted(pos[2] for name, pos in outcome.final_positions.items() if "block" in name)
+    assert heights == pytest.approx([0.02, 0.06, 0.10], abs=0.004), outcome.final_positions
+    for name, (x, y, _) in outcome.final_positions.items():
+        if "block" in name:
+            assert (x, y) == pytest.approx((0.2, -0.7), abs=0.006), name
+
+
+def test_three_blocks_put_on_one_point_stack_on_the_kinematic_backend_as_proved():
+    report = verify(compile_source(STACK, "<test>"), SPEC, STACK_SCENE)
+    assert report.verdict == "accepted"
+    outcome = run(STACK, STACK_SCENE)
+    assert outcome.status == "completed" and outcome.outcome_events == []
+    assert_stacked(outcome)
+
+
+def test_a_block_put_on_a_named_stack_goes_on_its_top():
+    source = ("put_first_on_second('green block', 'red block')\n"
+              "put_first_on_second('blue block', 'red block')\n")
+    outcome = run(source, STACK_SCENE)
+    assert outcome.final_positions["blue block"][2] == pytest.approx(0.10)
+    assert outcome.final_positions["green block"][2] == pytest.approx(0.06)
+
+
+class _Fumbling(KinematicBackend):
+    """A kinematic backend whose grasps close on nothing, or that drops what it carries, or
+    whose releases slide: to drive the observer without physics."""
+
+    def __init__(self, fault: str):
+        super().__init__()
+        self.fault = fault
+
+    def set_gripper(self, close: bool):
+        if close and self.fault == "empty":
+            return None
+        held = super().set_gripper(close)
+        if not close and self.fault == "slide":
+            name = min(self._objects, key=lambda n: abs(self._objects[n][0] - self._tcp[0]))
+            self._objects[name][0] += 0.03
+        return held
+
+    def send_setpoint(self, tcp, dt):
+        super().send_setpoint(tcp, dt)
+        if self.fault == "drop" and self._held is not None and tcp[2] > 0.1:
+            self._objects[self._held][2] = CELL.resting_z("block")
+            self._held = None
+
+
+@pytest.mark.parametrize("fault, status, code", [
+    ("empty", STATUS_GRASP_FAILED, E_GRASP_EMPTY),
+    ("drop", STATUS_GRASP_FAILED, E_GRASP_LOST),
+    ("slide", STATUS_MISPLACED, E_MISPLACED),
+])
+def test_an_outcome_the_plan_did_not_mean_stops_the_run_with_its_code(fault, status, code):
+    source = "say('moving the red block')\nput_first_on_second('red block', [0.1, -0.7])\nsay('done')\n"
+    outcome = run(source, TWO, backend=_Fumbling(fault))
+    assert (outcome.status, outcome.code) == (status, code)
+    assert outcome.diagnostic.span.line == 2 and outcome.said == ["moving the red block"]
+    assert [e["code"] for e in outcome.outcome_events] == [code]
+    assert outcome.to_json()["outcome_events"][0]["object"] == "red block"
+
+
+def test_an_object_knocked_by_the_arm_is_reported_once_and_the_run_goes_on():
+    class Knocking(KinematicBackend):
+        def send_setpoint(self, tcp, dt):
+            super().send_setpoint(tcp, dt)
+            if abs(tcp[0] - 0.15) < 0.01 and tcp[2] < 0.1:
+                self._objects["blue bowl"][1] = -0.55  # swept 5 cm by the passing arm
+
+    source = "move_to([0.15, -0.5, 0.05])\nmove_to([0.15, -0.6, 0.05])\nmove_to([0.0, -0.5, 0.2])\n"
+    outcome = run(source, TWO, backend=Knocking())
+    assert outcome.status == "completed"
+    assert [(e["code"], e["object"], e["line"]) for e in outcome.outcome_events] == [
+        (E_DISTURBED, "blue bowl", 1)]
+
+
+def test_the_kinematic_backend_reports_nothing_on_the_examples_stack():
+    outcome = run(STACK, STACK_SCENE)
+    assert outcome.to_json()["outcome_events"] == []
+
+
+@pytest.mark.slow
+def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop_the_run():
+    pytest.importorskip("pybullet")
+    from capc.runtime.sim import SimBackend
+
+    with SimBackend() as sim:
+        outcome = run(STACK, STACK_SCENE, backend=sim)
+        assert outcome.status == "completed", outcome.outcome_events
+        assert outcome.outcome_events == []
+        assert_stacked(outcome)
+        # The fingers come down 2.9 cm beside the block's centre: within the grasp radius of
+        # the kinematic rule, beside the block for real fingers.
+        missed = run("put_first_on_second([0.029, -0.5], [0.1, -0.7])\n", TWO, backend=sim)
+        assert (missed.status, missed.code) == (STATUS_GRASP_FAILED, E_GRASP_EMPTY)
+        # Let go over a bowl's rim: the block does not come to rest where it was let go.
+        rim = run("put_first_on_second('red block', [0.2, -0.5])\n", TWO, backend=sim)
+        assert (rim.status, rim.code) == (STATUS_MISPLACED, E_MISPLACED)
+
+
+def test_run_from_an_instruction_reports_whether_the_task_given_was_done(tmp_path, capsys, monkeypatch):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from llm_server import LLMServer, by_prompt
+
+    from capc.cli import main
+
+    monkeypatch.setenv("CAPC_AUDIT_DB", str(tmp_path / "audit.db"))
+    scene = tmp_path / "scene.yaml"
+    scene.write_text("objects:\n  - {name: red block, position: [0.10, -0.45]}\n"
+                     "  - {name: blue bowl, position: [-0.10, -0.60]}\n")
+
+    def run_instruction(server, task: str) -> int:
+        return main(["run", "--scene", str(scene), "--llm", "openai", "--model", "m", "--base-url",
+                     server.base_url, "--retries", "0", "--timeout", "5", "-i", "put the red block in the bowl",
+                     "--task", task, "--json"])
+
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=["put_first_on_second('red block', 'blue bowl')\n"])
+        for task, done in (("block_in_bowl('red block', 'blue bowl')", True),
+                           ("in_place('red block', 'top left corner')", False)):
+            assert run_instruction(server, task) == 0
+            data = json.loads(capsys.readouterr().out)
+            assert data["run"]["task"] == task and data["run"]["task_result"]["done"] is done
+        asked = len(server.requests)
+        assert run_instruction(server, "fly(away)") == 2  # refused before the model is asked
+        assert len(server.requests) == asked and "E230" in capsys.readouterr().err
+
+
+# A fixed sample for the fidelity figures of bench/fidelity.py: the example tasks in their
+# scenes, the stack on one point, a bowl carried and filled, a block with a bowl under the
+# finger's side, and a block let go over a bowl's rim (a disagreement the sim must report).
+NEIGHBOUR = parse_scene("""
+objects:
+  - {name: red block, position: [0.0, -0.5]}
+  - {name: blue bowl, position: [0.0, -0.58]}
+""")
+FIDELITY_SAMPLE = (
+    ("put_first_on_second('red block', [-0.15, -0.65])\n", NEIGHBOUR, True),
+    ("put_first_on_second('blue bowl', [-0.15, -0.65])\nput_first_on_second('red block', 'blue bowl')\n",
+     TWO, True),
+    (STACK, STACK_SCENE, True),
+    ("put_first_on_second('red block', [0.2, -0.5])\n", TWO, False),
+)
+
+
+@pytest.mark.slow
+def test_a_fixed_sample_agrees_on_both_backends_or_the_sim_reports_it():
+    pytest.importorskip("pybullet")
+    from pathlib import Path
+
+    from capc.compiler.scene import load_scene
+    from capc.runtime.sim import SimBackend
+    from capc.testing.fidelity import AGREE, run_pair
+
+    examples = Path(__file__).parent.parent / "examples"
+    sample = [((examples / f"{name}.py").read_text(), load_scene(str(examples / f"{name}.scene.yaml")), True)
+              for name in ("put_block_in_bowl", "stack_all_blocks", "blocks_horizontal_line")]
+    with SimBackend() as sim:
+        for source, scene, agrees in sample + list(FIDELITY_SAMPLE):
+            result = run_pair(compile_source(source, "<sample>"), scene, SPEC, sim)
+            assert result.agrees is agrees, (source, result.distance, result.events)
+            if agrees:
+                assert result.events == [], (source, result.events)
+            else:
+                assert result.distance > AGREE and result.reported, source
