@@ -7,8 +7,9 @@ What runs is what was verified. capc's motion generator makes the set-points (tr
 profiles at the cell's control rate), the monitor checks every one, and this backend hands
 each to ONE long-lived franky tracking controller (`CartesianImpedanceTrackingMotion`), which
 reads the latest reference every millisecond: nothing plans a path of its own after
-verification. (franky's re-targeted position motions re-plan from the robot's estimated
-velocity at every new target; against franky-sim they lagged capc's set-points by 5-25 cm.)
+verification. (Re-targeting franky's Ruckig-planned `CartesianMotion` every tick restarted
+each target from a far lower velocity than the arm had: against franky-sim the commanded
+pose lagged capc's set-points by 3.5-14 cm median.)
 The reference carries the set-point's velocity and acceleration (finite differences of the
 stream) as feed-forward.
 
