@@ -234,8 +234,12 @@ def test_reflex_from_the_controller_stops_with_its_code(franka_sim):
     scene = parse_scene("objects:\n  - {name: red block, position: [0.2, -0.7]}\n")
     sim = franka_sim(scene, reflex_after=1.0)
     program = _compile("move_to([0.1, -0.5, 0.2])\nmove_to([-0.1, -0.5, 0.2])\nmove_to([0.1, -0.5, 0.2])\n")
+    policy = os.sched_getscheduler(0)
     outcome = _run_franka(program, scene, sim)
     truth = sim.stop()
+    # libfranka made this thread SCHED_FIFO 99; the backend gave it back (else every later
+    # subprocess of the suite would run at real-time priority).
+    assert os.sched_getscheduler(0) == policy
     assert outcome.status == "robot_fault" and outcome.code == "E532", outcome.message
     assert "reflex" in outcome.message.lower()
     assert truth["reflexes"] == 1 and outcome.robot["stopped"]

@@ -30,7 +30,9 @@ is the world model): there is no camera here. A perception source would replace
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import time
 from typing import Any, Sequence
 
@@ -51,6 +53,25 @@ E_NOT_AT_START = "E535"    # the arm is not at capc's start pose when the run be
 POLL_SECONDS = 0.0005      # sleep between polls of the robot clock near a deadline
 REST_SPEED = 0.002         # m/s: the TCP counts as at rest below this
 REST_SECONDS = 1.0         # robot time allowed to come to rest after a stop
+
+
+@contextlib.contextmanager
+def _caller_scheduling_kept():
+    """libfranka's Robot() makes the calling thread SCHED_FIFO 99 for good. Every process
+    started from it later (a test suite's subprocesses, a shell's commands) would inherit
+    that and could starve the machine; give the caller its policy back afterwards."""
+    try:
+        policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    except (AttributeError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        try:
+            os.sched_setscheduler(0, policy, param)
+        except OSError:
+            pass
 
 
 def _franky():
@@ -120,6 +141,28 @@ class FrankaBackend:
         franky = self._franky = _franky()
         self._reset_stats()
         self._margin = spec.margin
+        with _caller_scheduling_kept():
+            self._connect(franky)
+            state = self._state()
+            tcp = self._measured(state)
+            off = math.dist(tcp, tcp_start)
+            if off > self.cell.start_tolerance:
+                raise RobotFault(E_NOT_AT_START, f"the arm's TCP is {off:.3f} m from capc's start pose "
+                                                 f"{tuple(round(v, 3) for v in tcp_start)} (measured "
+                                                 f"{tuple(round(v, 3) for v in tcp)})",
+                                 hint="capc moves only along verified paths: bring the arm to the start "
+                                      "pose first (Desk, or a franky JointMotion), then run again")
+            self._model.reset(scene, spec, tcp_start)
+            self._kinds = {o.name: o.kind for o in scene.objects}
+            self._open_gripper()
+            # The control thread starts here, while this thread still has the real-time
+            # priority libfranka gave it: the thread inherits it, this one gives it back.
+            self._start_tracking(tcp)
+        self._rebase()
+        self._t_reset = self._t0
+        self._previous = tuple(float(v) for v in tcp_start)
+
+    def _connect(self, franky) -> None:
         cell = self.cell
         try:
             config = franky.RealtimeConfig.Enforce if cell.realtime_kernel else franky.RealtimeConfig.Ignore
@@ -131,22 +174,6 @@ class FrankaBackend:
             raise RobotFault(E_UNREACHABLE, f"cannot connect to the robot at {self.robot_ip}: {exc}",
                              hint="is FCI enabled in Desk, the brakes open, the address right and the "
                                   "workstation on the robot's network (docs/robots.md)?") from None
-        state = self._state()
-        tcp = self._measured(state)
-        off = math.dist(tcp, tcp_start)
-        if off > cell.start_tolerance:
-            raise RobotFault(E_NOT_AT_START, f"the arm's TCP is {off:.3f} m from capc's start pose "
-                                             f"{tuple(round(v, 3) for v in tcp_start)} (measured "
-                                             f"{tuple(round(v, 3) for v in tcp)})",
-                             hint="capc moves only along verified paths: bring the arm to the start pose "
-                                  "first (Desk, or a franky JointMotion), then run again")
-        self._model.reset(scene, spec, tcp_start)
-        self._kinds = {o.name: o.kind for o in scene.objects}
-        self._open_gripper()
-        self._start_tracking(tcp)
-        self._rebase()
-        self._t_reset = self._t0
-        self._previous = tuple(float(v) for v in tcp_start)
 
     def _start_tracking(self, tcp) -> None:
         franky, cell = self._franky, self.cell
