@@ -294,7 +294,7 @@ def test_rejected_policy_never_connects_and_ctrl_c_stops_the_robot(franka_sim, t
     time.sleep(1.0)  # let the arm move along the circle for a moment
     run.send_signal(signal.SIGINT)
     out, err = run.communicate(timeout=60)
-    assert run.returncode == 130, err
+    assert run.returncode == 130, (out, err)
     result = json.loads(out)
     assert result["run"]["status"] == "interrupted" and result["run"]["code"] == "E534"
     from PIL import Image

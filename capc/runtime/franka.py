@@ -285,7 +285,7 @@ class FrankaBackend:
         self._previous, self._velocity = target, velocity
         self._model.send_setpoint(target, dt)
         if self._recorder is not None:
-            self._recorder.tick(target, measured, self._model.object_positions(), self._kinds)
+            self._recorder.tick(target, measured, self._model.object_positions)
         self._tick += 1
         self._ticks += 1
 

@@ -2,8 +2,10 @@
 measured, since a robot has no renderer: the objects where capc's world model has them, the
 commanded TCP path (blue) and the measured one (red), the TCP's height as a bar.
 
-One frame every `every` ticks (default 5: 50 ms at 100 Hz), at most MAX_FRAMES (then every
-other frame is dropped). Pillow draws; nothing here runs unless --record was given.
+Nothing is drawn during the run: `tick` only stores the two points (and, every `every`
+ticks, where the objects are), so recording costs the control loop a list append. `save`
+draws the frames afterwards, each adding its new path segments to the last. At most
+MAX_FRAMES frames (a longer run keeps every other snapshot).
 """
 
 from __future__ import annotations
@@ -24,9 +26,16 @@ class PathRecorder:
             raise ValueError(f"cannot record to {path}: directory {directory} does not exist")
         self.path, self.every, self.frame_ms = path, every, frame_ms
         self.commanded: list[tuple[float, float]] = []
-        self.measured: list[tuple[float, float]] = []
-        self.frames: list = []
-        self._tick = 0
+        self.measured: list[tuple[float, float, float]] = []
+        self.snapshots: list[tuple[int, dict]] = []   # (tick, {name: (x, y)})
+
+    def tick(self, commanded, measured, objects) -> None:
+        """`objects()` gives the object positions; it is called only on snapshot ticks."""
+        self.commanded.append((float(commanded[0]), float(commanded[1])))
+        self.measured.append((float(measured[0]), float(measured[1]), float(measured[2])))
+        if len(self.commanded) % self.every == 0:
+            self.snapshots.append((len(self.commanded), {n: (float(p[0]), float(p[1]))
+                                                         for n, p in objects().items()}))
 
     def _pixel(self, x: float, y: float) -> tuple[float, float]:
         b = CELL.table_bounds
@@ -35,46 +44,45 @@ class PathRecorder:
         w, h = SIZE
         return ((x - x0) / (x1 - x0) * w, (y1 - y) / (y1 - y0) * h)
 
-    def tick(self, commanded, measured, objects: dict, kinds: dict) -> None:
-        self.commanded.append((float(commanded[0]), float(commanded[1])))
-        self.measured.append((float(measured[0]), float(measured[1])))
-        self._tick += 1
-        if self._tick % self.every == 0:
-            self._frame(objects, kinds, float(measured[2]))
-
-    def _frame(self, objects: dict, kinds: dict, height: float) -> None:
+    def save(self, objects: dict, kinds: dict) -> str:
         from PIL import Image, ImageDraw
 
-        if len(self.frames) >= MAX_FRAMES:
-            self.frames = self.frames[::2]
-            self.every *= 2
-            self.frame_ms *= 2
-        image = Image.new("RGB", SIZE, (235, 225, 205))
-        draw = ImageDraw.Draw(image)
-        for name, pos in objects.items():
-            cx, cy = self._pixel(pos[0], pos[1])
-            half = CELL.block_size / 2 if kinds.get(name) == "block" else CELL.bowl_radius
-            rx = self._pixel(pos[0] + half, pos[1])[0] - cx
-            box = (cx - rx, cy - rx, cx + rx, cy + rx)
-            color = name.split()[0] if name.split() else "gray"
-            try:
-                fill = Image.new("RGB", (1, 1), color).getpixel((0, 0))
-            except ValueError:
-                fill = (128, 128, 128)
-            if kinds.get(name) == "block":
-                draw.rectangle(box, fill=fill, outline=(0, 0, 0))
-            else:
-                draw.ellipse(box, outline=fill, width=3)
-        for path, color in ((self.commanded, (40, 80, 220)), (self.measured, (220, 40, 40))):
-            if len(path) > 1:
-                draw.line([self._pixel(x, y) for x, y in path], fill=color, width=1)
-        bar = max(0.0, min(1.0, height / CELL.table_bounds.z.high))
-        draw.rectangle((SIZE[0] - 8, SIZE[1] * (1 - bar), SIZE[0] - 2, SIZE[1]), fill=(60, 60, 60))
-        self.frames.append(image)
-
-    def save(self, objects: dict, kinds: dict) -> str:
-        height = 0.0
-        self._frame(objects, kinds, height)
-        first, rest = self.frames[0], self.frames[1:]
-        first.save(self.path, save_all=True, append_images=rest, duration=self.frame_ms, loop=0)
+        snapshots = self.snapshots + [(len(self.commanded), {n: (float(p[0]), float(p[1]))
+                                                              for n, p in objects.items()})]
+        frame_ms = self.frame_ms
+        while len(snapshots) > MAX_FRAMES:
+            snapshots, frame_ms = snapshots[::2], frame_ms * 2
+        paths = Image.new("RGB", SIZE, (235, 225, 205))
+        trace = ImageDraw.Draw(paths)
+        frames, done = [], 1
+        for tick, where in snapshots:
+            for path, color in ((self.commanded, (40, 80, 220)), (self.measured, (220, 40, 40))):
+                segment = [self._pixel(p[0], p[1]) for p in path[max(0, done - 1):tick]]
+                if len(segment) > 1:
+                    trace.line(segment, fill=color, width=1)
+            done = max(done, tick)
+            frame = paths.copy()
+            draw = ImageDraw.Draw(frame)
+            for name, (x, y) in where.items():
+                self._object(draw, name, kinds.get(name), x, y)
+            height = self.measured[tick - 1][2] if tick else 0.0
+            bar = max(0.0, min(1.0, height / CELL.table_bounds.z.high))
+            draw.rectangle((SIZE[0] - 8, SIZE[1] * (1 - bar), SIZE[0] - 2, SIZE[1]), fill=(60, 60, 60))
+            frames.append(frame)
+        frames[0].save(self.path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
         return self.path
+
+    def _object(self, draw, name: str, kind: str | None, x: float, y: float) -> None:
+        from PIL import ImageColor
+
+        cx, cy = self._pixel(x, y)
+        half = CELL.block_size / 2 if kind == "block" else CELL.bowl_radius
+        r = self._pixel(x + half, y)[0] - cx
+        try:
+            color = ImageColor.getrgb(name.split()[0])
+        except (ValueError, IndexError):
+            color = (128, 128, 128)
+        if kind == "block":
+            draw.rectangle((cx - r, cy - r, cx + r, cy + r), fill=color, outline=(0, 0, 0))
+        else:
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=color, width=3)
