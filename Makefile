@@ -18,8 +18,9 @@ test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/capc demo
 
+# WORKERS=N runs the soak in shards on N local worker processes, RAY=ADDRESS (or RAY=local) on Ray.
 soak: $(VENV)/.installed
-	CAPC_SOAK_EXAMPLES=$(N) $(PY) -m pytest -q -s -m soak tests/
+	CAPC_SOAK_EXAMPLES=$(N) CAPC_SOAK_WORKERS=$(WORKERS) CAPC_SOAK_RAY=$(RAY) $(PY) -m pytest -q -s -m soak tests/
 
 bench: $(VENV)/.installed
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

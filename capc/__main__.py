@@ -2,4 +2,6 @@ import sys
 
 from capc.cli import main
 
-sys.exit(main())
+# Guarded: worker processes spawned by capc.jobs import the main module as __mp_main__.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,7 +21,7 @@ from capc.diagnostics import CapcError, InputError
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_GUARDED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
-COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest", "help")
+COMMANDS = ("check", "run", "compile", "shell", "demo", "audit", "proptest", "eval", "help")
 
 # Commands whose process checks or runs a policy get the process guard (capc.guard): a memory
 # cap always, a wall-clock alarm unless the command is interactive or runs many policies.
@@ -51,7 +51,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or with `only` the sub-parser of that one command (all that
     `capc check FILE` needs: setting up every command's arguments costs argparse 10-20 ms
     of each process)."""
-    parser = _Parser(prog="capc", description="A verified policy compiler for LLM-written robot code.")
+    parser = _Parser(prog="capc", description="A verified policy compiler for LLM-written robot code.",
+                     epilog="New here? `capc demo` and `capc shell --demo` need no model and no key; "
+                            "`capc help COMMAND` shows one command's options.")
     parser.add_argument("--version", action="version", version=f"capc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands((only,) if only in COMMANDS else COMMANDS):
@@ -111,11 +113,11 @@ def _main(argv: list[str] | None) -> int:
     except OSError as exc:
         # The place capc reads or writes failed (a full disk, a read-only folder) where no
         # check caught it first: the environment's problem, said in one line, not a bug.
-        from capc.files import ENVIRONMENT_ERRNOS, os_reason
+        from capc.files import E_OUTPUT, ENVIRONMENT_ERRNOS, os_reason
         if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("CAPC_DEBUG"):
             return _internal_error(exc)
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"error[E206]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
+        print(f"error[{E_OUTPUT}]: cannot use{where}: {os_reason(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # a bug in capc: say so in one line, keep the traceback opt-in
         return _internal_error(exc)
@@ -130,7 +132,10 @@ def _internal_error(exc: Exception) -> int:
 
 
 def _run_guarded(args) -> int:
-    if args.command not in GUARDED_COMMANDS:
+    # With --ray this process only hands jobs to Ray, whose client maps gigabytes of address
+    # space (object store, threads): an address-space cap here would break it, and the jobs
+    # run in Ray's own worker processes.
+    if args.command not in GUARDED_COMMANDS or getattr(args, "ray", None) is not None:
         return int(args._run(args))
     from capc import guard  # light: resource + signal only
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from typing import Any
 
+from capc import codes
+
 
 @dataclass(frozen=True)
 class Span:
@@ -106,7 +108,7 @@ class InputError(CapcError):
     exit_code = 2
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 col: int | None = None, code: str = "E200", hint: str | None = None):
+                 col: int | None = None, code: str = codes.E200, hint: str | None = None):
         span = Span.point(file, line, col or 1) if file and line else None
         super().__init__(Diagnostic(code, message, span, "input", hint))
         self.file = file

@@ -21,6 +21,7 @@ from typing import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from capc import codes
 from capc.diagnostics import InputError
 
 # A document larger than this is not a scene or a limits file; refusing it early keeps a
@@ -82,7 +83,7 @@ def read_text(path: str, what: str) -> str:
                          line=line) from None
 
 
-E_OUTPUT = "E206"   # an output file or folder cannot be written
+E_OUTPUT = codes.E206   # an output file or folder cannot be written
 
 
 def user_dir(kind: str, *names: str) -> str:

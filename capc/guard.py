@@ -26,6 +26,7 @@ import signal
 import threading
 from typing import Iterator, Mapping
 
+from capc import codes
 from capc.diagnostics import CompileError
 from capc.frozen import frozen
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -40,7 +41,7 @@ class WallClockExceeded(CompileError):
 
     def __init__(self, seconds: float):
         super().__init__(
-            "E480", f"wall-clock budget of {seconds:g} s exhausted; the process was stopped",
+            codes.E480, f"wall-clock budget of {seconds:g} s exhausted; the process was stopped",
             kind="limit",
             hint=f"a policy must finish well within the budget; raise it with {WALL_ENV} "
                  "or ResourceLimits.max_wall_seconds only if the task really needs it")
@@ -52,7 +53,7 @@ class MemoryExceeded(CompileError):
     def __init__(self, megabytes: int | None):
         cap = f"{megabytes} MB " if megabytes else ""
         super().__init__(
-            "E481", f"memory cap {cap}reached; the allocation was refused and the process stopped",
+            codes.E481, f"memory cap {cap}reached; the allocation was refused and the process stopped",
             kind="limit",
             hint=f"policies must not build huge data; raise the cap with {MEMORY_ENV} "
                  "or ResourceLimits.max_memory_mb only if the task really needs it")
@@ -87,10 +88,10 @@ def _env_number(env: Mapping[str, str], key: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"{key}={text!r} is not a number", code="E205",
+        raise InputError(f"{key}={text!r} is not a number", code=codes.E205,
                          hint="give megabytes / seconds as a number; 0 switches the guard off") from None
     if value < 0:
-        raise InputError(f"{key}={text!r} is negative", code="E205",
+        raise InputError(f"{key}={text!r} is negative", code=codes.E205,
                          hint="give a positive number; 0 switches the guard off")
     return value
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from capc.compiler import library
+from capc.compiler import lib_numpy_cap, library
 from capc.compiler.frontend import compile_source
 from capc.compiler.interpreter import Interpreter, run_program
 from capc.compiler.interpreter.tables import BUILTINS, METHODS_BY_TYPE, NUMPY
@@ -245,6 +245,8 @@ def test_positional_out_and_dtype_slots_are_closed_even_in_hand_built_ir():
 
 def test_every_allow_listed_numpy_function_is_implemented():
     for name, fn in library.NUMPY_FUNCTIONS.items():
+        if name in lib_numpy_cap.FUNCTIONS:  # type rule and implementation side by side there
+            continue
         assert name in NUMPY, f"np.{name} is allowed by the type checker but not implemented"
         extra = set(fn.keywords) - NUMPY[name].keywords
         assert not extra, f"np.{name}: keywords {extra} type-check but are refused at run time"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-NEVER_ON_CHECK = ("numpy", "openai", "pybullet", "matplotlib")
+NEVER_ON_CHECK = ("numpy", "openai", "pybullet", "matplotlib", "shapely")
 
 
 def _run(code: str, tmp_path: Path) -> dict:

@@ -56,7 +56,7 @@ def test_segment_through_box_zone_with_endpoints_outside():
     """Both ends are outside the zone; only the exact segment check sees the crossing."""
     monitor = Monitor(ZONES)
     v = monitor.check_waypoint((0.05, -0.5, 0.1), (0.25, -0.5, 0.1), None)
-    assert v.limit == "keep_out:camera mount"
+    assert (v.limit, v.zone, v.name) == ("keep_out", "camera mount", "keep_out:camera mount")
     assert v.point == pytest.approx((0.1, -0.5, 0.1)) and v.excess == pytest.approx(0.1)
     assert monitor.check_waypoint((0.05, -0.5, 0.1), (0.05, -0.7, 0.1), None) is None
 
@@ -64,7 +64,7 @@ def test_segment_through_box_zone_with_endpoints_outside():
 def test_segment_through_cylinder_and_over_it():
     monitor = Monitor(ZONES)
     v = monitor.check_waypoint((-0.2, -0.5, 0.05), (0.0, -0.5, 0.05), None)
-    assert v.limit == "keep_out:fixture" and v.excess == pytest.approx(0.1)
+    assert (v.limit, v.zone) == ("keep_out", "fixture") and v.excess == pytest.approx(0.1)
     assert v.point == pytest.approx((-0.15, -0.5, 0.05))
     assert monitor.check_waypoint((-0.2, -0.5, 0.15), (0.0, -0.5, 0.15), None) is None  # above it
     assert monitor.check_waypoint((-0.2, -0.56, 0.05), (0.0, -0.56, 0.05), None) is None  # beside it
@@ -122,7 +122,7 @@ def test_setpoints_report_first_bad_index_and_keep_state():
 
 def test_setpoint_in_zone_and_tolerance_on_workspace_edge():
     monitor = Monitor(ZONES)
-    assert monitor.check_point((0.15, -0.5, 0.1)).limit == "keep_out:camera mount"
+    assert monitor.check_point((0.15, -0.5, 0.1)).name == "keep_out:camera mount"
     assert monitor.check_point((0.3 + POSITION_TOLERANCE / 2, -0.5, 0.1)) is None
     assert monitor.check_point((0.3 + 2 * POSITION_TOLERANCE, -0.5, 0.1)).limit == "workspace"
     assert monitor.check_point((math.nan, -0.5, 0.1)).limit == "workspace"

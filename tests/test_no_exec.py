@@ -43,6 +43,10 @@ ALLOWED_CALLS: dict[tuple[str, str], str] = {
     # The prompt builder loads `capc.prompts.fewshot.<lmp>` where lmp is one of the fixed LMP
     # names (policy, function, the four sub-LMPs of the registry), never model or user text.
     ("prompts/prompt_builder.py", "importlib.import_module"): "few-shot module of a fixed LMP name",
+    # The job executor resolves "module:function" names written by its callers in code
+    # (capc.eval.trial:run_trial, capc.testing.sharded:*, capc.audit.recheck:recheck_job, the
+    # tests' and bench's job functions); no flag, file or model reply names a job function.
+    ("jobs.py", "importlib.import_module"): "job functions named by capc's own callers",
 }
 
 # The modules that evaluate a policy or its values: the interpreter and the runtime around

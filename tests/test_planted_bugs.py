@@ -73,7 +73,8 @@ def test_ignoring_the_else_branch_is_caught(monkeypatch):
     def if_without_else(self, stmt, frame):
         # The planted bug: explore the body when it may run, never the else branch.
         if self.branch(symbolic.truth(self.eval(stmt.test, frame), stmt.test.span), stmt.test.span):
-            self._block(stmt.body, frame)
+            return self._block(stmt.body, frame)  # the signal it ends with (capc.compiler.execution)
+        return None
 
     original_if = symbolic.Executor._if
 

@@ -224,7 +224,13 @@ def test_soak_soundness_and_counterexamples():
     from capc.testing.soak import soak
 
     pairs = int(os.environ.get("CAPC_SOAK_EXAMPLES", "1000"))
-    report = soak(pairs, progress=_progress(pairs))
+    workers, ray = os.environ.get("CAPC_SOAK_WORKERS"), os.environ.get("CAPC_SOAK_RAY")
+    if workers or ray:      # make soak WORKERS=N / RAY=ADDRESS: shards on capc.jobs
+        from capc.testing.sharded import soak_sharded
+        report = soak_sharded(pairs, workers=int(workers) if workers else None, ray_address=ray or None,
+                              progress=_progress(pairs))
+    else:
+        report = soak(pairs, progress=_progress(pairs))
     print("\n" + report.summary())
     if os.environ.get("CAPC_SOAK_FINDINGS"):
         report.write_findings(os.environ["CAPC_SOAK_FINDINGS"])

@@ -109,7 +109,7 @@ def test_guarded_out_of_bounds_policy_is_stopped_before_the_backend_sees_it():
     event, = outcome.monitor_events
     assert event["primitive"] == "move_to" and event["line"] == 6 and event["limit"] == "workspace"
     assert event["excess"] == pytest.approx(0.01) and event["point"] == pytest.approx([0.31, -0.5, 0.1])
-    assert "x = 0.3100 is above 0.3" in outcome.message
+    assert "x = 0.31 is above 0.3 by 0.01 m" in outcome.message
     assert max(p[0] for p in backend.received) == pytest.approx(0.30)
 
 

@@ -81,7 +81,7 @@ def test_ctrl_c_cancels_a_slow_reply_and_the_session_goes_on(tmp_path):
                       "--base-url", server.base_url, "--retries", "0")
         child.sendline("wave at the camera")
         child.expect_exact("> wave at the camera")
-        for _ in range(400):                        # until the request is in flight
+        for _ in range(1200):                       # until the request is in flight (a hang guard)
             if server.requests:
                 break
             time.sleep(0.05)

@@ -272,7 +272,9 @@ def test_recording_writes_an_animated_gif(tmp_path):
 
 
 def test_recording_refuses_a_missing_directory(tmp_path):
-    with pytest.raises(ValueError, match="does not exist"):
+    from capc.diagnostics import InputError
+
+    with pytest.raises(InputError, match="does not exist"):   # exit 2, not a crash
         SimBackend(record=str(tmp_path / "no" / "such" / "dir.gif")).close()
 
 

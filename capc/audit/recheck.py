@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from capc import codes
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
 
@@ -67,7 +68,7 @@ def _load_tools():
     except ImportError as exc:
         from capc.diagnostics import InputError
         raise InputError(f"recheck needs the front end and the verifier, which are not "
-                         f"available in this build ({exc})", code="E291") from None
+                         f"available in this build ({exc})", code=codes.E291) from None
     return compile_source, verify
 
 
@@ -182,4 +183,69 @@ def recheck(records: Iterable[dict], *, spec_override=None, limits: ResourceLimi
             progress(result)
     summary.seconds = time.perf_counter() - start
     summary.programs_verified = checker.programs_verified
+    return summary
+
+
+# --- in parallel (capc.jobs) -----------------------------------------------------------------------
+
+RECHECK_BATCH = 25      # distinct (program, world) keys per job
+
+
+_NOT_SENT = ("attempts", "obligations", "run", "monitor_events", "diagnostics", "timings", "checksum")
+
+
+def _portable(record: dict) -> dict:
+    """The record without what a recheck never reads (attempts, obligations, the run), small
+    enough to send to a worker; of `extra` only what `Rechecker` reads."""
+    extra = record.get("extra") or {}
+    verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
+    out = {k: v for k, v in record.items() if k not in _NOT_SENT and k != "extra"}
+    out["extra"] = {"helpers": extra.get("helpers"), "any_scene": extra.get("any_scene"),
+                    "verification": {"mode": verification.get("mode")}}
+    return out
+
+
+def recheck_job(payload: dict) -> dict:
+    """One batch of records, each distinct program and world verified once."""
+    from capc.safety.spec import parse_spec
+
+    spec = payload.get("spec_override")
+    checker = Rechecker(spec_override=parse_spec(json.dumps(spec), file="<--limits>") if spec else None)
+    results = [checker.check(record).to_json() for record in payload["records"]]
+    return {"results": results, "programs_verified": checker.programs_verified}
+
+
+def recheck_parallel(records: Iterable[dict], *, spec_override=None, workers: int | None = None,
+                     ray_address: str | None = None,
+                     progress: Callable[[RecheckResult], None] | None = None) -> RecheckSummary:
+    """`recheck` on capc.jobs: records of one program and world go to the same job (verified
+    once, as in one process), batches of RECHECK_BATCH such groups per job. The results are
+    the same as `recheck`'s, in record order."""
+    from capc.jobs import run_jobs
+
+    start = time.perf_counter()
+    spec_json = None if spec_override is None else spec_override.to_json()
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        groups.setdefault(_key(record, spec_json), []).append(_portable(record))
+    keys = list(groups)
+    jobs = [(str(i), {"records": [r for key in keys[i:i + RECHECK_BATCH] for r in groups[key]],
+                      "spec_override": spec_json})
+            for i in range(0, len(keys), RECHECK_BATCH)]
+    summary = RecheckSummary()
+
+    def collect(job) -> None:
+        if not job.ok:
+            raise RuntimeError(f"recheck batch {job.key} failed: {job.error}")
+        summary.programs_verified += job.value["programs_verified"]
+        for data in job.value["results"]:
+            result = RecheckResult(data["id"], data["old"], data["new"], data["detail"], data["seconds"],
+                                   data["cached"])
+            summary.results.append(result)
+            if progress is not None:
+                progress(result)
+
+    run_jobs("capc.audit.recheck:recheck_job", jobs, workers=workers, ray_address=ray_address, on_result=collect)
+    summary.results.sort(key=lambda r: r.record_id)
+    summary.seconds = time.perf_counter() - start
     return summary

@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from capc import codes
 from capc import __version__
 from capc.diagnostics import InputError
 
@@ -421,7 +422,7 @@ class AuditStoreError(InputError):
     """The store cannot be opened or read (not SQLite, from a newer capc, unreadable)."""
 
     def __init__(self, message: str, path: Path, hint: str | None = None):
-        super().__init__(f"audit store {path}: {message}", code="E290", hint=hint)
+        super().__init__(f"audit store {path}: {message}", code=codes.E290, hint=hint)
         self.path = path
 
 
@@ -876,7 +877,7 @@ def diagnostic_from_json(data: Mapping[str, Any], file: str | None = None):
         col = sp.get("col") or 1
         span = Span(str(sp.get("file") or data.get("file") or file or "<policy>"), int(line), int(col),
                     int(sp.get("end_line") or line), int(sp.get("end_col") or col + 1))
-    return Diagnostic(code=str(data.get("code") or "E300"), message=str(data.get("message") or ""),
+    return Diagnostic(code=str(data.get("code") or codes.E300), message=str(data.get("message") or ""),
                       span=span, kind=str(data.get("kind") or "error"), hint=data.get("hint"),
                       counterexample=data.get("counterexample"),
                       notes=tuple(data.get("notes") or ()))

@@ -8,6 +8,8 @@ import re
 import sys
 from typing import Any
 
+from capc import codes
+
 HELP = "the audit store: list | show | export | recheck | stats"
 
 EXIT_OK, EXIT_CHANGED = 0, 1
@@ -89,6 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--limits", metavar="FILE",
                    help="verify under this limits file instead of each record's own")
     p.add_argument("--json", action="store_true")
+    from capc.commands.proptest import add_scale_arguments
+    add_scale_arguments(p, "verifications, in batches of programs,")
 
     p = sub.add_parser("stats", parents=[inherit], help="counts by verdict, kind, run outcome, code")
     p.add_argument("--json", action="store_true")
@@ -247,12 +251,12 @@ def _show(store, args) -> int:
     if args.id == "last":
         newest = store.query(limit=1)
         if not newest:
-            raise InputError(f"no audit records in {store.path} yet", code="E292",
+            raise InputError(f"no audit records in {store.path} yet", code=codes.E292,
                              hint="capc check, run, compile, shell and proptest each leave one")
         args.id = newest[0]["id"]
     record = store.get(args.id)
     if record is None:
-        raise InputError(f"no audit record #{args.id} in {store.path}", code="E292",
+        raise InputError(f"no audit record #{args.id} in {store.path}", code=codes.E292,
                          hint="see `capc audit list`")
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
@@ -265,8 +269,8 @@ def _show(store, args) -> int:
     if args.plot:
         from capc.audit.plot import write_png
         from capc.files import check_output_path, output_errors
-        check_output_path(args.plot, "picture", code="E293", example="cex.png")
-        with output_errors(args.plot, "picture", code="E293"):
+        check_output_path(args.plot, "picture", code=codes.E293, example="cex.png")
+        with output_errors(args.plot, "picture", code=codes.E293):
             attempt = None if args.attempt is None else args.attempt - 1
             picture = write_png(record, args.plot, args.obligation, attempt)
         what = "the counterexample" if picture.obligation else "the scene (no counterexample)"
@@ -281,13 +285,13 @@ def _export(store, args) -> int:
     from capc.files import check_output_path, output_errors
     fmt = args.format or ("html" if args.output.lower().endswith((".html", ".htm")) else "jsonl")
     if args.output != "-":   # before the records are read and drawn
-        check_output_path(args.output, "export", code="E293", example=f"audit.{fmt}")
+        check_output_path(args.output, "export", code=codes.E293, example=f"audit.{fmt}")
     ids = [r["id"] for r in reversed(store.query(verdict=args.verdict, since=args.since,
                                                  grep=args.grep, kind=args.kind))]
     filtered = bool(args.verdict or args.since or args.grep or args.kind)
     records = store.iter_records(ids if filtered else None)
     # a full disk or a vanished folder while writing is the same one-line error as up front
-    with output_errors(args.output, "export", code="E293"):
+    with output_errors(args.output, "export", code=codes.E293):
         out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
         try:
             if fmt == "jsonl":
@@ -309,7 +313,7 @@ def _recheck(store, args) -> int:
     from capc.diagnostics import InputError
     from capc.audit.recheck import recheck
     if not args.all and not args.ids:
-        raise InputError("say which records to recheck: IDs or --all", code="E294")
+        raise InputError("say which records to recheck: IDs or --all", code=codes.E294)
     spec = None
     if args.limits:
         from capc.safety.spec import load_spec
@@ -319,9 +323,13 @@ def _recheck(store, args) -> int:
     else:
         missing = [i for i in args.ids if store.get(i) is None]
         if missing:
-            raise InputError(f"no audit record #{missing[0]} in {store.path}", code="E292")
+            raise InputError(f"no audit record #{missing[0]} in {store.path}", code=codes.E292)
         records = store.iter_records(args.ids)
-    summary = recheck(records, spec_override=spec)
+    if args.workers is not None or args.ray is not None:
+        from capc.audit.recheck import recheck_parallel
+        summary = recheck_parallel(records, spec_override=spec, workers=args.workers, ray_address=args.ray)
+    else:
+        summary = recheck(records, spec_override=spec)
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, indent=1))
         return EXIT_CHANGED if summary.changed else EXIT_OK

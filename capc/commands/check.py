@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from capc import codes
 from capc.diagnostics import CompileError, Diagnostic, render
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
@@ -78,7 +79,7 @@ def undefined_diagnostics(program: Any) -> list[Diagnostic]:
         hint = (f"did you mean '{close[0]}'?" if close else
                 "define it with a top-level def, or pass --allow-undefined when the LLM layer "
                 "will supply it")
-        out.append(Diagnostic("E030", f"undefined function '{call.name}'", call.span, "type", hint))
+        out.append(Diagnostic(codes.E030, f"undefined function '{call.name}'", call.span, "type", hint))
     return out
 
 

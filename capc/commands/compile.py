@@ -119,7 +119,7 @@ def policy_from_instruction(args: argparse.Namespace, context):
     final, generated = result.final, result.final.generated
     origin = {"instruction": args.instruction, "provider": provider.name, "model": provider.model,
               "params": {"repairs": len(result.attempts) - 1, "compile_verdict": final.verdict},
-              "stage": final.stage}
+              "stage": final.stage, "reason": final.where()}
     file = generated.file if generated is not None else "<policy>"
     source = generated.source if generated is not None else final.code
     if generated is not None:

@@ -40,6 +40,26 @@ def add_arguments(parser) -> None:
                         help=f"folder for the failing world, proptest-<policy>.yaml (default: ./{DEFAULT_OUT}/); "
                              "a name ending in .yaml is the file itself")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scale_arguments(parser, "search, in shards of 50 worlds,")
+
+
+def add_scale_arguments(parser, what: str, note: str = "") -> None:
+    """--workers N / --ray [ADDRESS]: run a command's independent jobs on capc.jobs."""
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument("--workers", type=_count, default=None, metavar="N",
+                       help=f"run the {what} in N local worker processes{note}")
+    scale.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help=f"run the {what} on Ray: a private local instance, or ADDRESS (auto, "
+                            f"ray://host:port); needs capc[ray]")
+
+
+def _count(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -84,8 +104,15 @@ def run(args) -> int:
         return 2
 
     with _hypothesis_home():
-        result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
-                              edge_bias=args.edge_bias, near_scene=args.near_scene)
+        if args.workers is not None or args.ray is not None:
+            from capc.testing.sharded import find_failure_sharded
+            result = find_failure_sharded(policy, scene, examples=args.examples, seed=args.seed,
+                                          edge_bias=args.edge_bias, near_scene=args.near_scene,
+                                          limits=args.limits, workers=args.workers, ray_address=args.ray,
+                                          env=_hypothesis_env())
+        else:
+            result = find_failure(policy, scene, examples=args.examples, seed=args.seed,
+                                  edge_bias=args.edge_bias, near_scene=args.near_scene)
     report = {"policy": args.policy, "examples": result.examples, "seed": args.seed,
               "seconds": round(result.seconds, 3), "found": result.found,
               "task": policy.task_text}
@@ -144,6 +171,14 @@ def _hypothesis_home():
         yield
     finally:
         set_hypothesis_home_dir(None)   # back to hypothesis' own choice (tests run in-process)
+
+
+def _hypothesis_env() -> dict[str, str]:
+    """The same place for hypothesis' files in worker processes (they read the environment)."""
+    from capc.files import user_dir
+
+    return {"HYPOTHESIS_STORAGE_DIRECTORY": os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+            or str(user_dir("cache", "hypothesis"))}
 
 
 def _output_file(out: str, policy: str) -> str:

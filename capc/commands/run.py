@@ -189,8 +189,13 @@ def run(args: argparse.Namespace) -> int:
         out.update(policy=policy.source, parts=policy.parts, assembled=policy.assembled,
                    stage=policy.origin.get("stage"))
     if checked.verdict == VERDICT_REJECTED and checked.report is None:
+        def show_front_end():
+            if policy.checked is None:
+                print_result(checked, as_json=False)
+            else:   # the LLM layer has shown every attempt: say where the last one failed
+                _print_rejected(policy)
         return _finish(args, policy, context, out, "rejected", checked.diagnostics, None,
-                       lambda: print_result(checked, as_json=False), program=checked.program)
+                       show_front_end, program=checked.program)
     if checked.report is None:
         try:
             verify_checked(checked, context, args.unverified)
@@ -202,8 +207,9 @@ def run(args: argparse.Namespace) -> int:
     diagnostics = list(checked.diagnostics)
     if verdict == "rejected":
         def show():
-            _print_diagnostics(policy, diagnostics)
-            print(f"{policy.file}: rejected before anything moved", file=sys.stderr)
+            if policy.checked is None:
+                _print_diagnostics(policy, diagnostics)
+            _print_rejected(policy)
         return _finish(args, policy, context, out, verdict, diagnostics, None, show,
                        program=program, report=report)
     guards = getattr(report, "guards", None) if report is not None else None
@@ -234,6 +240,12 @@ def _robot_options(args: argparse.Namespace) -> dict | None:
     from capc.runtime.franka_cell import load_cell
 
     return {"robot_ip": ip, "robot_config": load_cell(config)}
+
+
+def _print_rejected(policy: PolicySource) -> None:
+    reason = policy.origin.get("reason")   # the LLM layer's: which stage rejected it, and why
+    print(f"{policy.file}: " + (f"{reason}; nothing moved" if reason else "rejected before anything moved"),
+          file=sys.stderr)
 
 
 def _print_diagnostics(policy: PolicySource, diagnostics) -> None:

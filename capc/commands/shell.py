@@ -3,8 +3,10 @@
 A scene stays loaded; each line is an instruction. The model sees the session's earlier
 instructions and their accepted policies; every policy is compiled, verified (and repaired)
 before it runs, and the scene moves on to where the run left the objects. Lines starting
-with `:` are shell commands (`:help`, `:scene`, `:history`, `:undo`, `:quit`) and never go to
-the model. Ctrl-C cancels the request or run in flight and returns to the prompt; Ctrl-D or
+with `:` are shell commands (`:help`, `:scene`, `:history`, `:vars`, `:undo`, `:quit`) and
+never go to the model. As in CaP's session, the variables an instruction's policy ended with
+are visible to the next instructions, with their values known to the verifier
+(capc.prompts.session). Ctrl-C cancels the request or run in flight and returns to the prompt; Ctrl-D or
 `:quit` ends the session. On a terminal, lines are edited and recalled with readline, and the
 history is kept across sessions in `$XDG_STATE_HOME/capc/shell_history`.
 
@@ -31,6 +33,7 @@ COMMANDS = (
     (":help", "this list"),
     (":scene", "the objects and where they are now (also :objects)"),
     (":history", "the instructions so far and the policies that ran"),
+    (":vars", "the variables earlier policies left, which the next ones can use"),
     (":undo", "forget the last instruction and put the objects back where they were before it"),
     (":quit", "end the session (also :q, Ctrl-D)"),
 )
@@ -59,16 +62,26 @@ class Session:
     scene: Any
     history: list[tuple[str, str]] = field(default_factory=list)
     before: list[Any] = field(default_factory=list)
+    variables: Any = None           # capc.prompts.session.Variables: what earlier policies left
+    variables_before: list[Any] = field(default_factory=list)
 
-    def accept(self, instruction: str, code: str, scene_after) -> None:
+    def __post_init__(self) -> None:
+        if self.variables is None:
+            from capc.prompts.session import Variables
+            self.variables = Variables()
+
+    def accept(self, instruction: str, code: str, scene_after, variables: dict | None = None) -> None:
         self.before.append(self.scene)
         self.history.append((instruction, code))
         self.scene = scene_after
+        self.variables_before.append(self.variables.copy())
+        self.variables.record(variables or {})
 
     def undo(self) -> str | None:
         if not self.history:
             return None
         self.scene = self.before.pop()
+        self.variables = self.variables_before.pop()
         return self.history.pop()[0]
 
 
@@ -212,6 +225,8 @@ def _command(command: str, session: Session, out) -> bool:
             print("no instructions yet", file=out)
         for number, (instruction, code) in enumerate(session.history, start=1):
             print(f"{number}. {instruction}\n   " + code.replace("\n", "\n   "), file=out)
+    elif name == "vars":
+        print(session.variables.prelude().rstrip() or "no variables yet", file=out)
     elif name == "undo":
         undone = session.undo()
         if undone is None:
@@ -239,7 +254,8 @@ def _instruction(text: str, session: Session, provider, context, args, out) -> N
     print(f"> {text}", file=out, flush=True)
     try:
         result = compile_instruction(text, provider, context=context,
-                                     repairs=args.repair, max_depth=args.max_depth, history=session.history)
+                                     repairs=args.repair, max_depth=args.max_depth, history=session.history,
+                                     session=session.variables.prelude())
     except CapcError as exc:  # the model could not be reached, the cassette has no reply, ...
         print(render(exc.diagnostic), file=out)
         return
@@ -265,7 +281,7 @@ def _instruction(text: str, session: Session, provider, context, args, out) -> N
             print(f"run: {outcome.status}" + (f" ({outcome.message})" if outcome.status != "completed" else ""),
                   file=out)
             after = _moved(scene, outcome.final_positions)
-        session.accept(text, final.code, after)
+        session.accept(text, final.code, after, getattr(outcome, "variables", None))
     else:
         print("not run: the policy was rejected", file=out)
     audit_compile("shell", result, provider, context=context,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.registry import get_profile
 from capc.diagnostics import CompileError, InputError, Span
@@ -23,13 +24,20 @@ from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
 def compile_source(source: str, file: str = "<policy>", *, profile: str = "tabletop",
                    limits: ResourceLimits = DEFAULT_LIMITS,
-                   helpers: Mapping[str, tuple[str, str]] | None = None) -> ir.Program:
+                   helpers: Mapping[str, tuple[str, str]] | None = None, session: str = "") -> ir.Program:
     """Compile a policy. `helpers` maps a function name to (def source, file name): extra
     top-level defs (written by the LLM layer) compiled into the same program; their spans
-    point into their own file."""
+    point into their own file. `session` is the variables of earlier queries of an
+    interactive session, as assignments of constants (capc.prompts.session): they run first,
+    so the policy sees them with their types and the verifier with their values; their spans
+    point into the file SESSION_FILE."""
     from capc.compiler.lower import Lowerer
+    from capc.grammar import ast
 
     module = parse(source, file, limits=limits)
+    if session.strip():
+        prelude = parse(session, SESSION_FILE, limits=limits)
+        module = ast.Module(module.file, module.source, tuple(prelude.body) + tuple(module.body))
     helper_modules = []
     for name, (text, helper_file) in (helpers or {}).items():
         helper = parse(text, helper_file, limits=limits)
@@ -37,11 +45,14 @@ def compile_source(source: str, file: str = "<policy>", *, profile: str = "table
         if name not in defined:
             # Located in the helper's own file, so the repair prompt can point at it.
             where = helper.body[0].span if helper.body else Span.point(helper_file, 1, 1)
-            raise CompileError("E046", f"helper source for '{name}' does not define '{name}'",
+            raise CompileError(codes.E046, f"helper source for '{name}' does not define '{name}'",
                                where, kind="subset", hint="the helper text must contain 'def "
                                f"{name}(...)'")
         helper_modules.append(helper)
     return Lowerer(get_profile(profile), limits).program(module, helper_modules)
+
+
+SESSION_FILE = "<session>"
 
 
 def compile_file(path: str, *, profile: str = "tabletop", limits: ResourceLimits = DEFAULT_LIMITS,

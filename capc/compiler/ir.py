@@ -118,6 +118,7 @@ class Keyword:
 CALL_API = "api"            # robot primitive from the registry (callee = primitive name)
 CALL_NUMPY = "numpy"        # callee like "mean", "linalg.norm"
 CALL_BUILTIN = "builtin"    # len, range, zip, enumerate, sorted, min, max, abs, ...
+CALL_GEOMETRY = "geometry"  # Point, LineString, Polygon, box, rotate, ... (capc.compiler.lib_shapely)
 CALL_METHOD = "method"      # receiver.method(...): receiver is args[0]
 CALL_USER = "user"          # a top-level def of this program
 CALL_LAMBDA = "lambda"      # a variable holding a lambda

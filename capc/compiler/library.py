@@ -1,10 +1,12 @@
 """What a policy may call besides the robot API: numpy functions and constants, builtins,
 and methods of lists, dicts, strings and arrays — each with its type rule.
 
-These tables are the allow-list. The type checker applies the rules; the interpreter and the
-verifier dispatch on the same names (`NUMPY_FUNCTIONS["linalg.norm"]` is `np.linalg.norm`);
-the prompt builder lists them; the hostile tests try everything that is *not* here.
-Anything absent is refused: an attribute with E011, a Python builtin with E033.
+These tables are the allow-list, one record per name: the type rule, the arity, and the
+implementation the interpreter calls (`capc.compiler.library_impl`); the verifier attaches its
+symbolic models to the same records (`attach_models`). The type checker applies the rules; the
+interpreter and the verifier dispatch on the same names (`NUMPY_FUNCTIONS["linalg.norm"]` is
+`np.linalg.norm`); the prompt builder lists them; the hostile tests try everything that is
+*not* here. Anything absent is refused: an attribute with E011, a Python builtin with E033.
 
 A rule receives a `CallSite` (argument expressions with their inferred types) and returns
 the result type, or raises `RuleError` naming the offending argument.
@@ -14,11 +16,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+from capc import codes
 from capc.compiler.types import (
-    Array, BOOL, Bool, DictT, FLOAT, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
+    Array, BOOL, Bool, DictT, FLOAT, Geometry, INT, Int, ListT, NONE, NoneType, OneOf, STR, Str,
     ObjName, TupleT, Type, UNKNOWN, Unknown, array_shape_of, assignable, join,
 )
+from capc.compiler.library_impl import (
+    ARRAYS, AXIS, COLLECTED, Impl, arange_check, as_int, deep_check, dot_check, grow_check,
+    int_check, join_check, linspace_check, method, np_round, py_round, range_check, reduction, replace_check,
+    shape_check, sum_check, ufunc, zip_check,
+)
 from capc.frozen import frozen
+from capc.lazy_numpy import np_functions as npf
 
 _NO_VALUE = object()
 
@@ -28,7 +37,7 @@ class RuleError(Exception):
     """A type rule's complaint: `where` is an argument index or a keyword name (None: the
     whole call)."""
 
-    def __init__(self, message: str, where: int | str | None = None, code: str = "E100",
+    def __init__(self, message: str, where: int | str | None = None, code: str = codes.E100,
                  hint: str | None = None):
         super().__init__(message)
         self.message, self.where, self.code, self.hint = message, where, code, hint
@@ -83,12 +92,58 @@ class LibFunction:
     doc: str
     mutates: bool = False  # a method that changes its receiver in place
     attribute: bool = False  # read as `a.shape`, not called: lowered to a zero-argument method call
+    impl: Impl | None = None  # how the interpreter calls it (capc.compiler.library_impl)
 
     def signature(self) -> str:
         shown = list(self.params) + [f"{k}=..." for k in self.keywords]
         if self.max_args is None:
             shown.append("...")
         return f"{self.name}({', '.join(shown)})"
+
+
+# --- the registry ---------------------------------------------------------------------------
+# A library is a space of records ("numpy", "builtin", "method:list", ...), one record per
+# name: its type rule, its arity, and its implementation (how the interpreter calls it). A
+# new library is a module of records that calls `register`; a second record for a name is
+# refused. The verifier attaches a symbolic model to a record (`attach_models`, from
+# capc.safety.symlib): at most one per record, and only to a registered name; a name without
+# a model runs its real function whenever no argument depends on the world.
+
+_SPACES: dict[str, dict[str, LibFunction]] = {}
+_MODELS: dict[tuple[str, str], Callable[..., Any]] = {}
+
+
+def register(space: str, records: Sequence[LibFunction]) -> dict[str, LibFunction]:
+    """Add `records` to `space`; returns the space's table (name -> record)."""
+    table = _SPACES.setdefault(space, {})
+    for record in records:
+        if record.name in table:
+            raise ValueError(f"library {space!r}: {record.name!r} is registered twice")
+        if record.impl is None:
+            raise ValueError(f"library {space!r}: {record.name!r} has no implementation")
+        table[record.name] = record
+    return table
+
+
+def records(space: str) -> Mapping[str, LibFunction]:
+    return _SPACES.get(space, {})
+
+
+def attach_models(space: str, models: Mapping[str, Callable[..., Any]]) -> None:
+    """Give records of `space` their symbolic models (refused for an unknown name or a
+    name that already has one)."""
+    table = records(space)
+    for name, fn in models.items():
+        if name not in table:
+            raise ValueError(f"library {space!r}: a model for {name!r}, which is not registered")
+        if (space, name) in _MODELS:
+            raise ValueError(f"library {space!r}: {name!r} has a model already")
+        _MODELS[(space, name)] = fn
+
+
+def model(space: str, name: str) -> Callable[..., Any] | None:
+    """The symbolic model of a record, or None (the real function runs)."""
+    return _MODELS.get((space, name))
 
 
 # --- shape arithmetic -----------------------------------------------------------------------
@@ -121,7 +176,7 @@ def broadcast(a: tuple | None, b: tuple | None, where: int | str | None = None) 
         elif x is None or y is None:
             out.append(x if y is None else y)
         else:
-            raise RuleError(f"shapes {_show(a)} and {_show(b)} cannot be combined", where, "E104",
+            raise RuleError(f"shapes {_show(a)} and {_show(b)} cannot be combined", where, codes.E104,
                             "an xy position has 2 numbers, an xyz position 3: index or slice to match")
     return tuple(reversed(out))
 
@@ -312,7 +367,7 @@ def _dot(site: CallSite) -> Type:
     a, b = shape_of(site.type(0), site, 0), shape_of(site.type(1), site, 1)
     if a is not None and b is not None and len(a) == 1 and len(b) == 1:
         if a[0] is not None and b[0] is not None and a[0] != b[0]:
-            raise RuleError(f"dot() of vectors of different lengths {_show(a)} and {_show(b)}", 1, "E104")
+            raise RuleError(f"dot() of vectors of different lengths {_show(a)} and {_show(b)}", 1, codes.E104)
         return FLOAT
     return Array(None)
 
@@ -324,7 +379,7 @@ def _cross(site: CallSite) -> Type:
     if a == (2,) and b == (2,):
         return FLOAT
     if a is not None and b is not None and a != b and None not in a + b:
-        raise RuleError(f"cross() of shapes {_show(a)} and {_show(b)}", 1, "E104")
+        raise RuleError(f"cross() of shapes {_show(a)} and {_show(b)}", 1, codes.E104)
     return Array(None)
 
 
@@ -386,7 +441,7 @@ def _where(site: CallSite) -> Type:
         shape_of(site.type(0), site, 0)
         return UNKNOWN  # a tuple of index arrays, one per axis
     if len(site.args) != 3:
-        raise RuleError("np.where takes a condition alone, or a condition and two values", None, "E101")
+        raise RuleError("np.where takes a condition alone, or a condition and two values", None, codes.E101)
     return _broadcast_all(site)
 
 
@@ -396,64 +451,93 @@ def _allclose(site: CallSite) -> Type:
 
 
 def _np(name: str, params: tuple[str, ...], min_args: int, rule: Callable[[CallSite], Type], doc: str,
-        keywords: tuple[str, ...] = (), max_args: int | None = -1) -> LibFunction:
+        keywords: tuple[str, ...] = (), max_args: int | None = -1, *, impl: Impl) -> LibFunction:
     return LibFunction(name, params, min_args, len(params) if max_args == -1 else max_args, keywords,
-                       rule, doc)
+                       rule, doc, impl=impl)
 
 
-_FLOAT_FUNCS = ("deg2rad", "rad2deg", "radians", "degrees", "cos", "sin", "tan", "arccos", "arcsin",
-                "arctan", "sqrt", "exp", "log", "floor", "ceil")
-_KEEP_FUNCS = ("abs", "absolute", "sign")
-_REDUCE_FUNCS = ("mean", "sum", "min", "max", "amin", "amax", "median", "std")
+_FLOAT_FUNCS = (("deg2rad", npf.deg2rad), ("rad2deg", npf.rad2deg), ("radians", npf.radians),
+                ("degrees", npf.degrees), ("cos", npf.cos), ("sin", npf.sin), ("tan", npf.tan),
+                ("arccos", npf.arccos), ("arcsin", npf.arcsin), ("arctan", npf.arctan), ("sqrt", npf.sqrt),
+                ("exp", npf.exp), ("log", npf.log), ("floor", npf.floor), ("ceil", npf.ceil))
+_KEEP_FUNCS = (("abs", npf.abs), ("absolute", npf.absolute), ("sign", npf.sign))
+_REDUCE_FUNCS = (("mean", npf.mean), ("sum", npf.sum), ("min", npf.min), ("max", npf.max), ("amin", npf.amin),
+                 ("amax", npf.amax), ("median", npf.median), ("std", npf.std))
 
-NUMPY_FUNCTIONS: dict[str, LibFunction] = {
-    "array": _np("array", ("object",), 1, _np_array, "an array from numbers or nested sequences"),
-    "asarray": _np("asarray", ("a",), 1, _np_array, "an array from numbers or nested sequences"),
-    "zeros": _np("zeros", ("shape",), 1, _zeros, "an array of zeros"),
-    "ones": _np("ones", ("shape",), 1, _zeros, "an array of ones"),
-    "linspace": _np("linspace", ("start", "stop", "num"), 2, _linspace,
-                    "num evenly spaced values from start to stop", ("endpoint",)),
-    "arange": _np("arange", ("start", "stop", "step"), 1, _arange, "evenly spaced values in [start, stop)"),
-    "linalg.norm": _np("linalg.norm", ("x",), 1, _reduce, "Euclidean length (along an axis)", ("axis",)),
-    "argsort": _np("argsort", ("a",), 1, _argsort, "indices that sort the array"),
-    "argmin": _np("argmin", ("a",), 1, _arg_reduce, "index of the smallest value", ("axis",)),
-    "argmax": _np("argmax", ("a",), 1, _arg_reduce, "index of the largest value", ("axis",)),
-    "stack": _np("stack", ("arrays",), 1, _stacking, "join arrays along a new axis", ("axis",)),
-    "vstack": _np("vstack", ("tup",), 1, _stacking, "stack arrays as rows"),
-    "hstack": _np("hstack", ("tup",), 1, _stacking, "concatenate arrays column-wise"),
-    "concatenate": _np("concatenate", ("arrays",), 1, _stacking, "join arrays along an axis", ("axis",)),
-    "arctan2": _np("arctan2", ("y", "x"), 2, _broadcast_all, "angle of (x, y) in radians"),
-    "hypot": _np("hypot", ("x1", "x2"), 2, _broadcast_all, "sqrt(x1**2 + x2**2)"),
-    "clip": _np("clip", ("a", "a_min", "a_max"), 3, _broadcast_all, "limit values to [a_min, a_max]"),
-    "minimum": _np("minimum", ("x1", "x2"), 2, _broadcast_all, "element-wise minimum"),
-    "maximum": _np("maximum", ("x1", "x2"), 2, _broadcast_all, "element-wise maximum"),
-    "round": _np("round", ("a", "decimals"), 1, _elementwise_keep, "round to the given decimals"),
-    "around": _np("around", ("a", "decimals"), 1, _elementwise_keep, "round to the given decimals"),
-    "dot": _np("dot", ("a", "b"), 2, _dot, "dot product"),
-    "cross": _np("cross", ("a", "b"), 2, _cross, "cross product"),
-    "transpose": _np("transpose", ("a",), 1, _transpose, "swap the axes"),
-    "allclose": _np("allclose", ("a", "b"), 2, _allclose, "whether all values are close", ("atol", "rtol")),
-    "column_stack": _np("column_stack", ("tup",), 1, _stacking, "stack 1-d arrays as columns"),
-    "square": _np("square", ("x",), 1, _elementwise_keep, "element-wise square"),
-    "flip": _np("flip", ("m",), 1, _same_shape, "reverse the order of the values", ("axis",)),
-    "sort": _np("sort", ("a",), 1, _same_shape, "a sorted copy", ("axis",)),
-    "copy": _np("copy", ("a",), 1, _same_shape, "a copy of the array"),
-    "cumsum": _np("cumsum", ("a",), 1, _cumulative, "running sums", ("axis",)),
-    "diff": _np("diff", ("a",), 1, lambda site: Array(None), "differences of neighbours", ("axis",)),
-    "unique": _np("unique", ("ar",), 1, lambda site: Array((None,)), "the sorted distinct values"),
-    "reshape": _np("reshape", ("a", "newshape"), 2, _reshape, "the values in a new shape"),
-    "where": _np("where", ("condition", "x", "y"), 1, _where, "x where the condition holds, else y"),
-    "isclose": _np("isclose", ("a", "b"), 2, _elementwise_bool, "element-wise closeness", ("atol", "rtol")),
-    "any": _np("any", ("a",), 1, _np_any_all, "whether any value is true", ("axis",)),
-    "all": _np("all", ("a",), 1, _np_any_all, "whether every value is true", ("axis",)),
-}
-for _name in _FLOAT_FUNCS:
-    NUMPY_FUNCTIONS[_name] = _np(_name, ("x",), 1, _elementwise_float, f"element-wise {_name}")
-for _name in _KEEP_FUNCS:
-    NUMPY_FUNCTIONS[_name] = _np(_name, ("x",), 1, _elementwise_keep, f"element-wise {_name}")
-for _name in _REDUCE_FUNCS:
-    NUMPY_FUNCTIONS[_name] = _np(_name, ("a",), 1, _reduce, f"{_name} of the values (along an axis)",
-                                 ("axis",))
+_NUMPY_RECORDS = (
+    _np("array", ("object",), 1, _np_array, "an array from numbers or nested sequences",
+        impl=Impl(npf.array, 1, check=ARRAYS, min_args=1)),
+    _np("asarray", ("a",), 1, _np_array, "an array from numbers or nested sequences",
+        impl=Impl(npf.asarray, 1, check=ARRAYS, min_args=1)),
+    _np("zeros", ("shape",), 1, _zeros, "an array of zeros",
+        impl=Impl(npf.zeros, 1, check=shape_check("np.zeros"), min_args=1)),
+    _np("ones", ("shape",), 1, _zeros, "an array of ones",
+        impl=Impl(npf.ones, 1, check=shape_check("np.ones"), min_args=1)),
+    _np("linspace", ("start", "stop", "num"), 2, _linspace,
+        "num evenly spaced values from start to stop", ("endpoint",),
+        impl=Impl(npf.linspace, 3, frozenset({"num", "endpoint"}), linspace_check, 2)),
+    _np("arange", ("start", "stop", "step"), 1, _arange, "evenly spaced values in [start, stop)",
+        impl=Impl(npf.arange, 3, check=arange_check, min_args=1)),
+    _np("linalg.norm", ("x",), 1, _reduce, "Euclidean length (along an axis)", ("axis",),
+        impl=Impl(npf.linalg.norm, 3, frozenset({"axis", "ord", "keepdims"}))),
+    _np("argsort", ("a",), 1, _argsort, "indices that sort the array", impl=Impl(npf.argsort, 2, AXIS)),
+    _np("argmin", ("a",), 1, _arg_reduce, "index of the smallest value", ("axis",),
+        impl=Impl(npf.argmin, 2, AXIS)),
+    _np("argmax", ("a",), 1, _arg_reduce, "index of the largest value", ("axis",),
+        impl=Impl(npf.argmax, 2, AXIS)),
+    _np("stack", ("arrays",), 1, _stacking, "join arrays along a new axis", ("axis",),
+        impl=Impl(npf.stack, 2, AXIS, ARRAYS, 1)),
+    _np("vstack", ("tup",), 1, _stacking, "stack arrays as rows",
+        impl=Impl(npf.vstack, 1, check=ARRAYS, min_args=1)),
+    _np("hstack", ("tup",), 1, _stacking, "concatenate arrays column-wise",
+        impl=Impl(npf.hstack, 1, check=ARRAYS, min_args=1)),
+    _np("concatenate", ("arrays",), 1, _stacking, "join arrays along an axis", ("axis",),
+        impl=Impl(npf.concatenate, 2, AXIS, ARRAYS, 1)),
+    _np("arctan2", ("y", "x"), 2, _broadcast_all, "angle of (x, y) in radians",
+        impl=ufunc(npf.arctan2, 2)),
+    _np("hypot", ("x1", "x2"), 2, _broadcast_all, "sqrt(x1**2 + x2**2)", impl=ufunc(npf.hypot, 2)),
+    _np("clip", ("a", "a_min", "a_max"), 3, _broadcast_all, "limit values to [a_min, a_max]",
+        impl=Impl(npf.clip, 3, min_args=3)),
+    _np("minimum", ("x1", "x2"), 2, _broadcast_all, "element-wise minimum", impl=ufunc(npf.minimum, 2)),
+    _np("maximum", ("x1", "x2"), 2, _broadcast_all, "element-wise maximum", impl=ufunc(npf.maximum, 2)),
+    _np("round", ("a", "decimals"), 1, _elementwise_keep, "round to the given decimals",
+        impl=Impl(np_round, 2, frozenset({"decimals"}), min_args=1)),
+    _np("around", ("a", "decimals"), 1, _elementwise_keep, "round to the given decimals",
+        impl=Impl(np_round, 2, frozenset({"decimals"}), min_args=1)),
+    _np("dot", ("a", "b"), 2, _dot, "dot product", impl=Impl(npf.dot, 2, check=dot_check, min_args=2)),
+    _np("cross", ("a", "b"), 2, _cross, "cross product", impl=Impl(npf.cross, 2, min_args=2)),
+    _np("transpose", ("a",), 1, _transpose, "swap the axes", impl=Impl(npf.transpose, 1, min_args=1)),
+    _np("allclose", ("a", "b"), 2, _allclose, "whether all values are close", ("atol", "rtol"),
+        impl=Impl(npf.allclose, 2, frozenset({"atol", "rtol"}), min_args=2)),
+    _np("column_stack", ("tup",), 1, _stacking, "stack 1-d arrays as columns",
+        impl=Impl(npf.column_stack, 1, check=ARRAYS, min_args=1)),
+    _np("square", ("x",), 1, _elementwise_keep, "element-wise square", impl=ufunc(npf.square)),
+    _np("flip", ("m",), 1, _same_shape, "reverse the order of the values", ("axis",),
+        impl=Impl(npf.flip, 2, AXIS)),
+    _np("sort", ("a",), 1, _same_shape, "a sorted copy", ("axis",), impl=Impl(npf.sort, 2, AXIS)),
+    _np("copy", ("a",), 1, _same_shape, "a copy of the array", impl=Impl(npf.copy, 1, min_args=1)),
+    _np("cumsum", ("a",), 1, _cumulative, "running sums", ("axis",), impl=Impl(npf.cumsum, 2, AXIS)),
+    _np("diff", ("a",), 1, lambda site: Array(None), "differences of neighbours", ("axis",),
+        impl=Impl(npf.diff, 1, AXIS, min_args=1)),  # no `n`: np.diff(a, 10**9) loops 10**9 times
+    _np("unique", ("ar",), 1, lambda site: Array((None,)), "the sorted distinct values",
+        impl=Impl(npf.unique, 1, min_args=1)),
+    _np("reshape", ("a", "newshape"), 2, _reshape, "the values in a new shape",
+        impl=Impl(npf.reshape, 2, min_args=2)),
+    _np("where", ("condition", "x", "y"), 1, _where, "x where the condition holds, else y",
+        impl=Impl(npf.where, 3, min_args=1)),
+    _np("isclose", ("a", "b"), 2, _elementwise_bool, "element-wise closeness", ("atol", "rtol"),
+        impl=Impl(npf.isclose, 2, frozenset({"atol", "rtol"}), min_args=2)),
+    _np("any", ("a",), 1, _np_any_all, "whether any value is true", ("axis",), impl=Impl(npf.any, 2, AXIS)),
+    _np("all", ("a",), 1, _np_any_all, "whether every value is true", ("axis",),
+        impl=Impl(npf.all, 2, AXIS)),
+)
+NUMPY_FUNCTIONS: dict[str, LibFunction] = register("numpy", (
+    *_NUMPY_RECORDS,
+    *(_np(name, ("x",), 1, _elementwise_float, f"element-wise {name}", impl=ufunc(fn)) for name, fn in _FLOAT_FUNCS),
+    *(_np(name, ("x",), 1, _elementwise_keep, f"element-wise {name}", impl=ufunc(fn)) for name, fn in _KEEP_FUNCS),
+    *(_np(name, ("a",), 1, _reduce, f"{name} of the values (along an axis)", ("axis",), impl=reduction(fn))
+      for name, fn in _REDUCE_FUNCS),
+))
 
 NUMPY_CONSTANTS: dict[str, tuple[Type, float]] = {
     "pi": (FLOAT, 3.141592653589793),
@@ -462,7 +546,7 @@ NUMPY_CONSTANTS: dict[str, tuple[Type, float]] = {
 }
 
 NUMPY_MODULES = ("np", "numpy")
-NUMPY_SUBMODULES = ("linalg",)
+NUMPY_SUBMODULES = ("linalg", "random")
 
 
 # --- builtins ---------------------------------------------------------------------------------
@@ -484,7 +568,7 @@ def element_type(t: Type, where: int | str | None = 0) -> Type:
         if t.shape is None:
             return UNKNOWN
         if len(t.shape) == 0:
-            raise RuleError("a 0-d array is not iterable", where, "E109")
+            raise RuleError("a 0-d array is not iterable", where, codes.E109)
         return from_shape(t.shape[1:])
     if isinstance(t, Unknown):
         return UNKNOWN
@@ -496,7 +580,7 @@ def element_type(t: Type, where: int | str | None = 0) -> Type:
             e = element_type(option, where)
             result = e if result is None else join(result, e)
         return result or UNKNOWN
-    raise RuleError(f"{t.show()} is not iterable", where, "E109",
+    raise RuleError(f"{t.show()} is not iterable", where, codes.E109,
                     "loop over a list, a range, zip(...), enumerate(...) or dict.items()")
 
 
@@ -532,7 +616,7 @@ def _key_function(site: CallSite) -> None:
         # A function that arrives as a value (a parameter, a helper's result) could call
         # back into the program: keys are lambdas or functions named where they are used.
         raise RuleError("key must be a lambda or a function name, not a value computed at run time",
-                        "key", "E025", "write key=lambda x: ... here")
+                        "key", codes.E025, "write key=lambda x: ... here")
     if key is not None and not isinstance(key, FuncT):
         raise RuleError(f"key must be a function (e.g. a lambda), got {key.show()}", "key")
 
@@ -636,33 +720,40 @@ def _any_all(site: CallSite) -> Type:
 
 
 def _b(name: str, params: tuple[str, ...], min_args: int, max_args: int | None, rule, doc: str,
-       keywords: tuple[str, ...] = ()) -> LibFunction:
-    return LibFunction(name, params, min_args, max_args, keywords, rule, doc)
+       keywords: tuple[str, ...] = (), *, impl: Impl) -> LibFunction:
+    return LibFunction(name, params, min_args, max_args, keywords, rule, doc, impl=impl)
 
 
-BUILTINS: dict[str, LibFunction] = {f.name: f for f in (
-    _b("len", ("obj",), 1, 1, _len, "number of items"),
-    _b("range", ("start", "stop", "step"), 1, 3, _range, "integers from start to stop (exclusive)"),
-    _b("zip", (), 1, None, _zip, "tuples of the i-th items of each argument"),
-    _b("enumerate", ("iterable", "start"), 1, 2, _enumerate, "(index, item) pairs"),
-    _b("sorted", ("iterable",), 1, 1, _sorted, "a sorted list", ("key", "reverse")),
-    _b("reversed", ("seq",), 1, 1, _reversed, "the items in reverse order"),
-    _b("min", (), 1, None, _min_max, "the smallest item", ("key", "default")),
-    _b("max", (), 1, None, _min_max, "the largest item", ("key", "default")),
-    _b("abs", ("x",), 1, 1, _abs, "absolute value"),
-    _b("sum", ("iterable", "start"), 1, 2, _sum, "sum of the items"),
-    _b("round", ("number", "ndigits"), 1, 2, _round, "round to ndigits decimals"),
-    _b("int", ("x",), 0, 1, _to_number(INT), "convert to an integer"),
-    _b("float", ("x",), 0, 1, _to_number(FLOAT), "convert to a float"),
-    _b("str", ("object",), 0, 1, _str, "text of a value"),
-    _b("bool", ("x",), 0, 1, _bool, "truth value"),
-    _b("list", ("iterable",), 0, 1, _list, "a new list"),
-    _b("tuple", ("iterable",), 0, 1, _tuple, "a new tuple"),
-    _b("dict", ("pairs",), 0, 1, _dict, "a new dict"),
-    _b("print", (), 0, None, _print, "print values (shown to the user like say())", ("sep", "end")),
-    _b("any", ("iterable",), 1, 1, _any_all, "whether any item is true"),
-    _b("all", ("iterable",), 1, 1, _any_all, "whether every item is true"),
-)}
+BUILTINS: dict[str, LibFunction] = register("builtin", (
+    _b("len", ("obj",), 1, 1, _len, "number of items", impl=Impl(len, min_args=1)),
+    _b("range", ("start", "stop", "step"), 1, 3, _range, "integers from start to stop (exclusive)",
+       impl=Impl(range, 3, check=range_check, min_args=1)),
+    _b("zip", (), 1, None, _zip, "tuples of the i-th items of each argument",
+       impl=Impl(lambda *a: list(zip(*a)), 8, check=zip_check)),
+    _b("enumerate", ("iterable", "start"), 1, 2, _enumerate, "(index, item) pairs",
+       impl=Impl(lambda a, start=0: list(enumerate(a, start)), 2, frozenset({"start"}), min_args=1)),
+    _b("sorted", ("iterable",), 1, 1, _sorted, "a sorted list", ("key", "reverse"), impl=COLLECTED),
+    _b("reversed", ("seq",), 1, 1, _reversed, "the items in reverse order",
+       impl=Impl(lambda a: list(reversed(a)), min_args=1)),
+    _b("min", (), 1, None, _min_max, "the smallest item", ("key", "default"), impl=COLLECTED),
+    _b("max", (), 1, None, _min_max, "the largest item", ("key", "default"), impl=COLLECTED),
+    _b("abs", ("x",), 1, 1, _abs, "absolute value", impl=Impl(abs, min_args=1)),
+    _b("sum", ("iterable", "start"), 1, 2, _sum, "sum of the items",
+       impl=Impl(sum, 2, check=sum_check, min_args=1)),
+    _b("round", ("number", "ndigits"), 1, 2, _round, "round to ndigits decimals",
+       impl=Impl(py_round, 2, min_args=1)),
+    _b("int", ("x",), 0, 1, _to_number(INT), "convert to an integer", impl=Impl(as_int, check=int_check)),
+    _b("float", ("x",), 0, 1, _to_number(FLOAT), "convert to a float", impl=Impl(float)),
+    _b("str", ("object",), 0, 1, _str, "text of a value", impl=Impl(str, check=deep_check("str()"))),
+    _b("bool", ("x",), 0, 1, _bool, "truth value", impl=Impl(bool)),
+    _b("list", ("iterable",), 0, 1, _list, "a new list", impl=Impl(list)),
+    _b("tuple", ("iterable",), 0, 1, _tuple, "a new tuple", impl=Impl(tuple)),
+    _b("dict", ("pairs",), 0, 1, _dict, "a new dict", impl=Impl(dict)),
+    _b("print", (), 0, None, _print, "print values (shown to the user like say())", ("sep", "end"),
+       impl=COLLECTED),
+    _b("any", ("iterable",), 1, 1, _any_all, "whether any item is true", impl=Impl(any, min_args=1)),
+    _b("all", ("iterable",), 1, 1, _any_all, "whether every item is true", impl=Impl(all, min_args=1)),
+))
 
 
 # --- methods ----------------------------------------------------------------------------------
@@ -741,67 +832,83 @@ def _array_reduce(site: CallSite) -> Type:
 
 
 def _m(name: str, params: tuple[str, ...], min_args: int, rule, doc: str, *, max_args: int | None = -1,
-       keywords: tuple[str, ...] = (), mutates: bool = False, attribute: bool = False) -> LibFunction:
+       keywords: tuple[str, ...] = (), mutates: bool = False, attribute: bool = False, impl: Impl) -> LibFunction:
     return LibFunction(name, params, min_args, len(params) if max_args == -1 else max_args, keywords,
-                       rule, doc, mutates, attribute)
+                       rule, doc, mutates, attribute, impl)
 
 
 METHODS: dict[str, dict[str, LibFunction]] = {
-    "list": {f.name: f for f in (
-        _m("append", ("x",), 1, _list_append, "add an item at the end", mutates=True),
-        _m("extend", ("items",), 1, _returns(NONE), "add the items at the end", mutates=True),
+    "list": register("method:list", (
+        _m("append", ("x",), 1, _list_append, "add an item at the end", mutates=True,
+           impl=method(list.append, 1, grow_check)),
+        _m("extend", ("items",), 1, _returns(NONE), "add the items at the end", mutates=True,
+           impl=method(list.extend, 1, grow_check)),
         _m("pop", ("index",), 0, _elem_of_receiver, "remove and return an item (default: the last)",
-           mutates=True),
-        _m("index", ("x",), 1, _returns(INT), "position of the first equal item"),
-        _m("insert", ("index", "x"), 2, _returns(NONE), "insert an item before index", mutates=True),
-        _m("remove", ("x",), 1, _returns(NONE), "remove the first equal item", mutates=True),
-        _m("copy", (), 0, _same_as_receiver, "a shallow copy"),
-        _m("count", ("x",), 1, _returns(INT), "how many items are equal to x"),
-        _m("reverse", (), 0, _returns(NONE), "reverse in place", mutates=True),
-        _m("sort", (), 0, _list_sort, "sort in place", keywords=("key", "reverse"), mutates=True),
-    )},
-    "dict": {f.name: f for f in (
-        _m("items", (), 0, _dict_items, "(key, value) pairs"),
-        _m("keys", (), 0, _dict_part("key"), "the keys"),
-        _m("values", (), 0, _dict_part("value"), "the values"),
-        _m("get", ("key", "default"), 1, _dict_get, "the value for key, or default"),
-        _m("copy", (), 0, _same_as_receiver, "a shallow copy"),
-    )},
-    "str": {f.name: f for f in (
-        _m("split", ("sep",), 0, _returns(ListT(STR)), "the words (split at sep)"),
-        _m("join", ("iterable",), 1, _str_join, "the items joined with this string between"),
-        _m("replace", ("old", "new"), 2, _returns(STR), "a copy with old replaced by new"),
-        _m("startswith", ("prefix",), 1, _returns(BOOL), "whether the text starts with prefix"),
-        _m("endswith", ("suffix",), 1, _returns(BOOL), "whether the text ends with suffix"),
-        _m("lower", (), 0, _returns(STR), "lower-case copy"),
-        _m("upper", (), 0, _returns(STR), "upper-case copy"),
-        _m("strip", ("chars",), 0, _returns(STR), "copy without surrounding whitespace"),
-        _m("lstrip", ("chars",), 0, _returns(STR), "copy without leading whitespace"),
-        _m("rstrip", ("chars",), 0, _returns(STR), "copy without trailing whitespace"),
-        _m("title", (), 0, _returns(STR), "title-case copy"),
-        _m("capitalize", (), 0, _returns(STR), "copy with the first letter upper-case"),
-        _m("find", ("sub",), 1, _returns(INT), "position of sub, or -1"),
-        _m("count", ("sub",), 1, _returns(INT), "how many times sub occurs"),
-    )},
-    "array": {f.name: f for f in (
-        _m("tolist", (), 0, _tolist, "the values as (nested) lists"),
-        _m("copy", (), 0, _same_as_receiver, "a copy"),
-        _m("flatten", (), 0, lambda site: Array((None,)), "the values as a 1-d array"),
-        _m("mean", (), 0, _array_reduce, "mean (along an axis)", keywords=("axis",)),
-        _m("sum", (), 0, _array_reduce, "sum (along an axis)", keywords=("axis",)),
-        _m("min", (), 0, _array_reduce, "minimum (along an axis)", keywords=("axis",)),
-        _m("max", (), 0, _array_reduce, "maximum (along an axis)", keywords=("axis",)),
-        _m("argmin", (), 0, lambda site: _arg_reduce(site), "index of the smallest value", keywords=("axis",)),
-        _m("argmax", (), 0, lambda site: _arg_reduce(site), "index of the largest value", keywords=("axis",)),
-        _m("reshape", ("newshape",), 1, _reshape, "the values in a new shape"),
-        _m("shape", (), 0, _np_shape, "the length of each axis", attribute=True),
-        _m("size", (), 0, _np_count, "the number of elements", attribute=True),
-        _m("ndim", (), 0, _np_count, "the number of axes", attribute=True),
-    )},
-    "tuple": {f.name: f for f in (
-        _m("index", ("x",), 1, _returns(INT), "position of the first equal item"),
-        _m("count", ("x",), 1, _returns(INT), "how many items are equal to x"),
-    )},
+           mutates=True, impl=Impl(list.pop, 1)),
+        _m("index", ("x",), 1, _returns(INT), "position of the first equal item", impl=method(list.index, 1)),
+        _m("insert", ("index", "x"), 2, _returns(NONE), "insert an item before index", mutates=True,
+           impl=method(list.insert, 2, grow_check)),
+        _m("remove", ("x",), 1, _returns(NONE), "remove the first equal item", mutates=True,
+           impl=method(list.remove, 1)),
+        _m("copy", (), 0, _same_as_receiver, "a shallow copy", impl=method(list.copy)),
+        _m("count", ("x",), 1, _returns(INT), "how many items are equal to x", impl=method(list.count, 1)),
+        _m("reverse", (), 0, _returns(NONE), "reverse in place", mutates=True, impl=method(list.reverse)),
+        _m("sort", (), 0, _list_sort, "sort in place", keywords=("key", "reverse"), mutates=True,
+           impl=method(list.sort)),  # with key=/reverse=: Interpreter.call_method sorts like sorted()
+    )),
+    "dict": register("method:dict", (
+        _m("items", (), 0, _dict_items, "(key, value) pairs", impl=method(lambda d: list(d.items()))),
+        _m("keys", (), 0, _dict_part("key"), "the keys", impl=method(lambda d: list(d))),
+        _m("values", (), 0, _dict_part("value"), "the values", impl=method(lambda d: list(d.values()))),
+        _m("get", ("key", "default"), 1, _dict_get, "the value for key, or default",
+           impl=Impl(dict.get, 2, min_args=1)),
+        _m("copy", (), 0, _same_as_receiver, "a shallow copy", impl=method(dict.copy)),
+    )),
+    "str": register("method:str", (
+        _m("split", ("sep",), 0, _returns(ListT(STR)), "the words (split at sep)", impl=Impl(str.split, 2)),
+        _m("join", ("iterable",), 1, _str_join, "the items joined with this string between",
+           impl=method(str.join, 1, join_check)),
+        _m("replace", ("old", "new"), 2, _returns(STR), "a copy with old replaced by new",
+           impl=method(str.replace, 2, replace_check)),
+        _m("startswith", ("prefix",), 1, _returns(BOOL), "whether the text starts with prefix",
+           impl=method(str.startswith, 1)),
+        _m("endswith", ("suffix",), 1, _returns(BOOL), "whether the text ends with suffix",
+           impl=method(str.endswith, 1)),
+        _m("lower", (), 0, _returns(STR), "lower-case copy", impl=method(str.lower)),
+        _m("upper", (), 0, _returns(STR), "upper-case copy", impl=method(str.upper)),
+        _m("strip", ("chars",), 0, _returns(STR), "copy without surrounding whitespace", impl=Impl(str.strip, 1)),
+        _m("lstrip", ("chars",), 0, _returns(STR), "copy without leading whitespace", impl=Impl(str.lstrip, 1)),
+        _m("rstrip", ("chars",), 0, _returns(STR), "copy without trailing whitespace", impl=Impl(str.rstrip, 1)),
+        _m("title", (), 0, _returns(STR), "title-case copy", impl=method(str.title)),
+        _m("capitalize", (), 0, _returns(STR), "copy with the first letter upper-case",
+           impl=method(str.capitalize)),
+        _m("find", ("sub",), 1, _returns(INT), "position of sub, or -1", impl=method(str.find, 1)),
+        _m("count", ("sub",), 1, _returns(INT), "how many times sub occurs", impl=method(str.count, 1)),
+    )),
+    "array": register("method:array", (
+        _m("tolist", (), 0, _tolist, "the values as (nested) lists", impl=method(lambda a: a.tolist())),
+        _m("copy", (), 0, _same_as_receiver, "a copy", impl=method(npf.copy)),
+        _m("flatten", (), 0, lambda site: Array((None,)), "the values as a 1-d array", impl=method(npf.ravel)),
+        _m("mean", (), 0, _array_reduce, "mean (along an axis)", keywords=("axis",), impl=Impl(npf.mean, 1, AXIS)),
+        _m("sum", (), 0, _array_reduce, "sum (along an axis)", keywords=("axis",), impl=Impl(npf.sum, 1, AXIS)),
+        _m("min", (), 0, _array_reduce, "minimum (along an axis)", keywords=("axis",),
+           impl=Impl(npf.min, 1, AXIS)),
+        _m("max", (), 0, _array_reduce, "maximum (along an axis)", keywords=("axis",),
+           impl=Impl(npf.max, 1, AXIS)),
+        _m("argmin", (), 0, lambda site: _arg_reduce(site), "index of the smallest value", keywords=("axis",),
+           impl=Impl(npf.argmin, 0, AXIS)),
+        _m("argmax", (), 0, lambda site: _arg_reduce(site), "index of the largest value", keywords=("axis",),
+           impl=Impl(npf.argmax, 0, AXIS)),
+        _m("reshape", ("newshape",), 1, _reshape, "the values in a new shape",
+           impl=Impl(npf.reshape, 1, min_args=1)),
+        _m("shape", (), 0, _np_shape, "the length of each axis", attribute=True, impl=method(npf.shape)),
+        _m("size", (), 0, _np_count, "the number of elements", attribute=True, impl=method(npf.size)),
+        _m("ndim", (), 0, _np_count, "the number of axes", attribute=True, impl=method(npf.ndim)),
+    )),
+    "tuple": register("method:tuple", (
+        _m("index", ("x",), 1, _returns(INT), "position of the first equal item", impl=method(tuple.index, 1)),
+        _m("count", ("x",), 1, _returns(INT), "how many items are equal to x", impl=method(tuple.count, 1)),
+    )),
 }
 
 # Array attributes a policy may read. `a.T` means np.transpose(a) and is lowered to that
@@ -824,8 +931,15 @@ def receiver_kind(t: Type) -> str | None:
         return "array"
     if isinstance(t, TupleT):
         return "tuple"
+    if isinstance(t, Geometry):
+        return "geometry"  # capc.compiler.lib_shapely.GEOMETRY_METHODS
     return None
 
 
 def describe(functions: Sequence[LibFunction]) -> str:
     return ", ".join(f.signature() for f in functions)
+
+
+# The numpy of Code as Policies' prompts beyond the core above (polyfit, eigvals, random, ...):
+# its module adds its rules to NUMPY_FUNCTIONS when imported.
+import capc.compiler.lib_numpy_cap  # noqa: E402,F401

@@ -18,15 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler import typecheck as tc
 from capc.compiler.library import (
     ARRAY_PROPERTIES, ARRAY_TRANSPOSE, ALL_METHOD_NAMES, BUILTINS, METHODS, NUMPY_CONSTANTS, NUMPY_FUNCTIONS, NUMPY_MODULES,
     NUMPY_SUBMODULES, receiver_kind,
 )
+from capc.compiler.lib_shapely import GEOMETRY_FUNCTIONS, GEOMETRY_METHODS, GEOMETRY_PROPERTIES
 from capc.compiler.registry import RobotProfile
 from capc.compiler.types import (
-    Array, OneOf, BOOL, DictT, FLOAT, FuncT, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
+    Array, OneOf, BOOL, DictT, FLOAT, FuncT, Geometry, INT, ListT, NONE, STR, TupleT, Type, UNKNOWN, Unknown, join,
 )
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
@@ -220,7 +222,7 @@ class Lowerer:
                 if isinstance(stmt, ast.FunctionDef):
                     self._declare_def(stmt, source.file)
                 elif source is not module:
-                    raise _err("E045", "a helper may only contain function definitions", stmt.span,
+                    raise _err(codes.E045, "a helper may only contain function definitions", stmt.span,
                                "put statements inside the def")
         self.constants = module_constants(module.body)
         self.module_names = assigned_names(module.body)
@@ -257,16 +259,16 @@ class Lowerer:
     def _check_bindable(self, name: str, span: Span) -> None:
         what = self._reserved_kind(name)
         if what is not None:
-            raise _err("E111", f"cannot assign to '{name}': it is {what}", span,
+            raise _err(codes.E111, f"cannot assign to '{name}': it is {what}", span,
                        "choose another variable name", kind="type")
 
     def _declare_def(self, node: ast.FunctionDef, file: str) -> None:
         if node.name in self.defs:
-            raise _err("E028", f"function '{node.name}' is defined twice", node.name_span,
+            raise _err(codes.E028, f"function '{node.name}' is defined twice", node.name_span,
                        "give each helper its own name")
         if self.profile.primitive(node.name) is not None or node.name in BUILTINS or node.name in NUMPY_MODULES:
             what = "a robot API function" if self.profile.primitive(node.name) else "a builtin"
-            raise _err("E028", f"cannot define '{node.name}': it is {what}", node.name_span,
+            raise _err(codes.E028, f"cannot define '{node.name}': it is {what}", node.name_span,
                        "choose another name for the helper")
         self.defs[node.name] = DefInfo(node, file)
 
@@ -299,7 +301,7 @@ class Lowerer:
                         cycle = cycle[:4] + [f"... {len(cycle) - 6} more ..."] + cycle[-2:]
                     chain = " -> ".join(cycle)
                     kind = "calls itself" if callee == name else f"is recursive ({chain})"
-                    raise _err("E025", f"function '{callee}' {kind}", span,
+                    raise _err(codes.E025, f"function '{callee}' {kind}", span,
                                "policies must terminate in a bounded number of steps: use a loop")
                 if callee not in state:
                     state[callee] = 1
@@ -357,6 +359,8 @@ class Lowerer:
             raise CompileErrors(self.errors.values())
         for name in assigned_names([stmt]):
             self.scope.types[name] = UNKNOWN
+        if self.in_function is not None and _may_return(stmt):
+            self.returns.append(UNKNOWN)  # a return that failed to check: not None for the callers
 
     def stmt(self, s: ast.Stmt) -> ir.Stmt | None:
         method = getattr(self, "stmt_" + type(s).__name__)
@@ -365,7 +369,7 @@ class Lowerer:
     def stmt_FunctionDef(self, s: ast.FunctionDef) -> ir.Stmt:
         info = self.defs.get(s.name)
         if self.in_function is not None or info is None or info.node is not s:
-            raise _err("E009", "functions can only be defined at the top level", s.name_span,
+            raise _err(codes.E009, "functions can only be defined at the top level", s.name_span,
                        "move the def to the top level and pass what it needs as arguments")
         return self.defs[s.name].lowered
 
@@ -376,7 +380,7 @@ class Lowerer:
 
     def stmt_AugAssign(self, s: ast.AugAssign) -> ir.Stmt:
         if not isinstance(s.target, (ast.Name, ast.Subscript)):
-            raise _err("E007", "augmented assignment needs a name or a subscript", s.target.span, kind="syntax")
+            raise _err(codes.E007, "augmented assignment needs a name or a subscript", s.target.span, kind="syntax")
         current = self.expr(s.target)
         value = self.expr(s.value)
         result = tc.binop(s.op, current, value, s.span)
@@ -439,12 +443,12 @@ class Lowerer:
 
     def stmt_Break(self, s: ast.Break) -> ir.Stmt:
         if not self.loop_depth:
-            raise _err("E008", "'break' outside a loop", s.span, kind="syntax")
+            raise _err(codes.E008, "'break' outside a loop", s.span, kind="syntax")
         return ir.Break(s.span)
 
     def stmt_Continue(self, s: ast.Continue) -> ir.Stmt:
         if not self.loop_depth:
-            raise _err("E008", "'continue' outside a loop", s.span, kind="syntax")
+            raise _err(codes.E008, "'continue' outside a loop", s.span, kind="syntax")
         return ir.Continue(s.span)
 
     def stmt_Pass(self, s: ast.Pass) -> ir.Stmt:
@@ -452,7 +456,7 @@ class Lowerer:
 
     def stmt_Return(self, s: ast.Return) -> ir.Stmt:
         if self.in_function is None:
-            raise _err("E008", "'return' outside a function", s.span, kind="syntax",
+            raise _err(codes.E008, "'return' outside a function", s.span, kind="syntax",
                        hint="a policy ends when its last statement has run")
         value = self.expr(s.value) if s.value is not None else None
         self.returns.append(value.type if value is not None else NONE)
@@ -472,13 +476,13 @@ class Lowerer:
             index = self.index(t.index)
             tc.subscript(container, index, t.span)
             if isinstance(container.type, (TupleT,)) or container.type in (STR,):
-                raise tc.type_error("E107", f"{container.type.show()} does not support item assignment",
+                raise tc.type_error(codes.E107, f"{container.type.show()} does not support item assignment",
                                     t.span, "build a new value instead")
             return ir.SubscriptTarget(t.span, container, index)
         if isinstance(t, ast.Attribute):
-            raise _err("E011", f"cannot assign to attribute '{t.attr}'", t.span,
+            raise _err(codes.E011, f"cannot assign to attribute '{t.attr}'", t.span,
                        "only plain names and subscripts can be assigned")
-        raise _err("E007", "cannot assign to this expression", t.span,
+        raise _err(codes.E007, "cannot assign to this expression", t.span,
                    "the left of '=' must be a name, a subscript or a tuple of those", kind="syntax")
 
     def _bind(self, name: str, t: Type, span: Span) -> None:
@@ -502,7 +506,7 @@ class Lowerer:
         if scope is not None:
             if (e.id not in scope.types and not self.loop_depth and not self.lambda_depth
                     and scope.kind in ("module", "function")):
-                raise _err("E121", f"name '{e.id}' is used before it is assigned", e.span,
+                raise _err(codes.E121, f"name '{e.id}' is used before it is assigned", e.span,
                            "assign it first", kind="type")
             return ir.Name(e.span, scope.types.get(e.id, UNKNOWN), e.id)
         if self.in_function is not None and e.id in self.constants:
@@ -512,7 +516,7 @@ class Lowerer:
             self.scope = saved
             return ir.Name(e.span, value.type, e.id)
         if self.in_function is not None and e.id in self.module_names:
-            raise _err("E032", f"function '{self.in_function}' reads the module variable '{e.id}'", e.span,
+            raise _err(codes.E032, f"function '{self.in_function}' reads the module variable '{e.id}'", e.span,
                        f"pass '{e.id}' to the function as an argument", kind="type")
         if e.id in self.defs:
             info = self.defs[e.id]
@@ -521,14 +525,14 @@ class Lowerer:
         if e.id in BUILTINS:
             return ir.Name(e.span, FuncT((UNKNOWN,), UNKNOWN), e.id)
         if self.profile.primitive(e.id) is not None:
-            raise _err("E034", f"robot API function '{e.id}' can only be called, not used as a value",
+            raise _err(codes.E034, f"robot API function '{e.id}' can only be called, not used as a value",
                        e.span, "call it directly so that every motion can be checked", kind="type")
         if e.id in NUMPY_MODULES:
-            raise _err("E011", f"'{e.id}' can only be used as '{e.id}.<function>(...)'", e.span)
+            raise _err(codes.E011, f"'{e.id}' can only be used as '{e.id}.<function>(...)'", e.span)
         if e.id in PYTHON_BUILTINS:
             raise _builtin_out(e.id, e.span)
         candidates = list(self._visible_names()) + list(self.profile.names()) + list(BUILTINS)
-        raise _err("E120", f"name '{e.id}' is not defined", e.span,
+        raise _err(codes.E120, f"name '{e.id}' is not defined", e.span,
                    _suggest(e.id, candidates) or "assign it before using it", kind="type")
 
     def _visible_names(self) -> Iterable[str]:
@@ -594,14 +598,16 @@ class Lowerer:
                 t, value = NUMPY_CONSTANTS[path]
                 return ir.Const(e.span, t, value)
             if path in NUMPY_FUNCTIONS:
-                raise _err("E011", f"np.{path} can only be called", e.span, kind="type")
+                raise _err(codes.E011, f"np.{path} can only be called", e.span, kind="type")
             raise _numpy_unknown(path, e)
         if e.attr in ARRAY_PROPERTIES:
             return self._array_property(e)
+        if e.attr in GEOMETRY_PROPERTIES:
+            return self._geometry_property(e)
         # An error inside the receiver comes first (source order): in `p.ctypes.data` the
         # diagnostic names `ctypes`, the first step out of the language.
         self.expr(e.value)
-        raise _err("E011", f"attribute '{e.attr}' is not allowed", e.attr_span,
+        raise _err(codes.E011, f"attribute '{e.attr}' is not allowed", e.attr_span,
                    "attributes are only allowed as numpy functions (np.mean(...)), list/dict/str "
                    "methods and the array properties " + ", ".join(f".{p}" for p in ARRAY_PROPERTIES))
 
@@ -610,12 +616,22 @@ class Lowerer:
         method calls: attribute access as such never reaches the IR."""
         receiver = self.expr(e.value)
         if not isinstance(receiver.type, (Array, Unknown)):
-            raise tc.type_error("E106", f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
+            raise tc.type_error(codes.E106, f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
                                 "only numpy arrays have ." + ", .".join(ARRAY_PROPERTIES))
         if e.attr == ARRAY_TRANSPOSE:
             result = tc.check_library(NUMPY_FUNCTIONS["transpose"], "np.transpose", (receiver,), (), e.span)
             return ir.Call(e.span, result, ir.CALL_NUMPY, "transpose", (receiver,), ())
         result = tc.check_library(METHODS["array"][e.attr], f"array.{e.attr}", (), (), e.span, receiver=receiver)
+        return ir.Call(e.span, result, ir.CALL_METHOD, e.attr, (receiver,), ())
+
+    def _geometry_property(self, e: ast.Attribute) -> ir.Expr:
+        """`line.coords`, `poly.area`, ...: zero-argument method calls, as array properties are."""
+        receiver = self.expr(e.value)
+        if not isinstance(receiver.type, (Geometry, Unknown)):
+            raise tc.type_error(codes.E106, f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
+                                "only shapely geometries have ." + ", .".join(GEOMETRY_PROPERTIES))
+        result = tc.check_library(GEOMETRY_METHODS[e.attr], f"geometry.{e.attr}", (), (), e.span,
+                                  receiver=receiver)
         return ir.Call(e.span, result, ir.CALL_METHOD, e.attr, (receiver,), ())
 
     def _numpy_visible(self, e: ast.Attribute) -> bool:
@@ -671,7 +687,7 @@ class Lowerer:
     def expr_Lambda(self, e: ast.Lambda) -> ir.Expr:
         names = [p.name for p in e.params]
         if len(set(names)) != len(names):
-            raise _err("E039", "duplicate lambda parameter", e.span, kind="syntax")
+            raise _err(codes.E039, "duplicate lambda parameter", e.span, kind="syntax")
         outer = self.scope
         self.scope = Scope("lambda", outer, set(names), {n: UNKNOWN for n in names})
         for p in e.params:
@@ -691,7 +707,7 @@ class Lowerer:
         if isinstance(func, ast.Attribute):
             return self._attribute_call(e, func)
         if not isinstance(func, ast.Name):
-            raise _err("E105", "only named functions and methods can be called", func.span,
+            raise _err(codes.E105, "only named functions and methods can be called", func.span,
                        "assign the lambda to a name, or call the function directly", kind="type")
         name = func.id
         args = tuple(self.expr(a) for a in e.args)
@@ -700,17 +716,17 @@ class Lowerer:
         if scope is not None:
             t = scope.types.get(name, UNKNOWN)
             if not isinstance(t, (FuncT, Unknown)):
-                raise tc.type_error("E105", f"'{name}' is a {t.show()}, not a function", func.span)
+                raise tc.type_error(codes.E105, f"'{name}' is a {t.show()}, not a function", func.span)
             if self.lambda_depth:
-                raise _err("E025", f"a lambda may not call the function variable '{name}'", func.span,
+                raise _err(codes.E025, f"a lambda may not call the function variable '{name}'", func.span,
                            "recursion through variables cannot be bounded; use a def")
             if self.in_function is not None and not isinstance(t, FuncT):
-                raise _err("E025", f"function '{self.in_function}' calls '{name}', whose function is "
+                raise _err(codes.E025, f"function '{self.in_function}' calls '{name}', whose function is "
                            "only known at run time", func.span,
                            "a helper may call other functions only by name (this keeps every call "
                            "chain finite)")
             if isinstance(t, FuncT) and len(args) > len(t.params):
-                raise tc.type_error("E101", f"{name}() takes {len(t.params)} arguments, got {len(args)}",
+                raise tc.type_error(codes.E101, f"{name}() takes {len(t.params)} arguments, got {len(args)}",
                                     args[len(t.params)].span)
             return ir.Call(e.span, tc.func_result(t), ir.CALL_LAMBDA, name, args, keywords)
         if name in self.defs:
@@ -725,10 +741,13 @@ class Lowerer:
         if name in BUILTINS:
             result = tc.check_library(BUILTINS[name], name, args, keywords, e.span)
             return ir.Call(e.span, result, ir.CALL_BUILTIN, name, args, keywords)
+        if name in GEOMETRY_FUNCTIONS:
+            result = tc.check_library(GEOMETRY_FUNCTIONS[name], name, args, keywords, e.span)
+            return ir.Call(e.span, result, ir.CALL_GEOMETRY, name, args, keywords)
         if name in PYTHON_BUILTINS:
             raise _builtin_out(name, func.span)
         if name in self.constants or name in self.module_names:
-            raise _err("E032", f"function '{self.in_function}' reads the module variable '{name}'",
+            raise _err(codes.E032, f"function '{self.in_function}' reads the module variable '{name}'",
                        func.span, f"pass '{name}' as an argument", kind="type")
         call = ir.UndefinedCall(name, e.span, len(args), tuple(k.name for k in keywords))
         if call not in self.undefined:  # a loop body is lowered twice (type fixpoint): once per site
@@ -746,7 +765,7 @@ class Lowerer:
             result = tc.check_library(fn, f"np.{path}", args, keywords, e.span)
             return ir.Call(e.span, result, ir.CALL_NUMPY, path, args, keywords)
         if func.attr == "format":
-            raise _err("E026", "str.format is not allowed", func.attr_span,
+            raise _err(codes.E026, "str.format is not allowed", func.attr_span,
                        "format strings can reach attributes of their arguments; use an f-string: "
                        "f'{name} at {pos}'")
         receiver = self.expr(func.value)
@@ -754,19 +773,19 @@ class Lowerer:
         keywords = tuple(ir.Keyword(k.name, self.expr(k.value), k.span) for k in e.keywords)
         kind = receiver_kind(receiver.type)
         if func.attr in ARRAY_PROPERTIES:
-            raise tc.type_error("E106", f"'{func.attr}' is an attribute, not a method", func.attr_span,
+            raise tc.type_error(codes.E106, f"'{func.attr}' is an attribute, not a method", func.attr_span,
                                 f"write x.{func.attr} without parentheses")
-        if func.attr not in ALL_METHOD_NAMES:
-            raise _err("E011", f"method '{func.attr}' is not allowed", func.attr_span,
+        if func.attr not in ALL_METHOD_NAMES and func.attr not in GEOMETRY_METHODS:
+            raise _err(codes.E011, f"method '{func.attr}' is not allowed", func.attr_span,
                        _suggest(func.attr, ALL_METHOD_NAMES)
                        or "allowed methods: " + ", ".join(sorted(ALL_METHOD_NAMES)))
         if kind is None:
             if not isinstance(receiver.type, Unknown) and not _is_oneof(receiver.type):
-                raise tc.type_error("E106", f"{receiver.type.show()} has no method '{func.attr}'", func.attr_span)
+                raise tc.type_error(codes.E106, f"{receiver.type.show()} has no method '{func.attr}'", func.attr_span)
             return ir.Call(e.span, UNKNOWN, ir.CALL_METHOD, func.attr, (receiver,) + args, keywords)
-        fn = METHODS.get(kind, {}).get(func.attr)
+        fn = (GEOMETRY_METHODS if kind == "geometry" else METHODS.get(kind, {})).get(func.attr)
         if fn is None:
-            raise tc.type_error("E106", f"{receiver.type.show()} has no method '{func.attr}'", func.attr_span,
+            raise tc.type_error(codes.E106, f"{receiver.type.show()} has no method '{func.attr}'", func.attr_span,
                                 _methods_hint(kind))
         result = tc.check_library(fn, f"{kind}.{func.attr}", args, keywords, e.span, receiver=receiver)
         return ir.Call(e.span, result, ir.CALL_METHOD, func.attr, (receiver,) + args, keywords)
@@ -779,8 +798,21 @@ def _is_oneof(t: Type) -> bool:
     return isinstance(t, OneOf)
 
 
+def _may_return(stmt: ast.Stmt) -> bool:
+    """Does a statement hold a `return` (outside nested defs)?"""
+    if isinstance(stmt, ast.Return):
+        return True
+    if isinstance(stmt, ast.FunctionDef):
+        return False
+    for value in vars(stmt).values():
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        if any(isinstance(item, ast.Stmt) and _may_return(item) for item in items):
+            return True
+    return False
+
+
 def _methods_hint(kind: str) -> str:
-    return f"{kind} methods: " + ", ".join(sorted(METHODS.get(kind, {})))
+    return f"{kind} methods: " + ", ".join(sorted(GEOMETRY_METHODS if kind == "geometry" else METHODS.get(kind, {})))
 
 
 def _numpy_path(e: ast.Attribute) -> str | None:
@@ -803,16 +835,16 @@ def _numpy_unknown(path: str, e: ast.Attribute) -> CompileError:
         inner = e
         for _ in parts[1:]:
             inner = inner.value  # type: ignore[assignment]
-        return _err("E011", f"np.{parts[0]} is not allowed", inner.attr_span,
+        return _err(codes.E011, f"np.{parts[0]} is not allowed", inner.attr_span,
                     "allowed numpy submodules: " + ", ".join(f"np.{m}" for m in NUMPY_SUBMODULES))
     hint = _suggest(path, list(NUMPY_FUNCTIONS) + list(NUMPY_CONSTANTS))
     if hint is None:
         hint = "allowed: " + ", ".join(sorted(NUMPY_FUNCTIONS)[:12]) + ", ... (see docs/language.md)"
-    return _err("E011", f"np.{path} is not an allowed numpy function", e.attr_span, hint)
+    return _err(codes.E011, f"np.{path} is not an allowed numpy function", e.attr_span, hint)
 
 
 def _builtin_out(name: str, span: Span) -> CompileError:
-    return _err("E033", f"builtin '{name}' is not part of the policy language", span,
+    return _err(codes.E033, f"builtin '{name}' is not part of the policy language", span,
                 "allowed builtins: " + ", ".join(sorted(BUILTINS)))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from capc.compiler import ir
 from capc.compiler.library import ARRAY_PROPERTIES
+from capc.compiler.lib_shapely import GEOMETRY_PROPERTIES
 from capc.diagnostics import Span
 
 # Python's binding strengths (higher binds tighter).
@@ -230,7 +231,7 @@ def _call(e: ir.Call) -> str:
         recv = _expr(receiver, _PRIMARY)
         if isinstance(receiver, ir.Const) and isinstance(receiver.value, (int, float)):
             recv = f"({recv})"  # `1.copy()` would lex as a float
-        if not args and not e.keywords and e.callee in ARRAY_PROPERTIES:
+        if not args and not e.keywords and (e.callee in ARRAY_PROPERTIES or e.callee in GEOMETRY_PROPERTIES):
             return f"{recv}.{e.callee}"  # an array attribute (`pts.shape`) is lowered to a method call
         return f"{recv}.{e.callee}({_arguments(args, e.keywords)})"
     prefix = "np." if e.kind == ir.CALL_NUMPY else ""

@@ -50,6 +50,15 @@ class Primitive:
     kind: str
     doc: str
     example: str = ""  # one line of CaP-style usage, shown in prompts
+    # A sub-LMP whose answer's type follows its query ("the corners" are several points):
+    # query text -> type. None: always `returns`.
+    answer_type: Any = None
+
+    def result_for(self, query: Any) -> Type:
+        """The type of this call's result given its query text (None when not known)."""
+        if self.answer_type is None or not isinstance(query, str):
+            return self.returns
+        return self.answer_type(query)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -123,15 +132,36 @@ PlanStep = Waypoint | Grip
 Planner = Callable[[dict[str, Any], World], tuple[PlanStep, ...]]
 
 
+class Seen(Protocol):
+    """What a profile's answer to a perception or geometry primitive may ask of the world as
+    its caller sees it: the runtime (a backend's state, with perception noise), the verifier
+    (bounded unknowns) and the sub-program layer (the scene) each implement it, so the rule
+    of an answer (the bounding box of a block, the corner nearest to a point) is written once,
+    in the profile. The caller has checked that an object named in the arguments exists."""
+
+    def xy(self, name: str) -> tuple[Any, Any]: ...
+    def kind(self, name: str) -> str: ...
+    def vector(self, values: list[Any]) -> Any: ...
+
+
+Answer = Callable[[dict[str, Any], Seen], Any]
+
+
 @frozen
 class RobotProfile:
-    """One embodiment: its primitives (in prompt order), the plans of the moving ones, and
-    the cell it works in (an object of the profile's own module)."""
+    """One embodiment: its primitives (in prompt order), the plans of the moving ones, the
+    cell it works in (an object of the profile's own module), its answers to perception and
+    geometry calls, and the objects it knows: their colours, kinds, and the default set."""
 
     name: str
     primitives: tuple[Primitive, ...]
     planners: dict[str, Planner] = field(default_factory=dict)
     cell: Any = None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    colors: tuple[str, ...] = ()           # the colour words of object names ('red' block)
+    kinds: tuple[str, ...] = ()            # the kinds of objects ('block', 'bowl')
+    default_objects: tuple[str, ...] = ()  # the objects assumed without a scene or names in the policy
+    object_kind: Callable[[str], str] | None = None  # an object's kind read from its name
 
     def primitive(self, name: str) -> Primitive | None:
         return self._by_name().get(name)
@@ -149,6 +179,10 @@ class RobotProfile:
     def plan(self, name: str, bound_args: dict[str, Any], world: World) -> tuple[PlanStep, ...]:
         """The motion a call makes, as straight segments and gripper actions."""
         return self.planners[name](bound_args, world)
+
+    def answer(self, name: str, bound_args: dict[str, Any], seen: Seen) -> Any:
+        """The value of a perception or geometry call the profile answers (see `answers`)."""
+        return self.answers[name](bound_args, seen)
 
 
 _PROFILES: dict[str, Callable[[], RobotProfile]] = {}

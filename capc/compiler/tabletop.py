@@ -11,16 +11,17 @@ places, the default workspace, the spawn area, the primitives and what each one 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from capc.compiler.geometry import Box, Interval
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
     Param, Primitive, RobotProfile, ROLE_DATA, ROLE_OBJECT, ROLE_PLACE, ROLE_POINTS,
-    ROLE_POSITION, ROLE_QUERY, ROLE_SPEED, Waypoint, World, register_profile,
+    ROLE_POSITION, ROLE_QUERY, ROLE_SPEED, Seen, Waypoint, World, register_profile,
 )
 from capc.compiler.types import (
-    Array, BOOL, FLOAT, NONE, OBJNAME, ListT, OneOf, PLACE, POINTS, POSITION, STR, XY, XYZ,
+    Array, BOOL, FLOAT, NONE, OBJNAME, ListT, OneOf, PLACE, POINTS, POINTS_XY, POSITION, STR, XY, XYZ,
 )
 from capc.frozen import frozen
 
@@ -38,6 +39,9 @@ COLORS: dict[str, tuple[float, float, float, float]] = {
     "gray": (186 / 255, 176 / 255, 172 / 255, 1.0),
 }
 KINDS = ("block", "bowl")
+# Without a scene and without object names in the policy, scene-free verification assumes
+# CaP's usual table: three blocks and three bowls.
+DEFAULT_OBJECTS = ("red block", "green block", "blue block", "red bowl", "green bowl", "blue bowl")
 
 
 @frozen
@@ -218,6 +222,20 @@ def _speed_param() -> Param:
                  doc="TCP speed in m/s; None means the cell's maximum")
 
 
+_SEVERAL = re.compile(r"\b(points|corners|sides|positions|locations|spots|vertices)\b", re.I)
+_SHAPE = re.compile(r"\b(line|triangle|square|rectangle|circle|polygon|pentagon|hexagon|shape)\b", re.I)
+_ONE = re.compile(r"^\s*(a|an|the|one)\s+(point|position|location|spot|corner|side)\b", re.I)
+
+
+def position_answer_type(query: str) -> Any:
+    """What parse_position answers to `query`: several points (N x 2) when the words ask for
+    several ("the top corners", "a line with 3 points", "a triangle around the bowl"), one xy
+    point otherwise ("a point 10cm left of the bowl", "the corner closest to the block")."""
+    if _SEVERAL.search(query) or (_SHAPE.search(query) and not _ONE.match(query)):
+        return POINTS_XY
+    return XY
+
+
 def _query_params() -> tuple[Param, ...]:
     return (Param("query", STR, ROLE_QUERY, doc="what to answer, in words"),
             Param("context", STR, ROLE_QUERY, default="", required=False,
@@ -268,13 +286,17 @@ def build_profile() -> RobotProfile:
                   "names of the objects that match a description",
                   "block_name = parse_obj_name('the block closest to the top', f'objects = {objects}')"),
         Primitive("parse_position", _query_params(), XY, KIND_SUB_LMP,
-                  "an xy position described in words",
-                  "target = parse_position('a point 10cm left of the red bowl')"),
+                  "an xy position described in words; several (an N x 2 array) when the words ask "
+                  "for several points: 'the corners', 'a line with 3 points', 'a triangle'",
+                  "target = parse_position('a point 10cm left of the red bowl')",
+                  answer_type=position_answer_type),
         Primitive("parse_question", _query_params(), STR, KIND_SUB_LMP,
                   "answer a question about the scene",
                   "answer = parse_question('how many blocks are there?', f'objects = {objects}')"),
         Primitive("transform_shape_pts", (Param("query", STR, ROLE_QUERY),
-                                          Param("context", STR, ROLE_QUERY, default="", required=False)),
+                                          Param("context", STR, ROLE_QUERY, default="", required=False),
+                                          Param("shape_pts", POINTS, ROLE_DATA, default=None, required=False,
+                                                doc="the N x 2 points to transform, as CaP passes them")),
                   POINTS, KIND_SUB_LMP, "transform a set of points as described",
                   "new_pts = transform_shape_pts('rotate by 45 degrees', f'pts = {pts}')"),
     )
@@ -285,7 +307,23 @@ def build_profile() -> RobotProfile:
         "open_gripper": plan_gripper(False),
         "close_gripper": plan_gripper(True),
     }
-    return RobotProfile("tabletop", primitives, planners, CELL)
+    answers = {
+        "get_obj_pos": lambda args, seen: seen.vector(list(seen.xy(args["obj_name"]))),
+        "get_bbox": answer_bbox,
+        "denormalize_xy": lambda args, seen: seen.vector(list(CELL.denormalize_xy(args["pos_normalized"]))),
+        "get_corner_name": lambda args, seen: get_corner_name(args["pos"]),
+        "get_side_name": lambda args, seen: get_side_name(args["pos"]),
+    }
+    return RobotProfile("tabletop", primitives, planners, CELL, answers, tuple(COLORS), KINDS, DEFAULT_OBJECTS,
+                        object_kind)
+
+
+def answer_bbox(args: dict[str, Any], seen: Seen) -> Any:
+    """[x_min, y_min, x_max, y_max] seen from above: a block's square, a bowl's rim."""
+    name = args["obj_name"]
+    x, y = seen.xy(name)
+    half = CELL.block_size / 2 if seen.kind(name) == "block" else CELL.bowl_radius
+    return seen.vector([x - half, y - half, x + half, y + half])
 
 
 _PROFILE = build_profile()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.library import (
     CallSite, LibFunction, RuleError, broadcast, element_type, from_shape, shape_of,
@@ -70,9 +71,9 @@ def binop(op: str, left: ir.Expr, right: ir.Expr, span: Span) -> Type:
     if op == "+" and isinstance(a, TupleT) and isinstance(b, TupleT):
         return TupleT(a.elems + b.elems)
     if op == "+" and {type(a), type(b)} == {ListT, TupleT}:
-        raise type_error("E103", f"cannot add {a.show()} and {b.show()}", span,
+        raise type_error(codes.E103, f"cannot add {a.show()} and {b.show()}", span,
                          "convert one side with list(...) or tuple(...)")
-    raise type_error("E103", f"operator '{op}' is not defined for {a.show()} and {b.show()}", span,
+    raise type_error(codes.E103, f"operator '{op}' is not defined for {a.show()} and {b.show()}", span,
                      _binop_hint(op, a, b))
 
 
@@ -112,7 +113,7 @@ def _number_binop(op: str, left: ir.Expr, right: ir.Expr, span: Span) -> Type:
     if op == "/":
         return FLOAT
     if op == "@":
-        raise type_error("E103", "'@' (matrix product) needs arrays", span)
+        raise type_error(codes.E103, "'@' (matrix product) needs arrays", span)
     if op == "**":
         exponent = right.value if isinstance(right, ir.Const) else None
         return INT if ints and isinstance(exponent, int) and exponent >= 0 else FLOAT
@@ -123,19 +124,19 @@ def _array_binop(op: str, left: ir.Expr, right: ir.Expr, span: Span) -> Type:
     a, b = left.type, right.type
     for side, t in ((left, a), (right, b)):
         if not (isinstance(t, (Array,) + _NUMBER) or _is_seq_of_numbers(t)):
-            raise type_error("E103", f"operator '{op}' is not defined for {a.show()} and {b.show()}",
+            raise type_error(codes.E103, f"operator '{op}' is not defined for {a.show()} and {b.show()}",
                              span, _binop_hint(op, a, b))
     sa, sb = shape_of(a), shape_of(b)
     if op == "@":
         if sa is not None and sb is not None and len(sa) == 1 and len(sb) == 1:
             if sa[0] is not None and sb[0] is not None and sa[0] != sb[0]:
-                raise type_error("E104", f"'@' of vectors of lengths {sa[0]} and {sb[0]}", span)
+                raise type_error(codes.E104, f"'@' of vectors of lengths {sa[0]} and {sb[0]}", span)
             return FLOAT
         return Array(None)
     try:
         shape = broadcast(sa, sb)
     except RuleError as exc:
-        raise type_error("E104", f"{exc.message} by '{op}'", span, exc.hint) from None
+        raise type_error(codes.E104, f"{exc.message} by '{op}'", span, exc.hint) from None
     return from_shape(shape) if shape != () else FLOAT
 
 
@@ -151,7 +152,7 @@ def unary(op: str, operand: ir.Expr, span: Span) -> Type:
         return t
     if isinstance(t, OneOf) and all(isinstance(o, (Int, Float, Bool, Array)) for o in t.options):
         return t
-    raise type_error("E103", f"unary '{op}' is not defined for {t.show()}", span)
+    raise type_error(codes.E103, f"unary '{op}' is not defined for {t.show()}", span)
 
 
 def compare(operands: Sequence[ir.Expr], ops: Sequence[str], span: Span) -> Type:
@@ -162,23 +163,23 @@ def compare(operands: Sequence[ir.Expr], ops: Sequence[str], span: Span) -> Type
             try:
                 element_type(b)
             except RuleError as exc:
-                raise type_error("E109", f"'in' needs a container on the right, got {b.show()}", right.span,
+                raise type_error(codes.E109, f"'in' needs a container on the right, got {b.show()}", right.span,
                                  exc.hint) from None
             continue
         if op in ("is", "is not"):
             if not (isinstance(a, NoneType) or isinstance(b, NoneType)
                     or (isinstance(right, ir.Const) and right.value is None)):
-                raise type_error("E103", "'is' only compares with None", span,
+                raise type_error(codes.E103, "'is' only compares with None", span,
                                  "use '==' to compare values")
             continue
         if isinstance(a, Array) or isinstance(b, Array):
             for t, side in ((a, left), (b, right)):
                 if not (isinstance(t, (Array, Unknown) + _NUMBER) or _is_seq_of_numbers(t)):
-                    raise type_error("E103", f"cannot compare {a.show()} with {b.show()}", span)
+                    raise type_error(codes.E103, f"cannot compare {a.show()} with {b.show()}", span)
             try:
                 shape = broadcast(shape_of(a), shape_of(b))
             except RuleError as exc:
-                raise type_error("E104", exc.message, span, exc.hint) from None
+                raise type_error(codes.E104, exc.message, span, exc.hint) from None
             result = Array(shape) if shape != () else result
             continue
         if op in ("==", "!="):
@@ -193,7 +194,7 @@ def compare(operands: Sequence[ir.Expr], ops: Sequence[str], span: Span) -> Type
             continue
         if isinstance(a, OneOf) or isinstance(b, OneOf):
             continue
-        raise type_error("E103", f"cannot order {a.show()} and {b.show()} with '{op}'", span,
+        raise type_error(codes.E103, f"cannot order {a.show()} and {b.show()} with '{op}'", span,
                          _binop_hint(op, a, b))
     return result
 
@@ -208,6 +209,8 @@ def _index_is_int(e: ir.Expr | ir.Slice) -> bool:
         return False
     if isinstance(e.type, Float):
         return not isinstance(e, ir.Const)
+    if isinstance(e.type, Array) and e.type.shape is None:
+        return True  # an element of an index array of unknown rank (np.argsort(a)[0]): the runtime checks
     return isinstance(e.type, (Int, Bool, Unknown))
 
 
@@ -229,25 +232,25 @@ def subscript(value: ir.Expr, index: Sequence[ir.Expr | ir.Slice], span: Span) -
         return _array_subscript(t, index, span)
     if isinstance(t, DictT):
         if len(index) != 1 or isinstance(index[0], ir.Slice):
-            raise type_error("E107", "a dict is indexed by one key", span)
+            raise type_error(codes.E107, "a dict is indexed by one key", span)
         if not assignable(index[0].type, t.key) and not assignable(t.key, index[0].type):
-            raise type_error("E100", f"dict keys are {t.key.show()}, got {index[0].type.show()}",
+            raise type_error(codes.E100, f"dict keys are {t.key.show()}, got {index[0].type.show()}",
                              index[0].span)
         return t.value
     if len(index) != 1:
-        raise type_error("E107", f"{t.show()} takes one index, got {len(index)}", span,
+        raise type_error(codes.E107, f"{t.show()} takes one index, got {len(index)}", span,
                          "only numpy arrays take several indices (pts[:, 0])")
     item = index[0]
     if isinstance(t, (ListT, TupleT, Str, ObjName)):
         if isinstance(item, ir.Slice):
             for part in (item.lower, item.upper, item.step):
                 if part is not None and not _index_is_int(part):
-                    raise type_error("E107", f"slice bounds must be integers, got {part.type.show()}", part.span)
+                    raise type_error(codes.E107, f"slice bounds must be integers, got {part.type.show()}", part.span)
             if isinstance(t, TupleT):
                 return _tuple_slice(t, item)
             return STR if isinstance(t, ObjName) else t
         if not _index_is_int(item):
-            raise type_error("E107", f"{t.show()} index must be an integer, got {item.type.show()}",
+            raise type_error(codes.E107, f"{t.show()} index must be an integer, got {item.type.show()}",
                              item.span, "convert with int(...)")
         if isinstance(t, ListT):
             return t.elem
@@ -255,12 +258,12 @@ def subscript(value: ir.Expr, index: Sequence[ir.Expr | ir.Slice], span: Span) -
             if isinstance(item, ir.Const) and isinstance(item.value, int):
                 n = len(t.elems)
                 if not -n <= item.value < n:
-                    raise type_error("E107", f"index {item.value} is out of range for a tuple of {n}",
+                    raise type_error(codes.E107, f"index {item.value} is out of range for a tuple of {n}",
                                      item.span)
                 return t.elems[item.value]
             return element_type(t)
         return STR
-    raise type_error("E107", f"{t.show()} cannot be indexed", span)
+    raise type_error(codes.E107, f"{t.show()} cannot be indexed", span)
 
 
 def _tuple_slice(t: TupleT, item: ir.Slice) -> Type:
@@ -278,7 +281,7 @@ def _tuple_slice(t: TupleT, item: ir.Slice) -> Type:
 def _array_subscript(t: Array, index: Sequence[ir.Expr | ir.Slice], span: Span) -> Type:
     shape = t.shape
     if shape is not None and len(index) > len(shape):
-        raise type_error("E107", f"{len(index)} indices for an array of rank {len(shape)}", span)
+        raise type_error(codes.E107, f"{len(index)} indices for an array of rank {len(shape)}", span)
     out: list[int | None] = []
     fancy = False
     for axis, item in enumerate(index):
@@ -296,14 +299,14 @@ def _array_subscript(t: Array, index: Sequence[ir.Expr | ir.Slice], span: Span) 
         if isinstance(it, (Int, Bool)) or isinstance(it, Unknown):
             if isinstance(item, ir.Const) and isinstance(item.value, int) and dim is not None:
                 if not -dim <= item.value < dim:
-                    raise type_error("E107", f"index {item.value} is out of range for an axis of length {dim}",
+                    raise type_error(codes.E107, f"index {item.value} is out of range for an axis of length {dim}",
                                      item.span, "an xy position has indices 0 and 1")
             continue
         if isinstance(it, (Array, ListT)):
             fancy = True  # index arrays (from argsort) or masks: length unknown
             out.append(None)
             continue
-        raise type_error("E107", f"array index must be an integer, slice or index array, got {it.show()}",
+        raise type_error(codes.E107, f"array index must be an integer, slice or index array, got {it.show()}",
                          item.span)
     if shape is None:
         return Array(None)
@@ -317,16 +320,16 @@ def unpack(t: Type, n: int, span: Span) -> list[Type]:
     """Types bound by `a, b, ... = value` with n names."""
     if isinstance(t, TupleT):
         if len(t.elems) != n:
-            raise type_error("E108", f"cannot unpack a tuple of {len(t.elems)} into {n} names", span)
+            raise type_error(codes.E108, f"cannot unpack a tuple of {len(t.elems)} into {n} names", span)
         return list(t.elems)
     if isinstance(t, Array) and t.shape is not None and t.shape:
         if t.shape[0] is not None and t.shape[0] != n:
-            raise type_error("E108", f"cannot unpack an array of length {t.shape[0]} into {n} names", span)
+            raise type_error(codes.E108, f"cannot unpack an array of length {t.shape[0]} into {n} names", span)
         return [from_shape(t.shape[1:])] * n
     try:
         elem = element_type(t)
     except RuleError as exc:
-        raise type_error("E108", f"cannot unpack {t.show()}", span, exc.hint) from None
+        raise type_error(codes.E108, f"cannot unpack {t.show()}", span, exc.hint) from None
     return [elem] * n
 
 
@@ -334,7 +337,7 @@ def iteration(expr: ir.Expr) -> Type:
     try:
         return element_type(expr.type)
     except RuleError as exc:
-        raise type_error("E109", exc.message, expr.span, exc.hint) from None
+        raise type_error(codes.E109, exc.message, expr.span, exc.hint) from None
 
 
 # --- calls ---------------------------------------------------------------------------------------
@@ -354,9 +357,9 @@ def _mismatch(name: str, what: str, got: ir.Expr, wanted: Type) -> CompileError:
     arrays = [o for o in options if isinstance(o, Array)]
     if arrays and got_shape not in (False, None, ()):
         shapes = " or ".join(o.show() for o in arrays)
-        return type_error("E104", f"{name}() expects {shapes} for '{what}', got {got.type.show()}",
+        return type_error(codes.E104, f"{name}() expects {shapes} for '{what}', got {got.type.show()}",
                           got.span, "an xy position has 2 numbers, an xyz position 3: index or slice to match")
-    return type_error("E100", f"{name}() expects {wanted.show()} for '{what}', got {got.type.show()}",
+    return type_error(codes.E100, f"{name}() expects {wanted.show()} for '{what}', got {got.type.show()}",
                       got.span)
 
 
@@ -365,28 +368,38 @@ def check_primitive(prim: Primitive, args: Sequence[ir.Expr], keywords: Sequence
     params = prim.params
     if len(args) > len(params):
         extra = args[len(params)]
-        raise type_error("E101", f"{prim.name}() takes at most {len(params)} argument"
+        raise type_error(codes.E101, f"{prim.name}() takes at most {len(params)} argument"
                          f"{'s' if len(params) != 1 else ''}, got {len(args)}", extra.span,
                          f"signature: {prim.signature()}")
     bound: dict[str, ir.Expr] = {p.name: a for p, a in zip(params, args)}
     for kw in keywords:
         param = prim.param(kw.name)
         if param is None:
-            raise type_error("E102", f"{prim.name}() has no parameter '{kw.name}'", kw.span,
+            raise type_error(codes.E102, f"{prim.name}() has no parameter '{kw.name}'", kw.span,
                              f"signature: {prim.signature()}")
         if kw.name in bound:
-            raise type_error("E110", f"{prim.name}() got two values for '{kw.name}'", kw.span)
+            raise type_error(codes.E110, f"{prim.name}() got two values for '{kw.name}'", kw.span)
         bound[kw.name] = kw.value
     for param in params:
         if param.name not in bound:
             if param.required:
-                raise type_error("E101", f"{prim.name}() is missing its argument '{param.name}'", span,
+                raise type_error(codes.E101, f"{prim.name}() is missing its argument '{param.name}'", span,
                                  f"signature: {prim.signature()}")
             continue
         value = bound[param.name]
         if not may_assign(value.type, param.type):
             raise _mismatch(prim.name, param.name, value, param.type)
-    return prim.returns
+    return prim.result_for(_query_text(bound.get("query")))
+
+
+def _query_text(expr: ir.Expr | None) -> str | None:
+    """The words of a sub-LMP query as written: a string, or an f-string's literal parts
+    (`f'a line with {n} points'` asks for points whatever n is)."""
+    if isinstance(expr, ir.Const) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ir.FString):
+        return "".join(part if isinstance(part, str) else "{}" for part in expr.parts)
+    return None
 
 
 def check_library(fn: LibFunction, display: str, args: Sequence[ir.Expr], keywords: Sequence[ir.Keyword],
@@ -401,7 +414,7 @@ def check_library(fn: LibFunction, display: str, args: Sequence[ir.Expr], keywor
         else:
             wanted = f"{fn.min_args} to {fn.max_args}"
         where = args[fn.max_args].span if fn.max_args is not None and n > fn.max_args else span
-        raise type_error("E101", f"{display}() takes {wanted} argument{'s' if wanted != '1' else ''}, got {n}",
+        raise type_error(codes.E101, f"{display}() takes {wanted} argument{'s' if wanted != '1' else ''}, got {n}",
                          where, f"signature: {fn.signature()}")
     named: dict[str, ir.Expr] = {}
     for kw in keywords:
@@ -411,10 +424,10 @@ def check_library(fn: LibFunction, display: str, args: Sequence[ir.Expr], keywor
         if kw.name in fn.params:
             position = fn.params.index(kw.name)
             if position < n:
-                raise type_error("E110", f"{display}() got two values for '{kw.name}'", kw.span)
+                raise type_error(codes.E110, f"{display}() got two values for '{kw.name}'", kw.span)
             named[kw.name] = kw.value
             continue
-        raise type_error("E102", f"{display}() has no keyword argument '{kw.name}'", kw.span,
+        raise type_error(codes.E102, f"{display}() has no keyword argument '{kw.name}'", kw.span,
                          f"signature: {fn.signature()}")
     # Keywords that name positional parameters are moved into place for the rule.
     positional = list(args)
@@ -440,20 +453,20 @@ def check_function(name: str, params: Sequence[Any], args: Sequence[ir.Expr],
                    keywords: Sequence[ir.Keyword], span: Span) -> None:
     """Arity and keywords of a call to a user def or a lambda (`params` have .name, .default)."""
     if len(args) > len(params):
-        raise type_error("E101", f"{name}() takes {len(params)} argument{'s' if len(params) != 1 else ''}, "
+        raise type_error(codes.E101, f"{name}() takes {len(params)} argument{'s' if len(params) != 1 else ''}, "
                          f"got {len(args)}", args[len(params)].span)
     given = {p.name for p in params[:len(args)]}
     names = [p.name for p in params]
     for kw in keywords:
         if kw.name not in names:
-            raise type_error("E102", f"{name}() has no parameter '{kw.name}'", kw.span,
+            raise type_error(codes.E102, f"{name}() has no parameter '{kw.name}'", kw.span,
                              f"parameters: {', '.join(names) or 'none'}")
         if kw.name in given:
-            raise type_error("E110", f"{name}() got two values for '{kw.name}'", kw.span)
+            raise type_error(codes.E110, f"{name}() got two values for '{kw.name}'", kw.span)
         given.add(kw.name)
     for p in params:
         if p.name not in given and getattr(p, "default", None) is None:
-            raise type_error("E101", f"{name}() is missing its argument '{p.name}'", span)
+            raise type_error(codes.E101, f"{name}() is missing its argument '{p.name}'", span)
 
 
 def func_result(t: Type) -> Type:

@@ -123,6 +123,17 @@ class OneOf(Type):
 
 
 @frozen
+class Geometry(Type):
+    """A 2-D shapely geometry (`capc.compiler.lib_shapely`): `kind` is shapely's class name
+    ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint"), None for any of them."""
+
+    kind: str | None = None
+
+    def show(self) -> str:
+        return self.kind or "geometry"
+
+
+@frozen
 class Unknown(Type):
     """A value whose type we cannot know statically (e.g. the result of a function the LLM
     has not defined yet). Compatible with everything; the verifier treats it as unconstrained."""
@@ -172,6 +183,8 @@ def assignable(value: Type, target: Type) -> bool:
         if shape is False:
             return False
         return shapes_compatible(shape, target.shape)
+    if isinstance(target, Geometry):
+        return isinstance(value, Geometry) and target.kind in (None, value.kind)
     if isinstance(target, ListT) and isinstance(value, ListT):
         return assignable(value.elem, target.elem)
     if isinstance(target, TupleT) and isinstance(value, TupleT):
@@ -235,6 +248,8 @@ def join(a: Type, b: Type) -> Type:
         return Array(tuple(x if x == y else None for x, y in zip(a.shape, b.shape)))
     if isinstance(a, ListT) and isinstance(b, ListT):
         return ListT(join(a.elem, b.elem))
+    if isinstance(a, Geometry) and isinstance(b, Geometry):
+        return Geometry(None)
     if isinstance(a, TupleT) and isinstance(b, TupleT) and len(a.elems) == len(b.elems):
         return TupleT(tuple(join(x, y) for x, y in zip(a.elems, b.elems)))
     if isinstance(a, NoneType) or isinstance(b, NoneType):

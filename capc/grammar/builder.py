@@ -12,6 +12,7 @@ from typing import Any
 
 from lark import Token, Transformer, v_args
 
+from capc import codes
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
 from capc.grammar import parser as P
@@ -58,7 +59,7 @@ def node(cls: type, where: Span, *args: Any) -> Any:
     depth = _depth(*args)
     limit = P.current().limits.max_ast_depth
     if depth > limit:
-        raise CompileError("E402", f"expression or block nested more than {limit} deep", where,
+        raise CompileError(codes.E402, f"expression or block nested more than {limit} deep", where,
                            kind="limit", hint="compute the value in several steps")
     return cls(where, *args, depth=depth)
 
@@ -126,13 +127,13 @@ class AstBuilder(Transformer):
 
     def aug_assign(self, target: ast.Expr, op: Token, value: ast.Expr) -> ast.Stmt:
         if op in ("&=", "|=", "^=", "<<=", ">>="):
-            raise _err("E040", f"bitwise operator '{op}' is not supported", span(op),
+            raise _err(codes.E040, f"bitwise operator '{op}' is not supported", span(op),
                        "use 'and', 'or' and 'not' for conditions")
         return node(ast.AugAssign, span(target, value), target, str(op)[:-1], value)
 
     def ann_assign(self, target: ast.Expr, annotation: ast.Expr, value: ast.Expr | None) -> ast.Stmt:
         if value is None:
-            raise _err("E036", "an annotation without a value does nothing", span(target, annotation),
+            raise _err(codes.E036, "an annotation without a value does nothing", span(target, annotation),
                        "assign a value: 'x: float = 0.0', or drop the line")
         # Annotations are accepted and ignored: types are inferred.
         return node(ast.Assign, span(target, value), (target,), value)
@@ -150,7 +151,7 @@ class AstBuilder(Transformer):
         return ast.Continue(span(tok))
 
     def decorator(self, at: Token, expr: ast.Expr) -> Any:
-        raise _err("E018", "decorators are not allowed", span(at, expr),
+        raise _err(codes.E018, "decorators are not allowed", span(at, expr),
                    "call the function you would decorate with directly")
 
     def if_stmt(self, tok: Token, test: ast.Expr, body: tuple, *rest: Any) -> ast.Stmt:
@@ -183,12 +184,12 @@ class AstBuilder(Transformer):
         had_default = False
         for param in params:
             if param.name in seen:
-                raise _err("E039", f"duplicate parameter '{param.name}'", param.span, kind="syntax")
+                raise _err(codes.E039, f"duplicate parameter '{param.name}'", param.span, kind="syntax")
             seen.add(param.name)
             if param.default is not None:
                 had_default = True
             elif had_default:
-                raise _err("E039", f"parameter '{param.name}' without a default follows one with a default",
+                raise _err(codes.E039, f"parameter '{param.name}' without a default follows one with a default",
                            param.span, kind="syntax", hint="put parameters with defaults last")
         return node(ast.FunctionDef, span(tok, body[-1]), str(name), span(name), params, body)
 
@@ -200,7 +201,7 @@ class AstBuilder(Transformer):
 
     def star_param(self, tok: Token, *rest: Any) -> Any:
         what = "'/' (positional-only marker)" if tok == "/" else f"'{tok}' parameters"
-        raise _err("E021", f"{what} are not allowed", span(tok, next((r for r in rest if isinstance(r, Token)), tok)),
+        raise _err(codes.E021, f"{what} are not allowed", span(tok, next((r for r in rest if isinstance(r, Token)), tok)),
                    "give every parameter a name (and a default if it is optional)")
 
     # --- expressions ------------------------------------------------------------------
@@ -209,7 +210,7 @@ class AstBuilder(Transformer):
         return node(ast.IfExp, span(body, orelse), test, body, orelse)
 
     def walrus(self, name: Token, op: Token, _value: ast.Expr) -> Any:
-        raise _err("E020", "the walrus operator ':=' is not allowed", span(name, op),
+        raise _err(codes.E020, "the walrus operator ':=' is not allowed", span(name, op),
                    "assign in a statement of its own first")
 
     def lambdef(self, tok: Token, params: Any, body: ast.Expr) -> ast.Expr:
@@ -220,7 +221,7 @@ class AstBuilder(Transformer):
 
     def lambda_param(self, name: Token, default: ast.Expr | None) -> ast.Param:
         if default is not None:
-            raise _err("E027", "lambda parameters cannot have defaults", span(name, default),
+            raise _err(codes.E027, "lambda parameters cannot have defaults", span(name, default),
                        "a default captures a value at definition time; use a def for that")
         return ast.Param(span(name), str(name), None)
 
@@ -259,7 +260,7 @@ class AstBuilder(Transformer):
         where = span(base, exponent)
         b, e = _const_number(base), _const_number(exponent)
         if b is not None and e is not None and _power_too_big(b, e, P.current().limits.max_int_bits):
-            raise CompileError("E404", f"constant power is too large (more than "
+            raise CompileError(codes.E404, f"constant power is too large (more than "
                                f"{P.current().limits.max_int_bits} bits)", where, kind="limit",
                                hint="powers of constants must stay within the integer budget")
         return node(ast.BinOp, where, "**", base, exponent)
@@ -273,12 +274,12 @@ class AstBuilder(Transformer):
         for item in items:
             if isinstance(item, ast.Keyword):
                 if any(k.name == item.name for k in keywords):
-                    raise _err("E110", f"keyword argument '{item.name}' given twice", item.span,
+                    raise _err(codes.E110, f"keyword argument '{item.name}' given twice", item.span,
                                kind="type")
                 keywords.append(item)
             else:
                 if keywords:
-                    raise _err("E044", "positional argument after a keyword argument", item.span,
+                    raise _err(codes.E044, "positional argument after a keyword argument", item.span,
                                "put positional arguments first", kind="syntax")
                 args.append(item)
         return tuple(args), tuple(keywords)
@@ -288,7 +289,7 @@ class AstBuilder(Transformer):
 
     def kwarg(self, name: ast.Expr, value: ast.Expr) -> ast.Keyword:
         if not isinstance(name, ast.Name):
-            raise _err("E007", "a keyword argument must be a plain name", name.span,
+            raise _err(codes.E007, "a keyword argument must be a plain name", name.span,
                        "write name=value; use '==' to compare", kind="syntax")
         return node(ast.Keyword, span(name, value), name.id, value)
 
@@ -296,7 +297,7 @@ class AstBuilder(Transformer):
         return node(ast.ListComp, span(elt, generators[-1]), elt, generators, True)
 
     def star_arg(self, tok: Token, value: ast.Expr) -> Any:
-        raise _err("E021", f"'{tok}' unpacking in calls is not allowed", span(tok, value),
+        raise _err(codes.E021, f"'{tok}' unpacking in calls is not allowed", span(tok, value),
                    "pass the arguments one by one")
 
     def subscript(self, value: ast.Expr, index: tuple, rsqb: Token) -> ast.Expr:
@@ -342,7 +343,7 @@ class AstBuilder(Transformer):
         return key, value
 
     def dict_unpack(self, tok: Token, value: ast.Expr) -> Any:
-        raise _err("E021", "'**' unpacking in dict displays is not allowed", span(tok, value),
+        raise _err(codes.E021, "'**' unpacking in dict displays is not allowed", span(tok, value),
                    "build the dict with a loop or dict(...)")
 
     def dictcomp(self, lbrace: Token, key: ast.Expr, value: ast.Expr, generators: tuple,
@@ -350,7 +351,7 @@ class AstBuilder(Transformer):
         return node(ast.DictComp, span(lbrace, rbrace), key, value, generators)
 
     def set_display(self, lbrace: Token, _items: Any, rbrace: Token) -> Any:
-        raise _err("E041", "set displays are not supported", span(lbrace, rbrace),
+        raise _err(codes.E041, "set displays are not supported", span(lbrace, rbrace),
                    "use a list (and 'in' to test membership)")
 
     def tuple_items(self, *items: ast.Expr) -> list:
@@ -360,7 +361,7 @@ class AstBuilder(Transformer):
     set_items = tuple_items
 
     def star_expr(self, tok: Token, value: ast.Expr) -> Any:
-        raise _err("E021", "starred expressions ('*x') are not allowed", span(tok, value),
+        raise _err(codes.E021, "starred expressions ('*x') are not allowed", span(tok, value),
                    "index the elements, or concatenate lists with '+'")
 
     def comp_for(self, *clauses: ast.Comprehension) -> tuple:
@@ -391,14 +392,14 @@ class AstBuilder(Transformer):
         if any(c in text for c in ".eE") and not text[:2].lower() == "0x":
             value: Any = float(text.replace("_", ""))
             if math.isinf(value):
-                raise CompileError("E403", f"float literal {text} is too large", where, kind="limit")
+                raise CompileError(codes.E403, f"float literal {text} is too large", where, kind="limit")
             return ast.Constant(where, value)
         if len(text) > 1 and text[0] == "0" and text[1].isdigit() and text.strip("0_"):
-            raise _err("E001", "leading zeros are not allowed in a decimal integer", where,
+            raise _err(codes.E001, "leading zeros are not allowed in a decimal integer", where,
                        "write the number without leading zeros", kind="syntax")
         value = P.int_literal_ok(text, limits)
         if value is None:
-            raise CompileError("E403", f"integer literal is larger than {limits.max_int_bits} bits",
+            raise CompileError(codes.E403, f"integer literal is larger than {limits.max_int_bits} bits",
                                where, kind="limit", hint="use a smaller number")
         return ast.Constant(where, value)
 
@@ -416,7 +417,7 @@ class AstBuilder(Transformer):
         where = span(toks[0], toks[-1])
         limit = P.current().limits.max_sequence_length
         if sum(len(p) for p in parts if isinstance(p, str)) > limit:
-            raise CompileError("E405", f"string literal longer than {limit} characters", where,
+            raise CompileError(codes.E405, f"string literal longer than {limit} characters", where,
                                kind="limit")
         if not any_f:
             return ast.Constant(where, parts[0] if parts else "")
@@ -433,13 +434,13 @@ class AstBuilder(Transformer):
         return ast.Constant(span(tok), False)
 
     def ellipsis(self, tok: Token) -> Any:
-        raise _err("E043", "'...' is not allowed", span(tok), "write 'pass' for an empty body")
+        raise _err(codes.E043, "'...' is not allowed", span(tok), "write 'pass' for an empty body")
 
 
 def _no_loop_else(orelse: Any) -> None:
     if orelse is not None:
         tok, _body = orelse
-        raise _err("E038", "'else' on a loop is not allowed", span(tok),
+        raise _err(codes.E038, "'else' on a loop is not allowed", span(tok),
                    "set a flag in the loop and test it after the loop")
 
 

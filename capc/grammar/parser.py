@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, Iterator
 
+from capc import codes
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
 from capc.grammar.subset import (
@@ -62,7 +63,7 @@ def _check_name(tok):
         # Python compares identifiers after NFKC normalisation, so `ｅｘｅｃ` *is* `exec`.
         normal = unicodedata.normalize("NFKC", name)
         if normal in PYTHON_KEYWORDS:
-            raise CompileError("E006", f"identifier '{name}' spells the keyword '{normal}' in other "
+            raise CompileError(codes.E006, f"identifier '{name}' spells the keyword '{normal}' in other "
                                "characters", token_span(tok), kind="syntax",
                                hint="write keywords and names in plain ASCII")
         if normal != name:
@@ -71,7 +72,7 @@ def _check_name(tok):
     if name in FORBIDDEN_KEYWORDS:
         raise forbidden_keyword_error(name, token_span(tok))
     if name.startswith("__") or name.endswith("__"):
-        raise CompileError("E022", f"dunder name '{name}' is not allowed", token_span(tok),
+        raise CompileError(codes.E022, f"dunder name '{name}' is not allowed", token_span(tok),
                            kind="subset",
                            hint="names with leading or trailing '__' reach Python internals; "
                                 "pick another name")
@@ -81,7 +82,7 @@ def _check_name(tok):
 
 
 def _refuse_bitwise(tok):
-    raise CompileError("E040", f"bitwise operator '{tok}' is not supported", token_span(tok),
+    raise CompileError(codes.E040, f"bitwise operator '{tok}' is not supported", token_span(tok),
                        kind="subset",
                        hint="use 'and', 'or' and 'not' for conditions and '-' to negate numbers")
 
@@ -119,7 +120,7 @@ class BlockIndenter:
                 for ch in indent_str:
                     indent = (indent // self.tab_len + 1) * self.tab_len if ch == "\t" else indent + 1
                 if previous == "COLON" and indent <= indents[-1]:
-                    raise CompileError("E003", "expected an indented block",
+                    raise CompileError(codes.E003, "expected an indented block",
                                        Span(_state.file, token.end_line, 1, token.end_line, indent + 2),
                                        kind="syntax",
                                        hint="indent the body of the statement that ends with ':'")
@@ -127,7 +128,7 @@ class BlockIndenter:
                 if indent > indents[-1]:
                     indents.append(indent)
                     if len(indents) > max_depth:
-                        raise CompileError("E402", f"blocks nested more than {max_depth} deep",
+                        raise CompileError(codes.E402, f"blocks nested more than {max_depth} deep",
                                            Span(_state.file, token.end_line, 1, token.end_line, indent + 1),
                                            kind="limit", hint="flatten the code with a helper def")
                     yield token.new_borrow_pos("_INDENT", indent_str, token)
@@ -136,7 +137,7 @@ class BlockIndenter:
                         indents.pop()
                         yield token.new_borrow_pos("_DEDENT", indent_str, token)
                     if indent != indents[-1]:
-                        raise CompileError("E003", "unindent does not match any outer indentation level",
+                        raise CompileError(codes.E003, "unindent does not match any outer indentation level",
                                            Span(_state.file, token.end_line, indent + 1, token.end_line, indent + 2),
                                            kind="syntax",
                                            hint="indent the line like the block it belongs to")
@@ -146,21 +147,21 @@ class BlockIndenter:
             if kind in _OPEN:
                 brackets.append(token)
                 if len(brackets) > max_depth:
-                    raise CompileError("E402", f"brackets nested more than {max_depth} deep",
+                    raise CompileError(codes.E402, f"brackets nested more than {max_depth} deep",
                                        token_span(token), kind="limit",
                                        hint="compute the value in several steps")
             elif kind in _CLOSE:
                 if not brackets or brackets[-1].type != _CLOSE[kind]:
                     opener = f" (it closes nothing: '{_OPEN[brackets[-1].type]}' at line " \
                              f"{brackets[-1].line} is still open)" if brackets else ""
-                    raise CompileError("E001", f"unmatched '{token}'{opener}", token_span(token),
+                    raise CompileError(codes.E001, f"unmatched '{token}'{opener}", token_span(token),
                                        kind="syntax", hint="balance the brackets")
                 brackets.pop()
             previous = kind
             yield token
         if brackets:
             opener = brackets[-1]
-            raise CompileError("E004", f"'{opener}' was never closed", token_span(opener),
+            raise CompileError(codes.E004, f"'{opener}' was never closed", token_span(opener),
                                kind="syntax", hint="add the closing bracket")
         while len(indents) > 1:
             indents.pop()
@@ -262,14 +263,14 @@ def check_source_text(source: str, file: str, limits: ResourceLimits) -> None:
     """The checks that must happen before lark sees one character."""
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > limits.max_source_bytes:
-        raise CompileError("E401", f"policy is {size} bytes; at most {limits.max_source_bytes} are "
+        raise CompileError(codes.E401, f"policy is {size} bytes; at most {limits.max_source_bytes} are "
                            "accepted", Span.point(file, 1, 1), kind="limit",
                            hint="a policy is a short program; move data into the scene file")
     nul = source.find("\x00")
     if nul >= 0:
         line = source.count("\n", 0, nul) + 1
         col = nul - (source.rfind("\n", 0, nul) + 1) + 1
-        raise CompileError("E005", "source contains a NUL byte", Span.point(file, line, col),
+        raise CompileError(codes.E005, "source contains a NUL byte", Span.point(file, line, col),
                            kind="syntax", hint="remove the NUL character")
 
 
@@ -319,7 +320,7 @@ def _run(text: str, start: str, file: str, limits: ResourceLimits) -> Any:
     except UnexpectedToken as exc:
         raise _token_error(exc) from None
     except UnexpectedEOF as exc:  # pragma: no cover - LALR reports $END as a token
-        raise CompileError("E004", "unexpected end of file", Span.point(file, exc.line or 1, 1),
+        raise CompileError(codes.E004, "unexpected end of file", Span.point(file, exc.line or 1, 1),
                            kind="syntax") from None
 
 
@@ -329,16 +330,16 @@ def _character_error(text: str, exc: Any) -> CompileError:
     if char in "'\"":
         rest = text[exc.pos_in_stream:].split("\n", 1)[0]
         span = Span(_state.file, exc.line, exc.column, exc.line, exc.column + max(1, len(rest)))
-        return CompileError("E004", "unterminated string literal", span, kind="syntax",
+        return CompileError(codes.E004, "unterminated string literal", span, kind="syntax",
                             hint=f"close the string with {char}")
     if char == "\\":
-        return CompileError("E002", "a backslash is only allowed at the end of a line (line continuation)",
+        return CompileError(codes.E002, "a backslash is only allowed at the end of a line (line continuation)",
                             span, kind="syntax")
     if char == "!":
-        return CompileError("E002", "unexpected '!'", span, kind="syntax",
+        return CompileError(codes.E002, "unexpected '!'", span, kind="syntax",
                             hint="write 'not x' for negation and '!=' for inequality")
     shown = repr(char) if char.isprintable() and char.strip() else f"U+{ord(char):04X}" if char else "end"
-    return CompileError("E002", f"unexpected character {shown}", span, kind="syntax",
+    return CompileError(codes.E002, f"unexpected character {shown}", span, kind="syntax",
                         hint="policies are plain Python: check for a stray character")
 
 
@@ -370,21 +371,21 @@ def _token_error(exc: Any) -> CompileError:
     kind = tok.type
     expected = set(exc.expected or ())
     if kind == "$END":
-        return CompileError("E004", "unexpected end of file", Span.point(_state.file, max(1, tok.line or 1), 1),
+        return CompileError(codes.E004, "unexpected end of file", Span.point(_state.file, max(1, tok.line or 1), 1),
                             kind="syntax", hint="the last statement is incomplete")
     span = token_span(tok)
     if kind == "_INDENT":
-        return CompileError("E003", "unexpected indent", span, kind="syntax",
+        return CompileError(codes.E003, "unexpected indent", span, kind="syntax",
                             hint="only the body of if/for/while/def is indented")
     if "_INDENT" in expected:
-        return CompileError("E003", "expected an indented block", span, kind="syntax",
+        return CompileError(codes.E003, "expected an indented block", span, kind="syntax",
                             hint="indent the body of the statement that ends with ':'")
     if kind == "_DEDENT":
-        return CompileError("E003", "unexpected dedent", span, kind="syntax")
+        return CompileError(codes.E003, "unexpected dedent", span, kind="syntax")
     what = "end of line" if kind == "_NEWLINE" else f"'{tok}'"
     if kind == "_NEWLINE":
         span = Span.point(_state.file, tok.line, tok.column)
-    return CompileError("E001", f"unexpected {what}", span, kind="syntax",
+    return CompileError(codes.E001, f"unexpected {what}", span, kind="syntax",
                         hint=f"expected {_describe_expected(expected)}" if expected else None)
 
 

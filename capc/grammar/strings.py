@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from capc import codes
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
 
@@ -75,10 +76,10 @@ def decode_escapes(text: str, locate: _Locator, offset: int) -> str:
         if width:
             digits = text[i + 2:i + 2 + width]
             if len(digits) != width or any(c not in "0123456789abcdefABCDEF" for c in digits):
-                raise _error("E001", f"malformed \\{nxt} escape", locate.span(offset + i, offset + i + 2 + len(digits)))
+                raise _error(codes.E001, f"malformed \\{nxt} escape", locate.span(offset + i, offset + i + 2 + len(digits)))
             value = int(digits, 16)
             if value > 0x10FFFF:
-                raise _error("E001", "escape is beyond the Unicode range", locate.span(offset + i, offset + i + 10))
+                raise _error(codes.E001, "escape is beyond the Unicode range", locate.span(offset + i, offset + i + 10))
             out.append(chr(value))
             i += 2 + width
             continue
@@ -89,7 +90,7 @@ def decode_escapes(text: str, locate: _Locator, offset: int) -> str:
             except KeyError:
                 close = -1
             if close < 0:
-                raise _error("E001", "malformed \\N{...} escape", locate.span(offset + i, offset + i + 2))
+                raise _error(codes.E001, "malformed \\N{...} escape", locate.span(offset + i, offset + i + 2))
             i = close + 1
             continue
         out.append(ch)  # an unknown escape keeps its backslash, as in Python
@@ -137,7 +138,7 @@ def _split_fstring(body: str, base: int, raw: bool, locate: _Locator) -> list[An
                 literal.append("}")
                 i += 2
                 continue
-            raise _error("E029", "single '}' in f-string", locate.span(base + i, base + i + 1),
+            raise _error(codes.E029, "single '}' in f-string", locate.span(base + i, base + i + 1),
                          "write '}}' for a literal brace")
         if ch != "{":
             if not literal:
@@ -151,12 +152,12 @@ def _split_fstring(body: str, base: int, raw: bool, locate: _Locator) -> list[An
         expr_text = body[i + 1:expr_end]
         where = locate.span(base + field_start, base + close + 1)
         if not expr_text.strip():
-            raise _error("E029", "empty expression in f-string", where)
+            raise _error(codes.E029, "empty expression in f-string", where)
         if "\\" in expr_text:
-            raise _error("E029", "backslash inside an f-string expression", where,
+            raise _error(codes.E029, "backslash inside an f-string expression", where,
                          "compute the value in a variable first")
         if expr_text.rstrip().endswith("=") and not expr_text.rstrip().endswith(("==", "!=", "<=", ">=")):
-            raise _error("E029", "self-documenting f-string fields ('{x=}') are not supported", where,
+            raise _error(codes.E029, "self-documenting f-string fields ('{x=}') are not supported", where,
                          "write the name in the text: f'x={x}'")
         line, col = locate.at(base + i + 1)
         value = parse_expression_at(expr_text, line, col)
@@ -191,26 +192,26 @@ def _scan_field(body: str, i: int, base: int, locate: _Locator) -> tuple[int, st
             break
         i += 1
     if expr_end < 0:
-        raise _error("E029", "f-string field is not closed", locate.span(base + i - 1, base + i),
+        raise _error(codes.E029, "f-string field is not closed", locate.span(base + i - 1, base + i),
                      "close the field with '}'")
     conv = ""
     if body[i] == "!":
         conv = body[i + 1:i + 2]
         if conv not in ("r", "s"):
-            raise _error("E029", f"f-string conversion '!{conv}' is not allowed",
+            raise _error(codes.E029, f"f-string conversion '!{conv}' is not allowed",
                          locate.span(base + i, base + i + 2), "use !r, !s or no conversion")
         i += 2
     spec = ""
     if i < n and body[i] == ":":
         close = body.find("}", i)
         if close < 0:
-            raise _error("E029", "f-string field is not closed", locate.span(base + i, base + i + 1))
+            raise _error(codes.E029, "f-string field is not closed", locate.span(base + i, base + i + 1))
         spec = body[i + 1:close]
         if "{" in spec:
-            raise _error("E029", "nested fields in an f-string format spec are not allowed",
+            raise _error(codes.E029, "nested fields in an f-string format spec are not allowed",
                          locate.span(base + i, base + close), "use a fixed spec such as :.2f")
         i = close
     if i >= n or body[i] != "}":
-        raise _error("E029", "f-string field is not closed", locate.span(base + min(i, n - 1), base + min(i, n - 1) + 1),
+        raise _error(codes.E029, "f-string field is not closed", locate.span(base + min(i, n - 1), base + min(i, n - 1) + 1),
                      "close the field with '}'")
     return expr_end, conv, spec, i

@@ -10,39 +10,40 @@ from __future__ import annotations
 
 import keyword
 
+from capc import codes
 from capc.diagnostics import CompileError, Span
 
 PYTHON_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
 # keyword -> (code, what it is, why it is out / what to do instead)
 FORBIDDEN_KEYWORDS: dict[str, tuple[str, str, str]] = {
-    "import": ("E010", "import is not allowed",
+    "import": (codes.E010, "import is not allowed",
                "the robot API and numpy (as np) are already available; nothing else can be imported"),
-    "from": ("E010", "import is not allowed",
+    "from": (codes.E010, "import is not allowed",
              "the robot API and numpy (as np) are already available; nothing else can be imported"),
-    "class": ("E012", "class definitions are not allowed",
+    "class": (codes.E012, "class definitions are not allowed",
               "use dicts, lists or tuples for data and top-level defs for behaviour"),
-    "with": ("E013", "'with' statements are not allowed",
+    "with": (codes.E013, "'with' statements are not allowed",
              "policies do not open files or manage resources"),
-    "try": ("E014", "try/except is not allowed",
+    "try": (codes.E014, "try/except is not allowed",
             "errors stop the policy; check conditions with 'if' before acting"),
-    "except": ("E014", "try/except is not allowed",
+    "except": (codes.E014, "try/except is not allowed",
                "errors stop the policy; check conditions with 'if' before acting"),
-    "finally": ("E014", "try/except is not allowed",
+    "finally": (codes.E014, "try/except is not allowed",
                 "errors stop the policy; check conditions with 'if' before acting"),
-    "global": ("E015", "'global' is not allowed",
+    "global": (codes.E015, "'global' is not allowed",
                "pass values to helper functions as arguments and return results"),
-    "nonlocal": ("E015", "'nonlocal' is not allowed",
+    "nonlocal": (codes.E015, "'nonlocal' is not allowed",
                  "pass values to helper functions as arguments and return results"),
-    "yield": ("E016", "generators ('yield') are not allowed",
+    "yield": (codes.E016, "generators ('yield') are not allowed",
               "build and return a list instead"),
-    "async": ("E017", "async code is not allowed", "policies run step by step; write plain calls"),
-    "await": ("E017", "async code is not allowed", "policies run step by step; write plain calls"),
-    "del": ("E019", "'del' is not allowed",
+    "async": (codes.E017, "async code is not allowed", "policies run step by step; write plain calls"),
+    "await": (codes.E017, "async code is not allowed", "policies run step by step; write plain calls"),
+    "del": (codes.E019, "'del' is not allowed",
             "assign a new value, or build a new list without the element"),
-    "assert": ("E024", "'assert' is not allowed",
+    "assert": (codes.E024, "'assert' is not allowed",
                "check the condition with 'if' and say() what is wrong"),
-    "raise": ("E024", "'raise' is not allowed",
+    "raise": (codes.E024, "'raise' is not allowed",
               "check the condition with 'if' and say() what is wrong, then stop with 'return'"),
 }
 
@@ -74,7 +75,7 @@ def forbidden_keyword_error(name: str, span: Span) -> CompileError:
 
 
 def forbidden_builtin_error(name: str, span: Span) -> CompileError:
-    return CompileError("E023", f"'{name}' is not allowed: it {FORBIDDEN_BUILTINS[name]}", span,
+    return CompileError(codes.E023, f"'{name}' is not allowed: it {FORBIDDEN_BUILTINS[name]}", span,
                         kind="subset",
                         hint="policies may call the robot API, numpy (np.*) and a few safe builtins "
                              "(len, range, zip, enumerate, sorted, min, max, abs, sum, round, ...)")

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from capc import codes
 from capc.diagnostics import InputError, source_lines
 from capc.files import read_text
 from capc.prompts.provider import Reply, Request
@@ -65,7 +66,7 @@ def load_cassette(path: str) -> list[Entry]:
         # RecursionError is what json raises on very deep nesting: a cassette is untrusted.
         except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(f"line {number} is not a cassette entry ({type(exc).__name__}: {str(exc)[:120]})",
-                             file=path, line=number, code="E608",
+                             file=path, line=number, code=codes.E608,
                              hint="each line must be a JSON object with key, request and reply") from None
     return entries
 

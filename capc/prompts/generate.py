@@ -34,6 +34,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.registry import get_profile
 from capc.diagnostics import CompileError, Span
@@ -42,11 +43,11 @@ from capc.prompts import prompt_builder as pb
 from capc.prompts.provider import Provider, Reply, Request
 
 DEFAULT_MAX_DEPTH = 4
-E_CYCLE = "E610"
-E_DEPTH = "E611"
-E_NOT_A_DEFINITION = "E612"
-E_SUB_LMP_MOVES = "E613"
-E_SUB_LMP_RUNTIME = "E614"
+E_CYCLE = codes.E610
+E_DEPTH = codes.E611
+E_NOT_A_DEFINITION = codes.E612
+E_SUB_LMP_MOVES = codes.E613
+E_SUB_LMP_RUNTIME = codes.E614
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,10 @@ def _argument(call: Any, index: int, name: str) -> Any:
 
 
 def compile_text(source: str, file: str, *, profile: str, limits: ResourceLimits,
-                 helpers: Mapping[str, tuple[str, str]] | None = None) -> ir.Program:
+                 helpers: Mapping[str, tuple[str, str]] | None = None, session: str = "") -> ir.Program:
     from capc.compiler.frontend import compile_source
-    return compile_source(source, file, profile=profile, limits=limits, helpers=dict(helpers or {}))
+    return compile_source(source, file, profile=profile, limits=limits, helpers=dict(helpers or {}),
+                          session=session)
 
 
 def moving_calls(node: Any, profile: str = "tabletop") -> list[ir.Call]:
@@ -176,6 +178,7 @@ class Generator:
     sources: dict[str, str] = field(default_factory=dict)   # every file seen, for rendering
     origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
     cache: dict[Request, Reply] = field(default_factory=dict)  # the compile session's answers
+    session: str = ""   # earlier queries' variables (capc.prompts.session), compiled before the policy
 
     def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
         request = prompt.request(self.provider.model, attempt=self.attempt,
@@ -192,7 +195,11 @@ class Generator:
 
     def _compile(self, source: str, file: str, helpers=None) -> ir.Program:
         self.sources[file] = source
-        return compile_text(source, file, profile=self.profile, limits=self.limits, helpers=helpers)
+        session = self.session if file == "<policy>" else ""
+        if session:
+            self.sources["<session>"] = session
+        return compile_text(source, file, profile=self.profile, limits=self.limits, helpers=helpers,
+                            session=session)
 
     # -- the whole program ------------------------------------------------------------
 
@@ -261,6 +268,9 @@ class Generator:
             if any(_contains(span, call.span) for span, _ in replacements):
                 continue  # nested inside a call we already replace
             bindings = context_bindings(_argument(call, 1, "context"), code)
+            shape_pts = _argument(call, 2, "shape_pts")  # CaP: transform_shape_pts(query, shape_pts=pts)
+            if shape_pts is not None and "shape_pts" not in {n for n, _ in bindings}:
+                bindings.append(("shape_pts", span_text(code, shape_pts.span)))
             number = 1
             while f"{lmp}_answer_{number}" in taken:
                 number += 1

@@ -72,8 +72,9 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
                         max_depth: int = DEFAULT_MAX_DEPTH, profile: str = "tabletop",
                         history: Sequence[tuple[str, str]] = (),
                         objects: Sequence[str] | None = None, any_scene: bool = False,
-                        context: VerificationContext | None = None) -> CompileResult:
-    """Generate, verify in `context` (or the one `scene`, `spec`, `any_scene` make) and repair."""
+                        context: VerificationContext | None = None, session: str = "") -> CompileResult:
+    """Generate, verify in `context` (or the one `scene`, `spec`, `any_scene` make) and repair.
+    `session`: the variables of earlier instructions (capc.prompts.session), compiled first."""
     if context is None:
         if spec is None:
             from capc.safety.spec import default_spec
@@ -84,7 +85,7 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
     return compile_with_repair(
         instruction, provider, lambda g: check_program(g, context),
         objects=objects, spec=context.spec, profile=context.profile, limits=context.limits,
-        repairs=repairs, max_depth=max_depth, history=history)
+        repairs=repairs, max_depth=max_depth, history=history, session=session)
 
 
 def audit_compile(kind: str, result: CompileResult, provider: Provider, *, context: VerificationContext,
@@ -96,6 +97,13 @@ def audit_compile(kind: str, result: CompileResult, provider: Provider, *, conte
         from capc.audit.store import record_safely
     except ImportError:
         return None
+    return record_safely(kind, **compile_fields(result, provider, context=context, params=params,
+                                                outcome=outcome, error=error))
+
+
+def compile_fields(result: CompileResult, provider: Provider, *, context: VerificationContext,
+                   params: dict | None = None, outcome=None, error: Exception | None = None) -> dict[str, Any]:
+    """The audit record of a compile, as `audit_compile` writes it (also `capc eval`'s trials)."""
     final = result.final if result.attempts else None
     fields: dict[str, Any] = {
         "instruction": result.instruction,
@@ -122,7 +130,7 @@ def audit_compile(kind: str, result: CompileResult, provider: Provider, *, conte
         fields["outcome"] = outcome
     if error is not None:
         fields["error"] = error
-    return record_safely(kind, **fields)
+    return fields
 
 
 class RuntimeSubLMP:
@@ -179,33 +187,37 @@ class RuntimeSubLMP:
 
     def _evaluate(self, program) -> Any:
         from capc.compiler.interpreter import run_program
-        from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
+        from capc.compiler.registry import get_profile
         from capc.diagnostics import CompileError
         from capc.prompts.generate import E_SUB_LMP_RUNTIME
         import numpy as np
 
         scene = self.scene
+        profile = get_profile(program.profile)
+
+        class Seen:  # the registry's `Seen` over the scene: what the profile's answers read
+            def xy(self, name):
+                return scene.get(name).xy
+
+            def kind(self, name):
+                return scene.get(name).kind
+
+            def vector(self, values):
+                return np.array(values, dtype=float)
 
         def answer(call):
             args = call.args
             if call.name == "get_obj_names":
                 return scene.names()
             obj = scene.get(args.get("obj_name")) if "obj_name" in args else None
-            if call.name == "get_obj_pos" and obj is not None:
-                return np.array(obj.xy)
+            if call.name in ("get_obj_pos", "get_bbox") and obj is not None:
+                return profile.answer(call.name, args, Seen())
             if call.name == "is_obj_visible":
                 return obj is not None
             if call.name == "get_color" and obj is not None:
                 return obj.color
-            if call.name == "get_bbox" and obj is not None:
-                half = CELL.block_size / 2 if obj.kind == "block" else CELL.bowl_radius
-                return np.array([obj.xy[0] - half, obj.xy[1] - half, obj.xy[0] + half, obj.xy[1] + half])
-            if call.name == "denormalize_xy":
-                return np.array(CELL.denormalize_xy(args["pos_normalized"]))
-            if call.name == "get_corner_name":
-                return get_corner_name(args["pos"])
-            if call.name == "get_side_name":
-                return get_side_name(args["pos"])
+            if call.name in ("denormalize_xy", "get_corner_name", "get_side_name"):
+                return profile.answer(call.name, args, Seen())
             if call.name == "say":
                 return None
             if call.primitive is not None and call.primitive.kind == "sub_lmp":

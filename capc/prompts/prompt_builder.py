@@ -110,6 +110,12 @@ def library_section() -> str:
     if methods:
         lines.append("# Methods: " + "; ".join(
             f"{receiver}: {names(table)}" for receiver, table in sorted(methods.items(), key=lambda kv: str(kv[0]))))
+    from capc.compiler import lib_shapely
+
+    lines.append("# shapely geometry (2-D; already imported, as `from shapely.geometry import *` and "
+                 "`from shapely.affinity import *`): " + names(lib_shapely.GEOMETRY_FUNCTIONS)
+                 + "; their methods " + names(n for n, f in lib_shapely.GEOMETRY_METHODS.items() if not f.attribute)
+                 + " and attributes ." + ", .".join(lib_shapely.GEOMETRY_PROPERTIES) + ".")
     return "\n".join(lines)
 
 
@@ -147,10 +153,12 @@ _RULES = {
                    "and numpy, and may call other helpers that do not exist yet."),
     "parse_obj_name": ("You answer a description of objects with code that sets `ret_val` to the matching "
                        "object name, or a list of names when the description is plural."),
-    "parse_position": "You answer a description of a place with code that sets `ret_val` to an xy numpy array.",
+    "parse_position": ("You answer a description of a place with code that sets `ret_val` to an xy numpy array, "
+                       "or, when the description asks for several points (the corners, a line with N "
+                       "points, a triangle), to an N x 2 numpy array of them, in order."),
     "parse_question": "You answer a question about the table with code that sets `ret_val` to the answer as text.",
-    "transform_shape_pts": ("You answer a geometric transformation of the N x 2 array `pts` with code that "
-                            "sets `ret_val` to the transformed points."),
+    "transform_shape_pts": ("You answer a geometric transformation of the N x 2 array `shape_pts` (or of the "
+                            "points the context names) with code that sets `ret_val` to the transformed points."),
 }
 _SUB_LMP_TAIL = (" `objects` holds the names of the objects on the table. Answer with code only: no prose, "
                  "no markdown, no imports, no function definitions, no motion.")

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from capc import codes
 from capc.diagnostics import CapcError, Diagnostic, InputError
 
 
@@ -64,6 +65,7 @@ class Reply:
     text: str                 # code, fences stripped
     finish_reason: str | None
     raw: str                  # the message content exactly as the model sent it
+    usage: dict | None = field(default=None, compare=False)  # the endpoint's token counts, if it sent them
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "finish_reason": self.finish_reason, "raw": self.raw}
@@ -72,7 +74,7 @@ class Reply:
 class LLMError(CapcError):
     """A failure talking to the model; each subclass has its own code and exit code."""
 
-    code_value = "E600"
+    code_value = codes.E600
     exit_code = 1
 
     def __init__(self, message: str, *, hint: str | None = None):
@@ -80,26 +82,26 @@ class LLMError(CapcError):
 
 
 class EndpointUnreachable(LLMError):
-    code_value, exit_code = "E601", 4
+    code_value, exit_code = codes.E601, 4
 
 
 class EndpointTimeout(LLMError):
-    code_value, exit_code = "E602", 5
+    code_value, exit_code = codes.E602, 5
 
 
 class EndpointHTTPError(LLMError):
-    code_value, exit_code = "E603", 6
+    code_value, exit_code = codes.E603, 6
 
 
 class MalformedReply(LLMError):
-    code_value, exit_code = "E604", 7
+    code_value, exit_code = codes.E604, 7
 
 
 class TruncatedReply(LLMError):
     """The model stopped because it ran out of tokens: the code is incomplete and must not
     run, even if what arrived happens to parse."""
 
-    code_value, exit_code = "E605", 8
+    code_value, exit_code = codes.E605, 8
 
     def __init__(self, message: str, partial: str = "", *, hint: str | None = None):
         super().__init__(message, hint=hint)
@@ -108,12 +110,12 @@ class TruncatedReply(LLMError):
 
 class ProviderConfigError(InputError):
     def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message, code="E606", hint=hint)
+        super().__init__(message, code=codes.E606, hint=hint)
 
 
 class CassetteMiss(InputError):
     def __init__(self, message: str, hint: str | None = None, file: str | None = None):
-        super().__init__(message, code="E607", hint=hint, file=file)
+        super().__init__(message, code=codes.E607, hint=hint, file=file)
 
 
 class Provider(Protocol):
@@ -166,7 +168,8 @@ def reply_from_completion(body: str) -> Reply:
         raise MalformedReply(f"the endpoint's answer has no message text: {snippet!r}")
     if finish is not None and not isinstance(finish, str):
         raise MalformedReply(f"finish_reason is not a string: {finish!r}")
-    return Reply(strip_fences(content), finish, content)
+    usage = data.get("usage")
+    return Reply(strip_fences(content), finish, content, usage if isinstance(usage, dict) else None)
 
 
 def check_reply(reply: Reply) -> Reply:

@@ -195,8 +195,10 @@ class OpenAIProvider:
         line that counts the seconds down in place (a silent wait looks like a hang)."""
         self.waits.append(wait)
         stream = self.stream if self.stream is not None else sys.stderr
+
         def line(left: float) -> str:
             return f"retrying in {left:g} s ({attempt + 1}/{self.retries}): {reason}"
+
         try:
             live = stream.isatty()
         except (AttributeError, ValueError):

@@ -154,7 +154,7 @@ def compile_with_repair(instruction: str, provider: Provider, check: Checker, *,
                         objects: Sequence[str], spec: Any = None, profile: str = "tabletop",
                         limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
                         max_depth: int = DEFAULT_MAX_DEPTH,
-                        history: Sequence[tuple[str, str]] = ()) -> CompileResult:
+                        history: Sequence[tuple[str, str]] = (), session: str = "") -> CompileResult:
     """Ask, build, check; on rejection tell the model why and ask again (at most `repairs` times).
     `check(generated) -> (verdict, diagnostics, report)` is the verification step (one call)."""
     base = pb.policy_prompt(instruction, objects, profile=profile, spec=spec, history=history)
@@ -162,7 +162,8 @@ def compile_with_repair(instruction: str, provider: Provider, check: Checker, *,
     result = CompileResult(instruction)
     cache: dict = {}   # the session's answers: one request per distinct prompt
     for index in range(repairs + 1):
-        generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index, cache=cache)
+        generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index, cache=cache,
+                              session=session)
         reply = generator.ask(base.with_turns(turns))
         code = reply.text
         generated = report = None

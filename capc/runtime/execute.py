@@ -28,17 +28,17 @@ from typing import Any, Callable
 
 import numpy as np
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.costs import CALL_STEPS
 from capc.compiler.interpreter import Interpreter
 from capc.compiler.interpreter.values import (
-    E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
+    E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import (
-    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
+    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP, get_profile,
 )
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL, get_corner_name, get_side_name
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.backend import RobotFault
@@ -48,14 +48,13 @@ from capc.runtime.perception import Perception
 from capc.safety.monitor import Monitor, Violation
 from capc.safety.spec import SafetySpec
 
-E_UNKNOWN_OBJECT = "E503"
-E_NO_IMPLEMENTATION = "E504"
-E_SUB_LMP = "E505"
-E_UNDEFINED_FUNCTION = "E506"
-E_BAD_ARGUMENT = "E502"
-E_START_WORLD = "E507"
-MONITOR_CODES = {"workspace": "E510", "keep_out": "E511", "speed": "E512", "accel": "E513",
-                 "command": "E514"}
+E_UNKNOWN_OBJECT = codes.E503
+E_NO_IMPLEMENTATION = codes.E504
+E_SUB_LMP = codes.E505
+E_UNDEFINED_FUNCTION = codes.E506
+E_START_WORLD = codes.E507
+MONITOR_CODES = {"workspace": codes.E510, "keep_out": codes.E511, "speed": codes.E512, "accel": codes.E513,
+                 "command": codes.E514}
 BUDGET_CODES = {E_STEP_BUDGET, E_LOOP_BUDGET, E_WALL_CLOCK}
 
 STATUS_COMPLETED = "completed"
@@ -86,6 +85,7 @@ class RunOutcome:
     outcome_events: list[dict] = field(default_factory=list)    # capc.runtime.outcomes (E52x)
     said: list[str] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)     # the policy's top-level variables at the end
     calls: list[dict] = field(default_factory=list)             # {"index", "name", "line"}
     task_result: Any = None            # capc.runtime.tasks.TaskResult, when a task is known
     task: str | None = None
@@ -139,6 +139,24 @@ class _MonitorStop(Exception):
         self.event = event
 
 
+class _Perceived:
+    """The registry's `Seen` for the profile's answers to perception and geometry calls:
+    objects where perception sees them (the caller has checked that they exist)."""
+
+    def __init__(self, run: "_Run"):
+        self.run = run
+
+    def xy(self, name: str) -> tuple[float, float]:
+        x, y, _ = self.run.perception.position(name)
+        return float(x), float(y)
+
+    def kind(self, name: str) -> str:
+        return self.run.perception.kinds[name]
+
+    def vector(self, values: list) -> np.ndarray:
+        return np.array(values, dtype=float)
+
+
 class _World:
     """The registry's `World` over concrete numbers: what a plan sees at run time. As in the
     verifier's world (capc.safety.world), a name that is no object but one of the cell's
@@ -149,7 +167,7 @@ class _World:
 
     def position(self, name: str) -> tuple[float, float, float]:
         if self._is_place(name):
-            x, y = CELL.places[name]
+            x, y = self.run.cell.places[name]
             return (float(x), float(y), 0.0)
         self.run.require_object(name, self.span)
         return tuple(float(v) for v in self.run.perception.position(name))
@@ -161,7 +179,7 @@ class _World:
         return self.run.perception.kinds[name]
 
     def _is_place(self, name: str) -> bool:
-        return not self.run.perception.knows(name) and name in CELL.places
+        return not self.run.perception.knows(name) and name in self.run.cell.places
 
     def tcp(self) -> tuple[float, float, float]:
         return self.run.tcp
@@ -170,20 +188,28 @@ class _World:
         return max(a, b)
 
     def surface(self, x: Any, y: Any, exclude: str | None) -> float:
-        # Through `position`, one query per object in scene order, as the verifier asks them.
+        self.run.surface_calls += 1  # the verifier keys these perceptions by call (capc.safety.world)
         held = self.run.backend.held_object()
-        others = [(self.kind(name), self.position(name)) for name in self.run.perception.names()
+        others = [(self.kind(name), self.surface_position(name)) for name in self.run.perception.names()
                   if name not in (exclude, held)]
-        return CELL.rest_height(float(x), float(y), others)
+        return self.run.cell.rest_height(float(x), float(y), others)
+
+    def surface_position(self, name: str) -> tuple[float, float, float]:
+        return tuple(float(v) for v in self.run.perception.position(name))
 
 
 class _Run:
     def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
                  limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None,
-                 trace: Callable[[PrimitiveCall], None] | None = None):
+                 trace: Callable[[PrimitiveCall], None] | None = None, observe_only: bool = False):
         self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
+        # observe_only: the monitor records what it would stop and lets it through. Only for
+        # measuring an unverified baseline (`capc eval --baseline unverified`) on a simulated
+        # backend; every other run stops at the first violation.
+        self.observe_only = observe_only
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
+        self.cell = self.profile.cell
         self.monitor = Monitor(spec)
         self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
         self.sub_lmp = sub_lmp
@@ -191,9 +217,10 @@ class _Run:
         self.dt = 1.0 / spec.control_rate
         self.segments: list[np.ndarray] = []
         self.sent = 0
-        self.tcp = tuple(float(v) for v in CELL.home)  # commanded: what reset was told
+        self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
         self.observer = Observer(backend, scene)
+        self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
         self.perceive = {
             "get_obj_names": lambda args, span: self.perception.names(),
@@ -202,10 +229,8 @@ class _Run:
             "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
             "get_robot_pos": lambda args, span: np.array(self.tcp),
         }
-        self.geometry = {
-            "denormalize_xy": lambda args, span: np.array(CELL.denormalize_xy(self._xy(args, "pos_normalized", span))),
-            "get_corner_name": lambda args, span: get_corner_name(self._xy(args, "pos", span)),
-            "get_side_name": lambda args, span: get_side_name(self._xy(args, "pos", span)),
+        self.geometry = {  # the xy point each geometry primitive reads
+            "denormalize_xy": "pos_normalized", "get_corner_name": "pos", "get_side_name": "pos",
         }
 
     # -- the loop --------------------------------------------------------------------
@@ -251,11 +276,12 @@ class _Run:
         outcome.outcome_events = self.observer.events
         outcome.steps = self.interpreter.steps
         outcome.printed = self.interpreter.printed
+        outcome.variables = dict(self.interpreter.globals.vars)
         outcome.setpoints = np.vstack(self.segments) if self.segments else np.empty((0, 3))
         # A stop in the middle of a segment leaves the arm moving: its halt is the backend's
         # protective stop, not a set-point, so the stream is not closed with a rest there.
         mid_segment = any(event.get("tick") is not None for event in outcome.monitor_events)
-        outcome.peak_speed, outcome.peak_accel = setpoint_limits(outcome.setpoints, CELL.home, self.dt,
+        outcome.peak_speed, outcome.peak_accel = setpoint_limits(outcome.setpoints, self.cell.home, self.dt,
                                                                  end_at_rest=not mid_segment)
         return outcome
 
@@ -273,7 +299,9 @@ class _Run:
         if kind == KIND_PERCEPTION and primitive.name in self.perceive:
             return self.perceive[primitive.name](call.args, call.span)
         if kind == KIND_GEOMETRY and primitive.name in self.geometry:
-            return self.geometry[primitive.name](call.args, call.span)
+            key = self.geometry[primitive.name]
+            point = {key: self._xy(call.args, key, call.span)}
+            return self.profile.answer(primitive.name, point, _Perceived(self))
         if kind == KIND_OUTPUT:
             self.outcome.said.append(self._text(call, "msg"))
             return None
@@ -298,20 +326,17 @@ class _Run:
         return self.require_object(args["obj_name"], span)
 
     def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
-        return self.perception.position(self._object(args, span))[:2]
+        return self.profile.answer("get_obj_pos", {"obj_name": self._object(args, span)}, _Perceived(self))
 
     def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
-        name = self._object(args, span)
-        x, y, _ = self.perception.position(name)
-        half = CELL.block_size / 2 if self.perception.kinds[name] == "block" else CELL.bowl_radius
-        return np.array([x - half, y - half, x + half, y + half])
+        return self.profile.answer("get_bbox", {"obj_name": self._object(args, span)}, _Perceived(self))
 
     def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
         value = args[key]
         try:
             x, y = (float(v) for v in value)
         except (TypeError, ValueError):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"expected an xy point, got {value!r}", span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
         return x, y
 
     def _sub_lmp(self, call: PrimitiveCall) -> Any:
@@ -319,7 +344,12 @@ class _Run:
             raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
                               call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
                                               "or replace the call with code")
-        return self.sub_lmp(call.name, self._text(call, "query"), self._text(call, "context"))
+        context = self._text(call, "context")
+        shape_pts = call.args.get("shape_pts")
+        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
+            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
+            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
+        return self.sub_lmp(call.name, self._text(call, "query"), context)
 
     def _text(self, call: PrimitiveCall, key: str) -> str:
         """A text argument. Anything else is refused rather than converted: str() of an
@@ -328,8 +358,8 @@ class _Run:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}() takes text for '{key}', got "
-                                              f"{type(value).__name__}", call.span,
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
+                                                     f"{type(value).__name__}", call.span,
                               hint="convert it with str(...) or an f-string first")
         return value
 
@@ -339,7 +369,7 @@ class _Run:
         try:
             steps = self.profile.plan(call.name, call.args, _World(self, call.span))
         except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise RuntimeStop(E_BAD_ARGUMENT, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}: cannot plan this motion: {exc}", call.span) from None
         self.last_motion = call
         for step in steps:
             # Each plan step is a command to check and send: it costs like a call, so a
@@ -359,8 +389,12 @@ class _Run:
         violation = self.monitor.check_waypoint(self.tcp, step.target, step.speed)
         if violation is not None:
             self._stop(call, step.role, violation, tick=None)
+            if violation.limit == "command":   # observed: no point to move to
+                return
         target = tuple(float(v) for v in step.target)
         speed = self.spec.max_speed if step.speed is None else min(float(step.speed), self.spec.max_speed)
+        if not speed > 0:                      # observed: a speed no motion can have
+            speed = self.spec.max_speed
         length = math.dist(self.tcp, target)
         if length < MIN_LENGTH:
             return
@@ -371,7 +405,7 @@ class _Run:
         self.interpreter.check_clock(call.span)
         points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
-        accepted = points if hit is None else points[:hit[0]]
+        accepted = points if hit is None or self.observe_only else points[:hit[0]]
         if len(accepted) and hasattr(self.backend, "begin_segment"):  # optional: see SimBackend
             self.backend.begin_segment(target)
         send, dt = self.backend.send_setpoint, self.dt
@@ -382,20 +416,27 @@ class _Run:
             self.sent += len(accepted)
             self.tcp = tuple(accepted[-1].tolist())
         if hit is not None:
+            if self.observe_only and len(points) > 1:   # the monitor's velocity, as if it had passed
+                self.monitor.velocity = (points[-1] - points[-2]) / self.dt
             self._stop(call, step.role, hit[1], tick=self.sent)
 
     def _stop(self, call: PrimitiveCall, role: str, violation: Violation, tick: int | None) -> None:
-        family = violation.limit.split(":", 1)[0]
         where = f"line {call.span.line}"
         what = "set-point" if tick is not None else "command"
         event = {
-            "code": MONITOR_CODES.get(family, "E514"), "call_index": call.index, "primitive": call.name,
+            "code": MONITOR_CODES.get(violation.limit, codes.E514), "call_index": call.index, "primitive": call.name,
             "line": call.span.line, "col": call.span.col, "role": role, "checked": what,
             "tick": tick, "span": call.span, **violation.to_json(),
         }
         by = f" exceeded by {violation.excess:.4g}" if violation.excess > 0 else ""
         event["message"] = (f"monitor stopped {call.name} ({where}, {role}): {violation.message} "
-                            f"[{violation.limit} limit{by}]")
+                            f"[{violation.name} limit{by}]")
+        if self.observe_only:
+            event.pop("span")
+            event["observed"] = True
+            event["message"] = "observed, not stopped: " + event["message"].replace("monitor stopped ", "", 1)
+            self.outcome.monitor_events.append(event)
+            return
         raise _MonitorStop(event)
 
 
@@ -403,7 +444,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
             gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            verified_scene: Scene | None = None, backend_options: dict | None = None) -> RunOutcome:
+            verified_scene: Scene | None = None, observe_only: bool = False,
+            outcome_stops: bool = True, backend_options: dict | None = None) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
@@ -411,8 +453,11 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     called with every PrimitiveCall before it is answered. `verified_scene` is the world the
     verdict is about: when the backend reports a start that is not that world (another set
     of objects, or one further than the perception tolerance from where the proof put it),
-    nothing moves (E507). `backend_options` go to the backend built from a name (the franka
-    backend: `robot_ip`, `robot_config`).
+    nothing moves (E507). `observe_only` lets everything through and lists what the monitor
+    would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
+    way to run a policy. With `outcome_stops=False` observed outcomes (capc.runtime.outcomes)
+    are recorded but stop nothing. `backend_options` go to the backend built from a name (the
+    franka backend: `robot_ip`, `robot_config`).
 
     A backend with a `control_rate` of its own (a real robot's cell) sets the rate the
     set-points are generated and monitored at."""
@@ -427,7 +472,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     started = time.monotonic()
     try:
         try:
-            robot.reset(scene, spec, CELL.home)
+            robot.reset(scene, spec, get_profile(program.profile).cell.home)
         except (RobotFault, KeyboardInterrupt) as fault:
             # Nothing has moved: the controller is unreachable, or the arm not at the start.
             robot.stop()
@@ -446,7 +491,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
                                       "(--scene), or with --any-scene")
         else:
             run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                       trace=trace)
+                       trace=trace, observe_only=observe_only)
+            run.observer.stops = outcome_stops and not observe_only
             outcome = run.run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]

@@ -40,6 +40,7 @@ from typing import Mapping
 
 import numpy as np
 
+from capc import codes
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL
 from capc.diagnostics import InputError, source_lines
@@ -49,7 +50,7 @@ CALL = re.compile(r"^(?P<name>[a-z_]+)\s*\((?P<args>.*)\)$")
 ARGUMENT = re.compile(r"""\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[A-Za-z][A-Za-z ]*?))\s*(?:,|$)""")
 MAX_TASK_CHARS = 500
 MAX_ARGUMENTS = 64
-ERROR_CODE = "E230"
+ERROR_CODE = codes.E230
 
 Z_TOLERANCE = 0.01                       # height slack of a resting / stacked block
 PLACE_TOLERANCE = 0.05                   # "in the corner": within 5 cm of the named point

@@ -20,9 +20,9 @@ from typing import Any
 
 from capc.lazy_numpy import np
 
-from capc.compiler import ir
+from capc.compiler import ir, lib_shapely
 from capc.compiler.interpreter import Interpreter
-from capc.compiler.interpreter.expressions import _format_field, _without_yields
+from capc.compiler.interpreter.expressions import format_field
 from capc.compiler.interpreter.values import RuntimeStop
 from capc.compiler.costs import only_of
 from capc.diagnostics import Span
@@ -63,28 +63,34 @@ class ConcreteOps:
         self._run(self.interp.charge, steps, span)
 
     def numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
-        return rebox(self._run(self.interp._numpy, name, [_plain(a) for a in args],
+        return rebox(self._run(self.interp.call_library, "numpy", name, [_plain(a) for a in args],
                                {k: _plain(v) for k, v in kwargs.items()}, span))
 
     def builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
-        def call():
-            return _without_yields(self.interp._builtin(name, list(args), dict(kwargs), span), span)
-        return rebox(self._run(call))
+        return rebox(self._run(self.interp.call_library, "builtin", name, list(args), dict(kwargs), span))
 
     def method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
         if isinstance(receiver, np.ndarray):
             receiver = unbox(receiver)  # the allowed array methods do not mutate
-        return rebox(self._run(self.interp._method, name, receiver, [_plain(a) for a in args], kwargs, span))
+        return rebox(self._run(self.interp.call_library, "method", name, [receiver] + [_plain(a) for a in args],
+                               kwargs, span))
+
+    def geometry(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        """A shapely function (receiver None) or method on known values."""
+        args, kwargs = [_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()}
+        if receiver is None:
+            return rebox(self._run(lib_shapely.call_function, self.interp, name, args, kwargs, span))
+        return rebox(self._run(lib_shapely.call_method, self.interp, name, receiver, args, kwargs, span))
 
     def arith(self, op: str, left: Any, right: Any, span: Span) -> Any:
         arrays = isinstance(left, np.ndarray) or isinstance(right, np.ndarray)
         if arrays:
             left, right = _plain(left), _plain(right)
-        result = self._run(self.interp._arith, op, left, right, span)
+        result = self._run(self.interp.arith, op, left, right, span)
         return rebox(result) if arrays or isinstance(result, (np.ndarray, np.generic)) else result
 
     def compare(self, op: str, left: Any, right: Any, span: Span) -> Any:
-        return rebox(self._run(self.interp._compare_step, op, _plain(left), _plain(right), span))
+        return rebox(self._run(self.interp.compare_values, op, _plain(left), _plain(right), span))
 
     def format_field(self, value: Any, conversion: str, spec: str, span: Span) -> str:
-        return self._run(_format_field, _plain(value), conversion, spec, self.interp.guard, span)
+        return self._run(format_field, _plain(value), conversion, spec, self.interp.guard, span)

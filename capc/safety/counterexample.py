@@ -18,7 +18,7 @@ from typing import Any
 from capc.lazy_numpy import np
 
 from capc.compiler import ir
-from capc.compiler.registry import Primitive, Waypoint, get_profile
+from capc.compiler.registry import Primitive, RobotProfile, Waypoint, get_profile
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -140,11 +140,10 @@ class _Answers:
 
 
 class ReplaySemantics(Semantics):
-    def __init__(self, data: ReplayData, spec: SafetySpec):
-        from capc.compiler.tabletop import CELL
+    def __init__(self, data: ReplayData, spec: SafetySpec, profile: RobotProfile):
         from capc.safety.monitor import Monitor
 
-        world = WorldState(data.positions, CELL.home, _Answers(data.answers), data.kinds)
+        world = WorldState(data.positions, profile.cell.home, _Answers(data.answers), data.kinds, profile=profile)
         super().__init__(world, list(data.names))
         self.data = data
         self.spec = spec
@@ -166,9 +165,9 @@ class ReplaySemantics(Semantics):
         target_f = tuple(float(v) for v in target)
         violation = self.monitor.check_waypoint(start_f, target_f, step.speed)
         if (index, step_no) == (tgt.call_index, tgt.step_no):
-            if violation is not None and violation.limit == tgt.property:
+            if violation is not None and violation.name == tgt.property:
                 raise _Confirmed()
-            why = "passed" if violation is None else f"stopped it for {violation.limit}"
+            why = "passed" if violation is None else f"stopped it for {violation.name}"
             raise _Refuted(f"the monitor {why} at call {index} ({step.role})")
         if violation is not None:
             raise _Refuted(f"the replay stopped earlier, at call {index} ({step.role}): {violation.message}")
@@ -194,7 +193,7 @@ def replay(program: ir.Program, spec: SafetySpec, data: ReplayData,
            limits: ResourceLimits = DEFAULT_LIMITS) -> tuple[bool, str]:
     """(confirmed, detail). Uses the runtime's interpreter; falls back to the verifier's own
     executor in concrete mode if the interpreter module is unavailable."""
-    semantics = ReplaySemantics(data, spec)
+    semantics = ReplaySemantics(data, spec, get_profile(program.profile))
     try:
         from capc.compiler.interpreter import Interpreter
     except ImportError:

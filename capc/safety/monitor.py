@@ -43,17 +43,24 @@ Point = tuple[float, float, float]
 
 @dataclass(frozen=True)
 class Violation:
-    """What the monitor refused. `limit` is "workspace", "keep_out:<zone>", "speed",
-    "accel" or "command"; `excess` is by how much (m, m/s or m/s^2; 0 for a grazing touch);
-    `point` where (the set-point, the target, or where the segment enters the zone)."""
+    """What the monitor refused. `limit` is the kind of limit: "workspace", "keep_out",
+    "speed", "accel" or "command", and `zone` the keep-out zone's name (None for the others);
+    `excess` is by how much (m, m/s or m/s^2; 0 for a grazing touch); `point` where (the
+    set-point, the target, or where the segment enters the zone)."""
 
     limit: str
     excess: float
     point: Point | None
     message: str
+    zone: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The limit as reports and the verifier's obligations name it ("keep_out:<zone>")."""
+        return self.limit if self.zone is None else f"{self.limit}:{self.zone}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"limit": self.limit, "excess": self.excess,
+        return {"limit": self.name, "excess": self.excess,
                 "point": None if self.point is None else list(self.point), "message": self.message}
 
 
@@ -101,9 +108,9 @@ class Monitor:
             hit = segment_enters(zone, a, point)
             if hit is not None:
                 entry, inside = hit
-                return Violation(f"keep_out:{zone.name}", inside, entry,
+                return Violation("keep_out", inside, entry,
                                  f"the segment {_fmt(a)} -> {_fmt(point)} enters keep-out zone "
-                                 f"'{zone.name}' at {_fmt(entry)} ({inside:.4f} m of it inside)")
+                                 f"'{zone.name}' at {_fmt(entry)} ({inside:.4f} m of it inside)", zone.name)
         return None
 
     def _check_speed_request(self, speed: Any) -> Violation | None:
@@ -128,8 +135,8 @@ class Monitor:
         p = np.array([x, y, z])
         for zone in self.spec.keep_out:
             if _zone_contains(zone, p):
-                return Violation(f"keep_out:{zone.name}", 0.0, (x, y, z),
-                                 f"{_fmt(p)} is inside keep-out zone '{zone.name}'")
+                return Violation("keep_out", 0.0, (x, y, z),
+                                 f"{_fmt(p)} is inside keep-out zone '{zone.name}'", zone.name)
         return None
 
     def _workspace_violation(self, p: np.ndarray) -> Violation:

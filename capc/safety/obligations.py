@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import z3
 
+from capc import codes
 from capc.compiler.geometry import Box, Cylinder
 from capc.diagnostics import Span
 from capc.safety.intervals import Bounds
@@ -40,13 +41,13 @@ AXES = "xyz"
 PROVED, VIOLATED, UNKNOWN = "proved", "violated", "unknown"
 CLEAR = 1e-3  # m: a counterexample that breaks a limit by this much survives any rounding
 
-CODE_WORKSPACE = "E301"
-CODE_KEEP_OUT = "E302"
-CODE_SPEED = "E303"
-CODE_UNVERIFIED = "E305"     # a motion or path the verifier could not decide: guarded
-CODE_POLICY_FAULT = "E306"   # the policy fails at run time on some path (stops safely)
-CODE_BUDGET = "E307"         # the verification budget ran out: the rest is guarded
-CODE_UNKNOWN_OBJECT = "E308"  # scene mode: the policy names an object the scene does not have
+CODE_WORKSPACE = codes.E301
+CODE_KEEP_OUT = codes.E302
+CODE_SPEED = codes.E303
+CODE_UNVERIFIED = codes.E305     # a motion or path the verifier could not decide: guarded
+CODE_POLICY_FAULT = codes.E306   # the policy fails at run time on some path (stops safely)
+CODE_BUDGET = codes.E307         # the verification budget ran out: the rest is guarded
+CODE_UNKNOWN_OBJECT = codes.E308  # scene mode: the policy names an object the scene does not have
 
 Evaluator = Callable[[Any], float]
 

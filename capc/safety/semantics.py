@@ -13,12 +13,10 @@ from typing import Any
 
 from capc.lazy_numpy import np
 
-from capc.compiler import tabletop
 from capc.compiler.registry import (
     Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
     Primitive, ROLE_PLACE, ROLE_POINTS, ROLE_POSITION, ROLE_SPEED, Waypoint,
 )
-from capc.compiler.tabletop import CELL, COLORS
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.safety.symvalues import Abandon, Opaque, PolicyFault, UnknownObject, box, compare, scalar
@@ -35,8 +33,22 @@ class Unverifiable(Exception):
         self.reason = reason
 
 
-def color_of(name: str) -> str:
-    return next((c for c in COLORS if name.startswith(c + " ")), "gray")
+class _Seen:
+    """The world as the profile's answers see it here (capc.compiler.registry.Seen): the
+    perceived positions of this call's object, arrays boxed for the executor."""
+
+    def __init__(self, xy: dict[str, tuple[Any, Any]], kind):
+        self._xy, self.kind = xy, kind
+
+    def xy(self, name: str) -> tuple[Any, Any]:
+        return self._xy[name]
+
+    def vector(self, values: list[Any]) -> Any:
+        return box(values)
+
+
+def color_of(name: str, colors: tuple[str, ...]) -> str:
+    return next((c for c in colors if name.startswith(c + " ")), "gray")
 
 
 class Semantics:
@@ -80,13 +92,14 @@ class Semantics:
         if prim.kind == KIND_OUTPUT:
             return None
         if prim.kind == KIND_SUB_LMP:
-            return self.run_time_value(ex, index, prim.returns, f"{name}(...) (answered by a language model at run time)", span)
+            return self.run_time_value(ex, index, prim.result_for(args.get("query")),
+                                       f"{name}(...) (answered by a language model at run time)", span)
         if name == "get_obj_names":
             return list(self.names)
         if name == "is_obj_visible":
             return self._object_name(args["obj_name"], span) in self.names
         if name == "get_color":
-            return color_of(self._object_name(args["obj_name"], span))
+            return color_of(self._object_name(args["obj_name"], span), ex.profile.colors)
         if name == "get_robot_pos":
             return box(list(self.world.tcp()))
         if name in ("get_obj_pos", "get_bbox"):
@@ -94,14 +107,11 @@ class Semantics:
             if obj not in self.names:
                 raise UnknownObject(obj, f"there is no object named {obj!r} in the scene", span)
             x, y, _ = self.world.true_position(obj)
-            px, py = self.perceive(index, (x, y))
-            if name == "get_obj_pos":
-                return box([px, py])
-            half = CELL.block_size / 2 if self.world.kind(obj) == "block" else CELL.bowl_radius
-            return box([px - half, py - half, px + half, py + half])
+            seen = _Seen({obj: self.perceive(index, (x, y))}, self.world.kind)
+            return ex.profile.answer(name, {"obj_name": obj}, seen)
         if name in ("denormalize_xy", "get_corner_name", "get_side_name"):
             try:
-                return self._geometry(name, args, span)
+                return self._geometry(ex.profile, name, args, span)
             except Unverifiable as why:
                 return Opaque(f"{name}(...) of a point known only at run time ({why.reason})", span)
         if prim.kind in (KIND_PERCEPTION, KIND_GEOMETRY):
@@ -110,14 +120,15 @@ class Semantics:
 
     # --- helpers ------------------------------------------------------------------
 
-    def _geometry(self, name: str, args: dict[str, Any], span: Span) -> Any:
+    def _geometry(self, profile, name: str, args: dict[str, Any], span: Span) -> Any:
+        seen = _Seen({}, self.world.kind)
         if name == "denormalize_xy":
             p = self._point(args["pos_normalized"], span, sizes=(2,))
-            return box(list(CELL.denormalize_xy(p)))
+            return profile.answer(name, {"pos_normalized": p}, seen)
         p = self._point(args["pos"], span, sizes=(2,))  # the runtime reads exactly an xy here
         if any(is_sym(v) for v in p):
             return Opaque(f"{name}(...) of a point known only at run time", span)
-        return getattr(tabletop, name)(p)
+        return profile.answer(name, {"pos": p}, seen)
 
     def _object_name(self, value: Any, span: Span) -> str:
         if isinstance(value, Opaque):
@@ -184,7 +195,7 @@ class Semantics:
         if world.held is not None:
             return None
         tcp = world.tcp()
-        reach = CELL.grasp_radius ** 2
+        reach = ex.profile.cell.grasp_radius ** 2
         names = list(world.positions)
         dist = {n: sum((p - t) * (p - t) for p, t in zip(world.grasp_point(n), tcp)) for n in names}
         world.grasp_edges(dist, reach)

@@ -15,17 +15,21 @@ with bounded unknowns and turns motions into proof obligations; the replay oracl
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from capc.lazy_numpy import np
 import z3
 
 from capc.compiler import costs, ir
+from capc.compiler.execution import (
+    BREAK, CONTINUE, bind_arguments, bind_lambda, check_unpack, dispatch_call, end_of_program, primitive_of,
+    result_of, returned, snapshot,
+)
 from capc.compiler.registry import Primitive, get_profile
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
-from capc.safety import symlib
+from capc.safety import sym_shapely, symlib
 from capc.safety.concrete import ConcreteOps
 from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, Frame, FunctionValue, Opaque, PolicyFault, binop, box, compare, deep_size, has_sym,
@@ -36,19 +40,6 @@ from capc.safety.z3util import as_bool, conj, is_sym
 
 class BudgetOut(Exception):
     """The verification wall-clock budget ran out in the middle of a path."""
-
-
-class _Break(Exception):
-    pass
-
-
-class _Continue(Exception):
-    pass
-
-
-class _Return(Exception):
-    def __init__(self, value: Any):
-        self.value = value
 
 
 class Chooser(Protocol):
@@ -149,18 +140,18 @@ class Executor:
     # --- running --------------------------------------------------------------------
 
     def run(self) -> None:
-        try:
-            self._block(self.program.body, self.globals)
-        except _Return:
-            pass  # a top-level return ends the policy
-        except (_Break, _Continue):
-            pass
+        end_of_program(self, self._block(self.program.body, self.globals), None)
 
-    def _block(self, stmts, frame: Frame) -> None:
+    def _block(self, stmts, frame: Frame) -> Any:
+        """Run statements; None when they fall through, else the Signal that ends them
+        (capc.compiler.execution's convention, the interpreter's too)."""
         charge = self.concrete.charge
         for stmt in stmts:
             charge(costs.STATEMENT_STEPS, stmt.span)  # as the run does (capc.compiler.costs)
-            self._stmt[type(stmt)](stmt, frame)
+            signal = self._stmt[type(stmt)](stmt, frame)
+            if signal is not None:
+                return signal
+        return None
 
     def _assign(self, s: ir.Assign, frame: Frame) -> None:
         value = self.eval(s.value, frame)
@@ -199,11 +190,10 @@ class Executor:
     def _exprstmt(self, s: ir.ExprStmt, frame: Frame) -> None:
         self.eval(s.value, frame)
 
-    def _if(self, s: ir.If, frame: Frame) -> None:
+    def _if(self, s: ir.If, frame: Frame) -> Any:
         if self.branch(truth(self.eval(s.test, frame), s.test.span), s.test.span):
-            self._block(s.body, frame)
-        else:
-            self._block(s.orelse, frame)
+            return self._block(s.body, frame)
+        return self._block(s.orelse, frame)
 
     def _loop_tick(self, span: Span) -> None:
         self.loop_iterations += 1
@@ -212,24 +202,18 @@ class Executor:
         if self.loop_iterations % 64 == 0:
             self.check_deadline()
 
-    def _body_breaks(self, body, frame: Frame) -> bool:
-        """Run a loop body; True when it left the loop with `break`."""
-        try:
-            self._block(body, frame)
-        except _Break:
-            return True
-        except _Continue:
-            pass
-        return False
-
-    def _for(self, s: ir.For, frame: Frame) -> None:
-        for item in self._iter_live(self.eval(s.iter, frame), s.iter.span):
+    def _for(self, s: ir.For, frame: Frame) -> Any:
+        for item in self.iterate(self.eval(s.iter, frame), s.iter.span):
             self._loop_tick(s.span)
             self.assign(s.target, item, frame)
-            if self._body_breaks(s.body, frame):
+            signal = self._block(s.body, frame)
+            if signal is BREAK:
                 break
+            if signal is not None and signal is not CONTINUE:
+                return signal
+        return None
 
-    def _while(self, s: ir.While, frame: Frame) -> None:
+    def _while(self, s: ir.While, frame: Frame) -> Any:
         count = 0
         while True:
             self.concrete.charge(costs.STATEMENT_STEPS, s.span)  # each test of the loop, as the run
@@ -240,17 +224,20 @@ class Executor:
                 raise Abandon(f"the while loop is still running after {self.limits.while_unroll} "
                               f"iterations (the verifier's unrolling bound)", s.span)
             self._loop_tick(s.span)
-            if self._body_breaks(s.body, frame):
-                break
+            signal = self._block(s.body, frame)
+            if signal is BREAK:
+                return None
+            if signal is not None and signal is not CONTINUE:
+                return signal
 
     def _break(self, s, frame):
-        raise _Break()
+        return BREAK
 
     def _continue(self, s, frame):
-        raise _Continue()
+        return CONTINUE
 
-    def _return(self, s: ir.Return, frame: Frame) -> None:
-        raise _Return(None if s.value is None else self.eval(s.value, frame))
+    def _return(self, s: ir.Return, frame: Frame) -> Any:
+        return returned(None if s.value is None else self.eval(s.value, frame))
 
     def _def(self, s: ir.FunctionDef, frame: Frame) -> None:
         pass  # defs are looked up in program.functions (helpers need not be in the body)
@@ -262,9 +249,7 @@ class Executor:
             frame.vars[target.id] = value
         elif isinstance(target, ir.TupleTarget):
             items = self.iterate(value, target.span)
-            if len(items) != len(target.elts):
-                raise PolicyFault(f"cannot unpack {len(items)} values into {len(target.elts)} names",
-                                  target.span)
+            check_unpack(self, items, target)
             for t, v in zip(target.elts, items):
                 self.assign(t, v, frame)
         elif isinstance(target, ir.SubscriptTarget):
@@ -304,7 +289,7 @@ class Executor:
                 return FunctionValue(fdef, ())
             if symlib.is_builtin(name):
                 return BuiltinRef(name)
-            raise PolicyFault(f"name '{name}' is not defined", span) from None
+            raise PolicyFault(f"name '{name}' is not defined here", span) from None
 
     def _name(self, e: ir.Name, frame):
         return self._lookup(e.id, frame, e.span)
@@ -454,7 +439,7 @@ class Executor:
         if self.loop_iterations + size > self.limits.max_loop_iterations:
             # no `break` in a comprehension: the interpreter refuses it before it starts
             raise PolicyFault(f"a comprehension over {size:,} items exceeds the loop budget", e.span)
-        for item in self._iter_live(iterable, gen.iter.span):
+        for item in self.iterate(iterable, gen.iter.span):
             self._loop_tick(e.span)
             self.concrete.charge(costs.ITEM_STEPS, e.span)
             self.assign(gen.target, item, frame)
@@ -474,36 +459,42 @@ class Executor:
     def _call(self, e: ir.Call, frame):
         args = [self.eval(a, frame) for a in e.args]
         kwargs = {k.name: self.eval(k.value, frame) for k in e.keywords}
-        kind = e.kind
-        if kind == ir.CALL_API:
-            return self.call_api(e.callee, args, kwargs, e.span)
-        if kind == ir.CALL_NUMPY:
-            return symlib.call_numpy(self, e.callee, args, kwargs, e.span)
-        if kind == ir.CALL_BUILTIN:
-            return symlib.call_builtin(self, e.callee, args, kwargs, e.span)
-        if kind == ir.CALL_METHOD:
-            return symlib.call_method(self, e.callee, args[0], args[1:], kwargs, e.span)
-        if kind == ir.CALL_USER:
-            fdef = self.program.functions.get(e.callee)
-            if fdef is None:
-                raise PolicyFault(f"function '{e.callee}' is not defined", e.span)
-            return self.call_value(FunctionValue(fdef, ()), args, kwargs, e.span)
-        if kind == ir.CALL_LAMBDA:
-            return self.call_value(self._lookup(e.callee, frame, e.span), args, kwargs, e.span)
-        if kind == ir.CALL_UNDEFINED:
-            if e.callee in self.program.functions:  # supplied after compilation
-                fdef = self.program.functions[e.callee]
-                return self.call_value(FunctionValue(fdef, ()), args, kwargs, e.span)
-            self.concrete.charge(costs.CALL_STEPS, e.span)
-            index = self.call_index
-            self.call_index += 1
-            return self.oracle.undefined(self, e.callee, args, kwargs, e.type, e.span, index)
-        raise Abandon(f"call of kind '{kind}' is not modelled", e.span)
+        return dispatch_call(self, e, args, kwargs, frame)
+
+    # --- what capc.compiler.execution asks of an executor ---------------------------------
+
+    def fault(self, message: str, span: Span | None) -> NoReturn:
+        raise PolicyFault(message, span)
+
+    def unsupported(self, message: str, span: Span | None) -> NoReturn:
+        raise Abandon(message, span)
+
+    def lookup(self, name: str, frame: Frame, span: Span) -> Any:
+        return self._lookup(name, frame, span)
+
+    def call_numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        return symlib.call_numpy(self, name, args, kwargs, span)
+
+    def call_geometry(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        return sym_shapely.call_function(self, name, args, kwargs, span)
+
+    def call_builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        return symlib.call_builtin(self, name, args, kwargs, span)
+
+    def call_method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        return symlib.call_method(self, name, receiver, args, kwargs, span)
+
+    def call_function(self, function: ir.FunctionDef, args: list, kwargs: dict, span: Span) -> Any:
+        return self.call_value(FunctionValue(function, ()), args, kwargs, span)
+
+    def call_outside(self, call: ir.Call, args: list, kwargs: dict) -> Any:
+        self.concrete.charge(costs.CALL_STEPS, call.span)
+        index = self.call_index
+        self.call_index += 1
+        return self.oracle.undefined(self, call.callee, args, kwargs, call.type, call.span, index)
 
     def call_api(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
-        prim = self.profile.primitive(name)
-        if prim is None:
-            raise PolicyFault(f"'{name}' is not part of the robot API", span)
+        prim = primitive_of(self, name, span)
         try:
             bound = prim.bind(args, kwargs)
         except TypeError as exc:
@@ -516,23 +507,21 @@ class Executor:
 
     def call_value(self, fn: Any, args: list, kwargs: dict, span: Span) -> Any:
         if isinstance(fn, Closure):
-            if kwargs or len(args) != len(fn.params):
-                raise PolicyFault(f"lambda takes {len(fn.params)} arguments, got {len(args)}", span)
+            bound = bind_lambda(self, fn.params, args, kwargs, span)
             self._enter(span)
             try:
-                return self.eval(fn.body, Frame(dict(zip(fn.params, args)), fn.frame))
+                return self.eval(fn.body, Frame(bound, fn.frame))
             finally:
                 self.callers.pop()
         if isinstance(fn, FunctionValue):
-            frame = Frame(parent=self.globals)
+            bound, defaults = bind_arguments(self, fn.fdef, args, kwargs, span)
+            frame = Frame(bound, self.globals)
             self._enter(span)
             outer, self.frame = self.frame, frame
             try:
-                self._bind(fn, args, kwargs, span, frame)
-                self._block(fn.fdef.body, frame)
-                return None
-            except _Return as r:
-                return r.value
+                for param in defaults:
+                    frame.vars[param.name] = self.eval(param.default, frame)
+                return result_of(self._block(fn.fdef.body, frame))
             finally:
                 self.frame = outer
                 self.callers.pop()
@@ -546,46 +535,16 @@ class Executor:
             raise PolicyFault(f"call depth limit of {self.limits.max_call_depth} reached", span)
         self.callers.append(span)
 
-    def _bind(self, fn: FunctionValue, args: list, kwargs: dict, span: Span, frame: Frame) -> None:
-        params = fn.fdef.params
-        if len(args) > len(params):
-            raise PolicyFault(f"{fn.fdef.name}() takes {len(params)} arguments, got {len(args)}", span)
-        bound = frame.vars
-        bound.update({p.name: a for p, a in zip(params, args)})
-        for key, value in kwargs.items():
-            if key in bound or all(p.name != key for p in params):
-                raise PolicyFault(f"{fn.fdef.name}() got an unexpected or repeated argument '{key}'", span)
-            bound[key] = value
-        for p in params:
-            if p.name not in bound:
-                if p.default is None:
-                    raise PolicyFault(f"{fn.fdef.name}() is missing argument '{p.name}'", span)
-                # evaluated per call in the callee's scope, as the interpreter does
-                bound[p.name] = self.eval(p.default, frame)
-
     # --- iteration ------------------------------------------------------------------
 
     def iterate(self, value: Any, span: Span) -> list:
-        return list(self._iter_live(value, span))
-
-    def _iter_live(self, value: Any, span: Span):
+        """The items a loop over `value` walks (capc.compiler.execution.snapshot), an
+        array's elements as plain scalars."""
         opaque_check(value, span)
-        if isinstance(value, list):
-            yield from list(value)  # the interpreter iterates over a snapshot of a list
-            return
-        if isinstance(value, (tuple, str, range)):
-            yield from value
-            return
-        if isinstance(value, dict):
-            yield from list(value.keys())
-            return
+        items = snapshot(self, value, span)
         if isinstance(value, np.ndarray):
-            if value.ndim == 0:
-                raise PolicyFault("iteration over a 0-d array", span)
-            for row in value:
-                yield row if isinstance(row, np.ndarray) else scalar(row)
-            return
-        raise PolicyFault(f"'{type(value).__name__}' object is not iterable", span)
+            return [row if isinstance(row, np.ndarray) else scalar(row) for row in items]
+        return list(items)
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None)})  # formatted alike here and in the run

@@ -17,11 +17,13 @@ from typing import Any
 from capc.lazy_numpy import np
 import z3
 
+from capc.compiler import library
 from capc.diagnostics import Span
 from capc.safety.symvalues import (
     Abandon, BuiltinRef, Closure, FunctionValue, Opaque, PolicyFault, box, compare, has_sym, opaque_check,
     scalar, sym_sqrt, truth, unbox,
 )
+from capc.safety import sym_shapely
 from capc.safety.z3util import as_real, conj, disj, is_sym, sym_abs, sym_max, sym_min
 
 def _unknown_args(args: list, kwargs: dict) -> bool:
@@ -42,7 +44,7 @@ def call_numpy(ex, name: str, args: list, kwargs: dict, span: Span) -> Any:
     _check_opaque(args, kwargs, span)
     if not _unknown_args(args, kwargs):
         return ex.concrete.numpy(name, args, kwargs, span)
-    handler = _SYMBOLIC_NUMPY.get(name)
+    handler = library.model("numpy", name)
     if handler is None:
         raise Abandon(f"np.{name} on values that depend on the world is not modelled", span)
     return handler(ex, args, kwargs, span)
@@ -259,7 +261,7 @@ def _np_sort(ex, args, kwargs, span):
     return np.array(fork_sort(ex, list(arr), lambda v: v, span), dtype=object)
 
 
-_SYMBOLIC_NUMPY = {
+library.attach_models("numpy", {
     "array": _np_array, "asarray": _np_asarray, "sum": _np_sum, "mean": _np_mean,
     "min": _np_min, "max": _np_max, "amin": _np_min, "amax": _np_max,
     "minimum": _np_minimum, "maximum": _np_maximum, "abs": _np_abs, "absolute": _np_abs,
@@ -275,7 +277,7 @@ _SYMBOLIC_NUMPY = {
     "arcsin": _bounded_fresh("arcsin", -math.pi / 2, math.pi / 2),
     "arccos": _bounded_fresh("arccos", 0.0, math.pi), "exp": _bounded_fresh("exp", 0.0, None),
     "transpose": lambda ex, args, kwargs, span: box(args[0]).T,
-}
+})
 
 
 # --- forking order decisions -------------------------------------------------------------
@@ -518,30 +520,26 @@ def _b_all(ex, args, kwargs, span):
     return conj([truth(v, span) for v in ex.iterate(args[0], span)])
 
 
-def _b_isinstance(ex, args, kwargs, span):
-    raise Abandon("isinstance is not modelled", span)
-
-
-_BUILTINS = {
+library.attach_models("builtin", {
     "len": _b_len, "range": _b_range, "zip": _b_zip, "enumerate": _b_enumerate,
     "sorted": _b_sorted, "reversed": _b_reversed, "abs": _b_abs, "sum": _b_sum,
     "round": _b_round, "int": _b_int, "float": _b_float, "str": _b_str, "bool": _b_bool,
     "list": _b_list, "tuple": _b_tuple, "dict": _b_dict, "print": _b_print,
-    "any": _b_any, "all": _b_all, "isinstance": _b_isinstance,
+    "any": _b_any, "all": _b_all,
     "min": lambda ex, a, k, s: _min_max(ex, a, k, s, True),
     "max": lambda ex, a, k, s: _min_max(ex, a, k, s, False),
-}
+})
 
 
 def is_builtin(name: str) -> bool:
-    return name in _BUILTINS
+    return name in library.BUILTINS
 
 
 def call_builtin(ex, name: str, args: list, kwargs: dict, span: Span) -> Any:
     keyed = name in ("sorted", "min", "max") and "key" in kwargs
     if not keyed and not _unknown_args(args, kwargs):
         return ex.concrete.builtin(name, args, kwargs, span)
-    fn = _BUILTINS.get(name)
+    fn = library.model("builtin", name)
     if fn is None:
         raise Abandon(f"builtin {name}() is not modelled by the verifier", span)
     if not args and name not in ("print", "list", "tuple", "dict", "str", "float", "int", "bool"):
@@ -567,6 +565,8 @@ _ARRAY = {"tolist", "copy", "reshape", "flatten", "mean", "sum", "min", "max", "
 def call_method(ex, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
     method = name.rsplit(".", 1)[-1]
     opaque_check(receiver, span)
+    if sym_shapely.is_geometry(receiver):
+        return sym_shapely.call_method(ex, method, receiver, args, kwargs, span)
     if method != "sort" and not has_sym(receiver) and not _unknown_args(args, kwargs):
         return ex.concrete.method(method, receiver, args, kwargs, span)
     if isinstance(receiver, np.ndarray):

@@ -102,6 +102,13 @@ class BuiltinRef:
     name: str
 
 
+class SymbolicValue:
+    """Base of the values a library model builds from Z3 terms (a shapely geometry whose
+    coordinates depend on the world, `capc.safety.sym_shapely`): has_sym counts them."""
+
+    __slots__ = ()
+
+
 def opaque_check(value: Any, span: Span | None) -> None:
     if isinstance(value, Opaque):
         raise Abandon(f"the value of {value.what} is only known at run time", span)
@@ -124,7 +131,7 @@ def has_sym(value: Any, dicts: bool = False) -> bool:
         seen += 1
         if seen > MAX_WALK:
             raise Abandon(f"a value with more than {MAX_WALK:,} elements (counting shared ones)")
-        if is_sym(v) or isinstance(v, Opaque):
+        if is_sym(v) or isinstance(v, (Opaque, SymbolicValue)):
             return True
         if isinstance(v, np.ndarray):
             if v.dtype == object:

@@ -22,6 +22,7 @@ How (docs/verification.md has the full story):
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -32,9 +33,8 @@ from typing import Any
 import z3
 
 from capc.compiler import ir
-from capc.compiler.registry import Primitive, Waypoint
+from capc.compiler.registry import Primitive, RobotProfile, Waypoint, get_profile
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL, COLORS, KINDS, object_kind
 from capc.compiler.types import Array, Bool, Float, Int, Type
 from capc.diagnostics import Diagnostic, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -56,13 +56,18 @@ from capc.safety.z3util import as_real, is_sym, model_float
 DEFAULT_MAX_PATHS = 256
 DEFINED_LABELS = frozenset({"sqrt"})  # fresh reals that come with a definition
 PER_CHECK_SECONDS = 0.5
-# m: two objects of a scene-free counterexample are at least this far apart: twice the grasp
-# radius, so a pick aimed at one (perception error up to 2 cm per axis) is nearer to it.
-SPACING = 2 * CELL.grasp_radius
-# Without a scene and without object names in the policy, scene-free mode assumes CaP's
-# usual table: three blocks and three bowls.
-DEFAULT_OBJECTS = ("red block", "green block", "blue block", "red bowl", "green bowl", "blue bowl")
-_NAME = re.compile(r"^(%s) (%s)$" % ("|".join(COLORS), "|".join(KINDS)))
+
+
+def spacing(profile: RobotProfile) -> float:
+    """m: two objects of a scene-free counterexample are at least this far apart: twice the
+    grasp radius, so a pick aimed at one (perception error up to 2 cm per axis) is nearer to it."""
+    return 2 * profile.cell.grasp_radius
+
+
+@functools.lru_cache(maxsize=None)
+def _object_name(colors: tuple[str, ...], kinds: tuple[str, ...]) -> re.Pattern:
+    """'<colour> <kind>' for a profile's colours and kinds."""
+    return re.compile(r"^(%s) (%s)$" % ("|".join(colors), "|".join(kinds)))
 
 
 class Infeasible(Exception):
@@ -297,6 +302,7 @@ class PathRun:
 class _Unknowns:
     def __init__(self, run: PathRun, spec: SafetySpec):
         self.run, self.spec = run, spec
+        self.tolerance = spec.perception_tolerance  # the largest perception error per axis
 
     def perceived(self, key, true):
         tol = self.spec.perception_tolerance
@@ -354,7 +360,8 @@ class _Unknowns:
 
 class VerifierSemantics(Semantics):
     def __init__(self, verifier: "Verifier", run: PathRun):
-        world = WorldState(verifier.initial, CELL.home, _Unknowns(run, verifier.spec), verifier.kinds)
+        world = WorldState(verifier.initial, verifier.profile.cell.home, _Unknowns(run, verifier.spec),
+                           verifier.kinds, profile=verifier.profile)
         super().__init__(world, verifier.names)
         self.v, self.run = verifier, run
 
@@ -510,6 +517,7 @@ class Verifier:
     def __init__(self, program: ir.Program, spec: SafetySpec, scene: Scene | None, any_scene: bool,
                  limits: ResourceLimits, max_paths: int):
         self.program, self.spec, self.limits = program, spec, limits
+        self.profile = get_profile(program.profile)
         self.started = time.monotonic()
         self.deadline = self.started + limits.solver_seconds
         self.ctx = SolverContext(self.deadline)
@@ -524,7 +532,7 @@ class Verifier:
         self.mode = "any_scene" if any_scene else "scene"
         self.tolerance = spec.perception_tolerance
         self.names, self.kinds, self.initial = self._world(scene, any_scene)
-        self.spaced = _spaced(self.initial) if any_scene else []
+        self.spaced = _spaced(self.initial, spacing(self.profile)) if any_scene else []
         self.ws_text = ", ".join(f"{a} in [{iv.low:g}, {iv.high:g}]" for a, iv in zip("xyz", spec.workspace.axes))
 
     def _world(self, scene: Scene | None, any_scene: bool):
@@ -532,8 +540,8 @@ class Verifier:
             names = scene.names()
             kinds = {o.name: o.kind for o in scene.objects}
         elif any_scene:
-            names = policy_object_names(self.program) or list(DEFAULT_OBJECTS)
-            kinds = {n: object_kind(n) for n in names}
+            names = policy_object_names(self.program) or list(self.profile.default_objects)
+            kinds = {n: self.profile.object_kind(n) for n in names}
         else:
             names, kinds = [], {}
         initial: dict[str, tuple] = {}
@@ -541,11 +549,11 @@ class Verifier:
         for i, name in enumerate(names):
             kind = kinds[name]
             if any_scene:
-                area = CELL.spawn_area
+                area = self.profile.cell.spawn_area
                 x, y = z3.Real(f"obj{i}.x"), z3.Real(f"obj{i}.y")
                 self.ctx.bound(x, area.x.low, area.x.high)
                 self.ctx.bound(y, area.y.low, area.y.high)
-                initial[name] = (x, y, CELL.resting_z(kind))
+                initial[name] = (x, y, self.profile.cell.resting_z(kind))
             else:
                 px, py, pz = scene.get(name).position
                 if tol <= 0:
@@ -553,7 +561,7 @@ class Verifier:
                     continue
                 coords: list[Any] = []
                 for axis, v in zip("xyz", (px, py, pz)):
-                    if axis == "z" and v == CELL.resting_z(kind):
+                    if axis == "z" and v == self.profile.cell.resting_z(kind):
                         coords.append(v)  # standing on the table: its height is known
                         continue
                     var = z3.Real(f"obj{i}.{axis}")
@@ -634,7 +642,7 @@ class Verifier:
             return
         if any(d.code == CODE_UNKNOWN_OBJECT and d.span == fault.span for d in self.faults):
             return
-        close = nearest_name(str(fault.name), list(self.names) + list(CELL.places))
+        close = nearest_name(str(fault.name), list(self.names) + list(self.profile.cell.places))
         known = ", ".join(repr(n) for n in self.names) or "none"
         self.faults.append(Diagnostic(
             CODE_UNKNOWN_OBJECT, f"the scene has no object named {fault.name!r}", fault.span, "safety",
@@ -727,7 +735,7 @@ class Verifier:
                                               f"decides where a block lands or what the gripper takes there)")
             elif self.spaced and self.ctx.check(run.pc, run.assumed + run.opaque + [prop.violated_true])[0] == "sat":
                 self._unknown(ob, what, prop, f"only placements with two objects closer than "
-                                              f"{SPACING * 100:g} cm break it (they would overlap on the table, "
+                                              f"{spacing(self.profile) * 100:g} cm break it (they would overlap on the table, "
                                               f"and the gripper cannot tell them apart)")
             elif run.opaque and self.ctx.check(run.pc, run.assumed + [prop.violated_true])[0] == "sat":
                 self._unknown(ob, what, prop, "only a run-time answer (sub-LMP / helper) outside the "
@@ -772,13 +780,13 @@ class Verifier:
         ob.message = f"{what} breaks the {_limit_words(prop.name)}{by}: {text}"
 
 
-def _spaced(initial: dict[str, tuple]) -> list:
-    """Scene-free counterexamples keep the objects SPACING apart (per axis, so at least that
+def _spaced(initial: dict[str, tuple], gap: float) -> list:
+    """Scene-free counterexamples keep the objects `gap` apart (per axis, so at least that
     far in the plane): the proofs cover every placement, but a world with two objects on one
     spot does not exist, and there the backend's gripper takes whichever grasp point is
     nearest, not the object the policy named."""
     spots = [p for p in initial.values() if is_sym(p[0]) or is_sym(p[1])]
-    return [z3.Or(a[0] - b[0] >= SPACING, b[0] - a[0] >= SPACING, a[1] - b[1] >= SPACING, b[1] - a[1] >= SPACING)
+    return [z3.Or(a[0] - b[0] >= gap, b[0] - a[0] >= gap, a[1] - b[1] >= gap, b[1] - a[1] >= gap)
             for i, a in enumerate(spots) for b in spots[i + 1:]]
 
 
@@ -801,8 +809,6 @@ def _last_span(program: ir.Program) -> Span:
 def may_move(program: ir.Program) -> bool:
     """Can the program command the robot at all? A robot-API call of a moving primitive, or
     a call of a helper nobody has defined yet (its definition may move), anywhere."""
-    from capc.compiler.registry import get_profile
-
     profile = get_profile(program.profile)
 
     def moves(node: Any) -> bool:
@@ -817,9 +823,11 @@ def may_move(program: ir.Program) -> bool:
 
 
 def policy_object_names(program: ir.Program) -> list[str]:
-    """String constants of the policy that name CaP objects ('<colour> block|bowl')."""
+    """String constants of the policy that name objects of its profile ('<colour> <kind>')."""
+    profile = get_profile(program.profile)
+    pattern = _object_name(profile.colors, profile.kinds)
     return sorted({node.value for node in ir.walk(program)
-                   if isinstance(node, ir.Const) and isinstance(node.value, str) and _NAME.match(node.value)})
+                   if isinstance(node, ir.Const) and isinstance(node.value, str) and pattern.match(node.value)})
 
 
 def verify(program: ir.Program, spec: SafetySpec, scene: Scene | None = None, *, any_scene: bool = False,

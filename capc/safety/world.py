@@ -5,7 +5,7 @@ motion plans (capc.compiler.tabletop) run unchanged on it: the verifier checks e
 segments the runtime will drive. It follows the kinematic backend's rules:
 
 * closing the gripper takes the object whose grasp point is nearest the tool, within
-  `CELL.grasp_radius` (inside `put_first_on_second(name, ...)` the plan descends onto that
+  the cell's `grasp_radius` (inside `put_first_on_second(name, ...)` the plan descends onto that
   object's grasp point: it is taken to be the one grasped; any other grasp is decided per
   object by the caller, forking where the world leaves it open);
 * a held object keeps its offset from the tool (the grasp happened where the tool was, which
@@ -27,21 +27,20 @@ fresh Z3 reals with bounds, the replay's are the counterexample's concrete numbe
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
 import z3
 
-from capc.compiler.tabletop import CELL, object_kind
+from capc.compiler.registry import RobotProfile
 from capc.safety.symvalues import PolicyFault, UnknownObject, compare
 from capc.safety.z3util import as_real, conj, sym_abs, sym_max
 
-# The cell's allowance for a support "just below" a released block (m): the kinematic
-# backend reads the same number, so the verifier drops blocks as it does.
-SUPPORT_SLACK = CELL.support_slack
-
 # How far (m) a counterexample keeps every open world-model comparison from its threshold:
 # far above double rounding of coordinates under a metre (~1e-16), far below anything a
-# camera or a gripper could tell apart, and below SUPPORT_SLACK so it cannot hide a support.
+# camera or a gripper could tell apart, and below the cell's `support_slack` (its allowance for a
+# support "just below" a released block, which the kinematic backend reads too) so it cannot
+# hide a support.
 EDGE_GAP = 1e-7
 
 
@@ -55,7 +54,8 @@ class Unknowns(Protocol):
 
 class WorldState:
     def __init__(self, positions: dict[str, tuple[Any, Any, Any]], tcp: tuple[Any, Any, Any],
-                 unknowns: Unknowns, kinds: dict[str, str] | None = None):
+                 unknowns: Unknowns, kinds: dict[str, str] | None = None, *, profile: RobotProfile):
+        self.cell, self._kind_of = profile.cell, profile.object_kind
         self.positions = dict(positions)
         self.kinds = dict(kinds or {})
         self.tcp_now = tuple(tcp)
@@ -64,6 +64,7 @@ class WorldState:
         self.unknowns = unknowns
         self.motion_count = 0      # distinguishes the keys of unknowns across motions
         self.position_queries = 0  # distinguishes the perception errors of plan queries
+        self.surface_calls = 0     # distinguishes those of the surfaces plans ask for
 
     # --- the registry's World protocol ---------------------------------------------
 
@@ -73,8 +74,8 @@ class WorldState:
             self.position_queries += 1
             return self.unknowns.perceived(("plan", self.motion_count, self.position_queries),
                                            self.true_position(name))
-        if name in CELL.places:
-            x, y = CELL.places[name]
+        if name in self.cell.places:
+            x, y = self.cell.places[name]
             return (x, y, 0.0)
         raise UnknownObject(name, f"there is no object or place named {name!r} in the scene")
 
@@ -86,9 +87,9 @@ class WorldState:
     def kind(self, name: str) -> str:
         if name in self.kinds:
             return self.kinds[name]
-        if name not in self.positions and name in CELL.places:
+        if name not in self.positions and name in self.cell.places:
             return "place"
-        return object_kind(name)
+        return self._kind_of(name)
 
     def tcp(self) -> tuple[Any, Any, Any]:
         return self.tcp_now
@@ -112,7 +113,7 @@ class WorldState:
 
     def grasp_point(self, name: str) -> tuple[Any, Any, Any]:
         x, y, z = self.positions[name]
-        return (x, y, CELL.grasp_z(self.kind(name), z))
+        return (x, y, self.cell.grasp_z(self.kind(name), z))
 
     def grasp(self, name: str | None) -> None:
         """Take `name` (None: nothing within reach) where it is now."""
@@ -138,16 +139,28 @@ class WorldState:
         world leaves it open, so no path forks here."""
         kind = self.kind(name)
         if kind != "block":
-            return CELL.resting_z(kind)
+            return self.cell.resting_z(kind)
         others = {o: p for o, p in self.positions.items() if o != name}
-        return self._highest_support(x, y, others, bottom=z - CELL.block_size / 2)
+        return self._highest_support(x, y, others, bottom=z - self.cell.block_size / 2)
 
     def surface(self, x: Any, y: Any, exclude: str | None) -> Any:
         """The registry's `surface`: where a plan lets a block go over (x, y), from the
-        *perceived* positions of the other objects (the runtime can only perceive them). Every
-        one is perceived, in order, whether or not it can be under the point: a replay must
-        ask the same questions in the same order as the proof did."""
-        others = {o: self.position(o) for o in list(self.positions) if o not in (exclude, self.held)}
+        *perceived* positions of the other objects (the runtime can only perceive them).
+        An object that cannot be under the point even with the largest perception error is
+        not perceived at all (no unknowns: a line of blocks costs what it did before). The
+        others' errors are keyed by (this call, name), not by a running count, so a replay
+        that skips fewer of them still reads the same answers."""
+        self.surface_calls += 1
+        tolerance = getattr(self.unknowns, "tolerance", math.inf)
+        others = {}
+        for other in list(self.positions):
+            if other in (exclude, self.held):
+                continue
+            ox, oy, oz = self.positions[other]
+            reach = self.cell.support_reach(self.kind(other)) + tolerance
+            if self._far(ox, x, reach) or self._far(oy, y, reach):
+                continue
+            others[other] = self.unknowns.perceived(("surface", self.surface_calls, other), (ox, oy, oz))
         return self._highest_support(x, y, others, bottom=None)
 
     def _highest_support(self, x: Any, y: Any, others: dict[str, tuple[Any, Any, Any]],
@@ -159,15 +172,15 @@ class WorldState:
         cannot rise above the height found so far changes nothing and builds no term. With
         the conditions decided (bounds, else the path's solver) a stack's heights stay plain
         numbers instead of nesting every height below them."""
-        half = CELL.block_size / 2
+        half = self.cell.block_size / 2
         candidates = []
         for other, (ox, oy, oz) in others.items():
-            reach = CELL.support_reach(self.kind(other))
-            if self._apart(ox, x, reach) or self._apart(oy, y, reach):
+            reach = self.cell.support_reach(self.kind(other))
+            if self._far(ox, x, reach) or self._far(oy, y, reach):
                 continue  # cannot be under it: decided on bounds, no term built
-            rest = CELL.place_z(self.kind(other), oz)
+            rest = self.cell.place_z(self.kind(other), oz)
             candidates.append((self.unknowns.interval(rest)[1], len(candidates), other, rest))
-        best: Any = CELL.resting_z("block")
+        best: Any = self.cell.resting_z("block")
         for _, _, other, rest in sorted(candidates, key=lambda c: (-c[0], c[1])):
             if self._decide(compare("<=", rest, best)) is True:
                 continue  # not higher than what is already certain
@@ -176,10 +189,10 @@ class WorldState:
                 inside = [compare("<=", sym_abs(ox - x), half), compare("<=", sym_abs(oy - y), half)]
             else:
                 dx, dy = ox - x, oy - y
-                inside = [compare("<=", dx * dx + dy * dy, CELL.support_reach("bowl") ** 2)]
+                inside = [compare("<=", dx * dx + dy * dy, self.cell.support_reach("bowl") ** 2)]
             self._edges(ox - x, oy - y, rest - half, bottom, self.kind(other))
             if bottom is not None:
-                inside.append(compare("<=", rest - half, bottom + SUPPORT_SLACK))
+                inside.append(compare("<=", rest - half, bottom + self.cell.support_slack))
             cond = self._decide(conj(inside))
             if cond is True:
                 best = self.maximum(best, rest)
@@ -193,22 +206,22 @@ class WorldState:
         -- a block released exactly half a block off its support's centre, as two perception
         errors at the tolerance make it -- is decided by float rounding on a backend, either
         way: a counterexample must keep EDGE_GAP clear of every one (capc.safety.verifier)."""
-        half = CELL.block_size / 2
+        half = self.cell.block_size / 2
         if kind == "block":
             self.unknowns.edge(sym_abs(dx), half, EDGE_GAP)
             self.unknowns.edge(sym_abs(dy), half, EDGE_GAP)
         else:  # squared distances: a gap of EDGE_GAP in the distance is about 2 r EDGE_GAP here
-            reach = CELL.bowl_radius - half
+            reach = self.cell.bowl_radius - half
             self.unknowns.edge(dx * dx + dy * dy, reach * reach, 2 * reach * EDGE_GAP)
         if bottom is not None:
-            self.unknowns.edge(top, bottom + SUPPORT_SLACK, EDGE_GAP)
+            self.unknowns.edge(top, bottom + self.cell.support_slack, EDGE_GAP)
 
     def grasp_edges(self, squared: dict[str, Any], reach: float) -> None:
         """The same for a closing gripper's choice: each object's squared distance to the tool
         against the grasp radius and against every other's (a tie or a grasp point exactly at
         the radius is the backend's float rounding to decide). Squared distances: a gap of
         EDGE_GAP in the distance is about 2 r EDGE_GAP in them."""
-        gap = 2 * CELL.grasp_radius * EDGE_GAP
+        gap = 2 * self.cell.grasp_radius * EDGE_GAP
         names = list(squared)
         for i, n in enumerate(names):
             self.unknowns.edge(squared[n], reach, gap)
@@ -226,6 +239,17 @@ class WorldState:
         alo, ahi = self.unknowns.interval(a)
         blo, bhi = self.unknowns.interval(b)
         return alo - bhi > distance or blo - ahi > distance
+
+    def _far(self, a: Any, b: Any, distance: float) -> bool:
+        """|a - b| > distance in every world: on the bounds of each, else on those of their
+        simplified difference (a placed block's x and its target share a perception error
+        that separate bounds count twice: 8 cm wide where the difference is 2 cm)."""
+        if self._apart(a, b, distance):
+            return True
+        if not (isinstance(a, z3.ExprRef) or isinstance(b, z3.ExprRef)):
+            return False
+        low, high = self.unknowns.interval(z3.simplify(as_real(a) - as_real(b)))
+        return low > distance or high < -distance
 
     def havoc(self, key: tuple) -> None:
         """After a motion nobody could check: every object and the tool are somewhere in

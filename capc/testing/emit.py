@@ -10,6 +10,7 @@ change their meaning).
 from __future__ import annotations
 
 from capc.compiler import ir
+from capc.compiler.lib_shapely import GEOMETRY_PROPERTIES
 
 INDENT = "    "
 
@@ -121,6 +122,8 @@ def _call(e: ir.Call) -> str:
     if e.kind == ir.CALL_METHOD:
         receiver, args = _sub(e.args[0]), args[1:]
         head = f"{receiver}.{e.callee}"
+        if not args and not e.keywords and e.callee in GEOMETRY_PROPERTIES:
+            return head  # `line.coords`: an attribute, lowered to a zero-argument method call
     elif e.kind == ir.CALL_NUMPY:
         head = f"np.{e.callee}"
     else:

@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from capc import codes
+
 AGREE = 0.02   # m: two final positions closer than this are the same place
 
 
@@ -81,8 +83,8 @@ class FidelityReport:
             "reported_share": round(1 - len(self.unreported) / len(bad), 4) if bad else 1.0,
             "unreported_other_path": len(self.knife_edges),
             "runs_with_events": sum(r.reported for r in self.results),
-            "failed_grasps": sum(events[c] for c in ("E520", "E521", "E522")),
-            "misplaced": events["E523"], "knocked": events["E524"],
+            "failed_grasps": sum(events[c] for c in (codes.E520, codes.E521, codes.E522)),
+            "misplaced": events[codes.E523], "knocked": events[codes.E524],
             "events": dict(sorted(events.items())), "seconds": round(self.seconds, 1),
         }
 

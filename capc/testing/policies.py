@@ -30,7 +30,7 @@ from capc.compiler.registry import KIND_MOTION, get_profile
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL
 from capc.compiler.types import (
-    BOOL, FLOAT, INT, NONE, OBJNAME, STR, UNKNOWN, XY, XYZ, Array, ListT, Type,
+    BOOL, FLOAT, INT, NONE, OBJNAME, STR, UNKNOWN, XY, XYZ, Array, Geometry, ListT, TupleT, Type,
 )
 from capc.diagnostics import Span
 from capc.safety.spec import SafetySpec, default_spec
@@ -82,6 +82,15 @@ def api(callee: str, *args: ir.Expr, **keywords: ir.Expr) -> ir.Call:
 
 def numpy(callee: str, *args: ir.Expr, type_: Type = UNKNOWN) -> ir.Call:
     return ir.Call(SPAN, type_, ir.CALL_NUMPY, callee, tuple(args))
+
+
+def geometry(callee: str, *args: ir.Expr, type_: Type = UNKNOWN) -> ir.Call:
+    return ir.Call(SPAN, type_, ir.CALL_GEOMETRY, callee, tuple(args))
+
+
+def method(callee: str, receiver: ir.Expr, *args: ir.Expr, type_: Type = UNKNOWN, **keywords: ir.Expr) -> ir.Call:
+    kws = tuple(ir.Keyword(k, v, SPAN) for k, v in keywords.items())
+    return ir.Call(SPAN, type_, ir.CALL_METHOD, callee, (receiver,) + tuple(args), kws)
 
 
 def builtin(callee: str, *args: ir.Expr, type_: Type = UNKNOWN) -> ir.Call:
@@ -173,14 +182,15 @@ def speeds(spec: SafetySpec) -> st.SearchStrategy[float | None]:
 STATEMENT_KINDS = ("for_objects", "if_position", "move_const", "move_relative", "pick_place",
                    "for_range", "trajectory", "robot_relative", "if_robot", "gripper", "helper",
                    "while_sweep", "extreme_object", "centroid", "if_distance", "midpoint",
-                   "clipped", "traj_through_objects", "while_descend")
+                   "clipped", "traj_through_objects", "while_descend", "cap_library")
 COMPOUND = {"for_objects", "if_position", "for_range", "if_robot", "while_sweep", "if_distance",
             "while_descend"}
+NESTED_ONLY = {"cap_library"}  # drawn inside loops, branches and helpers only (keeps the top level's mix)
 # The statements of a pick-and-place program: what the fidelity bench runs apart from the
 # arm's free moves, which sweep through objects the kinematic world model does not collide with.
 PICK_AND_PLACE = ("for_objects", "if_position", "if_distance", "pick_place")
 NEEDS_OBJECTS = {"if_position", "move_relative", "pick_place", "helper", "extreme_object", "centroid",
-                 "if_distance", "midpoint", "clipped", "traj_through_objects"}
+                 "if_distance", "midpoint", "clipped", "traj_through_objects", "cap_library"}
 
 
 class _Builder:
@@ -232,6 +242,7 @@ class _Builder:
                  and (k != "helper" or self.helpers)
                  and (k not in NEEDS_OBJECTS or scope or self.names)]
         if depth == 0:  # crowd the top level with loops and branches: that is where proofs fork
+            kinds = [k for k in kinds if k not in NESTED_ONLY]
             kinds += [k for k in kinds if k in COMPOUND] * 3
         kind = self.draw(st.sampled_from(kinds))
         return getattr(self, "stmt_" + kind)(depth, scope)
@@ -403,6 +414,75 @@ class _Builder:
             rows.append(point(add(index(pos, 0), self.draw(offsets())), index(pos, 1), const(self.axis(2))))
         pts = numpy("array", ir.ListExpr(SPAN, ListT(ListT(FLOAT)), tuple(rows)), type_=Array((None, 3)))
         return [call_stmt(api("follow_traj", pts, **self.speed_kw()))]
+
+    # the library of Code as Policies' prompts: shapely geometry (capc.compiler.lib_shapely)
+    # and np.random (capc.compiler.lib_numpy_cap); one statement kind, so that loops and
+    # branches keep their share of the programs
+    def stmt_cap_library(self, depth, scope):
+        kind = self.draw(st.sampled_from(["geometry_line", "geometry_rotate", "geometry_buffer", "random_offset"]))
+        return getattr(self, "stmt_" + kind)(depth, scope)
+
+    def stmt_geometry_line(self, depth, scope):
+        """`p = np.array(LineString([a, b + d]).interpolate(t, normalized=True).coords[0])` (or the
+        line's centroid), then a move there: t and d drawn so that some points leave the table."""
+        self.features.add("motion")
+        far = ir.BinOp(SPAN, XY, "+", api("get_obj_pos", self.object_expr(scope)),
+                       point(const(self.draw(offsets(0.3))), const(self.draw(offsets(0.3)))))
+        ends = ir.ListExpr(SPAN, ListT(XY), (api("get_obj_pos", self.object_expr(scope)), far))
+        line = geometry("LineString", ends, type_=Geometry("LineString"))
+        if self.draw(st.booleans()):
+            t = self.draw(st.sampled_from([0.0, 0.25, 0.5, 1.0, 1.2, -0.3]))
+            on_line = method("interpolate", line, const(t), type_=Geometry("Point"), normalized=const(True))
+        else:
+            on_line = method("centroid", line, type_=Geometry("Point"))
+        coords = method("coords", on_line, type_=ListT(TupleT((FLOAT, FLOAT))))
+        var = self.fresh("p")
+        p = name(var, XY)
+        return [assign(var, numpy("array", ir.Subscript(SPAN, TupleT((FLOAT, FLOAT)), coords, (const(0),)),
+                                  type_=XY)),
+                call_stmt(api("move_to", point(index(p, 0), index(p, 1), const(self.axis(2))), **self.speed_kw()))]
+
+    def stmt_geometry_rotate(self, depth, scope):
+        """`q = rotate(Point(a + [d, 0]), angle, origin=Point(b))`: a rotation keeps the distance."""
+        self.features.add("motion")
+        moved = ir.BinOp(SPAN, XY, "+", api("get_obj_pos", self.object_expr(scope)),
+                         point(const(self.draw(offsets(0.2))), const(0.0)))
+        origin = geometry("Point", api("get_obj_pos", self.object_expr(scope)), type_=Geometry("Point"))
+        angle = const(float(self.draw(st.sampled_from([0, 45, 90, 180, -30, 270]))))
+        var = self.fresh("q")
+        rotated = ir.Call(SPAN, Geometry("Point"), ir.CALL_GEOMETRY, "rotate",
+                          (geometry("Point", moved, type_=Geometry("Point")), angle),
+                          (ir.Keyword("origin", origin, SPAN),))
+        q = name(var, Geometry("Point"))
+        return [assign(var, rotated),
+                call_stmt(api("move_to", point(method("x", q, type_=FLOAT), method("y", q, type_=FLOAT),
+                                               const(self.axis(2))), **self.speed_kw()))]
+
+    def stmt_random_offset(self, depth, scope):
+        """`j = np.random.uniform(-r, r, size=2)`, then a move to an object plus j: the verifier
+        must draw what the run draws (both seed the generator with 0)."""
+        self.features.add("motion")
+        var = self.fresh("j")
+        r = self.draw(st.sampled_from([0.01, 0.05, 0.2]))
+        jitter = ir.Call(SPAN, XY, ir.CALL_NUMPY, "random.uniform", (const(-r), const(r)),
+                         (ir.Keyword("size", const(2), SPAN),))
+        spot = ir.BinOp(SPAN, XY, "+", api("get_obj_pos", self.object_expr(scope)), name(var, XY))
+        return [assign(var, jitter),
+                call_stmt(api("move_to", point(index(spot, 0), index(spot, 1), const(self.axis(2))),
+                              **self.speed_kw()))]
+
+    def stmt_geometry_buffer(self, depth, scope):
+        """`b = Point(a).buffer(r).bounds`, then a move to one corner of the bounds."""
+        self.features.add("motion")
+        var = self.fresh("b")
+        around = geometry("Point", api("get_obj_pos", self.object_expr(scope)), type_=Geometry("Point"))
+        radius = const(self.draw(st.sampled_from([0.02, 0.05, 0.1, 0.3])))
+        bounds = method("bounds", method("buffer", around, radius, type_=Geometry("Polygon")),
+                        type_=TupleT((FLOAT,) * 4))
+        b = name(var, TupleT((FLOAT,) * 4))
+        x, y = self.draw(st.sampled_from([0, 2])), self.draw(st.sampled_from([1, 3]))
+        return [assign(var, bounds),
+                call_stmt(api("move_to", point(index(b, x), index(b, y), const(self.axis(2))), **self.speed_kw()))]
 
     def stmt_if_distance(self, depth, scope):
         """`if np.linalg.norm(get_obj_pos(a) - get_obj_pos(b)) < d:`: a non-linear branch."""

@@ -20,10 +20,14 @@ from capc.testing.harness import STATUS_STOPPED, get_field
 def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimits = DEFAULT_LIMITS,
                   noise: float = 0.0, seed: int = 0):
     """Run on the kinematic backend with the objects truly at `world`; with `noise`, every
-    perception query adds a fresh error (clipped to the tolerance), as a camera would."""
+    perception query adds a fresh error (clipped to the tolerance), as a camera would.
+    Observed outcomes do not stop it: the properties judge the verifier's claims about the
+    monitor, and the kinematic grasp rule (nearest grasp point) may take another object than
+    the one `put_first_on_second` names, which the verifier assumes taken (E521 is recorded)."""
     from capc.runtime.execute import execute
 
-    return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed)
+    return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed,
+                   outcome_stops=False)
 
 
 def stop_of(outcome) -> tuple[int | None, Any] | None:
@@ -53,6 +57,7 @@ class ReplayInputs:
     world: Scene                           # true object positions
     perceived: dict[int, tuple]            # get_obj_pos at call index -> the xy the camera gave
     plan_positions: dict[int, tuple]       # n-th object query of a plan (from 1) -> where it aimed
+    surface_positions: dict[tuple, tuple]  # (n-th surface a plan asked for, object) -> perceived xyz
     unrealizable: tuple                    # keys of values no backend can be told
 
 
@@ -70,8 +75,10 @@ def replay_inputs(obligation, scene: Scene, cex: dict) -> ReplayInputs:
                  if isinstance(k, int) and _numbers(v, 2)}
     plan = {k[-1]: tuple(float(c) for c in v) for k, v in answers.items()
             if isinstance(k, tuple) and k and k[0] == "plan" and _numbers(v, 3)}
-    unrealizable = tuple(k for k in answers if isinstance(k, tuple) and (not k or k[0] != "plan"))
-    return ReplayInputs(world, perceived, plan, unrealizable)
+    surface = {k[1:]: tuple(float(c) for c in v) for k, v in answers.items()
+               if isinstance(k, tuple) and len(k) == 3 and k[0] == "surface" and _numbers(v, 3)}
+    unrealizable = tuple(k for k in answers if isinstance(k, tuple) and (not k or k[0] not in ("plan", "surface")))
+    return ReplayInputs(world, perceived, plan, surface, unrealizable)
 
 
 def _numbers(value, n: int) -> bool:
@@ -84,13 +91,14 @@ def scripted_perception(inputs: ReplayInputs):
     """During `execute`, make `get_obj_pos` at call index i return `inputs.perceived[i]` and
     the n-th object position plans ask for return `inputs.plan_positions[n]` (the camera
     errors the counterexample chose); everything else sees the truth. Hooks the two places a
-    perceived value enters the runtime."""
+    perceived value enters the runtime, and the surfaces plans ask for."""
     from capc.runtime import execute as runtime
 
     run_class, world_class = getattr(runtime, "_Run", None), getattr(runtime, "_World", None)
     original_pos = getattr(run_class, "_get_obj_pos", None)
     original_world = getattr(world_class, "position", None)
-    if original_pos is None or original_world is None:
+    original_surface = getattr(world_class, "surface_position", None)
+    if original_pos is None or original_world is None or original_surface is None:
         yield
         return
     queries = [0]
@@ -109,8 +117,14 @@ def scripted_perception(inputs: ReplayInputs):
         queries[0] += 1
         return inputs.plan_positions.get(queries[0], true)
 
+    def scripted_surface(self, name):
+        value = inputs.surface_positions.get((self.run.surface_calls, name))
+        return value if value is not None else original_surface(self, name)
+
     run_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
+    world_class.surface_position = scripted_surface
     try:
         yield
     finally:
         run_class._get_obj_pos, world_class.position = original_pos, original_world
+        world_class.surface_position = original_surface

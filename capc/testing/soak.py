@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 
 from capc.testing.cases import RECHECK_SECONDS, CaseResult, cases, evaluate
 from capc.testing.properties import Finding
@@ -58,12 +59,27 @@ class SoakReport:
                 self.all_findings.append(finding)
             self.findings[finding.property] += 1
             self.causes[f"{finding.property}/{finding.detail.get('cause', '-')}"] += 1
-            if len(self.examples) < KEEP_FINDINGS and all(
-                    e.property != finding.property or e.detail.get("cause") != finding.detail.get("cause")
-                    for e in self.examples):
-                self.examples.append(finding)
+            self._keep_example(finding)
         for prop in {f.property for f in result.findings}:
             self.failing_policies[prop] += 1
+
+    def merge(self, other: "SoakReport") -> None:
+        """Add another shard's counts (capc.testing.sharded); times add up as CPU time."""
+        for name in ("policies", "pairs", "interesting", "any_scene", "stops", "unfinished_stops",
+                     "seconds", "seconds_verify", "seconds_run"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("verdicts", "obligations", "findings", "causes", "failing_policies"):
+            getattr(self, name).update(getattr(other, name))
+        self.all_findings.extend(other.all_findings[:KEEP_ALL - len(self.all_findings)])
+        for finding in other.examples:
+            self._keep_example(finding)
+
+    def _keep_example(self, finding: Finding) -> None:
+        """Keep the first KEEP_FINDINGS findings whole, one per property and cause."""
+        if len(self.examples) < KEEP_FINDINGS and all(
+                e.property != finding.property or e.detail.get("cause") != finding.detail.get("cause")
+                for e in self.examples):
+            self.examples.append(finding)
 
     @property
     def soundness_failures(self) -> int:
@@ -119,12 +135,13 @@ class SoakReport:
 
 def soak(pairs: int, worlds_per_policy: int = 5, seed: int | None = None,
          progress=None) -> SoakReport:
-    """Run about `pairs` (policy, world) pairs; `progress(report)` is called after each policy."""
+    """Run about `pairs` (policy, world) pairs; `progress(report)` is called after each policy.
+    With a `seed` the same pairs every time (each shard of a sharded soak has its own)."""
     report = SoakReport()
     n_policies = max(1, math.ceil(pairs / worlds_per_policy))
     strategy = cases(n_worlds=(worlds_per_policy, worlds_per_policy))
 
-    @settings(max_examples=n_policies, database=None, deadline=None, derandomize=seed is not None,
+    @settings(max_examples=n_policies, database=None, deadline=None, derandomize=False,
               phases=(Phase.generate,), suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def one(case) -> None:
@@ -132,6 +149,8 @@ def soak(pairs: int, worlds_per_policy: int = 5, seed: int | None = None,
         if progress is not None:
             progress(report)
 
+    if seed is not None:
+        one = hypothesis_seed(seed)(one)
     start = time.monotonic()
     one()
     report.seconds = time.monotonic() - start

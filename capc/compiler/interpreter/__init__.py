@@ -26,12 +26,13 @@ import time
 from typing import Any, Callable
 
 from capc.compiler import ir
+from capc.compiler.execution import end_of_program
 from capc.compiler.interpreter.budgets import Budgets, _Guard
 from capc.compiler.interpreter.calls import Calls
 from capc.compiler.interpreter.expressions import Expressions
 from capc.compiler.interpreter.statements import Statements
 from capc.compiler.interpreter.values import (
-    E_CALL_DEPTH, E_UNSUPPORTED, Env, Gen, PrimitiveCall, RuntimeStop, _Signal,
+    E_CALL_DEPTH, Env, Gen, PrimitiveCall, RuntimeStop,
 )
 from capc.compiler.registry import get_profile
 from capc.diagnostics import Span
@@ -69,8 +70,7 @@ class Interpreter(Statements, Expressions, Calls, Budgets):
         except RecursionError:
             raise RuntimeStop(E_CALL_DEPTH, "the policy nests calls and expressions too deeply to run",
                               self._span) from None
-        if isinstance(result, _Signal) and result.kind != "return":
-            raise RuntimeStop(E_UNSUPPORTED, f"'{result.kind}' outside a loop", self._span)
+        end_of_program(self, result, self._span)
 
 
 

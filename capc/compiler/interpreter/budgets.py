@@ -12,15 +12,16 @@ from __future__ import annotations
 import math
 import re
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from capc.lazy_numpy import np
 
 from capc.compiler import costs
 from capc.compiler.interpreter.values import (
     E_CALL_DEPTH, E_INT_SIZE, E_LOOP_BUDGET, E_POLICY_ERROR, E_SEQUENCE_LENGTH, E_STEP_BUDGET,
-    E_WALL_CLOCK, RuntimeStop, _count, _is_int,
+    E_WALL_CLOCK, RuntimeStop, _count,
 )
+from capc.compiler.library_impl import is_int as _is_int
 from capc.diagnostics import Span
 from capc.limits import ResourceLimits
 
@@ -52,6 +53,19 @@ class _Guard:
             raise RuntimeStop(E_INT_SIZE, f"integer result has {value.bit_length()} bits; the limit is "
                                           f"{self.limits.max_int_bits} (max_int_bits)", span)
         return value
+
+    def deep_length(self, values: Any, what: str, span: Span | None) -> None:
+        """Refuse a value whose nested elements exceed the length limit (_deep_size)."""
+        self.length(_deep_size(values, self.limits.max_sequence_length), what, span, lower_bound=True)
+
+    def binop(self, op: str, left: Any, right: Any, span: Span) -> None:
+        _check_binop(op, left, right, self, span)
+
+    def fail(self, message: str, span: Span | None) -> NoReturn:
+        raise RuntimeStop(E_POLICY_ERROR, message, span)
+
+    def too_wide(self, message: str, span: Span | None) -> NoReturn:
+        raise RuntimeStop(E_INT_SIZE, message, span)
 
     def shape(self, shape: Any, what: str, span: Span | None) -> tuple[int, ...]:
         """Normalise a numpy shape argument and check its size."""

@@ -6,20 +6,25 @@ library (numpy, builtins, methods) through the tables of `tables`. `Calls` is a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from capc.lazy_numpy import np
 
-from capc.compiler import costs, ir
+from capc.compiler import costs, ir, lib_numpy_cap, lib_shapely
+from capc.compiler.execution import (
+    bind_arguments, bind_lambda, describe, dispatch_call, primitive_of, result_of, snapshot,
+)
 from capc.compiler.interpreter.budgets import _size_of, _work
+from capc.compiler.interpreter.expressions import without_yields
 from capc.compiler.interpreter.tables import (
-    BUILTINS, NUMPY, _arity, _deep_check, _KEYED_BUILTINS, _MATERIALISING, _METHODS_BY_TYPE,
+    BUILTINS, NUMPY, _arity, _KEYED_BUILTINS, _MATERIALISING, _METHODS_BY_TYPE,
     _CONSTANT_TIME_METHODS, _WALKING,
 )
 from capc.compiler.interpreter.values import (
     E_BAD_PRIMITIVE_ARGS, E_POLICY_ERROR, E_UNSUPPORTED, BuiltinValue, Closure, Env, Gen,
-    PrimitiveCall, RuntimeStop, UserFunction, _describe, _NOT_LEAF, _POLICY_EXCEPTIONS, _Signal,
+    PrimitiveCall, RuntimeStop, UserFunction, _NOT_LEAF, _POLICY_EXCEPTIONS,
 )
+from capc.compiler.types import UNKNOWN
 from capc.diagnostics import Span
 
 CALL_STEPS = costs.CALL_STEPS  # what a call leaving the program costs (capc.compiler.costs)
@@ -40,67 +45,67 @@ class Calls:
             kwargs[kw.name] = self._leaf(kw.value, env)
             if kwargs[kw.name] is _NOT_LEAF:
                 kwargs[kw.name] = yield from self._eval(kw.value, env)
-        kind = expr.kind
-        if kind == ir.CALL_API:
-            return (yield from self._primitive(expr, args, kwargs))
-        if kind == ir.CALL_NUMPY:
-            return self._numpy(expr.callee, args, kwargs, expr.span)
-        if kind == ir.CALL_BUILTIN:
-            return (yield from self._builtin(expr.callee, args, kwargs, expr.span))
-        if kind == ir.CALL_METHOD:
-            if not args:
-                raise RuntimeStop(E_UNSUPPORTED, f"method {expr.callee} without a receiver", expr.span)
-            if expr.callee == "sort" and isinstance(args[0], list):
-                # like sorted(): the key may call the robot, so it is evaluated here
-                if len(args) > 1:
-                    raise RuntimeStop(E_POLICY_ERROR, "list.sort() takes only key= and reverse=", expr.span)
-                args[0][:] = yield from self._keyed_builtin("sorted", args[:1], kwargs, expr.span)
-                return None
-            return self._method(expr.callee, args[0], args[1:], kwargs, expr.span)
-        if kind == ir.CALL_USER:
-            function = self.program.functions.get(expr.callee)
-            if function is None:
-                raise RuntimeStop(E_POLICY_ERROR, f"function '{expr.callee}' is not defined", expr.span)
-            return (yield from self._call_user(function, args, kwargs, expr.span))
-        if kind == ir.CALL_LAMBDA:
-            found, fn = env.lookup(expr.callee)
-            if not found:
-                fn = self._name(ir.Name(expr.span, expr.type, expr.callee), env)
-            return (yield from self.call_value(fn, args, kwargs, expr.span))
-        if kind == ir.CALL_UNDEFINED:
-            if expr.callee in self.program.functions:  # supplied after compilation
-                return (yield from self._call_user(self.program.functions[expr.callee], args, kwargs,
-                                                   expr.span))
-            self.charge(CALL_STEPS, expr.span)
-            call = PrimitiveCall(None, {"args": args, "kwargs": kwargs}, expr.span, self.calls, expr.callee)
-            self.calls += 1
-            return (yield call)
-        raise RuntimeStop(E_UNSUPPORTED, f"call kind {kind!r} is not supported", expr.span)
+        return (yield from dispatch_call(self, expr, args, kwargs, env))
 
-    def _primitive(self, expr: ir.Call, args: list, kwargs: dict) -> Gen:
-        primitive = self.profile.primitive(expr.callee)
-        if primitive is None:
-            raise RuntimeStop(E_POLICY_ERROR, f"'{expr.callee}' is not a primitive of the "
-                                              f"{self.profile.name} robot", expr.span)
+    # -- what capc.compiler.execution asks of an executor (each handler a generator) --
+
+    def fault(self, message: str, span: Span | None) -> NoReturn:
+        raise RuntimeStop(E_POLICY_ERROR, message, span)
+
+    def unsupported(self, message: str, span: Span | None) -> NoReturn:
+        raise RuntimeStop(E_UNSUPPORTED, message, span)
+
+    def lookup(self, name: str, env: Env, span: Span) -> Any:
+        found, fn = env.lookup(name)
+        return fn if found else self._name(ir.Name(span, UNKNOWN, name), env)
+
+    def call_api(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
+        primitive = primitive_of(self, name, span)
         try:
             bound = primitive.bind(args, kwargs)
         except TypeError as exc:
-            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, str(exc), expr.span) from None
-        self.charge(CALL_STEPS, expr.span)
-        call = PrimitiveCall(primitive, bound, expr.span, self.calls)
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, str(exc), span) from None
+        self.charge(CALL_STEPS, span)
+        call = PrimitiveCall(primitive, bound, span, self.calls)
         self.calls += 1
         result = yield call
         return result
 
+    def call_numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
+        return self._numpy(name, args, kwargs, span)
+        yield  # a generator, as every handler: nothing here leaves the program
+
+    def call_geometry(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
+        return lib_shapely.call_function(self, name, args, kwargs, span)
+        yield  # a generator, as every handler: shapely never leaves the program
+
+    def call_builtin(self, name: str, args: list, kwargs: dict, span: Span) -> Gen:
+        return (yield from self._builtin(name, args, kwargs, span))
+
+    def call_method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Gen:
+        if name == "sort" and isinstance(receiver, list):
+            # like sorted(): the key may call the robot, so it is evaluated here
+            if args:
+                raise RuntimeStop(E_POLICY_ERROR, "list.sort() takes only key= and reverse=", span)
+            receiver[:] = yield from self._keyed_builtin("sorted", [receiver], kwargs, span)
+            return None
+        return self._method(name, receiver, args, kwargs, span)
+
+    def call_function(self, function: ir.FunctionDef, args: list, kwargs: dict, span: Span) -> Gen:
+        return (yield from self._call_user(function, args, kwargs, span))
+
+    def call_outside(self, call: ir.Call, args: list, kwargs: dict) -> Gen:
+        """A function nobody has defined: the driver answers it (the LLM layer, a test)."""
+        self.charge(CALL_STEPS, call.span)
+        leaving = PrimitiveCall(None, {"args": args, "kwargs": kwargs}, call.span, self.calls, call.callee)
+        self.calls += 1
+        return (yield leaving)
+
     def call_value(self, fn: Any, args: list, kwargs: dict, span: Span) -> Gen:
         """Call a function value: a lambda, a user def, or a builtin used as a value."""
         if isinstance(fn, Closure):
-            params = fn.node.params
-            if kwargs or len(args) != len(params):
-                raise RuntimeStop(E_POLICY_ERROR, f"the lambda takes {len(params)} argument(s), "
-                                                  f"got {len(args) + len(kwargs)}", span)
             scope = Env(fn.env)
-            scope.vars.update(zip(params, args))
+            scope.vars.update(bind_lambda(self, fn.node.params, args, kwargs, span))
             self._enter(span)
             try:
                 return (yield from self._eval(fn.node.body, scope))
@@ -110,44 +115,44 @@ class Calls:
             return (yield from self._call_user(fn.definition, args, kwargs, span))
         if isinstance(fn, BuiltinValue):
             return (yield from self._builtin(fn.name, args, kwargs, span))
-        raise RuntimeStop(E_POLICY_ERROR, f"{_describe(fn)} is not callable", span)
+        raise RuntimeStop(E_POLICY_ERROR, f"{describe(fn)} is not callable", span)
 
     def _call_user(self, function: ir.FunctionDef, args: list, kwargs: dict, span: Span) -> Gen:
-        params = function.params
-        if len(args) > len(params):
-            raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() takes {len(params)} argument(s), "
-                                              f"got {len(args)}", span)
+        bound, defaults = bind_arguments(self, function, args, kwargs, span)
         scope = Env(self.globals)
-        for param, value in zip(params, args):
-            scope.vars[param.name] = value
-        for key, value in kwargs.items():
-            if not any(p.name == key for p in params):
-                raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() has no parameter '{key}'", span)
-            if key in scope.vars:
-                raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() got two values for '{key}'", span)
-            scope.vars[key] = value
+        scope.vars.update(bound)
         self._enter(span)
         try:
-            for param in params:
-                if param.name not in scope.vars:
-                    if param.default is None:
-                        raise RuntimeStop(E_POLICY_ERROR, f"{function.name}() is missing '{param.name}'", span)
-                    # Defaults are evaluated per call (a fresh list each time), unlike Python,
-                    # whose shared mutable defaults are a classic bug, not a feature.
-                    scope.vars[param.name] = yield from self._eval(param.default, scope)
+            for param in defaults:
+                scope.vars[param.name] = yield from self._eval(param.default, scope)
             saved = self._span
             signal = yield from self._block(function.body, scope)
             self._span = saved
         finally:
             self.depth -= 1
-        if isinstance(signal, _Signal) and signal.kind == "return":
-            return signal.value
-        return None
+        return result_of(signal)
+
+    def call_library(self, space: str, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        """Call a library name directly, outside a run's generator (the verifier's known-value
+        operations, capc.safety.concrete): `space` is "numpy", "builtin" (sorted/min/max
+        without a key function: nothing could call the robot) or "method" (args[0] is the
+        receiver)."""
+        if space == "numpy":
+            return self._numpy(name, args, kwargs, span)
+        if space == "builtin":
+            return without_yields(self._builtin(name, args, kwargs, span), span)
+        if space == "method":
+            return self._method(name, args[0], args[1:], kwargs, span)
+        raise ValueError(f"no library space {space!r}")
 
     # -- library -------------------------------------------------------------------
 
     def _numpy(self, name: str, args: list, kwargs: dict, span: Span) -> Any:
+        if name in lib_numpy_cap.RUN_HERE:  # np.random.*: the run's own generator
+            return lib_numpy_cap.call(self, name, args, kwargs, span)
         entry = NUMPY.get(name)
+        if entry is None and name in lib_numpy_cap.FUNCTIONS:
+            return lib_numpy_cap.call(self, name, args, kwargs, span)
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"np.{name} is not available to policies", span)
         _arity(entry, len(args), f"np.{name}", span)
@@ -186,7 +191,7 @@ class Calls:
         if entry is None:
             raise RuntimeStop(E_POLICY_ERROR, f"builtin '{name}' is not available to policies", span)
         if name == "print":
-            _deep_check("print()")(self.guard, args + list(kwargs.values()), {}, span)
+            self.guard.deep_length(args + list(kwargs.values()), "print()", span)
             if set(kwargs) - {"sep", "end"} or not all(isinstance(v, str) for v in kwargs.values()):
                 raise RuntimeStop(E_POLICY_ERROR, "print() takes only sep= and end= strings here", span)
             end = kwargs.get("end", "\n")
@@ -227,7 +232,7 @@ class Calls:
             if name == "sorted":
                 self.guard.length(_size_of(args[0]) or 0, "sorted()", span)
             self._iteration(span, _work(args))
-            items = list(self._iterate(args[0], span))
+            items = list(snapshot(self, args[0], span))
         else:
             items = list(args)
         if not items:
@@ -254,6 +259,10 @@ class Calls:
         return items[best]
 
     def _method(self, name: str, receiver: Any, args: list, kwargs: dict, span: Span) -> Any:
+        if lib_shapely.is_geometry(receiver):
+            return lib_shapely.call_method(self, name, receiver, args, kwargs, span)
+        if lib_shapely.is_geometry(receiver):
+            return lib_shapely.call_method(self, name, receiver, args, kwargs, span)
         table = None
         for kind, methods in _METHODS_BY_TYPE:
             if isinstance(receiver, kind):
@@ -261,7 +270,7 @@ class Calls:
                 break
         entry = table.get(name) if table is not None else None
         if entry is None:
-            raise RuntimeStop(E_POLICY_ERROR, f"{_describe(receiver)} has no method '{name}' available to "
+            raise RuntimeStop(E_POLICY_ERROR, f"{describe(receiver)} has no method '{name}' available to "
                                               f"policies", span)
         bad = set(kwargs) - entry.keywords
         if bad:

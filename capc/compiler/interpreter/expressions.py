@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from capc.lazy_numpy import np
 
 from capc.compiler import costs, ir
+from capc.compiler.execution import describe, snapshot
 from capc.compiler.interpreter.budgets import _check_binop, _deep_size, _Guard, _size_of, _work
-from capc.compiler.interpreter.tables import BUILTINS, _deep_check, _KEYED_BUILTINS
+from capc.compiler.interpreter.tables import BUILTINS, _KEYED_BUILTINS
 from capc.compiler.interpreter.values import (
     E_POLICY_ERROR, E_UNSUPPORTED, BuiltinValue, Closure, Env, Gen, RuntimeStop, UserFunction,
-    _describe, _NOT_LEAF, _POLICY_EXCEPTIONS,
+    _NOT_LEAF, _POLICY_EXCEPTIONS,
 )
 from capc.diagnostics import Span
 
@@ -57,7 +58,7 @@ def _is_call_free(expr: ir.Expr) -> bool:
     return all(_is_call_free(c) for c in children)
 
 
-def _without_yields(gen: Gen, span: Span) -> Any:
+def without_yields(gen: Gen, span: Span) -> Any:
     """Run a generator that is known not to yield (a builtin without a key function)."""
     try:
         next(gen)
@@ -74,7 +75,7 @@ _FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(?P<width>\d*)[_,]?(?:\.(?
                           re.DOTALL)
 
 
-def _format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: Span) -> str:
+def format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: Span) -> str:
     """`f'{value!conversion:spec}'`, via `format()` on the value: the policy's text is never
     used as a format *template*, only as a spec whose width/precision we bound first."""
     if conversion == "r":
@@ -96,7 +97,7 @@ def _format_field(value: Any, conversion: str, spec: str, guard: _Guard, span: S
     try:
         return format(value, spec)
     except _POLICY_EXCEPTIONS as exc:
-        raise RuntimeStop(E_POLICY_ERROR, f"cannot format {_describe(value)} with {spec!r}: {exc}", span)
+        raise RuntimeStop(E_POLICY_ERROR, f"cannot format {describe(value)} with {spec!r}: {exc}", span)
 
 
 
@@ -128,22 +129,11 @@ class Expressions:
             free = self._call_free[id(expr)] = _is_call_free(expr)
         return free
 
-    def _iterate(self, value: Any, span: Span) -> Iterable[Any]:
-        if isinstance(value, dict):
-            return list(value)
-        if isinstance(value, (list, tuple, str, range)):
-            return list(value) if isinstance(value, list) else value  # a list may grow in the loop
-        if isinstance(value, np.ndarray):
-            if value.ndim == 0:
-                raise RuntimeStop(E_POLICY_ERROR, "cannot iterate over a 0-d array", span)
-            return list(value)
-        raise RuntimeStop(E_POLICY_ERROR, f"cannot iterate over {_describe(value)}", span)
-
     def _truth(self, value: Any, span: Span) -> bool:
         try:
             return bool(value)
         except ValueError:
-            raise RuntimeStop(E_POLICY_ERROR, f"the truth value of {_describe(value)} is ambiguous", span,
+            raise RuntimeStop(E_POLICY_ERROR, f"the truth value of {describe(value)} is ambiguous", span,
                               hint="use np.any(...) or np.all(...)") from None
 
     def _eval(self, expr: ir.Expr, env: Env) -> Gen:
@@ -159,7 +149,7 @@ class Expressions:
             right = self._leaf(expr.right, env)
             if right is _NOT_LEAF:
                 right = yield from self._eval(expr.right, env)
-            return self._arith(expr.op, left, right, expr.span)
+            return self.arith(expr.op, left, right, expr.span)
         if kind is ir.Call:
             return (yield from self._call(expr, env))
         if kind is ir.Subscript:
@@ -202,7 +192,7 @@ class Expressions:
                 try:
                     result[key] = value
                 except TypeError:
-                    raise RuntimeStop(E_POLICY_ERROR, f"{_describe(key)} cannot be a dict key", k.span) from None
+                    raise RuntimeStop(E_POLICY_ERROR, f"{describe(key)} cannot be a dict key", k.span) from None
             return result
         if kind is ir.IfExp:
             test = self._leaf(expr.test, env)
@@ -247,7 +237,7 @@ class Expressions:
 
     def _compile(self, expr: ir.Expr) -> Callable[[Env], Any]:
         """A closure computing a call-free expression. It uses the same operation helpers
-        as `_eval` (_arith, _compare_step, _unary, _subscript, _numpy, ...): one semantics,
+        as `_eval` (arith, compare_values, _unary, _subscript, _numpy, ...): one semantics,
         two ways of walking the tree."""
         kind, span = type(expr), expr.span
         if kind is ir.Const:
@@ -265,11 +255,11 @@ class Expressions:
                 return fallback(expr, env)  # a def or builtin used as a value, or the error
             return lookup
         if kind is ir.BinOp:
-            left, right, op, arith = self._compile(expr.left), self._compile(expr.right), expr.op, self._arith
+            left, right, op, arith = self._compile(expr.left), self._compile(expr.right), expr.op, self.arith
             return lambda env: arith(op, left(env), right(env), span)
         if kind is ir.Compare:
             operands = [self._compile(o) for o in expr.operands]
-            ops, step, truth = expr.ops, self._compare_step, self._truth
+            ops, step, truth = expr.ops, self.compare_values, self._truth
             if len(ops) == 1:
                 first, second, op = operands[0], operands[1], ops[0]
                 return lambda env: step(op, first(env), second(env), span)
@@ -339,7 +329,7 @@ class Expressions:
         elif callee in _KEYED_BUILTINS:  # without key=: nothing to yield
             def call(env: Env) -> Any:
                 gen = self._keyed_builtin(callee, [a(env) for a in args], {k: v(env) for k, v in keywords}, span)
-                return _without_yields(gen, span)
+                return without_yields(gen, span)
         else:
             def call(env: Env) -> Any:
                 return self._plain_builtin(callee, [a(env) for a in args], {k: v(env) for k, v in keywords}, span)
@@ -355,7 +345,7 @@ class Expressions:
             return BuiltinValue(expr.id)
         raise RuntimeStop(E_POLICY_ERROR, f"name '{expr.id}' is not defined here", expr.span)
 
-    def _arith(self, op: str, left: Any, right: Any, span: Span, inplace: bool = False) -> Any:
+    def arith(self, op: str, left: Any, right: Any, span: Span, inplace: bool = False) -> Any:
         if type(left) in _PLAIN_NUMBERS and type(right) in _PLAIN_NUMBERS and op != "**" and op in _BINOPS:
             # the common case, kept short: nothing can grow but an integer (checked after)
             try:
@@ -378,7 +368,7 @@ class Expressions:
         except ZeroDivisionError:
             raise RuntimeStop(E_POLICY_ERROR, "division by zero", span) from None
         except _POLICY_EXCEPTIONS as exc:
-            raise RuntimeStop(E_POLICY_ERROR, f"cannot compute {_describe(left)} {op} {_describe(right)}: "
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot compute {describe(left)} {op} {describe(right)}: "
                                               f"{exc}", span) from None
         cost = costs.result_cost(result)
         if cost:
@@ -394,27 +384,27 @@ class Expressions:
             right = self._leaf(operand, env)
             if right is _NOT_LEAF:
                 right = yield from self._eval(operand, env)
-            result = self._compare_step(op, left, right, expr.span)
+            result = self.compare_values(op, left, right, expr.span)
             if len(expr.ops) > 1 and not self._truth(result, expr.span):
                 return result
             left = right
         return result
 
-    def _compare_step(self, op: str, left: Any, right: Any, span: Span) -> Any:
+    def compare_values(self, op: str, left: Any, right: Any, span: Span) -> Any:
         fn = _COMPARE.get(op)
         if fn is None:
             raise RuntimeStop(E_UNSUPPORTED, f"comparison {op} is not supported", span)
         if type(left) in _PLAIN_NUMBERS and type(right) in _PLAIN_NUMBERS:
             return fn(left, right)
         if isinstance(left, (list, tuple, dict)) or isinstance(right, (list, tuple, dict)):
-            _deep_check("the comparison")(self.guard, [left, right], {}, span)
+            self.guard.deep_length([left, right], "the comparison", span)
             self._iteration(span, _work([right] if op in ("in", "not in") else [left]))
         elif op in ("in", "not in") and isinstance(right, str):
             self._iteration(span, len(right))
         try:
             return fn(left, right)
         except _POLICY_EXCEPTIONS as exc:
-            raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {_describe(left)} {op} {_describe(right)}: "
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot compare {describe(left)} {op} {describe(right)}: "
                                               f"{exc}", span) from None
 
     def _item(self, value: ir.Expr, index: tuple, env: Env) -> Gen:
@@ -453,7 +443,7 @@ class Expressions:
 
     def _subscript(self, value: Any, index: Any, span: Span) -> Any:
         if not isinstance(value, (list, tuple, str, dict, np.ndarray, range)):
-            raise RuntimeStop(E_POLICY_ERROR, f"{_describe(value)} cannot be indexed", span)
+            raise RuntimeStop(E_POLICY_ERROR, f"{describe(value)} cannot be indexed", span)
         if isinstance(index, np.ndarray) and index.dtype == object:
             raise RuntimeStop(E_POLICY_ERROR, "an index array must hold numbers or booleans", span)
         try:
@@ -463,7 +453,7 @@ class Expressions:
         except IndexError as exc:
             raise RuntimeStop(E_POLICY_ERROR, f"index out of range: {exc}", span) from None
         except _POLICY_EXCEPTIONS as exc:
-            raise RuntimeStop(E_POLICY_ERROR, f"cannot index {_describe(value)} with {index!r}: {exc}",
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot index {describe(value)} with {index!r}: {exc}",
                               span) from None
         cost = costs.result_cost(result)  # a slice copies (or views) its elements
         if cost:
@@ -481,7 +471,7 @@ class Expressions:
                 if value is _NOT_LEAF:
                     value = yield from self._eval(part.value, env)
                 self.charge(costs.format_field_cost(value), part.value.span)
-                text = _format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
+                text = format_field(value, part.conversion, part.format_spec, self.guard, part.value.span)
             total += len(text)
             self.guard.length(total, "the f-string", expr.span)
             pieces.append(text)
@@ -501,7 +491,7 @@ class Expressions:
             iterable = yield from self._eval(gen.iter, scope)
         innermost = level + 1 == len(expr.generators)
         target = gen.target
-        items = self._iterate(iterable, gen.iter.span)
+        items = snapshot(self, iterable, gen.iter.span)
         # A comprehension has no `break`: it will walk every item, so one that cannot fit in
         # the remaining loop budget stops before it starts (same code, no wasted second).
         if self.loop_iterations + _size_of(items) > self.limits.max_loop_iterations:

@@ -1,6 +1,6 @@
 """Statements: blocks, loops, `if`, assignment and augmented assignment, and the closures
 that run simple statements without a generator. A block ends with None (fell through) or a
-`_Signal` (return, break, continue). `Statements` is a mixin of `Interpreter`.
+`Signal` (capc.compiler.execution: return, break, continue). `Statements` is a mixin of `Interpreter`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any, Iterable
 from capc.lazy_numpy import np
 
 from capc.compiler import costs, ir
+from capc.compiler.execution import BREAK, CONTINUE, check_unpack, describe, returned, snapshot
 from capc.compiler.interpreter.budgets import _size_of
 from capc.compiler.interpreter.values import (
-    E_POLICY_ERROR, E_UNSUPPORTED, Env, Gen, RuntimeStop, _BREAK, _COMPLEX, _CONTINUE, _describe,
-    _NOT_LEAF, _POLICY_EXCEPTIONS, _Signal,
+    E_POLICY_ERROR, E_UNSUPPORTED, Env, Gen, RuntimeStop, _COMPLEX, _NOT_LEAF, _POLICY_EXCEPTIONS,
 )
 from capc.diagnostics import Span
 
@@ -131,11 +131,11 @@ class Statements:
             return (yield from self._while(stmt, env))
         elif kind is ir.Return:
             value = None if stmt.value is None else (yield from self._eval(stmt.value, env))
-            return _Signal("return", value)
+            return returned(value)
         elif kind is ir.Break:
-            return _BREAK
+            return BREAK
         elif kind is ir.Continue:
-            return _CONTINUE
+            return CONTINUE
         elif kind is ir.Pass:
             pass
         elif kind is ir.FunctionDef:
@@ -151,7 +151,7 @@ class Statements:
         target = stmt.target
         simple = type(target) is ir.NameTarget
         fast = self._fast_body(stmt.body)
-        for item in self._iterate(iterable, stmt.iter.span):
+        for item in snapshot(self, iterable, stmt.iter.span):
             self._iteration(stmt.span)
             if simple:
                 env.vars[target.id] = item
@@ -167,9 +167,9 @@ class Statements:
                     signal = yield from self._stmt(inner, env)
                     if signal is not None:
                         break
-            if signal is _BREAK:
+            if signal is BREAK:
                 break
-            if signal is not None and signal is not _CONTINUE:
+            if signal is not None and signal is not CONTINUE:
                 return signal
         return None
 
@@ -194,9 +194,9 @@ class Statements:
                     signal = yield from self._stmt(inner, env)
                     if signal is not None:
                         break
-            if signal is _BREAK:
+            if signal is BREAK:
                 return None
-            if signal is not None and signal is not _CONTINUE:
+            if signal is not None and signal is not CONTINUE:
                 return signal
 
     # -- assignment ------------------------------------------------------------------
@@ -206,10 +206,8 @@ class Statements:
         if kind is ir.NameTarget:
             env.vars[target.id] = value
         elif kind is ir.TupleTarget:
-            items = list(self._iterate(value, target.span))
-            if len(items) != len(target.elts):
-                raise RuntimeStop(E_POLICY_ERROR, f"cannot unpack {len(items)} values into "
-                                                  f"{len(target.elts)} names", target.span)
+            items = list(snapshot(self, value, target.span))
+            check_unpack(self, items, target)
             for sub, item in zip(target.elts, items):
                 yield from self._assign(sub, item, env)
         elif kind is ir.SubscriptTarget:
@@ -220,7 +218,7 @@ class Statements:
 
     def _store_item(self, container: Any, index: Any, value: Any, span: Span) -> None:
         if not isinstance(container, (list, dict, np.ndarray)):
-            raise RuntimeStop(E_POLICY_ERROR, f"cannot assign into {_describe(container)}", span)
+            raise RuntimeStop(E_POLICY_ERROR, f"cannot assign into {describe(container)}", span)
         if isinstance(container, list) and isinstance(index, slice):
             self.guard.length(len(container) + (_size_of(value) or 0), "the list", span)
         try:
@@ -257,6 +255,6 @@ class Statements:
         """`current <op>= value`; `+=` on a list extends it in place, as in Python."""
         if stmt.op == "+" and isinstance(current, list):
             if not isinstance(value, (list, tuple, str, range, dict, np.ndarray)):
-                raise RuntimeStop(E_POLICY_ERROR, f"cannot extend a list with {_describe(value)}", stmt.span)
+                raise RuntimeStop(E_POLICY_ERROR, f"cannot extend a list with {describe(value)}", stmt.span)
             self.guard.length(len(current) + (_size_of(value) or 0), "the list", stmt.span)
-        return self._arith(stmt.op, current, value, stmt.span, inplace=True)
+        return self.arith(stmt.op, current, value, stmt.span, inplace=True)

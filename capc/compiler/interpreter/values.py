@@ -11,22 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generator
 
-from capc.lazy_numpy import np
 
+from capc import codes
 from capc.compiler import ir
 from capc.compiler.registry import Primitive
 from capc.diagnostics import CapcError, Diagnostic, Span
 
 # --- error codes of this module (catalogued in docs/errors.md, "Runtime") ---------------
-E_POLICY_ERROR = "E501"       # the policy raised: division by zero, bad index, bad numpy call
-E_BAD_PRIMITIVE_ARGS = "E502"  # a robot primitive called with arguments it cannot bind
-E_STEP_BUDGET = "E420"
-E_LOOP_BUDGET = "E421"
-E_CALL_DEPTH = "E422"
-E_SEQUENCE_LENGTH = "E423"
-E_INT_SIZE = "E424"
-E_WALL_CLOCK = "E425"
-E_UNSUPPORTED = "E426"        # IR the interpreter does not know (only hand-built IR reaches it)
+E_POLICY_ERROR = codes.E501       # the policy raised: division by zero, bad index, bad numpy call
+E_BAD_PRIMITIVE_ARGS = codes.E502  # a robot primitive called with arguments it cannot bind
+E_STEP_BUDGET = codes.E420
+E_LOOP_BUDGET = codes.E421
+E_CALL_DEPTH = codes.E422
+E_SEQUENCE_LENGTH = codes.E423
+E_INT_SIZE = codes.E424
+E_WALL_CLOCK = codes.E425
+E_UNSUPPORTED = codes.E426        # IR the interpreter does not know (only hand-built IR reaches it)
 
 
 
@@ -110,19 +110,8 @@ class Env:
         return False, None
 
 
-class _Signal:
-    """How a statement ends when it does not fall through."""
-
-    __slots__ = ("kind", "value")
-
-    def __init__(self, kind: str, value: Any = None):
-        self.kind, self.value = kind, value
-
-
 _NOT_LEAF = object()
 _COMPLEX = object()  # a statement that may yield: it runs through the generator path
-_BREAK = _Signal("break")
-_CONTINUE = _Signal("continue")
 
 # Python exceptions a policy can provoke with legal code; they become E501 at the span of
 # the expression that raised. Anything else is a bug in capc and is left to surface.
@@ -135,12 +124,3 @@ Gen = Generator[PrimitiveCall, Any, Any]
 def _count(n: float) -> str:
     return f"{int(n):,}" if n < 1e30 else f"about {n:.1e}"
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return f"a value of type {type(value).__name__}"

@@ -1,0 +1,164 @@
+"""Code as Policies' own constructs (issue 13), in programs of our own: parse_position answers
+of several points, the numpy CaP uses, transform_shape_pts, and type inference that follows
+CaP's helpers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from capc.compiler.frontend import compile_source
+from capc.compiler.tabletop import position_answer_type
+from capc.compiler.types import POINTS_XY, XY
+from capc.diagnostics import CompileError
+from capc.prompts import prompt_builder as pb
+
+
+@pytest.mark.parametrize("query, several", [
+    ("a 30cm vertical line on the right with {} points", True),
+    ("the top corners", True),
+    ("a triangle with size 10cm around the middle", True),
+    ("the corners", True),
+    ("a point 10cm left of the green bowl", False),
+    ("the corner closest to the blue block", False),
+    ("the right side", False),
+    ("a point on the line between the bowls", False),
+])
+def test_parse_position_answers_follow_the_words(query, several):
+    assert position_answer_type(query) == (POINTS_XY if several else XY)
+
+
+def test_several_points_zip_with_names_and_one_point_stays_a_point():
+    source = ("block_names = parse_obj_name('the blocks', f'objects = {get_obj_names()}')\n"
+              "line_pts = parse_position(f'a 30cm vertical line on the right with {len(block_names)} points')\n"
+              "for block_name, pt in zip(block_names, line_pts):\n"
+              "    put_first_on_second(block_name, pt)\n"
+              "corners = parse_position('the bottom corners')\n"
+              "first = corners[0]\n"
+              "target = parse_position('a point 10cm left of the blue bowl')\n"
+              "put_first_on_second('red block', target + [0.0, 0.01])\n")
+    compile_source(source, "policy.py")
+    with pytest.raises(CompileError):  # one point is not a list of places
+        compile_source("pts = parse_position('a point left of the bowl')\n"
+                       "for p in pts:\n    put_first_on_second('red block', p)\n", "policy.py")
+
+
+def test_the_prompt_says_parse_position_may_answer_several_points():
+    text = pb.system_message("parse_position")
+    assert "N x 2" in text
+    assert "shapely" in pb.library_section() and "LineString" in pb.library_section()
+
+
+def test_transform_shape_pts_takes_the_points_as_cap_passes_them():
+    program = compile_source(
+        "block_names = parse_obj_name('the blocks', f'objects = {get_obj_names()}')\n"
+        "triangle_pts = parse_position(f'a triangle with size 10cm around the middle with {len(block_names)} points')\n"
+        "triangle_pts = transform_shape_pts('scale it by 0.5x', shape_pts=triangle_pts)\n"
+        "for block_name, pt in zip(block_names, triangle_pts):\n"
+        "    put_first_on_second(block_name, pt)\n", "policy.py")
+    assert program is not None
+
+
+# --- type inference that follows CaP's helpers -------------------------------------------------
+
+def test_an_element_of_argsort_indexes_a_list_even_where_the_shape_is_unknown():
+    compile_source("names = ['red block', 'green block']\n"
+                   "positions = get_obj_positions_np(names)\n"
+                   "i = np.argsort(positions[:, 0])[0]\n"
+                   "put_first_on_second(names[i], 'blue bowl')\n", "policy.py")
+
+
+def test_a_return_that_fails_to_check_does_not_make_callers_see_none():
+    with pytest.raises(CompileError) as info:
+        compile_source("def x_of(name):\n"
+                       "    pos = get_obj_pos(name)\n"
+                       "    return pos.bogus\n"
+                       "left = x_of('red block') < x_of('blue bowl')\n"
+                       "names = sorted(['red block', 'blue bowl'], key=lambda n: x_of(n))\n", "policy.py")
+    codes = [d.code for d in getattr(info.value, "diagnostics", [info.value.diagnostic])]
+    assert codes == ["E011"]
+
+
+# --- the numpy CaP uses: the interpreter against CPython ------------------------------------------
+
+def _run(source: str) -> dict:
+    from capc.compiler.interpreter import run_program
+
+    return run_program(compile_source(source, "policy.py"), lambda call: None).globals.vars
+
+
+def _cpython(source: str) -> dict:
+    import numpy as np
+
+    namespace = {"np": np}
+    np.random.seed(0)  # the interpreter's generator is seeded with 0 in every run
+    exec(source, namespace)  # noqa: S102 - our own program, CPython as the reference
+    return {k: v for k, v in namespace.items() if k not in ("np", "__builtins__")}
+
+
+_floats = st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3))
+
+
+@settings(max_examples=40, deadline=None, database=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(st.lists(_floats, min_size=6, max_size=8), st.integers(1, 3),
+       st.lists(_floats, min_size=4, max_size=4), st.integers(1, 4))
+def test_numpy_of_cap_matches_cpython(ys, deg, m, n):
+    import numpy as np
+
+    source = (f"ts = np.linspace(0, 1, {len(ys)})\n"
+              f"ys = np.array({ys})\n"
+              f"coeffs = np.polyfit(ts, ys, {deg})\n"
+              f"fitted = np.polyval(coeffs, ts)\n"
+              f"at = np.polyval([1.0, -2.0, 0.5], {ys[0]})\n"
+              f"A = np.array([[{m[0]}, {m[1]}], [{m[2]}, {m[3]}]])\n"
+              f"ev = np.linalg.eigvals(A)\n"
+              f"stable = bool(np.all(np.abs(ev) < 1))\n"
+              f"w, v = np.linalg.eig(A)\n"
+              f"D = np.diag([{m[0]}, {m[1]}])\n"
+              f"pick = np.random.choice(['red block', 'green block', 'blue bowl'])\n"
+              f"picks = np.random.choice(5, size={n}, replace=False)\n"
+              f"u = np.random.uniform(-0.1, 0.1, size=2)\n"
+              f"r = np.random.rand({n}, 2)\n"
+              f"k = np.random.randint(0, 10)\n"
+              f"x = np.random.random()\n"
+              f"order = np.random.permutation({n})\n")
+    ours, theirs = _run(source), _cpython(source)
+    for name, expected in theirs.items():
+        got = ours[name]
+        if isinstance(expected, str):
+            assert got == expected, name
+        else:
+            assert np.allclose(np.asarray(got), np.asarray(expected), rtol=1e-12, atol=1e-12, equal_nan=True), name
+
+
+def test_random_draws_replay_and_the_verifier_sees_the_drawn_value():
+    from capc.compiler.scene import parse_scene
+    from capc.safety.spec import default_spec
+    from capc.safety.verifier import verify
+
+    source = ("name = np.random.choice(['red block', 'green block'])\n"
+              "dx = np.random.uniform(-0.05, 0.05)\n"
+              "pos = get_obj_pos('blue bowl')\n"
+              "put_first_on_second(name, [pos[0] + dx, pos[1]])\n")
+    assert _run("a = np.random.random(3)\n")["a"].tolist() == _run("a = np.random.random(3)\n")["a"].tolist()
+    scene = parse_scene("objects:\n  - {name: red block, position: [0.1, -0.4]}\n"
+                        "  - {name: green block, position: [-0.1, -0.4]}\n"
+                        "  - {name: blue bowl, position: [0.0, -0.6]}\n")
+    report = verify(compile_source(source, "policy.py"), default_spec(), scene)
+    assert report.verdict == "accepted"
+    far = source.replace("-0.05, 0.05", "0.5, 0.6")
+    report = verify(compile_source(far, "policy.py"), default_spec(), scene)
+    assert report.verdict == "rejected" and report.violated()[0].counterexample["replayed"] is True
+
+
+def test_bad_numpy_arguments_are_policy_errors():
+    from capc.compiler.interpreter import RuntimeStop
+
+    for source in ("c = np.polyfit([0.0, 1.0], [0.0, 1.0], 100)\n",
+                   "e = np.linalg.eigvals(np.array([[1.0, 2.0, 3.0] for i in range(1)]))\n",
+                   "x = np.random.choice(3, size=5, replace=False)\n",
+                   "x = np.random.random(10 ** 9)\n"):
+        with pytest.raises(RuntimeStop) as info:
+            _run(source)
+        assert info.value.code in ("E501", "E423"), source
