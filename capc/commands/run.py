@@ -1,11 +1,15 @@
-"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim] [--scene S] [--limits L] [--record out.gif] [--json]`
+"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim|franka] [--scene S] [--limits L] [--record out.gif] [--json]`
 
 Compile, verify (a rejected policy never moves anything), then execute step by step under
 the runtime monitor and print the outcome: steps, simulated time, final object positions,
 whether the monitor intervened, and the task outcome when the policy declares a task.
 
 Exit codes: 0 the policy ran to completion within the limits; 1 rejected, stopped by the
-monitor, out of budget or failed at run time; 2 usage or input error.
+monitor, out of budget, failed at run time or a robot fault (E53x); 2 usage or input error;
+130 interrupted by Ctrl-C (the robot was stopped first).
+
+`--backend franka --robot-ip IP --robot-config CELL.yaml` drives a Franka through franky
+(docs/robots.md); it connects only after the policy was verified.
 
 Where the policy comes from is decided by `load_or_generate_policy`: a file here; the LLM
 layer extends it with `-i "instruction"`.
@@ -20,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HELP = "compile, verify and execute a policy on the kinematic or PyBullet backend"
+HELP = "compile, verify and execute a policy on the kinematic or PyBullet backend, or a Franka"
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 @dataclass
@@ -41,8 +45,13 @@ class PolicySource:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("policy", nargs="?", help="the policy file (Python subset)")
-    parser.add_argument("--backend", choices=("kinematic", "sim"), default="kinematic",
-                        help="kinematic: exact and fast, no physics (default); sim: PyBullet Panda")
+    parser.add_argument("--backend", choices=("kinematic", "sim", "franka"), default="kinematic",
+                        help="kinematic: exact and fast, no physics (default); sim: PyBullet Panda; "
+                             "franka: a real FR3/Panda through franky (needs --robot-ip, --robot-config)")
+    parser.add_argument("--robot-ip", metavar="IP", help="the Franka controller's address (--backend franka)")
+    parser.add_argument("--robot-config", metavar="CELL.yaml",
+                        help="the Franka cell file: base transform, tool, gripper, control rate "
+                             "(--backend franka; docs/robots.md)")
     parser.add_argument("--scene", metavar="S", help="scene file (YAML/JSON); default: POLICY's "
                                                      "<name>.scene.yaml if present, else the random "
                                                      "scene of --seed")
@@ -185,13 +194,14 @@ def run(args: argparse.Namespace) -> int:
     from capc.diagnostics import InputError
     from capc.runtime.execute import execute
 
-    if args.record and args.backend != "sim":
-        raise InputError("--record needs --backend sim (the kinematic backend draws nothing)")
+    if args.record and args.backend == "kinematic":
+        raise InputError("--record needs --backend sim or franka (the kinematic backend draws nothing)")
     if args.record:   # before anything runs: a missing folder is not worth a simulation
         from capc.files import check_output_path
         check_output_path(args.record, "recording", example="run.gif")
     if args.gui and args.backend != "sim":
         raise InputError("--gui needs --backend sim")
+    backend_options = _robot_options(args)
     if args.noise < 0:
         raise InputError(f"--noise must be 0 or more, not {args.noise}")
     task = _task(args)
@@ -236,12 +246,30 @@ def run(args: argparse.Namespace) -> int:
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
                       noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui, task=task,
                       trace=_print_call if args.trace else None,
-                      verified_scene=scene if context.mode == "scene" else None)
+                      verified_scene=scene if context.mode == "scene" else None,
+                      backend_options=backend_options)
     if outcome.diagnostic is not None:
         diagnostics.append(outcome.diagnostic)
     return _finish(args, policy, context, out, verdict, diagnostics, outcome,
                    lambda: _print_outcome(policy, verdict, guards, outcome, diagnostics),
                    program=program, report=report)
+
+
+def _robot_options(args: argparse.Namespace) -> dict | None:
+    """--robot-ip/--robot-config, checked (and the cell file read) before anything is compiled."""
+    from capc.diagnostics import InputError
+
+    ip, config = getattr(args, "robot_ip", None), getattr(args, "robot_config", None)
+    if args.backend != "franka":
+        if ip or config:
+            raise InputError("--robot-ip and --robot-config need --backend franka")
+        return None
+    if not ip or not config:
+        raise InputError("--backend franka needs --robot-ip IP and --robot-config CELL.yaml",
+                         hint="see docs/robots.md; for franky-sim: --robot-config examples/franka/franky_sim.cell.yaml")
+    from capc.runtime.franka_cell import load_cell
+
+    return {"robot_ip": ip, "robot_config": load_cell(config)}
 
 
 def _print_rejected(policy: PolicySource) -> None:
@@ -275,6 +303,8 @@ def _finish(args, policy: PolicySource, context, out: dict, verdict: str, diagno
                           "run": run_json}, default=str))
     else:
         show()
+    if outcome is not None and outcome.status == "interrupted":
+        return EXIT_INTERRUPTED
     return EXIT_OK if outcome is not None and outcome.ok else EXIT_FAILED
 
 
@@ -299,6 +329,10 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome, diagnost
     print(f"{policy.file}: {verdict}" + (f" ({note})" if note else ""))
     print(f"ran on {outcome.backend}: {outcome.status.replace('_', ' ')} after {outcome.steps:,} steps, "
           f"{outcome.ticks:,} set-points, {outcome.sim_time:.2f} s simulated ({outcome.wall_time:.2f} s wall)")
+    if outcome.robot is not None and outcome.robot.get("ticks"):
+        robot = outcome.robot
+        print(f"tracking error: max {robot['max_tracking_error'] * 1000:.1f} mm, median "
+              f"{(robot['median_tracking_error'] or 0) * 1000:.1f} mm (measured TCP vs set-point, every tick)")
     if outcome.ticks:
         print(f"peak TCP speed {outcome.peak_speed:.3f} m/s, acceleration {outcome.peak_accel:.2f} m/s^2 "
               f"(from the set-points sent)")
