@@ -35,8 +35,9 @@ from capc.compiler.interpreter import Interpreter
 from capc.compiler.interpreter.values import (
     E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
+from capc.compiler.profiles import get_profile
 from capc.compiler.registry import (
-    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP, get_profile,
+    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
 )
 from capc.compiler.scene import Scene
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
