@@ -38,6 +38,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from capc import codes
 from capc.compiler.scene import Scene
 from capc.diagnostics import InputError
 from capc.runtime.backend import RobotFault
@@ -45,11 +46,11 @@ from capc.runtime.franka_cell import FrankaCell
 from capc.runtime.kinematic import KinematicBackend
 from capc.safety.spec import SafetySpec
 
-E_UNREACHABLE = "E530"     # no controller at the address, or it refused us
-E_CONNECTION_LOST = "E531"  # the controller stopped answering mid-run
-E_CONTROL = "E532"         # the controller aborted the motion (reflex, limit, safety function)
-E_TRACKING = "E533"        # the arm is farther from its set-point than the spec's margin
-E_NOT_AT_START = "E535"    # the arm is not at capc's start pose when the run begins
+E_UNREACHABLE = codes.E530     # no controller at the address, or it refused us
+E_CONNECTION_LOST = codes.E531  # the controller stopped answering mid-run
+E_CONTROL = codes.E532       # the controller aborted the motion (reflex, limit, safety function)
+E_TRACKING = codes.E533      # the arm is farther from its set-point than the spec's margin
+E_NOT_AT_START = codes.E535    # the arm is not at capc's start pose when the run begins
 POLL_SECONDS = 0.0005      # sleep between polls of the robot clock near a deadline
 STALE_SECONDS = 0.05       # a robot state this old (it comes every ms) means the controller is silent
 REST_SPEED = 0.002         # m/s: the TCP counts as at rest below this
