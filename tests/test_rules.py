@@ -141,9 +141,9 @@ def test_unsafe_is_rejected_with_a_replayed_counterexample_and_stopped_unverifie
     broken = [o for o in report.violated() if o.property == "rule:cell.yaml:2"]
     assert broken, [o.message for o in report.violated()]
     first = broken[0]
-    assert first.code == "E309" and first.span.line == line
+    assert first.code == "E310" and first.span.line == line
     assert first.counterexample["replayed"] is True
-    diag = next(d for d in report.diagnostics() if d.code == "E309")
+    diag = next(d for d in report.diagnostics() if d.code == "E310")
     assert "cell.yaml:2" in diag.message and "the rule says" in diag.message
     # run unverified: the monitor stops it, for this rule, at the same call
     outcome = execute(program, SCENE, spec)
@@ -231,7 +231,7 @@ def test_check_names_the_rule_and_audit_show_shows_it(tmp_path, capsys):
     captured = capsys.readouterr()
     out = captured.out + captured.err
     assert code == 1
-    assert "error[E309]" in out and "cell.yaml:4" in out and "p.py:2:1" in out
+    assert "error[E310]" in out and "cell.yaml:4" in out and "p.py:2:1" in out
     assert main(["audit", "--audit-db", str(db), "show", "1"]) == 0
     shown = capsys.readouterr().out
     assert "violated: put_first_on_second (release) rule:cell.yaml:4 at line 2:1" in shown

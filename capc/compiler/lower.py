@@ -628,7 +628,7 @@ class Lowerer:
         """`line.coords`, `poly.area`, ...: zero-argument method calls, as array properties are."""
         receiver = self.expr(e.value)
         if not isinstance(receiver.type, (Geometry, Unknown)):
-            raise tc.type_error("E106", f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
+            raise tc.type_error(codes.E106, f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
                                 "only shapely geometries have ." + ", .".join(GEOMETRY_PROPERTIES))
         result = tc.check_library(GEOMETRY_METHODS[e.attr], f"geometry.{e.attr}", (), (), e.span,
                                   receiver=receiver)
@@ -775,7 +775,7 @@ class Lowerer:
         if func.attr in ARRAY_PROPERTIES:
             raise tc.type_error(codes.E106, f"'{func.attr}' is an attribute, not a method", func.attr_span,
                                 f"write x.{func.attr} without parentheses")
-        if func.attr not in ALL_METHOD_NAMES and func.attr not in GEOMETRY_METHODS:
+        if func.attr not in ALL_METHOD_NAMES and not (func.attr in GEOMETRY_METHODS and kind in ("geometry", None)):
             raise _err(codes.E011, f"method '{func.attr}' is not allowed", func.attr_span,
                        _suggest(func.attr, ALL_METHOD_NAMES)
                        or "allowed methods: " + ", ".join(sorted(ALL_METHOD_NAMES)))

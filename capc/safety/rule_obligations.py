@@ -41,7 +41,7 @@ from capc.safety.rules import (
 from capc.safety.spec import KeepOut, SafetySpec
 from capc.safety.z3util import as_real, conj, disj, is_sym, sym_abs
 
-CODE_RULE = codes.E309
+CODE_RULE = codes.E310
 
 
 def _broken(rule: Rule, text: str, excess: float = 0.0) -> Property:
