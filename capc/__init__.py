@@ -1,3 +1,30 @@
-"""capc: a verified policy compiler for robot code written by language models."""
+"""capc: a verified policy compiler for robot code written by language models.
+
+The library's interface is `capc.check`, `capc.load_scene`, `capc.load_limits` and
+`capc.Report` (capc/api.py, docs/api.md). They are looked up on first use, so `import capc`
+(and every `capc` command) still imports nothing but this file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_API = ("Report", "check", "load_scene", "load_limits")
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:
+    from capc.api import Report, check, load_limits, load_scene
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from capc import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'capc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API})

@@ -8,7 +8,9 @@ hint, the counterexample in words). The work is done by `check_policy`, which re
 `CheckResult`; `run` only prints it. z3 is imported only once the front end has accepted.
 
 Exit codes: 0 accepted, 3 guarded (some command is checked by the runtime monitor only),
-1 rejected, 2 input error. `--json` prints one object with every obligation.
+1 rejected, 2 input error. `--json` prints one object with every obligation (the JSON of
+`capc.api.Report`, what the library's `capc.check` returns); `--format sarif` prints SARIF 2.1.0
+(capc.sarif).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ VERDICT_CHECKED = "checked"    # parsed and type-checked; no safety verdict yet
 VERDICT_ACCEPTED = "accepted"
 VERDICT_GUARDED = "guarded"
 VERDICT_REJECTED = "rejected"
+
+FORMATS = ("text", "json", "sarif")
 
 EXIT_CODES = {VERDICT_CHECKED: 0, VERDICT_ACCEPTED: 0, VERDICT_GUARDED: 3, VERDICT_REJECTED: 1}
 
@@ -52,12 +56,10 @@ class CheckResult:
         return EXIT_CODES[self.verdict]
 
     def to_json(self) -> dict[str, Any]:
-        out = {"file": self.file, "verdict": self.verdict,
-               "diagnostics": [d.to_json() for d in self.diagnostics]}
-        if self.program is not None:
-            out["undefined"] = [u.name for u in self.program.undefined]
-        out.update(self.extra)
-        return out
+        """What `--json` prints: the JSON of the library's report (capc.api.Report)."""
+        from capc.api import Report
+
+        return Report.from_result(self).to_json()
 
 
 def undefined_diagnostics(program: Any) -> list[Diagnostic]:
@@ -148,7 +150,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("policy", help="the policy file (Python subset)")
     parser.add_argument("--scene", metavar="S", help="scene file (YAML or JSON)")
     parser.add_argument("--limits", metavar="L", help="safety limits file (YAML or JSON)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (--format json)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="text (default), json (the object capc.check's Report.to_json gives), "
+                             "or sarif (SARIF 2.1.0 for code scanning and editors)")
     parser.add_argument("--any-scene", action="store_true",
                         help="check for every scene in the spawn area, not one scene")
     parser.add_argument("--allow-undefined", action="store_true",
@@ -158,11 +163,18 @@ def add_arguments(parser) -> None:
                              "$CAPC_HOME/audit.db, ...; CAPC_AUDIT_DB=off disables)")
 
 
-def print_result(result: CheckResult, *, as_json: bool, out=None, err=None) -> None:
+def print_result(result: CheckResult, *, as_json: bool = False, out=None, err=None,
+                 fmt: str = "text") -> None:
     out = out or sys.stdout
     err = err or sys.stderr
-    if as_json:
+    if as_json or fmt == "json":
         out.write(json.dumps(result.to_json()) + "\n")
+        return
+    if fmt == "sarif":
+        from capc.api import Report
+        from capc.sarif import to_sarif
+
+        out.write(json.dumps(to_sarif([(Report.from_result(result), result.source)]), indent=1) + "\n")
         return
     color = hasattr(err, "isatty") and err.isatty()
     for diagnostic in result.diagnostics:
@@ -210,5 +222,5 @@ def run(args) -> int:
     result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
                           any_scene=args.any_scene, allow_undefined=args.allow_undefined)
     record(result, getattr(args, "audit_db", None))
-    print_result(result, as_json=args.json)
+    print_result(result, fmt=args.format or ("json" if args.json else "text"))
     return result.exit_code

@@ -1,0 +1,161 @@
+"""capc as a library: `capc.check`, `capc.load_scene`, `capc.load_limits` (docs/api.md).
+
+A program that wants a verdict (an agent loop, a research script, a CI job) calls these
+instead of starting a `capc check` process: the answer is the same, because `check` runs the
+very function the command runs (`capc.commands.check.check_policy`), and `Report.to_json()`
+is the object `capc check --json` prints (tests/test_api.py compares them on the examples).
+
+Nothing here prints, exits, changes the working directory, the environment, logging or signal
+handlers, or records in the audit store: those belong to the command (`capc.cli` installs the
+process guard, `capc check` records). Problems of the policy come back as diagnostics in the
+report; an unusable scene or limits file raises `capc.diagnostics.InputError`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from capc.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from capc.compiler.scene import Scene
+    from capc.safety.spec import SafetySpec
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+__all__ = ["Report", "check", "load_scene", "load_limits", "VERDICTS"]
+
+# The verdicts a Report can carry and the exit code `capc check` gives each.
+VERDICTS = {"checked": 0, "accepted": 0, "guarded": 3, "rejected": 1}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `capc.check` found out about one policy.
+
+    `verdict` is "accepted" (every motion proved safe), "guarded" (some command is checked by
+    the runtime monitor only), "rejected" (the policy is wrong or unsafe) or "checked" (the
+    front end accepted; `verify=False` asked for no safety verdict). `diagnostics` carry
+    spans (`d.span.line`, `d.span.col`, ...), codes, hints and counterexamples.
+    `verification` and `obligations` are there once the verifier ran (None otherwise), and
+    `undefined` once the front end accepted the program."""
+
+    file: str
+    verdict: str
+    diagnostics: tuple[Diagnostic, ...]
+    any_scene: bool
+    undefined: tuple[str, ...] | None = None
+    verification: dict[str, Any] | None = None
+    obligations: tuple[dict[str, Any], ...] | None = None
+    # Any further key a command adds to its result (kept, so --json never loses one)
+    more: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stops the policy from running (accepted, guarded or checked)."""
+        return self.verdict != "rejected"
+
+    @property
+    def exit_code(self) -> int:
+        """The exit code `capc check` gives this verdict (0, 3 or 1)."""
+        return VERDICTS[self.verdict]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.kind != "warning")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.kind == "warning")
+
+    @property
+    def counterexamples(self) -> tuple[dict[str, Any], ...]:
+        """Each solver counterexample, as the diagnostic that carries it has it."""
+        return tuple(d.counterexample for d in self.diagnostics if d.counterexample)
+
+    @property
+    def guards(self) -> tuple[dict[str, Any], ...]:
+        """The commands the runtime monitor checks because the verifier could not decide them."""
+        return tuple((self.verification or {}).get("guards") or ())
+
+    def to_json(self) -> dict[str, Any]:
+        """The object `capc check --json` prints for the same policy and world (same keys,
+        same order)."""
+        out: dict[str, Any] = {"file": self.file, "verdict": self.verdict,
+                               "diagnostics": [d.to_json() for d in self.diagnostics]}
+        if self.undefined is not None:
+            out["undefined"] = list(self.undefined)
+        out["any_scene"] = self.any_scene
+        if self.verification is not None:
+            out["verification"] = self.verification
+        if self.obligations is not None:
+            out["obligations"] = list(self.obligations)
+        out.update(self.more)
+        return out
+
+    @classmethod
+    def from_result(cls, result: Any) -> "Report":
+        """The report of a `capc.commands.check.CheckResult` (what the command works on)."""
+        extra = result.extra
+        obligations = extra.get("obligations")
+        return cls(file=result.file, verdict=result.verdict,
+                   diagnostics=tuple(result.diagnostics),
+                   any_scene=bool(extra.get("any_scene")),
+                   undefined=(tuple(u.name for u in result.program.undefined)
+                              if result.program is not None else None),
+                   verification=extra.get("verification"),
+                   obligations=tuple(obligations) if obligations is not None else None,
+                   more=tuple((k, v) for k, v in extra.items() if k not in _KNOWN_KEYS))
+
+
+def check(source: str | Path, *, scene: "Scene | PathLike | None" = None,
+          limits: "SafetySpec | PathLike | None" = None, any_scene: bool = False,
+          allow_undefined: bool = False, verify: bool = True,
+          file: str | None = None) -> Report:
+    """Parse, type-check and verify one policy, as `capc check` does.
+
+    `source` is the policy's text, or a `pathlib.Path` to read it from. `scene` and `limits`
+    are loaded objects (`load_scene`, `load_limits`) or paths to YAML/JSON files; without a
+    scene, or with `any_scene=True`, the proof is for every placement in the spawn area.
+    `file` names the policy in spans (default: the path, or "<policy>")."""
+    from capc.commands.check import check_policy
+
+    if isinstance(source, Path):
+        from capc.files import read_text
+
+        file = file or str(source)
+        text = read_text(str(source), "policy")
+    else:
+        file = file or "<policy>"
+        text = source
+    scene_obj = scene if not _is_path(scene) else load_scene(scene)       # type: ignore[arg-type]
+    spec_obj = limits if not _is_path(limits) else load_limits(limits)    # type: ignore[arg-type]
+    result = check_policy(file, source=text, any_scene=any_scene, allow_undefined=allow_undefined,
+                          verify=verify, scene=scene_obj, spec=spec_obj)
+    return Report.from_result(result)
+
+
+def load_scene(path: PathLike) -> "Scene":
+    """A scene file (YAML or JSON: objects and their positions). Raises InputError, located,
+    when the file is missing or malformed."""
+    from capc.compiler.scene import load_scene as load
+
+    return load(os.fspath(path))
+
+
+def load_limits(path: PathLike, profile: str = "tabletop") -> "SafetySpec":
+    """A safety limits file (workspace, keep-out zones, speed). Raises InputError, located,
+    when the file is missing or malformed."""
+    from capc.safety.spec import load_spec
+
+    return load_spec(os.fspath(path), profile)
+
+
+_KNOWN_KEYS = frozenset({"any_scene", "verification", "obligations"})
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, (str, os.PathLike))
