@@ -26,10 +26,18 @@ if TYPE_CHECKING:
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["Report", "check", "load_scene", "load_limits", "VERDICTS"]
+__all__ = ["Report", "check", "load_scene", "load_limits", "json_schema", "VERDICTS", "JSON_VERSION"]
 
-# The verdicts a Report can carry and the exit code `capc check` gives each.
-VERDICTS = {"checked": 0, "accepted": 0, "guarded": 3, "rejected": 1}
+# The verdicts a Report can carry and the exit code `capc check` gives each. "error" is an
+# input error (a missing or malformed file) as `capc check --json` reports it; the library
+# raises InputError instead.
+VERDICTS = {"checked": 0, "accepted": 0, "guarded": 3, "rejected": 1, "error": 2}
+
+# The version of the JSON `Report.to_json` gives (and `capc check --json` prints), described by
+# capc/schemas/check.schema.json. It changes when a key changes meaning or goes away; new keys
+# may be added within a version.
+JSON_VERSION = 1
+JSON_SCHEMA = "check.schema.json"
 
 
 @dataclass(frozen=True)
@@ -83,18 +91,22 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         """The object `capc check --json` prints for the same policy and world (same keys,
-        same order)."""
-        out: dict[str, Any] = {"file": self.file, "verdict": self.verdict,
-                               "diagnostics": [d.to_json() for d in self.diagnostics]}
-        if self.undefined is not None:
-            out["undefined"] = list(self.undefined)
-        out["any_scene"] = self.any_scene
-        if self.verification is not None:
-            out["verification"] = self.verification
-        if self.obligations is not None:
-            out["obligations"] = list(self.obligations)
+        same order). Every outcome has every key (null where a stage did not run), and
+        `json_version` says which version of capc/schemas/check.schema.json it follows."""
+        out: dict[str, Any] = {"json_version": JSON_VERSION, "file": self.file, "verdict": self.verdict,
+                               "diagnostics": [d.to_json() for d in self.diagnostics],
+                               "undefined": list(self.undefined) if self.undefined is not None else None,
+                               "any_scene": self.any_scene,
+                               "verification": self.verification,
+                               "obligations": list(self.obligations) if self.obligations is not None else None}
         out.update(self.more)
         return out
+
+    @classmethod
+    def input_error(cls, file: str, error: Any, any_scene: bool = False) -> "Report":
+        """The report `capc check --json` prints when a file it was given is unusable
+        (`error` is the InputError): verdict "error", exit code 2."""
+        return cls(file=file, verdict="error", diagnostics=(error.diagnostic,), any_scene=any_scene)
 
     @classmethod
     def from_result(cls, result: Any) -> "Report":
@@ -155,6 +167,14 @@ def load_limits(path: PathLike, profile: str = "tabletop") -> "SafetySpec":
 
 
 _KNOWN_KEYS = frozenset({"any_scene", "verification", "obligations"})
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of `Report.to_json()` / `capc check --json` (shipped in the package)."""
+    import json
+    from importlib.resources import files
+
+    return json.loads(files("capc.schemas").joinpath(JSON_SCHEMA).read_text(encoding="utf-8"))
 
 
 def _is_path(value: Any) -> bool:

@@ -8,6 +8,8 @@ as capc's spans do; columns count characters, hence `columnKind: unicodeCodePoin
 level is "warning" for a guarded command and "error" for everything else, and a solver's
 counterexample comes as a related location at the same span whose message is the
 counterexample in words (the raw values in the result's `properties.counterexample`).
+An unusable input file is a tool execution notification of the run, which then did not
+execute successfully.
 tests/test_sarif.py validates the output against the OASIS schema shipped in tests/schemas.
 """
 
@@ -36,8 +38,12 @@ def to_sarif(checked: Iterable[tuple[Any, str | None]], *, docs_url: str | None 
     rule_index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
     verdicts: list[dict[str, str]] = []
+    notifications: list[dict[str, Any]] = []
     for report, source in checked:
         verdicts.append({"file": report.file, "verdict": report.verdict})
+        if report.verdict == "error":   # an unusable input: the run failed, nothing was checked
+            notifications += [_notification(d, report.file) for d in report.diagnostics]
+            continue
         lines = source_lines(source) if source is not None else None
         for diagnostic in report.diagnostics:
             code = str(diagnostic.code)
@@ -52,7 +58,8 @@ def to_sarif(checked: Iterable[tuple[Any, str | None]], *, docs_url: str | None 
             "tool": {"driver": {"name": "capc", "version": __version__,
                                 "rules": rules}},
             "columnKind": "unicodeCodePoints",
-            "invocations": [{"executionSuccessful": True}],
+            "invocations": [{"executionSuccessful": not notifications,
+                             "toolExecutionNotifications": notifications}],
             "results": results,
             "properties": {"verdicts": verdicts},
         }],
@@ -100,6 +107,15 @@ def _result(diagnostic: Diagnostic, file: str, index: int, lines: list[str] | No
         }]
         result["properties"]["counterexample"] = diagnostic.counterexample
     return result
+
+
+def _notification(diagnostic: Diagnostic, file: str) -> dict[str, Any]:
+    """An input error (a scene or limits file capc could not use) as SARIF reports a problem
+    of the run rather than a finding: a tool execution notification."""
+    text = diagnostic.message + (f" (help: {diagnostic.hint})" if diagnostic.hint else "")
+    return {"level": "error", "message": {"text": text},
+            "descriptor": {"id": str(diagnostic.code)},
+            "locations": [_location(diagnostic, file, None)]}
 
 
 def _location(diagnostic: Diagnostic, file: str, lines: list[str] | None) -> dict[str, Any]:

@@ -15,9 +15,11 @@ import sys
 import warnings
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 import capc
+import capc.api
 from capc.cli import main
 from capc.diagnostics import InputError
 
@@ -66,6 +68,43 @@ def test_report_json_is_what_capc_check_json_prints(policy, scene, capsys):
     assert code == report.exit_code
     assert _without_timing(report.to_json()) == _without_timing(printed)
     assert list(report.to_json()) == list(printed)  # the same keys in the same order
+    SCHEMA_VALIDATOR.validate(printed)
+
+
+SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(capc.api.json_schema())
+
+
+def test_every_outcome_has_every_key_and_the_schema_says_so():
+    required = set(capc.api.json_schema()["required"])
+    outcomes = [capc.check("x = 1 2\n"), capc.check("move_to([0.0, -0.5, 0.1])\n", verify=False),
+                capc.check(GUARDED, scene=SCENE), capc.check("undefined_thing()\n")]
+    for report in outcomes:
+        data = json.loads(json.dumps(report.to_json()))
+        assert set(data) == required and data["json_version"] == capc.api.JSON_VERSION
+        SCHEMA_VALIDATOR.validate(data)
+    assert [r.verdict for r in outcomes] == ["rejected", "checked", "guarded", "rejected"]
+    broken = json.loads(json.dumps(outcomes[2].to_json()))
+    broken["verification"]["mode"] = "somewhere"
+    assert not SCHEMA_VALIDATOR.is_valid(broken)
+    del broken["obligations"]
+    assert not SCHEMA_VALIDATOR.is_valid(broken)
+
+
+def test_input_errors_are_json_too(tmp_path, capsys):
+    bad = tmp_path / "scene.yaml"
+    bad.write_text("objects: [\n")
+    policy = str(PROGRAMS / "safe" / "offset_right_of_block.py")
+    code = main(["check", policy, "--scene", str(bad), "--json"])
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert code == 2 and data["verdict"] == "error" and data["file"] == policy
+    [d] = data["diagnostics"]
+    assert d["kind"] == "input" and d["file"] == str(bad) and d["line"] >= 1
+    assert err.startswith("error[E2")
+    SCHEMA_VALIDATOR.validate(data)
+    code = main(["check", policy, "--scene", str(tmp_path / "missing.yaml")])  # text: one line, no JSON
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "missing.yaml" in err
 
 
 def test_report_carries_spans_counterexamples_and_guards():

@@ -137,3 +137,19 @@ def test_json_and_sarif_flags_agree_with_the_default_text_exit_code(capsys):
                   ([], ["--json"], ["--format", "json"], ["--format", "sarif"])}
     capsys.readouterr()
     assert codes_seen == {1}
+
+
+def test_an_unusable_input_is_a_failed_invocation(tmp_path, capsys):
+    bad = tmp_path / "limits.yaml"
+    bad.write_text("workspace: 3\n")
+    code = main(["check", str(PROGRAMS / "safe" / "offset_right_of_block.py"), "--limits", str(bad),
+                 "--format", "sarif"])
+    out, err = capsys.readouterr()
+    log = json.loads(out)
+    assert code == 2 and err.startswith("error[E2") and VALIDATOR.is_valid(log)
+    [run] = log["runs"]
+    assert run["results"] == [] and run["properties"]["verdicts"][0]["verdict"] == "error"
+    [invocation] = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    [note] = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error" and note["descriptor"]["id"].startswith("E2")

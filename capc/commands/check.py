@@ -8,7 +8,7 @@ hint, the counterexample in words). The work is done by `check_policy`, which re
 `CheckResult`; `run` only prints it. z3 is imported only once the front end has accepted.
 
 Exit codes: 0 accepted, 3 guarded (some command is checked by the runtime monitor only),
-1 rejected, 2 input error. `--json` prints one object with every obligation (the JSON of
+1 rejected, 2 input error (with --json or --format sarif reported on stdout too). `--json` prints one object with every obligation (the JSON of
 `capc.api.Report`, what the library's `capc.check` returns); `--format sarif` prints SARIF 2.1.0
 (capc.sarif).
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from capc import codes
-from capc.diagnostics import CompileError, Diagnostic, render
+from capc.diagnostics import CompileError, Diagnostic, InputError, render
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
 HELP = "parse, type-check and verify a policy, and report every problem with its location"
@@ -200,6 +200,21 @@ def print_result(result: CheckResult, *, as_json: bool = False, out=None, err=No
     out.write(line + "\n")
 
 
+def print_input_error(args, exc: InputError, fmt: str, out=None, err=None) -> None:
+    """An unusable input file, for a program reading --json or SARIF: the same object (verdict
+    "error", the located diagnostic) on stdout, and the usual one line on stderr."""
+    from capc.api import Report
+
+    (err or sys.stderr).write(exc.one_line() + "\n")
+    report = Report.input_error(args.policy, exc, bool(args.any_scene))
+    if fmt == "json":
+        (out or sys.stdout).write(json.dumps(report.to_json()) + "\n")
+    else:
+        from capc.sarif import to_sarif
+
+        (out or sys.stdout).write(json.dumps(to_sarif([(report, None)]), indent=1) + "\n")
+
+
 def _count_motion_calls(program: Any) -> int:
     from capc.compiler import ir
 
@@ -219,8 +234,15 @@ def record(result: CheckResult, audit_db: str | None = None) -> None:
 
 
 def run(args) -> int:
-    result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
-                          any_scene=args.any_scene, allow_undefined=args.allow_undefined)
+    fmt = args.format or ("json" if args.json else "text")
+    try:
+        result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
+                              any_scene=args.any_scene, allow_undefined=args.allow_undefined)
+    except InputError as exc:
+        if fmt == "text":
+            raise                     # the one-line message of every command (capc.cli)
+        print_input_error(args, exc, fmt)
+        return exc.exit_code
     record(result, getattr(args, "audit_db", None))
-    print_result(result, fmt=args.format or ("json" if args.json else "text"))
+    print_result(result, fmt=fmt)
     return result.exit_code
