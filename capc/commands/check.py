@@ -1,4 +1,4 @@
-"""`capc check POLICY.py [--scene S] [--limits L] [--json] [--any-scene] [--allow-undefined]`
+"""`capc check POLICY.py [--scene S] [--limits L] [--json | --format F] [--any-scene] [--allow-undefined] [--watch]`
 
 Parses, type-checks and verifies a policy (Z3 proves every motion inside the workspace,
 outside the keep-out zones and within the speed limit, for the scene within perception
@@ -158,6 +158,11 @@ def add_arguments(parser) -> None:
                         help="check for every scene in the spawn area, not one scene")
     parser.add_argument("--allow-undefined", action="store_true",
                         help="accept calls to functions the program does not define (E030)")
+    parser.add_argument("--watch", action="store_true",
+                        help="check again each time the policy, scene or limits file is saved, in "
+                             "this process (Ctrl-C stops)")
+    parser.add_argument("--watch-count", type=int, default=0, metavar="N",
+                        help="with --watch: stop after N checks, exit with the last verdict's code")
     parser.add_argument("--audit-db", metavar="PATH",
                         help="audit store to record this check in (default: $CAPC_AUDIT_DB, "
                              "$CAPC_HOME/audit.db, ...; CAPC_AUDIT_DB=off disables)")
@@ -234,6 +239,10 @@ def record(result: CheckResult, audit_db: str | None = None) -> None:
 
 
 def run(args) -> int:
+    if args.watch:
+        from capc.watch import watch
+
+        return watch(args)
     fmt = args.format or ("json" if args.json else "text")
     try:
         result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
