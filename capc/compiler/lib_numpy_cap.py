@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from capc import codes
 from capc.compiler import library
 from capc.compiler.library import CallSite, LibFunction, RuleError, from_shape, shape_of
 from capc.compiler.library_impl import Impl, is_int
@@ -53,7 +54,7 @@ def _square(site: CallSite) -> int | None:
     shape = shape_of(site.type(0), site, 0)
     if shape is not None:
         if len(shape) != 2 or (None not in shape and shape[0] != shape[1]):
-            raise RuleError(f"{site.name}() expects a square matrix, got {site.type(0).show()}", 0, "E104")
+            raise RuleError(f"{site.name}() expects a square matrix, got {site.type(0).show()}", 0, codes.E104)
         return shape[0] if shape[0] is not None else shape[1]
     return None
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from capc import codes
 from capc.compiler.library import CallSite, LibFunction, RuleError, shape_of
 from capc.compiler.types import (
     BOOL, FLOAT, Array, Bool, Float, Geometry, Int, ListT, Str, TupleT, Type, Unknown, array_shape_of,
@@ -40,7 +41,7 @@ def _geometry(site: CallSite, i: int, kinds: tuple[str, ...] | None = None, what
     if isinstance(t, Unknown):
         return ANY_GEOMETRY if kinds is None or len(kinds) != 1 else Geometry(kinds[0])
     if not isinstance(t, Geometry) or (kinds is not None and t.kind is not None and t.kind not in kinds):
-        raise RuleError(f"{site.name}() expects {what} here, got {t.show()}", i, "E100",
+        raise RuleError(f"{site.name}() expects {what} here, got {t.show()}", i, codes.E100,
                         "make one with Point(...), LineString(...), Polygon(...) or box(...)")
     return t
 
@@ -60,7 +61,7 @@ def _xy(site: CallSite, i: int, t: Type, what: str = "an xy position") -> None:
     if shape is False or (shape is not None and len(shape) != 1):
         raise RuleError(f"{site.name}() expects {what} here, got {t.show()}", i)
     if shape and shape[0] is not None and shape[0] != 2:
-        raise RuleError(f"{site.name}() expects {what} here, got {t.show()}", i, "E104",
+        raise RuleError(f"{site.name}() expects {what} here, got {t.show()}", i, codes.E104,
                         "geometry is 2-D here: take the x and y of a position with pos[:2]")
 
 
@@ -84,10 +85,10 @@ def _coordinates(site: CallSite, i: int) -> None:
         return
     shape = array_shape_of(t)
     if shape is False or (shape is not None and len(shape) != 2):
-        raise RuleError(f"{site.name}() expects a sequence of xy points here, got {t.show()}", i, "E100",
+        raise RuleError(f"{site.name}() expects a sequence of xy points here, got {t.show()}", i, codes.E100,
                         "pass [[x0, y0], [x1, y1], ...] or an (N, 2) array")
     if shape is not None and shape[1] is not None and shape[1] != 2:
-        raise RuleError(f"{site.name}() expects xy points, got {t.show()}", i, "E104",
+        raise RuleError(f"{site.name}() expects xy points, got {t.show()}", i, codes.E104,
                         "geometry is 2-D here: take pts[:, :2]")
 
 

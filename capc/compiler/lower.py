@@ -628,7 +628,7 @@ class Lowerer:
         """`line.coords`, `poly.area`, ...: zero-argument method calls, as array properties are."""
         receiver = self.expr(e.value)
         if not isinstance(receiver.type, (Geometry, Unknown)):
-            raise tc.type_error("E106", f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
+            raise tc.type_error(codes.E106, f"{receiver.type.show()} has no attribute '{e.attr}'", e.attr_span,
                                 "only shapely geometries have ." + ", .".join(GEOMETRY_PROPERTIES))
         result = tc.check_library(GEOMETRY_METHODS[e.attr], f"geometry.{e.attr}", (), (), e.span,
                                   receiver=receiver)
