@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -24,19 +25,29 @@ def read_line(proc: subprocess.Popen, selector: selectors.BaseSelector) -> str:
     raise AssertionError("no line from capc check --watch")
 
 
-def start(args: list[str], tmp_path: Path) -> subprocess.Popen:
+@contextlib.contextmanager
+def watching(args: list[str], tmp_path: Path):
+    """A `capc check ... --watch` process and a selector on its stdout; killed if still running."""
     env = dict(os.environ, CAPC_AUDIT_DB=str(tmp_path / "audit.db"), PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "capc.cli", "check", *args], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "capc.cli", "check", *args, "--watch"], env=env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    try:
+        yield proc, selector
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        selector.close()
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def test_an_edit_is_checked_again_in_the_same_process(tmp_path):
     policy = tmp_path / "policy.py"
     policy.write_text(SAFE)
-    proc = start([str(policy), "--scene", SCENE, "--watch", "--watch-count", "3", "--json"], tmp_path)
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    try:
+    with watching([str(policy), "--scene", SCENE, "--watch-count", "3", "--json"], tmp_path) as (proc, selector):
         first = json.loads(read_line(proc, selector))
         assert first["verdict"] == "accepted"
         policy.write_text(UNSAFE + "\n")            # the user saves an unsafe version
@@ -46,13 +57,6 @@ def test_an_edit_is_checked_again_in_the_same_process(tmp_path):
         third = json.loads(read_line(proc, selector))
         assert third["verdict"] == "rejected" and third["diagnostics"][0]["code"] == "E001"
         assert proc.wait(timeout=120) == 1          # --watch-count 3: the last verdict's exit code
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        selector.close()
-        proc.stdout.close()
-        proc.stderr.close()
     records = subprocess.run([sys.executable, "-m", "capc.cli", "audit", "list", "--json"],
                              env=dict(os.environ, CAPC_AUDIT_DB=str(tmp_path / "audit.db"), PYTHONPATH=str(ROOT)),
                              capture_output=True, text=True, cwd=tmp_path)
@@ -65,20 +69,10 @@ def test_an_edit_is_checked_again_in_the_same_process(tmp_path):
 def test_text_mode_says_it_is_watching_and_ctrl_c_stops(tmp_path):
     policy = tmp_path / "policy.py"
     policy.write_text(SAFE)
-    proc = start([str(policy), "--scene", SCENE, "--watch"], tmp_path)
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    try:
+    with watching([str(policy), "--scene", SCENE], tmp_path) as (proc, selector):
         assert "accepted" in read_line(proc, selector)
         assert proc.stderr.readline().startswith("-- check 1 done; watching ")
         proc.send_signal(2)                          # Ctrl-C
         assert proc.wait(timeout=120) == 130
         err = proc.stderr.read()
         assert err == "interrupted\n"                 # no traceback
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        selector.close()
-        proc.stdout.close()
-        proc.stderr.close()
