@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from urllib.parse import quote
 
 from capc import __version__, codes
-from capc.diagnostics import Diagnostic, describe_counterexample, source_lines
+from capc.diagnostics import Diagnostic, Span, describe_counterexample, source_lines
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
@@ -40,7 +40,7 @@ def to_sarif(checked: Iterable[tuple[Any, str | None]], *, docs_url: str | None 
     verdicts: list[dict[str, str]] = []
     notifications: list[dict[str, Any]] = []
     for report, source in checked:
-        verdicts.append({"file": report.file, "verdict": report.verdict})
+        verdicts.append({"file": report.file, "verdict": report.verdict, **dict(report.more)})
         if report.verdict == "error":   # an unusable input: the run failed, nothing was checked
             notifications += [_notification(d, report.file) for d in report.diagnostics]
             continue
@@ -64,6 +64,32 @@ def to_sarif(checked: Iterable[tuple[Any, str | None]], *, docs_url: str | None 
             "properties": {"verdicts": verdicts},
         }],
     }
+
+
+def from_audit_records(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The SARIF log of audit records (`capc audit export --format sarif`): each record's
+    stored diagnostics, located in its stored source; `properties.verdicts` names the record
+    (`audit_id`, `kind`) beside its file and verdict."""
+    from capc.api import Report
+
+    def checked(record: dict[str, Any]) -> tuple[Any, str | None]:
+        diagnostics = tuple(diagnostic_from_json(d) for d in record.get("diagnostics") or ())
+        report = Report(file=record.get("file") or f"audit-{record['id']}", verdict=record.get("verdict") or "",
+                        diagnostics=diagnostics, any_scene=record.get("mode") == "any_scene",
+                        more=(("audit_id", record["id"]), ("kind", record.get("kind"))))
+        return report, record.get("source")
+
+    return to_sarif(checked(r) for r in records)
+
+
+def diagnostic_from_json(data: dict[str, Any]) -> Diagnostic:
+    """A Diagnostic from its `to_json()` (what the audit store keeps)."""
+    span = None
+    if data.get("file") is not None and data.get("line") is not None:
+        line, col = data["line"], data.get("col") or 1
+        span = Span(data["file"], line, col, data.get("end_line") or line, data.get("end_col") or col + 1)
+    return Diagnostic(data["code"], data["message"], span, data.get("kind") or "error", data.get("hint"),
+                      data.get("counterexample"), tuple(data.get("notes") or ()))
 
 
 def _rule(code: str, diagnostic: Diagnostic, docs_url: str | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -153,3 +154,38 @@ def test_an_unusable_input_is_a_failed_invocation(tmp_path, capsys):
     assert invocation["executionSuccessful"] is False
     [note] = invocation["toolExecutionNotifications"]
     assert note["level"] == "error" and note["descriptor"]["id"].startswith("E2")
+
+
+def test_audit_export_sarif_holds_every_stored_finding(tmp_path, capsys):
+    db = str(tmp_path / "store.db")
+    loop = tmp_path / "loop.py"
+    loop.write_text(GUARDED)
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n")
+    checks = [([str(ROOT / "examples" / "stack_all_blocks.py"), "--scene",
+                str(ROOT / "examples" / "stack_all_blocks.scene.yaml")], 0),
+              ([str(PROGRAMS / "unsafe" / "offset_right_of_block.py"), "--scene", SCENE], 1),
+              ([str(loop), "--scene", SCENE], 3),
+              ([str(bad)], 1)]
+    for args, expected in checks:
+        assert main(["check", *args, "--audit-db", db]) == expected
+    out = tmp_path / "audit.sarif"
+    assert main(["audit", "export", "--audit-db", db, "-o", str(out)]) == 0
+    assert "exported 4 records" in capsys.readouterr().out
+    log = json.loads(out.read_text())
+    assert VALIDATOR.is_valid(log)
+    [run] = log["runs"]
+    assert [(v["audit_id"], v["verdict"]) for v in run["properties"]["verdicts"]] == \
+        [(1, "accepted"), (2, "rejected"), (3, "guarded"), (4, "rejected")]
+    assert [r["ruleId"] for r in run["results"]] == ["E301", "E305", "E010"]
+    unsafe = run["results"][0]
+    assert unsafe["relatedLocations"][0]["message"]["text"].startswith("counterexample:")
+    region = unsafe["locations"][0]["physicalLocation"]["region"]
+    assert region["snippet"]["text"] == "put_first_on_second('blue block', pos + [0.08, 0])"
+    # the same findings as the check's own SARIF (the store keeps every diagnostic whole)
+    main(["check", str(PROGRAMS / "unsafe" / "offset_right_of_block.py"), "--scene", SCENE,
+          "--format", "sarif", "--audit-db", str(tmp_path / "other.db")])
+    direct = json.loads(capsys.readouterr().out)["runs"][0]["results"][0]
+    for result in (direct, unsafe):   # the store sorts the world's objects by name
+        result["words"] = sorted(re.split(r"[\s,()]+", result["relatedLocations"][0].pop("message")["text"]))
+    assert {k: v for k, v in direct.items() if k != "ruleIndex"} == {k: v for k, v in unsafe.items() if k != "ruleIndex"}
