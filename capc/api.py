@@ -1,4 +1,5 @@
-"""capc as a library: `capc.check`, `capc.load_scene`, `capc.load_limits` (docs/api.md).
+"""capc as a library: `capc.check`, `capc.compile`, `capc.load_scene`, `capc.load_limits`
+(docs/api.md).
 
 A program that wants a verdict (an agent loop, a research script, a CI job) calls these
 instead of starting a `capc check` process: the answer is the same, because `check` runs the
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["Report", "check", "load_scene", "load_limits", "json_schema", "VERDICTS", "JSON_VERSION"]
+__all__ = ["Report", "check", "compile", "load_scene", "load_limits", "json_schema", "VERDICTS", "JSON_VERSION"]
 
 # The verdicts a Report can carry and the exit code `capc check` gives each. "error" is an
 # input error (a missing or malformed file) as `capc check --json` reports it; the library
@@ -148,6 +149,27 @@ def check(source: str | Path, *, scene: "Scene | PathLike | None" = None,
     result = check_policy(file, source=text, any_scene=any_scene, allow_undefined=allow_undefined,
                           verify=verify, scene=scene_obj, spec=spec_obj)
     return Report.from_result(result)
+
+
+def compile(instruction: str, llm: Any, *, scene: "Scene | PathLike | None" = None,
+            limits: "SafetySpec | PathLike | None" = None, any_scene: bool = False,
+            repairs: int = 2, max_depth: int = 4) -> Any:
+    """Ask `llm` for a policy for `instruction`, verify it for the scene and limits, and ask
+    again with the diagnostics at most `repairs` times, as `capc compile` does. `llm` is any
+    object with `name`, `model` and `complete(request) -> Reply` (capc.prompts.provider);
+    `capc.prompts.pipeline.make_provider` makes the OpenAI-compatible and cassette ones.
+    Returns the `capc.prompts.repair.CompileResult`: `.verdict`, `.final` (the last attempt:
+    its code, diagnostics, report), `.attempts`, and `.to_json()` (what `capc compile --json`
+    prints). A model that cannot be reached raises the LLM layer's error (capc.prompts.provider).
+    Unlike the command, nothing is recorded in the audit store."""
+    from capc.prompts.pipeline import compile_instruction
+    from capc.safety.context import VerificationContext
+    from capc.safety.spec import default_spec
+
+    scene_obj = load_scene(scene) if _is_path(scene) else scene                    # type: ignore[arg-type]
+    spec = load_limits(limits) if _is_path(limits) else (limits or default_spec())  # type: ignore[arg-type]
+    context = VerificationContext(spec, scene_obj, any_scene)
+    return compile_instruction(instruction, llm, context=context, repairs=repairs, max_depth=max_depth)
 
 
 def load_scene(path: PathLike) -> "Scene":

@@ -257,3 +257,32 @@ def test_readme_api_lines_run(monkeypatch, capsys):
     exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["data"]["verdict"] == "accepted"
     assert capsys.readouterr().out.startswith("accepted []")
+
+
+class _Replies:
+    """A stand-in model: answers the policy prompts with `policies` in turn."""
+
+    name, model, temperature = "scripted", "scripted-model", 0.0
+
+    def __init__(self, *policies: str):
+        self.policies, self.prompts = list(policies), []
+
+    def complete(self, request):
+        from capc.prompts.provider import Reply
+
+        self.prompts.append(request)
+        text = self.policies.pop(0)
+        return Reply(text, "stop", text)
+
+
+def test_compile_repairs_with_the_verifier_and_records_nothing(tmp_path):
+    unsafe = (PROGRAMS / "unsafe" / "offset_right_of_block.py").read_text()
+    safe = (PROGRAMS / "safe" / "offset_right_of_block.py").read_text()
+    model = _Replies(unsafe, safe)
+    result = capc.compile("put the blue block right of the red one", model, scene=SCENE, repairs=1)
+    assert [a.verdict for a in result.attempts] == ["rejected", "accepted"] and result.verdict == "accepted"
+    assert len(model.prompts) == 2
+    assert result.to_json()["repairs"] == 1
+    assert not (tmp_path / "audit.db").exists()
+    stubborn = capc.compile("same", _Replies(unsafe), scene=capc.load_scene(SCENE), repairs=0)
+    assert stubborn.verdict == "rejected" and stubborn.final.diagnostics[0].code == "E301"
