@@ -1,8 +1,9 @@
 """capc: a verified policy compiler for robot code written by language models.
 
-The library's interface is `capc.check`, `capc.compile`, `capc.load_scene`, `capc.load_limits`,
-`capc.Report` and `capc.json_schema` (capc/api.py, docs/api.md). They are looked up on first use, so `import capc`
-(and every `capc` command) still imports nothing but this file.
+The library's interface is `capc.check`, `capc.compile`, `capc.run`, `capc.load_scene`,
+`capc.load_limits`, `capc.Report`, `capc.RunResult` and `capc.json_schema` (capc/api.py,
+docs/api.md). They are looked up on first use, so `import capc` (and every `capc` command)
+still imports nothing but this file.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API = ("Report", "check", "compile", "load_scene", "load_limits", "json_schema")
+_API = ("Report", "RunResult", "check", "compile", "run", "load_scene", "load_limits", "json_schema")
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:
-    from capc.api import Report, check, compile, json_schema, load_limits, load_scene
+    from capc.api import Report, RunResult, check, compile, json_schema, load_limits, load_scene, run
 
 
 def __getattr__(name: str) -> Any:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["Report", "check", "compile", "load_scene", "load_limits", "json_schema", "VERDICTS", "JSON_VERSION"]
+__all__ = ["Report", "RunResult", "check", "compile", "run", "load_scene", "load_limits", "json_schema", "VERDICTS", "JSON_VERSION"]
 
 # The verdicts a Report can carry and the exit code `capc check` gives each. "error" is an
 # input error (a missing or malformed file) as `capc check --json` reports it; the library
@@ -134,6 +134,12 @@ def check(source: str | Path, *, scene: "Scene | PathLike | None" = None,
     are loaded objects (`load_scene`, `load_limits`) or paths to YAML/JSON files; without a
     scene, or with `any_scene=True`, the proof is for every placement in the spawn area.
     `file` names the policy in spans (default: the path, or "<policy>")."""
+    return Report.from_result(_checked(source, scene, limits, any_scene, allow_undefined, verify, file))
+
+
+def _checked(source: str | Path, scene: Any, limits: Any, any_scene: bool, allow_undefined: bool,
+             verify: bool, file: str | None) -> Any:
+    """The command's CheckResult (capc.commands.check.check_policy) for these inputs."""
     from capc.commands.check import check_policy
 
     if isinstance(source, Path):
@@ -144,11 +150,10 @@ def check(source: str | Path, *, scene: "Scene | PathLike | None" = None,
     else:
         file = file or "<policy>"
         text = source
-    scene_obj = scene if not _is_path(scene) else load_scene(scene)       # type: ignore[arg-type]
-    spec_obj = limits if not _is_path(limits) else load_limits(limits)    # type: ignore[arg-type]
-    result = check_policy(file, source=text, any_scene=any_scene, allow_undefined=allow_undefined,
-                          verify=verify, scene=scene_obj, spec=spec_obj)
-    return Report.from_result(result)
+    scene_obj = scene if not _is_path(scene) else load_scene(scene)
+    spec_obj = limits if not _is_path(limits) else load_limits(limits)
+    return check_policy(file, source=text, any_scene=any_scene, allow_undefined=allow_undefined,
+                        verify=verify, scene=scene_obj, spec=spec_obj)
 
 
 def compile(instruction: str, llm: Any, *, scene: "Scene | PathLike | None" = None,
@@ -170,6 +175,64 @@ def compile(instruction: str, llm: Any, *, scene: "Scene | PathLike | None" = No
     spec = load_limits(limits) if _is_path(limits) else (limits or default_spec())  # type: ignore[arg-type]
     context = VerificationContext(spec, scene_obj, any_scene)
     return compile_instruction(instruction, llm, context=context, repairs=repairs, max_depth=max_depth)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `capc.run` did: the verdict it reached first (`check`, a Report) and, unless the
+    policy was rejected, how the run went (`outcome`, a capc.runtime.execute.RunOutcome:
+    status, monitor events, final object positions, task result)."""
+
+    check: Report
+    backend: str
+    outcome: Any = None
+
+    @property
+    def verdict(self) -> str:
+        return self.check.verdict
+
+    @property
+    def ok(self) -> bool:
+        """The run ran to completion (nothing stopped it); False when it was rejected."""
+        return self.outcome is not None and bool(self.outcome.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        """The keys `capc run --json` prints for a policy file (file, backend, mode, verdict,
+        diagnostics, run; the scene is the caller's object, so it is not repeated here)."""
+        diagnostics = list(self.check.diagnostics)
+        if self.outcome is not None and self.outcome.diagnostic is not None:
+            diagnostics.append(self.outcome.diagnostic)
+        mode = (self.check.verification or {}).get("mode")
+        return {"file": self.check.file, "backend": self.backend, "mode": mode, "verdict": self.verdict,
+                "diagnostics": [d.to_json() for d in diagnostics],
+                "run": self.outcome.to_json() if self.outcome is not None else None}
+
+
+def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinematic",
+        limits: "SafetySpec | PathLike | None" = None, any_scene: bool = False,
+        task: str | None = None, noise: float = 0.0, seed: int = 0, file: str | None = None) -> RunResult:
+    """Verify a policy for `scene` (and `limits`), then, unless it is rejected, run it on
+    `backend` ("kinematic", or "sim" for PyBullet) under the runtime monitor, as `capc run`
+    does for a policy file. Nothing moves when the verdict is "rejected". `task` is a task in
+    the language of `# capc-task:` headers, judged on the final positions. Unlike the command,
+    nothing is recorded in the audit store and no recording (GIF) is made."""
+    from capc.runtime.execute import execute
+
+    scene_obj = load_scene(scene) if _is_path(scene) else scene
+    parsed_task = None
+    if task is not None:   # before anything is verified or moves: a bad task is an InputError
+        from capc.runtime.tasks import parse_task
+
+        parsed_task = parse_task(task, file="task")
+    result = _checked(source, scene_obj, limits, any_scene, False, True, file)
+    report = Report.from_result(result)
+    if report.verdict == "rejected":
+        return RunResult(report, backend)
+    # the program, world and limits the verdict is about are the ones that run
+    outcome = execute(result.program, scene_obj, result.spec, backend=backend, noise=noise, seed=seed,
+                      guards=report.guards or None, task=parsed_task,
+                      verified_scene=scene_obj if result.context.mode == "scene" else None)
+    return RunResult(report, backend, outcome)
 
 
 def load_scene(path: PathLike) -> "Scene":

@@ -286,3 +286,29 @@ def test_compile_repairs_with_the_verifier_and_records_nothing(tmp_path):
     assert not (tmp_path / "audit.db").exists()
     stubborn = capc.compile("same", _Replies(unsafe), scene=capc.load_scene(SCENE), repairs=0)
     assert stubborn.verdict == "rejected" and stubborn.final.diagnostics[0].code == "E301"
+
+
+def test_run_moves_only_what_is_proved_and_agrees_with_capc_run(capsys):
+    policy, scene = EXAMPLES / "put_block_in_bowl.py", EXAMPLES / "put_block_in_bowl.scene.yaml"
+    result = capc.run(policy, scene=scene)
+    assert result.verdict == "accepted" and result.ok and result.outcome.status == "completed"
+    assert main(["run", str(policy), "--scene", str(scene), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    ours = json.loads(json.dumps(result.to_json()))
+    for key in ("file", "backend", "mode", "verdict", "diagnostics"):
+        assert ours[key] == printed[key], key
+    for key in ("status", "steps", "setpoints", "final_positions", "monitor_events"):
+        assert ours["run"][key] == printed["run"][key], key
+
+    rejected = capc.run(PROGRAMS / "unsafe" / "offset_right_of_block.py", scene=SCENE)
+    assert rejected.verdict == "rejected" and rejected.outcome is None and not rejected.ok
+    assert rejected.to_json()["run"] is None
+
+
+def test_run_judges_a_task():
+    result = capc.run(EXAMPLES / "put_block_in_bowl.py", scene=EXAMPLES / "put_block_in_bowl.scene.yaml",
+                      task="block_in_bowl(first block, first bowl)")
+    assert result.outcome.task == "block_in_bowl(first block, first bowl)" and result.ok
+    assert result.outcome.task_result is not None
+    with pytest.raises(InputError):
+        capc.run("move_to([0.0, -0.5, 0.1])\n", scene=SCENE, task="block_in_bowl(")
