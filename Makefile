@@ -4,7 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 N ?= 10000
 
-.PHONY: test demo soak bench clean
+STRESS_RUNS ?= 5
+# `make check`: the edit-test loop, under a minute on the 2-core machine: the front end, the
+# interpreter, the monitor, the verifier's own unit tests and the guards on the suite itself.
+CHECK_TESTS := tests/test_grammar.py tests/test_typecheck.py tests/test_interpreter.py \
+	tests/test_frozen.py tests/test_printer.py tests/test_monitor.py tests/test_motion.py \
+	tests/test_verifier.py tests/test_verifier_intervals.py tests/test_no_wall_clock.py \
+	tests/test_import_graph.py
+
+.PHONY: test check stress demo soak bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +22,26 @@ $(VENV)/.installed: pyproject.toml
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+check: $(VENV)/.installed
+	$(PY) -m pytest -q -x -p no:cacheprovider $(CHECK_TESTS)
+
+# The whole suite STRESS_RUNS times, each in a new random order (pytest-random-order, seed
+# printed), while every core is kept busy (stress-ng if installed, else one Python busy loop
+# per core): a test that depends on order, shared state or the machine's speed shows up here.
+stress: $(VENV)/.installed
+	@cores=$$(nproc); \
+	if command -v stress-ng >/dev/null 2>&1; then stress-ng --cpu $$cores --quiet & \
+	else for i in $$(seq $$cores); do $(PY) -c 'while True: pass' & done; fi; \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	failed=0; \
+	for run in $$(seq $(STRESS_RUNS)); do \
+	  seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
+	  echo "== stress run $$run of $(STRESS_RUNS): $$cores busy cores, --random-order-seed=$$seed"; \
+	  $(PY) -m pytest -q -p no:cacheprovider --random-order-seed=$$seed || failed=$$((failed + 1)); \
+	done; \
+	echo "== stress: $$failed of $(STRESS_RUNS) runs failed"; \
+	test $$failed -eq 0
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/capc demo

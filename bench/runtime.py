@@ -6,6 +6,7 @@ Prints, in one run on this machine:
     and the bare backend's `send_setpoint` rate for scale;           target >= 100k /s
   * sim: real-time factor (simulated s / wall s) of a pick-and-place through `execute` on
     the headless PyBullet backend, no recording;                      target >= 20x
+  * sim start-up: a fresh headless backend and its first reset, best of 3;  target < 1 s
   * raw PyBullet baseline: a Panda stepping at 240 Hz with one IK solve per step and
     position control, no capc at all, over the same simulated time.
 
@@ -113,6 +114,20 @@ def sim_rtf(repeats: int) -> tuple[float, float, float]:
     return statistics.median(factors), sim_time, statistics.median(shares)
 
 
+def sim_startup(repeats: int) -> float:
+    """Best wall time of a fresh SimBackend and its first reset (tests bound only its CPU)."""
+    from capc.runtime.sim import SimBackend
+
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fresh = SimBackend()
+        fresh.reset(SCENE, SPEC, CELL.home)
+        timings.append(time.perf_counter() - started)
+        fresh.close()
+    return min(timings)
+
+
 def raw_pybullet_rtf(sim_seconds: float) -> float:
     """A Panda from pybullet_data following a circle with one IK solve per 240 Hz step."""
     import pybullet as p
@@ -158,6 +173,9 @@ def main() -> int:
         print(f"sim: not available ({exc})")
         return 0
     baseline = raw_pybullet_rtf(sim_seconds)
+    startup = sim_startup(3)
+    print(f"sim start-up (backend + first reset, best of 3): {startup:.2f} s (target < 1 s) "
+          f"{'OK' if startup < 1.0 else 'ABOVE TARGET'}")
     print(f"sim pick-and-place: {factor:.1f}x real time ({sim_seconds:.2f} s simulated; target >= 20x) "
           f"{'OK' if factor >= 20 else 'BELOW TARGET'}")
     print(f"  wall time inside the sim backend (physics + IK): {backend_share:.0%}; "

@@ -121,8 +121,11 @@ E304 = _code("E304", "verifier",
 E305 = _code("E305", "verifier", "not decided before run time")
 E306 = _code("E306", "verifier",
              "the policy fails on some path (index out of range, unknown object, division by zero)")
-E307 = _code("E307", "verifier", "the verification budget (limits.solver_seconds, or 256 paths) ran out")
+E307 = _code("E307", "verifier",
+             "the verification budget (Z3 resource units, executor steps or 256 paths) ran out")
 E308 = _code("E308", "verifier", "scene mode: the policy names an object the scene does not have")
+E309 = _code("E309", "verifier",
+             "a wall-clock ceiling stopped the verification: this report depends on the machine")
 
 # --- task headers ----------------------------------------------------------------------------
 E230 = _code("E230", "tasks", "the task header is malformed")

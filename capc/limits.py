@@ -2,8 +2,8 @@
 
 One object, read by the parser (source size, nesting depth), the type checker (integer
 literal size), the interpreter (sequence length, loop iterations, call depth, wall clock,
-integer size), the verifier (solver time, while-loop unrolling) and the process guard
-(memory). Each has a safe default and can be changed from the CLI or from code; nothing
+integer size), the verifier (solver resources, executor steps, while-loop unrolling) and the
+process guard (memory). Each has a safe default and can be changed from the CLI or from code; nothing
 else in capc hard-codes one of these numbers.
 """
 
@@ -26,7 +26,17 @@ class ResourceLimits:
     max_call_depth: int = 32               # nested calls of user defs / lambdas
     max_steps: int = 1_000_000             # interpreter steps in one run
     max_wall_seconds: float = 300.0        # wall clock for one run
-    solver_seconds: float = 2.0            # Z3 budget for one program
+    # The verifier's budget for one program, in units that are the same on every machine
+    # (capc/safety/budget.py): Z3's resource counter per query and in all, and the symbolic
+    # executor's steps over all paths. The wall clock is only a ceiling of last resort.
+    solver_rlimit: int = 3_000_000         # Z3 resource units, all queries together
+    solver_check_rlimit: int = 800_000     # Z3 resource units for one query (~0.5 s of nlsat here)
+    verify_steps: int = 30_000             # executor steps, all paths together (~2 s here)
+    # Wall-clock ceilings, 20-30 times what the budget above costs on an idle machine, so
+    # that only a stall or a query Z3 does not meter (nlsat does not heed rlimit in every
+    # loop) reaches them; a report that hits one says so (E309).
+    solver_check_seconds: float = 10.0     # one query
+    solver_seconds: float = 60.0           # the whole verification
     while_unroll: int = 16                 # while-loop unrolling bound in the verifier
     max_memory_mb: int = 1024              # address-space cap of a checking/running process
 

@@ -213,21 +213,28 @@ def test_record_safely_never_raises_and_reports_once(tmp_path):
     assert len(lines) == 1 and "audit record not written" in lines[0] and "Traceback" not in proc.stderr
 
 
-def test_record_safely_does_not_wait_long_for_a_locked_store(tmp_path, capsys):
+def test_record_safely_does_not_wait_long_for_a_locked_store(tmp_path, capsys, monkeypatch):
     path = tmp_path / "locked.db"
     open_store(path).close()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")          # another process holds the write lock
+    waits = []   # how long each connection record_safely opens may wait for the lock
+    connect = sqlite3.connect
+
+    def spy(*args, **kwargs):
+        waits.append(kwargs.get("timeout"))
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", spy)
     try:
-        import time
         audit._failure_reported = False
-        start = time.monotonic()
         assert record_safely("check", audit_db=path, source="x") is None
-        assert time.monotonic() - start < audit.SAFE_BUSY_SECONDS + 1.5
     finally:
+        monkeypatch.undo()
         holder.execute("ROLLBACK")
         holder.close()
     assert "audit record not written" in capsys.readouterr().err
+    assert waits == [audit.SAFE_BUSY_SECONDS] and audit.SAFE_BUSY_SECONDS <= 2.0
 
 
 def test_recording_can_be_switched_off(monkeypatch, tmp_path):

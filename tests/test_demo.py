@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from llm_server import LLMServer, by_prompt, reply  # noqa: E402
+from own_output import run_recorded  # noqa: E402
 
 from capc.prompts import demo_script  # noqa: E402
 from capc.prompts.cassette import load_cassette  # noqa: E402
@@ -39,7 +40,7 @@ def no_traceback(proc: subprocess.CompletedProcess) -> None:
 
 def test_the_shipped_cassette_matches_our_prompts():
     """The few-shot turns and the instruction of every first request must be exactly what the
-    cassette holds (they are ours: rebuild with `python -m capc.prompts.demo_script`). The
+    cassette holds (they are ours: rebuild with `python -m capc.prompts.demo`). The
     system message prints the registry and the front end's allow-lists, and a repair request
     holds the verifier's wording; those may be refined by their owners, and then the demo
     matches by instruction and says so (see the next test)."""
@@ -51,7 +52,7 @@ def test_the_shipped_cassette_matches_our_prompts():
         expected = pb.policy_prompt(entry.meta["query"], demo_script.SCENE.names()).request(demo_script.DEMO_MODEL)
         recorded = [(m["role"], m["content"]) for m in entry.request["messages"]]
         assert recorded[1:] == list(expected.messages[1:]), \
-            "few-shots or prompt layout changed: python -m capc.prompts.demo_script"
+            "few-shots or prompt layout changed: python -m capc.prompts.demo"
     provider = ReplayProvider(demo_script.CASSETTE, match_by_query=True)
     results = compile_demo(provider)
     assert [[a.verdict for a in r.attempts] for r in results] == [
@@ -99,7 +100,12 @@ def test_demo_offline_on_the_kinematic_backend(tmp_path):
 
 @pytest.mark.slow
 def test_demo_on_pybullet_writes_the_animation(tmp_path):
-    proc = capc("demo", "--out", "out", tmp_path=tmp_path, timeout=300)
+    env = dict(os.environ, CAPC_AUDIT_DB=str(tmp_path / "audit.db"))
+    env.pop("CAPC_DEBUG", None)
+    proc, written = run_recorded("demo", "--out", "out", cwd=tmp_path, env=env)
+    # nothing on the terminal that capc did not write (PyBullet's banner was such a line)
+    assert (proc.stdout, proc.stderr) == (written["stdout"], written["stderr"])
+    assert "pybullet build time" not in proc.stdout + proc.stderr
     no_traceback(proc)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = tmp_path / "out"

@@ -42,7 +42,7 @@ SHARES = {"grammar": 0.25, "noise": 0.25, "mutation": 0.5}
 # Small run budgets: the fuzz is about totality, not about long runs.
 RUN_LIMITS = DEFAULT_LIMITS.with_changes(max_steps=20_000, max_loop_iterations=5_000,
                                          max_sequence_length=10_000, max_wall_seconds=2.0,
-                                         solver_seconds=0.5)
+                                         verify_steps=5_000, solver_rlimit=1_000_000)
 VERIFY_ALARM_SECONDS = 10.0
 
 

@@ -15,6 +15,7 @@ from capc.compiler.interpreter import Interpreter, run_program
 from capc.compiler.interpreter.tables import BUILTINS, METHODS_BY_TYPE, NUMPY
 from capc.compiler.interpreter.values import PrimitiveCall, RuntimeStop
 from capc.limits import DEFAULT_LIMITS
+from cpu_clock import cpu_at_most
 
 POSITIONS = {"red block": np.array([0.1, -0.5]), "green block": np.array([-0.1, -0.4]),
              "blue bowl": np.array([0.0, -0.65])}
@@ -194,9 +195,8 @@ def test_format_width_guards(expr):
     ("for i in range(k * 10 ** 11):\n    pass", "E421"),
 ])
 def test_work_in_builtins_counts_against_the_budgets(source, code):
-    started = time.monotonic()
-    assert stop_code(K + source + "\n").code == code
-    assert time.monotonic() - started < 1.0
+    with cpu_at_most(1.0):   # measured: at most 0.07 s
+        assert stop_code(K + source + "\n").code == code
 
 
 def test_every_robot_call_costs_steps():
@@ -206,10 +206,9 @@ def test_every_robot_call_costs_steps():
 
 
 def test_while_true_ends_on_the_loop_budget_fast():
-    started = time.monotonic()
-    error = stop_code("while True:\n    pass\n")
+    with cpu_at_most(1.0):   # measured: 0.07 s
+        error = stop_code("while True:\n    pass\n")
     assert error.code == "E421" and "loop budget exhausted after 100,000 iterations" in str(error)
-    assert time.monotonic() - started < 1.0
 
 
 def test_step_budget():
@@ -217,11 +216,21 @@ def test_step_budget():
     assert error.code == "E420" and "step budget exhausted after 5,000 steps" in str(error)
 
 
-def test_wall_clock_budget():
+def test_wall_clock_budget(monkeypatch):
+    """An injected clock that advances 10 ms per reading: the budget of 50 ms ends the run at
+    the sixth reading, on any machine."""
+    readings = []
+
+    def clock() -> float:
+        readings.append(None)
+        return 0.01 * len(readings)
+
+    monkeypatch.setattr(time, "monotonic", clock)
     limits = DEFAULT_LIMITS.with_changes(max_wall_seconds=0.05, max_loop_iterations=10 ** 9, max_steps=10 ** 9)
-    started = time.monotonic()
-    assert stop_code("while True:\n    pass\n", limits).code == "E425"
-    assert time.monotonic() - started < 1.0
+    error = stop_code("while True:\n    pass\n", limits)
+    monkeypatch.undo()
+    assert error.code == "E425" and "wall-clock budget exhausted after 0.05 s" in str(error)
+    assert len(readings) == 7   # the start, then every _CLOCK_EVERY steps until 60 ms > 50 ms
 
 
 def test_call_depth_budget():

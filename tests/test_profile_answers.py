@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from capc.compiler.registry import get_profile
+from capc.compiler.profiles import get_profile
 
 ROOT = Path(__file__).parent.parent
 

@@ -106,10 +106,8 @@ def test_timeout_is_reported_after_retries():
     with LLMServer() as server:
         server.script(reply("late", delay=1.5), reply("late", delay=1.5))
         llm = provider(server, timeout=0.3, retries=1)
-        start = time.monotonic()
-        with pytest.raises(EndpointTimeout) as info:
+        with pytest.raises(EndpointTimeout) as info:   # a client that waited would get "late"
             llm.complete(REQUEST)
-    assert time.monotonic() - start < 1.5
     assert info.value.code == "E602" and info.value.exit_code == 5
     assert "0.3 s" in str(info.value)
     assert len(server.requests) == 2
@@ -251,10 +249,9 @@ def test_capc_own_alarm_inside_the_client_is_not_retried_as_a_network_failure():
         server.script(reply("late", delay=2.0), reply("late", delay=2.0))
         llm = provider(server, timeout=10, retries=3)
         llm._get_client()  # the import of openai is not what we time
-        start = time.monotonic()
         with pytest.raises(CapcError) as info:
             with wall_clock_alarm(0.5) as armed:
                 assert armed
                 llm.complete(REQUEST)
-    assert info.value.code == "E480" and time.monotonic() - start < 1.8
-    assert len(server.requests) == 1
+    # the alarm ended the first request (2 s late); a retry would have shown as a second one
+    assert info.value.code == "E480" and len(server.requests) == 1

@@ -112,3 +112,20 @@ def test_trace_prints_each_robot_call(capsys):
     err = capsys.readouterr().err
     assert "trace: call 1 (line 4): get_obj_names()" in err
     assert "put_first_on_second(arg1='red block', arg2='blue bowl', speed=None)" in err
+
+
+@pytest.mark.slow
+def test_a_sim_run_prints_only_what_capc_wrote(tmp_path):
+    """PyBullet's C code prints "pybullet build time: ..." on import; `capc run --backend sim`
+    shows nothing but its own lines (tests/own_output.py compares the process's output with
+    what capc wrote through sys.stdout and sys.stderr)."""
+    import os
+
+    from own_output import run_recorded
+
+    proc, written = run_recorded("run", str(EXAMPLE), "--backend", "sim", cwd=tmp_path,
+                                 env=dict(os.environ, CAPC_AUDIT_DB="off"))
+    assert proc.returncode == 0, proc.stderr
+    assert "ran on sim: completed" in written["stdout"]
+    assert (proc.stdout, proc.stderr) == (written["stdout"], written["stderr"])
+    assert "pybullet build time" not in proc.stdout + proc.stderr

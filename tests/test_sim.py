@@ -13,11 +13,13 @@ import time
 import numpy as np
 import pytest
 
-from capc.compiler.registry import Grip, get_profile
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import Grip
 from capc.compiler.scene import parse_scene, random_scene
 from capc.compiler.tabletop import CELL
 from capc.runtime.tasks import check_task, parse_task
 from capc.safety.spec import default_spec
+from cpu_clock import cpu_at_most
 
 pytest.importorskip("pybullet")
 from capc.runtime.sim import ARM_JOINTS, SimBackend  # noqa: E402
@@ -138,14 +140,12 @@ def grasp_red_block(backend, log) -> tuple:
 
 
 def test_start_up_and_reset_place_the_scene(sim):
-    timings = []
-    for _ in range(2):  # the better of two, so a load spike on a shared machine is not a failure
-        started = time.perf_counter()
+    # The start-up target (< 1 s of wall clock) is measured by bench/runtime.py; here a CPU
+    # bound catches a start-up gone wrong on any machine.
+    with cpu_at_most(3.0):   # measured: 0.06-0.28 s
         fresh = SimBackend()
         fresh.reset(SCENE, SPEC, CELL.home)
-        timings.append(time.perf_counter() - started)
-        fresh.close()
-    assert min(timings) < 1.0, f"start-up took {min(timings):.2f} s"
+    fresh.close()
     sim.reset(SCENE, SPEC, CELL.home)
     assert np.linalg.norm(sim.tcp() - np.array(CELL.home)) < 1e-3
     positions = sim.object_positions()
@@ -426,15 +426,37 @@ def test_control_rates_that_divide_the_physics_rate(sim):
         sim.reset(SCENE, SPEC.with_changes(control_rate=100.0), CELL.home)
 
 
-def test_realtime_pacing_follows_the_wall_clock():
+class FakeClock:
+    """A wall clock that moves only when slept on (or when a test moves it): pacing is
+    checked by what the backend asks to sleep, on any machine."""
+
+    def __init__(self):
+        self.now, self.sleeps = 100.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_realtime_pacing_follows_the_wall_clock(monkeypatch):
+    clock = FakeClock()
     with SimBackend(realtime=True) as paced:
         paced.reset(SCENE, SPEC, CELL.home)
-        started = time.monotonic()
-        for _ in range(60):  # 0.25 s of robot time
+        monkeypatch.setattr(time, "monotonic", clock.monotonic)
+        monkeypatch.setattr(time, "sleep", clock.sleep)
+        for _ in range(60):  # 0.25 s of robot time, computed in no time: every tick waits
             paced.send_setpoint(np.array(CELL.home), DT)
-        elapsed = time.monotonic() - started
-    assert elapsed >= 0.24, elapsed
-    assert elapsed < 1.0, elapsed
+        # the first tick sets the clock's origin; each later one waits for its 1/240 s
+        assert clock.sleeps == pytest.approx([DT] * 59)
+        clock.now += 1.0      # the physics fell a second behind: no sleeping until caught up
+        clock.sleeps.clear()
+        for _ in range(60):
+            paced.send_setpoint(np.array(CELL.home), DT)
+        monkeypatch.undo()
+    assert clock.sleeps == []
 
 
 def test_gui_window_framing_uses_valid_pybullet_calls(sim):

@@ -203,8 +203,6 @@ def test_examples_declare_a_task_and_are_proved_safe_in_their_scenes(name):
     untouched = check_task(task, {o.name: np.array(o.position) for o in scene.objects}, scene)
     assert "no " not in untouched.detail and not untouched.done, untouched
     program = frontend.compile_source(source, f"{name}.py")
-    # A generous budget: the verdict, not the speed of a shared machine, is under test.
-    report = verifier.verify(program, default_spec(), scene,
-                             limits=DEFAULT_LIMITS.with_changes(solver_seconds=30.0))
+    report = verifier.verify(program, default_spec(), scene, limits=DEFAULT_LIMITS)
     assert report.verdict == "accepted", [o.message for o in report.obligations
                                           if o.verdict != "proved"]

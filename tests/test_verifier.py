@@ -4,7 +4,6 @@ budgets, reports, helper spans, the replay's independence."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from capc.limits import DEFAULT_LIMITS
 from capc.safety import counterexample as cexm
 from capc.safety.spec import default_spec, parse_spec
 from capc.safety.verifier import policy_object_names, verify
+from cpu_clock import cpu_at_most
 
 SCENE = parse_scene("""objects:
   - {name: red block, position: [0.22, -0.50]}
@@ -89,24 +89,40 @@ def test_scene_free_object_names_come_from_the_policy():
     assert policy_object_names(program) == ["cyan block", "pink bowl"]
 
 
-def test_budget_is_respected_and_leftovers_are_guarded():
-    # Scene-free, every block's side of the table is a symbolic branch: 2^10 paths.
-    objects = "\n".join(f"  - {{name: {c} block, position: [{x:.2f}, -0.5]}}" for c, x in zip(
+# Scene-free, every block's side of the table is a symbolic branch: 2^10 paths.
+TEN_BLOCKS = parse_scene("objects:\n" + "\n".join(
+    f"  - {{name: {c} block, position: [{x:.2f}, -0.5]}}" for c, x in zip(
         ["red", "green", "blue", "orange", "yellow", "purple", "pink", "cyan", "brown", "gray"],
-        [-0.25 + 0.05 * i for i in range(10)]))
-    scene = parse_scene("objects:\n" + objects + "\n")
-    source = ("for name in get_obj_names():\n"
-              "    p = get_obj_pos(name)\n"
-              "    if p[0] > 0:\n"
-              "        move_to([p[0], p[1], 0.1])\n"
-              "    else:\n"
-              "        move_to([p[0], p[1], 0.12])\n")
-    limits = DEFAULT_LIMITS.with_changes(solver_seconds=0.5)
-    started = time.monotonic()
-    report = _verify(source, scene=scene, any_scene=True, limits=limits, max_paths=8)
-    assert time.monotonic() - started < 3.0
-    assert report.verdict == "guarded"
-    assert report.paths_unexplored > 0 or any(o.code == "E307" for o in report.obligations)
+        [-0.25 + 0.05 * i for i in range(10)])) + "\n")
+SIDE_OF_THE_TABLE = ("for name in get_obj_names():\n"
+                     "    p = get_obj_pos(name)\n"
+                     "    if p[0] > 0:\n"
+                     "        move_to([p[0], p[1], 0.1])\n"
+                     "    else:\n"
+                     "        move_to([p[0], p[1], 0.12])\n")
+
+
+def test_budget_is_respected_and_leftovers_are_guarded():
+    with cpu_at_most(10.0):   # measured: 0.5 s
+        report = _verify(SIDE_OF_THE_TABLE, scene=TEN_BLOCKS, any_scene=True, max_paths=8)
+    assert report.verdict == "guarded" and report.paths == 8 and report.budget["ran_out"] == "paths"
+    assert report.paths_unexplored > 0 and any(o.code == "E307" for o in report.obligations)
+
+
+@pytest.mark.parametrize("changes, ran_out, code, words", [
+    ({"verify_steps": 500}, "executor steps", "E307", "500 executor steps (verify_steps)"),
+    ({"solver_rlimit": 1}, "solver resources", "E307", "1 Z3 resource units (solver_rlimit)"),
+    ({"solver_seconds": 0.0}, "wall-clock ceiling", "E309", "this report depends on it"),
+])
+def test_each_part_of_the_budget_ends_the_verification_in_its_own_words(changes, ran_out, code, words):
+    """The deterministic parts (steps, Z3 resource units) end it with E307; the wall-clock
+    ceiling, the only part that depends on the machine, with E309."""
+    report = _verify(SIDE_OF_THE_TABLE, scene=TEN_BLOCKS, any_scene=True,
+                     limits=DEFAULT_LIMITS.with_changes(**changes))
+    assert report.verdict == "guarded" and report.budget["ran_out"] == ran_out
+    ended = [o for o in report.obligations if o.property == "analysis"]
+    assert ended and {o.code for o in ended} == {code} and all(words in o.message for o in ended)
+    assert report.budget["steps"] <= changes.get("verify_steps", DEFAULT_LIMITS.verify_steps) + 100
 
 
 def test_report_json_carries_every_obligation():

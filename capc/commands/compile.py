@@ -101,38 +101,6 @@ def setup(args: argparse.Namespace, context=None, *, match_by_query: bool = Fals
     return context or context_from_args(args), provider_from_args(args, match_by_query=match_by_query)
 
 
-def policy_from_instruction(args: argparse.Namespace, context):
-    """`capc run -i`: generate, verify and repair a policy for the instruction in the run's
-    own context. The verdict reached here is the run's verdict: the run acts on it (a rejected
-    final attempt included, so the run reports it and exits 1) and verifies nothing again."""
-    from capc.commands.check import CheckResult
-    from capc.commands.run import PolicySource
-    from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
-
-    context, provider = setup(args, context)
-    result = compile_instruction(args.instruction, provider, context=context,
-                                 repairs=args.repair, max_depth=args.max_depth)
-    audit_compile("compile", result, provider, context=context,
-                  params={"repair": args.repair, "max_depth": args.max_depth, "for": "run"})
-    if not getattr(args, "json", False):
-        print_attempts(result)
-    final, generated = result.final, result.final.generated
-    origin = {"instruction": args.instruction, "provider": provider.name, "model": provider.model,
-              "params": {"repairs": len(result.attempts) - 1, "compile_verdict": final.verdict},
-              "stage": final.stage, "reason": final.where()}
-    file = generated.file if generated is not None else "<policy>"
-    source = generated.source if generated is not None else final.code
-    if generated is not None:
-        origin.update(helpers=generated.helpers, origins=generated.origins)
-    checked = CheckResult(file, source, final.verdict, list(final.diagnostics),
-                          program=generated.program if generated is not None else None,
-                          scene=context.scene, spec=context.spec, report=final.report, context=context)
-    return PolicySource(file, source, sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
-                        origin=origin, checked=checked, sources=dict(final.sources),
-                        parts=generated.parts() if generated is not None else [],
-                        assembled=generated.bundle() if generated is not None else final.code)
-
-
 def print_attempts(result, out=None) -> None:
     """Each attempt's verdict and, for rejected ones, the rendered diagnostics; a final
     rejection says which stage found it and why."""

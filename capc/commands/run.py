@@ -1,11 +1,15 @@
-"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim] [--scene S] [--limits L] [--record out.gif] [--json]`
+"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim|franka] [--scene S] [--limits L] [--record out.gif] [--json]`
 
 Compile, verify (a rejected policy never moves anything), then execute step by step under
 the runtime monitor and print the outcome: steps, simulated time, final object positions,
 whether the monitor intervened, and the task outcome when the policy declares a task.
 
 Exit codes: 0 the policy ran to completion within the limits; 1 rejected, stopped by the
-monitor, out of budget or failed at run time; 2 usage or input error.
+monitor, out of budget, failed at run time or a robot fault (E53x); 2 usage or input error;
+130 interrupted by Ctrl-C (the robot was stopped first).
+
+`--backend franka --robot-ip IP --robot-config CELL.yaml` drives a Franka through franky
+(docs/robots.md); it connects only after the policy was verified.
 
 Where the policy comes from is decided by `load_or_generate_policy`: a file here; the LLM
 layer extends it with `-i "instruction"`.
@@ -20,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HELP = "compile, verify and execute a policy on the kinematic or PyBullet backend"
+HELP = "compile, verify and execute a policy on the kinematic or PyBullet backend, or a Franka"
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 @dataclass
@@ -41,8 +45,13 @@ class PolicySource:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("policy", nargs="?", help="the policy file (Python subset)")
-    parser.add_argument("--backend", choices=("kinematic", "sim"), default="kinematic",
-                        help="kinematic: exact and fast, no physics (default); sim: PyBullet Panda")
+    parser.add_argument("--backend", choices=("kinematic", "sim", "franka"), default="kinematic",
+                        help="kinematic: exact and fast, no physics (default); sim: PyBullet Panda; "
+                             "franka: a real FR3/Panda through franky (needs --robot-ip, --robot-config)")
+    parser.add_argument("--robot-ip", metavar="IP", help="the Franka controller's address (--backend franka)")
+    parser.add_argument("--robot-config", metavar="CELL.yaml",
+                        help="the Franka cell file: base transform, tool, gripper, control rate "
+                             "(--backend franka; docs/robots.md)")
     parser.add_argument("--scene", metavar="S", help="scene file (YAML/JSON); default: POLICY's "
                                                      "<name>.scene.yaml if present, else the random "
                                                      "scene of --seed")
@@ -85,13 +94,43 @@ def load_or_generate_policy(args: argparse.Namespace, context) -> PolicySource:
     if getattr(args, "instruction", None) is not None:
         if args.policy:
             raise InputError("give either a policy file or -i INSTRUCTION, not both")
-        from capc.commands.compile import policy_from_instruction
-
         return policy_from_instruction(args, context)
     if not args.policy:
         raise InputError("capc run needs a policy file or -i INSTRUCTION",
                          hint="capc run POLICY.py [--backend sim], or capc run -i \"put the red block in the bowl\"")
     return PolicySource(args.policy, read_text(args.policy, "policy"))
+
+
+def policy_from_instruction(args: argparse.Namespace, context):
+    """`capc run -i`: generate, verify and repair a policy for the instruction in the run's
+    own context. The verdict reached here is the run's verdict: the run acts on it (a rejected
+    final attempt included, so the run reports it and exits 1) and verifies nothing again."""
+    from capc.commands.check import CheckResult
+    from capc.commands.compile import print_attempts, setup
+    from capc.prompts.pipeline import RuntimeSubLMP, audit_compile, compile_instruction
+
+    context, provider = setup(args, context)
+    result = compile_instruction(args.instruction, provider, context=context,
+                                 repairs=args.repair, max_depth=args.max_depth)
+    audit_compile("compile", result, provider, context=context,
+                  params={"repair": args.repair, "max_depth": args.max_depth, "for": "run"})
+    if not getattr(args, "json", False):
+        print_attempts(result)
+    final, generated = result.final, result.final.generated
+    origin = {"instruction": args.instruction, "provider": provider.name, "model": provider.model,
+              "params": {"repairs": len(result.attempts) - 1, "compile_verdict": final.verdict},
+              "stage": final.stage, "reason": final.where()}
+    file = generated.file if generated is not None else "<policy>"
+    source = generated.source if generated is not None else final.code
+    if generated is not None:
+        origin.update(helpers=generated.helpers, origins=generated.origins)
+    checked = CheckResult(file, source, final.verdict, list(final.diagnostics),
+                          program=generated.program if generated is not None else None,
+                          scene=context.scene, spec=context.spec, report=final.report, context=context)
+    return PolicySource(file, source, sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
+                        origin=origin, checked=checked, sources=dict(final.sources),
+                        parts=generated.parts() if generated is not None else [],
+                        assembled=generated.bundle() if generated is not None else final.code)
 
 
 def world_context(args: argparse.Namespace, limits):
@@ -155,13 +194,14 @@ def run(args: argparse.Namespace) -> int:
     from capc.diagnostics import InputError
     from capc.runtime.execute import execute
 
-    if args.record and args.backend != "sim":
-        raise InputError("--record needs --backend sim (the kinematic backend draws nothing)")
+    if args.record and args.backend == "kinematic":
+        raise InputError("--record needs --backend sim or franka (the kinematic backend draws nothing)")
     if args.record:   # before anything runs: a missing folder is not worth a simulation
         from capc.files import check_output_path
         check_output_path(args.record, "recording", example="run.gif")
     if args.gui and args.backend != "sim":
         raise InputError("--gui needs --backend sim")
+    backend_options = _robot_options(args)
     if args.noise < 0:
         raise InputError(f"--noise must be 0 or more, not {args.noise}")
     task = _task(args)
@@ -206,12 +246,30 @@ def run(args: argparse.Namespace) -> int:
     outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
                       noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui, task=task,
                       trace=_print_call if args.trace else None,
-                      verified_scene=scene if context.mode == "scene" else None)
+                      verified_scene=scene if context.mode == "scene" else None,
+                      backend_options=backend_options)
     if outcome.diagnostic is not None:
         diagnostics.append(outcome.diagnostic)
     return _finish(args, policy, context, out, verdict, diagnostics, outcome,
                    lambda: _print_outcome(policy, verdict, guards, outcome, diagnostics),
                    program=program, report=report)
+
+
+def _robot_options(args: argparse.Namespace) -> dict | None:
+    """--robot-ip/--robot-config, checked (and the cell file read) before anything is compiled."""
+    from capc.diagnostics import InputError
+
+    ip, config = getattr(args, "robot_ip", None), getattr(args, "robot_config", None)
+    if args.backend != "franka":
+        if ip or config:
+            raise InputError("--robot-ip and --robot-config need --backend franka")
+        return None
+    if not ip or not config:
+        raise InputError("--backend franka needs --robot-ip IP and --robot-config CELL.yaml",
+                         hint="see docs/robots.md; for franky-sim: --robot-config examples/franka/franky_sim.cell.yaml")
+    from capc.runtime.franka_cell import load_cell
+
+    return {"robot_ip": ip, "robot_config": load_cell(config)}
 
 
 def _print_rejected(policy: PolicySource) -> None:
@@ -245,6 +303,8 @@ def _finish(args, policy: PolicySource, context, out: dict, verdict: str, diagno
                           "run": run_json}, default=str))
     else:
         show()
+    if outcome is not None and outcome.status == "interrupted":
+        return EXIT_INTERRUPTED
     return EXIT_OK if outcome is not None and outcome.ok else EXIT_FAILED
 
 
@@ -269,6 +329,10 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome, diagnost
     print(f"{policy.file}: {verdict}" + (f" ({note})" if note else ""))
     print(f"ran on {outcome.backend}: {outcome.status.replace('_', ' ')} after {outcome.steps:,} steps, "
           f"{outcome.ticks:,} set-points, {outcome.sim_time:.2f} s simulated ({outcome.wall_time:.2f} s wall)")
+    if outcome.robot is not None and outcome.robot.get("ticks"):
+        robot = outcome.robot
+        print(f"tracking error: max {robot['max_tracking_error'] * 1000:.1f} mm, median "
+              f"{(robot['median_tracking_error'] or 0) * 1000:.1f} mm (measured TCP vs set-point, every tick)")
     if outcome.ticks:
         print(f"peak TCP speed {outcome.peak_speed:.3f} m/s, acceleration {outcome.peak_accel:.2f} m/s^2 "
               f"(from the set-points sent)")

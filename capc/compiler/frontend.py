@@ -15,7 +15,7 @@ from typing import Mapping
 
 from capc import codes
 from capc.compiler import ir
-from capc.compiler.registry import get_profile
+from capc.compiler.profiles import get_profile
 from capc.diagnostics import CompileError, InputError, Span
 from capc.files import read_text
 from capc.grammar.parser import parse

@@ -19,6 +19,7 @@ from typing import Any
 
 from capc import codes
 from capc.compiler import library
+from capc import codes
 from capc.compiler.library import CallSite, LibFunction, RuleError, from_shape, shape_of
 from capc.compiler.library_impl import Impl, is_int
 from capc.lazy_numpy import np_functions as npf

@@ -775,7 +775,7 @@ class Lowerer:
         if func.attr in ARRAY_PROPERTIES:
             raise tc.type_error(codes.E106, f"'{func.attr}' is an attribute, not a method", func.attr_span,
                                 f"write x.{func.attr} without parentheses")
-        if func.attr not in ALL_METHOD_NAMES and func.attr not in GEOMETRY_METHODS:
+        if func.attr not in ALL_METHOD_NAMES and not (func.attr in GEOMETRY_METHODS and kind in ("geometry", None)):
             raise _err(codes.E011, f"method '{func.attr}' is not allowed", func.attr_span,
                        _suggest(func.attr, ALL_METHOD_NAMES)
                        or "allowed methods: " + ", ".join(sorted(ALL_METHOD_NAMES)))

@@ -192,9 +192,9 @@ def register_profile(name: str, factory: Callable[[], RobotProfile]) -> None:
     _PROFILES[name] = factory
 
 
-def get_profile(name: str = "tabletop") -> RobotProfile:
-    if not _PROFILES:
-        from capc.compiler import tabletop  # noqa: F401  (registers itself)
+def registered_profile(name: str) -> RobotProfile:
+    """The profile registered under `name` (capc.compiler.profiles.get_profile makes sure
+    the built-in ones are)."""
     if name not in _PROFILES:
         raise KeyError(f"unknown robot profile '{name}' (known: {', '.join(sorted(_PROFILES))})")
     return _PROFILES[name]()

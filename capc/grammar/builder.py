@@ -15,7 +15,7 @@ from lark import Token, Transformer, v_args
 from capc import codes
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
-from capc.grammar import parser as P
+from capc.grammar import state as P
 from capc.grammar.strings import string_literal
 
 # Marker for a keyword argument inside `arguments` (positional args are plain Exprs).

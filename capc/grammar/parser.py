@@ -10,14 +10,13 @@ and refused if it is a forbidden keyword (E010-E024), a dunder (E022) or a dange
 (E402) on the token stream, and the tree builder refuses any node deeper than the budget, so
 no later recursive pass can hit Python's recursion limit.
 
-The parser object is shared; the little state a parse needs is thread-local.
+The parser object is shared; the little state a parse needs is thread-local
+(capc.grammar.state).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import threading
 import unicodedata
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, Iterator
@@ -25,6 +24,7 @@ from typing import Any, Iterator
 from capc import codes
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
+from capc.grammar.state import _state
 from capc.grammar.subset import (
     FORBIDDEN_BUILTINS, FORBIDDEN_KEYWORDS, PYTHON_KEYWORDS, forbidden_builtin_error,
     forbidden_keyword_error,
@@ -36,19 +36,6 @@ GRAMMAR_PATH = os.path.join(os.path.dirname(__file__), "policy.lark")
 _OPEN = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 _CLOSE = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
 _REFUSED = frozenset({"BITOP", "TILDE"})
-
-
-class _State(threading.local):
-    """What the shared lexer callbacks, post-lexer and tree builder need to know about the
-    parse in progress (the lark objects are built once, so they cannot take arguments).
-    Per thread: the lark objects keep no state of their own between parses, so with this
-    the parser can be used from several threads at once."""
-
-    file = "<policy>"
-    limits: ResourceLimits = DEFAULT_LIMITS
-
-
-_state = _State()
 
 
 def token_span(tok: Any) -> Span:
@@ -313,6 +300,7 @@ def _run(text: str, start: str, file: str, limits: ResourceLimits) -> Any:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     _state.file, _state.limits = file, limits
+    _state.parse_field = parse_expression_at
     try:
         return get_lark().parse(text, start=start)
     except UnexpectedCharacters as exc:
@@ -413,21 +401,3 @@ def shift(node: Any, dline: int, dcol: int) -> Any:
         changes = {name: shift(getattr(node, name), dline, dcol) for name in names}
         return replace(node, **changes)
     return node
-
-
-def int_literal_ok(text: str, limits: ResourceLimits) -> int | None:
-    """The value of an integer literal, or None when it would exceed the integer budget."""
-    digits = text.replace("_", "")
-    base = 10
-    if digits[:2].lower() in ("0x", "0o", "0b"):
-        base = {"x": 16, "o": 8, "b": 2}[digits[1].lower()]
-        digits = digits[2:]
-    # A cheap bound first, so a 100,000-digit literal is never converted.
-    if len(digits.lstrip("0")) * math.log2(base) > limits.max_int_bits + 4:
-        return None
-    value = int(digits, base)
-    return value if value.bit_length() <= limits.max_int_bits else None
-
-
-def current() -> _State:
-    return _state

@@ -15,6 +15,7 @@ from typing import Any
 from capc import codes
 from capc.diagnostics import CompileError, Span
 from capc.grammar import ast
+from capc.grammar.state import current
 
 _SIMPLE_ESCAPES = {"\n": "", "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f",
                    "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
@@ -34,8 +35,6 @@ class _Locator:
         return self.line + newlines, index - self.text.rfind("\n", 0, index)
 
     def span(self, start: int, end: int) -> Span:
-        from capc.grammar.parser import current
-
         line, col = self.at(start)
         end_line, end_col = self.at(end)
         return Span(current().file, line, col, end_line, end_col)
@@ -114,8 +113,7 @@ def string_literal(tok: Any) -> tuple[bool, list[Any]]:
 
 
 def _split_fstring(body: str, base: int, raw: bool, locate: _Locator) -> list[Any]:
-    from capc.grammar.parser import parse_expression_at
-
+    parse_expression_at = current().parse_field
     parts: list[Any] = []
     literal: list[str] = []
     literal_start = 0

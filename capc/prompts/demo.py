@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
@@ -147,7 +148,7 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
     report.drifted = list(getattr(provider, "drifted", []))
     if report.drifted:
         say(f"\nnote: {len(report.drifted)} cassette replies were matched by instruction because the "
-            f"prompt text changed since the cassette was written (rebuild: python -m capc.prompts.demo_script)")
+            f"prompt text changed since the cassette was written (rebuild: python -m capc.prompts.demo)")
     gifs = [s.gif for s in report.steps if s.gif]
     if gifs:
         report.animation = combine_gifs(gifs, os.path.join(out_dir, "demo.gif"))
@@ -203,3 +204,21 @@ def write_summary(report: DemoReport) -> None:
     lines.append("all instructions ran to completion" if report.ok else "NOT all instructions ran to completion")
     with open(os.path.join(report.out_dir, "summary.txt"), "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
+
+
+def rebuild_cassette(path: str = demo_script.CASSETTE) -> int:
+    """Run the demo's compile stage with the scripted replies and record the cassette
+    (`python -m capc.prompts.demo [PATH]`, after a prompt or few-shot change)."""
+    from capc.prompts.provider_replay import RecordingProvider
+
+    if os.path.exists(path):
+        os.remove(path)
+    recorder = RecordingProvider(demo_script.ScriptedProvider(), path, source=demo_script.AUTHORSHIP)
+    results = compile_demo(recorder, quiet=True)
+    print(f"wrote {len(recorder.recorded)} entries to {path}; verdicts: "
+          + ", ".join(r.verdict for r in results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(rebuild_cassette(sys.argv[1] if len(sys.argv) > 1 else demo_script.CASSETTE))

@@ -6,7 +6,7 @@ time, a helper function generated on demand). They are not the output of any lan
 `capc demo` replays them from the cassette shipped in `capc/prompts/data/demo_cassette.jsonl`,
 which is built from this file:
 
-    python -m capc.prompts.demo_script      # rewrite the cassette after a prompt change
+    python -m capc.prompts.demo      # rewrite the cassette after a prompt change
 
 `capc demo --live` sends the same instructions to a configured endpoint instead.
 """
@@ -14,7 +14,6 @@ which is built from this file:
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 
 from capc.compiler.scene import load_scene
@@ -87,21 +86,3 @@ class ScriptedProvider:
 
     def complete(self, request: Request) -> Reply:
         return check_reply(self.fetch(request))
-
-
-def rebuild_cassette(path: str = CASSETTE) -> int:
-    """Run the demo's compile stage with the scripted replies and record the cassette."""
-    from capc.prompts.demo import compile_demo
-    from capc.prompts.provider_replay import RecordingProvider
-
-    if os.path.exists(path):
-        os.remove(path)
-    recorder = RecordingProvider(ScriptedProvider(), path, source=AUTHORSHIP)
-    results = compile_demo(recorder, quiet=True)
-    print(f"wrote {len(recorder.recorded)} entries to {path}; verdicts: "
-          + ", ".join(r.verdict for r in results))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(rebuild_cassette(sys.argv[1] if len(sys.argv) > 1 else CASSETTE))

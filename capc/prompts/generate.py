@@ -36,7 +36,7 @@ from typing import Any, Mapping, Sequence
 
 from capc import codes
 from capc.compiler import ir
-from capc.compiler.registry import get_profile
+from capc.compiler.profiles import get_profile
 from capc.diagnostics import CompileError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.prompts import prompt_builder as pb

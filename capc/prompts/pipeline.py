@@ -187,7 +187,7 @@ class RuntimeSubLMP:
 
     def _evaluate(self, program) -> Any:
         from capc.compiler.interpreter import run_program
-        from capc.compiler.registry import get_profile
+        from capc.compiler.profiles import get_profile
         from capc.diagnostics import CompileError
         from capc.prompts.generate import E_SUB_LMP_RUNTIME
         import numpy as np

@@ -22,7 +22,8 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from capc.compiler.registry import KIND_SUB_LMP, RobotProfile, get_profile
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import KIND_SUB_LMP, RobotProfile
 from capc.prompts.fewshot import Example
 from capc.prompts.provider import Request
 

@@ -12,7 +12,18 @@ from typing import Protocol
 import numpy as np
 
 from capc.compiler.scene import Scene
+from capc.diagnostics import CapcError, Diagnostic
 from capc.safety.spec import SafetySpec
+
+
+class RobotFault(CapcError):
+    """A robot that cannot go on (unreachable, connection lost, a reflex, tracking error):
+    the run ends with the fault's code after `stop()`, status "robot_fault"."""
+
+    exit_code = 1
+
+    def __init__(self, code: str, message: str, hint: str | None = None):
+        super().__init__(Diagnostic(code, message, None, "runtime", hint))
 
 
 class Backend(Protocol):

@@ -35,12 +35,14 @@ from capc.compiler.interpreter import Interpreter
 from capc.compiler.interpreter.values import (
     E_BAD_PRIMITIVE_ARGS, E_LOOP_BUDGET, E_STEP_BUDGET, E_WALL_CLOCK, PrimitiveCall, RuntimeStop,
 )
+from capc.compiler.profiles import get_profile
 from capc.compiler.registry import (
-    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP, get_profile,
+    Grip, KIND_GEOMETRY, KIND_GRIPPER, KIND_MOTION, KIND_OUTPUT, KIND_PERCEPTION, KIND_SUB_LMP,
 )
 from capc.compiler.scene import Scene
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
+from capc.runtime.backend import RobotFault
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
 from capc.runtime.outcomes import Observer, OutcomeStop
 from capc.runtime.perception import Perception
@@ -60,6 +62,9 @@ STATUS_COMPLETED = "completed"
 STATUS_STOPPED = "stopped_by_monitor"
 STATUS_BUDGET = "budget_exhausted"
 STATUS_ERROR = "error"
+STATUS_FAULT = "robot_fault"          # the robot could not go on (capc.runtime.backend.RobotFault)
+STATUS_INTERRUPTED = "interrupted"    # Ctrl-C during the run
+E_INTERRUPTED = "E534"
 
 SubLMP = Callable[[str, str, str], Any]
 
@@ -90,6 +95,7 @@ class RunOutcome:
     recording: str | None = None
     peak_speed: float = 0.0            # of the recorded stream, by finite differences (m/s)
     peak_accel: float = 0.0            # (m/s^2), from rest at home to rest at the end
+    robot: dict | None = None          # a real robot's figures: tracking error, tick timing
 
     @property
     def ok(self) -> bool:
@@ -105,6 +111,8 @@ class RunOutcome:
         if self.ok or self.code is None:
             return None
         kind = "limit" if self.status == STATUS_BUDGET else "runtime"
+        if self.status == STATUS_FAULT:
+            kind = "robot"
         return Diagnostic(self.code, self.message, self.span, kind, self.hint)
 
     def to_json(self) -> dict[str, Any]:
@@ -121,6 +129,8 @@ class RunOutcome:
             "task_result": None if self.task_result is None else self.task_result.to_json(),
             "recording": self.recording,
             "peak_speed": self.peak_speed, "peak_accel": self.peak_accel,
+            "robot": self.robot,
+            "max_tracking_error": None if self.robot is None else self.robot.get("max_tracking_error"),
         }
 
 
@@ -236,11 +246,20 @@ class _Run:
         except StopIteration:
             outcome.status, outcome.message = STATUS_COMPLETED, "the policy ran to completion"
         except _MonitorStop as stop:
+            # A stop requested by the monitor: the backend halts before anything else is sent.
             self.backend.stop()
             outcome.status, outcome.code = STATUS_STOPPED, stop.event["code"]
             outcome.message = stop.event["message"]
             outcome.monitor_events.append(stop.event)
             outcome.span = stop.event.pop("span")
+        except RobotFault as fault:
+            self.backend.stop()
+            outcome.status, outcome.code, outcome.message = STATUS_FAULT, fault.code, str(fault)
+            outcome.hint = fault.diagnostic.hint
+        except KeyboardInterrupt:
+            self.backend.stop()
+            outcome.status, outcome.code = STATUS_INTERRUPTED, E_INTERRUPTED
+            outcome.message = "interrupted (Ctrl-C): the robot was stopped"
         except OutcomeStop as stop:
             self.backend.stop()
             outcome.status, outcome.code, outcome.span = stop.status, stop.event["code"], stop.span
@@ -427,7 +446,7 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
             gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
             verified_scene: Scene | None = None, observe_only: bool = False,
-            outcome_stops: bool = True) -> RunOutcome:
+            outcome_stops: bool = True, backend_options: dict | None = None) -> RunOutcome:
     """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
 
     The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
@@ -438,15 +457,30 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
     nothing moves (E507). `observe_only` lets everything through and lists what the monitor
     would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
     way to run a policy. With `outcome_stops=False` observed outcomes (capc.runtime.outcomes)
-    are recorded but stop nothing."""
+    are recorded but stop nothing. `backend_options` go to the backend built from a name (the
+    franka backend: `robot_ip`, `robot_config`).
+
+    A backend with a `control_rate` of its own (a real robot's cell) sets the rate the
+    set-points are generated and monitored at."""
     from capc.runtime.backends import make_backend
 
     task = _resolve_task(program, task)
     owned = isinstance(backend, str)
-    robot = make_backend(backend, gui=gui) if owned else backend
+    robot = make_backend(backend, gui=gui, **(backend_options or {})) if owned else backend
+    rate = getattr(robot, "control_rate", None)
+    if rate is not None and rate != spec.control_rate:
+        spec = spec.with_changes(control_rate=float(rate))
     started = time.monotonic()
     try:
-        robot.reset(scene, spec, get_profile(program.profile).cell.home)
+        try:
+            robot.reset(scene, spec, get_profile(program.profile).cell.home)
+        except (RobotFault, KeyboardInterrupt) as fault:
+            # Nothing has moved: the controller is unreachable, or the arm not at the start.
+            robot.stop()
+            outcome = _fault_outcome(robot, fault)
+            outcome.robot = robot.report() if hasattr(robot, "report") else None
+            outcome.wall_time = time.monotonic() - started
+            return outcome
         if record:
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
@@ -472,11 +506,21 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             outcome.task_result = check_task(task, robot.object_positions(), scene)
         if record:
             outcome.recording = robot.finish_recording()
+        if hasattr(robot, "report"):
+            outcome.robot = robot.report()
     finally:
         if owned:
             robot.close()
     outcome.wall_time = time.monotonic() - started
     return outcome
+
+
+def _fault_outcome(robot, fault: BaseException) -> RunOutcome:
+    name = getattr(robot, "name", type(robot).__name__)
+    if isinstance(fault, KeyboardInterrupt):
+        return RunOutcome(STATUS_INTERRUPTED, "interrupted (Ctrl-C) before the run started",
+                          E_INTERRUPTED, backend=name)
+    return RunOutcome(STATUS_FAULT, str(fault), fault.code, hint=fault.diagnostic.hint, backend=name)
 
 
 def start_difference(reported: dict[str, Any], verified: Scene | None, tolerance: float) -> str | None:

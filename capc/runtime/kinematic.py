@@ -67,6 +67,10 @@ class KinematicBackend:
             self._objects[name][2] = self._support_height(name)
         return self._held
 
+    def graspable(self) -> str | None:
+        """The object a closing gripper would take now (None: nothing within reach)."""
+        return self._graspable()
+
     def place(self, name: str, position) -> None:
         """Put `name` at `position` (xyz) without physics: an observer's expectation follows
         what was measured (capc.runtime.outcomes)."""

@@ -77,6 +77,44 @@ NULL_SPACE_PULL = 0.002        # fraction of the way to REST_POSE per set-point 
 BASE_YAW = -math.pi / 2        # URDF front (+x) turned to face the table (-y)
 
 
+def import_pybullet():
+    """`import pybullet`, without the "pybullet build time: ..." line its C code prints on
+    import (to stderr in some builds, stdout in others): the output of `capc run` and
+    `capc demo` is capc's own. File descriptors 1 and 2 point at /dev/null for the import
+    only; C's stdio buffers are flushed before they are pointed back, or the line would come
+    out later. A failed import still raises, with its message, as a Python exception."""
+    if "pybullet" in sys.modules:
+        return sys.modules["pybullet"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        try:
+            import pybullet
+        finally:
+            _flush_c_stdio()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+    finally:
+        for fd in saved:
+            os.close(fd)
+    return pybullet
+
+
+def _flush_c_stdio() -> None:
+    try:
+        import ctypes
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):   # no C library to ask: nothing buffered we could reach
+        pass
+
+
 class SimBackend:
     """A PyBullet tabletop with one physics client of its own (many may coexist)."""
 
@@ -92,7 +130,7 @@ class SimBackend:
         if grasp not in GRASPS:
             raise InputError(f"unknown grasp mode {grasp!r}", hint="use one of: " + ", ".join(GRASPS))
         self.grasp = grasp
-        import pybullet as p
+        p = import_pybullet()
         import pybullet_data
 
         if gui and sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):

@@ -17,7 +17,6 @@ the same question again. The context does not pick a default itself: it says wha
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,9 +53,3 @@ class VerificationContext:
         return {"mode": self.mode, "profile": self.profile,
                 "scene": self.scene.to_json() if self.scene is not None else None,
                 "spec": self.spec.to_json()}
-
-
-def nearest_name(name: str, known: list[str]) -> str | None:
-    """The known name a misspelt one most likely meant ('red blok' -> 'red block')."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return close[0] if close else None

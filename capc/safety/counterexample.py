@@ -18,7 +18,8 @@ from typing import Any
 from capc.lazy_numpy import np
 
 from capc.compiler import ir
-from capc.compiler.registry import Primitive, RobotProfile, Waypoint, get_profile
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import Primitive, RobotProfile, Waypoint
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits

@@ -48,6 +48,7 @@ CODE_UNVERIFIED = codes.E305     # a motion or path the verifier could not decid
 CODE_POLICY_FAULT = codes.E306   # the policy fails at run time on some path (stops safely)
 CODE_BUDGET = codes.E307         # the verification budget ran out: the rest is guarded
 CODE_UNKNOWN_OBJECT = codes.E308  # scene mode: the policy names an object the scene does not have
+CODE_WALL_CLOCK = codes.E309     # a wall-clock ceiling stopped it: the report depends on the machine
 
 Evaluator = Callable[[Any], float]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import field, replace
 
 from capc.compiler.geometry import Box, Cylinder, Interval, Region
-from capc.compiler.registry import get_profile
+from capc.compiler.profiles import get_profile
 from capc.files import (
     Document, expect_interval, expect_keys, expect_number, load_document, parse_document,
 )

@@ -14,7 +14,6 @@ with bounded unknowns and turns motions into proof obligations; the replay oracl
 
 from __future__ import annotations
 
-import time
 from typing import Any, NoReturn, Protocol
 
 from capc.lazy_numpy import np
@@ -25,7 +24,8 @@ from capc.compiler.execution import (
     BREAK, CONTINUE, bind_arguments, bind_lambda, check_unpack, dispatch_call, end_of_program, primitive_of,
     result_of, returned, snapshot,
 )
-from capc.compiler.registry import Primitive, get_profile
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import Primitive
 from capc.compiler.types import Type
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
@@ -77,12 +77,12 @@ class ConcreteChooser:
 
 class Executor:
     def __init__(self, program: ir.Program, oracle: Oracle, chooser: Chooser, *,
-                 limits: ResourceLimits = DEFAULT_LIMITS, deadline: float | None = None):
+                 limits: ResourceLimits = DEFAULT_LIMITS, budget: Any = None):
         self.program = program
         self.oracle = oracle
         self.chooser = chooser
         self.limits = limits
-        self.deadline = deadline
+        self.budget = budget               # the verification's VerifyBudget, shared by its paths
         self.profile = get_profile(program.profile)
         self.concrete = ConcreteOps(program, limits)  # known values: the interpreter computes them
         self.globals = Frame()
@@ -122,8 +122,13 @@ class Executor:
         self.check_deadline()
         return self.chooser.decide(c, span)
 
+    @property
+    def steps(self) -> int:
+        """Steps this path has taken (the run's cost units)."""
+        return self.concrete.interp.steps
+
     def check_deadline(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.budget is not None and self.budget.exhausted(self.steps):
             raise BudgetOut()
 
     def snapshot(self) -> dict[str, Any]:

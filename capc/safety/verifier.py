@@ -14,14 +14,17 @@ How (docs/verification.md has the full story):
 3. Every waypoint of every motion (from the registry's plans, via capc.safety.semantics)
    yields obligations (capc.safety.obligations): proved when the violation is unsat under
    the path condition, violated when sat (the model becomes a counterexample, replayed
-   concretely before it is reported), unknown on timeout / non-linear give-up / values only
-   known at run time (the command is then guarded by the runtime monitor).
-4. One Z3 solver for the whole program (push/pop per query), a wall-clock budget of
-   `limits.solver_seconds` for everything; what is left when it runs out is unknown.
+   concretely before it is reported), unknown when the solver runs out of its resource
+   limit / non-linear give-up / values only known at run time (the command is then guarded
+   by the runtime monitor).
+4. One Z3 solver for the whole program (push/pop per query), a budget counted in Z3 resource
+   units and executor steps (capc.safety.budget: the same report on every machine), with a
+   wall-clock ceiling of last resort; what is left when it runs out is unknown.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import os
@@ -33,31 +36,30 @@ from typing import Any
 import z3
 
 from capc.compiler import ir
-from capc.compiler.registry import Primitive, RobotProfile, Waypoint, get_profile
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import Primitive, RobotProfile, Waypoint
 from capc.compiler.scene import Scene
 from capc.compiler.types import Array, Bool, Float, Int, Type
 from capc.diagnostics import Diagnostic, Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety import counterexample as cexm
+from capc.safety.budget import PATHS, WALL_CLOCK, VerifyBudget
 from capc.safety.intervals import Bounds
 from capc.safety.obligations import (
-    CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNKNOWN_OBJECT, CODE_UNVERIFIED, PROVED, UNKNOWN, VIOLATED, Obligation, Property,
+    CODE_BUDGET, CODE_POLICY_FAULT, CODE_UNKNOWN_OBJECT, CODE_UNVERIFIED, CODE_WALL_CLOCK, PROVED, UNKNOWN, VIOLATED,
+    Obligation, Property,
     keep_out_property, speed_property, workspace_property,
 )
 from capc.safety.rounding import Comparisons, DoubleTruths
 from capc.safety.semantics import Semantics
 from capc.safety.spec import SafetySpec
 from capc.safety.symbolic import BudgetOut, Executor
-from capc.safety.context import nearest_name
 from capc.safety.symvalues import Abandon, Opaque, PolicyFault, UnknownObject, box
 from capc.safety.world import EDGE_GAP, WorldState
-from capc.safety.z3util import as_real, is_sym, model_float
+from capc.safety.z3util import as_real, is_sym, model_float, resource_count
 
 DEFAULT_MAX_PATHS = 256
 DEFINED_LABELS = frozenset({"sqrt"})  # fresh reals that come with a definition
-PER_CHECK_SECONDS = 0.5
-
-
 def spacing(profile: RobotProfile) -> float:
     """m: two objects of a scene-free counterexample are at least this far apart: twice the
     grasp radius, so a pick aimed at one (perception error up to 2 cm per axis) is nearer to it."""
@@ -83,10 +85,10 @@ class SolverContext:
     at the base level before the next query. Interval
     bounds (capc.safety.intervals) answer what they can before the solver is asked."""
 
-    def __init__(self, deadline: float):
+    def __init__(self, budget: VerifyBudget):
         self.solver = z3.Solver()
         self.bounds = Bounds()
-        self.deadline = deadline
+        self.budget = budget
         self.checks = 0
         self.seconds = 0.0
         # Z3 reuses the ids of freed terms: every id kept here is kept with its term.
@@ -145,39 +147,53 @@ class SolverContext:
             if p is False:
                 return "unsat", None
             terms.append(p)
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            return "unknown", None
         if self.nonlinear or any(self.bounds.nonlinear(t) for t in terms):
             result, model = self._check_nra(pc, terms, want_model)
             if result != "unknown":
                 return result, model
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                return "unknown", None
-        self.solver.set("timeout", max(1, int(min(remaining, PER_CHECK_SECONDS) * 1000)))
+        rlimit = self.budget.check_rlimit()
+        if not rlimit:
+            return "unknown", None
+        self._limit(self.solver, rlimit)
         started = time.perf_counter()
+        before = resource_count(self.solver)
         self._sync(pc)
         self.solver.push()
+        result = z3.unknown
         try:
             self.solver.add(*terms)
             result = self.solver.check()
             model = self.solver.model() if want_model and result == z3.sat else None
         finally:
+            self._spent(self.solver, result, before, started)
             self.solver.pop()
-            self.checks += 1
-            self.seconds += time.perf_counter() - started
         return str(result), model
+
+    def _limit(self, solver, rlimit: int) -> None:
+        """The query's share of the budget, and the wall-clock ceiling as Z3's timeout (nlsat
+        does not heed the resource limit everywhere)."""
+        solver.set("rlimit", rlimit)
+        solver.set("timeout", self.budget.query_timeout_ms())
+
+    def _spent(self, solver, result, before: int, started: float) -> None:
+        self.budget.spent(resource_count(self.solver) - before)
+        if result == z3.unknown and solver.reason_unknown() == "timeout":
+            self.budget.query_timed_out()   # this answer depends on the machine: say so
+        self.budget.wall_clock_out()
+        self.checks += 1
+        self.seconds += time.perf_counter() - started
 
     def _check_nra(self, pc: list, terms: list, want_model: bool) -> tuple[str, z3.ModelRef | None]:
         """Non-linear queries go to nlsat (a complete procedure for real arithmetic, far faster
         here than the incremental core's heuristics), on a fresh solver with every fact."""
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0.005:
+        rlimit = self.budget.check_rlimit()
+        if not rlimit:
             return "unknown", None
         solver = z3.Tactic("qfnra-nlsat").solver()
-        solver.set("timeout", max(1, int(min(remaining, PER_CHECK_SECONDS) * 1000)))
+        self._limit(solver, rlimit)
         started = time.perf_counter()
+        before = resource_count(self.solver)
+        result = z3.unknown
         try:
             solver.add(*self._facts.values())
             solver.add(*pc)
@@ -187,8 +203,7 @@ class SolverContext:
         except z3.Z3Exception:
             return "unknown", None
         finally:
-            self.checks += 1
-            self.seconds += time.perf_counter() - started
+            self._spent(solver, result, before, started)
         return str(result), model
 
 
@@ -411,6 +426,12 @@ class VerifierSemantics(Semantics):
         self.world.havoc(("unverified", index))
 
 
+def nearest_name(name: str, known: list[str]) -> str | None:
+    """The known name a misspelt one most likely meant ('red blok' -> 'red block')."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 # --- the report ----------------------------------------------------------------------
 
 @dataclass
@@ -427,6 +448,7 @@ class VerificationReport:
     seconds: float
     solver_seconds: float
     program_file: str = "<policy>"
+    budget: dict | None = None     # what the deterministic budget spent (capc.safety.budget)
 
     def counts(self) -> dict[str, int]:
         out = {PROVED: 0, VIOLATED: 0, UNKNOWN: 0}
@@ -486,6 +508,7 @@ class VerificationReport:
             "paths": self.paths,
             "paths_unexplored": self.paths_unexplored,
             "solver_checks": self.checks,
+            "budget": self.budget,
             "seconds": round(self.seconds, 6),
             "solver_seconds": round(self.solver_seconds, 6),
         }
@@ -519,8 +542,8 @@ class Verifier:
         self.program, self.spec, self.limits = program, spec, limits
         self.profile = get_profile(program.profile)
         self.started = time.monotonic()
-        self.deadline = self.started + limits.solver_seconds
-        self.ctx = SolverContext(self.deadline)
+        self.budget = VerifyBudget(limits)
+        self.ctx = SolverContext(self.budget)
         self.max_paths = max_paths
         self.worklist: list[tuple[bool, ...]] = [()]
         self._trace_ids: dict[tuple, int] = {}
@@ -584,14 +607,16 @@ class Verifier:
         paths = 0
         budget_out = False
         while self.worklist:
-            if paths >= self.max_paths or time.monotonic() > self.deadline:
+            if paths >= self.max_paths:
+                self.budget.out_of_paths()
+            if self.budget.exhausted():
                 budget_out = True
                 break
             prefix = self.worklist.pop()
             paths += 1
             run = PathRun(self, prefix, paths)
             semantics = VerifierSemantics(self, run)
-            ex = Executor(self.program, semantics, run, limits=self.limits, deadline=self.deadline)
+            ex = Executor(self.program, semantics, run, limits=self.limits, budget=self.budget)
             run.executor = ex
             try:
                 ex.run()
@@ -607,9 +632,9 @@ class Verifier:
             except BudgetOut:
                 budget_out = True
                 self.record_unknown(run, _last_span(self.program), (), "", "rest of program", "analysis",
-                                    ex.call_index, "the verification budget ran out "
-                                    f"({self.limits.solver_seconds:g} s); the remaining motions are guarded",
-                                    CODE_BUDGET)
+                                    ex.call_index, f"the verification budget ran out "
+                                    f"({self.budget.describe()}); the remaining motions are guarded",
+                                    self._budget_code())
                 break
             except Exception as exc:  # noqa: BLE001 -- totality: never a crash, never a proof
                 # Something the executor does not model (a value too deep or too large to follow,
@@ -621,14 +646,21 @@ class Verifier:
                                     f"the verifier cannot follow this path ({type(exc).__name__}: "
                                     f"{str(exc)[:120]}); its motions are guarded by the runtime monitor",
                                     CODE_UNVERIFIED)
+            finally:
+                self.budget.path_done(ex.steps)
         unexplored = len(self.worklist)
         if unexplored and not budget_out:
             budget_out = True
         if unexplored:
+            limit = (f"limit {self.max_paths} paths" if self.budget.ran_out in (None, PATHS)
+                     else self.budget.describe())
             self.record_unknown(None, _last_span(self.program), (), "", "unexplored paths", "analysis", -1,
-                                f"{unexplored} path(s) were not explored (limit {self.max_paths} paths or "
-                                f"{self.limits.solver_seconds:g} s); their motions are guarded", CODE_BUDGET)
+                                f"{unexplored} path(s) were not explored ({limit}); their motions are "
+                                f"guarded", self._budget_code())
         return self._report(paths, unexplored)
+
+    def _budget_code(self) -> str:
+        return CODE_WALL_CLOCK if self.budget.ran_out == WALL_CLOCK else CODE_BUDGET
 
     def _fault(self, fault: PolicyFault) -> None:
         """The policy fails on this path: the run would stop there (E306, a warning). In scene
@@ -659,7 +691,7 @@ class Verifier:
         elapsed = time.monotonic() - self.started
         return VerificationReport(verdict, self.obligations, guards, self.faults, self.mode, list(self.names),
                                   paths, unexplored, self.ctx.checks, elapsed, self.ctx.seconds,
-                                  self.program.file)
+                                  self.program.file, self.budget.to_json())
 
     # --- obligations ------------------------------------------------------------------
 
@@ -704,7 +736,8 @@ class Verifier:
                 ob.seconds = time.perf_counter() - began
                 return
             if result == "unknown":
-                self._unknown(ob, what, prop, "the solver could not decide it in time (non-linear or budget)")
+                self._unknown(ob, what, prop, "the solver could not decide it within its resource limit "
+                                              "(non-linear, or the budget is spent)")
                 ob.seconds = time.perf_counter() - began
                 return
         # A violation exists on this path. Assume the earlier commands passed the monitor
@@ -714,7 +747,7 @@ class Verifier:
         if result == "unsat":
             ob.message = f"{what}: {prop.name} proved (reachable only after an earlier command is stopped)"
         elif result == "unknown":
-            self._unknown(ob, what, prop, "the solver could not decide it in time")
+            self._unknown(ob, what, prop, "the solver could not decide it within its resource limit")
         else:
             # A counterexample must be one the monitor stops: it breaks the TRUE limit.
             model = None

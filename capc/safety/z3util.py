@@ -138,3 +138,13 @@ def model_value(model: z3.ModelRef, value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(model_value(model, v) for v in value)
     return value
+
+
+def resource_count(solver: z3.Solver) -> int:
+    """Z3's resource counter (`rlimit count`): the work its procedures have done in this
+    context so far, in units that are the same on every machine. It counts for the whole
+    context, so the difference around a query is what the query spent, whichever solver ran it."""
+    try:
+        return int(solver.statistics().get_key_value("rlimit count"))
+    except z3.Z3Exception:   # no work done yet in this context
+        return 0

@@ -18,7 +18,13 @@ from capc.testing.properties import (
 from capc.testing.running import run_kinematic, stop_of
 
 
-RECHECK_SECONDS = 20.0   # solver budget of the second verification of a case (see evaluate)
+RECHECK_FACTOR = 10   # the second verification of a case gets this many times the budget (see evaluate)
+
+
+def recheck_limits(limits: ResourceLimits) -> ResourceLimits:
+    """The verification budget (solver resources and executor steps) times RECHECK_FACTOR."""
+    return limits.with_changes(solver_rlimit=limits.solver_rlimit * RECHECK_FACTOR,
+                               verify_steps=limits.verify_steps * RECHECK_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class CaseResult:
     obligations: dict              # verdict -> count
     seconds_verify: float
     seconds_run: float
-    unfinished_stops: int = 0      # stops on a path the verifier left unknown, even with RECHECK_SECONDS
+    unfinished_stops: int = 0      # stops on a path the verifier left unknown, even with the RECHECK_FACTOR budget
 
 
 def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool = True,
@@ -120,10 +126,10 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
         if stopped_on_unfinished_path(report, stop):
             # The verifier made no claim about this command (a path it did not finish may be
             # the run's). Give it a larger budget once, so that the stop is judged after all
-            # when it then finishes (the budget ran out on a loaded machine, say).
+            # when it then finishes.
             if deeper is None:
                 deeper = verify(program, case.spec, case.scene, any_scene=case.any_scene,
-                                limits=limits.with_changes(solver_seconds=RECHECK_SECONDS))
+                                limits=recheck_limits(limits))
             judged = deeper
             unfinished += stopped_on_unfinished_path(deeper, stop)
         finding = check_soundness(program, judged, run.world, case.spec, limits, outcome=outcome)

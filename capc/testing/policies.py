@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from capc.compiler import ir
 from capc.compiler.geometry import Interval
-from capc.compiler.registry import KIND_MOTION, get_profile
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import KIND_MOTION
 from capc.compiler.scene import Scene
 from capc.compiler.tabletop import CELL
 from capc.compiler.types import (

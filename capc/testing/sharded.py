@@ -3,7 +3,9 @@ processes or Ray).
 
 A shard is a search (or a soak) of its own with its own seed, derived from the run's seed and
 the shard's index, so the shards and their results do not depend on where or in what order
-they run: `--workers 2` and `--ray` report the same failure and the same counts. The split
+they run: `--workers 2` and `--ray` report the same failure and the same counts. (Shards run
+in fresh processes; hypothesis also draws on the constants of the modules a process has
+loaded, so `--workers 0`, inside a process with another history, may try other worlds.) The split
 itself differs from the single-process search (one shard of `--examples` worlds), so a sharded
 search finds the same *kinds* of failures but not necessarily the same first world.
 """

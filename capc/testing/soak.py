@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from capc.testing.cases import RECHECK_SECONDS, CaseResult, cases, evaluate
+from capc.testing.cases import RECHECK_FACTOR, CaseResult, cases, evaluate
 from capc.testing.properties import Finding
 
 KEEP_FINDINGS = 5
@@ -108,7 +108,7 @@ class SoakReport:
             f"  obligations:            {obligations}",
             f"  monitor stops:          {self.stops} of {self.pairs} runs ({self.unfinished_stops} at a command "
             f"proved on the explored paths, in a program with paths left unknown before it even with a "
-            f"{RECHECK_SECONDS:g} s budget: no claim)",
+            f"{RECHECK_FACTOR}x budget: no claim)",
             f"  soundness failures:     {self.soundness_failures}{self._by_cause('soundness')}",
             f"  false counterexamples:  {self.false_counterexamples}{self._by_cause('counterexample')}",
             f"  counterexamples only within the margin (monitor lets them pass): "

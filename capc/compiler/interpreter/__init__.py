@@ -34,7 +34,7 @@ from capc.compiler.interpreter.statements import Statements
 from capc.compiler.interpreter.values import (
     E_CALL_DEPTH, Env, Gen, PrimitiveCall, RuntimeStop,
 )
-from capc.compiler.registry import get_profile
+from capc.compiler.profiles import get_profile
 from capc.diagnostics import Span
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 

@@ -1,2 +1,2 @@
-# expect: E011 2:4
+# expect: E011 2:11
 np.random.seed(0)
