@@ -230,7 +230,7 @@ def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinema
         return RunResult(report, backend)
     # the program, world and limits the verdict is about are the ones that run
     outcome = execute(result.program, scene_obj, result.spec, backend=backend, noise=noise, seed=seed,
-                      guards=report.guards or None, task=parsed_task,
+                      guards=result.report.guards if result.report is not None else None, task=parsed_task,
                       verified_scene=scene_obj if result.context.mode == "scene" else None)
     return RunResult(report, backend, outcome)
 
