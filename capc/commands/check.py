@@ -57,7 +57,7 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         """What `--json` prints: the JSON of the library's report (capc.api.Report)."""
-        from capc.api import Report
+        from capc.report import Report
 
         return Report.from_result(self).to_json()
 
@@ -176,7 +176,7 @@ def print_result(result: CheckResult, *, as_json: bool = False, out=None, err=No
         out.write(json.dumps(result.to_json()) + "\n")
         return
     if fmt == "sarif":
-        from capc.api import Report
+        from capc.report import Report
         from capc.sarif import to_sarif
 
         out.write(json.dumps(to_sarif([(Report.from_result(result), result.source)]), indent=1) + "\n")
@@ -208,7 +208,7 @@ def print_result(result: CheckResult, *, as_json: bool = False, out=None, err=No
 def print_input_error(args, exc: InputError, fmt: str, out=None, err=None) -> None:
     """An unusable input file, for a program reading --json or SARIF: the same object (verdict
     "error", the located diagnostic) on stdout, and the usual one line on stderr."""
-    from capc.api import Report
+    from capc.report import Report
 
     (err or sys.stderr).write(exc.one_line() + "\n")
     report = Report.input_error(args.policy, exc, bool(args.any_scene))
@@ -239,11 +239,35 @@ def record(result: CheckResult, audit_db: str | None = None) -> None:
 
 
 def run(args) -> int:
-    if args.watch:
-        from capc.watch import watch
-
-        return watch(args)
     fmt = args.format or ("json" if args.json else "text")
+    if not args.watch:
+        return check_once(args, fmt)
+    from capc import guard
+    from capc.watch import watch
+
+    def guarded_once() -> int:
+        # each check has the wall-clock bound of a `capc check` process (capc.cli leaves the
+        # watching process itself unbounded)
+        try:
+            with guard.wall_clock_alarm(guard.GuardSettings.from_limits().wall_seconds):
+                return check_once(args, fmt)
+        except InputError as exc:
+            sys.stderr.write(exc.one_line() + "\n")   # the file may be fixed by the next save
+            return exc.exit_code
+        finally:
+            sys.stdout.flush()
+
+    def say(text: str) -> None:
+        if fmt == "text":
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    paths = [p for p in (args.policy, args.scene, args.limits) if p]
+    return watch(paths, guarded_once, count=args.watch_count, say=say)
+
+
+def check_once(args, fmt: str) -> int:
+    """One `capc check`: check, record, print; the exit code."""
     try:
         result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
                               any_scene=args.any_scene, allow_undefined=args.allow_undefined)
