@@ -157,6 +157,12 @@ E521 = _code("E521", "runtime", "observed outcome: a grasp took another object t
 E522 = _code("E522", "runtime", "observed outcome: a held object left the gripper before the plan let it go")
 E523 = _code("E523", "runtime", "observed outcome: a released object came to rest away from where the plan put it")
 E524 = _code("E524", "runtime", "observed outcome: an object no step of the plan moved was disturbed")
+E530 = _code("E530", "runtime", "robot controller unreachable at --robot-ip, or it refused the connection")
+E531 = _code("E531", "runtime", "the connection to the robot was lost mid-run")
+E532 = _code("E532", "runtime", "the robot's controller aborted the motion (reflex, limit, safety function)")
+E533 = _code("E533", "runtime", "the measured tool position strayed farther than the margin from its set-point")
+E534 = _code("E534", "runtime", "Ctrl-C during the run: the robot was stopped first")
+E535 = _code("E535", "runtime", "the arm is not at capc's start pose when the run begins")
 
 # --- the process guard -----------------------------------------------------------------------
 E205 = _code("E205", "guard", "CAPC_MAX_MEMORY_MB / CAPC_MAX_WALL_SECONDS is not a non-negative number")

@@ -4,9 +4,12 @@ Every budget that the front end, interpreter and verifier enforce is counted by 
 if one of those counts is wrong, the policy could still ask the machine for unbounded memory or
 time. The guard bounds the whole process from outside, with mechanisms the policy cannot reach:
 
-* memory: `resource.setrlimit(RLIMIT_AS)` lowers the soft address-space limit to
-  `ResourceLimits.max_memory_mb`, so an allocation past it fails with `MemoryError` instead of
-  swapping the machine to death; `protect` turns that `MemoryError` into a located `CapcError`
+* memory: `resource.setrlimit(RLIMIT_AS)` lowers the soft address-space limit to what the
+  process has mapped already plus `ResourceLimits.max_memory_mb`, so an allocation past it
+  fails with `MemoryError` instead of swapping the machine to death (counting from what is
+  mapped keeps room for the threads of a long-lived caller: a test runner that has loaded Ray
+  or a simulator maps gigabytes, and a fixed cap below that made every new thread's stack,
+  an HTTP server's handler among them, fail); `protect` turns that `MemoryError` into a located `CapcError`
   (E481). Only the soft limit is lowered, never the hard one, so a caller (a test, a long-lived
   server) can raise it again.
 * wall clock: a `SIGALRM` timer (`setitimer(ITIMER_REAL)`) raises `WallClockExceeded` (E480)
@@ -96,6 +99,16 @@ def _env_number(env: Mapping[str, str], key: str) -> float:
     return value
 
 
+def mapped_mb() -> int:
+    """The address space this process has mapped now, in MB (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            pages = int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize() // _MB
+
+
 def memory_cap_mb() -> int | None:
     """The soft address-space limit in force, in MB (None when unlimited)."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -119,13 +132,13 @@ def apply_memory_cap(megabytes: int) -> int:
 
 @contextlib.contextmanager
 def memory_cap(megabytes: int | None) -> Iterator[int | None]:
-    """Cap the address space for the duration of the block, then restore the previous soft
-    limit. `None` leaves the limit alone."""
+    """Let the block map at most `megabytes` more than the process holds now, then restore the
+    previous soft limit. `None` leaves the limit alone."""
     if megabytes is None:
         yield memory_cap_mb()
         return
     previous = resource.getrlimit(resource.RLIMIT_AS)
-    in_force = apply_memory_cap(megabytes)
+    in_force = apply_memory_cap(mapped_mb() + megabytes)
     try:
         yield in_force
     finally:

@@ -1,10 +1,24 @@
-"""Fixtures shared by the verifier's test files."""
+"""Fixtures shared by the test files."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from capc.safety import verifier as V
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test starts from the environment the session had: commands run in-process
+    (`capc compile --audit-db`, `capc demo --audit-db`) set variables for the whole process,
+    and a later test must not write into another test's audit store."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture

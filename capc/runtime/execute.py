@@ -64,7 +64,7 @@ STATUS_BUDGET = "budget_exhausted"
 STATUS_ERROR = "error"
 STATUS_FAULT = "robot_fault"          # the robot could not go on (capc.runtime.backend.RobotFault)
 STATUS_INTERRUPTED = "interrupted"    # Ctrl-C during the run
-E_INTERRUPTED = "E534"
+E_INTERRUPTED = codes.E534
 
 SubLMP = Callable[[str, str, str], Any]
 

@@ -38,6 +38,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from capc import codes
 from capc.compiler.scene import Scene
 from capc.diagnostics import InputError
 from capc.runtime.backend import RobotFault
@@ -45,12 +46,13 @@ from capc.runtime.franka_cell import FrankaCell
 from capc.runtime.kinematic import KinematicBackend
 from capc.safety.spec import SafetySpec
 
-E_UNREACHABLE = "E530"     # no controller at the address, or it refused us
-E_CONNECTION_LOST = "E531"  # the controller stopped answering mid-run
-E_CONTROL = "E532"         # the controller aborted the motion (reflex, limit, safety function)
-E_TRACKING = "E533"        # the arm is farther from its set-point than the spec's margin
-E_NOT_AT_START = "E535"    # the arm is not at capc's start pose when the run begins
+E_UNREACHABLE = codes.E530     # no controller at the address, or it refused us
+E_CONNECTION_LOST = codes.E531  # the controller stopped answering mid-run
+E_CONTROL = codes.E532       # the controller aborted the motion (reflex, limit, safety function)
+E_TRACKING = codes.E533      # the arm is farther from its set-point than the spec's margin
+E_NOT_AT_START = codes.E535    # the arm is not at capc's start pose when the run begins
 POLL_SECONDS = 0.0005      # sleep between polls of the robot clock near a deadline
+STALE_SECONDS = 0.05       # a robot state this old (it comes every ms) means the controller is silent
 REST_SPEED = 0.002         # m/s: the TCP counts as at rest below this
 REST_SECONDS = 1.0         # robot time allowed to come to rest after a stop
 
@@ -86,7 +88,11 @@ def _classify(exc: BaseException) -> RobotFault:
     """A franky/libfranka exception as a fault with its own code."""
     franky = _franky()
     text = str(exc)
-    if isinstance(exc, franky.NetworkException) or "network" in text.lower():
+    lowered = text.lower()
+    # libfranka reports a dead socket as NetworkException, or (inside a running motion) as
+    # an exception whose text is "Net Exception" / names the connection.
+    if isinstance(exc, franky.NetworkException) or any(w in lowered for w in ("network", "net exception",
+                                                                                   "connection")):
         return RobotFault(E_CONNECTION_LOST, f"connection to the robot lost: {text}",
                           hint="check the cable and the controller; the robot stops by itself when "
                                "its client falls silent (communication constraint reflex)")
@@ -124,6 +130,7 @@ class FrankaBackend:
         self._previous: tuple | None = None   # set-point of the last tick (table frame)
         self._velocity = (0.0, 0.0, 0.0)
         self.max_tracking_error = 0.0
+        self.late_ticks = 0                 # ticks that found the robot's clock a tick or more ahead
         self.tracking_errors: list[float] = []
         self.periods: list[float] = []      # wall seconds between set-points
         self.latencies: list[float] = []    # wall seconds from a deadline to the reference being set
@@ -257,7 +264,15 @@ class FrankaBackend:
     # --- the stream ------------------------------------------------------------------------
 
     def send_setpoint(self, tcp: Sequence[float], dt: float) -> None:
-        state = self._wait_until(self._t0 + self._tick * dt)
+        deadline = self._t0 + self._tick * dt
+        state = self._wait_until(deadline)
+        late = state.time.to_msec() / 1000.0 - deadline
+        if late > dt:
+            # This process fell behind the robot's clock (a loaded workstation, a slow
+            # callback): shift the schedule instead of sending the missed set-points in a
+            # burst, which would ask the arm for more than one tick of motion per tick.
+            self._t0 += late
+            self.late_ticks += 1
         started = time.monotonic()
         if self._last_tick_wall is not None:
             self.periods.append(started - self._last_tick_wall)
@@ -294,6 +309,12 @@ class FrankaBackend:
         self.tracking_errors.append(error)
         self.max_tracking_error = max(self.max_tracking_error, error)
         if error > self._margin:
+            silent = time.monotonic() - self._last_state_wall
+            if silent > STALE_SECONDS:
+                # The measured pose is old: the controller stopped talking, the arm did not stray.
+                raise RobotFault(E_CONNECTION_LOST, f"no new robot state for {silent:.2f} s",
+                                 hint="the controller or the network stopped; the robot stops by itself "
+                                      "when its client falls silent")
             raise RobotFault(E_TRACKING, f"tracking error {error * 1000:.1f} mm above the spec's margin "
                                          f"{self._margin * 1000:.1f} mm (set-point "
                                          f"{tuple(round(v, 4) for v in commanded)}, measured "
@@ -458,5 +479,6 @@ class FrankaBackend:
                 if self.tracking_errors else None,
                 "period_ms_median": ms(self.periods, 50), "period_ms_p99": ms(self.periods, 99),
                 "period_jitter_ms": round(float(np.std(self.periods)) * 1000, 3) if self.periods else None,
-                "tick_latency_ms_p99": ms(self.latencies, 99), "final_speed": self.final_speed,
+                "tick_latency_ms_p99": ms(self.latencies, 99), "late_ticks": self.late_ticks,
+                "final_speed": self.final_speed,
                 "connected": self.connected, "stopped": self.stopped, "cell": self.cell.source}

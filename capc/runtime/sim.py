@@ -79,10 +79,11 @@ BASE_YAW = -math.pi / 2        # URDF front (+x) turned to face the table (-y)
 
 def import_pybullet():
     """`import pybullet`, without the "pybullet build time: ..." line its C code prints on
-    import (to stderr in some builds, stdout in others): the output of `capc run` and
-    `capc demo` is capc's own. File descriptors 1 and 2 point at /dev/null for the import
-    only; C's stdio buffers are flushed before they are pointed back, or the line would come
-    out later. A failed import still raises, with its message, as a Python exception."""
+    import (to stderr in the build tested here): the output of `capc run` and `capc demo` is
+    capc's own. File descriptors 1 and 2 point at /dev/null for the import only. (A build
+    that printed it to a *piped* stdout would keep it in C's buffer past the import; flushing
+    that would take ctypes, which capc does not import: tests/test_no_exec.py.) A failed
+    import still raises, with its message, as a Python exception."""
     if "pybullet" in sys.modules:
         return sys.modules["pybullet"]
     sys.stdout.flush()
@@ -98,21 +99,12 @@ def import_pybullet():
         try:
             import pybullet
         finally:
-            _flush_c_stdio()
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
     finally:
         for fd in saved:
             os.close(fd)
     return pybullet
-
-
-def _flush_c_stdio() -> None:
-    try:
-        import ctypes
-        ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):   # no C library to ask: nothing buffered we could reach
-        pass
 
 
 class SimBackend:
