@@ -139,7 +139,8 @@ def _run_guarded(args) -> int:
         return int(args._run(args))
     from capc import guard  # light: resource + signal only
 
-    with guard.protect(wall_clock=GUARDED_COMMANDS[args.command]):
+    # `capc check --watch` lives as long as the user wants: capc.watch bounds each check instead
+    with guard.protect(wall_clock=GUARDED_COMMANDS[args.command] and not getattr(args, "watch", False)):
         return int(args._run(args))
 
 

@@ -40,6 +40,9 @@ ALLOWED_CALLS: dict[tuple[str, str], str] = {
     # The dispatcher imports `capc.commands.<name>` for each name of the fixed COMMANDS tuple;
     # no user text reaches the module name.
     ("cli.py", "importlib.import_module"): "command modules from the fixed COMMANDS tuple",
+    # `capc.check` & co. are looked up in the one fixed module capc.api on first use (a constant
+    # name: no user text reaches it), so that `import capc` imports nothing else.
+    ("__init__.py", "importlib.import_module"): "the library facade, the constant 'capc.api'",
     # The prompt builder loads `capc.prompts.fewshot.<lmp>` where lmp is one of the fixed LMP
     # names (policy, function, the four sub-LMPs of the registry), never model or user text.
     ("prompts/prompt_builder.py", "importlib.import_module"): "few-shot module of a fixed LMP name",

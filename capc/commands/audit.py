@@ -76,10 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--attempts", action="store_true", help="print the source of every attempt")
     p.add_argument("--json", action="store_true", help="the whole record as JSON")
 
-    p = sub.add_parser("export", parents=[inherit], help="write records as JSON Lines or one HTML file")
+    p = sub.add_parser("export", parents=[inherit],
+                       help="write records as JSON Lines, one HTML file, or SARIF 2.1.0")
     _filters(p)
-    p.add_argument("--format", choices=("jsonl", "html"),
-                   help="output format (default: from the file name, else jsonl)")
+    p.add_argument("--format", choices=("jsonl", "html", "sarif"),
+                   help="output format (default: from the file name (.html, .sarif), else jsonl)")
     p.add_argument("-o", "--output", metavar="FILE", required=True, help="output file ('-': stdout)")
     p.add_argument("--max-pictures", type=int, default=None, metavar="N",
                    help="draw at most N pictures in the HTML (default 100; each takes ~0.15 s)")
@@ -280,10 +281,17 @@ def _show(store, args) -> int:
 
 # --- export -------------------------------------------------------------------------------------
 
+def _format_of(output: str) -> str:
+    name = output.lower()
+    if name.endswith((".html", ".htm")):
+        return "html"
+    return "sarif" if name.endswith((".sarif", ".sarif.json")) else "jsonl"
+
+
 def _export(store, args) -> int:
     from capc.audit import export as audit_export
     from capc.files import check_output_path, output_errors
-    fmt = args.format or ("html" if args.output.lower().endswith((".html", ".htm")) else "jsonl")
+    fmt = args.format or _format_of(args.output)
     if args.output != "-":   # before the records are read and drawn
         check_output_path(args.output, "export", code=codes.E293, example=f"audit.{fmt}")
     ids = [r["id"] for r in reversed(store.query(verdict=args.verdict, since=args.since,
@@ -296,6 +304,13 @@ def _export(store, args) -> int:
         try:
             if fmt == "jsonl":
                 count = audit_export.write_jsonl(records, out)
+            elif fmt == "sarif":
+                from capc.sarif import from_audit_records
+
+                log = from_audit_records(records)
+                json.dump(log, out, indent=1)
+                out.write("\n")
+                count = len(log["runs"][0]["properties"]["verdicts"])
             else:
                 limit = audit_export.DEFAULT_MAX_PICTURES if args.max_pictures is None else args.max_pictures
                 count = audit_export.write_html(records, out, stats=store.stats(), max_pictures=limit)

@@ -1,4 +1,4 @@
-"""`capc check POLICY.py [--scene S] [--limits L] [--json] [--any-scene] [--allow-undefined]`
+"""`capc check POLICY.py [--scene S] [--limits L] [--json | --format F] [--any-scene] [--allow-undefined] [--watch]`
 
 Parses, type-checks and verifies a policy (Z3 proves every motion inside the workspace,
 outside the keep-out zones and within the speed limit, for the scene within perception
@@ -8,7 +8,9 @@ hint, the counterexample in words). The work is done by `check_policy`, which re
 `CheckResult`; `run` only prints it. z3 is imported only once the front end has accepted.
 
 Exit codes: 0 accepted, 3 guarded (some command is checked by the runtime monitor only),
-1 rejected, 2 input error. `--json` prints one object with every obligation.
+1 rejected, 2 input error (with --json or --format sarif reported on stdout too). `--json` prints one object with every obligation (the JSON of
+`capc.api.Report`, what the library's `capc.check` returns); `--format sarif` prints SARIF 2.1.0
+(capc.sarif).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from capc import codes
-from capc.diagnostics import CompileError, Diagnostic, render
+from capc.diagnostics import CompileError, Diagnostic, InputError, render
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 
 HELP = "parse, type-check and verify a policy, and report every problem with its location"
@@ -28,6 +30,8 @@ VERDICT_CHECKED = "checked"    # parsed and type-checked; no safety verdict yet
 VERDICT_ACCEPTED = "accepted"
 VERDICT_GUARDED = "guarded"
 VERDICT_REJECTED = "rejected"
+
+FORMATS = ("text", "json", "sarif")
 
 EXIT_CODES = {VERDICT_CHECKED: 0, VERDICT_ACCEPTED: 0, VERDICT_GUARDED: 3, VERDICT_REJECTED: 1}
 
@@ -52,12 +56,10 @@ class CheckResult:
         return EXIT_CODES[self.verdict]
 
     def to_json(self) -> dict[str, Any]:
-        out = {"file": self.file, "verdict": self.verdict,
-               "diagnostics": [d.to_json() for d in self.diagnostics]}
-        if self.program is not None:
-            out["undefined"] = [u.name for u in self.program.undefined]
-        out.update(self.extra)
-        return out
+        """What `--json` prints: the JSON of the library's report (capc.api.Report)."""
+        from capc.report import Report
+
+        return Report.from_result(self).to_json()
 
 
 def undefined_diagnostics(program: Any) -> list[Diagnostic]:
@@ -148,21 +150,36 @@ def add_arguments(parser) -> None:
     parser.add_argument("policy", help="the policy file (Python subset)")
     parser.add_argument("--scene", metavar="S", help="scene file (YAML or JSON)")
     parser.add_argument("--limits", metavar="L", help="safety limits file (YAML or JSON)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (--format json)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="text (default), json (the object capc.check's Report.to_json gives), "
+                             "or sarif (SARIF 2.1.0 for code scanning and editors)")
     parser.add_argument("--any-scene", action="store_true",
                         help="check for every scene in the spawn area, not one scene")
     parser.add_argument("--allow-undefined", action="store_true",
                         help="accept calls to functions the program does not define (E030)")
+    parser.add_argument("--watch", action="store_true",
+                        help="check again each time the policy, scene or limits file is saved, in "
+                             "this process (Ctrl-C stops)")
+    parser.add_argument("--watch-count", type=int, default=0, metavar="N",
+                        help="with --watch: stop after N checks, exit with the last verdict's code")
     parser.add_argument("--audit-db", metavar="PATH",
                         help="audit store to record this check in (default: $CAPC_AUDIT_DB, "
                              "$CAPC_HOME/audit.db, ...; CAPC_AUDIT_DB=off disables)")
 
 
-def print_result(result: CheckResult, *, as_json: bool, out=None, err=None) -> None:
+def print_result(result: CheckResult, *, as_json: bool = False, out=None, err=None,
+                 fmt: str = "text") -> None:
     out = out or sys.stdout
     err = err or sys.stderr
-    if as_json:
+    if as_json or fmt == "json":
         out.write(json.dumps(result.to_json()) + "\n")
+        return
+    if fmt == "sarif":
+        from capc.report import Report
+        from capc.sarif import to_sarif
+
+        out.write(json.dumps(to_sarif([(Report.from_result(result), result.source)]), indent=1) + "\n")
         return
     color = hasattr(err, "isatty") and err.isatty()
     for diagnostic in result.diagnostics:
@@ -188,6 +205,21 @@ def print_result(result: CheckResult, *, as_json: bool, out=None, err=None) -> N
     out.write(line + "\n")
 
 
+def print_input_error(args, exc: InputError, fmt: str, out=None, err=None) -> None:
+    """An unusable input file, for a program reading --json or SARIF: the same object (verdict
+    "error", the located diagnostic) on stdout, and the usual one line on stderr."""
+    from capc.report import Report
+
+    (err or sys.stderr).write(exc.one_line() + "\n")
+    report = Report.input_error(args.policy, exc, bool(args.any_scene))
+    if fmt == "json":
+        (out or sys.stdout).write(json.dumps(report.to_json()) + "\n")
+    else:
+        from capc.sarif import to_sarif
+
+        (out or sys.stdout).write(json.dumps(to_sarif([(report, None)]), indent=1) + "\n")
+
+
 def _count_motion_calls(program: Any) -> int:
     from capc.compiler import ir
 
@@ -207,8 +239,43 @@ def record(result: CheckResult, audit_db: str | None = None) -> None:
 
 
 def run(args) -> int:
-    result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
-                          any_scene=args.any_scene, allow_undefined=args.allow_undefined)
+    fmt = args.format or ("json" if args.json else "text")
+    if not args.watch:
+        return check_once(args, fmt)
+    from capc import guard
+    from capc.watch import watch
+
+    def guarded_once() -> int:
+        # each check has the wall-clock bound of a `capc check` process (capc.cli leaves the
+        # watching process itself unbounded)
+        try:
+            with guard.wall_clock_alarm(guard.GuardSettings.from_limits().wall_seconds):
+                return check_once(args, fmt)
+        except InputError as exc:
+            sys.stderr.write(exc.one_line() + "\n")   # the file may be fixed by the next save
+            return exc.exit_code
+        finally:
+            sys.stdout.flush()
+
+    def say(text: str) -> None:
+        if fmt == "text":
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    paths = [p for p in (args.policy, args.scene, args.limits) if p]
+    return watch(paths, guarded_once, count=args.watch_count, say=say)
+
+
+def check_once(args, fmt: str) -> int:
+    """One `capc check`: check, record, print; the exit code."""
+    try:
+        result = check_policy(args.policy, scene_path=args.scene, limits_path=args.limits,
+                              any_scene=args.any_scene, allow_undefined=args.allow_undefined)
+    except InputError as exc:
+        if fmt == "text":
+            raise                     # the one-line message of every command (capc.cli)
+        print_input_error(args, exc, fmt)
+        return exc.exit_code
     record(result, getattr(args, "audit_db", None))
-    print_result(result, as_json=args.json)
+    print_result(result, fmt=fmt)
     return result.exit_code
