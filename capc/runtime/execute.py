@@ -211,7 +211,7 @@ class _Run:
         self.interpreter = Interpreter(program, limits)
         self.profile = self.interpreter.profile
         self.cell = self.profile.cell
-        self.monitor = Monitor(spec)
+        self.monitor = Monitor(spec, self.cell)
         self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
         self.sub_lmp = sub_lmp
         self.trace = trace

@@ -148,7 +148,7 @@ class ReplaySemantics(Semantics):
         super().__init__(world, list(data.names))
         self.data = data
         self.spec = spec
-        self.monitor = Monitor(spec)
+        self.monitor = Monitor(spec, profile.cell)
 
     def perceive(self, index, true_xy):
         value = self.data.answers.get(index)

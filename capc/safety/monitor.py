@@ -72,8 +72,10 @@ def _fmt(point: Sequence[float]) -> str:
 class Monitor:
     """Stateful over one run: it remembers the last set-point velocity."""
 
-    def __init__(self, spec: SafetySpec):
-        self.spec = spec
+    def __init__(self, spec: SafetySpec, cell: Any = None):
+        """`cell`: the profile's cell, whose support rule the gripper and end-of-run rules
+        read (what a released object rests on); a monitor of set-points alone needs none."""
+        self.spec, self.cell = spec, cell
         ws = spec.workspace
         self._low = np.array([ws.x.low, ws.y.low, ws.z.low]) - POSITION_TOLERANCE
         self._high = np.array([ws.x.high, ws.y.high, ws.z.high]) + POSITION_TOLERANCE
@@ -115,10 +117,10 @@ class Monitor:
         if close:
             taken = held if self.held is None else None
             grasps = self.grasps + (taken is not None)
-            hit = grip_breaks(self.spec.rules, True, taken, grasps, point, {}, kinds, POSITION_TOLERANCE)
+            hit = grip_breaks(self._cell(), self.spec.rules, True, taken, grasps, point, {}, kinds, POSITION_TOLERANCE)
             self.held, self.grasps = held, grasps
             return self._rule_violation(hit, point)
-        hit = grip_breaks(self.spec.rules, False, held, self.grasps, point,
+        hit = grip_breaks(self._cell(), self.spec.rules, False, held, self.grasps, point,
                           {k: tuple(float(c) for c in v) for k, v in positions.items()}, kinds, POSITION_TOLERANCE)
         violation = self._rule_violation(hit, point)
         if violation is None:
@@ -131,7 +133,13 @@ class Monitor:
         from capc.safety.rules import end_breaks
 
         objects = {k: tuple(float(c) for c in v) for k, v in positions.items()}
-        return self._rule_violation(end_breaks(self.spec.rules, self.held, objects, kinds, POSITION_TOLERANCE), None)
+        return self._rule_violation(end_breaks(self._cell(), self.spec.rules, self.held, objects, kinds,
+                                               POSITION_TOLERANCE), None)
+
+    def _cell(self) -> Any:
+        if self.cell is None:
+            raise ValueError("a monitor that checks gripper or end-of-run rules needs the profile's cell")
+        return self.cell
 
     def _carry_rules(self) -> list:
         return [r for r in self.spec.rules if r.applies(self.held)] if self.spec.rules else []

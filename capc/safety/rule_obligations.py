@@ -16,7 +16,7 @@ the geometry is a Z3 term:
   at most the rule's height (less the margin) above where it comes to rest;
 * never place: where an opening gripper lets the held object go, its centre is not within
   the protected object's support reach (grown by the margin) -- the kinematic backend's rule
-  of "on" / "in" (CELL.supports).
+  of "on" / "in" (the cell's supports).
 
 Each `Property` carries the same three formulas as the other limits (capc.safety.obligations):
 the violation against the shrunk limit, against the monitor's, and what passing the monitor
@@ -31,7 +31,6 @@ from typing import Any
 import z3
 
 from capc import codes
-from capc.compiler.tabletop import CELL
 from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_enters
 from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _le, segment_hits
 from capc.safety.rounding import slack
@@ -166,12 +165,12 @@ def end_properties(spec: SafetySpec, world) -> list[Property]:
         others = [(n, world.positions[n]) for n in world.positions if n not in (rule.target, world.held)]
 
         def within(grow: float, tx=tx, ty=ty, kind=kind, others=others):
-            return disj([_over(kind, _real(p[0] - tx), _real(p[1] - ty), grow) for _, p in others])
+            return disj([_over(world.cell, kind, _real(p[0] - tx), _real(p[1] - ty), grow) for _, p in others])
 
         def explain(val, rule=rule, tx=tx, ty=ty, kind=kind, others=others):
             from capc.safety.rules import support_xy
 
-            inside = [n for n, p in others if support_xy(kind, val(p[0]) - val(tx), val(p[1]) - val(ty), 0.0)]
+            inside = [n for n, p in others if support_xy(world.cell, kind, val(p[0]) - val(tx), val(p[1]) - val(ty), 0.0)]
             what = ", ".join(repr(n) for n in inside) or "an object"
             return f"{what} is in or on the {rule.target} when the program ends; the rule says: {rule.words()}", 0.0, None
 
@@ -204,8 +203,8 @@ def _release(rule: Rule, held: str, world, spec: SafetySpec) -> Property:
                     clear=_gt(drop, limit + CLEAR))
 
 
-def _over(kind: str, dx: Any, dy: Any, grow: float) -> Any:
-    reach = CELL.support_reach(kind) + grow
+def _over(cell: Any, kind: str, dx: Any, dy: Any, grow: float) -> Any:
+    reach = cell.support_reach(kind) + grow
     if kind == "block":
         return conj([_le(sym_abs(dx), reach), _le(sym_abs(dy), reach)])
     d2 = dx * dx + dy * dy
@@ -229,6 +228,6 @@ def _placement(rule: Rule, held: str, world, spec: SafetySpec) -> Property:
 
     # passing the monitor says the centre was not within the reach shrunk by its tolerance;
     # assuming nothing of it is weaker, and sound
-    return Property(rule.name, CODE_RULE, _over(kind, dx, dy, spec.margin), _over(kind, dx, dy, -POSITION_TOLERANCE),
-                    True, explain, clear=_over(kind, dx, dy, -CLEAR))
+    return Property(rule.name, CODE_RULE, _over(world.cell, kind, dx, dy, spec.margin), _over(world.cell, kind, dx, dy, -POSITION_TOLERANCE),
+                    True, explain, clear=_over(world.cell, kind, dx, dy, -CLEAR))
 

@@ -31,7 +31,6 @@ import os
 from typing import Any
 
 from capc.compiler.geometry import Box, Interval
-from capc.compiler.tabletop import CELL
 from capc.files import Document, expect_interval, expect_keys, expect_number
 from capc.frozen import frozen
 
@@ -217,10 +216,10 @@ def _rule(doc: Document, path: tuple, item: Any) -> list[Rule]:
 
 # --- concrete checks (the monitor and the replay) -------------------------------------
 
-def support_xy(kind: str, dx: float, dy: float, grow: float) -> bool:
+def support_xy(cell: Any, kind: str, dx: float, dy: float, grow: float) -> bool:
     """Is a released object's centre (dx, dy) from `kind`'s centre over it (its support
-    reach, grown by `grow`)? The kinematic backend's rule of "on"/"in" (CELL.supports)."""
-    reach = CELL.support_reach(kind) + grow
+    reach, grown by `grow`)? The kinematic backend's rule of "on"/"in" (the cell's supports)."""
+    reach = cell.support_reach(kind) + grow
     if kind == "block":
         return abs(dx) <= reach and abs(dy) <= reach
     return dx * dx + dy * dy <= reach * reach
@@ -251,7 +250,7 @@ def avoid_zones(rules: tuple[Rule, ...], held: str | None, positions: dict[str, 
     return out
 
 
-def end_breaks(rules: tuple[Rule, ...], held: str | None, positions: dict[str, tuple], kinds: dict[str, str],
+def end_breaks(cell: Any, rules: tuple[Rule, ...], held: str | None, positions: dict[str, tuple], kinds: dict[str, str],
                position_tol: float) -> tuple[Rule, float, str] | None:
     """The world when the program has run to its end: an `at_end: {empty: X}` rule is broken
     by an object (not held) whose centre is within X's support reach."""
@@ -260,13 +259,13 @@ def end_breaks(rules: tuple[Rule, ...], held: str | None, positions: dict[str, t
             continue
         tx, ty = positions[rule.target][0], positions[rule.target][1]
         for name, p in positions.items():
-            if name not in (rule.target, held) and support_xy(kinds.get(rule.target, "block"), p[0] - tx, p[1] - ty,
+            if name not in (rule.target, held) and support_xy(cell, kinds.get(rule.target, "block"), p[0] - tx, p[1] - ty,
                                                              -position_tol):
                 return rule, 0.0, f"{name!r} is in or on the {rule.target} when the program ends"
     return None
 
 
-def grip_breaks(rules: tuple[Rule, ...], close: bool, held: str | None, grasps: int, tcp: tuple,
+def grip_breaks(cell: Any, rules: tuple[Rule, ...], close: bool, held: str | None, grasps: int, tcp: tuple,
                 positions: dict[str, tuple], kinds: dict[str, str],
                 position_tol: float) -> tuple[Rule, float, str] | None:
     """A gripper event: `close` took `held` (None: nothing) as grasp number `grasps`, or an
@@ -282,13 +281,13 @@ def grip_breaks(rules: tuple[Rule, ...], close: bool, held: str | None, grasps: 
         if not close and rule.kind == RELEASE_HEIGHT and rule.applies(held) and held in positions:
             x, y, z = positions[held]
             others = [(kinds.get(n, "block"), p) for n, p in positions.items() if n != held]
-            drop = z - CELL.released_height(kinds.get(held, "block"), x, y, z, others)
+            drop = z - cell.released_height(kinds.get(held, "block"), x, y, z, others)
             if drop > rule.value + position_tol:
                 return rule, drop - rule.value, f"lets {held!r} go {drop:.4f} m above where it comes to rest"
         if (not close and held is not None and rule.kind == NEVER_PLACE and rule.applies(held)
                 and rule.target in positions and rule.target != held):
             hx, hy = positions[held][0], positions[held][1]
             tx, ty = positions[rule.target][0], positions[rule.target][1]
-            if support_xy(kinds.get(rule.target, "block"), hx - tx, hy - ty, -position_tol):
+            if support_xy(cell, kinds.get(rule.target, "block"), hx - tx, hy - ty, -position_tol):
                 return rule, 0.0, f"releases {held!r} at ({hx:.4f}, {hy:.4f}), over the {rule.target}"
     return None
