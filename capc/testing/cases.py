@@ -15,7 +15,7 @@ from capc.testing.harness import get_field
 from capc.testing.properties import (
     Finding, check_counterexamples, check_soundness, stopped_on_unfinished_path,
 )
-from capc.testing.running import run_kinematic, stop_of
+from capc.testing.running import run_kinematic, stop_of, wrong_grasp_before
 
 
 RECHECK_FACTOR = 10   # the second verification of a case gets this many times the budget (see evaluate)
@@ -101,6 +101,7 @@ class CaseResult:
     seconds_verify: float
     seconds_run: float
     unfinished_stops: int = 0      # stops on a path the verifier left unknown, even with the RECHECK_FACTOR budget
+    wrong_grasp_stops: int = 0     # stops after a grasp took another object than the one named (E521)
 
 
 def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool = True,
@@ -121,12 +122,13 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
     report = verify(program, case.spec, case.scene, any_scene=case.any_scene, limits=limits)
     verified = time.monotonic()
     findings: list[Finding] = []
-    stops = unfinished = 0
+    stops = unfinished = wrong_grasp = 0
     deeper = None
     for run in case.runs:
         outcome = run_kinematic(program, run.world, case.spec, limits, run.noise, run.seed)
         stop = stop_of(outcome)
         stops += stop is not None
+        wrong_grasp += stop is not None and wrong_grasp_before(outcome, stop[0], get_field(stop[1], "role"))
         judged = report
         if stopped_on_unfinished_path(report, stop):
             # The verifier made no claim about this command (a path it did not finish may be
@@ -149,7 +151,7 @@ def evaluate(case: Case, verify: Callable | None = None, counterexamples: bool =
         key = get_field(obligation, "verdict")
         counts[key] = counts.get(key, 0) + 1
     return CaseResult(get_field(report, "verdict"), tuple(findings), len(case.runs), stops, counts,
-                      verified - start, time.monotonic() - verified, unfinished)
+                      verified - start, time.monotonic() - verified, unfinished, wrong_grasp)
 
 
 def _with_source(finding: Finding, case: Case, run: WorldRun | None = None) -> Finding:

@@ -23,7 +23,8 @@ def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimit
     perception query adds a fresh error (clipped to the tolerance), as a camera would.
     Observed outcomes do not stop it: the properties judge the verifier's claims about the
     monitor, and the kinematic grasp rule (nearest grasp point) may take another object than
-    the one `put_first_on_second` names, which the verifier assumes taken (E521 is recorded)."""
+    the one `put_first_on_second` names, which the verifier assumes taken (E521 is recorded;
+    the properties leave out what follows it: `wrong_grasp_before`)."""
     from capc.runtime.execute import execute
 
     return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed,
@@ -37,6 +38,30 @@ def stop_of(outcome) -> tuple[int | None, Any] | None:
     events = list(get_field(outcome, "monitor_events", ()) or ())
     event = events[0] if events else None
     return get_field(event, "call_index", get_field(event, "index")), event
+
+
+# The roles of a `put_first_on_second` plan before its grasp (capc.compiler.tabletop): a
+# stop at one of them comes before that call's own grasp.
+BEFORE_GRASP = ("approach pick", "descend to pick")
+
+
+def wrong_grasp_before(outcome, call_index: int | None, role: str | None) -> bool:
+    """Did the run's grasp take another object than `put_first_on_second` named (E521) before
+    the command at (`call_index`, `role`)? The verifier assumes the named object taken and
+    says nothing about a run after such a grasp (docs/verification.md, "What remains outside
+    the model"); outside the property harness the observer stops the run there
+    (`grasp_failed`, docs/runtime.md), so the command is never driven."""
+    if call_index is None:
+        return False
+    from capc import codes
+
+    for event in get_field(outcome, "outcome_events", ()) or ():
+        index = get_field(event, "call_index")
+        if get_field(event, "code") != codes.E521 or index is None:
+            continue
+        if index < call_index or (index == call_index and role not in BEFORE_GRASP):
+            return True
+    return False
 
 
 def counterexample_world(scene: Scene, cex: dict) -> Scene:

@@ -39,6 +39,7 @@ class SoakReport:
     any_scene: int = 0             # cases verified for every placement of their objects
     stops: int = 0
     unfinished_stops: int = 0      # stops the verifier made no claim about (path left unknown)
+    wrong_grasp_stops: int = 0     # stops after a grasp took another object than named: no claim
     seconds: float = 0.0
     seconds_verify: float = 0.0
     seconds_run: float = 0.0
@@ -52,6 +53,7 @@ class SoakReport:
         self.interesting += interesting
         self.stops += result.stops
         self.unfinished_stops += result.unfinished_stops
+        self.wrong_grasp_stops += result.wrong_grasp_stops
         self.seconds_verify += result.seconds_verify
         self.seconds_run += result.seconds_run
         for finding in result.findings:
@@ -66,7 +68,7 @@ class SoakReport:
     def merge(self, other: "SoakReport") -> None:
         """Add another shard's counts (capc.testing.sharded); times add up as CPU time."""
         for name in ("policies", "pairs", "interesting", "any_scene", "stops", "unfinished_stops",
-                     "seconds", "seconds_verify", "seconds_run"):
+                     "wrong_grasp_stops", "seconds", "seconds_verify", "seconds_run"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("verdicts", "obligations", "findings", "causes", "failing_policies"):
             getattr(self, name).update(getattr(other, name))
@@ -108,7 +110,8 @@ class SoakReport:
             f"  obligations:            {obligations}",
             f"  monitor stops:          {self.stops} of {self.pairs} runs ({self.unfinished_stops} at a command "
             f"proved on the explored paths, in a program with paths left unknown before it even with a "
-            f"{RECHECK_FACTOR}x budget: no claim)",
+            f"{RECHECK_FACTOR}x budget: no claim; {self.wrong_grasp_stops} after a grasp took another object "
+            f"than the one named, E521: no claim)",
             f"  soundness failures:     {self.soundness_failures}{self._by_cause('soundness')}",
             f"  false counterexamples:  {self.false_counterexamples}{self._by_cause('counterexample')}",
             f"  counterexamples only within the margin (monitor lets them pass): "
