@@ -1,4 +1,4 @@
-"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim|franka] [--scene S] [--limits L] [--record out.gif] [--json]`
+"""`capc run POLICY.py|-i "INSTRUCTION" [--backend kinematic|sim|franka] [--scene S] [--limits L] [--record out.gif] [--record-mcap run.mcap] [--json]`
 
 Compile, verify (a rejected policy never moves anything), then execute step by step under
 the runtime monitor and print the outcome: steps, simulated time, final object positions,
@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, metavar="N", help="step budget (interpreter steps "
                                                                    "+ control ticks)")
     parser.add_argument("--record", metavar="OUT.gif", help="write an animation of the run (sim only)")
+    parser.add_argument("--record-mcap", metavar="OUT.mcap",
+                        help="write the run as an MCAP file for Foxglove: tool pose, set-points commanded and "
+                             "measured, the objects, monitor and outcome events, the policy (any backend)")
     parser.add_argument("--gui", action="store_true", help="show the PyBullet window (sim, needs a display)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--trace", action="store_true", help="print every robot call as it runs (stderr)")
@@ -199,6 +202,9 @@ def run(args: argparse.Namespace) -> int:
     if args.record:   # before anything runs: a missing folder is not worth a simulation
         from capc.files import check_output_path
         check_output_path(args.record, "recording", example="run.gif")
+    if getattr(args, "record_mcap", None):
+        from capc.files import check_output_path
+        check_output_path(args.record_mcap, "MCAP recording", example="run.mcap")
     if args.gui and args.backend != "sim":
         raise InputError("--gui needs --backend sim")
     backend_options = _robot_options(args)
@@ -288,24 +294,46 @@ def _print_diagnostics(policy: PolicySource, diagnostics) -> None:
 
 def _finish(args, policy: PolicySource, context, out: dict, verdict: str, diagnostics: list,
             outcome, show, program=None, report=None) -> int:
-    from capc.audit.store import record_safely
+    from capc.audit.store import now_iso, record_safely
 
     run_json = outcome.to_json() if outcome is not None else None
     # the verifier's report goes with the run, so `audit show` has every obligation of it;
-    # the context (scene, limits, mode, profile) is what the verdict is about
-    record_safely("run", audit_db=args.audit_db, file=policy.file, source=policy.source, verdict=verdict,
-                  program=program, report=report, context=context,
-                  run_status=run_json["status"] if run_json else None, run=run_json,
+    # the context (scene, limits, mode, profile) is what the verdict is about; the timeline
+    # (capc.audit.timeline) is what `--record-mcap` and `audit export --mcap` draw from
+    timeline = outcome.timeline.to_json(outcome.setpoints) if getattr(outcome, "timeline", None) else None
+    fields = dict(file=policy.file, source=policy.source, verdict=verdict, program=program, report=report,
+                  context=context, run_status=run_json["status"] if run_json else None, run=run_json,
                   monitor_events=run_json["monitor_events"] if run_json else None,
-                  diagnostics=[d.to_json() for d in diagnostics], **policy.origin)
+                  diagnostics=[d.to_json() for d in diagnostics], time=now_iso(), **policy.origin)
+    if timeline is not None:
+        fields["timeline"] = timeline
+    record_id = record_safely("run", audit_db=args.audit_db, **fields)
+    mcap = None
+    if getattr(args, "record_mcap", None) and outcome is not None:   # rejected: nothing ran to write
+        mcap = _write_mcap(args.record_mcap, {**fields, "kind": "run"}, record_id)
     if args.json:
         print(json.dumps({**out, "verdict": verdict, "diagnostics": [d.to_json() for d in diagnostics],
-                          "run": run_json}, default=str))
+                          "run": run_json, "mcap": mcap}, default=str))
     else:
         show()
+        if mcap:
+            print(f"MCAP: {mcap} (open it in Foxglove)")
     if outcome is not None and outcome.status == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if outcome is not None and outcome.ok else EXIT_FAILED
+
+
+def _write_mcap(path: str, fields: dict, record_id: int | None) -> str:
+    """The run as MCAP, from the very record the audit store was given (capc.audit.mcap)."""
+    from capc.audit.mcap import write_mcap
+    from capc.audit.store import normalize
+    from capc.files import output_errors
+
+    record = normalize(fields)
+    record["id"] = record_id
+    with output_errors(path, "MCAP recording"):
+        write_mcap(record, path)
+    return path
 
 
 def _print_call(call) -> None:
@@ -360,5 +388,6 @@ def _print_outcome(policy: PolicySource, verdict: str, guards, outcome, diagnost
         print(f"task {outcome.task}: {state} ({outcome.task_result.detail})")
     if outcome.recording:
         print(f"recording: {outcome.recording}")
+
     if outcome.diagnostic is not None:
         _print_diagnostics(policy, [outcome.diagnostic])

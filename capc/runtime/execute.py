@@ -46,6 +46,7 @@ from capc.runtime.backend import RobotFault
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
 from capc.runtime.outcomes import Observer, OutcomeStop
 from capc.runtime.perception import Perception
+from capc.runtime.timeline import TimelineRecorder
 from capc.safety.monitor import Monitor, Violation
 from capc.safety.spec import SafetySpec
 
@@ -96,6 +97,7 @@ class RunOutcome:
     peak_speed: float = 0.0            # of the recorded stream, by finite differences (m/s)
     peak_accel: float = 0.0            # (m/s^2), from rest at home to rest at the end
     robot: dict | None = None          # a real robot's figures: tracking error, tick timing
+    timeline: Any = None               # capc.runtime.timeline.TimelineRecorder: when, and where it was measured
 
     @property
     def ok(self) -> bool:
@@ -221,6 +223,7 @@ class _Run:
         self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
         self.observer = Observer(backend, scene)
+        self.timeline = TimelineRecorder(backend, self.dt, self.tcp)
         self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
         self.perceive = {
@@ -239,6 +242,7 @@ class _Run:
     def run(self) -> RunOutcome:
         gen = self.interpreter.run()
         outcome = self.outcome
+        outcome.timeline = self.timeline
         try:
             call = next(gen)
             while True:
@@ -387,9 +391,11 @@ class _Run:
                     self._grip_rules(call, step, held)
                 self.outcome.gripper_events.append({"tick": self.sent, "close": step.close, "held": held,
                                                     "call": call.index})
+                self.timeline.grip(self.sent)
                 self.observer.gripper(call, step.close, before, held, self.tcp)
                 continue
             self._segment(call, step)
+        self.timeline.call_done(call.index, self.sent)
         self.observer.after(call, self.tcp)
 
     def _end_rules(self) -> None:
@@ -440,8 +446,15 @@ class _Run:
         if len(accepted) and hasattr(self.backend, "begin_segment"):  # optional: see SimBackend
             self.backend.begin_segment(target)
         send, dt = self.backend.send_setpoint, self.dt
-        for row in accepted.tolist():
-            send(row, dt)
+        if len(accepted):
+            self.timeline.segment(self.sent, call.index)
+        if self.timeline.measures:   # a backend whose TCP is not its set-point: where it went
+            for row in accepted.tolist():
+                send(row, dt)
+                self.timeline.measure()
+        else:
+            for row in accepted.tolist():
+                send(row, dt)
         if len(accepted):
             self.segments.append(accepted)
             self.sent += len(accepted)
@@ -526,6 +539,8 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             run.observer.stops = outcome_stops and not observe_only
             outcome = run.run()
         outcome.sim_time = robot.sim_time()
+        if outcome.timeline is not None:
+            outcome.timeline.finish(outcome.ticks)
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
                                    for name, pos in robot.object_positions().items()}
         outcome.guarded = bool(guards)

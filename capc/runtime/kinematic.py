@@ -28,6 +28,7 @@ GRIPPER_SECONDS = 0.25   # a close or open takes this long (the sim's 60 ticks a
 
 class KinematicBackend:
     name = "kinematic"
+    tcp_is_setpoint = True   # nothing to measure: the TCP is where it was told (capc.runtime.timeline)
 
     def __init__(self, cell=CELL):
         self.cell = cell
