@@ -179,6 +179,7 @@ E291 = _code("E291", "audit", "recheck needs the front end and the verifier, and
 E292 = _code("E292", "audit", "no record with that id (capc audit list shows the ids)")
 E293 = _code("E293", "audit", "the --plot picture or the export file cannot be written")
 E294 = _code("E294", "audit", "recheck was given neither ids nor --all")
+E295 = _code("E295", "audit", "the record holds no run timeline to write as MCAP (not a run, or stored before timelines)")
 
 # --- benchmarks and jobs (capc eval, capc.jobs) ---------------------------------------------
 E250 = _code("E250", "jobs", "a suite file is malformed, or names neither a file nor a shipped suite")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-NEVER_ON_CHECK = ("numpy", "openai", "pybullet", "matplotlib", "shapely")
+NEVER_ON_CHECK = ("numpy", "openai", "pybullet", "matplotlib", "shapely", "mcap", "zstandard")
 
 
 def _run(code: str, tmp_path: Path) -> dict:
@@ -85,3 +85,17 @@ def test_lazy_numpy_type_checks_do_not_import_numpy_and_stay_right_once_it_is(tm
     assert answer["norm"] == 5.0
     assert answer["real"] is True
     assert answer["after"] == [True, True, False, True]
+
+
+def test_a_run_imports_mcap_only_to_write_one(tmp_path):
+    """The timeline is collected and stored on every run; the MCAP writer (mcap, zstandard)
+    only comes with --record-mcap."""
+    policy = str(EXAMPLES / "put_block_in_bowl.py")
+    run = ("import contextlib, io\nfrom capc.cli import main\n"
+           "with contextlib.redirect_stdout(io.StringIO()):\n"
+           "    result['code'] = main(['run', {policy!r}{more}])")
+    plain = _run(run.format(policy=policy, more=""), tmp_path)
+    assert plain["code"] == 0 and not plain["modules"] & {"mcap", "zstandard", "pybullet", "matplotlib"}
+    out = str(tmp_path / "run.mcap")
+    recorded = _run(run.format(policy=policy, more=f", '--record-mcap', {out!r}"), tmp_path)
+    assert recorded["code"] == 0 and "mcap" in recorded["modules"]

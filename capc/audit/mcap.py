@@ -218,7 +218,7 @@ def messages(record: dict) -> list[tuple[int, str, dict[str, Any]]]:
     for sent, seconds, what, held, objects in timeline.snapshots:
         ns = at(seconds)
         tcp = measured[sent - 1] if sent > 0 else timeline.home
-        entities = [_object_entity(ns, name, pos, name == held, tcp) for name, pos in objects.items()]
+        entities = [_object_entity(ns, name, pos, name == held, tcp) for name, pos in sorted(objects.items())]
         if what == "start":
             entities += _zone_entities(ns, record.get("spec"))
         out.append((ns, "/scene", {"deletions": [], "entities": entities}))

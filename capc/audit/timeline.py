@@ -9,8 +9,8 @@ run, not one per format.
 Point streams are packed, because a run sends thousands of set-points and the store keeps
 every run: positions in whole micrometres (far below any tolerance the monitor applies),
 each row stored as its difference from the row before (a straight segment at constant speed
-repeats the same difference), as little-endian int32, zlib-compressed, base64. A 2,000
-set-point run takes ~3 kB instead of ~100 kB of JSON numbers.
+repeats the same difference), as little-endian int32, zlib-compressed, base64: the whole
+timeline of a 1,962 set-point run takes 4.5 kB, where the set-points as JSON numbers take 53 kB.
 """
 
 from __future__ import annotations

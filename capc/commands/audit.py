@@ -77,11 +77,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="the whole record as JSON")
 
     p = sub.add_parser("export", parents=[inherit],
-                       help="write records as JSON Lines, one HTML file, or SARIF 2.1.0")
+                       help="write records as JSON Lines, one HTML file, SARIF 2.1.0, or a run as MCAP")
+    p.add_argument("id", type=_record_id, nargs="?", metavar="RUN",
+                   help="with --mcap: the run record to write (an id, or `last`: the newest run)")
     _filters(p)
     p.add_argument("--format", choices=("jsonl", "html", "sarif"),
                    help="output format (default: from the file name (.html, .sarif), else jsonl)")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="output file ('-': stdout)")
+    p.add_argument("-o", "--output", metavar="FILE", help="output file ('-': stdout)")
+    p.add_argument("--sarif", metavar="OUT.sarif", help="write SARIF 2.1.0 to OUT (the same as --format sarif -o OUT)")
+    p.add_argument("--mcap", metavar="OUT.mcap",
+                   help="write the run record RUN as an MCAP file for Foxglove (docs/audit.md)")
     p.add_argument("--max-pictures", type=int, default=None, metavar="N",
                    help="draw at most N pictures in the HTML (default 100; each takes ~0.15 s)")
 
@@ -247,18 +252,26 @@ def show_text(record: dict) -> str:
     return "\n".join(out)
 
 
-def _show(store, args) -> int:
+def find_record(store, record_id: int | str, kind: str | None = None) -> dict:
+    """The record `record_id` names (`last`: the newest, of `kind` if given), or the E292 error."""
     from capc.diagnostics import InputError
-    if args.id == "last":
-        newest = store.query(limit=1)
+    what = f"{kind} records" if kind else "audit records"
+    if record_id == "last":
+        newest = store.query(kind=kind, limit=1)
         if not newest:
-            raise InputError(f"no audit records in {store.path} yet", code=codes.E292,
-                             hint="capc check, run, compile, shell and proptest each leave one")
-        args.id = newest[0]["id"]
-    record = store.get(args.id)
+            raise InputError(f"no {what} in {store.path} yet", code=codes.E292,
+                             hint="capc run POLICY.py leaves one" if kind == "run"
+                             else "capc check, run, compile, shell and proptest each leave one")
+        record_id = newest[0]["id"]
+    record = store.get(record_id)
     if record is None:
-        raise InputError(f"no audit record #{args.id} in {store.path}", code=codes.E292,
-                         hint="see `capc audit list`")
+        raise InputError(f"no audit record #{record_id} in {store.path}", code=codes.E292,
+                         hint=f"see `capc audit list{' --kind ' + kind if kind else ''}`")
+    return record
+
+
+def _show(store, args) -> int:
+    record = find_record(store, args.id)
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
     else:
@@ -290,7 +303,21 @@ def _format_of(output: str) -> str:
 
 def _export(store, args) -> int:
     from capc.audit import export as audit_export
+    from capc.diagnostics import InputError
     from capc.files import check_output_path, output_errors
+    given = [flag for flag, value in (("-o", args.output), ("--sarif", args.sarif), ("--mcap", args.mcap)) if value]
+    if len(given) != 1:
+        raise InputError("capc audit export needs one of -o FILE, --sarif OUT or --mcap OUT"
+                         + (f", not {' and '.join(given)}" if given else ""),
+                         hint="capc audit export -o audit.html | --sarif audit.sarif | RUN --mcap run.mcap")
+    if args.mcap:
+        return _export_mcap(store, args)
+    if args.id is not None:
+        raise InputError("a record id is for --mcap; filter the export with --kind, --since, --grep, --rejected ...")
+    if args.sarif:
+        if args.format not in (None, "sarif"):
+            raise InputError(f"--sarif writes SARIF, not {args.format}")
+        args.output, args.format = args.sarif, "sarif"
     fmt = args.format or _format_of(args.output)
     if args.output != "-":   # before the records are read and drawn
         check_output_path(args.output, "export", code=codes.E293, example=f"audit.{fmt}")
@@ -319,6 +346,28 @@ def _export(store, args) -> int:
                 out.close()
     if args.output != "-":
         print(f"exported {count} records to {args.output} ({fmt})")
+    return EXIT_OK
+
+
+def _export_mcap(store, args) -> int:
+    """One run record as MCAP (capc.audit.mcap), written from what the store holds."""
+    from capc.audit.mcap import write_mcap
+    from capc.diagnostics import InputError
+    from capc.files import check_output_path, output_errors
+
+    if args.id is None:
+        raise InputError("--mcap writes one run: name it", code=codes.E292,
+                         hint="capc audit export RUN --mcap run.mcap (RUN: an id from `capc audit list --kind run`, or `last`)")
+    check_output_path(args.mcap, "MCAP export", code=codes.E293, example="run.mcap")
+    record = find_record(store, args.id, "run")
+    try:
+        with output_errors(args.mcap, "MCAP export", code=codes.E293):
+            counts = write_mcap(record, args.mcap)
+    except ValueError as exc:   # NoTimeline, or a timeline this capc cannot read
+        raise InputError(str(exc), code=codes.E295,
+                         hint="only runs recorded by this capc have one: `capc audit list --kind run`") from None
+    print(f"exported run #{record['id']} to {args.mcap} (MCAP, {sum(counts.values())} messages on "
+          f"{len(counts)} topics)")
     return EXIT_OK
 
 
