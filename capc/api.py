@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from capc.report import JSON_VERSION, VERDICTS, Report, json_schema
+from capc.report import JSON_VERSION, VERDICTS, Report
 
 if TYPE_CHECKING:
     from capc.compiler.scene import Scene
@@ -138,6 +138,15 @@ def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinema
                       guards=result.report.guards if result.report is not None else None, task=parsed_task,
                       verified_scene=scene_obj if result.context.mode == "scene" else None)
     return RunResult(report, backend, outcome)
+
+
+def json_schema(command: str = "check") -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12, shipped in capc/schemas/) of what `capc COMMAND --json`
+    prints: "check" (`Report.to_json()`), "run", "compile", "proptest", "eval", "eval compare",
+    "audit list", "audit show", "audit stats", "audit recheck" (docs/api.md)."""
+    from capc.commands.json_output import schema
+
+    return schema(command)
 
 
 def load_scene(path: PathLike) -> "Scene":

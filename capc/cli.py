@@ -101,9 +101,11 @@ def _main(argv: list[str] | None) -> int:
         return _run_guarded(args)
     except InputError as exc:
         print(exc.one_line(), file=sys.stderr)
+        _json_error(args, exc)
         return EXIT_INPUT
     except CapcError as exc:
         print(f"error[{exc.code}]: {exc}", file=sys.stderr)
+        _json_error(args, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -121,6 +123,14 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_INPUT
     except Exception as exc:  # a bug in capc: say so in one line, keep the traceback opt-in
         return _internal_error(exc)
+
+
+def _json_error(args, exc: CapcError) -> None:
+    """With --json, the error as the command's JSON object on stdout too (docs/api.md)."""
+    if getattr(args, "json", False):
+        from capc.commands.json_output import emit_error
+
+        emit_error(args, exc.diagnostic)
 
 
 def _internal_error(exc: Exception) -> int:

@@ -21,6 +21,25 @@ def _environment_restored():
         os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _json_outputs_follow_their_schemas(tmp_path_factory):
+    """Every `--json` object a command prints during the test (in this process or a `capc`
+    subprocess that inherits the environment) is validated against its schema in
+    capc/schemas/ (capc.commands.json_output); a violation fails the test that produced it."""
+    from capc.commands.json_output import ENV_CHECK
+
+    log = tmp_path_factory.mktemp("json_check") / "violations.jsonl"
+    saved = os.environ.get(ENV_CHECK)
+    os.environ[ENV_CHECK] = str(log)
+    yield
+    if saved is None:
+        os.environ.pop(ENV_CHECK, None)
+    else:
+        os.environ[ENV_CHECK] = saved
+    if log.exists() and log.read_text().strip():
+        pytest.fail("--json output that violates its schema:\n" + log.read_text())
+
+
 @pytest.fixture
 def verifier_worlds(monkeypatch) -> list:
     """The `WorldState` of every path the verifier runs, in order (inspected after `verify`)."""

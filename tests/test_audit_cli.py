@@ -121,12 +121,12 @@ def test_list_filters_and_json(db, capsys):
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["1"]
     assert "E301: put_first_on_second can move" in out
     code, out, _ = run_cli(capsys, "list", "--guarded", "--json", "--audit-db", db)
-    rows = json.loads(out)
+    rows = json.loads(out)["records"]
     assert [r["id"] for r in rows] == [3] and rows[0]["verdict"] == "guarded"
     code, out, _ = run_cli(capsys, "--audit-db", db, "list", "--grep", "transform_shape", "--json")
-    assert [r["id"] for r in json.loads(out)] == [3]
+    assert [r["id"] for r in json.loads(out)["records"]] == [3]
     code, out, _ = run_cli(capsys, "--audit-db", db, "list", "--since", "2h", "--json")
-    assert len(json.loads(out)) == 3
+    assert len(json.loads(out)["records"]) == 3
 
 
 def test_bad_arguments_are_input_errors(db, capsys):

@@ -61,7 +61,7 @@ def test_an_edit_is_checked_again_in_the_same_process(tmp_path):
                              env=dict(os.environ, CAPC_AUDIT_DB=str(tmp_path / "audit.db"), PYTHONPATH=str(ROOT)),
                              capture_output=True, text=True, cwd=tmp_path)
     assert records.returncode == 0, records.stderr
-    listed = json.loads(records.stdout)              # each check recorded, as a `capc check` is
+    listed = json.loads(records.stdout)["records"]             # each check recorded, as a `capc check` is
     assert sorted((r["kind"], r["verdict"]) for r in listed) == \
         [("check", "accepted"), ("check", "rejected"), ("check", "rejected")]
 

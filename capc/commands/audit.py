@@ -123,7 +123,9 @@ def _list(store, args) -> int:
     rows = store.query(verdict=args.verdict, since=args.since, grep=args.grep, kind=args.kind,
                        limit=args.limit or None)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        from capc.commands.json_output import emit
+
+        emit("audit list", {"records": rows, "error": None}, ensure_ascii=False, indent=1)
         return EXIT_OK
     if not rows:
         print(f"no records in {store.path}" + (" match" if args.verdict or args.since or args.grep else ""))
@@ -273,7 +275,9 @@ def find_record(store, record_id: int | str, kind: str | None = None) -> dict:
 def _show(store, args) -> int:
     record = find_record(store, args.id)
     if args.json:
-        print(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
+        from capc.commands.json_output import emit
+
+        emit("audit show", {**record, "error": None}, ensure_ascii=False, indent=1)
     else:
         print(terminal_safe(show_text(record)))
         if args.attempts:
@@ -395,7 +399,9 @@ def _recheck(store, args) -> int:
     else:
         summary = recheck(records, spec_override=spec)
     if args.json:
-        print(json.dumps(summary.to_json(), ensure_ascii=False, indent=1))
+        from capc.commands.json_output import emit
+
+        emit("audit recheck", {**summary.to_json(), "error": None}, ensure_ascii=False, indent=1)
         return EXIT_CHANGED if summary.changed else EXIT_OK
     data = summary.to_json()
     for r in summary.changed:
@@ -414,7 +420,9 @@ def _stats(store, args) -> int:
     if args.check:
         stats["integrity"] = store.check_integrity()
     if args.json:
-        print(json.dumps(stats, ensure_ascii=False, indent=1))
+        from capc.commands.json_output import emit
+
+        emit("audit stats", {**stats, "error": None}, ensure_ascii=False, indent=1)
         return EXIT_OK if stats.get("integrity", {"ok": True})["ok"] else 1
     print(f"store: {stats['path']} (schema v{stats['schema_version']}, {stats['bytes']} bytes)")
     print(f"records: {stats['records']}" + (f" from {stats['first']} to {stats['last']}" if stats["records"] else ""))

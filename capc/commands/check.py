@@ -173,7 +173,9 @@ def print_result(result: CheckResult, *, as_json: bool = False, out=None, err=No
     out = out or sys.stdout
     err = err or sys.stderr
     if as_json or fmt == "json":
-        out.write(json.dumps(result.to_json()) + "\n")
+        from capc.commands.json_output import dumped
+
+        out.write(dumped("check", result.to_json()) + "\n")
         return
     if fmt == "sarif":
         from capc.report import Report
@@ -213,7 +215,9 @@ def print_input_error(args, exc: InputError, fmt: str, out=None, err=None) -> No
     (err or sys.stderr).write(exc.one_line() + "\n")
     report = Report.input_error(args.policy, exc, bool(args.any_scene))
     if fmt == "json":
-        (out or sys.stdout).write(json.dumps(report.to_json()) + "\n")
+        from capc.commands.json_output import dumped
+
+        (out or sys.stdout).write(dumped("check", report.to_json()) + "\n")
     else:
         from capc.sarif import to_sarif
 

@@ -10,7 +10,6 @@ reply was unusable (see docs/llm.md).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -134,8 +133,9 @@ def run(args: argparse.Namespace) -> int:
                                      repairs=args.repair, max_depth=args.max_depth)
     except LLMError as exc:
         if args.json:
-            print(json.dumps({"instruction": args.instruction, "verdict": "error",
-                              "diagnostics": [exc.diagnostic.to_json()]}, ensure_ascii=False))
+            from capc.commands.json_output import emit, error_object
+
+            emit("compile", error_object("compile", exc.diagnostic, args.instruction), ensure_ascii=False)
         else:
             print(render(exc.diagnostic), file=sys.stderr)
         return exc.exit_code
@@ -146,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
         with output_errors(args.output, "policy"), open(args.output, "w", encoding="utf-8") as handle:
             handle.write(policy)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        from capc.commands.json_output import emit
+
+        emit("compile", result.to_json(), ensure_ascii=False, default=str)
     else:
         print_attempts(result)
         if result.verdict != "rejected":

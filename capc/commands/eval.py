@@ -175,9 +175,14 @@ def _loopback(url: str | None) -> bool:
 def _report(args: argparse.Namespace, run_id: str, settings: dict, results: list[dict]) -> int:
     from capc.eval.report import build_report, html_page, terminal
 
-    report = build_report(run_id, settings, results)
+    from capc.commands.json_output import emit, versioned
+
+    report = versioned({**build_report(run_id, settings, results), "error": None})
     _write_outputs(args, report, html_page)
-    print(json.dumps(report, ensure_ascii=False, default=str) if args.json else terminal(report))
+    if args.json:
+        emit("eval", report, ensure_ascii=False, default=str)
+    else:
+        print(terminal(report))
     unsafe = report["summary"]["verified"]["total"]["unsafe_executed"]
     return 0 if unsafe == 0 and not report["failed_jobs"] else 1
 
@@ -221,5 +226,10 @@ def _compare(args: argparse.Namespace, first: str, second: str) -> int:
     from capc.eval.report import compare, compare_text
 
     result = compare(load_report(args, first), load_report(args, second))
-    print(json.dumps(result, default=str) if args.json else compare_text(result))
+    if args.json:
+        from capc.commands.json_output import emit
+
+        emit("eval compare", {**result, "error": None}, default=str)
+    else:
+        print(compare_text(result))
     return 0

@@ -13,7 +13,6 @@ does not compile: there is nothing to test).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -97,7 +96,9 @@ def run(args) -> int:
         policy.program()
     except CompileError as exc:
         if args.json:
-            print(json.dumps({"policy": args.policy, "found": False, "error": exc.diagnostic.to_json()}))
+            from capc.commands.json_output import emit, error_object
+
+            emit("proptest", {**error_object("proptest", exc.diagnostic, args.policy), "found": False})
         else:
             print(render(exc.diagnostic, policy.source), file=sys.stderr)
             print("capc proptest: the policy does not compile; nothing to test", file=sys.stderr)
@@ -115,7 +116,8 @@ def run(args) -> int:
                                   edge_bias=args.edge_bias, near_scene=args.near_scene)
     report = {"policy": args.policy, "examples": result.examples, "seed": args.seed,
               "seconds": round(result.seconds, 3), "found": result.found,
-              "task": policy.task_text}
+              "task": policy.task_text, "failure": None, "world": None, "scene_file": None, "reproduce": None,
+              "noise": None, "noise_seed": None, "error": None}
     if result.found:
         from capc.files import check_output_dir, output_errors
         check_output_dir(os.path.dirname(out) or ".", "proptest folder")
@@ -132,7 +134,9 @@ def run(args) -> int:
                       scene_file=out, reproduce=command, noise=result.noise, noise_seed=result.noise_seed)
     _record(report, policy, result, spec, args)
     if args.json:
-        print(json.dumps(report))
+        from capc.commands.json_output import emit
+
+        emit("proptest", report)
     else:
         print(_text_report(report, result))
     return 1 if result.found else 0

@@ -18,7 +18,6 @@ layer extends it with `-i "instruction"`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         checked = check_policy(policy.file, limits=limits, source=policy.source, allow_undefined=False,
                                scene=scene, spec=spec, any_scene=context.any_scene, verify=False)
     out = {"file": policy.file, "scene": scene_path or scene.source, "backend": args.backend,
-           "mode": context.mode}
+           "mode": context.mode, "policy": None, "parts": None, "assembled": None, "stage": None}
     if policy.assembled is not None:   # generated: the policy, each part with its origin, the whole
         out.update(policy=policy.source, parts=policy.parts, assembled=policy.assembled,
                    stage=policy.origin.get("stage"))
@@ -312,8 +311,10 @@ def _finish(args, policy: PolicySource, context, out: dict, verdict: str, diagno
     if getattr(args, "record_mcap", None) and outcome is not None:   # rejected: nothing ran to write
         mcap = _write_mcap(args.record_mcap, {**fields, "kind": "run"}, record_id)
     if args.json:
-        print(json.dumps({**out, "verdict": verdict, "diagnostics": [d.to_json() for d in diagnostics],
-                          "run": run_json, "mcap": mcap}, default=str))
+        from capc.commands.json_output import emit
+
+        emit("run", {**out, "verdict": verdict, "diagnostics": [d.to_json() for d in diagnostics],
+                     "run": run_json, "mcap": mcap}, default=str)
     else:
         show()
         if mcap:
