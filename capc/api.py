@@ -15,11 +15,10 @@ report; an unusable scene or limits file raises `capc.diagnostics.InputError`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from capc.report import JSON_VERSION, VERDICTS, Report
+from capc.report import JSON_VERSION, VERDICTS, Report, RunResult
 
 if TYPE_CHECKING:
     from capc.compiler.scene import Scene
@@ -82,37 +81,6 @@ def compile(instruction: str, llm: Any, *, scene: "Scene | PathLike | None" = No
     return compile_instruction(instruction, llm, context=context, repairs=repairs, max_depth=max_depth)
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """What `capc.run` did: the verdict it reached first (`check`, a Report) and, unless the
-    policy was rejected, how the run went (`outcome`, a capc.runtime.execute.RunOutcome:
-    status, monitor events, final object positions, task result)."""
-
-    check: Report
-    backend: str
-    outcome: Any = None
-
-    @property
-    def verdict(self) -> str:
-        return self.check.verdict
-
-    @property
-    def ok(self) -> bool:
-        """The run ran to completion (nothing stopped it); False when it was rejected."""
-        return self.outcome is not None and bool(self.outcome.ok)
-
-    def to_json(self) -> dict[str, Any]:
-        """The keys `capc run --json` prints for a policy file (file, backend, mode, verdict,
-        diagnostics, run; the scene is the caller's object, so it is not repeated here)."""
-        diagnostics = list(self.check.diagnostics)
-        if self.outcome is not None and self.outcome.diagnostic is not None:
-            diagnostics.append(self.outcome.diagnostic)
-        mode = (self.check.verification or {}).get("mode")
-        return {"file": self.check.file, "backend": self.backend, "mode": mode, "verdict": self.verdict,
-                "diagnostics": [d.to_json() for d in diagnostics],
-                "run": self.outcome.to_json() if self.outcome is not None else None}
-
-
 def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinematic",
         limits: "SafetySpec | PathLike | None" = None, any_scene: bool = False,
         task: str | None = None, noise: float = 0.0, seed: int = 0, file: str | None = None) -> RunResult:
@@ -121,7 +89,9 @@ def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinema
     does for a policy file. Nothing moves when the verdict is "rejected". `task` is a task in
     the language of `# capc-task:` headers, judged on the final positions. Unlike the command,
     nothing is recorded in the audit store and no recording (GIF) is made."""
-    from capc.runtime.execute import execute
+    from capc.commands.run import run_checked
+    from capc.safety.context import VerificationContext
+    from capc.safety.spec import default_spec
 
     scene_obj = load_scene(scene) if _is_path(scene) else scene
     parsed_task = None
@@ -129,15 +99,12 @@ def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinema
         from capc.runtime.tasks import parse_task
 
         parsed_task = parse_task(task, file="task")
-    result = _checked(source, scene_obj, limits, any_scene, False, True, file)
-    report = Report.from_result(result)
-    if report.verdict == "rejected":
-        return RunResult(report, backend)
-    # the program, world and limits the verdict is about are the ones that run
-    outcome = execute(result.program, scene_obj, result.spec, backend=backend, noise=noise, seed=seed,
-                      guards=result.report.guards if result.report is not None else None, task=parsed_task,
-                      verified_scene=scene_obj if result.context.mode == "scene" else None)
-    return RunResult(report, backend, outcome)
+    # the front end here; the verifier and the run in the command's own function, as `capc run`
+    checked = _checked(source, scene_obj, limits, any_scene, False, False, file)
+    spec = checked.spec if checked.spec is not None else default_spec()
+    context = VerificationContext(spec, scene_obj, any_scene)
+    return run_checked(checked, context, backend=backend, noise=noise, seed=seed, task=parsed_task,
+                       scene=os.fspath(scene) if _is_path(scene) else scene_obj.source)
 
 
 def json_schema(command: str = "check") -> dict[str, Any]:

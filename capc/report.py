@@ -1,4 +1,5 @@
-"""The answer of a check (`capc.Report`, docs/api.md), what `capc check --json` prints.
+"""The answer of a check (`capc.Report`, docs/api.md), what `capc check --json` prints, and
+of a run (`capc.RunResult`), what `capc run --json` prints.
 
 Its own module, below the commands and the library (capc/api.py), so that both can build it
 without importing each other.
@@ -22,6 +23,7 @@ VERDICTS = {"checked": 0, "accepted": 0, "guarded": 3, "rejected": 1, "error": 2
 # may be added within a version.
 JSON_VERSION = 1
 JSON_SCHEMA = "check.schema.json"
+RUN_JSON_VERSION = 1   # of RunResult.to_json (capc/schemas/run.schema.json)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,47 @@ class Report:
                    verification=extra.get("verification"),
                    obligations=tuple(obligations) if obligations is not None else None,
                    more=tuple((k, v) for k, v in extra.items() if k not in _KNOWN_KEYS))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `capc.run` and `capc run` did: the verdict reached first (`check`, a Report) and,
+    unless nothing ran, how the run went (`outcome`, a capc.runtime.execute.RunOutcome:
+    status, monitor events, final object positions, task result). `to_json()` is the object
+    `capc run --json` prints (capc/schemas/run.schema.json)."""
+
+    check: Report
+    backend: str
+    outcome: Any = None
+    scene: str | None = None          # the scene file, or the description of the scene run in
+    mode: str | None = None           # the context verified in: scene | any_scene (default: the report's)
+    generated: dict[str, Any] | None = None   # `-i`: policy, parts, assembled, stage
+    mcap: str | None = None           # where `--record-mcap` wrote the run
+
+    @property
+    def verdict(self) -> str:
+        return self.check.verdict
+
+    @property
+    def ok(self) -> bool:
+        """The run ran to completion (nothing stopped it); False when nothing ran."""
+        return self.outcome is not None and bool(self.outcome.ok)
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The check's diagnostics, then why the run stopped (if it did)."""
+        stopped = self.outcome.diagnostic if self.outcome is not None else None
+        return self.check.diagnostics + ((stopped,) if stopped is not None else ())
+
+    def to_json(self) -> dict[str, Any]:
+        """The object `capc run --json` prints: every key of capc/schemas/run.schema.json."""
+        generated = self.generated or {}
+        return {"json_version": RUN_JSON_VERSION, "file": self.check.file, "scene": self.scene,
+                "backend": self.backend, "mode": self.mode or (self.check.verification or {}).get("mode"),
+                "policy": generated.get("policy"), "parts": generated.get("parts"),
+                "assembled": generated.get("assembled"), "stage": generated.get("stage"),
+                "verdict": self.verdict, "diagnostics": [d.to_json() for d in self.diagnostics],
+                "run": self.outcome.to_json() if self.outcome is not None else None, "mcap": self.mcap}
 
 
 _KNOWN_KEYS = frozenset({"any_scene", "verification", "obligations"})

@@ -132,3 +132,19 @@ def test_a_violation_is_caught_and_reported(tmp_path, monkeypatch, capsys):
     report = json.loads(line)
     assert report["command"] == "run" and "test_a_violation_is_caught_and_reported" in report["test"]
     assert "violates its schema" in capsys.readouterr().err
+
+
+def test_capc_run_prints_the_api_result(capsys):
+    """`capc run` is written on the function `capc.run` calls (run_checked): its JSON is the
+    RunResult's, key for key, in order; only the wall-clock time differs between two runs."""
+    policy, scene = EXAMPLE, EXAMPLE.with_suffix(".scene.yaml")
+    for source in (policy, ROOT / "tests" / "programs" / "unsafe" / "offset_right_of_block.py"):
+        result = capc.run(source, scene=scene)
+        code, printed, _ = _printed(capsys, ["run", str(source), "--scene", str(scene), "--json"])
+        ours = json.loads(json.dumps(result.to_json()))
+        _valid("run", ours)
+        for data in (ours, printed):
+            if data["run"] is not None:
+                data["run"].pop("wall_time")
+        assert list(ours) == list(printed) and ours == printed
+        assert code == (0 if result.ok else 1)

@@ -174,6 +174,10 @@ def _task(args: argparse.Namespace):
     return parse_task(args.task, file="--task")
 
 
+class VerifierMissing(RuntimeError):
+    """No verifier is installed (z3), and running under the monitor alone was not asked for."""
+
+
 def verify_checked(checked, context, unverified: bool) -> None:
     """Verify a front-end-accepted CheckResult in `context`; without a verifier, leave the
     report empty when running unverified was asked for. Raises RuntimeError with the reason
@@ -186,15 +190,48 @@ def verify_checked(checked, context, unverified: bool) -> None:
     except ImportError:
         if unverified:
             return
-        raise RuntimeError("the verifier is not available; refusing to run unverified code "
+        raise VerifierMissing("the verifier is not available; refusing to run unverified code "
                            "(pass --unverified to run under the runtime monitor alone)") from None
     verify_program(checked, context.limits)
 
 
-def run(args: argparse.Namespace) -> int:
-    from capc.commands.check import VERDICT_REJECTED, check_policy, print_result
-    from capc.diagnostics import InputError
+def run_checked(checked, context, *, backend: str = "kinematic", unverified: bool = False,
+                scene: str | None = None, generated: dict | None = None, **execute_options: Any):
+    """Verify a policy the front end has read (unless its verdict is known already: `-i`), in
+    `context`, then, unless it is rejected, execute it on `backend` under the runtime monitor
+    in the context's world: what `capc run` and `capc.run` both do. Returns the
+    capc.report.RunResult whose `to_json()` is `capc run --json`. Raises VerifierMissing when no
+    verifier is installed and `unverified` was not asked for; `execute_options` go to
+    capc.runtime.execute.execute (record, noise, seed, sub_lmp, task, trace, gui, ...)."""
+    from dataclasses import replace
+
+    from capc.commands.check import VERDICT_REJECTED
+    from capc.report import Report, RunResult
     from capc.runtime.execute import execute
+
+    def result(outcome=None) -> RunResult:
+        report = Report.from_result(checked)
+        if checked.report is None and checked.verdict != VERDICT_REJECTED:
+            report = replace(report, verdict="unverified")   # --unverified, without a verifier
+        return RunResult(report, backend, outcome, scene=scene, mode=context.mode, generated=generated)
+
+    if checked.verdict == VERDICT_REJECTED and checked.report is None:   # the front end refused it
+        return result()
+    if checked.report is None:
+        verify_checked(checked, context, unverified)
+    report = checked.report
+    if report is not None and report.verdict == VERDICT_REJECTED:   # nothing moves
+        return result()
+    # the program, world and limits the verdict is about are the ones that run
+    outcome = execute(checked.program, context.scene, context.spec, backend=backend, limits=context.limits,
+                      guards=report.guards if report is not None else None,
+                      verified_scene=context.scene if context.mode == "scene" else None, **execute_options)
+    return result(outcome)
+
+
+def run(args: argparse.Namespace) -> int:
+    from capc.commands.check import check_policy, print_result
+    from capc.diagnostics import InputError
 
     if args.record and args.backend == "kinematic":
         raise InputError("--record needs --backend sim or franka (the kinematic backend draws nothing)")
@@ -218,46 +255,34 @@ def run(args: argparse.Namespace) -> int:
     if checked is None:
         checked = check_policy(policy.file, limits=limits, source=policy.source, allow_undefined=False,
                                scene=scene, spec=spec, any_scene=context.any_scene, verify=False)
-    out = {"file": policy.file, "scene": scene_path or scene.source, "backend": args.backend,
-           "mode": context.mode, "policy": None, "parts": None, "assembled": None, "stage": None}
+    generated = None
     if policy.assembled is not None:   # generated: the policy, each part with its origin, the whole
-        out.update(policy=policy.source, parts=policy.parts, assembled=policy.assembled,
-                   stage=policy.origin.get("stage"))
-    if checked.verdict == VERDICT_REJECTED and checked.report is None:
-        def show_front_end():
+        generated = {"policy": policy.source, "parts": policy.parts, "assembled": policy.assembled,
+                     "stage": policy.origin.get("stage")}
+    front_end_rejected = checked.verdict == "rejected" and checked.report is None
+    try:
+        result = run_checked(checked, context, backend=args.backend, unverified=args.unverified,
+                             scene=scene_path or scene.source, generated=generated, record=args.record,
+                             noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, gui=args.gui, task=task,
+                             trace=_print_call if args.trace else None, backend_options=backend_options)
+    except VerifierMissing as exc:
+        print(f"{policy.file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if front_end_rejected:
+        def show():
             if policy.checked is None:
                 print_result(checked, as_json=False)
             else:   # the LLM layer has shown every attempt: say where the last one failed
                 _print_rejected(policy)
-        return _finish(args, policy, context, out, "rejected", checked.diagnostics, None,
-                       show_front_end, program=checked.program)
-    if checked.report is None:
-        try:
-            verify_checked(checked, context, args.unverified)
-        except RuntimeError as exc:
-            print(f"{policy.file}: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-    program, report = checked.program, checked.report
-    verdict = report.verdict if report is not None else "unverified"
-    diagnostics = list(checked.diagnostics)
-    if verdict == "rejected":
+    elif result.outcome is None:
         def show():
             if policy.checked is None:
-                _print_diagnostics(policy, diagnostics)
+                _print_diagnostics(policy, result.diagnostics)
             _print_rejected(policy)
-        return _finish(args, policy, context, out, verdict, diagnostics, None, show,
-                       program=program, report=report)
-    guards = getattr(report, "guards", None) if report is not None else None
-    outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
-                      noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui, task=task,
-                      trace=_print_call if args.trace else None,
-                      verified_scene=scene if context.mode == "scene" else None,
-                      backend_options=backend_options)
-    if outcome.diagnostic is not None:
-        diagnostics.append(outcome.diagnostic)
-    return _finish(args, policy, context, out, verdict, diagnostics, outcome,
-                   lambda: _print_outcome(policy, verdict, guards, outcome, diagnostics),
-                   program=program, report=report)
+    else:
+        def show():
+            _print_outcome(policy, result.verdict, result.check.guards, result.outcome, result.diagnostics)
+    return _finish(args, policy, context, result, show, program=checked.program, report=checked.report)
 
 
 def _robot_options(args: argparse.Namespace) -> dict | None:
@@ -291,10 +316,14 @@ def _print_diagnostics(policy: PolicySource, diagnostics) -> None:
         print(render(d, text) + "\n", file=sys.stderr)
 
 
-def _finish(args, policy: PolicySource, context, out: dict, verdict: str, diagnostics: list,
-            outcome, show, program=None, report=None) -> int:
+def _finish(args, policy: PolicySource, context, result, show, program=None, report=None) -> int:
+    """Record the run in the audit store (with its timeline), write the MCAP file if asked,
+    print the result (`--json`: `result.to_json()`), give the exit code."""
+    from dataclasses import replace
+
     from capc.audit.store import now_iso, record_safely
 
+    outcome, verdict, diagnostics = result.outcome, result.verdict, result.diagnostics
     run_json = outcome.to_json() if outcome is not None else None
     # the verifier's report goes with the run, so `audit show` has every obligation of it;
     # the context (scene, limits, mode, profile) is what the verdict is about; the timeline
@@ -307,18 +336,16 @@ def _finish(args, policy: PolicySource, context, out: dict, verdict: str, diagno
     if timeline is not None:
         fields["timeline"] = timeline
     record_id = record_safely("run", audit_db=args.audit_db, **fields)
-    mcap = None
     if getattr(args, "record_mcap", None) and outcome is not None:   # rejected: nothing ran to write
-        mcap = _write_mcap(args.record_mcap, {**fields, "kind": "run"}, record_id)
+        result = replace(result, mcap=_write_mcap(args.record_mcap, {**fields, "kind": "run"}, record_id))
     if args.json:
         from capc.commands.json_output import emit
 
-        emit("run", {**out, "verdict": verdict, "diagnostics": [d.to_json() for d in diagnostics],
-                     "run": run_json, "mcap": mcap}, default=str)
+        emit("run", result.to_json(), default=str)
     else:
         show()
-        if mcap:
-            print(f"MCAP: {mcap} (open it in Foxglove)")
+        if result.mcap:
+            print(f"MCAP: {result.mcap} (open it in Foxglove)")
     if outcome is not None and outcome.status == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if outcome is not None and outcome.ok else EXIT_FAILED

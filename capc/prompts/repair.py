@@ -99,9 +99,11 @@ class CompileResult:
         return len(self.attempts) > 1 and self.verdict in ACCEPTING
 
     def to_json(self) -> dict[str, Any]:
+        """What `capc compile --json` prints (capc/schemas/compile.schema.json)."""
         final = self.final
         generated = final.generated
         return {
+            "json_version": 1,
             "instruction": self.instruction,
             "verdict": final.verdict,
             "stage": final.stage,
