@@ -32,6 +32,7 @@ EXPECTED = {
     "capc audit show last --plot ~/capc-tour/cex.png": 0,
     "capc check examples/closest_block_to_bowl.py --any-scene": 0,
     "capc run examples/put_block_in_bowl.py --backend sim --record ~/capc-tour/run.gif": 0,
+    "capc run examples/stack_all_blocks.py --record-mcap ~/capc-tour/run.mcap": 0,
     "capc proptest examples/edge_sensitive.py --scene examples/edge_sensitive.yaml --out ~/capc-tour": 1,
     "capc shell --demo": 0,
     "capc audit list --rejected": 0,
@@ -46,7 +47,7 @@ SHELL_INPUT = {
     "capc shell --demo": "put the red block in the blue bowl\n:help\n:quit\n",
     "capc shell": "put the red block in the blue bowl\n:quit\n",
 }
-FILES_WRITTEN = ["cex.png", "run.gif", "proptest-edge_sensitive.yaml", "audit.html", "policy.py"]
+FILES_WRITTEN = ["cex.png", "run.gif", "run.mcap", "proptest-edge_sensitive.yaml", "audit.html", "policy.py"]
 # A policy that fits any scene (the model block runs on the default random scene).
 MODEL_POLICY = (ROOT / "examples" / "put_block_in_bowl.py").read_text(encoding="utf-8")
 SKIPPED = {".git", ".venv", "__pycache__", ".pytest_cache"}
