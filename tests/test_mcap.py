@@ -148,3 +148,12 @@ def test_sim_run_measures_the_tool(tmp_path, capsys):
         gaps.append(max(abs(c["pose"]["position"][k] - m["pose"]["position"][k]) for k in "xyz"))
     # PyBullet's arm follows its set-points closely but not exactly: this is a measurement
     assert 0 < max(gaps) < 0.01
+
+
+def test_nothing_ran_nothing_written(tmp_path, capsys):
+    policy = tmp_path / "far.py"
+    policy.write_text("move_to([0.5, -0.5, 0.1])\n")
+    out = tmp_path / "far.mcap"
+    code, data = run_json(capsys, ["run", str(policy), "--record-mcap", str(out)])
+    assert code == 1 and data["verdict"] == "rejected" and data["mcap"] is None and not out.exists()
+    assert main(["run", str(policy), "--record-mcap", str(tmp_path / "no" / "x.mcap")]) == 2   # checked first

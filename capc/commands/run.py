@@ -336,8 +336,11 @@ def _finish(args, policy: PolicySource, context, result, show, program=None, rep
     if timeline is not None:
         fields["timeline"] = timeline
     record_id = record_safely("run", audit_db=args.audit_db, **fields)
-    if getattr(args, "record_mcap", None) and outcome is not None:   # rejected: nothing ran to write
-        result = replace(result, mcap=_write_mcap(args.record_mcap, {**fields, "kind": "run"}, record_id))
+    if getattr(args, "record_mcap", None):
+        if timeline is not None:
+            result = replace(result, mcap=_write_mcap(args.record_mcap, {**fields, "kind": "run"}, record_id))
+        else:   # rejected, or the backend never started (a fault, another world): nothing to write
+            print(f"no MCAP written to {args.record_mcap}: nothing ran", file=sys.stderr)
     if args.json:
         from capc.commands.json_output import emit
 
