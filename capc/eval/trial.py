@@ -248,13 +248,13 @@ def outcome_events(run: dict) -> dict[str, int]:
 
 def stream_violation(setpoints, spec):
     """The first limit the set-points actually sent break, checked afresh over the whole
-    stream from home (a witness independent of the monitor that ran), or None."""
-    from capc.compiler.tabletop import CELL
+    stream from the default profile's home, as eval's runs start there (a witness independent of the monitor that ran), or None."""
+    from capc.compiler.profiles import get_profile
     from capc.safety.monitor import Monitor
 
     if spec is None or setpoints is None or len(setpoints) == 0:
         return None
-    hit = Monitor(spec).check_setpoints(CELL.home, setpoints, 1.0 / spec.control_rate)
+    hit = Monitor(spec).check_setpoints(get_profile().cell.home, setpoints, 1.0 / spec.control_rate)
     return None if hit is None else hit[1]
 
 

@@ -3,8 +3,8 @@
 The interpreter (capc.compiler.interpreter) runs the program and yields every call that
 leaves it. This module answers them:
 
-* perception primitives from the backend's state (capc.runtime.perception, optional noise);
-* geometry primitives with the cell's plain functions (capc.compiler.tabletop);
+* what perception sees from the backend's state (capc.runtime.perception, optional noise);
+* perception and geometry primitives by the profile's answers (`profile.answer`);
 * `say` by collecting the message;
 * sub-LMPs with the `sub_lmp` callable the LLM layer passes (or a clear stop without one);
 * motion and gripper primitives by the profile's *plan* — the same function the verifier
@@ -220,7 +220,7 @@ class _Run:
         self.sent = 0
         self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
-        self.observer = Observer(backend, scene)
+        self.observer = Observer(backend, scene, self.cell)
         self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
         self.perceive = {
@@ -496,14 +496,15 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
 
     task = _resolve_task(program, task)
     owned = isinstance(backend, str)
-    robot = make_backend(backend, gui=gui, **(backend_options or {})) if owned else backend
+    profile = get_profile(program.profile)
+    robot = make_backend(backend, gui=gui, profile=profile, **(backend_options or {})) if owned else backend
     rate = getattr(robot, "control_rate", None)
     if rate is not None and rate != spec.control_rate:
         spec = spec.with_changes(control_rate=float(rate))
     started = time.monotonic()
     try:
         try:
-            robot.reset(scene, spec, get_profile(program.profile).cell.home)
+            robot.reset(scene, spec, profile.cell.home)
         except (RobotFault, KeyboardInterrupt) as fault:
             # Nothing has moved: the controller is unreachable, or the arm not at the start.
             robot.stop()

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from capc.compiler.profiles import get_profile
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import COLORS, KINDS
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety.spec import SafetySpec, default_spec
 
 TASK_HEADER = re.compile(r"^#\s*capc-task:\s*(?P<task>.+?)\s*$", re.MULTILINE)
-OBJECT_NAME = re.compile(r"\b(?:%s) (?:%s)\b" % ("|".join(COLORS), "|".join(KINDS)))
+OBJECT_NAME = re.compile(r"\b(?:%s) (?:%s)\b" % ("|".join(get_profile().colors), "|".join(get_profile().kinds)))
 
 # The RunOutcome statuses (capc.runtime.execute) and what each means for a property.
 STATUS_COMPLETED = "completed"
