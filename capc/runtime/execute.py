@@ -21,6 +21,7 @@ arithmetic: "step budget exhausted".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from capc.compiler.registry import (
 )
 from capc.compiler.scene import Scene
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
+from capc.frozen import frozen
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.backend import RobotFault
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
@@ -67,6 +69,46 @@ STATUS_INTERRUPTED = "interrupted"    # Ctrl-C during the run
 E_INTERRUPTED = codes.E534
 
 SubLMP = Callable[[str, str, str], Any]
+
+
+@frozen
+class RunConfig:
+    """How one run goes, apart from what it runs (the program), where (the scene) and under
+    which limits (the spec): `execute(program, scene, spec, RunConfig(...))`.
+
+    `backend` is a name ("kinematic", "sim", "franka": one the program's profile declares)
+    or a Backend; `backend_options` go to a backend built from a name (the franka backend:
+    `robot_ip`, `robot_config`), `gui` too. The task (a `# capc-task:` header of the source,
+    or `task` as text or a parsed Task) is parsed before anything moves and checked on the
+    final object positions. `trace` is called with every PrimitiveCall before it is
+    answered. `verified_scene` is the world the verdict is about: when the backend reports a
+    start that is not that world (another set of objects, or one further than the
+    perception tolerance from where the proof put it), nothing moves (E507). `observe_only`
+    lets everything through and lists what the monitor would have stopped (marked
+    `observed`): the unverified baseline of `capc eval`, never a way to run a policy. With
+    `outcome_stops=False` observed outcomes (capc.runtime.outcomes) are recorded but stop
+    nothing. `guards`: the verdict's guarded motions (the run says it was guarded)."""
+
+    backend: Any = "kinematic"
+    limits: ResourceLimits = DEFAULT_LIMITS
+    record: str | None = None
+    noise: float = 0.0
+    seed: int = 0
+    sub_lmp: SubLMP | None = None
+    task: Any = None
+    guards: Any = None
+    gui: bool = False
+    trace: Callable[[PrimitiveCall], None] | None = None
+    verified_scene: Scene | None = None
+    observe_only: bool = False
+    outcome_stops: bool = True
+    backend_options: dict | None = None
+
+    def with_changes(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT_RUN = RunConfig()
 
 
 @dataclass
@@ -200,27 +242,26 @@ class _World:
 
 
 class _Run:
-    def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
-                 limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None,
-                 trace: Callable[[PrimitiveCall], None] | None = None, observe_only: bool = False):
+    def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, config: RunConfig):
         self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
         # observe_only: the monitor records what it would stop and lets it through. Only for
         # measuring an unverified baseline (`capc eval --baseline unverified`) on a simulated
         # backend; every other run stops at the first violation.
-        self.observe_only = observe_only
-        self.interpreter = Interpreter(program, limits)
+        self.observe_only = config.observe_only
+        self.interpreter = Interpreter(program, config.limits)
         self.profile = self.interpreter.profile
         self.cell = self.profile.cell
         self.monitor = Monitor(spec, self.cell)
-        self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
-        self.sub_lmp = sub_lmp
-        self.trace = trace
+        self.perception = Perception(backend, scene, spec, noise=config.noise, seed=config.seed)
+        self.sub_lmp = config.sub_lmp
+        self.trace = config.trace
         self.dt = 1.0 / spec.control_rate
         self.segments: list[np.ndarray] = []
         self.sent = 0
         self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
         self.observer = Observer(backend, scene, self.cell)
+        self.observer.stops = config.outcome_stops and not config.observe_only
         self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
         self.perceive = {
@@ -471,33 +512,22 @@ class _Run:
         raise _MonitorStop(event)
 
 
-def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any = "kinematic",
-            limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
-            seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
-            gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            verified_scene: Scene | None = None, observe_only: bool = False,
-            outcome_stops: bool = True, backend_options: dict | None = None) -> RunOutcome:
-    """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
-
-    The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
-    parsed before anything moves and checked on the final object positions. `trace` is
-    called with every PrimitiveCall before it is answered. `verified_scene` is the world the
-    verdict is about: when the backend reports a start that is not that world (another set
-    of objects, or one further than the perception tolerance from where the proof put it),
-    nothing moves (E507). `observe_only` lets everything through and lists what the monitor
-    would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
-    way to run a policy. With `outcome_stops=False` observed outcomes (capc.runtime.outcomes)
-    are recorded but stop nothing. `backend_options` go to the backend built from a name (the
-    franka backend: `robot_ip`, `robot_config`).
+def execute(program: ir.Program, scene: Scene, spec: SafetySpec, config: RunConfig = DEFAULT_RUN,
+            **changes: Any) -> RunOutcome:
+    """Run `program` in `scene` under `spec` and the monitor, as `config` says (RunConfig);
+    keyword `changes` are fields of it (`execute(p, s, spec, backend="sim", seed=3)`).
 
     A backend with a `control_rate` of its own (a real robot's cell) sets the rate the
     set-points are generated and monitored at."""
     from capc.runtime.backends import make_backend
 
-    task = _resolve_task(program, task)
-    owned = isinstance(backend, str)
+    if changes:
+        config = config.with_changes(**changes)
+    task = _resolve_task(program, config.task)
+    owned = isinstance(config.backend, str)
     profile = get_profile(program.profile)
-    robot = make_backend(backend, gui=gui, profile=profile, **(backend_options or {})) if owned else backend
+    robot = (make_backend(config.backend, gui=config.gui, profile=profile, **(config.backend_options or {}))
+             if owned else config.backend)
     rate = getattr(robot, "control_rate", None)
     if rate is not None and rate != spec.control_rate:
         spec = spec.with_changes(control_rate=float(rate))
@@ -512,30 +542,27 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             outcome.robot = robot.report() if hasattr(robot, "report") else None
             outcome.wall_time = time.monotonic() - started
             return outcome
-        if record:
+        if config.record:
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
-            robot.start_recording(record)
-        away = start_difference(robot.object_positions(), verified_scene, spec.perception_tolerance)
+            robot.start_recording(config.record)
+        away = start_difference(robot.object_positions(), config.verified_scene, spec.perception_tolerance)
         if away is not None:
             outcome = RunOutcome(STATUS_ERROR, away, E_START_WORLD, backend=getattr(robot, "name", ""),
                                  hint="verify the policy for the world the backend starts in "
                                       "(--scene), or with --any-scene")
         else:
-            run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                       trace=trace, observe_only=observe_only)
-            run.observer.stops = outcome_stops and not observe_only
-            outcome = run.run()
+            outcome = _Run(program, scene, spec, robot, config).run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
                                    for name, pos in robot.object_positions().items()}
-        outcome.guarded = bool(guards)
+        outcome.guarded = bool(config.guards)
         if task is not None:
             from capc.runtime.tasks import check_task
 
             outcome.task = task.text
             outcome.task_result = check_task(task, robot.object_positions(), scene)
-        if record:
+        if config.record:
             outcome.recording = robot.finish_recording()
         if hasattr(robot, "report"):
             outcome.robot = robot.report()

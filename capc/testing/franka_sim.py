@@ -300,15 +300,15 @@ def run_on_franky_sim(program, scene, spec, cell, *, compare: tuple[str, ...] = 
     the ground truth and every object is within AGREEMENT of each reference backend."""
     import numpy as np
 
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
     from capc.runtime.tasks import check_task, parse_task
 
     sim = sim or FrankaSim(scene, cell, first_host=first_host)
     if sim.host is None:
         sim.start()
     try:
-        outcome = execute(program, scene, spec, backend="franka",
-                          backend_options={"robot_ip": sim.host, "robot_config": cell})
+        outcome = execute(program, scene, spec,
+                          RunConfig(backend="franka", backend_options={"robot_ip": sim.host, "robot_config": cell}))
     finally:
         truth = sim.stop()
     problems = []

@@ -91,10 +91,10 @@ class PolicyUnderTest:
             noise: float = 0.0, seed: int = 0):
         """Run on `backend` (kinematic by default) with the objects truly at `scene`; `noise`
         adds seeded per-query camera error (clipped to the tolerance). Returns the RunOutcome."""
-        from capc.runtime.execute import execute
+        from capc.runtime.execute import RunConfig, execute
 
-        return execute(self.program(), scene, spec or self.spec, backend=backend,
-                       limits=self.limits, task=self.task(), noise=noise, seed=seed)
+        config = RunConfig(backend=backend, limits=self.limits, task=self.task(), noise=noise, seed=seed)
+        return execute(self.program(), scene, spec or self.spec, config)
 
     def task(self):
         text = self.task_text

@@ -25,10 +25,9 @@ def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimit
     monitor, and the kinematic grasp rule (nearest grasp point) may take another object than
     the one `put_first_on_second` names, which the verifier assumes taken (E521 is recorded;
     the properties leave out what follows it: `wrong_grasp_before`)."""
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
 
-    return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed,
-                   outcome_stops=False)
+    return execute(program, world, spec, RunConfig(limits=limits, noise=noise, seed=seed, outcome_stops=False))
 
 
 def stop_of(outcome) -> tuple[int | None, Any] | None:
