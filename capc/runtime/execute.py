@@ -182,22 +182,106 @@ class _MonitorStop(Exception):
         self.event = event
 
 
-class _Perceived:
-    """The registry's `Seen` for the profile's answers to perception and geometry calls:
-    objects where perception sees them (the caller has checked that they exist)."""
+class _Answers:
+    """What answers the calls that do not move: perception and geometry by the profile's
+    answers over what perception sees (this object is their `Seen`: objects where perception
+    puts them), `say` into the run's messages, sub-LMPs by the LLM layer's callable. The run's
+    step loop hands it every such call."""
 
-    def __init__(self, run: "_Run"):
-        self.run = run
+    def __init__(self, profile, perception: Perception, sub_lmp: SubLMP | None,
+                 tcp: Callable[[], tuple[float, float, float]], said: list[str]):
+        self.profile, self.perception, self.sub_lmp, self.said = profile, perception, sub_lmp, said
+        self.call: PrimitiveCall | None = None   # the call being answered
+        self.perceive = {
+            "get_obj_names": lambda args, span: self.perception.names(),
+            "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
+            "get_color": lambda args, span: self.perception.colors[self._object(args, span)],
+            "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
+            "get_robot_pos": lambda args, span: np.array(tcp()),
+        }
+        self.geometry = {  # the xy point each geometry primitive reads
+            "denormalize_xy": "pos_normalized", "get_corner_name": "pos", "get_side_name": "pos",
+        }
+
+    def answer(self, call: PrimitiveCall) -> Any:
+        self.call = call
+        primitive = call.primitive
+        kind = primitive.kind
+        if kind == KIND_PERCEPTION and primitive.name in self.perceive:
+            return self.perceive[primitive.name](call.args, call.span)
+        if kind == KIND_GEOMETRY and primitive.name in self.geometry:
+            key = self.geometry[primitive.name]
+            point = {key: self._xy(call.args, key, call.span)}
+            return self.profile.answer(primitive.name, point, self)
+        if kind == KIND_OUTPUT:
+            self.said.append(self._text(call, "msg"))
+            return None
+        if kind == KIND_SUB_LMP:
+            return self._sub_lmp(call)
+        raise RuntimeStop(E_NO_IMPLEMENTATION, f"the runtime has no implementation of '{primitive.name}'",
+                          call.span)
+
+    # -- the registry's Seen -------------------------------------------------------------
 
     def xy(self, name: str) -> tuple[float, float]:
-        x, y, _ = self.run.perception.position(name)
+        x, y, _ = self.perception.position(name)
         return float(x), float(y)
 
     def kind(self, name: str) -> str:
-        return self.run.perception.kinds[name]
+        return self.perception.kinds[name]
 
     def vector(self, values: list) -> np.ndarray:
         return np.array(values, dtype=float)
+
+    # -- perception and geometry -----------------------------------------------------
+
+    def require_object(self, name: Any, span: Span) -> str:
+        if not self.perception.knows(name):
+            names = ", ".join(repr(n) for n in self.perception.names()) or "none"
+            raise RuntimeStop(E_UNKNOWN_OBJECT, f"there is no object named {name!r} in the scene", span,
+                              hint=f"objects: {names}")
+        return name
+
+    def _object(self, args: dict, span: Span) -> str:
+        return self.require_object(args["obj_name"], span)
+
+    def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
+        return self.profile.answer("get_obj_pos", {"obj_name": self._object(args, span)}, self)
+
+    def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
+        return self.profile.answer("get_bbox", {"obj_name": self._object(args, span)}, self)
+
+    def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
+        value = args[key]
+        try:
+            x, y = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
+        return x, y
+
+    def _sub_lmp(self, call: PrimitiveCall) -> Any:
+        if self.sub_lmp is None:
+            raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
+                              call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
+                                              "or replace the call with code")
+        context = self._text(call, "context")
+        shape_pts = call.args.get("shape_pts")
+        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
+            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
+            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
+        return self.sub_lmp(call.name, self._text(call, "query"), context)
+
+    def _text(self, call: PrimitiveCall, key: str) -> str:
+        """A text argument. Anything else is refused rather than converted: str() of an
+        aliased nested list is how a policy would build gigabytes out of sight."""
+        value = call.args.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
+                                                     f"{type(value).__name__}", call.span,
+                              hint="convert it with str(...) or an f-string first")
+        return value
 
 
 class _World:
@@ -212,13 +296,13 @@ class _World:
         if self._is_place(name):
             x, y = self.run.cell.places[name]
             return (float(x), float(y), 0.0)
-        self.run.require_object(name, self.span)
+        self.run.answers.require_object(name, self.span)
         return tuple(float(v) for v in self.run.perception.position(name))
 
     def kind(self, name: str) -> str:
         if self._is_place(name):
             return "place"
-        self.run.require_object(name, self.span)
+        self.run.answers.require_object(name, self.span)
         return self.run.perception.kinds[name]
 
     def _is_place(self, name: str) -> bool:
@@ -253,7 +337,6 @@ class _Run:
         self.cell = self.profile.cell
         self.monitor = Monitor(spec, self.cell)
         self.perception = Perception(backend, scene, spec, noise=config.noise, seed=config.seed)
-        self.sub_lmp = config.sub_lmp
         self.trace = config.trace
         self.dt = 1.0 / spec.control_rate
         self.segments: list[np.ndarray] = []
@@ -264,16 +347,7 @@ class _Run:
         self.observer.stops = config.outcome_stops and not config.observe_only
         self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
-        self.perceive = {
-            "get_obj_names": lambda args, span: self.perception.names(),
-            "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
-            "get_color": lambda args, span: self.perception.colors[self._object(args, span)],
-            "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
-            "get_robot_pos": lambda args, span: np.array(self.tcp),
-        }
-        self.geometry = {  # the xy point each geometry primitive reads
-            "denormalize_xy": "pos_normalized", "get_corner_name": "pos", "get_side_name": "pos",
-        }
+        self.answers = _Answers(self.profile, self.perception, config.sub_lmp, lambda: self.tcp, self.outcome.said)
 
     # -- the loop --------------------------------------------------------------------
 
@@ -339,73 +413,10 @@ class _Run:
             raise RuntimeStop(E_UNDEFINED_FUNCTION, f"function '{call.name}' is not defined", call.span,
                               hint="the LLM layer defines helper functions before a run; "
                                    "define it in the policy or generate it with capc compile")
-        kind = primitive.kind
-        if kind == KIND_PERCEPTION and primitive.name in self.perceive:
-            return self.perceive[primitive.name](call.args, call.span)
-        if kind == KIND_GEOMETRY and primitive.name in self.geometry:
-            key = self.geometry[primitive.name]
-            point = {key: self._xy(call.args, key, call.span)}
-            return self.profile.answer(primitive.name, point, _Perceived(self))
-        if kind == KIND_OUTPUT:
-            self.outcome.said.append(self._text(call, "msg"))
-            return None
-        if kind == KIND_SUB_LMP:
-            return self._sub_lmp(call)
-        if kind in (KIND_MOTION, KIND_GRIPPER):
+        if primitive.kind in (KIND_MOTION, KIND_GRIPPER):
             self._move(call)
             return None
-        raise RuntimeStop(E_NO_IMPLEMENTATION, f"the runtime has no implementation of '{primitive.name}'",
-                          call.span)
-
-    # -- perception and geometry -----------------------------------------------------
-
-    def require_object(self, name: Any, span: Span) -> str:
-        if not self.perception.knows(name):
-            names = ", ".join(repr(n) for n in self.perception.names()) or "none"
-            raise RuntimeStop(E_UNKNOWN_OBJECT, f"there is no object named {name!r} in the scene", span,
-                              hint=f"objects: {names}")
-        return name
-
-    def _object(self, args: dict, span: Span) -> str:
-        return self.require_object(args["obj_name"], span)
-
-    def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
-        return self.profile.answer("get_obj_pos", {"obj_name": self._object(args, span)}, _Perceived(self))
-
-    def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
-        return self.profile.answer("get_bbox", {"obj_name": self._object(args, span)}, _Perceived(self))
-
-    def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
-        value = args[key]
-        try:
-            x, y = (float(v) for v in value)
-        except (TypeError, ValueError):
-            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
-        return x, y
-
-    def _sub_lmp(self, call: PrimitiveCall) -> Any:
-        if self.sub_lmp is None:
-            raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
-                              call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
-                                              "or replace the call with code")
-        context = self._text(call, "context")
-        shape_pts = call.args.get("shape_pts")
-        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
-            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
-            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
-        return self.sub_lmp(call.name, self._text(call, "query"), context)
-
-    def _text(self, call: PrimitiveCall, key: str) -> str:
-        """A text argument. Anything else is refused rather than converted: str() of an
-        aliased nested list is how a policy would build gigabytes out of sight."""
-        value = call.args.get(key)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
-                                                     f"{type(value).__name__}", call.span,
-                              hint="convert it with str(...) or an f-string first")
-        return value
+        return self.answers.answer(call)
 
     # -- motion ------------------------------------------------------------------------
 

@@ -118,8 +118,8 @@ def scripted_perception(inputs: ReplayInputs):
     perceived value enters the runtime, and the surfaces plans ask for."""
     from capc.runtime import execute as runtime
 
-    run_class, world_class = getattr(runtime, "_Run", None), getattr(runtime, "_World", None)
-    original_pos = getattr(run_class, "_get_obj_pos", None)
+    answers_class, world_class = getattr(runtime, "_Answers", None), getattr(runtime, "_World", None)
+    original_pos = getattr(answers_class, "_get_obj_pos", None)
     original_world = getattr(world_class, "position", None)
     original_surface = getattr(world_class, "surface_position", None)
     if original_pos is None or original_world is None or original_surface is None:
@@ -128,7 +128,7 @@ def scripted_perception(inputs: ReplayInputs):
     queries = [0]
 
     def scripted_pos(self, args, span):
-        index = self.outcome.calls[-1]["index"]
+        index = self.call.index
         if index in inputs.perceived:
             self._object(args, span)  # the same error for an unknown name
             return np.array(inputs.perceived[index], dtype=float)
@@ -145,10 +145,10 @@ def scripted_perception(inputs: ReplayInputs):
         value = inputs.surface_positions.get((self.run.surface_calls, name))
         return value if value is not None else original_surface(self, name)
 
-    run_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
+    answers_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
     world_class.surface_position = scripted_surface
     try:
         yield
     finally:
-        run_class._get_obj_pos, world_class.position = original_pos, original_world
+        answers_class._get_obj_pos, world_class.position = original_pos, original_world
         world_class.surface_position = original_surface
