@@ -122,9 +122,13 @@ def scripted_perception(inputs: ReplayInputs):
     original_pos = getattr(answers_class, "_get_obj_pos", None)
     original_world = getattr(world_class, "position", None)
     original_surface = getattr(world_class, "surface_position", None)
-    if original_pos is None or original_world is None or original_surface is None:
-        yield
-        return
+    missing = [name for name, hook in (("_Answers._get_obj_pos", original_pos), ("_World.position", original_world),
+                                       ("_World.surface_position", original_surface)) if hook is None]
+    if missing:
+        # Without its hooks a replay would see the true positions and every counterexample
+        # that rests on a camera error would quietly stop being checked.
+        raise RuntimeError(f"scripted_perception: capc.runtime.execute has no {', '.join(missing)}; "
+                           "update the hooks to the runtime's names")
     queries = [0]
 
     def scripted_pos(self, args, span):
