@@ -201,13 +201,13 @@ def run_checked(checked, context, *, backend: str = "kinematic", unverified: boo
     `context`, then, unless it is rejected, execute it on `backend` under the runtime monitor
     in the context's world: what `capc run` and `capc.run` both do. Returns the
     capc.report.RunResult whose `to_json()` is `capc run --json`. Raises VerifierMissing when no
-    verifier is installed and `unverified` was not asked for; `execute_options` go to
-    capc.runtime.execute.execute (record, noise, seed, sub_lmp, task, trace, gui, ...)."""
+    verifier is installed and `unverified` was not asked for; `execute_options` are fields of
+    capc.runtime.execute.RunConfig (record, noise, seed, sub_lmp, task, trace, gui, ...)."""
     from dataclasses import replace
 
     from capc.commands.check import VERDICT_REJECTED
     from capc.report import Report, RunResult
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
 
     def result(outcome=None) -> RunResult:
         report = Report.from_result(checked)
@@ -223,9 +223,9 @@ def run_checked(checked, context, *, backend: str = "kinematic", unverified: boo
     if report is not None and report.verdict == VERDICT_REJECTED:   # nothing moves
         return result()
     # the program, world and limits the verdict is about are the ones that run
-    outcome = execute(checked.program, context.scene, context.spec, backend=backend, limits=context.limits,
-                      guards=report.guards if report is not None else None,
-                      verified_scene=context.scene if context.mode == "scene" else None, **execute_options)
+    config = RunConfig(backend=backend, limits=context.limits, guards=report.guards if report is not None else None,
+                       verified_scene=context.scene if context.mode == "scene" else None, **execute_options)
+    outcome = execute(checked.program, context.scene, context.spec, config)
     return result(outcome)
 
 
