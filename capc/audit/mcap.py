@@ -113,10 +113,8 @@ _LEVEL = {True: LEVEL_ERROR, False: LEVEL_WARNING}
 _UPRIGHT = {"x": 0.0, "y": 0.0, "z": 0.0, "w": 1.0}
 
 
-def _rgba(name: str, alpha: float = 1.0) -> dict[str, float]:
-    from capc.compiler.tabletop import COLORS
-
-    r, g, b = COLORS.get(name.split()[0] if name.split() else "", (0.5, 0.5, 0.5))[:3]
+def _rgba(profile: Any, name: str, alpha: float = 1.0) -> dict[str, float]:
+    r, g, b = profile.rgba(name)[:3]
     return {"r": float(r), "g": float(g), "b": float(b), "a": alpha}
 
 
@@ -128,12 +126,13 @@ def _entity(ns: int, entity_id: str, frame: str = WORLD, **shapes: list) -> dict
     return out
 
 
-def _object_entity(ns: int, name: str, position: list[float], held: bool, tcp: list[float] | None) -> dict[str, Any]:
+def _object_entity(profile: Any, ns: int, name: str, position: list[float], held: bool,
+                   tcp: list[float] | None) -> dict[str, Any]:
     """A block as a cube centred on its reference point, a bowl as an open cylinder standing
-    on its floor centre. A held object is drawn in the tool's frame, so it travels with /tf."""
-    from capc.compiler.tabletop import CELL, object_kind
-
-    kind = object_kind(name)
+    on its floor centre (the sizes of the record's profile's cell). A held object is drawn in
+    the tool's frame, so it travels with /tf."""
+    cell = profile.cell
+    kind = profile.object_kind(name)
     where = list(position)
     frame = WORLD
     if held and tcp is not None:   # its offset to the tool, which keeps while it is held
@@ -141,14 +140,14 @@ def _object_entity(ns: int, name: str, position: list[float], held: bool, tcp: l
         dx, dy, dz = (float(a) - float(b) for a, b in zip(position, tcp))
         where = [dx, -dy, -dz]     # the tool frame is turned half round x (pointing down)
     if kind == "bowl":
-        centre = [where[0], where[1], where[2] + (CELL.bowl_height / 2 if frame == WORLD else -CELL.bowl_height / 2)]
-        d = 2 * CELL.bowl_radius
-        shape = {"pose": _pose(centre, _UPRIGHT), "size": _xyz((d, d, CELL.bowl_height)),
-                 "bottom_scale": 0.8, "top_scale": 1.0, "color": _rgba(name, 0.8)}
+        centre = [where[0], where[1], where[2] + (cell.bowl_height / 2 if frame == WORLD else -cell.bowl_height / 2)]
+        d = 2 * cell.bowl_radius
+        shape = {"pose": _pose(centre, _UPRIGHT), "size": _xyz((d, d, cell.bowl_height)),
+                 "bottom_scale": 0.8, "top_scale": 1.0, "color": _rgba(profile, name, 0.8)}
         return _entity(ns, name, frame, cylinders=[shape])
-    s = CELL.block_size
+    s = cell.block_size
     return _entity(ns, name, frame, cubes=[{"pose": _pose(where, _UPRIGHT), "size": _xyz((s, s, s)),
-                                             "color": _rgba(name)}])
+                                             "color": _rgba(profile, name)}])
 
 
 def _zone_entities(ns: int, spec: dict | None) -> list[dict[str, Any]]:
@@ -196,7 +195,10 @@ def messages(record: dict) -> list[tuple[int, str, dict[str, Any]]]:
     if data is None:
         raise NoTimeline(f"record #{record.get('id')} holds no run timeline "
                          f"(kind {record.get('kind')!r}, run status {record.get('run_status')!r})")
+    from capc.audit.plot import record_profile
+
     timeline = Timeline.from_json(data)
+    profile = record_profile(record)
     start = _start_ns(record, timeline)
 
     def at(seconds: float) -> int:
@@ -218,7 +220,7 @@ def messages(record: dict) -> list[tuple[int, str, dict[str, Any]]]:
     for sent, seconds, what, held, objects in timeline.snapshots:
         ns = at(seconds)
         tcp = measured[sent - 1] if sent > 0 else timeline.home
-        entities = [_object_entity(ns, name, pos, name == held, tcp) for name, pos in sorted(objects.items())]
+        entities = [_object_entity(profile, ns, name, pos, name == held, tcp) for name, pos in sorted(objects.items())]
         if what == "start":
             entities += _zone_entities(ns, record.get("spec"))
         out.append((ns, "/scene", {"deletions": [], "entities": entities}))

@@ -106,7 +106,7 @@ def offending_obligation(record: dict, index: int | None = None, attempt: int | 
     return None
 
 
-def _profile(record: dict) -> RobotProfile:
+def record_profile(record: dict) -> RobotProfile:
     """The profile the record was checked for (the default one for a record without, or of a
     profile this process does not know): its cell and objects are what is drawn."""
     try:
@@ -186,7 +186,7 @@ def render(record: dict, obligation_index: int | None = None, attempt: int | Non
 
     ob = offending_obligation(record, obligation_index, attempt)
     cex = (ob or {}).get("counterexample") or {}
-    profile = _profile(record)
+    profile = record_profile(record)
     cell = profile.cell
     ws, zones = _regions(record, cell)
     objects = _objects(record, cex, cell)
