@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("list", parents=[inherit], help="records, newest first")
     _filters(p)
     p.add_argument("-n", "--limit", type=int, default=50, help="at most N records (0: all; default 50)")
-    p.add_argument("--json", action="store_true", help="one JSON array")
+    p.add_argument("--json", action="store_true", help="one JSON object: the records, newest first (docs/api.md)")
 
     p = sub.add_parser("show", parents=[inherit], help="one record: source, reason, counterexample, picture")
     p.add_argument("id", type=_record_id, help="record id (see `capc audit list`), or `last`: the newest record")
