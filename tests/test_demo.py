@@ -96,6 +96,10 @@ def test_demo_offline_on_the_kinematic_backend(tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["ok"] and [s["repairs"] for s in summary["steps"]] == [0, 1, 0, 0]
     assert "summary.txt" in proc.stdout and (tmp_path / "out" / "summary.txt").exists()
+    # each run the demo made is in the audit store with its timeline: it can be opened in Foxglove
+    export = capc("audit", "export", "4", "--mcap", "last.mcap", tmp_path=tmp_path)
+    assert export.returncode == 0, export.stderr
+    assert "exported run #4" in export.stdout and (tmp_path / "last.mcap").stat().st_size > 0
 
 
 @pytest.mark.slow

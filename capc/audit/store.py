@@ -343,6 +343,9 @@ def normalize(record: Mapping[str, Any]) -> dict:
     if outcome is not None:
         run = to_jsonable(outcome)
         out["run"] = out["run"] or run     # status and monitor events are taken from it below
+        timeline = getattr(outcome, "timeline", None)   # what `audit export --mcap` draws (timeline.py)
+        if timeline is not None and "timeline" not in rec:
+            extra["timeline"] = timeline.to_json(outcome.setpoints)
     if error is not None:
         diag = getattr(error, "diagnostic", None)
         if diagnostics is None:
