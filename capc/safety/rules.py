@@ -184,6 +184,12 @@ class Rule:
         """The obligation's and the monitor's name of this rule."""
         return f"rule:{self.label}"
 
+    def objects(self) -> list[str]:
+        """The objects the rule names (scene-free, the tables the proof covers hold them)."""
+        named = [self.obj, self.target, self.event and self.event.obj, self.first and self.first.obj,
+                 self.state and self.state.holding]
+        return [n for n in named if n is not None and n not in (ANYTHING, NOTHING)]
+
     def applies(self, held: str | None) -> bool:
         return held is not None and (self.obj is None or self.obj == held)
 

@@ -590,7 +590,7 @@ class Verifier:
         elif any_scene:
             names = policy_object_names(self.program) or list(self.profile.default_objects)
             for rule in self.spec.rules:  # a rule's objects may be on any table the proof covers
-                names += [n for n in (rule.obj, rule.target) if n is not None and n not in names]
+                names += [n for n in rule.objects() if n not in names]
             kinds = {n: self.profile.object_kind(n) for n in names}
         else:
             names, kinds = [], {}
