@@ -398,3 +398,38 @@ def test_check_and_audit_name_a_broken_order_rule(tmp_path, capsys):
                       parse_scene((tmp_path / "scene.yaml").read_text()), parse_spec((tmp_path / "cell.yaml").read_text(),
                                                                                      "cell.yaml"))
     assert outcome.code == "E515" and outcome.monitor_events[-1]["limit"] == "rule:cell.yaml:3"
+
+
+EXAMPLE_RULES = """rules:
+  - carry: {max_speed: 0.25, max_height: 0.25}
+  - always: {max_speed: 0.25, max_height: 0.28, while: {gripper: closed}}
+  - never_pick: knife
+  - never_place: {on: red bowl}
+  - max_grasps: 20
+  - release_height: {max: 0.05}
+  - at_end: {empty: red bowl}
+  - at_end: {holding: nothing}
+  - avoid: {object: blue bowl, cylinder: {radius: 0.03, z: [0.2, 0.25]}}
+  - avoid: {object: red block, box: {x: [-0.02, 0.02], y: [-0.02, 0.02], z: [0.2, 0.25]}}
+  - avoid: {box: {x: [0.25, 0.3], y: [-0.25, -0.2], z: [0, 0.3]}, holding: anything}
+  - never: {event: close, while: {holding: anything}}
+  - never: {event: {move: home}, while: {holding: anything}}
+  - before: {event: {move: home}, require: {gripper: open}}
+  - before: {event: {grasp: anything}, first: open}
+"""
+
+
+def test_no_rule_runs_the_verifier_past_its_budget_on_the_examples():
+    from pathlib import Path
+
+    from capc.compiler.scene import load_scene
+    from capc.safety.obligations import CODE_BUDGET, CODE_WALL_CLOCK
+
+    spec = parse_spec(EXAMPLE_RULES, "cell.yaml")
+    folder = Path(__file__).parent.parent / "examples"
+    examples = sorted(p for p in folder.glob("*.py") if p.with_suffix(".scene.yaml").exists())
+    assert len(examples) >= 15
+    for path in examples:
+        report = verify(compile_source(path.read_text(), str(path)), spec, load_scene(str(path.with_suffix(".scene.yaml"))))
+        assert report.budget["ran_out"] is None, (path, report.budget)
+        assert not [o for o in report.obligations if o.code in (CODE_BUDGET, CODE_WALL_CLOCK)], path
