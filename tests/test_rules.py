@@ -433,3 +433,32 @@ def test_no_rule_runs_the_verifier_past_its_budget_on_the_examples():
         report = verify(compile_source(path.read_text(), str(path)), spec, load_scene(str(path.with_suffix(".scene.yaml"))))
         assert report.budget["ran_out"] is None, (path, report.budget)
         assert not [o for o in report.obligations if o.code in (CODE_BUDGET, CODE_WALL_CLOCK)], path
+
+
+def test_the_generator_draws_every_kind_and_each_reads_back():
+    # capc.testing draws every rule kind, so the soundness soak covers them; each rule's
+    # limits-file form (to_json) reads back to the same rule
+    from capc.safety.rules import Rule
+    from capc.testing.strategies import rules_from_seed
+
+    def kind(rule: Rule) -> str:
+        if rule.state is not None and rule.kind.startswith("carry"):
+            return "always"
+        if rule.kind == "avoid":
+            return f"avoid {type(rule.box).__name__}"
+        if rule.kind == "before":
+            return "before first" if rule.first is not None else "before require"
+        if rule.event is not None:
+            return f"never {rule.event.kind}" + (" home" if rule.event.home else "")
+        return rule.kind
+
+    seen = set()
+    for seed in range(300):
+        rules = rules_from_seed(seed, ["red block", "blue bowl"])
+        seen |= {kind(r) for r in rules}
+        text = "rules:\n" + "".join(f"  - {json.dumps(r.to_json())}\n" for r in rules)
+        assert parse_spec(text, "<generated>").rules == rules
+    assert seen >= {"carry_speed", "carry_height", "never_pick", "never_place", "max_grasps", "release_height",
+                    "empty_at_end", "end_state", "always", "avoid Box", "avoid Cylinder", "before first",
+                    "before require", "never close", "never open", "never grasp", "never release", "never move",
+                    "never move home"}, seen
