@@ -15,6 +15,7 @@ from capc.prompts import prompt_builder as pb
 from capc.runtime.execute import STATUS_COMPLETED, STATUS_STOPPED, execute
 from capc.safety.spec import parse_spec
 from capc.safety.verifier import verify
+from capc.testing.running import replay_inputs, run_kinematic, scripted_perception
 
 SCENE = parse_scene("""objects:
   - {name: red block, position: [0.2, -0.5]}
@@ -228,6 +229,13 @@ def test_unsafe_is_rejected_with_a_replayed_counterexample_and_stopped_unverifie
     assert outcome.status == STATUS_STOPPED and outcome.code == "E515", outcome.message
     assert outcome.monitor_events[-1]["limit"] == "rule:cell.yaml:2"
     assert outcome.monitor_events[-1]["line"] == line
+    # and on the kinematic backend in the counterexample's world (objects where it puts them,
+    # the camera answering what it chose), the monitor stops the reported call for this rule
+    inputs = replay_inputs(first, SCENE, first.counterexample)
+    with scripted_perception(inputs):
+        replayed = run_kinematic(program, inputs.world, spec)
+    assert replayed.monitor_events[-1]["limit"] == "rule:cell.yaml:2", replayed.message
+    assert replayed.monitor_events[-1]["line"] == line
 
 
 @pytest.mark.parametrize("kind,case", _cases(SAFE))
