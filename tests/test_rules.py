@@ -331,8 +331,8 @@ def test_the_prompt_states_the_rules_in_words():
                       "  - avoid: {object: blue bowl, cylinder: {radius: 0.08, z: [0, 0.15]}}\n", "cell.yaml")
     system = pb.policy_prompt("x", ["red block"], spec=spec).messages[0][1]
     for words in ("the gripper is open before any move to the home pose",
-                  "never close the gripper while the gripper holds something",
-                  "while the gripper holds the glass, keep the gripper at most 0.2 m above the table",
+                  "never close the gripper while holding something",
+                  "while holding the glass, keep the gripper at most 0.2 m above the table",
                   "no grasp of the blue block before the first release of the red block",
                   "when the program ends, the gripper holds nothing",
                   "keep the gripper out of the cylinder of radius 0.08 around (0, 0), z 0..0.15 around the blue bowl"):

@@ -83,7 +83,7 @@ def waypoint_properties(spec: SafetySpec, world, start: tuple, target: tuple, sp
     first = world is not None and world.motion_count == 0  # the first move starts at home (monitor: `moved`)
     for rule in spec.rules:
         if rule.kind in (CARRY_SPEED, CARRY_HEIGHT) and rule.carries(held, closed):
-            what = f"moves {held!r}" if rule.state is None else f"moves while {rule.state.words()}"
+            what = f"moves {held!r}" if rule.state is None else f"moves while {rule.state.during()}"
             if rule.kind == CARRY_SPEED:
                 out.append(_carry_speed(rule, spec.max_speed if speed is None else speed, what))
                 continue

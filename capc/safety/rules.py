@@ -140,6 +140,12 @@ class State:
             parts.append(f"{'the gripper ' if not parts else ''}holds {obj}")
         return " and ".join(parts)
 
+    def during(self) -> str:
+        """After "while": "holding the glass", "the gripper is closed"."""
+        if self.gripper is None:
+            return "holding " + {ANYTHING: "something", NOTHING: "nothing"}.get(self.holding, f"the {self.holding}")
+        return self.words()
+
     def to_json(self) -> dict:
         return {k: v for k, v in (("holding", self.holding), ("gripper", self.gripper)) if v is not None}
 
@@ -233,7 +239,7 @@ class Rule:
         if self.kind in (CARRY_SPEED, CARRY_HEIGHT) and self.state is not None:
             limit = (f"move at most {self.value:g} m/s" if self.kind == CARRY_SPEED
                      else f"keep the gripper at most {self.value:g} m above the table")
-            return f"while {self.state.words()}, {limit}"
+            return f"while {self.state.during()}, {limit}"
         if self.kind == CARRY_SPEED:
             return f"carry {what} at most {self.value:g} m/s"
         if self.kind == CARRY_HEIGHT:
@@ -247,7 +253,7 @@ class Rule:
         if self.kind == RELEASE_HEIGHT:
             return f"never let go of {what} more than {self.value:g} m above where it comes to rest"
         if self.kind == NEVER:
-            return f"never {self.event.verb()}" + ("" if self.state is None else f" while {self.state.words()}")
+            return f"never {self.event.verb()}" + ("" if self.state is None else f" while {self.state.during()}")
         if self.kind == BEFORE and self.first is not None:
             return f"no {self.event.noun()} before the first {self.first.noun()}"
         if self.kind == BEFORE:
@@ -473,7 +479,7 @@ def waypoint_breaks(cell: Any, rules: tuple[Rule, ...], now: tuple, target: tupl
     held, closed, happened = now
     for rule in rules:
         if rule.kind in (CARRY_SPEED, CARRY_HEIGHT) and rule.carries(held, closed):
-            what = f"moves {held!r}" if rule.state is None else f"moves while {rule.state.words()}"
+            what = f"moves {held!r}" if rule.state is None else f"moves while {rule.state.during()}"
             if rule.kind == CARRY_SPEED and speed > rule.value * (1 + rate_tol):
                 return rule, speed - rule.value, f"{what} at {speed:g} m/s"
             z = target[2] if start is None else max(target[2], start[2])
