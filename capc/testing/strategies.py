@@ -198,8 +198,9 @@ def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
             out.append(Rule(kind, label, event=event(), first=event(gripper_only=True)))
         elif kind == BEFORE:
             out.append(Rule(kind, label, event=event(), state=state()))
-        elif kind == END_STATE:
-            out.append(Rule(kind, label, state=state()))
+        elif kind == END_STATE:  # mostly what a finished pick-and-place leaves: broken states reject most cases
+            plausible = State(rng.choice([NOTHING, None]), "open") if rng.random() < 0.5 else State(NOTHING, None)
+            out.append(Rule(kind, label, state=plausible if rng.random() < 0.7 else state()))
         elif kind == NEVER_PICK:
             out.append(Rule(kind, label, obj=rng.choice(names)))
         elif kind == NEVER_PLACE:
