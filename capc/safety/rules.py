@@ -58,7 +58,6 @@ HOME_REACH = 0.01  # m: a move "to home" is one whose target is within this of t
 
 # The events of the automaton: what a gripper action or a commanded move is.
 CLOSE, OPEN, GRASP, RELEASE, MOVE = "close", "open", "grasp", "release", "move"
-GRIPPER_EVENTS = (CLOSE, OPEN, GRASP, RELEASE)
 
 
 @frozen
@@ -94,12 +93,12 @@ class Event:
     def verb(self) -> str:
         what = "anything" if self.obj is None else f"the {self.obj}"
         return {CLOSE: "close the gripper", OPEN: "open the gripper", GRASP: f"pick up {what}",
-                RELEASE: f"let go of {what}"}.get(self.kind) or f"move {self._where()}"
+                RELEASE: f"let go of {what}"}.get(self.kind) or f"move {self._where()}".rstrip()
 
     def noun(self) -> str:
         what = "anything" if self.obj is None else f"the {self.obj}"
         return {CLOSE: "closing of the gripper", OPEN: "opening of the gripper", GRASP: f"grasp of {what}",
-                RELEASE: f"release of {what}"}.get(self.kind) or f"move {self._where()}"
+                RELEASE: f"release of {what}"}.get(self.kind) or f"move {self._where()}".rstrip()
 
     def _where(self) -> str:
         if self.home:
