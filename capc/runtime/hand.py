@@ -11,8 +11,8 @@ closing axis, 12 mm either side across it, from 9 mm below the TCP to 48 mm abov
 is sent, on every backend alike: the first object the fingers, the hand or the held object
 would run into on the way. Objects are 4 cm cubes and bowls (a floor disc under a wall ring)
 at the positions the backend reports; the table is not an object. A contact the plan means
-is not a collision: fingers inside a bowl (its grasp point within the grasp radius of an end
-of the segment) may brush its wall, fingers around a block have 4 mm each side, and a held
+is not a collision: fingers going straight down into a bowl or up out of it (its grasp point
+within the grasp radius of an end of the segment) may brush its wall, fingers around a block have 4 mm each side, and a held
 block lowered onto a support only touches it (overlaps shallower than `CONTACT` do not count).
 """
 
@@ -147,11 +147,13 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
     (a bowl rests on the table only: on a block or another bowl it would tilt)."""
     sx, sy, sz = (float(v) for v in start)
     ex, ey, ez = (float(v) for v in end)
-    # Fingers that come down inside a bowl (its grasp point within the grasp radius of an end
-    # of the segment: to pick it, or to put a block in it) may brush its wall: not a collision.
+    # Fingers that come straight down into a bowl or up out of it (its grasp point within the
+    # grasp radius of an end of the segment: to pick it, or to put a block in it) may brush its
+    # wall: not a collision. Moving sideways inside it, they drag it.
     around = set()
+    vertical = math.hypot(ex - sx, ey - sy) < 1e-3
     for name, (ox, oy, oz) in objects.items():
-        if kinds.get(name) != "bowl":
+        if kinds.get(name) != "bowl" or not vertical:
             continue
         gz = CELL.grasp_z("bowl", oz)
         if min(math.dist((ox, oy, gz), (sx, sy, sz)), math.dist((ox, oy, gz), (ex, ey, ez))) <= CELL.grasp_radius:

@@ -133,6 +133,8 @@ class Observer:
         if hit is None:
             return
         name, part = hit
+        if self.stops and hasattr(self.backend, "settle"):  # optional: see SimBackend
+            self.backend.settle()  # at rest where the last segment ended, as on the kinematic backend
         what = "the fingers" if part == "fingers" else "the hand" if part == "hand" else part
         self._raise(call, E_OBSTRUCTED, f"{what} would run into {name!r} ({role}); the segment was not sent",
                     name, expected=[float(v) for v in end], observed=objects.get(name),

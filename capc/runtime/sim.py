@@ -400,6 +400,14 @@ class SimBackend:
                 return
             self._step(1)
 
+    def settle(self) -> None:
+        """Come to rest at the last set-point (the runtime asks before a stop that comes
+        between segments: the arm finishes the motion it was sent instead of freezing where
+        its lag left it)."""
+        self._velocities = [0.0] * len(ARM_JOINTS)
+        self._command_arm()
+        self._settle()
+
     def _object_between_fingers(self) -> str | None:
         """The object both fingers touch whose centre is within CELL.grasp_radius of the TCP."""
         p, c = self._p, self._client
