@@ -136,10 +136,16 @@ class Observer:
         if self.stops and hasattr(self.backend, "settle"):  # optional: see SimBackend
             self.backend.settle()  # at rest where the last segment ended, as on the kinematic backend
         what = "the fingers" if part == "fingers" else "the hand" if part == "hand" else part
+        if held is not None and part != "fingers" and part != "hand":
+            hint = ("a bowl rests on the table only: put it down where nothing is under it"
+                    if self.kinds.get(held) == "bowl" else
+                    f"let it go over the middle of {name!r} (it would tilt on an edge or a rim), or on free table")
+        elif role == "descend to pick":
+            hint = f"{name!r} stands on or beside what is picked: move it first (a stack from the top)"
+        else:
+            hint = f"move at travel height ({self.cell.travel_height:g} m) over the objects, and go down only where the gripper is clear"
         self._raise(call, E_OBSTRUCTED, f"{what} would run into {name!r} ({role}); the segment was not sent",
-                    name, expected=[float(v) for v in end], observed=objects.get(name),
-                    hint="move above the objects (at travel height) before going down, pick the top "
-                         "of a stack first, and put a bowl down where nothing is under it")
+                    name, expected=[float(v) for v in end], observed=objects.get(name), hint=hint)
 
     def after(self, call: Any, tcp: tuple[float, float, float], stop: bool = True) -> None:
         """Compare every object with its expectation once `call` has finished (or the run has
