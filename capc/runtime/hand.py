@@ -171,24 +171,73 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
               and p[2] <= max(sz, ez) + HAND_Z[1] + REACH]
     if not others:
         return None
-    steps = max(1, math.ceil(math.dist((sx, sy, sz), (ex, ey, ez)) / SAMPLE_STEP))
-    for i in range(steps + 1):
-        t = i / steps
-        x, y, z = sx + t * (ex - sx), sy + t * (ey - sy), sz + t * (ez - sz)
-        parts = [(box, "fingers") for box in finger_boxes(x, y, z, axis)] + [(hand_box(x, y, z, axis), "hand")]
-        for name, kind, pos in others:
-            if name not in around:
-                for box, part in parts:
-                    if _box_object(box, kind, pos):
-                        return name, part
-            if offset is None:
-                continue
-            at = (x + offset[0], y + offset[1], z + offset[2])
-            if kinds.get(held) == "bowl":
-                hit = _bowl_object(at, kind, pos, lowering_bowl)
+    # Nothing to hit when the lowest point of the gripper (and of what it holds) stays above
+    # every object's top: most segments, at travel height.
+    lowest = min(sz, ez) + FINGER_Z[0]
+    if offset is not None:
+        bottom = offset[2] - (CELL.block_size / 2 if kinds.get(held) != "bowl" else 0.0)
+        lowest = min(lowest, 0.0 if lowering_bowl else min(sz, ez) + bottom)
+    tops = [p[2] + (CELL.block_size / 2 if kind != "bowl" else CELL.bowl_height) for _, kind, p in others]
+    if lowest >= max(tops) - CONTACT:
+        return None
+    d = (ex - sx, ey - sy, ez - sz)
+    h = CELL.block_size / 2
+    moving = [(box, "fingers") for box in finger_boxes(sx, sy, sz, axis)] + [(hand_box(sx, sy, sz, axis), "hand")]
+    held_box = None
+    if offset is not None and kinds.get(held) != "bowl":
+        cx, cy, cz = sx + offset[0], sy + offset[1], sz + offset[2]
+        held_box = ((cx - h, cx + h, cy - h, cy + h, cz - h, cz + h), f"held {held!r}")
+    # Boxes against blocks: exactly, where along the segment they first overlap.
+    first: tuple[float, str, str] | None = None
+    for name, kind, (ox, oy, oz) in others:
+        if kind == "bowl":
+            continue
+        block = (ox - h, ox + h, oy - h, oy + h, oz - h, oz + h)
+        for box, part in moving + ([held_box] if held_box else []):
+            t = _entry(box, d, block)
+            if t is not None and (first is None or t < first[0]):
+                first = (t, name, part)
+    # Against bowls (a floor disc under a wall ring), and a held bowl against anything: pose by
+    # pose, up to the first block hit.
+    bowls = [o for o in others if o[1] == "bowl"]
+    held_bowl = offset is not None and kinds.get(held) == "bowl"
+    if bowls or held_bowl:
+        steps = max(1, math.ceil(math.dist((sx, sy, sz), (ex, ey, ez)) / SAMPLE_STEP))
+        for i in range(steps + 1):
+            t = i / steps
+            if first is not None and t >= first[0]:
+                break
+            x, y, z = sx + t * d[0], sy + t * d[1], sz + t * d[2]
+            for name, kind, pos in (others if held_bowl else bowls):
+                if kind == "bowl" and name not in around:
+                    for box, part in moving + ([held_box] if held_box else []):
+                        if _box_object(_shifted(box, t, d), kind, pos):
+                            return name, part
+                if held_bowl and _bowl_object((x + offset[0], y + offset[1], z + offset[2]), kind, pos, lowering_bowl):
+                    return name, f"held {held!r}"
+    return None if first is None else (first[1], first[2])
+
+
+def _shifted(box: Box, t: float, d: tuple[float, float, float]) -> Box:
+    return (box[0] + t * d[0], box[1] + t * d[0], box[2] + t * d[1], box[3] + t * d[1],
+            box[4] + t * d[2], box[5] + t * d[2])
+
+
+def _entry(box: Box, d: tuple[float, float, float], fixed: Box) -> float | None:
+    """The first t in [0, 1] at which `box` moved by t * d overlaps `fixed` by more than
+    CONTACT on every axis (None: never). Per axis the overlap is an interval of t."""
+    low, high = 0.0, 1.0
+    for k in range(3):
+        b0, b1, a0, a1, v = box[2 * k], box[2 * k + 1], fixed[2 * k], fixed[2 * k + 1], d[k]
+        # b0 + t v < a1 - CONTACT and b1 + t v > a0 + CONTACT
+        for p, q, r in ((b0, v, a1 - CONTACT), (-b1, -v, -(a0 + CONTACT))):
+            if abs(q) < 1e-15:
+                if not p < r:
+                    return None
+            elif q > 0:
+                high = min(high, (r - p) / q)
             else:
-                h = CELL.block_size / 2
-                hit = _box_object((at[0] - h, at[0] + h, at[1] - h, at[1] + h, at[2] - h, at[2] + h), kind, pos)
-            if hit:
-                return name, f"held {held!r}"
-    return None
+                low = max(low, (r - p) / q)
+        if low >= high:
+            return None
+    return low
