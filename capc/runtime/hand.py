@@ -13,7 +13,8 @@ would run into on the way. Objects are 4 cm cubes and bowls (a floor disc under 
 at the positions the backend reports; the table is not an object. A contact the plan means
 is not a collision: fingers going straight down into a bowl or up out of it (its grasp point
 within the grasp radius of an end of the segment) may brush its wall, fingers around a block have 4 mm each side, and a held
-block lowered onto a support only touches it (overlaps shallower than `CONTACT` do not count).
+block lowered onto a support only touches it (a held object's overlaps shallower than
+`CONTACT` do not count; the fingers' and the hand's do).
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ TURN_SPAN, TURN_HALF_WIDTH = (0.022, 0.056), 0.0145
 # along the other axis, if that is clearer (a bowl's rim 8 cm from a block's centre is 2 cm
 # from it).
 FINGER_CLEARANCE = 0.01
-CONTACT = 0.002                   # m: a shallower overlap is a touch (settling, a support's face)
+CONTACT = 0.002                   # m: a shallower overlap of a held object is a touch (settling, a support's face)
+# The fingers and the hand touch nothing the plans mean them to (4 mm beside a block, above a
+# support): any overlap counts. A finger 1 mm into a block's top knocked it 3 cm in the sim.
+GRIPPER_CONTACT = 0.0
 REACH = HAND_HALF[0] + 2 * CELL.bowl_radius   # farthest an object the hand or what it holds touches
 SAMPLE_STEP = 0.004               # m between the poses a segment is checked at (objects are 4 cm)
 
@@ -99,29 +103,29 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return min(a1, b1) - max(a0, b0)
 
 
-def _box_box(a: Box, b: Box) -> bool:
-    return all(_overlap(a[i], a[i + 1], b[i], b[i + 1]) > CONTACT for i in (0, 2, 4))
+def _box_box(a: Box, b: Box, contact: float = CONTACT) -> bool:
+    return all(_overlap(a[i], a[i + 1], b[i], b[i + 1]) > contact for i in (0, 2, 4))
 
 
-def _box_ring(box: Box, cx: float, cy: float, inner: float, outer: float) -> bool:
+def _box_ring(box: Box, cx: float, cy: float, inner: float, outer: float, contact: float = CONTACT) -> bool:
     """Does the rectangle of `box` (seen from above) reach into the ring inner < r < outer
-    around (cx, cy) by more than CONTACT?"""
+    around (cx, cy) by more than `contact`?"""
     x0, x1, y0, y1 = box[:4]
     near = math.hypot(max(x0 - cx, 0.0, cx - x1), max(y0 - cy, 0.0, cy - y1))
     far = math.hypot(max(abs(x0 - cx), abs(x1 - cx)), max(abs(y0 - cy), abs(y1 - cy)))
-    return near < outer - CONTACT and far > inner + CONTACT
+    return near < outer - contact and far > inner + contact
 
 
-def _box_object(box: Box, kind: str, pos: Any) -> bool:
+def _box_object(box: Box, kind: str, pos: Any, contact: float = CONTACT) -> bool:
     ox, oy, oz = pos
     if kind != "bowl":
         h = CELL.block_size / 2
-        return _box_box(box, (ox - h, ox + h, oy - h, oy + h, oz - h, oz + h))
+        return _box_box(box, (ox - h, ox + h, oy - h, oy + h, oz - h, oz + h), contact)
     floor, top, r = oz + CELL.bowl_floor, oz + CELL.bowl_height, CELL.bowl_radius
     wall = r - 0.005  # the wall ring's inner radius (sim_assets.BOWL_WALL_THICKNESS)
-    if _overlap(box[4], box[5], oz, floor) > CONTACT and _box_ring(box, ox, oy, -1.0, r):
+    if _overlap(box[4], box[5], oz, floor) > contact and _box_ring(box, ox, oy, -1.0, r, contact):
         return True
-    return _overlap(box[4], box[5], floor, top) > CONTACT and _box_ring(box, ox, oy, wall, r)
+    return _overlap(box[4], box[5], floor, top) > contact and _box_ring(box, ox, oy, wall, r, contact)
 
 
 def _bowl_object(bowl: Any, kind: str, pos: Any, down_to_table: bool) -> bool:
@@ -178,7 +182,7 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
         bottom = offset[2] - (CELL.block_size / 2 if kinds.get(held) != "bowl" else 0.0)
         lowest = min(lowest, 0.0 if lowering_bowl else min(sz, ez) + bottom)
     tops = [p[2] + (CELL.block_size / 2 if kind != "bowl" else CELL.bowl_height) for _, kind, p in others]
-    if lowest >= max(tops) - CONTACT:
+    if lowest >= max(tops):
         return None
     d = (ex - sx, ey - sy, ez - sz)
     h = CELL.block_size / 2
@@ -194,7 +198,7 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
             continue
         block = (ox - h, ox + h, oy - h, oy + h, oz - h, oz + h)
         for box, part in moving + ([held_box] if held_box else []):
-            t = _entry(box, d, block)
+            t = _entry(box, d, block, CONTACT if part.startswith("held") else GRIPPER_CONTACT)
             if t is not None and (first is None or t < first[0]):
                 first = (t, name, part)
     # Against bowls (a floor disc under a wall ring), and a held bowl against anything: pose by
@@ -211,7 +215,8 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
             for name, kind, pos in (others if held_bowl else bowls):
                 if kind == "bowl" and name not in around:
                     for box, part in moving + ([held_box] if held_box else []):
-                        if _box_object(_shifted(box, t, d), kind, pos):
+                        contact = CONTACT if part.startswith("held") else GRIPPER_CONTACT
+                        if _box_object(_shifted(box, t, d), kind, pos, contact):
                             return name, part
                 if held_bowl and _bowl_object((x + offset[0], y + offset[1], z + offset[2]), kind, pos, lowering_bowl):
                     return name, f"held {held!r}"
@@ -223,14 +228,14 @@ def _shifted(box: Box, t: float, d: tuple[float, float, float]) -> Box:
             box[4] + t * d[2], box[5] + t * d[2])
 
 
-def _entry(box: Box, d: tuple[float, float, float], fixed: Box) -> float | None:
+def _entry(box: Box, d: tuple[float, float, float], fixed: Box, contact: float) -> float | None:
     """The first t in [0, 1] at which `box` moved by t * d overlaps `fixed` by more than
-    CONTACT on every axis (None: never). Per axis the overlap is an interval of t."""
+    `contact` on every axis (None: never). Per axis the overlap is an interval of t."""
     low, high = 0.0, 1.0
     for k in range(3):
         b0, b1, a0, a1, v = box[2 * k], box[2 * k + 1], fixed[2 * k], fixed[2 * k + 1], d[k]
-        # b0 + t v < a1 - CONTACT and b1 + t v > a0 + CONTACT
-        for p, q, r in ((b0, v, a1 - CONTACT), (-b1, -v, -(a0 + CONTACT))):
+        # b0 + t v < a1 - contact and b1 + t v > a0 + contact
+        for p, q, r in ((b0, v, a1 - contact), (-b1, -v, -(a0 + contact))):
             if abs(q) < 1e-15:
                 if not p < r:
                     return None
