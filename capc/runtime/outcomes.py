@@ -87,7 +87,7 @@ class Observer:
         self.kinds = {obj.name: obj.kind for obj in scene.objects}
         self.axis = "y"                  # the hand's closing axis (capc.runtime.hand.choose_axis)
         self.events: list[dict] = []
-        self.stops = True                # False: record E520-E523 and go on (see execute)
+        self.stops = True                # False: record E520-E523 and E525 and go on (see execute)
         self.released: set[str] = set()  # let go during the current call, not yet judged
 
     def gripper(self, call: Any, close: bool, held_before: str | None, held: str | None,
