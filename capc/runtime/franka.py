@@ -103,7 +103,6 @@ def _classify(exc: BaseException) -> RobotFault:
 
 class FrankaBackend:
     name = "franka"
-    hand_turns = False   # the hand keeps closing along y (the sim turns it: capc.runtime.hand)
 
     def __init__(self, robot_ip: str, cell: FrankaCell | None = None):
         if not robot_ip:

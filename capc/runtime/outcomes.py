@@ -127,8 +127,7 @@ class Observer:
 
         objects = {name: tuple(float(v) for v in pos) for name, pos in self.backend.object_positions().items()}
         held = self.backend.held_object()
-        if getattr(self.backend, "hand_turns", True):  # the kinematic backend models the sim's hand
-            self.axis = hand.choose_axis(self.axis, end, objects, self.kinds, held)
+        self.axis = hand.choose_axis(self.axis, end, objects, self.kinds, held)
         hit = hand.sweep_hit(start, end, self.axis, objects, self.kinds, held,
                              lowering_bowl=role == "lower to place")
         if hit is None:
