@@ -4,7 +4,7 @@
 
 Runs N generated (scene, policy) pairs (capc.testing generators, default limits) on both
 backends and prints: the share whose final object positions agree within 2 cm, the share of
-disagreements the sim run itself reported as observed or predicted outcomes (E520-E525), and the
+disagreements the sim run itself reported as observed or predicted outcomes (E520-E526), and the
 counts of failed grasps, misplaced and knocked objects and of runs stopped before a collision. The bar (issue 12): agreement >= 98 % and every
 disagreement reported; exit status 1 when a disagreement went unreported. `--show K` prints
 the first K disagreements (source, scene, status, events) to find their causes.
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{summary['unreported_other_path']}")
         print(f"sim runs with outcome events: {summary['runs_with_events']}; failed grasps "
               f"{summary['failed_grasps']}, misplaced {summary['misplaced']}, knocked {summary['knocked']}, "
-              f"stopped before a collision {summary['obstructed']} "
+              f"stopped before a collision {summary['obstructed']}, out of reach {summary['out_of_reach']} "
               f"(by code {summary['events']})")
         print(f"wall time {summary['seconds']} s")
     for result in report.disagreeing[:args.show]:

@@ -160,6 +160,7 @@ E522 = _code("E522", "runtime", "observed outcome: a held object left the grippe
 E523 = _code("E523", "runtime", "observed outcome: a released object came to rest away from where the plan put it")
 E524 = _code("E524", "runtime", "observed outcome: an object no step of the plan moved was disturbed")
 E525 = _code("E525", "runtime", "predicted outcome: the next segment would run the gripper or the held object into an object")
+E526 = _code("E526", "runtime", "observed outcome: the arm ended a call away from where it was sent (out of its reach)")
 E530 = _code("E530", "runtime", "robot controller unreachable at --robot-ip, or it refused the connection")
 E531 = _code("E531", "runtime", "the connection to the robot was lost mid-run")
 E532 = _code("E532", "runtime", "the robot's controller aborted the motion (reflex, limit, safety function)")

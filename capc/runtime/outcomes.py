@@ -15,7 +15,9 @@ with it:
 * a released object that did not come to rest within `CELL.place_tolerance` of where the plan
   let it go (E523);
 * any other object that moved more than `CELL.disturb_tolerance` from where it should be
-  (E524): knocked by the arm, dragged by a neighbour, toppled off a stack.
+  (E524): knocked by the arm, dragged by a neighbour, toppled off a stack;
+* the arm itself farther than `CELL.place_tolerance` from where the call sent it (E526): a
+  point out of its reach (recorded; what it then puts down short is E523).
 
 Before each segment is sent, one outcome is predicted instead of observed (E525): the
 gripper's fingers or hand, or the object it holds, would run into an object on the way
@@ -49,6 +51,7 @@ E_GRASP_LOST = codes.E522
 E_MISPLACED = codes.E523
 E_DISTURBED = codes.E524
 E_OBSTRUCTED = codes.E525
+E_UNREACHED = codes.E526
 
 STATUS_GRASP_FAILED = "grasp_failed"
 STATUS_MISPLACED = "misplaced"
@@ -151,6 +154,12 @@ class Observer:
         """Compare every object with its expectation once `call` has finished (or the run has
         ended: `stop=False` records without stopping)."""
         self.expected.send_setpoint(tcp, 0.0)
+        measured = [float(v) for v in self.backend.tcp()]
+        short = math.dist(measured, tcp)
+        if short > self.cell.place_tolerance:
+            self._event(call, E_UNREACHED, f"the arm ended {short * 100:.1f} cm from where it was sent, "
+                                           f"out of its reach", None, expected=tcp, observed=measured,
+                        distance=short, tolerance=self.cell.place_tolerance)
         meant = self.expected.held_object()
         held = self.backend.held_object()
         if meant is not None and held != meant:
