@@ -169,12 +169,12 @@ def test_the_hand_turns_as_the_sim_turns_it_and_a_turn_clears_a_neighbour():
     objects = {"red block": (0.0, -0.5, 0.02), "blue bowl": (0.0, -0.58, 0.0)}
     kinds = {"red block": "block", "blue bowl": "bowl"}
     # The bowl's rim is under a finger closing along y: the hand turns to close along x ...
-    assert hand.choose_axis("y", (0.0, -0.5, CELL.travel_height), objects, kinds, None) == "x"
+    assert hand.choose_axis("y", (0.0, -0.5, CELL.travel_height), objects, kinds, None, CELL) == "x"
     # ... and only at travel height: lower down it keeps its axis.
-    assert hand.choose_axis("y", (0.0, -0.5, 0.05), objects, kinds, None) == "y"
+    assert hand.choose_axis("y", (0.0, -0.5, 0.05), objects, kinds, None, CELL) == "y"
     down = ((0.0, -0.5, CELL.travel_height), (0.0, -0.5, 0.02))
-    assert hand.sweep_hit(*down, "y", objects, kinds, None) == ("blue bowl", "fingers")
-    assert hand.sweep_hit(*down, "x", objects, kinds, None) is None
+    assert hand.sweep_hit(*down, "y", objects, kinds, None, cell=CELL) == ("blue bowl", "fingers")
+    assert hand.sweep_hit(*down, "x", objects, kinds, None, cell=CELL) is None
 
 
 @pytest.mark.slow

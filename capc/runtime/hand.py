@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from capc.compiler.tabletop import CELL
 
 # The collision shapes, probed with a point in PyBullet (its AABBs are 2-4 mm larger).
 FINGER_SPAN = (0.024, 0.054)      # along the closing axis, from the TCP
@@ -40,10 +39,17 @@ CONTACT = 0.002                   # m: a shallower overlap of a held object is a
 # The fingers and the hand touch nothing the plans mean them to (4 mm beside a block, above a
 # support): any overlap counts. A finger 1 mm into a block's top knocked it 3 cm in the sim.
 GRIPPER_CONTACT = 0.0
-REACH = HAND_HALF[0] + 2 * CELL.bowl_radius   # farthest an object the hand or what it holds touches
+REACH = HAND_HALF[0] + 0.2   # m: no object the hand or what it holds touches is farther (a bowl is 12 cm wide)
 SAMPLE_STEP = 0.004               # m between the poses a segment is checked at (objects are 4 cm)
 
 Box = tuple[float, float, float, float, float, float]   # x0, x1, y0, y1, z0, z1
+# What a cell must say about its objects for the sweep: the tabletop's blocks and bowls. A
+# profile whose cell says nothing of them (tests/shelf_profile.py) gets no prediction.
+CELL_FIELDS = ("block_size", "bowl_radius", "bowl_height", "bowl_floor", "travel_height", "grasp_radius")
+
+
+def applies(cell: Any) -> bool:
+    return all(hasattr(cell, name) for name in CELL_FIELDS)
 
 
 def finger_boxes(x: float, y: float, z: float, axis: str, span: tuple[float, float] = FINGER_SPAN,
@@ -62,37 +68,37 @@ def hand_box(x: float, y: float, z: float, axis: str) -> Box:
 
 
 def finger_clearance(x: float, y: float, axis: str, objects: dict[str, Any], kinds: dict[str, str],
-                     held: str | None) -> float:
+                     held: str | None, cell: Any) -> float:
     """How far the open fingers over (x, y), closing along `axis`, are from the outline of any
     object but the held one and the one between them (its centre within the grasp radius of
     (x, y)), seen from above."""
     best = math.inf
     for name, (ox, oy, _) in objects.items():
-        if name == held or math.hypot(ox - x, oy - y) <= CELL.grasp_radius:
+        if name == held or math.hypot(ox - x, oy - y) <= cell.grasp_radius:
             continue
         for x0, x1, y0, y1, _, _ in finger_boxes(x, y, 0.0, axis, TURN_SPAN, TURN_HALF_WIDTH):
             dx = max(0.0, abs(ox - (x0 + x1) / 2) - (x1 - x0) / 2)
             dy = max(0.0, abs(oy - (y0 + y1) / 2) - (y1 - y0) / 2)
             if kinds.get(name) == "bowl":  # a disc: distance to the finger's rectangle, less the radius
-                gap = math.hypot(dx, dy) - CELL.bowl_radius
+                gap = math.hypot(dx, dy) - cell.bowl_radius
             else:
-                b = CELL.block_size / 2
+                b = cell.block_size / 2
                 gap = math.hypot(max(0.0, dx - b), max(0.0, dy - b))
             best = min(best, gap)
     return best
 
 
 def choose_axis(axis: str, target: Iterable[float], objects: dict[str, Any], kinds: dict[str, str],
-                held: str | None) -> str:
+                held: str | None, cell: Any) -> str:
     """The closing axis after a segment ending at `target`. A segment that ends at travel
     height over a place (the approach to a pick, the carry to a place) is where the hand can
     turn: the fingers will come down there, and a neighbour in their way (a bowl's rim beside
     the block) is avoided by closing along the other axis (the blocks are axis-aligned: either
     pair of faces holds). Lower segments keep the hand as it is."""
     x, y, z = (float(v) for v in target)
-    if z < CELL.travel_height - 1e-3:
+    if z < cell.travel_height - 1e-3:
         return axis
-    clear = {a: finger_clearance(x, y, a, objects, kinds, held) for a in ("y", "x")}
+    clear = {a: finger_clearance(x, y, a, objects, kinds, held, cell) for a in ("y", "x")}
     other = "x" if axis == "y" else "y"
     return other if clear[axis] < FINGER_CLEARANCE and clear[other] > clear[axis] else axis
 
@@ -116,34 +122,35 @@ def _box_ring(box: Box, cx: float, cy: float, inner: float, outer: float, contac
     return near < outer - contact and far > inner + contact
 
 
-def _box_object(box: Box, kind: str, pos: Any, contact: float = CONTACT) -> bool:
+def _box_object(box: Box, kind: str, pos: Any, cell: Any, contact: float = CONTACT) -> bool:
     ox, oy, oz = pos
     if kind != "bowl":
-        h = CELL.block_size / 2
+        h = cell.block_size / 2
         return _box_box(box, (ox - h, ox + h, oy - h, oy + h, oz - h, oz + h), contact)
-    floor, top, r = oz + CELL.bowl_floor, oz + CELL.bowl_height, CELL.bowl_radius
+    floor, top, r = oz + cell.bowl_floor, oz + cell.bowl_height, cell.bowl_radius
     wall = r - 0.005  # the wall ring's inner radius (sim_assets.BOWL_WALL_THICKNESS)
     if _overlap(box[4], box[5], oz, floor) > contact and _box_ring(box, ox, oy, -1.0, r, contact):
         return True
     return _overlap(box[4], box[5], floor, top) > contact and _box_ring(box, ox, oy, wall, r, contact)
 
 
-def _bowl_object(bowl: Any, kind: str, pos: Any, down_to_table: bool) -> bool:
+def _bowl_object(bowl: Any, kind: str, pos: Any, down_to_table: bool, cell: Any) -> bool:
     """A held bowl (a solid cylinder; `down_to_table`: with the column under it) against an object."""
     bx, by, bz = bowl
     ox, oy, oz = pos
     z0 = 0.0 if down_to_table else bz
-    r = CELL.bowl_radius
+    r = cell.bowl_radius
     if kind == "bowl":
         apart = math.hypot(ox - bx, oy - by) >= 2 * r - CONTACT
-        return not apart and _overlap(z0, bz + CELL.bowl_height, oz, oz + CELL.bowl_height) > CONTACT
-    h = CELL.block_size / 2
+        return not apart and _overlap(z0, bz + cell.bowl_height, oz, oz + cell.bowl_height) > CONTACT
+    h = cell.block_size / 2
     box = (ox - h, ox + h, oy - h, oy + h, oz - h, oz + h)
-    return _box_ring(box, bx, by, -1.0, r) and _overlap(z0, bz + CELL.bowl_height, box[4], box[5]) > CONTACT
+    return _box_ring(box, bx, by, -1.0, r) and _overlap(z0, bz + cell.bowl_height, box[4], box[5]) > CONTACT
 
 
 def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: dict[str, Any],
-              kinds: dict[str, str], held: str | None, lowering_bowl: bool = False) -> tuple[str, str] | None:
+              kinds: dict[str, str], held: str | None, lowering_bowl: bool = False,
+              cell: Any) -> tuple[str, str] | None:
     """(object, part) of the first object the gripper's fingers or hand, or the held object,
     would run into moving in a straight line from `start` to `end` (TCP positions), or None.
     `objects` are reference positions (the held one where it is now: it keeps its offset to
@@ -159,8 +166,8 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
     for name, (ox, oy, oz) in objects.items():
         if kinds.get(name) != "bowl" or not vertical:
             continue
-        gz = CELL.grasp_z("bowl", oz)
-        if min(math.dist((ox, oy, gz), (sx, sy, sz)), math.dist((ox, oy, gz), (ex, ey, ez))) <= CELL.grasp_radius:
+        gz = cell.grasp_z("bowl", oz)
+        if min(math.dist((ox, oy, gz), (sx, sy, sz)), math.dist((ox, oy, gz), (ex, ey, ez))) <= cell.grasp_radius:
             around.add(name)
     offset = None
     if held is not None and held in objects:
@@ -179,13 +186,13 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
     # every object's top: most segments, at travel height.
     lowest = min(sz, ez) + FINGER_Z[0]
     if offset is not None:
-        bottom = offset[2] - (CELL.block_size / 2 if kinds.get(held) != "bowl" else 0.0)
+        bottom = offset[2] - (cell.block_size / 2 if kinds.get(held) != "bowl" else 0.0)
         lowest = min(lowest, 0.0 if lowering_bowl else min(sz, ez) + bottom)
-    tops = [p[2] + (CELL.block_size / 2 if kind != "bowl" else CELL.bowl_height) for _, kind, p in others]
+    tops = [p[2] + (cell.block_size / 2 if kind != "bowl" else cell.bowl_height) for _, kind, p in others]
     if lowest >= max(tops):
         return None
     d = (ex - sx, ey - sy, ez - sz)
-    h = CELL.block_size / 2
+    h = cell.block_size / 2
     moving = [(box, "fingers") for box in finger_boxes(sx, sy, sz, axis)] + [(hand_box(sx, sy, sz, axis), "hand")]
     held_box = None
     if offset is not None and kinds.get(held) != "bowl":
@@ -216,9 +223,9 @@ def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: 
                 if kind == "bowl" and name not in around:
                     for box, part in moving + ([held_box] if held_box else []):
                         contact = CONTACT if part.startswith("held") else GRIPPER_CONTACT
-                        if _box_object(_shifted(box, t, d), kind, pos, contact):
+                        if _box_object(_shifted(box, t, d), kind, pos, cell, contact):
                             return name, part
-                if held_bowl and _bowl_object((x + offset[0], y + offset[1], z + offset[2]), kind, pos, lowering_bowl):
+                if held_bowl and _bowl_object((x + offset[0], y + offset[1], z + offset[2]), kind, pos, lowering_bowl, cell):
                     return name, f"held {held!r}"
     return None if first is None else (first[1], first[2])
 

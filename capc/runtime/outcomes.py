@@ -12,11 +12,11 @@ with it:
 
 * a grasp that takes nothing where an object was meant (E520) or another object (E521);
 * a held object that is no longer held before it was let go (E522);
-* a released object that did not come to rest within `CELL.place_tolerance` of where the plan
+* a released object that did not come to rest within the cell's `place_tolerance` of where the plan
   let it go (E523);
-* any other object that moved more than `CELL.disturb_tolerance` from where it should be
+* any other object that moved more than the cell's `disturb_tolerance` from where it should be
   (E524): knocked by the arm, dragged by a neighbour, toppled off a stack;
-* the arm itself farther than `CELL.place_tolerance` from where the call sent it (E526): a
+* the arm itself farther than the cell's `place_tolerance` from where the call sent it (E526): a
   point out of its reach (recorded; what it then puts down short is E523).
 
 Before each segment is sent, one outcome is predicted instead of observed (E525): the
@@ -42,7 +42,7 @@ from typing import Any
 
 from capc import codes
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL
+from capc.compiler.profiles import get_profile
 from capc.diagnostics import Span
 
 E_GRASP_EMPTY = codes.E520
@@ -77,9 +77,10 @@ def _rounded(values: Any) -> list[float] | None:
 class Observer:
     """Follows one run: `gripper` after every gripper action, `after` after every moving call."""
 
-    def __init__(self, backend: Any, scene: Scene, cell=CELL):
+    def __init__(self, backend: Any, scene: Scene, cell=None):
         from capc.runtime.kinematic import KinematicBackend
 
+        cell = get_profile().cell if cell is None else cell
         self.backend, self.cell = backend, cell
         self.expected = KinematicBackend(dataclasses.replace(cell, support_slack=cell.observed_support_slack))
         self.expected.reset(scene, None, cell.home)
@@ -128,11 +129,13 @@ class Observer:
         or what it holds into an object, as the backend reports them now."""
         from capc.runtime import hand
 
+        if not hand.applies(self.cell):
+            return
         objects = {name: tuple(float(v) for v in pos) for name, pos in self.backend.object_positions().items()}
         held = self.backend.held_object()
         self.axis = hand.choose_axis(self.axis, end, objects, self.kinds, held)
         hit = hand.sweep_hit(start, end, self.axis, objects, self.kinds, held,
-                             lowering_bowl=role == "lower to place")
+                             lowering_bowl=role == "lower to place", cell=self.cell)
         if hit is None:
             return
         name, part = hit

@@ -14,9 +14,13 @@ from dataclasses import replace
 from hypothesis import assume, strategies as st
 
 from capc.compiler.geometry import Box, Cylinder, Interval
+from capc.compiler.profiles import get_profile
 from capc.compiler.scene import Scene, make_object
-from capc.compiler.tabletop import CELL, COLORS, KINDS
 from capc.safety.spec import KeepOut, SafetySpec, default_spec
+
+# The strategies draw the default profile's worlds: its cell, objects of its colours and kinds.
+_PROFILE = get_profile()
+CELL, COLORS, KINDS = _PROFILE.cell, _PROFILE.colors, _PROFILE.kinds
 
 # A block is 4 cm wide and grasped within 3 cm of its centre: closer than this, two objects
 # would be ambiguous to the gripper and would overlap on the table.
