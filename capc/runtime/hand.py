@@ -150,7 +150,7 @@ def _bowl_object(bowl: Any, kind: str, pos: Any, down_to_table: bool, cell: Any)
 
 def sweep_hit(start: Iterable[float], end: Iterable[float], axis: str, objects: dict[str, Any],
               kinds: dict[str, str], held: str | None, lowering_bowl: bool = False,
-              cell: Any) -> tuple[str, str] | None:
+              *, cell: Any) -> tuple[str, str] | None:
     """(object, part) of the first object the gripper's fingers or hand, or the held object,
     would run into moving in a straight line from `start` to `end` (TCP positions), or None.
     `objects` are reference positions (the held one where it is now: it keeps its offset to

@@ -133,7 +133,7 @@ class Observer:
             return
         objects = {name: tuple(float(v) for v in pos) for name, pos in self.backend.object_positions().items()}
         held = self.backend.held_object()
-        self.axis = hand.choose_axis(self.axis, end, objects, self.kinds, held)
+        self.axis = hand.choose_axis(self.axis, end, objects, self.kinds, held, self.cell)
         hit = hand.sweep_hit(start, end, self.axis, objects, self.kinds, held,
                              lowering_bowl=role == "lower to place", cell=self.cell)
         if hit is None:
