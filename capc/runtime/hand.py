@@ -12,16 +12,17 @@ is sent, on every backend alike: the first object the fingers, the hand or the h
 would run into on the way. Objects are 4 cm cubes and bowls (a floor disc under a wall ring)
 at the positions the backend reports; the table is not an object. A contact the plan means
 is not a collision: fingers going straight down into a bowl or up out of it (its grasp point
-within the grasp radius of an end of the segment) may brush its wall, fingers around a block have 4 mm each side, and a held
-block lowered onto a support only touches it (a held object's overlaps shallower than
-`CONTACT` do not count; the fingers' and the hand's do).
+within the grasp radius of an end of the segment) may brush its wall, fingers around a block
+have 4 mm each side, and a held block lowered onto a support only touches it (a held object's
+overlaps shallower than `CONTACT` do not count; the fingers' and the hand's do). Boxes are
+checked against blocks exactly (where along the segment they first overlap), against bowls
+and for a held bowl pose by pose, every `SAMPLE_STEP`.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any, Iterable
-
 
 # The collision shapes, probed with a point in PyBullet (its AABBs are 2-4 mm larger).
 FINGER_SPAN = (0.024, 0.054)      # along the closing axis, from the TCP
@@ -35,11 +36,12 @@ TURN_SPAN, TURN_HALF_WIDTH = (0.022, 0.056), 0.0145
 # along the other axis, if that is clearer (a bowl's rim 8 cm from a block's centre is 2 cm
 # from it).
 FINGER_CLEARANCE = 0.01
-CONTACT = 0.002                   # m: a shallower overlap of a held object is a touch (settling, a support's face)
+# m: a shallower overlap of a held object is a touch (settling, a support's face).
+CONTACT = 0.002
 # The fingers and the hand touch nothing the plans mean them to (4 mm beside a block, above a
 # support): any overlap counts. A finger 1 mm into a block's top knocked it 3 cm in the sim.
 GRIPPER_CONTACT = 0.0
-REACH = HAND_HALF[0] + 0.2   # m: no object the hand or what it holds touches is farther (a bowl is 12 cm wide)
+REACH = HAND_HALF[0] + 0.2        # m: nothing the hand or what it holds touches is farther (a bowl is 12 cm wide)
 SAMPLE_STEP = 0.004               # m between the poses a segment is checked at (objects are 4 cm)
 
 Box = tuple[float, float, float, float, float, float]   # x0, x1, y0, y1, z0, z1
