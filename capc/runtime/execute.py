@@ -464,7 +464,7 @@ class _Run:
         if violation is not None:
             self._stop(call, step.role, violation, tick=None)
             if not step.close:  # observed only: the gripper opens all the same
-                self.monitor.held = None
+                self.monitor.opened(held)
 
     def _segment(self, call: PrimitiveCall, step) -> None:
         if self.spec.rules:  # boxes that move with an object are where the object is now
