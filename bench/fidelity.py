@@ -4,13 +4,13 @@
 
 Runs N generated (scene, policy) pairs (capc.testing generators, default limits) on both
 backends and prints: the share whose final object positions agree within 2 cm, the share of
-disagreements the sim run itself reported as observed outcomes (E520-E524), and the counts of
-failed grasps, misplaced and knocked objects. The bar (issue 12): agreement >= 98 % and every
+disagreements the sim run itself reported as observed or predicted outcomes (E520-E526), and the
+counts of failed grasps, misplaced and knocked objects and of runs stopped before a collision. The bar (issue 12): agreement >= 98 % and every
 disagreement reported; exit status 1 when a disagreement went unreported. `--show K` prints
 the first K disagreements (source, scene, status, events) to find their causes.
-`--pick-and-place` draws programs made only of picks and places (in loops and branches): the
-arm's free moves (`move_to`, `follow_traj` crowding the limits, down to the table) sweep through
-objects, which the kinematic model (and the verifier) does not collide with.
+`--pick-and-place` draws programs made only of picks and places (in loops and branches), without
+the arm's free moves (`move_to`, `follow_traj` crowding the limits, down to the table), which
+the runtime stops before they run into an object (E525, capc.runtime.hand).
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
               f"paths through the program (a branch on a perceived position decided differently): "
               f"{summary['unreported_other_path']}")
         print(f"sim runs with outcome events: {summary['runs_with_events']}; failed grasps "
-              f"{summary['failed_grasps']}, misplaced {summary['misplaced']}, knocked {summary['knocked']} "
+              f"{summary['failed_grasps']}, misplaced {summary['misplaced']}, knocked {summary['knocked']}, "
+              f"stopped before a collision {summary['obstructed']}, out of reach {summary['out_of_reach']} "
               f"(by code {summary['events']})")
         print(f"wall time {summary['seconds']} s")
     for result in report.disagreeing[:args.show]:

@@ -11,7 +11,8 @@ from capc.compiler.tabletop import CELL
 from capc.runtime.execute import execute
 from capc.runtime.kinematic import KinematicBackend
 from capc.runtime.outcomes import (
-    E_DISTURBED, E_GRASP_EMPTY, E_GRASP_LOST, E_MISPLACED, STATUS_GRASP_FAILED, STATUS_MISPLACED,
+    E_DISTURBED, E_GRASP_EMPTY, E_GRASP_LOST, E_MISPLACED, E_OBSTRUCTED, STATUS_GRASP_FAILED, STATUS_MISPLACED,
+    STATUS_OBSTRUCTED,
 )
 from capc.safety.spec import default_spec
 from capc.safety.verifier import verify
@@ -120,6 +121,62 @@ def test_the_kinematic_backend_reports_nothing_on_the_examples_stack():
     assert outcome.to_json()["outcome_events"] == []
 
 
+# Motions that would run the gripper or what it holds into an object (E525), each stopped
+# before its segment is sent: (source, scene, the object run into, the plan step).
+ON_TOP = parse_scene("""
+objects:
+  - {name: red block, position: [0.0, -0.5, 0.02]}
+  - {name: green block, position: [0.0, -0.5, 0.06]}
+  - {name: blue bowl, position: [0.15, -0.6]}
+""")
+OBSTRUCTED = (
+    ("move_to([0.05, -0.47, 0.03])\nmove_to([-0.1, -0.47, 0.03])\n", TWO, "red block", 2),  # a finger sweeps low over the table
+    ("put_first_on_second('red block', [-0.2, -0.3])\n", ON_TOP, "green block", 1),      # a block under another
+    ("put_first_on_second('red block', [0.2, -0.5])\n", TWO, "blue bowl", 1),             # let go over a bowl's rim
+    ("put_first_on_second('blue bowl', 'red block')\n", TWO, "red block", 1),             # a bowl put down on a block
+)
+
+
+@pytest.mark.parametrize("source, scene, hit, line", OBSTRUCTED)
+def test_a_motion_into_an_object_stops_before_its_segment_is_sent(source, scene, hit, line):
+    outcome = run(source, scene)
+    assert (outcome.status, outcome.code) == (STATUS_OBSTRUCTED, E_OBSTRUCTED), outcome.message
+    assert outcome.diagnostic.span.line == line and repr(hit) in outcome.message
+    assert [(e["code"], e["object"]) for e in outcome.outcome_events] == [(E_OBSTRUCTED, hit)]
+    # Nothing was pushed: every object not held is where the scene put it.
+    held = {e["held"] for e in outcome.gripper_events} - {None}
+    for obj in scene.objects:
+        if obj.name not in held:
+            assert outcome.final_positions[obj.name] == pytest.approx(list(obj.position)), obj.name
+    # The property harness records it and goes on (the verifier makes no claim about it).
+    assert run(source, scene, outcome_stops=False).status == "completed"
+
+
+def test_fingers_around_a_block_and_into_a_bowl_are_no_collision():
+    """A pick straight down over a block, a block put into a bowl and on a stack, a bowl
+    picked at its centre and put down on free table: the plans' own contacts."""
+    source = ("put_first_on_second('green block', [0.2, -0.3])\n"
+              "put_first_on_second('blue bowl', [-0.15, -0.65])\nput_first_on_second('red block', 'blue bowl')\n")
+    outcome = run(source, ON_TOP)
+    assert outcome.status == "completed" and outcome.outcome_events == [], outcome.message
+    outcome = run(STACK, STACK_SCENE)
+    assert outcome.status == "completed" and outcome.outcome_events == []
+
+
+def test_the_hand_turns_as_the_sim_turns_it_and_a_turn_clears_a_neighbour():
+    from capc.runtime import hand
+
+    objects = {"red block": (0.0, -0.5, 0.02), "blue bowl": (0.0, -0.58, 0.0)}
+    kinds = {"red block": "block", "blue bowl": "bowl"}
+    # The bowl's rim is under a finger closing along y: the hand turns to close along x ...
+    assert hand.choose_axis("y", (0.0, -0.5, CELL.travel_height), objects, kinds, None, CELL) == "x"
+    # ... and only at travel height: lower down it keeps its axis.
+    assert hand.choose_axis("y", (0.0, -0.5, 0.05), objects, kinds, None, CELL) == "y"
+    down = ((0.0, -0.5, CELL.travel_height), (0.0, -0.5, 0.02))
+    assert hand.sweep_hit(*down, "y", objects, kinds, None, cell=CELL) == ("blue bowl", "fingers")
+    assert hand.sweep_hit(*down, "x", objects, kinds, None, cell=CELL) is None
+
+
 @pytest.mark.slow
 def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop_the_run():
     pytest.importorskip("pybullet")
@@ -134,9 +191,10 @@ def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop
         # the kinematic rule, beside the block for real fingers.
         missed = run("put_first_on_second([0.029, -0.5], [0.1, -0.7])\n", TWO, backend=sim)
         assert (missed.status, missed.code) == (STATUS_GRASP_FAILED, E_GRASP_EMPTY)
-        # Let go over a bowl's rim: the block does not come to rest where it was let go.
-        rim = run("put_first_on_second('red block', [0.2, -0.5])\n", TWO, backend=sim)
-        assert (rim.status, rim.code) == (STATUS_MISPLACED, E_MISPLACED)
+        # Let go where the arm cannot reach (this near its base, at travel height): the block
+        # does not come to rest where the plan let it go.
+        short = run("put_first_on_second('red block', [0.0, -0.217])\n", TWO, backend=sim)
+        assert (short.status, short.code) in ((STATUS_MISPLACED, E_MISPLACED), (STATUS_OBSTRUCTED, E_OBSTRUCTED))
 
 
 def test_run_from_an_instruction_reports_whether_the_task_given_was_done(tmp_path, capsys, monkeypatch):
@@ -173,7 +231,8 @@ def test_run_from_an_instruction_reports_whether_the_task_given_was_done(tmp_pat
 
 # A fixed sample for the fidelity figures of bench/fidelity.py: the example tasks in their
 # scenes, the stack on one point, a bowl carried and filled, a block with a bowl under the
-# finger's side, and a block let go over a bowl's rim (a disagreement the sim must report).
+# finger's side, a block let go where the arm cannot reach (a disagreement the sim must
+# report), and the motions into objects of OBSTRUCTED (stopped before them on both).
 NEIGHBOUR = parse_scene("""
 objects:
   - {name: red block, position: [0.0, -0.5]}
@@ -184,7 +243,8 @@ FIDELITY_SAMPLE = (
     ("put_first_on_second('blue bowl', [-0.15, -0.65])\nput_first_on_second('red block', 'blue bowl')\n",
      TWO, True),
     (STACK, STACK_SCENE, True),
-    ("put_first_on_second('red block', [0.2, -0.5])\n", TWO, False),
+    # The arm cannot reach the travel height this near its base: the block is let go short.
+    ("put_first_on_second('red block', [0.0, -0.217])\n", TWO, False),
 )
 
 
@@ -208,3 +268,9 @@ def test_a_fixed_sample_agrees_on_both_backends_or_the_sim_reports_it():
                 assert result.events == [], (source, result.events)
             else:
                 assert result.distance > AGREE and result.reported, source
+        # A motion into an object stops before it on both backends (E525): the worlds agree,
+        # and the sim run says why it stopped.
+        for source, scene, hit, _ in OBSTRUCTED:
+            result = run_pair(compile_source(source, "<sample>"), scene, SPEC, sim)
+            assert result.agrees and result.status == ("obstructed", "obstructed"), (source, result.distance)
+            assert [(e["code"], e["object"]) for e in result.events] == [(E_OBSTRUCTED, hit)], source

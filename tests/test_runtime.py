@@ -254,8 +254,9 @@ def test_every_example_runs_within_the_limits_and_does_its_task(policy):
     """Every example completes on the kinematic backend in its own scene, the stream the
     backend received stays within max_speed, max_accel and the workspace, and the task the
     header declares is done."""
-    scene_file = policy.with_name(policy.stem + ".scene.yaml")
-    scene = load_scene(str(scene_file)) if scene_file.exists() else random_scene(0)
+    scene_files = [f for f in (policy.with_name(policy.stem + ".scene.yaml"), policy.with_suffix(".yaml"))
+                   if f.exists()]
+    scene = load_scene(str(scene_files[0])) if scene_files else random_scene(0)
     outcome, _ = run_checked(policy.read_text(), scene=scene)
     assert outcome.status == "completed", outcome.message
     assert outcome.task_result is None or outcome.task_result.done, outcome.task_result.detail

@@ -226,7 +226,8 @@ def check_tasks(trial: Trial, positions: dict) -> tuple[bool, str]:
 
 
 OUTCOME_NAMES = {codes.E520: "empty grasp", codes.E521: "wrong object grasped", codes.E522: "object lost",
-                 codes.E523: "misplaced", codes.E524: "object disturbed"}
+                 codes.E523: "misplaced", codes.E524: "object disturbed", codes.E525: "obstruction ahead",
+                 codes.E526: "out of reach"}
 
 
 def outcome_events(run: dict) -> dict[str, int]:

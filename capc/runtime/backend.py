@@ -57,4 +57,5 @@ class Backend(Protocol):
         """Release resources (physics client, renderer)."""
 
 # Optional, looked up with hasattr: `begin_segment(target)`, told where the next straight segment
-# ends before its set-points are sent (the sim chooses the fingers' closing axis there).
+# ends before its set-points are sent (the sim chooses the fingers' closing axis there), and
+# `settle()`, come to rest at the last set-point (before a stop between segments: E525).

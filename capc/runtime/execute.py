@@ -470,7 +470,7 @@ class _Run:
         if violation is not None:
             self._stop(call, step.role, violation, tick=None)
             if not step.close:  # observed only: the gripper opens all the same
-                self.monitor.held = None
+                self.monitor.opened(held)
 
     def _segment(self, call: PrimitiveCall, step) -> None:
         if self.spec.rules:  # boxes that move with an object are where the object is now
@@ -495,6 +495,8 @@ class _Run:
         points = segment_setpoints(self.tcp, target, speed, self.spec.max_accel, self.dt, max_ticks=ticks)
         hit = self.monitor.check_setpoints(self.tcp, points, self.dt)
         accepted = points if hit is None or self.observe_only else points[:hit[0]]
+        if len(accepted):
+            self.observer.before_segment(call, step.role, self.tcp, accepted[-1].tolist())
         if len(accepted) and hasattr(self.backend, "begin_segment"):  # optional: see SimBackend
             self.backend.begin_segment(target)
         send, dt = self.backend.send_setpoint, self.dt

@@ -15,9 +15,18 @@ with it:
 * a released object that did not come to rest within the cell's `place_tolerance` of where the plan
   let it go (E523);
 * any other object that moved more than the cell's `disturb_tolerance` from where it should be
-  (E524): knocked by the arm, dragged by a neighbour, toppled off a stack.
+  (E524): knocked by the arm, dragged by a neighbour, toppled off a stack;
+* the arm itself farther than the cell's `place_tolerance` from where the call sent it (E526): a
+  point out of its reach (recorded; what it then puts down short is E523).
 
-E520-E523 stop the run (the next step would act on a world the plan did not make); E524 is
+Before each segment is sent, one outcome is predicted instead of observed (E525): the
+gripper's fingers or hand, or the object it holds, would run into an object on the way
+(capc.runtime.hand: the sim's Panda hand as boxes, its closing axis turned by the sim's own
+rule). The segment is not sent, on any backend: the kinematic world model has no collision
+between the arm and the objects, and a push has no outcome the model could predict, so the
+run stops before it, where both worlds are still the same.
+
+E520-E523 and E525 stop the run (the next step would act on a world the plan did not make); E524 is
 recorded and the expectation takes the observed position, so one push is reported once and
 small drifts add up until they are reported. Nothing a policy `say`s is read: the outcome is
 what the backend measures. On the kinematic backend the expectation and the backend agree,
@@ -41,11 +50,15 @@ E_GRASP_WRONG = codes.E521
 E_GRASP_LOST = codes.E522
 E_MISPLACED = codes.E523
 E_DISTURBED = codes.E524
+E_OBSTRUCTED = codes.E525
+E_UNREACHED = codes.E526
 
 STATUS_GRASP_FAILED = "grasp_failed"
 STATUS_MISPLACED = "misplaced"
+STATUS_OBSTRUCTED = "obstructed"
 STOPPING = {E_GRASP_EMPTY: STATUS_GRASP_FAILED, E_GRASP_WRONG: STATUS_GRASP_FAILED,
-            E_GRASP_LOST: STATUS_GRASP_FAILED, E_MISPLACED: STATUS_MISPLACED}
+            E_GRASP_LOST: STATUS_GRASP_FAILED, E_MISPLACED: STATUS_MISPLACED,
+            E_OBSTRUCTED: STATUS_OBSTRUCTED}
 
 
 class OutcomeStop(Exception):
@@ -75,8 +88,10 @@ class Observer:
         # hair), not from the scene file: only what the run does is judged.
         for name, pos in backend.object_positions().items():
             self.expected.place(name, pos)
+        self.kinds = {obj.name: obj.kind for obj in scene.objects}
+        self.axis = "y"                  # the hand's closing axis (capc.runtime.hand.choose_axis)
         self.events: list[dict] = []
-        self.stops = True                # False: record E520-E523 and go on (see execute)
+        self.stops = True                # False: record E520-E523 and E525 and go on (see execute)
         self.released: set[str] = set()  # let go during the current call, not yet judged
 
     def gripper(self, call: Any, close: bool, held_before: str | None, held: str | None,
@@ -109,10 +124,45 @@ class Observer:
                     hint="the fingers closed beside the object or on its edge: check the target's "
                          "perceived position and the neighbours around it")
 
+    def before_segment(self, call: Any, role: str, start: Any, end: Any) -> None:
+        """Stop (E525) before a segment from `start` to `end` (TCP) that would run the gripper
+        or what it holds into an object, as the backend reports them now."""
+        from capc.runtime import hand
+
+        if not hand.applies(self.cell):
+            return
+        objects = {name: tuple(float(v) for v in pos) for name, pos in self.backend.object_positions().items()}
+        held = self.backend.held_object()
+        self.axis = hand.choose_axis(self.axis, end, objects, self.kinds, held, self.cell)
+        hit = hand.sweep_hit(start, end, self.axis, objects, self.kinds, held,
+                             lowering_bowl=role == "lower to place", cell=self.cell)
+        if hit is None:
+            return
+        name, part = hit
+        if self.stops and hasattr(self.backend, "settle"):  # optional: see SimBackend
+            self.backend.settle()  # at rest where the last segment ended, as on the kinematic backend
+        what = "the fingers" if part == "fingers" else "the hand" if part == "hand" else part
+        if held is not None and part != "fingers" and part != "hand":
+            hint = ("a bowl rests on the table only: put it down where nothing is under it"
+                    if self.kinds.get(held) == "bowl" else
+                    f"let it go over the middle of {name!r} (it would tilt on an edge or a rim), or on free table")
+        elif role == "descend to pick":
+            hint = f"{name!r} stands on or beside what is picked: move it first (a stack from the top)"
+        else:
+            hint = f"move at travel height ({self.cell.travel_height:g} m) over the objects, and go down only where the gripper is clear"
+        self._raise(call, E_OBSTRUCTED, f"{what} would run into {name!r} ({role}); the segment was not sent",
+                    name, expected=[float(v) for v in end], observed=objects.get(name), hint=hint)
+
     def after(self, call: Any, tcp: tuple[float, float, float], stop: bool = True) -> None:
         """Compare every object with its expectation once `call` has finished (or the run has
         ended: `stop=False` records without stopping)."""
         self.expected.send_setpoint(tcp, 0.0)
+        measured = [float(v) for v in self.backend.tcp()]
+        short = math.dist(measured, tcp)
+        if short > self.cell.place_tolerance:
+            self._event(call, E_UNREACHED, f"the arm ended {short * 100:.1f} cm from where it was sent, "
+                                           f"out of its reach", None, expected=tcp, observed=measured,
+                        distance=short, tolerance=self.cell.place_tolerance)
         meant = self.expected.held_object()
         held = self.backend.held_object()
         if meant is not None and held != meant:

@@ -35,7 +35,7 @@ from capc.compiler.scene import Scene
 from capc.compiler.profiles import get_profile
 from capc.compiler.registry import RobotProfile
 from capc.diagnostics import InputError
-from capc.runtime import sim_assets
+from capc.runtime import hand, sim_assets
 from capc.safety.spec import SafetySpec
 
 PHYSICS_RATE = 240.0           # Hz; PyBullet's default step, the spec's default control rate
@@ -65,13 +65,6 @@ ARM_POSITION_GAIN = 0.3        # PyBullet motor gain; the default 0.1 lagged 9.5
 # Fingers closing along world y, the hand pointing straight down.
 TCP_DOWN = (1.0, 0.0, 0.0, 0.0)  # quaternion (x, y, z, w) of a rotation by pi about x
 YAW_90 = (0.0, 0.0, math.sqrt(0.5), math.sqrt(0.5))  # a quarter turn about world z: fingers along x
-# Where the open fingers are, from the TCP (measured AABBs of the finger links at FINGER_OPEN):
-# 22-56 mm out along the closing axis, 14.5 mm either side across it, down to 1 cm below it.
-FINGER_SPAN = (0.022, 0.056)
-FINGER_HALF_WIDTH = 0.0145
-# A finger closer than this to a neighbour's outline (a bowl's rim 8 cm from a block's centre
-# is 2 cm from it) makes the hand turn a quarter to close along the other axis, if that is clearer.
-FINGER_CLEARANCE = 0.01
 # Joint angles near the home pose (TCP at the cell's home, elbow up); the IK pulls towards them.
 REST_POSE = (0.0, 0.05, 0.0, -2.37, 0.0, 2.42, -math.pi / 4)
 NULL_SPACE_PULL = 0.002        # fraction of the way to REST_POSE per set-point (~2 s time constant)
@@ -360,47 +353,11 @@ class SimBackend:
             time.sleep(ahead)
 
     def begin_segment(self, target) -> None:
-        """The runtime's notice of where the next straight segment ends. A segment that ends
-        at travel height over a place (the approach to a pick, the carry to a place) is where
-        the hand can turn: the fingers will come down there, and a neighbour in their way (a
-        bowl's rim beside the block) is avoided by closing along the other axis (the blocks
-        are axis-aligned: either pair of faces holds). Lower segments keep the hand as it is."""
-        x, y, z = (float(v) for v in target)
-        if z < self.cell.travel_height - 1e-3:
-            return
-        clear = {axis: self._finger_clearance(x, y, axis) for axis in ("y", "x")}
-        other = "x" if self._axis == "y" else "y"
-        if clear[self._axis] < FINGER_CLEARANCE and clear[other] > clear[self._axis]:
-            self._axis = other
-
-    def _finger_clearance(self, x: float, y: float, axis: str) -> float:
-        """How far the open fingers over (x, y), closing along `axis`, are from the outline of
-        any object but the held one and the one between them (its centre within the grasp
-        radius of (x, y)), seen from above."""
-        p, c = self._p, self._client
-        half_along = (FINGER_SPAN[1] - FINGER_SPAN[0]) / 2
-        mid = (FINGER_SPAN[0] + FINGER_SPAN[1]) / 2
-        if axis == "y":
-            fingers, half = [(x, y - mid), (x, y + mid)], (FINGER_HALF_WIDTH, half_along)
-        else:
-            fingers, half = [(x - mid, y), (x + mid, y)], (half_along, FINGER_HALF_WIDTH)
-        best = math.inf
-        for name, body in self._bodies.items():
-            if name == self._held:
-                continue
-            ox, oy, _ = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
-            if math.hypot(ox - x, oy - y) <= self.cell.grasp_radius:
-                continue
-            bowl = self._kinds.get(name) == "bowl"
-            for fx, fy in fingers:
-                if bowl:  # a disc: distance from its centre to the finger's rectangle, less the radius
-                    gap = math.hypot(max(0.0, abs(ox - fx) - half[0]), max(0.0, abs(oy - fy) - half[1]))
-                    gap -= self.cell.bowl_radius
-                else:
-                    b = self.cell.block_size / 2
-                    gap = math.hypot(max(0.0, abs(ox - fx) - half[0] - b), max(0.0, abs(oy - fy) - half[1] - b))
-                best = min(best, gap)
-        return best
+        """The runtime's notice of where the next straight segment ends: the hand may turn a
+        quarter there to keep its fingers clear of a neighbour (capc.runtime.hand.choose_axis,
+        the rule the runtime's observer predicts collisions with)."""
+        self._axis = hand.choose_axis(self._axis, target, self.object_positions(), self._kinds, self._held,
+                                      self.cell)
 
     def send_setpoint(self, tcp: np.ndarray, dt: float) -> None:
         targets = self._ik(tcp)[:7]
@@ -447,6 +404,14 @@ class SimBackend:
             if all(abs(s[0] - t) < SETTLED_RAD for s, t in zip(states, self._targets)):
                 return
             self._step(1)
+
+    def settle(self) -> None:
+        """Come to rest at the last set-point (the runtime asks before a stop that comes
+        between segments: the arm finishes the motion it was sent instead of freezing where
+        its lag left it)."""
+        self._velocities = [0.0] * len(ARM_JOINTS)
+        self._command_arm()
+        self._settle()
 
     def _object_between_fingers(self) -> str | None:
         """The object both fingers touch whose centre is within the cell's grasp_radius of the TCP."""

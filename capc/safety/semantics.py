@@ -238,5 +238,6 @@ class Semantics:
                 else:
                     self.grip(ex, prim, span, index, k, step)
                     self.world.release(("release", index, k), placed=prim.name == "put_first_on_second")
+                self.world.closed = step.close
 
 

@@ -3,7 +3,7 @@ verifier's world model) and on the PyBullet sim, compared by where the objects e
 
 A policy *agrees* when every object's final position on the sim is within `AGREE` (2 cm) of
 its final position on the kinematic backend. A disagreement is *reported* when the sim run
-itself reported an observed outcome (capc.runtime.outcomes, E520-E524): the runtime told the
+itself reported an observed or predicted outcome (capc.runtime.outcomes, E520-E526): the runtime told the
 user that the world is not what the plan made. The bar (issue 12): agreement >= 98 % and
 every disagreement reported. bench/fidelity.py prints the figures; a test keeps a small
 fixed sample.
@@ -85,6 +85,7 @@ class FidelityReport:
             "runs_with_events": sum(r.reported for r in self.results),
             "failed_grasps": sum(events[c] for c in (codes.E520, codes.E521, codes.E522)),
             "misplaced": events[codes.E523], "knocked": events[codes.E524],
+            "obstructed": events[codes.E525], "out_of_reach": events[codes.E526],
             "events": dict(sorted(events.items())), "seconds": round(self.seconds, 1),
         }
 
