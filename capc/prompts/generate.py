@@ -71,6 +71,7 @@ class Generated:
     helpers: dict[str, tuple[str, str]]          # name -> (definition source, file)
     program: ir.Program
     origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
+    session: str = ""   # the earlier instructions' variables compiled before the policy (capc.prompts.session)
 
     def parts(self) -> list[dict[str, str]]:
         """Each generated part with its listing and origin (for --json and the audit)."""
@@ -84,9 +85,14 @@ class Generated:
         return out
 
     def bundle(self) -> str:
-        """One self-contained policy file: the definitions first, then the policy."""
-        parts = [f"# {file}: written by the model, checked by capc\n{text.rstrip()}\n"
-                 for text, file in self.helpers.values()]
+        """One self-contained policy file: the session's variables (when there are any: the
+        values the policy was verified with), the definitions, then the policy."""
+        from capc.compiler.frontend import SESSION_FILE
+
+        parts = [f"# {SESSION_FILE}: variables of the earlier instructions\n{self.session.rstrip()}\n"] \
+            if self.session.strip() else []
+        parts += [f"# {file}: written by the model, checked by capc\n{text.rstrip()}\n"
+                  for text, file in self.helpers.values()]
         parts.append(self.source.rstrip() + "\n")
         return "\n\n".join(parts)
 
@@ -215,7 +221,8 @@ class Generator:
                 for name in sub_helpers:
                     self._refuse_moving_answer(program, name)
                 return Generated(code, file, helpers, program,
-                                 {f: self.origins[f] for _, f in helpers.values() if f in self.origins})
+                                 {f: self.origins[f] for _, f in helpers.values() if f in self.origins},
+                                 self.session if file == "<policy>" else "")
             first: dict[str, ir.UndefinedCall] = {}
             for call in missing:
                 first.setdefault(call.name, call)

@@ -15,6 +15,7 @@ all its attempts, requests and replies and its context (`audit_compile`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from capc.compiler.scene import Scene
@@ -88,6 +89,69 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
         repairs=repairs, max_depth=max_depth, history=history, session=session)
 
 
+@dataclass
+class SessionStep:
+    """One instruction of a compile session: its compile, the world it was verified in, the
+    session variables it was compiled with, and its run on the simulator (None when it was
+    rejected and so never ran)."""
+
+    result: CompileResult
+    context: VerificationContext
+    session: str = ""
+    outcome: Any = None
+
+    @property
+    def finished(self) -> bool:
+        """Accepted or guarded, and its simulated run completed: the next instruction can follow."""
+        return self.outcome is not None and bool(self.outcome.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.result.to_json(), "session": self.session,
+                "run": self.outcome.to_json() if self.outcome is not None else None}
+
+
+def compile_session(instructions: Sequence[str], provider: Provider, *, context: VerificationContext,
+                    repairs: int = DEFAULT_REPAIRS, max_depth: int = DEFAULT_MAX_DEPTH) -> list[SessionStep]:
+    """Compile instructions one after another as one session, as `capc shell` runs them: each
+    sees the earlier instructions' variables (capc.prompts.session, their values known to the
+    verifier) and is verified in the world the earlier ones left. Nothing moves a robot: what
+    an accepted or guarded policy leaves (its top-level variables, where the objects end) is
+    learned by running it on the kinematic simulator from the world its verdict is about.
+    The session ends at the first instruction that is rejected or whose simulated run does not
+    complete; the later ones are not asked (their world would not be known)."""
+    from capc.diagnostics import InputError
+    from capc.prompts.repair import ACCEPTING
+    from capc.prompts.session import Variables, moved
+    from capc.runtime.execute import execute
+
+    if context.scene is None:
+        raise InputError("a session of several instructions needs a scene: what one instruction leaves "
+                         "for the next is learned by running it on the simulator",
+                         hint="give a scene (a file, or the random scene of a seed)")
+    variables, history, scene = Variables(), [], context.scene
+    steps: list[SessionStep] = []
+    for instruction in instructions:
+        here = context.with_scene(scene)
+        session = variables.prelude()
+        result = compile_instruction(instruction, provider, context=here, repairs=repairs,
+                                     max_depth=max_depth, history=history, session=session)
+        step = SessionStep(result, here, session)
+        steps.append(step)
+        final = result.final
+        if final.verdict not in ACCEPTING:
+            break
+        step.outcome = execute(final.generated.program, scene, here.spec, backend="kinematic",
+                               limits=here.limits, sub_lmp=RuntimeSubLMP(provider, here, max_depth=max_depth),
+                               guards=getattr(final.report, "guards", None),
+                               verified_scene=scene if here.mode == "scene" else None)
+        if not step.finished:
+            break
+        variables.record(step.outcome.variables)
+        scene = moved(scene, step.outcome.final_positions)
+        history.append((instruction, final.code))
+    return steps
+
+
 def audit_compile(kind: str, result: CompileResult, provider: Provider, *, context: VerificationContext,
                   params: dict | None = None, outcome=None, error: Exception | None = None) -> int | None:
     """Write one audit record with the context its verdict is about (never raises; a
@@ -124,6 +188,8 @@ def compile_fields(result: CompileResult, provider: Provider, *, context: Verifi
             fields["file"] = final.generated.file
             fields["helpers"] = final.generated.helpers
             fields["origins"] = final.generated.origins
+            if final.generated.session:   # `capc audit recheck` compiles the policy with it
+                fields["session"] = final.generated.session
         if final.report is not None:
             fields["report"] = final.report
     if outcome is not None:
