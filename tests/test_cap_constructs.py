@@ -162,3 +162,61 @@ def test_bad_numpy_arguments_are_policy_errors():
         with pytest.raises(RuntimeStop) as info:
             _run(source)
         assert info.value.code in ("E501", "E423"), source
+
+
+# --- several-point answers asked at compile time are proved, not guarded ---------------------------
+
+_LINE_SCENE = ("objects:\n  - {name: red block, position: [0.10, -0.45]}\n"
+               "  - {name: green block, position: [0.0, -0.45]}\n"
+               "  - {name: blue bowl, position: [-0.10, -0.60]}\n")
+_LINE_QUERY = "a 30cm horizontal line in the middle with 2 points"
+
+
+def _line_answer(half_width: float) -> str:
+    return ("mid = denormalize_xy([0.5, 0.5])\n"
+            f"line = LineString([mid - [{half_width}, 0.0], mid + [{half_width}, 0.0]])\n"
+            "ret_val = np.array([line.interpolate(i, normalized=True).coords[0] for i in [0.0, 1.0]])")
+
+
+def _compile_line(half_width: float, policy: str):
+    """Compile `policy` against the loopback model, which answers the line query with a line
+    of that half width through the middle of the table."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from llm_server import LLMServer, by_prompt
+
+    from capc.compiler.scene import parse_scene
+    from capc.prompts.pipeline import compile_instruction
+    from capc.prompts.provider_openai import OpenAIProvider
+    from capc.safety.context import VerificationContext
+    from capc.safety.spec import default_spec
+
+    context = VerificationContext(default_spec(), parse_scene(_LINE_SCENE), False)
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[policy], answers={_LINE_QUERY: _line_answer(half_width),
+                                                                "the blocks": "ret_val = ['red block', 'green block']"})
+        llm = OpenAIProvider(model="m", base_url=server.base_url, api_key="k", timeout=5, retries=0)
+        return compile_instruction("line the blocks up", llm, context=context, repairs=0)
+
+
+_LINE_POLICY = ("block_names = parse_obj_name('the blocks', f'objects = {get_obj_names()}')\n"
+                f"line_pts = parse_position('{_LINE_QUERY}')\n"
+                "for name, pt in zip(block_names, line_pts):\n"
+                "    put_first_on_second(name, pt)\n")
+
+
+def test_a_several_point_answer_asked_at_compile_time_is_proved():
+    result = _compile_line(0.15, _LINE_POLICY)
+    assert result.verdict == "accepted" and not result.final.report.guards
+    assert "def parse_position_answer_1" in result.final.generated.bundle()
+
+
+def test_a_several_point_answer_off_the_table_is_rejected_with_a_counterexample_that_replays():
+    result = _compile_line(0.4, _LINE_POLICY)   # 80 cm wide: both ends leave the 60 cm workspace
+    assert result.verdict == "rejected"
+    [violated, *_] = result.final.report.violated()
+    example = violated.counterexample
+    assert example["replayed"] is True and example["variables"]["line_pts"] == [[-0.4, -0.5], [0.4, -0.5]]
+    assert result.final.diagnostics[0].code == "E301"
