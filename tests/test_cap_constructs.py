@@ -220,3 +220,62 @@ def test_a_several_point_answer_off_the_table_is_rejected_with_a_counterexample_
     example = violated.counterexample
     assert example["replayed"] is True and example["variables"]["line_pts"] == [[-0.4, -0.5], [0.4, -0.5]]
     assert result.final.diagnostics[0].code == "E301"
+
+
+# --- a query written as an f-string, foreseen at compile time --------------------------------------
+
+_FSTRING_POLICY = ("block_names = parse_obj_name('the blocks', f'objects = {get_obj_names()}')\n"
+                   "line_pts = parse_position(f'a 30cm horizontal line in the middle with {len(block_names)} points')\n"
+                   "for name, pt in zip(block_names, line_pts):\n"
+                   "    put_first_on_second(name, pt)\n")
+
+
+def test_an_f_string_query_foreseen_at_compile_time_is_answered_then_and_proved():
+    """CaP's own pattern: the query's words depend on an earlier answer. In the verified world
+    it asks for 2 points; that answer is asked at compile time and verified, and the run uses
+    it exactly when the run asks the same words (any other words still go to the model)."""
+    import numpy as np
+
+    from capc.compiler.interpreter import run_program
+
+    result = _compile_line(0.15, _FSTRING_POLICY)
+    assert result.verdict == "accepted" and not result.final.report.guards
+    generated = result.final.generated
+    assert f"== {_LINE_QUERY!r} else parse_position(f'a 30cm" in generated.source
+    assert len(result.final.exchanges) == 3   # the policy, the blocks, the line: nothing left for the run
+
+    asked = []
+
+    def answer(call):
+        if call.name == "get_obj_names":
+            return ["red block", "green block", "blue bowl"]
+        if call.name == "denormalize_xy":
+            return np.array([0.0, -0.5])
+        if call.name == "parse_position":
+            asked.append(call.args["query"])
+            return [[0.0, -0.5]]
+        return None
+
+    run_program(generated.program, answer)
+    assert asked == []   # the foreseen words: the compile-time answer ran
+    other = compile_source(generated.bundle().replace("ret_val = ['red block', 'green block']",
+                                                      "ret_val = ['red block']"), "policy.py")
+    run_program(other, answer)
+    assert asked == ["a 30cm horizontal line in the middle with 1 points"]   # other words: asked at run time
+
+
+def test_an_f_string_query_foreseen_off_the_table_is_rejected_with_a_counterexample_that_replays():
+    result = _compile_line(0.4, _FSTRING_POLICY)
+    assert result.verdict == "rejected" and result.final.diagnostics[0].code == "E301"
+    example = result.final.report.violated()[0].counterexample
+    assert example["replayed"] is True and example["variables"]["line_pts"] == [[-0.4, -0.5], [0.4, -0.5]]
+
+
+def test_a_query_that_calls_the_policys_own_function_stays_a_run_time_question():
+    policy = ("def count(names):\n    return len(names)\n"
+              "block_names = ['red block', 'green block']\n"
+              "line_pts = parse_position(f'a 30cm horizontal line in the middle with {count(block_names)} points')\n"
+              "for name, pt in zip(block_names, line_pts):\n"
+              "    put_first_on_second(name, pt)\n")
+    result = _compile_line(0.15, policy)
+    assert result.verdict == "guarded" and "parse_position_answer" not in result.final.generated.source

@@ -86,7 +86,8 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
     return compile_with_repair(
         instruction, provider, lambda g: check_program(g, context),
         objects=objects, spec=context.spec, profile=context.profile, limits=context.limits,
-        repairs=repairs, max_depth=max_depth, history=history, session=session)
+        repairs=repairs, max_depth=max_depth, history=history, session=session,
+        foresee=foresee_queries(context))
 
 
 @dataclass
@@ -256,38 +257,16 @@ class RuntimeSubLMP:
         from capc.compiler.profiles import get_profile
         from capc.diagnostics import CompileError
         from capc.prompts.generate import E_SUB_LMP_RUNTIME
-        import numpy as np
 
         scene = self.scene
         profile = get_profile(program.profile)
 
-        class Seen:  # the registry's `Seen` over the scene: what the profile's answers read
-            def xy(self, name):
-                return scene.get(name).xy
-
-            def kind(self, name):
-                return scene.get(name).kind
-
-            def vector(self, values):
-                return np.array(values, dtype=float)
-
         def answer(call):
-            args = call.args
-            if call.name == "get_obj_names":
-                return scene.names()
-            obj = scene.get(args.get("obj_name")) if "obj_name" in args else None
-            if call.name in ("get_obj_pos", "get_bbox") and obj is not None:
-                return profile.answer(call.name, args, Seen())
-            if call.name == "is_obj_visible":
-                return obj is not None
-            if call.name == "get_color" and obj is not None:
-                return obj.color
-            if call.name in ("denormalize_xy", "get_corner_name", "get_side_name"):
-                return profile.answer(call.name, args, Seen())
-            if call.name == "say":
-                return None
+            value = scene_answer(call, scene, profile)
+            if value is not UNANSWERED:
+                return value
             if call.primitive is not None and call.primitive.kind == "sub_lmp":
-                return self(call.name, str(args.get("query", "")), str(args.get("context", "")))
+                return self(call.name, str(call.args.get("query", "")), str(call.args.get("context", "")))
             raise CompileError(E_SUB_LMP_RUNTIME, f"a run-time sub-LMP answer cannot call {call.name}() here",
                                call.span)
 
@@ -297,3 +276,86 @@ class RuntimeSubLMP:
             raise CompileError(E_SUB_LMP_RUNTIME, "the sub-LMP answer did not set ret_val", None,
                                hint="a parse_* answer must assign its result to ret_val")
         return value
+
+
+UNANSWERED = object()   # scene_answer: a call the scene does not answer
+
+
+class _SceneSeen:
+    """The registry's `Seen` over a scene: what the profile's answers read."""
+
+    def __init__(self, scene) -> None:
+        self.scene = scene
+
+    def xy(self, name):
+        return self.scene.get(name).xy
+
+    def kind(self, name):
+        return self.scene.get(name).kind
+
+    def vector(self, values):
+        import numpy as np
+        return np.array(values, dtype=float)
+
+
+def scene_answer(call, scene, profile) -> Any:
+    """What `scene` answers to a call that only looks at it (perception, geometry, `say`),
+    positions as perceived when a run starts there; UNANSWERED for any other call."""
+    args = call.args
+    if call.name == "get_obj_names":
+        return scene.names()
+    obj = scene.get(args.get("obj_name")) if "obj_name" in args else None
+    if call.name in ("get_obj_pos", "get_bbox") and obj is not None:
+        return profile.answer(call.name, args, _SceneSeen(scene))
+    if call.name == "is_obj_visible":
+        return obj is not None
+    if call.name == "get_color" and obj is not None:
+        return obj.color
+    if call.name in ("denormalize_xy", "get_corner_name", "get_side_name"):
+        return profile.answer(call.name, args, _SceneSeen(scene))
+    if call.name == "say":
+        return None
+    return UNANSWERED
+
+
+class _Foreseen(Exception):
+    """Ends a foresight run at the first sub-LMP call it reaches."""
+
+
+def foresee_queries(context: VerificationContext) -> Any:
+    """`foresee(program) -> {(line, col): query}`: the query the first sub-LMP call of the
+    policy whose query is only known at run time (an f-string, `f'a line with {len(names)}
+    points'`) asks when the program runs in the context's scene, keyed by where the call
+    stands in the policy. The Generator then asks it at compile time and keeps the run-time
+    call for any other query (capc.prompts.generate). The run is the interpreter's, answered
+    by the scene; motions answer nothing and move nothing, so a query computed after a motion
+    may be foreseen wrong: then only the run-time call it falls back to is used, guarded."""
+    from capc.compiler.interpreter import run_program
+    from capc.compiler.profiles import get_profile
+    from capc.diagnostics import CapcError
+
+    def foresee(program) -> dict[tuple[int, int], str]:
+        if context.scene is None:
+            return {}
+        profile, seen = get_profile(program.profile), {}
+
+        def answer(call):
+            if call.primitive is not None and call.primitive.kind == "sub_lmp":
+                query = call.args.get("query")
+                if call.span is not None and call.span.file == "<policy>" and isinstance(query, str):
+                    seen[(call.span.line, call.span.col)] = query
+                raise _Foreseen
+            value = scene_answer(call, context.scene, profile)
+            if value is UNANSWERED:
+                if call.primitive is None or not call.primitive.moves:
+                    raise _Foreseen   # the arm's pose, say: the scene alone does not tell
+                return None
+            return value
+
+        try:
+            run_program(program, answer, context.limits)
+        except (_Foreseen, CapcError):   # a run that fails first foresees nothing more
+            pass
+        return seen
+
+    return foresee
