@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from capc import codes
-from capc.compiler import library
-from capc import codes
-from capc.compiler.library import CallSite, LibFunction, RuleError, from_shape, shape_of
+from capc.compiler.library_records import (
+    CallSite, LibFunction, RuleError, element_type, from_shape, register, shape_of,
+)
 from capc.compiler.library_impl import Impl, is_int
 from capc.lazy_numpy import np_functions as npf
 from capc.compiler.types import (
@@ -139,7 +139,7 @@ def _choice(site: CallSite) -> Type:
         return _drawn(site, 1, INT)
     if isinstance(t, DictT) or isinstance(t, Str):
         raise RuleError(f"choice() picks from a list, a tuple, an array or range(n), got {t.show()}", 0)
-    one = library.element_type(t, 0)
+    one = element_type(t, 0)
     if isinstance(one, (ListT, TupleT)):
         raise RuleError("choice() picks from a flat sequence", 0)
     if isinstance(one, Array) and one.shape not in ((), None):
@@ -206,7 +206,7 @@ FUNCTIONS: dict[str, LibFunction] = {f.name: f for f in (
 )}
 RUN_HERE = frozenset(name for name in FUNCTIONS if name.startswith("random."))
 
-library.register("numpy", list(FUNCTIONS.values()))
+register("numpy", list(FUNCTIONS.values()))
 
 
 # --- run time -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from capc import codes
-from capc.compiler.library import CallSite, LibFunction, RuleError, shape_of
+from capc.compiler.library_records import CallSite, LibFunction, RuleError, shape_of
 from capc.compiler.types import (
     BOOL, FLOAT, Array, Bool, Float, Geometry, Int, ListT, Str, TupleT, Type, Unknown, array_shape_of,
 )
