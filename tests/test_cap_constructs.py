@@ -279,3 +279,26 @@ def test_a_query_that_calls_the_policys_own_function_stays_a_run_time_question()
               "    put_first_on_second(name, pt)\n")
     result = _compile_line(0.15, policy)
     assert result.verdict == "guarded" and "parse_position_answer" not in result.final.generated.source
+
+
+# --- the policy generator of capc.testing draws these constructs -------------------------------------
+
+def test_the_policy_generator_draws_caps_constructs():
+    """So that the soundness property and the soak cover them (docs/testing.md)."""
+    from capc.compiler.scene import random_scene
+    from capc.testing.policies import policies
+
+    wanted = ("zip([", "np.polyfit(", "LineString(", "np.random.uniform(")
+    seen: set[str] = set()
+
+    @settings(max_examples=150, database=None, derandomize=True, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(policies(random_scene(0)))
+    def draw(policy):
+        new = {c for c in wanted if c in policy.source} - seen
+        if new:
+            compile_source(policy.source, "generated.py")
+            seen.update(new)
+
+    draw()
+    assert seen == set(wanted)
