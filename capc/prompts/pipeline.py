@@ -318,6 +318,19 @@ def scene_answer(call, scene, profile) -> Any:
     return UNANSWERED
 
 
+def _asks_at_run_time(program, profile) -> bool:
+    """Whether the policy still calls a sub-LMP (its query not a constant, so not answered)."""
+    from capc.compiler import ir
+
+    def asks(node) -> bool:
+        if not (isinstance(node, ir.Call) and node.kind == ir.CALL_API):
+            return False
+        prim = profile.primitive(node.callee)
+        return prim is not None and prim.kind == "sub_lmp"
+
+    return ir.find(program, asks) is not None
+
+
 class _Foreseen(Exception):
     """Ends a foresight run at the first sub-LMP call it reaches."""
 
@@ -335,9 +348,9 @@ def foresee_queries(context: VerificationContext) -> Any:
     from capc.diagnostics import CapcError
 
     def foresee(program) -> dict[tuple[int, int], str]:
-        if context.scene is None:
-            return {}
         profile, seen = get_profile(program.profile), {}
+        if context.scene is None or not _asks_at_run_time(program, profile):
+            return seen   # nothing to foresee: no run needed
 
         def answer(call):
             if call.primitive is not None and call.primitive.kind == "sub_lmp":
