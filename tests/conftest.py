@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
 from capc.safety import verifier as V
+
+# A suite started in the background by a non-interactive shell (`nohup make stress &`, some CI
+# runners) inherits SIGINT ignored, and an ignored signal stays ignored across exec: every
+# child a test sends Ctrl-C to would run on to the end. A handled signal is reset to the
+# default in a child, so handling it here gives the children a real Ctrl-C again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
