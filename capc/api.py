@@ -143,7 +143,7 @@ def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinema
     does for a policy file. Nothing moves when the verdict is "rejected". `task` is a task in
     the language of `# capc-task:` headers, judged on the final positions. Unlike the command,
     nothing is recorded in the audit store and no recording (GIF) is made."""
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
 
     scene_obj = load_scene(scene) if _is_path(scene) else scene
     parsed_task = None
@@ -156,9 +156,10 @@ def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinema
     if report.verdict == "rejected":
         return RunResult(report, backend)
     # the program, world and limits the verdict is about are the ones that run
-    outcome = execute(result.program, scene_obj, result.spec, backend=backend, noise=noise, seed=seed,
-                      guards=result.report.guards if result.report is not None else None, task=parsed_task,
-                      verified_scene=scene_obj if result.context.mode == "scene" else None)
+    config = RunConfig(backend=backend, noise=noise, seed=seed, task=parsed_task,
+                       guards=result.report.guards if result.report is not None else None,
+                       verified_scene=scene_obj if result.context.mode == "scene" else None)
+    outcome = execute(result.program, scene_obj, result.spec, config)
     return RunResult(report, backend, outcome)
 
 

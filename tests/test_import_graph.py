@@ -172,3 +172,19 @@ def test_the_safety_case_neither_stores_nor_prints():
                 wrong += [f"{path.name}:{node.lineno}: imports {n}" for n in names
                           if n.split(".")[0] in ("sqlite3", "shelve", "pickle") or n.startswith("capc.audit")]
     assert not wrong, "\n".join(wrong)
+
+
+# The embodiment's module and the one module allowed to import it: the profile registry, which
+# registers it. Everything else reads cells, objects, plans and answers from a RobotProfile.
+EMBODIMENT = "capc.compiler.tabletop"
+PROFILE_REGISTRY = "capc.compiler.profiles"
+
+
+def test_only_the_profile_registry_imports_the_tabletop():
+    """issue 19: a second embodiment is a second profile, not a fork; nothing outside the
+    profile registry names the tabletop module (imports inside functions included)."""
+    graph = import_graph()
+    wrong = sorted(f"{module} (line {line})" for module, targets in graph.items() if module != PROFILE_REGISTRY
+                   for target, line in targets if target == EMBODIMENT)
+    assert not wrong, "imports of the tabletop outside the profile registry:\n" + "\n".join(wrong)
+    assert any(t == EMBODIMENT for t, _ in graph[PROFILE_REGISTRY])  # the graph sees the one that is there

@@ -19,7 +19,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from capc.compiler.tabletop import CELL, COLORS, object_kind
+from capc.compiler.profiles import DEFAULT_PROFILE, get_profile
+from capc.compiler.registry import RobotProfile
 
 OFFENDING_RED = "#ff0000"        # reserved for the offending target/segment
 WORKSPACE_GREEN = "#1f8f3a"
@@ -105,7 +106,16 @@ def offending_obligation(record: dict, index: int | None = None, attempt: int | 
     return None
 
 
-def _vec(value: Any, n: int) -> tuple[float, ...] | None:
+def _profile(record: dict) -> RobotProfile:
+    """The profile the record was checked for (the default one for a record without, or of a
+    profile this process does not know): its cell and objects are what is drawn."""
+    try:
+        return get_profile(record.get("profile") or DEFAULT_PROFILE)
+    except KeyError:
+        return get_profile()
+
+
+def _vec(value: Any, n: int, cell: Any) -> tuple[float, ...] | None:
     try:
         values = tuple(float(v) for v in value)
     except (TypeError, ValueError):
@@ -113,28 +123,28 @@ def _vec(value: Any, n: int) -> tuple[float, ...] | None:
     if len(values) < 2:
         return None
     if len(values) == 2 and n == 3:
-        values = values + (CELL.travel_height,)
+        values = values + (cell.travel_height,)
     return values[:n]
 
 
-def _objects(record: dict, cex: dict) -> dict[str, tuple[float, float, float]]:
+def _objects(record: dict, cex: dict, cell: Any) -> dict[str, tuple[float, float, float]]:
     """Scene objects, moved to where the counterexample puts them."""
     objects: dict[str, tuple[float, float, float]] = {}
     for item in ((record.get("scene") or {}).get("objects") or []):
-        pos = _vec(item.get("position"), 3) if isinstance(item, dict) else None
+        pos = _vec(item.get("position"), 3, cell) if isinstance(item, dict) else None
         if pos is not None:
             objects[str(item.get("name"))] = pos if len(pos) == 3 else pos + (0.0,)
     for name, pos in (cex.get("objects") or {}).items():
-        vec = _vec(pos, 3)
+        vec = _vec(pos, 3, cell)
         if vec is not None:
             objects[str(name)] = vec
     return objects
 
 
-def _regions(record: dict):
+def _regions(record: dict, cell: Any):
     """Workspace box and keep-out zones from the record's spec (defaults if it has none)."""
     spec = record.get("spec") or {}
-    ws = spec.get("workspace") or CELL.table_bounds.to_json()
+    ws = spec.get("workspace") or cell.table_bounds.to_json()
     zones = []
     for zone in spec.get("keep_out") or []:
         if "box" in zone:
@@ -144,11 +154,10 @@ def _regions(record: dict):
     return ws, zones
 
 
-def _layout(points_xy, points_z) -> PlotFrame:
+def _layout(points_xy, points_z, table: Any) -> PlotFrame:
     xs = [p[0] for p in points_xy]
     ys = [p[1] for p in points_xy]
     zs = list(points_z)
-    table = CELL.table_bounds
     cx, cy = (table.x.low + table.x.high) / 2, (table.y.low + table.y.high) / 2
     half = MAX_VIEW_M / 2
     x0 = max(min(xs) - PAD_M, cx - half)
@@ -177,15 +186,17 @@ def render(record: dict, obligation_index: int | None = None, attempt: int | Non
 
     ob = offending_obligation(record, obligation_index, attempt)
     cex = (ob or {}).get("counterexample") or {}
-    ws, zones = _regions(record)
-    objects = _objects(record, cex)
-    target = _vec(cex.get("target"), 3) if cex.get("target") is not None else None
+    profile = _profile(record)
+    cell = profile.cell
+    ws, zones = _regions(record, cell)
+    objects = _objects(record, cex, cell)
+    target = _vec(cex.get("target"), 3, cell) if cex.get("target") is not None else None
     segment = None
     if cex.get("segment") and len(cex["segment"]) == 2:
-        a, b = (_vec(p, 3) for p in cex["segment"])
+        a, b = (_vec(p, 3, cell) for p in cex["segment"])
         segment = (a, b) if a is not None and b is not None else None
 
-    table = CELL.table_bounds
+    table = cell.table_bounds
     pts_xy = [(table.x.low, table.y.low), (table.x.high, table.y.high),
               (ws["x"][0], ws["y"][0]), (ws["x"][1], ws["y"][1])]
     pts_z = [table.z.low, table.z.high, ws["z"][0], ws["z"][1]]
@@ -194,7 +205,7 @@ def render(record: dict, obligation_index: int | None = None, attempt: int | Non
     offending = [p for p in ([target] + list(segment or ())) if p is not None]
     pts_xy += [p[:2] for p in offending]
     pts_z += [p[2] for p in offending]
-    frame = _layout(pts_xy, pts_z)
+    frame = _layout(pts_xy, pts_z, table)
 
     fig = Figure(figsize=(frame.width_px / DPI, frame.height_px / DPI), dpi=DPI)
     fig.patch.set_facecolor("white")
@@ -248,19 +259,20 @@ def render(record: dict, obligation_index: int | None = None, attempt: int | Non
 
     # Objects.
     for name, (x, y, z) in objects.items():
-        color = next((rgba for c, rgba in COLORS.items() if name.startswith(c + " ")), COLORS["gray"])
-        if object_kind(name) == "bowl":
-            top.add_patch(Circle((x, y), CELL.bowl_radius, facecolor="none", edgecolor=color,
+        color = profile.rgba(name)
+        bowl = profile.object_kind(name) == "bowl"
+        if bowl:
+            top.add_patch(Circle((x, y), cell.bowl_radius, facecolor="none", edgecolor=color,
                                  lw=4, zorder=4))
-            side.add_patch(Rectangle((x - CELL.bowl_radius, z), 2 * CELL.bowl_radius,
-                                     CELL.bowl_height, facecolor="none", edgecolor=color, lw=2, zorder=4))
+            side.add_patch(Rectangle((x - cell.bowl_radius, z), 2 * cell.bowl_radius,
+                                     cell.bowl_height, facecolor="none", edgecolor=color, lw=2, zorder=4))
         else:
-            s = CELL.block_size
+            s = cell.block_size
             top.add_patch(Rectangle((x - s / 2, y - s / 2), s, s, facecolor=color,
                                     edgecolor="#333333", lw=0.8, zorder=4))
             side.add_patch(Rectangle((x - s / 2, z - s / 2), s, s, facecolor=color,
                                      edgecolor="#333333", lw=0.8, zorder=4))
-        top.annotate(name, (x, y - CELL.bowl_radius if object_kind(name) == "bowl" else y - 0.03),
+        top.annotate(name, (x, y - cell.bowl_radius if bowl else y - 0.03),
                      fontsize=7, ha="center", va="top", color="#333333", zorder=6)
 
     # The offending segment and target, in the one colour nothing else uses.

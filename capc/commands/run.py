@@ -192,7 +192,7 @@ def verify_checked(checked, context, unverified: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     from capc.commands.check import VERDICT_REJECTED, check_policy, print_result
     from capc.diagnostics import InputError
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
 
     if args.record and args.backend == "kinematic":
         raise InputError("--record needs --backend sim or franka (the kinematic backend draws nothing)")
@@ -243,11 +243,11 @@ def run(args: argparse.Namespace) -> int:
         return _finish(args, policy, context, out, verdict, diagnostics, None, show,
                        program=program, report=report)
     guards = getattr(report, "guards", None) if report is not None else None
-    outcome = execute(program, scene, spec, backend=args.backend, limits=limits, record=args.record,
-                      noise=args.noise, seed=args.seed, sub_lmp=policy.sub_lmp, guards=guards, gui=args.gui, task=task,
-                      trace=_print_call if args.trace else None,
-                      verified_scene=scene if context.mode == "scene" else None,
-                      backend_options=backend_options)
+    config = RunConfig(backend=args.backend, limits=limits, record=args.record, noise=args.noise, seed=args.seed,
+                       sub_lmp=policy.sub_lmp, task=task, guards=guards, gui=args.gui,
+                       trace=_print_call if args.trace else None,
+                       verified_scene=scene if context.mode == "scene" else None, backend_options=backend_options)
+    outcome = execute(program, scene, spec, config)
     if outcome.diagnostic is not None:
         diagnostics.append(outcome.diagnostic)
     return _finish(args, policy, context, out, verdict, diagnostics, outcome,

@@ -258,13 +258,13 @@ def _instruction(text: str, session: Session, provider, context, args, out) -> N
         print(final.generated.bundle().rstrip(), file=out)
         after = scene
         if not args.no_run:
-            from capc.runtime.execute import execute
+            from capc.runtime.execute import RunConfig, execute
+            config = RunConfig(backend=args.backend, limits=context.limits,
+                               sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
+                               guards=getattr(final.report, "guards", None),
+                               verified_scene=scene if context.mode == "scene" else None)
             try:
-                outcome = execute(final.generated.program, scene, context.spec, backend=args.backend,
-                                  limits=context.limits,
-                                  sub_lmp=RuntimeSubLMP(provider, context, max_depth=args.max_depth),
-                                  guards=getattr(final.report, "guards", None),
-                                  verified_scene=scene if context.mode == "scene" else None)
+                outcome = execute(final.generated.program, scene, context.spec, config)
             except CapcError as exc:  # e.g. the backend cannot start: say so, keep the session
                 print(render(exc.diagnostic), file=out)
                 return

@@ -151,7 +151,8 @@ Answer = Callable[[dict[str, Any], Seen], Any]
 class RobotProfile:
     """One embodiment: its primitives (in prompt order), the plans of the moving ones, the
     cell it works in (an object of the profile's own module), its answers to perception and
-    geometry calls, and the objects it knows: their colours, kinds, and the default set."""
+    geometry calls, the objects it knows (their colours, kinds, and the default set), how it
+    paints them, and the backends that can run it."""
 
     name: str
     primitives: tuple[Primitive, ...]
@@ -162,6 +163,10 @@ class RobotProfile:
     kinds: tuple[str, ...] = ()            # the kinds of objects ('block', 'bowl')
     default_objects: tuple[str, ...] = ()  # the objects assumed without a scene or names in the policy
     object_kind: Callable[[str], str] | None = None  # an object's kind read from its name
+    paint: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)  # RGBA of each colour, for pictures
+    # The backends whose bodies fit this cell (the kinematic one fits any cell: it reads only
+    # the cell's rules; the simulator builds the tabletop's table, blocks and bowls).
+    backends: tuple[str, ...] = ("kinematic",)
 
     def primitive(self, name: str) -> Primitive | None:
         return self._by_name().get(name)
@@ -175,6 +180,14 @@ class RobotProfile:
 
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.primitives)
+
+    def color_of(self, name: str) -> str:
+        """The colour word an object's name starts with ('red block' -> 'red'), else 'gray'."""
+        return next((c for c in self.colors if name.startswith(c + " ")), "gray")
+
+    def rgba(self, name: str) -> tuple[float, float, float, float]:
+        """The colour an object is drawn in (a grey without a colour of its own)."""
+        return self.paint.get(self.color_of(name), (0.5, 0.5, 0.5, 1.0))
 
     def plan(self, name: str, bound_args: dict[str, Any], world: World) -> tuple[PlanStep, ...]:
         """The motion a call makes, as straight segments and gripper actions."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import random
 
-from capc.compiler.tabletop import CELL, COLORS, object_kind
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import RobotProfile
 from capc.files import Document, expect_keys, expect_number, load_document, parse_document
 from capc.frozen import frozen
 
@@ -26,8 +27,8 @@ MAX_NAME_LENGTH = 120
 class SceneObject:
     name: str
     position: tuple[float, float, float]
-    kind: str    # "block" | "bowl"
-    color: str   # one of COLORS, or "gray" when the name does not say
+    kind: str    # one of the profile's kinds ("block" | "bowl" on the tabletop)
+    color: str   # one of the profile's colours, or "gray" when the name does not say
 
     @property
     def xy(self) -> tuple[float, float]:
@@ -49,30 +50,33 @@ class Scene:
         return {"objects": [{"name": o.name, "position": list(o.position)} for o in self.objects]}
 
 
-def make_object(name: str, position: tuple[float, ...]) -> SceneObject:
-    kind = object_kind(name)
-    color = next((c for c in COLORS if name.startswith(c + " ")), "gray")
+def make_object(name: str, position: tuple[float, ...], profile: RobotProfile | None = None) -> SceneObject:
+    """An object of `profile` (None: the default profile): its kind and colour read from its
+    name, an xy position put at the kind's resting height."""
+    profile = profile or get_profile()
+    kind = profile.object_kind(name)
     if len(position) == 2:
-        position = (position[0], position[1], CELL.resting_z(kind))
-    return SceneObject(name, tuple(float(v) for v in position), kind, color)
+        position = (position[0], position[1], profile.cell.resting_z(kind))
+    return SceneObject(name, tuple(float(v) for v in position), kind, profile.color_of(name))
 
 
-def load_scene(path: str) -> Scene:
-    return scene_from_document(load_document(path, "scene"))
+def load_scene(path: str, profile: RobotProfile | None = None) -> Scene:
+    return scene_from_document(load_document(path, "scene"), profile)
 
 
-def parse_scene(text: str, file: str = "<scene>") -> Scene:
-    return scene_from_document(parse_document(text, file, "scene"))
+def parse_scene(text: str, file: str = "<scene>", profile: RobotProfile | None = None) -> Scene:
+    return scene_from_document(parse_document(text, file, "scene"), profile)
 
 
-def scene_from_document(doc: Document) -> Scene:
+def scene_from_document(doc: Document, profile: RobotProfile | None = None) -> Scene:
     data = expect_keys(doc, (), doc.data, {"objects"}, {"objects"})
     items = data["objects"]
     if not isinstance(items, list):
         raise doc.error(("objects",), "expected a list of objects")
     if len(items) > MAX_OBJECTS:
         raise doc.error(("objects",), f"too many objects ({len(items)}, at most {MAX_OBJECTS})")
-    table = CELL.table_bounds
+    profile = profile or get_profile()
+    table = profile.cell.table_bounds
     seen: set[str] = set()
     objects = []
     for i, item in enumerate(items):
@@ -96,7 +100,7 @@ def scene_from_document(doc: Document) -> Scene:
                             f"({coords[0]}, {coords[1]}) is off the table",
                             hint=f"the table spans x in [{table.x.low}, {table.x.high}], "
                                  f"y in [{table.y.low}, {table.y.high}]")
-        objects.append(make_object(name, coords))
+        objects.append(make_object(name, coords, profile))
     return Scene(tuple(objects), doc.file)
 
 
@@ -104,8 +108,9 @@ def random_scene(seed: int, n_blocks: int = 3, n_bowls: int = 3, min_distance: f
     """A CaP-style random scene: distinct colours, objects at least `min_distance` apart
     inside the spawn area. Deterministic for a seed."""
     rng = random.Random(seed)
-    area = CELL.spawn_area
-    colors = list(COLORS)
+    profile = get_profile()
+    area = profile.cell.spawn_area
+    colors = list(profile.colors)
     block_colors = rng.sample(colors, n_blocks)
     bowl_colors = rng.sample(colors, n_bowls)
     names = [f"{c} block" for c in block_colors] + [f"{c} bowl" for c in bowl_colors]

@@ -324,7 +324,7 @@ def build_profile() -> RobotProfile:
         "get_side_name": lambda args, seen: get_side_name(args["pos"]),
     }
     return RobotProfile("tabletop", primitives, planners, CELL, answers, tuple(COLORS), KINDS, DEFAULT_OBJECTS,
-                        object_kind)
+                        object_kind, COLORS, backends=("kinematic", "sim", "franka"))
 
 
 def answer_bbox(args: dict[str, Any], seen: Seen) -> Any:

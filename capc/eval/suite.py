@@ -321,10 +321,11 @@ def _check_instances(doc: Document, path: tuple, task_paths: list, template: Tem
         for name in needed_objects(template, values):
             kind = name.rsplit(" ", 1)[-1]
             colour = name[: -len(kind) - 1]
-            from capc.compiler.tabletop import COLORS
-            if colour not in COLORS:
+            from capc.compiler.profiles import get_profile
+            colours = get_profile().colors
+            if colour not in colours:
                 raise _fail(doc, path, f"{name!r} is not a block or bowl of a known colour "
-                                       f"(colours: {', '.join(COLORS)})")
+                                       f"(colours: {', '.join(colours)})")
 
 
 # --- instances -------------------------------------------------------------------------------
@@ -377,17 +378,19 @@ def generate_scene(rule: SceneRule, needed: list[str], task: str, rng: random.Ra
     """Scene JSON: the needed objects, then other colours up to the rule's counts, blocks
     before bowls, each at least `min_distance` from the others and from any named place the
     task mentions (so no trial starts with its task already done)."""
-    from capc.compiler.tabletop import CELL, COLORS
+    from capc.compiler.profiles import get_profile
 
+    profile = get_profile()  # the suites' tasks are the default profile's: its blocks and bowls
     names = []
     for kind, count in (("block", rule.blocks), ("bowl", rule.bowls)):
         mine = [n for n in needed if n.endswith(" " + kind)]
-        free = [c for c in COLORS if f"{c} {kind}" not in mine]
+        free = [c for c in profile.colors if f"{c} {kind}" not in mine]
         rng.shuffle(free)
         mine += [f"{c} {kind}" for c in free[: max(0, count - len(mine))]]
         names += mine
-    avoid = [CELL.places[p] for p in QUOTED.findall(task) if p in CELL.places]
-    area = CELL.spawn_area
+    cell = profile.cell
+    avoid = [cell.places[p] for p in QUOTED.findall(task) if p in cell.places]
+    area = cell.spawn_area
     placed: list[tuple[float, float]] = []
     objects = []
     for name in names:

@@ -153,13 +153,13 @@ def _execute(program, trial: Trial, context, config: dict, provider, *, guards=N
              observe_only: bool = False):
     """The run of `capc run -i`: on the backend, under the monitor, in the verified scene."""
     from capc.prompts.pipeline import RuntimeSubLMP
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
 
-    return execute(program, context.scene, context.spec, backend=config.get("backend", "kinematic"),
-                   limits=context.limits, seed=trial.seed,
-                   sub_lmp=RuntimeSubLMP(provider, context, max_depth=config.get("max_depth", 4)),
-                   guards=guards, task=trial.tasks[0] if trial.tasks else None,
-                   verified_scene=context.scene, observe_only=observe_only)
+    run = RunConfig(backend=config.get("backend", "kinematic"), limits=context.limits, seed=trial.seed,
+                    sub_lmp=RuntimeSubLMP(provider, context, max_depth=config.get("max_depth", 4)),
+                    task=trial.tasks[0] if trial.tasks else None, guards=guards,
+                    verified_scene=context.scene, observe_only=observe_only)
+    return execute(program, context.scene, context.spec, run)
 
 
 def _arm(trial: Trial, verdict: str, outcome, diagnostics: list[dict], repairs: int, *, spec=None,
@@ -248,13 +248,13 @@ def outcome_events(run: dict) -> dict[str, int]:
 
 def stream_violation(setpoints, spec):
     """The first limit the set-points actually sent break, checked afresh over the whole
-    stream from home (a witness independent of the monitor that ran), or None."""
-    from capc.compiler.tabletop import CELL
+    stream from the default profile's home, as eval's runs start there (a witness independent of the monitor that ran), or None."""
+    from capc.compiler.profiles import get_profile
     from capc.safety.monitor import Monitor
 
     if spec is None or setpoints is None or len(setpoints) == 0:
         return None
-    hit = Monitor(spec).check_setpoints(CELL.home, setpoints, 1.0 / spec.control_rate)
+    hit = Monitor(spec).check_setpoints(get_profile().cell.home, setpoints, 1.0 / spec.control_rate)
     return None if hit is None else hit[1]
 
 

@@ -91,6 +91,8 @@ def compile_demo(provider: Provider, *, quiet: bool = False, spec=None,
 def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: str = "sim",
              limits: ResourceLimits = DEFAULT_LIMITS, out: TextIO,
              execute: Callable[..., Any] | None = None, spec=None, any_scene: bool = False) -> DemoReport:
+    from capc.runtime.execute import RunConfig  # `execute` (a stand-in, or the runtime's) is called with one
+
     if execute is None:
         from capc.runtime.execute import execute
     context = demo_context(spec, limits, any_scene)
@@ -131,10 +133,10 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
         outcome = None
         if result.verdict in ACCEPTING:
             gif = os.path.join(out_dir, f"step{number}.gif")
-            outcome = execute(result.final.generated.program, scene, spec, backend=backend, limits=limits,
-                              record=gif if backend == "sim" else None,
-                              guards=getattr(result.final.report, "guards", None),
-                              verified_scene=scene if context.mode == "scene" else None)
+            config = RunConfig(backend=backend, limits=limits, record=gif if backend == "sim" else None,
+                               guards=getattr(result.final.report, "guards", None),
+                               verified_scene=scene if context.mode == "scene" else None)
+            outcome = execute(result.final.generated.program, scene, spec, config)
             step.outcome = outcome
             step.gif = gif if backend == "sim" and os.path.exists(gif) else None
             for said in getattr(outcome, "said", None) or ():

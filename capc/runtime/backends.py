@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import RobotProfile
 from capc.diagnostics import InputError
 
 BACKEND_NAMES = ("kinematic", "sim", "franka")
 
 
-def make_backend(name: str, *, gui: bool = False, **options):
-    """A fresh backend. PyBullet is imported only for "sim", franky only for "franka"
+def make_backend(name: str, *, gui: bool = False, profile: RobotProfile | None = None, **options):
+    """A fresh backend for `profile`'s cell (None: the default profile), one of the backends
+    the profile declares. PyBullet is imported only for "sim", franky only for "franka"
     (options: `robot_ip`, `robot_config`: a cell file path or a FrankaCell)."""
+    profile = profile or get_profile()
+    if name in BACKEND_NAMES and name not in profile.backends:
+        raise InputError(f"the {profile.name} robot has no '{name}' backend",
+                         hint="choose one of: " + ", ".join(profile.backends))
     if name == "kinematic":
         if gui:
             raise InputError("the kinematic backend has no display; use --backend sim with --gui")
         from capc.runtime.kinematic import KinematicBackend
 
-        return KinematicBackend(**options)
+        return KinematicBackend(profile.cell, **options)
     if name == "sim":
         from capc.runtime.sim import SimBackend
 
-        return SimBackend(gui=gui, **options)
+        return SimBackend(gui=gui, profile=profile, **options)
     if name == "franka":
         if gui:
             raise InputError("the franka backend drives a real robot and has no display")

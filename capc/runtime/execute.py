@@ -3,8 +3,8 @@
 The interpreter (capc.compiler.interpreter) runs the program and yields every call that
 leaves it. This module answers them:
 
-* perception primitives from the backend's state (capc.runtime.perception, optional noise);
-* geometry primitives with the cell's plain functions (capc.compiler.tabletop);
+* what perception sees from the backend's state (capc.runtime.perception, optional noise);
+* perception and geometry primitives by the profile's answers (`profile.answer`);
 * `say` by collecting the message;
 * sub-LMPs with the `sub_lmp` callable the LLM layer passes (or a clear stop without one);
 * motion and gripper primitives by the profile's *plan* — the same function the verifier
@@ -21,6 +21,7 @@ arithmetic: "step budget exhausted".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from capc.compiler.registry import (
 )
 from capc.compiler.scene import Scene
 from capc.diagnostics import CapcError, Diagnostic, InputError, Span
+from capc.frozen import frozen
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.runtime.backend import RobotFault
 from capc.runtime.motion import MIN_LENGTH, segment_setpoints, tick_count
@@ -67,6 +69,46 @@ STATUS_INTERRUPTED = "interrupted"    # Ctrl-C during the run
 E_INTERRUPTED = codes.E534
 
 SubLMP = Callable[[str, str, str], Any]
+
+
+@frozen
+class RunConfig:
+    """How one run goes, apart from what it runs (the program), where (the scene) and under
+    which limits (the spec): `execute(program, scene, spec, RunConfig(...))`.
+
+    `backend` is a name ("kinematic", "sim", "franka": one the program's profile declares)
+    or a Backend; `backend_options` go to a backend built from a name (the franka backend:
+    `robot_ip`, `robot_config`), `gui` too. The task (a `# capc-task:` header of the source,
+    or `task` as text or a parsed Task) is parsed before anything moves and checked on the
+    final object positions. `trace` is called with every PrimitiveCall before it is
+    answered. `verified_scene` is the world the verdict is about: when the backend reports a
+    start that is not that world (another set of objects, or one further than the
+    perception tolerance from where the proof put it), nothing moves (E507). `observe_only`
+    lets everything through and lists what the monitor would have stopped (marked
+    `observed`): the unverified baseline of `capc eval`, never a way to run a policy. With
+    `outcome_stops=False` observed outcomes (capc.runtime.outcomes) are recorded but stop
+    nothing. `guards`: the verdict's guarded motions (the run says it was guarded)."""
+
+    backend: Any = "kinematic"
+    limits: ResourceLimits = DEFAULT_LIMITS
+    record: str | None = None
+    noise: float = 0.0
+    seed: int = 0
+    sub_lmp: SubLMP | None = None
+    task: Any = None
+    guards: Any = None
+    gui: bool = False
+    trace: Callable[[PrimitiveCall], None] | None = None
+    verified_scene: Scene | None = None
+    observe_only: bool = False
+    outcome_stops: bool = True
+    backend_options: dict | None = None
+
+    def with_changes(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT_RUN = RunConfig()
 
 
 @dataclass
@@ -140,22 +182,106 @@ class _MonitorStop(Exception):
         self.event = event
 
 
-class _Perceived:
-    """The registry's `Seen` for the profile's answers to perception and geometry calls:
-    objects where perception sees them (the caller has checked that they exist)."""
+class _Answers:
+    """What answers the calls that do not move: perception and geometry by the profile's
+    answers over what perception sees (this object is their `Seen`: objects where perception
+    puts them), `say` into the run's messages, sub-LMPs by the LLM layer's callable. The run's
+    step loop hands it every such call."""
 
-    def __init__(self, run: "_Run"):
-        self.run = run
+    def __init__(self, profile, perception: Perception, sub_lmp: SubLMP | None,
+                 tcp: Callable[[], tuple[float, float, float]], said: list[str]):
+        self.profile, self.perception, self.sub_lmp, self.said = profile, perception, sub_lmp, said
+        self.call: PrimitiveCall | None = None   # the call being answered
+        self.perceive = {
+            "get_obj_names": lambda args, span: self.perception.names(),
+            "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
+            "get_color": lambda args, span: self.perception.colors[self._object(args, span)],
+            "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
+            "get_robot_pos": lambda args, span: np.array(tcp()),
+        }
+        self.geometry = {  # the xy point each geometry primitive reads
+            "denormalize_xy": "pos_normalized", "get_corner_name": "pos", "get_side_name": "pos",
+        }
+
+    def answer(self, call: PrimitiveCall) -> Any:
+        self.call = call
+        primitive = call.primitive
+        kind = primitive.kind
+        if kind == KIND_PERCEPTION and primitive.name in self.perceive:
+            return self.perceive[primitive.name](call.args, call.span)
+        if kind == KIND_GEOMETRY and primitive.name in self.geometry:
+            key = self.geometry[primitive.name]
+            point = {key: self._xy(call.args, key, call.span)}
+            return self.profile.answer(primitive.name, point, self)
+        if kind == KIND_OUTPUT:
+            self.said.append(self._text(call, "msg"))
+            return None
+        if kind == KIND_SUB_LMP:
+            return self._sub_lmp(call)
+        raise RuntimeStop(E_NO_IMPLEMENTATION, f"the runtime has no implementation of '{primitive.name}'",
+                          call.span)
+
+    # -- the registry's Seen -------------------------------------------------------------
 
     def xy(self, name: str) -> tuple[float, float]:
-        x, y, _ = self.run.perception.position(name)
+        x, y, _ = self.perception.position(name)
         return float(x), float(y)
 
     def kind(self, name: str) -> str:
-        return self.run.perception.kinds[name]
+        return self.perception.kinds[name]
 
     def vector(self, values: list) -> np.ndarray:
         return np.array(values, dtype=float)
+
+    # -- perception and geometry -----------------------------------------------------
+
+    def require_object(self, name: Any, span: Span) -> str:
+        if not self.perception.knows(name):
+            names = ", ".join(repr(n) for n in self.perception.names()) or "none"
+            raise RuntimeStop(E_UNKNOWN_OBJECT, f"there is no object named {name!r} in the scene", span,
+                              hint=f"objects: {names}")
+        return name
+
+    def _object(self, args: dict, span: Span) -> str:
+        return self.require_object(args["obj_name"], span)
+
+    def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
+        return self.profile.answer("get_obj_pos", {"obj_name": self._object(args, span)}, self)
+
+    def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
+        return self.profile.answer("get_bbox", {"obj_name": self._object(args, span)}, self)
+
+    def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
+        value = args[key]
+        try:
+            x, y = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
+        return x, y
+
+    def _sub_lmp(self, call: PrimitiveCall) -> Any:
+        if self.sub_lmp is None:
+            raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
+                              call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
+                                              "or replace the call with code")
+        context = self._text(call, "context")
+        shape_pts = call.args.get("shape_pts")
+        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
+            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
+            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
+        return self.sub_lmp(call.name, self._text(call, "query"), context)
+
+    def _text(self, call: PrimitiveCall, key: str) -> str:
+        """A text argument. Anything else is refused rather than converted: str() of an
+        aliased nested list is how a policy would build gigabytes out of sight."""
+        value = call.args.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
+                                                     f"{type(value).__name__}", call.span,
+                              hint="convert it with str(...) or an f-string first")
+        return value
 
 
 class _World:
@@ -170,13 +296,13 @@ class _World:
         if self._is_place(name):
             x, y = self.run.cell.places[name]
             return (float(x), float(y), 0.0)
-        self.run.require_object(name, self.span)
+        self.run.answers.require_object(name, self.span)
         return tuple(float(v) for v in self.run.perception.position(name))
 
     def kind(self, name: str) -> str:
         if self._is_place(name):
             return "place"
-        self.run.require_object(name, self.span)
+        self.run.answers.require_object(name, self.span)
         return self.run.perception.kinds[name]
 
     def _is_place(self, name: str) -> bool:
@@ -200,39 +326,28 @@ class _World:
 
 
 class _Run:
-    def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, *,
-                 limits: ResourceLimits, noise: float, seed: int, sub_lmp: SubLMP | None,
-                 trace: Callable[[PrimitiveCall], None] | None = None, observe_only: bool = False):
+    def __init__(self, program: ir.Program, scene: Scene, spec: SafetySpec, backend, config: RunConfig):
         self.program, self.scene, self.spec, self.backend = program, scene, spec, backend
         # observe_only: the monitor records what it would stop and lets it through. Only for
         # measuring an unverified baseline (`capc eval --baseline unverified`) on a simulated
         # backend; every other run stops at the first violation.
-        self.observe_only = observe_only
-        self.interpreter = Interpreter(program, limits)
+        self.observe_only = config.observe_only
+        self.interpreter = Interpreter(program, config.limits)
         self.profile = self.interpreter.profile
         self.cell = self.profile.cell
         self.monitor = Monitor(spec, self.cell)
-        self.perception = Perception(backend, scene, spec, noise=noise, seed=seed)
-        self.sub_lmp = sub_lmp
-        self.trace = trace
+        self.perception = Perception(backend, scene, spec, noise=config.noise, seed=config.seed)
+        self.trace = config.trace
         self.dt = 1.0 / spec.control_rate
         self.segments: list[np.ndarray] = []
         self.sent = 0
         self.tcp = tuple(float(v) for v in self.cell.home)  # commanded: what reset was told
         self.outcome = RunOutcome(STATUS_COMPLETED, backend=getattr(backend, "name", type(backend).__name__))
-        self.observer = Observer(backend, scene)
+        self.observer = Observer(backend, scene, self.cell)
+        self.observer.stops = config.outcome_stops and not config.observe_only
         self.surface_calls = 0
         self.last_motion: PrimitiveCall | None = None
-        self.perceive = {
-            "get_obj_names": lambda args, span: self.perception.names(),
-            "get_obj_pos": self._get_obj_pos, "get_bbox": self._get_bbox,
-            "get_color": lambda args, span: self.perception.colors[self._object(args, span)],
-            "is_obj_visible": lambda args, span: self.perception.knows(args["obj_name"]),
-            "get_robot_pos": lambda args, span: np.array(self.tcp),
-        }
-        self.geometry = {  # the xy point each geometry primitive reads
-            "denormalize_xy": "pos_normalized", "get_corner_name": "pos", "get_side_name": "pos",
-        }
+        self.answers = _Answers(self.profile, self.perception, config.sub_lmp, lambda: self.tcp, self.outcome.said)
 
     # -- the loop --------------------------------------------------------------------
 
@@ -298,73 +413,10 @@ class _Run:
             raise RuntimeStop(E_UNDEFINED_FUNCTION, f"function '{call.name}' is not defined", call.span,
                               hint="the LLM layer defines helper functions before a run; "
                                    "define it in the policy or generate it with capc compile")
-        kind = primitive.kind
-        if kind == KIND_PERCEPTION and primitive.name in self.perceive:
-            return self.perceive[primitive.name](call.args, call.span)
-        if kind == KIND_GEOMETRY and primitive.name in self.geometry:
-            key = self.geometry[primitive.name]
-            point = {key: self._xy(call.args, key, call.span)}
-            return self.profile.answer(primitive.name, point, _Perceived(self))
-        if kind == KIND_OUTPUT:
-            self.outcome.said.append(self._text(call, "msg"))
-            return None
-        if kind == KIND_SUB_LMP:
-            return self._sub_lmp(call)
-        if kind in (KIND_MOTION, KIND_GRIPPER):
+        if primitive.kind in (KIND_MOTION, KIND_GRIPPER):
             self._move(call)
             return None
-        raise RuntimeStop(E_NO_IMPLEMENTATION, f"the runtime has no implementation of '{primitive.name}'",
-                          call.span)
-
-    # -- perception and geometry -----------------------------------------------------
-
-    def require_object(self, name: Any, span: Span) -> str:
-        if not self.perception.knows(name):
-            names = ", ".join(repr(n) for n in self.perception.names()) or "none"
-            raise RuntimeStop(E_UNKNOWN_OBJECT, f"there is no object named {name!r} in the scene", span,
-                              hint=f"objects: {names}")
-        return name
-
-    def _object(self, args: dict, span: Span) -> str:
-        return self.require_object(args["obj_name"], span)
-
-    def _get_obj_pos(self, args: dict, span: Span) -> np.ndarray:
-        return self.profile.answer("get_obj_pos", {"obj_name": self._object(args, span)}, _Perceived(self))
-
-    def _get_bbox(self, args: dict, span: Span) -> np.ndarray:
-        return self.profile.answer("get_bbox", {"obj_name": self._object(args, span)}, _Perceived(self))
-
-    def _xy(self, args: dict, key: str, span: Span) -> tuple[float, float]:
-        value = args[key]
-        try:
-            x, y = (float(v) for v in value)
-        except (TypeError, ValueError):
-            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"expected an xy point, got {value!r}", span) from None
-        return x, y
-
-    def _sub_lmp(self, call: PrimitiveCall) -> Any:
-        if self.sub_lmp is None:
-            raise RuntimeStop(E_SUB_LMP, f"'{call.name}' asks a language model, and this run has none",
-                              call.span, hint="run it through the LLM layer (capc run -i / capc compile), "
-                                              "or replace the call with code")
-        context = self._text(call, "context")
-        shape_pts = call.args.get("shape_pts")
-        if shape_pts is not None:  # CaP's transform_shape_pts(query, shape_pts=pts): handed over as a variable
-            rows = [[float(v) for v in row] for row in np.asarray(shape_pts, dtype=float).reshape(-1, 2)]
-            context = (context + "\n" if context else "") + f"shape_pts = np.array({rows!r})"
-        return self.sub_lmp(call.name, self._text(call, "query"), context)
-
-    def _text(self, call: PrimitiveCall, key: str) -> str:
-        """A text argument. Anything else is refused rather than converted: str() of an
-        aliased nested list is how a policy would build gigabytes out of sight."""
-        value = call.args.get(key)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise RuntimeStop(E_BAD_PRIMITIVE_ARGS, f"{call.name}() takes text for '{key}', got "
-                                                     f"{type(value).__name__}", call.span,
-                              hint="convert it with str(...) or an f-string first")
-        return value
+        return self.answers.answer(call)
 
     # -- motion ------------------------------------------------------------------------
 
@@ -412,7 +464,7 @@ class _Run:
         if violation is not None:
             self._stop(call, step.role, violation, tick=None)
             if not step.close:  # observed only: the gripper opens all the same
-                self.monitor.held = None
+                self.monitor.opened(held)
 
     def _segment(self, call: PrimitiveCall, step) -> None:
         if self.spec.rules:  # boxes that move with an object are where the object is now
@@ -471,39 +523,29 @@ class _Run:
         raise _MonitorStop(event)
 
 
-def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any = "kinematic",
-            limits: ResourceLimits = DEFAULT_LIMITS, record: str | None = None, noise: float = 0.0,
-            seed: int = 0, sub_lmp: SubLMP | None = None, task: Any = None, guards: Any = None,
-            gui: bool = False, trace: Callable[[PrimitiveCall], None] | None = None,
-            verified_scene: Scene | None = None, observe_only: bool = False,
-            outcome_stops: bool = True, backend_options: dict | None = None) -> RunOutcome:
-    """Run `program` in `scene` on `backend` (a name or a Backend) under the monitor.
-
-    The task (a `# capc-task:` header of the source, or `task=` as text or a parsed Task) is
-    parsed before anything moves and checked on the final object positions. `trace` is
-    called with every PrimitiveCall before it is answered. `verified_scene` is the world the
-    verdict is about: when the backend reports a start that is not that world (another set
-    of objects, or one further than the perception tolerance from where the proof put it),
-    nothing moves (E507). `observe_only` lets everything through and lists what the monitor
-    would have stopped (marked `observed`): the unverified baseline of `capc eval`, never a
-    way to run a policy. With `outcome_stops=False` observed outcomes (capc.runtime.outcomes)
-    are recorded but stop nothing. `backend_options` go to the backend built from a name (the
-    franka backend: `robot_ip`, `robot_config`).
+def execute(program: ir.Program, scene: Scene, spec: SafetySpec, config: RunConfig = DEFAULT_RUN,
+            **changes: Any) -> RunOutcome:
+    """Run `program` in `scene` under `spec` and the monitor, as `config` says (RunConfig);
+    keyword `changes` are fields of it (`execute(p, s, spec, backend="sim", seed=3)`).
 
     A backend with a `control_rate` of its own (a real robot's cell) sets the rate the
     set-points are generated and monitored at."""
     from capc.runtime.backends import make_backend
 
-    task = _resolve_task(program, task)
-    owned = isinstance(backend, str)
-    robot = make_backend(backend, gui=gui, **(backend_options or {})) if owned else backend
+    if changes:
+        config = config.with_changes(**changes)
+    task = _resolve_task(program, config.task)
+    owned = isinstance(config.backend, str)
+    profile = get_profile(program.profile)
+    robot = (make_backend(config.backend, gui=config.gui, profile=profile, **(config.backend_options or {}))
+             if owned else config.backend)
     rate = getattr(robot, "control_rate", None)
     if rate is not None and rate != spec.control_rate:
         spec = spec.with_changes(control_rate=float(rate))
     started = time.monotonic()
     try:
         try:
-            robot.reset(scene, spec, get_profile(program.profile).cell.home)
+            robot.reset(scene, spec, profile.cell.home)
         except (RobotFault, KeyboardInterrupt) as fault:
             # Nothing has moved: the controller is unreachable, or the arm not at the start.
             robot.stop()
@@ -511,30 +553,27 @@ def execute(program: ir.Program, scene: Scene, spec: SafetySpec, *, backend: Any
             outcome.robot = robot.report() if hasattr(robot, "report") else None
             outcome.wall_time = time.monotonic() - started
             return outcome
-        if record:
+        if config.record:
             if not hasattr(robot, "start_recording"):
                 raise InputError(f"--record needs a backend that renders (sim), not '{robot.name}'")
-            robot.start_recording(record)
-        away = start_difference(robot.object_positions(), verified_scene, spec.perception_tolerance)
+            robot.start_recording(config.record)
+        away = start_difference(robot.object_positions(), config.verified_scene, spec.perception_tolerance)
         if away is not None:
             outcome = RunOutcome(STATUS_ERROR, away, E_START_WORLD, backend=getattr(robot, "name", ""),
                                  hint="verify the policy for the world the backend starts in "
                                       "(--scene), or with --any-scene")
         else:
-            run = _Run(program, scene, spec, robot, limits=limits, noise=noise, seed=seed, sub_lmp=sub_lmp,
-                       trace=trace, observe_only=observe_only)
-            run.observer.stops = outcome_stops and not observe_only
-            outcome = run.run()
+            outcome = _Run(program, scene, spec, robot, config).run()
         outcome.sim_time = robot.sim_time()
         outcome.final_positions = {name: [round(float(v), 6) for v in pos]
                                    for name, pos in robot.object_positions().items()}
-        outcome.guarded = bool(guards)
+        outcome.guarded = bool(config.guards)
         if task is not None:
             from capc.runtime.tasks import check_task
 
             outcome.task = task.text
             outcome.task_result = check_task(task, robot.object_positions(), scene)
-        if record:
+        if config.record:
             outcome.recording = robot.finish_recording()
         if hasattr(robot, "report"):
             outcome.robot = robot.report()

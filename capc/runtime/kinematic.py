@@ -1,9 +1,9 @@
 """The kinematic backend: no physics, exact and fast (tests, property tests, benchmarks).
 
 The tool centre point *is* the last set-point. A closing gripper takes the object whose
-grasp point (CELL.grasp_z: a block's centre, a bowl's mid-height) is nearest the TCP and
-within CELL.grasp_radius; the held object then keeps its offset to the TCP. An opening
-gripper lets it down onto its support below (CELL.rest_height, the rule the verifier and the
+grasp point (the cell's grasp_z: a block's centre, a bowl's mid-height) is nearest the TCP and
+within its grasp_radius; the held object then keeps its offset to the TCP. An opening
+gripper lets it down onto its support below (the cell's released_height, the rule the verifier and the
 plans share): on the table, on the top face of a block it is centred over (within half a
 block), or on the floor of a bowl whose outline it is inside. Objects standing on a block that is picked up stay
 where they are (there is no physics to topple or carry them).
@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
+from capc.compiler.profiles import get_profile
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL
 from capc.safety.spec import SafetySpec
 
 GRIPPER_SECONDS = 0.25   # a close or open takes this long (the sim's 60 ticks at 240 Hz)
@@ -29,8 +29,9 @@ GRIPPER_SECONDS = 0.25   # a close or open takes this long (the sim's 60 ticks a
 class KinematicBackend:
     name = "kinematic"
 
-    def __init__(self, cell=CELL):
-        self.cell = cell
+    def __init__(self, cell=None):
+        """`cell`: the profile's cell whose rules it follows (None: the default profile's)."""
+        self.cell = get_profile().cell if cell is None else cell
         self._tcp: Sequence[float] = (0.0, 0.0, 0.0)
         self._objects: dict[str, list[float]] = {}
         self._kinds: dict[str, str] = {}

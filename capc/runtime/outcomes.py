@@ -12,9 +12,9 @@ with it:
 
 * a grasp that takes nothing where an object was meant (E520) or another object (E521);
 * a held object that is no longer held before it was let go (E522);
-* a released object that did not come to rest within `CELL.place_tolerance` of where the plan
+* a released object that did not come to rest within the cell's `place_tolerance` of where the plan
   let it go (E523);
-* any other object that moved more than `CELL.disturb_tolerance` from where it should be
+* any other object that moved more than the cell's `disturb_tolerance` from where it should be
   (E524): knocked by the arm, dragged by a neighbour, toppled off a stack.
 
 E520-E523 stop the run (the next step would act on a world the plan did not make); E524 is
@@ -33,7 +33,7 @@ from typing import Any
 
 from capc import codes
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL
+from capc.compiler.profiles import get_profile
 from capc.diagnostics import Span
 
 E_GRASP_EMPTY = codes.E520
@@ -64,9 +64,10 @@ def _rounded(values: Any) -> list[float] | None:
 class Observer:
     """Follows one run: `gripper` after every gripper action, `after` after every moving call."""
 
-    def __init__(self, backend: Any, scene: Scene, cell=CELL):
+    def __init__(self, backend: Any, scene: Scene, cell=None):
         from capc.runtime.kinematic import KinematicBackend
 
+        cell = get_profile().cell if cell is None else cell
         self.backend, self.cell = backend, cell
         self.expected = KinematicBackend(dataclasses.replace(cell, support_slack=cell.observed_support_slack))
         self.expected.reset(scene, None, cell.home)

@@ -11,8 +11,9 @@ MAX_FRAMES frames (a longer run keeps every other snapshot).
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from capc.compiler.tabletop import CELL
+from capc.compiler.profiles import get_profile
 
 SIZE = (320, 320)
 MAX_FRAMES = 1000
@@ -20,7 +21,9 @@ MARGIN = 0.05      # m of table shown beyond the workspace
 
 
 class PathRecorder:
-    def __init__(self, path: str, *, every: int = 5, frame_ms: int = 50):
+    def __init__(self, path: str, *, every: int = 5, frame_ms: int = 50, cell: Any = None):
+        """`cell`: the profile's cell whose table is drawn (None: the default profile's)."""
+        self.cell = get_profile().cell if cell is None else cell
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise ValueError(f"cannot record to {path}: directory {directory} does not exist")
@@ -38,7 +41,7 @@ class PathRecorder:
                                                          for n, p in objects().items()}))
 
     def _pixel(self, x: float, y: float) -> tuple[float, float]:
-        b = CELL.table_bounds
+        b = self.cell.table_bounds
         x0, x1 = b.x.low - MARGIN, b.x.high + MARGIN
         y0, y1 = b.y.low - MARGIN, b.y.high + MARGIN
         w, h = SIZE
@@ -66,7 +69,7 @@ class PathRecorder:
             for name, (x, y) in where.items():
                 self._object(draw, name, kinds.get(name), x, y)
             height = self.measured[tick - 1][2] if tick else 0.0
-            bar = max(0.0, min(1.0, height / CELL.table_bounds.z.high))
+            bar = max(0.0, min(1.0, height / self.cell.table_bounds.z.high))
             draw.rectangle((SIZE[0] - 8, SIZE[1] * (1 - bar), SIZE[0] - 2, SIZE[1]), fill=(60, 60, 60))
             frames.append(frame)
         frames[0].save(self.path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
@@ -76,7 +79,7 @@ class PathRecorder:
         from PIL import ImageColor
 
         cx, cy = self._pixel(x, y)
-        half = CELL.block_size / 2 if kind == "block" else CELL.bowl_radius
+        half = self.cell.block_size / 2 if kind == "block" else self.cell.bowl_radius
         r = self._pixel(x + half, y)[0] - cx
         try:
             color = ImageColor.getrgb(name.split()[0])

@@ -14,7 +14,7 @@ the tick. Nothing else runs per substep: the real-time factor is bounded by PyBu
 stepping.
 
 Grasps: the fingers close on the block with the URDF's force, geared to mirror each other;
-the held object is the one both fingers touch whose centre lies within CELL.grasp_radius of
+the held object is the one both fingers touch whose centre lies within the cell's grasp_radius of
 the TCP. By default friction alone holds it (`grasp="friction"`); `grasp="weld"` adds a fixed
 constraint to the hand once the fingers have closed, which makes carrying cheaper to
 simulate. Both succeeded in 150 of 150 example task runs; docs/simulation.md has the
@@ -32,7 +32,8 @@ import time
 import numpy as np
 
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL
+from capc.compiler.profiles import get_profile
+from capc.compiler.registry import RobotProfile
 from capc.diagnostics import InputError
 from capc.runtime import sim_assets
 from capc.safety.spec import SafetySpec
@@ -71,7 +72,7 @@ FINGER_HALF_WIDTH = 0.0145
 # A finger closer than this to a neighbour's outline (a bowl's rim 8 cm from a block's centre
 # is 2 cm from it) makes the hand turn a quarter to close along the other axis, if that is clearer.
 FINGER_CLEARANCE = 0.01
-# Joint angles near the home pose (TCP at CELL.home, elbow up); the IK pulls towards them.
+# Joint angles near the home pose (TCP at the cell's home, elbow up); the IK pulls towards them.
 REST_POSE = (0.0, 0.05, 0.0, -2.37, 0.0, 2.42, -math.pi / 4)
 NULL_SPACE_PULL = 0.002        # fraction of the way to REST_POSE per set-point (~2 s time constant)
 BASE_YAW = -math.pi / 2        # URDF front (+x) turned to face the table (-y)
@@ -114,14 +115,17 @@ class SimBackend:
 
     def __init__(self, *, gui: bool = False, record: str | None = None,
                  record_every: int | None = None, realtime: bool | None = None,
-                 grasp: str = GRASP_FRICTION):
-        """`realtime` (default: on with the GUI, off headless) paces the physics to the wall
+                 grasp: str = GRASP_FRICTION, profile: RobotProfile | None = None):
+        """`profile` (None: the default one) gives the cell the bodies are built from and the
+        colours they are painted in. `realtime` (default: on with the GUI, off headless) paces the physics to the wall
         clock so that a person watching sees the robot move at its real speed. `grasp` is
         "friction" (the fingers hold the block) or "weld" (a fixed constraint holds it once
         the fingers have closed on it: cheaper steps while carrying)."""
         if grasp not in GRASPS:
             raise InputError(f"unknown grasp mode {grasp!r}", hint="use one of: " + ", ".join(GRASPS))
         self.grasp = grasp
+        self.profile = profile or get_profile()
+        self.cell = self.profile.cell
         p = import_pybullet()
         import pybullet_data
 
@@ -141,8 +145,8 @@ class SimBackend:
         p.setGravity(0, 0, -9.81, physicsClientId=c)
         p.setTimeStep(1.0 / PHYSICS_RATE, physicsClientId=c)
         p.setPhysicsEngineParameter(numSolverIterations=SOLVER_ITERATIONS, physicsClientId=c)
-        self._shapes = sim_assets.ShapeCache(c)
-        sim_assets.add_table(p, c)
+        self._shapes = sim_assets.ShapeCache(c, self.cell, self.profile.paint)
+        sim_assets.add_table(p, c, self.cell)
         self._robot = p.loadURDF("franka_panda/panda.urdf", (0, 0, 0),
                                  p.getQuaternionFromEuler((0, 0, BASE_YAW)), useFixedBase=True,
                                  physicsClientId=c)
@@ -275,7 +279,7 @@ class SimBackend:
         bowls = [o for o in scene.objects if o.kind == "bowl"]
         for i, a in enumerate(bowls):
             for b in bowls[i + 1:]:
-                if math.dist(a.xy, b.xy) < 2 * CELL.bowl_radius:
+                if math.dist(a.xy, b.xy) < 2 * self.cell.bowl_radius:
                     pair = (self._bodies[a.name], self._bodies[b.name])
                     p.setCollisionFilterPair(*pair, -1, -1, 0, physicsClientId=c)
                     self._ignoring.append(pair)
@@ -362,7 +366,7 @@ class SimBackend:
         bowl's rim beside the block) is avoided by closing along the other axis (the blocks
         are axis-aligned: either pair of faces holds). Lower segments keep the hand as it is."""
         x, y, z = (float(v) for v in target)
-        if z < CELL.travel_height - 1e-3:
+        if z < self.cell.travel_height - 1e-3:
             return
         clear = {axis: self._finger_clearance(x, y, axis) for axis in ("y", "x")}
         other = "x" if self._axis == "y" else "y"
@@ -385,15 +389,15 @@ class SimBackend:
             if name == self._held:
                 continue
             ox, oy, _ = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
-            if math.hypot(ox - x, oy - y) <= CELL.grasp_radius:
+            if math.hypot(ox - x, oy - y) <= self.cell.grasp_radius:
                 continue
             bowl = self._kinds.get(name) == "bowl"
             for fx, fy in fingers:
                 if bowl:  # a disc: distance from its centre to the finger's rectangle, less the radius
                     gap = math.hypot(max(0.0, abs(ox - fx) - half[0]), max(0.0, abs(oy - fy) - half[1]))
-                    gap -= CELL.bowl_radius
+                    gap -= self.cell.bowl_radius
                 else:
-                    b = CELL.block_size / 2
+                    b = self.cell.block_size / 2
                     gap = math.hypot(max(0.0, abs(ox - fx) - half[0] - b), max(0.0, abs(oy - fy) - half[1] - b))
                 best = min(best, gap)
         return best
@@ -445,7 +449,7 @@ class SimBackend:
             self._step(1)
 
     def _object_between_fingers(self) -> str | None:
-        """The object both fingers touch whose centre is within CELL.grasp_radius of the TCP."""
+        """The object both fingers touch whose centre is within the cell's grasp_radius of the TCP."""
         p, c = self._p, self._client
         touching = None
         for f in FINGER_JOINTS:
@@ -456,12 +460,12 @@ class SimBackend:
         for name, body in self._bodies.items():
             if body in touching:
                 centre = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
-                if np.linalg.norm(np.asarray(centre) - tcp) <= CELL.grasp_radius:
+                if np.linalg.norm(np.asarray(centre) - tcp) <= self.cell.grasp_radius:
                     return name
         return None
 
     def _bowl_at_tcp(self) -> str | None:
-        """A bowl whose grasp point (centre, mid-height: CELL.grasp_z) is within the grasp
+        """A bowl whose grasp point (centre, mid-height: the cell's grasp_z) is within the grasp
         radius of the closed fingers. The tabletop (as CaP's, whose robot has a suction cup)
         picks a bowl at its centre; the Panda's fingers open 8 cm and a bowl is 12 cm wide, so
         they close inside it on nothing. Such a grasp is a weld: the suction cup's model."""
@@ -471,7 +475,7 @@ class SimBackend:
             if self._kinds.get(name) != "bowl":
                 continue
             x, y, z = p.getBasePositionAndOrientation(body, physicsClientId=c)[0]
-            if np.linalg.norm(np.array((x, y, CELL.grasp_z("bowl", z))) - tcp) <= CELL.grasp_radius:
+            if np.linalg.norm(np.array((x, y, self.cell.grasp_z("bowl", z))) - tcp) <= self.cell.grasp_radius:
                 return name
         return None
 

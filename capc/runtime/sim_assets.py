@@ -1,11 +1,12 @@
-"""Bodies of the PyBullet tabletop: the table, 4 cm blocks and bowls, built from CELL.
+"""Bodies of the PyBullet tabletop: the table, 4 cm blocks and bowls, built from its cell.
 
-Everything is sized from `capc.compiler.tabletop.CELL` and coloured from `COLORS`, so the
+Everything is sized from the tabletop profile's cell and coloured with its paint (the
+`ShapeCache` carries both; `SimBackend` takes them from its profile), so the
 simulated cell is the one the verifier and the kinematic backend reason about. Shapes are
 created once per physics client and shared by every body of the same kind (creating a
 shape is cheap, but a scene is re-placed on every reset).
 
-Reference points (as CELL defines them): a block's base frame is its centre; a bowl's base
+Reference points (as the cell defines them): a block's base frame is its centre; a bowl's base
 frame is the centre of its underside, on the table (z = 0), so `getBasePositionAndOrientation`
 returns exactly what `object_positions()` must report.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from capc.compiler.tabletop import CELL, COLORS
+from typing import Any
 
 BOWL_WALL_SEGMENTS = 12      # the bowl's wall is a ring of this many flat boxes
 BOWL_WALL_THICKNESS = 0.005  # m
@@ -31,14 +32,16 @@ class ShapeCache:
     """Collision and visual shape ids of one physics client, made on first use."""
 
     client: int
+    cell: Any                                  # the profile's cell: sizes of table, blocks, bowls
+    paint: dict[str, tuple[float, float, float, float]]  # the profile's RGBA per colour word
     collision: dict[str, int] = field(default_factory=dict)
     visual: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def add_table(p, client: int) -> int:
+def add_table(p, client: int, cell: Any) -> int:
     """A static box whose top face is z = 0, under the whole workspace. The robot stands on
     the same plane (its base frame is the origin), so the table also carries the robot."""
-    b = CELL.table_bounds
+    b = cell.table_bounds
     half = ((b.x.high - b.x.low) / 2 + TABLE_MARGIN,
             (0.0 - b.y.low) / 2 + TABLE_MARGIN,  # from behind the robot base to the far edge
             0.025)
@@ -51,12 +54,12 @@ def add_table(p, client: int) -> int:
     return body
 
 
-def _bowl_parts() -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]],
+def _bowl_parts(cell: Any) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]],
                            list[tuple[float, float, float, float]]]:
     """Half extents, positions and orientations (relative to the bowl's underside centre)
     of the floor and wall boxes. The walls stand ON the floor, so only the floor touches the
     table: one contact manifold per bowl instead of thirteen (a 6x cheaper physics step)."""
-    r, h, floor, t = CELL.bowl_radius, CELL.bowl_height, CELL.bowl_floor, BOWL_WALL_THICKNESS
+    r, h, floor, t = cell.bowl_radius, cell.bowl_height, cell.bowl_floor, BOWL_WALL_THICKNESS
     n = BOWL_WALL_SEGMENTS
     # A square floor whose corners reach the wall ring's outer radius.
     half_side = r / math.sqrt(2)
@@ -77,12 +80,12 @@ def _bowl_parts() -> tuple[list[tuple[float, float, float]], list[tuple[float, f
 def _collision_shape(p, cache: ShapeCache, kind: str) -> int:
     if kind not in cache.collision:
         if kind == "bowl":
-            halves, positions, orientations = _bowl_parts()
+            halves, positions, orientations = _bowl_parts(cache.cell)
             shape = p.createCollisionShapeArray(
                 [p.GEOM_BOX] * len(halves), halfExtents=halves, collisionFramePositions=positions,
                 collisionFrameOrientations=orientations, physicsClientId=cache.client)
         else:
-            s = CELL.block_size / 2
+            s = cache.cell.block_size / 2
             shape = p.createCollisionShape(p.GEOM_BOX, halfExtents=(s, s, s),
                                            physicsClientId=cache.client)
         cache.collision[kind] = shape
@@ -92,15 +95,15 @@ def _collision_shape(p, cache: ShapeCache, kind: str) -> int:
 def _visual_shape(p, cache: ShapeCache, kind: str, color: str) -> int:
     key = (kind, color)
     if key not in cache.visual:
-        rgba = COLORS.get(color, COLORS["gray"])
+        rgba = cache.paint.get(color, cache.paint["gray"])
         if kind == "bowl":
-            halves, positions, orientations = _bowl_parts()
+            halves, positions, orientations = _bowl_parts(cache.cell)
             shape = p.createVisualShapeArray(
                 [p.GEOM_BOX] * len(halves), halfExtents=halves, visualFramePositions=positions,
                 visualFrameOrientations=orientations, rgbaColors=[rgba] * len(halves),
                 physicsClientId=cache.client)
         else:
-            s = CELL.block_size / 2
+            s = cache.cell.block_size / 2
             shape = p.createVisualShape(p.GEOM_BOX, halfExtents=(s, s, s), rgbaColor=rgba,
                                         physicsClientId=cache.client)
         cache.visual[key] = shape
@@ -118,7 +121,7 @@ def add_object(p, cache: ShapeCache, kind: str, color: str,
     p.changeDynamics(body, -1, lateralFriction=OBJECT_FRICTION, spinningFriction=0.001,
                      rollingFriction=0.0001, activationState=p.ACTIVATION_STATE_ENABLE_SLEEPING,
                      physicsClientId=cache.client)
-    if abs(position[2] - CELL.resting_z(kind)) < 1e-3:
+    if abs(position[2] - cache.cell.resting_z(kind)) < 1e-3:
         p.changeDynamics(body, -1, activationState=p.ACTIVATION_STATE_SLEEP,
                          physicsClientId=cache.client)
     return body

@@ -41,8 +41,8 @@ from typing import Mapping
 import numpy as np
 
 from capc import codes
+from capc.compiler.profiles import get_profile
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL
 from capc.diagnostics import InputError, source_lines
 
 HEADER = re.compile(r"^\s*#\s*capc-task:\s*(?P<task>.*?)\s*$")
@@ -58,6 +58,8 @@ LINE_SPREAD = 0.03                       # off-axis spread of a line of blocks
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5,
             "seventh": 6, "eighth": 7, "ninth": 8, "tenth": 9, "last": -1}
 DIRECTIONS = ("horizontal", "vertical")
+# The task words are the tabletop's (its blocks, bowls and named places): they read its cell.
+CELL = get_profile("tabletop").cell
 TASK_FORMS = {
     "block_in_bowl": "block_in_bowl(<blocks>, <bowl>)",
     "block_on_block": "block_on_block(<block>, <block>)",

@@ -88,6 +88,12 @@ class Monitor:
         # something. The run tells it through `check_grip`.
         self.held: str | None = None
         self.grasps = 0
+        # The automaton's other state (capc.safety.rules): whether the gripper is closed (it
+        # is open when a run starts), the `before ... first` rules whose first event has
+        # happened, and whether a move has been commanded yet (the first starts at home).
+        self.closed = False
+        self.happened: frozenset = frozenset()
+        self.moved = False
         # Where the objects are, for `avoid` boxes that move with an object: the run updates
         # it before each command (the backend's positions; the replay's world).
         self.objects: dict[str, Sequence[float]] = {}
@@ -96,6 +102,7 @@ class Monitor:
         self.velocity = np.zeros(3)
         self.setpoints_checked = 0
         self.held, self.grasps = None, 0
+        self.closed, self.happened, self.moved = False, frozenset(), False
 
     # -- rules ---------------------------------------------------------------------------
 
@@ -111,21 +118,33 @@ class Monitor:
         with what it took (`held`), before anything moves it. Opening: call it before the
         gripper opens, with what it holds and where everything is; it is not let go on a
         violation. The held state follows the action when it passes."""
-        from capc.safety.rules import grip_breaks
+        from capc.safety.rules import grip_breaks, happened_after
 
         point = tuple(float(v) for v in tcp)
+        before = (self.held, self.closed, self.happened)
         if close:
             taken = held if self.held is None else None
             grasps = self.grasps + (taken is not None)
-            hit = grip_breaks(self._cell(), self.spec.rules, True, taken, grasps, point, {}, kinds, POSITION_TOLERANCE)
-            self.held, self.grasps = held, grasps
+            hit = grip_breaks(self._cell(), self.spec.rules, True, taken, grasps, point, {}, kinds, POSITION_TOLERANCE,
+                              before)
+            self.happened = happened_after(self.spec.rules, True, taken, self.held, self.happened)
+            self.held, self.grasps, self.closed = held, grasps, True
             return self._rule_violation(hit, point)
         hit = grip_breaks(self._cell(), self.spec.rules, False, held, self.grasps, point,
-                          {k: tuple(float(c) for c in v) for k, v in positions.items()}, kinds, POSITION_TOLERANCE)
+                          {k: tuple(float(c) for c in v) for k, v in positions.items()}, kinds, POSITION_TOLERANCE,
+                          before)
         violation = self._rule_violation(hit, point)
         if violation is None:
-            self.held = None
+            self.opened(held)
         return violation
+
+    def opened(self, held: str | None) -> None:
+        """The gripper opened letting `held` go (also after a refused opening in a run that
+        only observes)."""
+        from capc.safety.rules import happened_after
+
+        self.happened = happened_after(self.spec.rules, False, None, held, self.happened)
+        self.held, self.closed = None, False
 
     def check_end(self, positions: dict[str, Sequence[float]], kinds: dict[str, str]) -> Violation | None:
         """The world when the program has run to its end (`at_end` rules): reported, as the
@@ -133,8 +152,8 @@ class Monitor:
         from capc.safety.rules import end_breaks
 
         objects = {k: tuple(float(c) for c in v) for k, v in positions.items()}
-        return self._rule_violation(end_breaks(self._cell(), self.spec.rules, self.held, objects, kinds,
-                                               POSITION_TOLERANCE), None)
+        return self._rule_violation(end_breaks(self._cell(), self.spec.rules, (self.held, self.closed), objects,
+                                               kinds, POSITION_TOLERANCE), None)
 
     def _cell(self) -> Any:
         if self.cell is None:
@@ -142,12 +161,15 @@ class Monitor:
         return self.cell
 
     def _carry_rules(self) -> list:
-        return [r for r in self.spec.rules if r.applies(self.held)] if self.spec.rules else []
+        if not self.spec.rules:
+            return []
+        return [r for r in self.spec.rules if r.kind in ("carry_speed", "carry_height") and r.carries(self.held, self.closed)]
 
     # -- per command -------------------------------------------------------------------
 
     def check_waypoint(self, start: Sequence[float], target: Sequence[Any], speed: Any) -> Violation | None:
         """A straight move from `start` to `target` at most at `speed` (None: the spec's)."""
+        first, self.moved = not self.moved, True  # the first move starts at home (carry heights bound it)
         if speed is not None:
             violation = self._check_speed_request(speed)
             if violation is not None:
@@ -176,7 +198,7 @@ class Monitor:
                     entry, inside = hit
                     return self._rule_violation((rule, inside, f"the segment {_fmt(a)} -> {_fmt(point)} enters "
                                                  f"the box at {_fmt(entry)}"), entry)
-            return self._check_carry(point, self.spec.max_speed if speed is None else float(speed))
+            return self._check_carry(point, self.spec.max_speed if speed is None else float(speed), a if first else None)
         return None
 
     def _avoid_zones(self) -> list:
@@ -184,10 +206,13 @@ class Monitor:
 
         return avoid_zones(self.spec.rules, self.held, self.objects)
 
-    def _check_carry(self, point: Point, speed: float) -> Violation | None:
+    def _check_carry(self, point: Point, speed: float, start: Point | None = None, events: bool = True) -> Violation | None:
+        """Carry limits in force, and (`events`: a commanded move, not a set-point) the rules
+        about moves."""
         from capc.safety.rules import waypoint_breaks
 
-        hit = waypoint_breaks(self.spec.rules, self.held, point, speed, POSITION_TOLERANCE, RATE_TOLERANCE)
+        hit = waypoint_breaks(self.cell, self.spec.rules, (self.held, self.closed, self.happened), point, speed,
+                              POSITION_TOLERANCE, RATE_TOLERANCE, start, events)
         return self._rule_violation(hit, point)
 
     def _check_speed_request(self, speed: Any) -> Violation | None:
@@ -280,7 +305,7 @@ class Monitor:
             if violation is None and _zone_contains(KeepOut("", box), point):
                 violation = self._rule_violation((rule, 0.0, f"{_fmt(point)} is inside the box"), tuple(point.tolist()))
         if violation is None and carry:
-            violation = self._check_carry(tuple(point.tolist()), speed)
+            violation = self._check_carry(tuple(point.tolist()), speed, events=False)
         if violation is None:
             if speed > self._speed_limit:
                 violation = Violation("speed", speed - self.spec.max_speed, tuple(point.tolist()),

@@ -31,11 +31,13 @@ from typing import Any
 import z3
 
 from capc import codes
+from capc.compiler.geometry import Cylinder
 from capc.safety.monitor import POSITION_TOLERANCE, RATE_TOLERANCE, segment_enters
-from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _le, segment_hits
+from capc.safety.obligations import CLEAR, Property, _fmt, _gt, _in_region, _le, segment_hits
 from capc.safety.rounding import slack
 from capc.safety.rules import (
-    AVOID, CARRY_HEIGHT, CARRY_SPEED, EMPTY_AT_END, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, RELEASE_HEIGHT, Rule,
+    AVOID, CARRY_HEIGHT, CARRY_SPEED, EMPTY_AT_END, END_STATE, MAX_GRASPS, MOVE, NEVER_PICK, NEVER_PLACE,
+    RELEASE_HEIGHT, Rule,
 )
 from capc.safety.spec import KeepOut, SafetySpec
 from capc.safety.z3util import as_real, conj, disj, is_sym, sym_abs
@@ -65,8 +67,11 @@ def _height(rule: Rule, z: Any, spec: SafetySpec, what: str) -> Property:
 def waypoint_properties(spec: SafetySpec, world, start: tuple, target: tuple, speed: Any,
                         t: Any) -> list[Property]:
     """The rules of a straight move from `start` to `target` at `speed` (None: the cell's
-    maximum): `avoid` boxes (in the monitor's order, first), then carry limits."""
+    maximum): `avoid` regions (in the monitor's order, first), then carry limits in force
+    and the rules about moves, in the file's order."""
     held = world.held if world is not None else None
+    closed = world.closed if world is not None else False
+    happened = world.happened if world is not None else frozenset()
     out = []
     for rule in spec.rules:
         if rule.kind != AVOID or not rule.active(held):
@@ -75,14 +80,40 @@ def waypoint_properties(spec: SafetySpec, world, start: tuple, target: tuple, sp
             continue
         ref = world.true_position(rule.target) if rule.target is not None else (0.0, 0.0, 0.0)
         out.append(_avoid(rule, ref, start, target, spec, t))
+    first = world is not None and world.motion_count == 0  # the first move starts at home (monitor: `moved`)
     for rule in spec.rules:
-        if not rule.applies(held):
-            continue
-        if rule.kind == CARRY_SPEED:
-            out.append(_carry_speed(rule, spec.max_speed if speed is None else speed, held))
-        elif rule.kind == CARRY_HEIGHT:
-            out.append(_height(rule, target[2], spec, f"moves {held!r} to a target"))
+        if rule.kind in (CARRY_SPEED, CARRY_HEIGHT) and rule.carries(held, closed):
+            what = f"moves {held!r}" if rule.state is None else f"moves while {rule.state.during()}"
+            if rule.kind == CARRY_SPEED:
+                out.append(_carry_speed(rule, spec.max_speed if speed is None else speed, what))
+                continue
+            out.append(_height(rule, target[2], spec, f"{what} to a target"))
+            if first:
+                out.append(_height(rule, start[2], spec, f"{what} from the home pose"))
+        elif rule.event is not None and rule.event.kind == MOVE:
+            region = rule.event.region_in(world.cell)
+            if region is None:
+                if rule.breaks_at(True, held, closed, happened):
+                    out.append(_broken(rule, "a move"))
+            elif rule.breaks_at(True, held, closed, happened):
+                out.append(_move_into(rule, region, target, spec))
     return out
+
+
+def _move_into(rule: Rule, region: Any, target: tuple, spec: SafetySpec) -> Property:
+    """A move whose target lies in `region` (grown by the margin) breaks the rule (the state
+    already says it would); the monitor tests the target in the region less its tolerance."""
+    def inside(grow: float) -> Any:
+        if not any(is_sym(v) for v in target):
+            return region.contains(tuple(float(v) for v in target), -grow)
+        return _in_region(region, tuple(as_real(v) for v in target), grow)
+
+    def explain(val):
+        where = ", ".join(_fmt(val(v)) for v in target)
+        return f"moves to ({where}); the rule says: {rule.words()}", 0.0, tuple(val(v) for v in target)
+
+    return Property(rule.name, CODE_RULE, inside(spec.margin), inside(-POSITION_TOLERANCE), True, explain,
+                    clear=inside(-CLEAR))
 
 
 def _avoid(rule: Rule, ref: tuple, start: tuple, target: tuple, spec: SafetySpec, t: Any) -> Property:
@@ -96,11 +127,23 @@ def _avoid(rule: Rule, ref: tuple, start: tuple, target: tuple, spec: SafetySpec
         hit, hit_true = segment_hits(box, a, b, m), segment_hits(box, a, b, 0.0)
         return Property(rule.name, CODE_RULE, hit, hit_true, not hit_true, lambda val: _avoid_words(rule, box, a, b))
     point = tuple(as_real(s) + t * (as_real(e) - as_real(s)) for s, e in zip(start, target))
-    lows = [as_real(r) + a.low for r, a in zip(ref, rule.box.axes)]
-    highs = [as_real(r) + a.high for r, a in zip(ref, rule.box.axes)]
+    region = rule.box
+    if isinstance(region, Cylinder):  # a disc around the (moved) centre, between two heights
+        cx, cy = as_real(ref[0]) + region.cx, as_real(ref[1]) + region.cy
+        lows, highs = [as_real(ref[2]) + region.z.low], [as_real(ref[2]) + region.z.high]
 
-    def inside(grow: float):
-        return z3.And(t >= 0, t <= 1, *[z3.And(c >= lo - grow, c <= hi + grow) for c, lo, hi in zip(point, lows, highs)])
+        def inside(grow: float):
+            r = region.radius + grow
+            dx, dy = point[0] - cx, point[1] - cy
+            return z3.And(t >= 0, t <= 1, dx * dx + dy * dy <= r * r, point[2] >= lows[0] - grow,
+                          point[2] <= highs[0] + grow)
+    else:
+        lows = [as_real(r) + a.low for r, a in zip(ref, region.axes)]
+        highs = [as_real(r) + a.high for r, a in zip(ref, region.axes)]
+
+        def inside(grow: float):
+            return z3.And(t >= 0, t <= 1,
+                          *[z3.And(c >= lo - grow, c <= hi + grow) for c, lo, hi in zip(point, lows, highs)])
 
     def explain(val):
         box = rule.region(tuple(val(r) for r in ref) if rule.target else None)
@@ -118,33 +161,42 @@ def _avoid_words(rule: Rule, box, a: list, b: list):
             f"inside; the rule says: {rule.words()}", inside, entry)
 
 
-def _carry_speed(rule: Rule, speed: Any, held: str) -> Property:
+def _carry_speed(rule: Rule, speed: Any, what: str) -> Property:
     limit = rule.value * (1 + RATE_TOLERANCE)  # the monitor's test
     passed = _le(speed, limit + slack(limit)) if is_sym(speed) else _le(speed, limit)
 
     def explain(val):
         v = val(speed)
         if not math.isfinite(v):
-            return f"moves {held!r} at a speed that is not a finite number", 0.0, None
-        return (f"moves {held!r} at {_fmt(v)} m/s, above {_fmt(rule.value)} m/s; the rule says: {rule.words()}",
+            return f"{what} at a speed that is not a finite number", 0.0, None
+        return (f"{what} at {_fmt(v)} m/s, above {_fmt(rule.value)} m/s; the rule says: {rule.words()}",
                 v - rule.value, None)
 
     return Property(rule.name, CODE_RULE, _gt(speed, rule.value), _gt(speed, limit), passed, explain)
 
 
-def grip_properties(spec: SafetySpec, close: bool, taken: str | None, grasps: int, world) -> list[Property]:
+def grip_properties(spec: SafetySpec, close: bool, taken: str | None, grasps: int, world,
+                    before: tuple) -> list[Property]:
     """The rules of a gripper action: after a closing one took `taken` (None: nothing new)
-    as grasp number `grasps`; before an opening one lets go of what `world` holds."""
+    as grasp number `grasps`; before an opening one lets go of what `world` holds. `before`
+    is the state (held, closed, happened) just before the action (the monitor's order of
+    checks: capc.safety.rules.grip_breaks)."""
     out: list[Property] = []
+    held_before, closed_before, happened = before
     held = world.held
+    after = (held, True) if close else (None, False)
     for rule in spec.rules:
-        if close and taken is not None:
-            if rule.kind == NEVER_PICK and rule.obj == taken:
-                out.append(_broken(rule, f"the gripper closes on {taken!r}"))
-            elif rule.kind == MAX_GRASPS and grasps > rule.value:
-                out.append(_broken(rule, f"grasp number {grasps} takes {taken!r}", grasps - rule.value))
-            elif rule.kind == CARRY_HEIGHT and rule.applies(taken):
-                out.append(_height(rule, world.tcp()[2], spec, f"takes {taken!r}"))
+        if rule.event is not None:
+            if rule.breaks_at(rule.event.at_grip(close, taken, held_before), held_before, closed_before, happened):
+                out.append(_broken(rule, f"the gripper {'closes' if close else 'opens'}" + (
+                    f" on {taken!r}" if taken is not None else f" holding {held_before!r}" if held_before else "")))
+        elif rule.kind == CARRY_HEIGHT and rule.carries(*after) and not rule.carries(held_before, closed_before):
+            what = f"takes {taken!r}" if rule.state is None else f"the gripper {'closes' if close else 'opens'}"
+            out.append(_height(rule, world.tcp()[2], spec, what))
+        elif close and taken is not None and rule.kind == NEVER_PICK and rule.obj == taken:
+            out.append(_broken(rule, f"the gripper closes on {taken!r}"))
+        elif close and taken is not None and rule.kind == MAX_GRASPS and grasps > rule.value:
+            out.append(_broken(rule, f"grasp number {grasps} takes {taken!r}", grasps - rule.value))
         elif not close and rule.kind == RELEASE_HEIGHT and rule.applies(held):
             out.append(_release(rule, held, world, spec))
         elif (not close and held is not None and rule.kind == NEVER_PLACE and rule.applies(held)
@@ -158,6 +210,10 @@ def end_properties(spec: SafetySpec, world) -> list[Property]:
     is held) has its centre within X's support reach (grown by the margin)."""
     out = []
     for rule in spec.rules:
+        if rule.kind == END_STATE and not rule.state.holds(world.held, world.closed):
+            out.append(_broken(rule, f"the program ends with the gripper {'closed' if world.closed else 'open'}, "
+                                     f"holding {repr(world.held) if world.held else 'nothing'}"))
+            continue
         if rule.kind != EMPTY_AT_END or rule.target not in world.positions or rule.target == world.held:
             continue
         tx, ty, _ = world.positions[rule.target]

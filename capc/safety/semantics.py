@@ -47,10 +47,6 @@ class _Seen:
         return box(values)
 
 
-def color_of(name: str, colors: tuple[str, ...]) -> str:
-    return next((c for c in colors if name.startswith(c + " ")), "gray")
-
-
 class Semantics:
     def __init__(self, world: WorldState, names: list[str]):
         self.world = world
@@ -111,7 +107,7 @@ class Semantics:
         if name == "is_obj_visible":
             return self._object_name(args["obj_name"], span) in self.names
         if name == "get_color":
-            return color_of(self._object_name(args["obj_name"], span), ex.profile.colors)
+            return ex.profile.color_of(self._object_name(args["obj_name"], span))
         if name == "get_robot_pos":
             return box(list(self.world.tcp()))
         if name in ("get_obj_pos", "get_bbox"):
@@ -242,5 +238,6 @@ class Semantics:
                 else:
                     self.grip(ex, prim, span, index, k, step)
                     self.world.release(("release", index, k), placed=prim.name == "put_first_on_second")
+                self.world.closed = step.close
 
 

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 from dataclasses import field, replace
 
-from capc.compiler.geometry import Box, Cylinder, Interval, Region
+from capc.compiler.geometry import Box, Region
 from capc.compiler.profiles import get_profile
-from capc.files import (
-    Document, expect_interval, expect_keys, expect_number, load_document, parse_document,
-)
+from capc.files import Document, expect_keys, expect_number, load_document, parse_document
 from capc.frozen import frozen
+from capc.safety.regions import parse_box, parse_cylinder
 
 DEFAULT_MAX_SPEED = 0.25        # m/s, ISO 10218 reduced speed at the TCP
 DEFAULT_MAX_ACCEL = 2.0         # m/s^2
@@ -91,7 +90,7 @@ def spec_from_document(doc: Document, profile: str = "tabletop") -> SafetySpec:
     spec = default_spec(profile)
     changes: dict = {"source": doc.file}
     if "workspace" in data:
-        changes["workspace"] = _box(doc, ("workspace",), data["workspace"])
+        changes["workspace"] = parse_box(doc, ("workspace",), data["workspace"])
     for key, low, high in (("max_speed", 0.0, 5.0), ("max_accel", 0.0, 50.0),
                            ("perception_tolerance", 0.0, 0.1), ("margin", 0.0, 0.05),
                            ("control_rate", 10.0, 2000.0)):
@@ -116,12 +115,6 @@ def spec_from_document(doc: Document, profile: str = "tabletop") -> SafetySpec:
     return replace(spec, **changes)
 
 
-def _box(doc: Document, path, value) -> Box:
-    expect_keys(doc, path, value, {"x", "y", "z"}, {"x", "y", "z"})
-    x, y, z = (Interval(*expect_interval(doc, path + (axis,), value[axis])) for axis in "xyz")
-    return Box(x, y, z)
-
-
 def _zone(doc: Document, path, value) -> KeepOut:
     expect_keys(doc, path, value, {"name", "box", "cylinder"}, {"name"})
     name = value["name"]
@@ -130,15 +123,5 @@ def _zone(doc: Document, path, value) -> KeepOut:
     if ("box" in value) == ("cylinder" in value):
         raise doc.error(path, "give exactly one of 'box' or 'cylinder'")
     if "box" in value:
-        return KeepOut(name, _box(doc, path + ("box",), value["box"]))
-    cyl = expect_keys(doc, path + ("cylinder",), value["cylinder"], {"center", "radius", "z"},
-                      {"center", "radius", "z"})
-    center = cyl["center"]
-    if not isinstance(center, list) or len(center) != 2:
-        raise doc.error(path + ("cylinder", "center"), "center must be [x, y]")
-    cx, cy = (expect_number(doc, path + ("cylinder", "center", i), v) for i, v in enumerate(center))
-    radius = expect_number(doc, path + ("cylinder", "radius"), cyl["radius"])
-    if radius <= 0:
-        raise doc.error(path + ("cylinder", "radius"), "radius must be positive")
-    z = Interval(*expect_interval(doc, path + ("cylinder", "z"), cyl["z"]))
-    return KeepOut(name, Cylinder(cx, cy, radius, z))
+        return KeepOut(name, parse_box(doc, path + ("box",), value["box"]))
+    return KeepOut(name, parse_cylinder(doc, path + ("cylinder",), value["cylinder"]))

@@ -428,7 +428,13 @@ class VerifierSemantics(Semantics):
     def grip(self, ex, prim, span, index, step_no, step: Grip):
         taken = self.taken() if step.close else None
         if self.v.spec.rules:
-            self.v.check_grip(self.run, ex, prim, span, index, step_no, step, taken, self.world)
+            from capc.safety.rules import happened_after
+
+            world = self.world  # a closing one has taken what it takes; the state before it:
+            held_before = None if taken is not None else world.held
+            self.v.check_grip(self.run, ex, prim, span, index, step_no, step, taken, world,
+                              (held_before, world.closed, world.happened))
+            world.happened = happened_after(self.v.spec.rules, step.close, taken, held_before, world.happened)
 
     def unverifiable_motion(self, ex, prim, span, index, reason):
         self.v.record_unknown(self.run, span, tuple(ex.callers), prim.name, "whole call", "motion",
@@ -584,7 +590,7 @@ class Verifier:
         elif any_scene:
             names = policy_object_names(self.program) or list(self.profile.default_objects)
             for rule in self.spec.rules:  # a rule's objects may be on any table the proof covers
-                names += [n for n in (rule.obj, rule.target) if n is not None and n not in names]
+                names += [n for n in rule.objects() if n not in names]
             kinds = {n: self.profile.object_kind(n) for n in names}
         else:
             names, kinds = [], {}
@@ -623,7 +629,7 @@ class Verifier:
     # --- exploration ----------------------------------------------------------------
 
     def run(self) -> VerificationReport:
-        if not may_move(self.program) and not any(r.kind == "empty_at_end" for r in self.spec.rules):
+        if not may_move(self.program) and not any(r.kind in ("empty_at_end", "end_state") for r in self.spec.rules):
             return self._report(0, 0)  # no command can move the robot: nothing to prove
         paths = 0
         budget_out = False
@@ -741,11 +747,12 @@ class Verifier:
         self._check_all(run, ex, prim, span, index, step_no, step, start, target, props)
 
     def check_grip(self, run: PathRun, ex: Executor, prim: Primitive, span: Span, index: int, step_no: int,
-                   step: Grip, taken: str | None, world: WorldState) -> None:
-        """The rules of a gripper action (capc.safety.rule_obligations)."""
+                   step: Grip, taken: str | None, world: WorldState, before: tuple) -> None:
+        """The rules of a gripper action (capc.safety.rule_obligations); `before`: the
+        automaton's state (held, closed, happened) just before it."""
         from capc.safety.rule_obligations import grip_properties
 
-        props = grip_properties(self.spec, step.close, taken, world.grasps, world)
+        props = grip_properties(self.spec, step.close, taken, world.grasps, world, before)
         tcp = world.tcp()
         self._check_all(run, ex, prim, span, index, step_no, step, tcp, tcp, props)
 

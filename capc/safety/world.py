@@ -66,6 +66,8 @@ class WorldState:
         self.position_queries = 0  # distinguishes the perception errors of plan queries
         self.grasps = 0            # grasps that took something (the rules' max_grasps)
         self.grasps_checked = 0    # of them, those the rules have seen
+        self.closed = False        # the gripper (open when a run starts; the rules' automaton)
+        self.happened: frozenset = frozenset()  # `before ... first` rules whose first event has happened
         self.surface_calls = 0     # distinguishes those of the surfaces plans ask for
 
     # --- the registry's World protocol ---------------------------------------------

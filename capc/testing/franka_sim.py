@@ -43,12 +43,12 @@ class FrankaSim:
 
     def __init__(self, scene, cell, *, first_host: int = 20, hosts: int = 16,
                  reflex_after: float | None = None, start=None):
-        from capc.compiler.tabletop import CELL
+        from capc.compiler.profiles import get_profile
 
         self.cell = cell
         self.first_host, self.hosts = first_host, hosts
         self.reflex_after = reflex_after
-        self.start_tcp = tuple(CELL.home if start is None else start)
+        self.start_tcp = tuple(get_profile().cell.home if start is None else start)
         self.objects = [{"name": o.name, "kind": o.kind, "color": list(_rgba(o.color)),
                          "position": list(cell.to_base(o.position))} for o in scene.objects]
         self.host: str | None = None
@@ -133,14 +133,15 @@ def _rgba(color: str) -> tuple[float, float, float, float]:
 def _add_objects(sim, objects: list[dict]) -> None:
     import xml.etree.ElementTree as ET
 
-    from capc.compiler.tabletop import CELL
+    from capc.compiler.profiles import get_profile
 
+    cell = get_profile().cell  # the franky-sim cell is the default profile's table
     for obj in objects:
         x, y, z = obj["position"]
         rgba = " ".join(f"{c:g}" for c in obj["color"])
         name = obj["name"].replace(" ", "_")
         if obj["kind"] == "block":
-            half = CELL.block_size / 2
+            half = cell.block_size / 2
             body = ET.SubElement(sim.worldbody, "body", name=name, pos=f"{x} {y} {half}")
             ET.SubElement(body, "freejoint", name=name + "_joint")
             ET.SubElement(body, "geom", type="box", size=f"{half} {half} {half}", rgba=rgba,
@@ -150,7 +151,7 @@ def _add_objects(sim, objects: list[dict]) -> None:
         # point of a bowl), a disc floor and a ring of wall boxes.
         body = ET.SubElement(sim.worldbody, "body", name=name, pos=f"{x} {y} 0")
         ET.SubElement(body, "freejoint", name=name + "_joint")
-        radius, height, floor = CELL.bowl_radius, CELL.bowl_height, CELL.bowl_floor
+        radius, height, floor = cell.bowl_radius, cell.bowl_height, cell.bowl_floor
         per = BOWL_MASS / (WALL_SEGMENTS + 1)
         ET.SubElement(body, "geom", type="cylinder", size=f"{radius} {floor / 2}", pos=f"0 0 {floor / 2}",
                       rgba=rgba, mass=str(per))
@@ -299,15 +300,15 @@ def run_on_franky_sim(program, scene, spec, cell, *, compare: tuple[str, ...] = 
     the ground truth and every object is within AGREEMENT of each reference backend."""
     import numpy as np
 
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
     from capc.runtime.tasks import check_task, parse_task
 
     sim = sim or FrankaSim(scene, cell, first_host=first_host)
     if sim.host is None:
         sim.start()
     try:
-        outcome = execute(program, scene, spec, backend="franka",
-                          backend_options={"robot_ip": sim.host, "robot_config": cell})
+        outcome = execute(program, scene, spec,
+                          RunConfig(backend="franka", backend_options={"robot_ip": sim.host, "robot_config": cell}))
     finally:
         truth = sim.stop()
     problems = []

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from capc.compiler.profiles import get_profile
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import COLORS, KINDS
 from capc.limits import DEFAULT_LIMITS, ResourceLimits
 from capc.safety.spec import SafetySpec, default_spec
 
 TASK_HEADER = re.compile(r"^#\s*capc-task:\s*(?P<task>.+?)\s*$", re.MULTILINE)
-OBJECT_NAME = re.compile(r"\b(?:%s) (?:%s)\b" % ("|".join(COLORS), "|".join(KINDS)))
+OBJECT_NAME = re.compile(r"\b(?:%s) (?:%s)\b" % ("|".join(get_profile().colors), "|".join(get_profile().kinds)))
 
 # The RunOutcome statuses (capc.runtime.execute) and what each means for a property.
 STATUS_COMPLETED = "completed"
@@ -91,10 +91,10 @@ class PolicyUnderTest:
             noise: float = 0.0, seed: int = 0):
         """Run on `backend` (kinematic by default) with the objects truly at `scene`; `noise`
         adds seeded per-query camera error (clipped to the tolerance). Returns the RunOutcome."""
-        from capc.runtime.execute import execute
+        from capc.runtime.execute import RunConfig, execute
 
-        return execute(self.program(), scene, spec or self.spec, backend=backend,
-                       limits=self.limits, task=self.task(), noise=noise, seed=seed)
+        config = RunConfig(backend=backend, limits=self.limits, task=self.task(), noise=noise, seed=seed)
+        return execute(self.program(), scene, spec or self.spec, config)
 
     def task(self):
         text = self.task_text

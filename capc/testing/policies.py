@@ -29,7 +29,6 @@ from capc.compiler.geometry import Interval
 from capc.compiler.profiles import get_profile
 from capc.compiler.registry import KIND_MOTION
 from capc.compiler.scene import Scene
-from capc.compiler.tabletop import CELL
 from capc.compiler.types import (
     BOOL, FLOAT, INT, NONE, OBJNAME, POINTS_XY, STR, UNKNOWN, XY, XYZ, Array, Geometry, ListT, TupleT, Type,
 )
@@ -283,7 +282,7 @@ class _Builder:
         if where == "object":
             second = self.object_expr(scope)
         elif where == "place":  # CaP's named corners and sides ('top left corner', ...)
-            second = const(self.draw(st.sampled_from(sorted(CELL.places))))
+            second = const(self.draw(st.sampled_from(sorted(get_profile().cell.places))))
         else:
             second = point(const(self.axis(0)), const(self.axis(1)))
         return [call_stmt(api("put_first_on_second", first, second, **self.speed_kw()))]

@@ -184,6 +184,7 @@ def _within_margin(cex: dict, spec: SafetySpec) -> bool:
     from capc.safety.monitor import Monitor
 
     start = (cex.get("segment") or [target])[0]
+    spec = spec.with_changes(rules=())  # the workspace's and the zones' limits only
     as_written = Monitor(spec).check_waypoint(start, target, None)
     with_margin = Monitor(margin_spec(spec)).check_waypoint(start, target, None)
     return as_written is None and with_margin is not None

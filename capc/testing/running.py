@@ -25,10 +25,9 @@ def run_kinematic(program, world: Scene, spec: SafetySpec, limits: ResourceLimit
     monitor, and the kinematic grasp rule (nearest grasp point) may take another object than
     the one `put_first_on_second` names, which the verifier assumes taken (E521 is recorded;
     the properties leave out what follows it: `wrong_grasp_before`)."""
-    from capc.runtime.execute import execute
+    from capc.runtime.execute import RunConfig, execute
 
-    return execute(program, world, spec, backend="kinematic", limits=limits, noise=noise, seed=seed,
-                   outcome_stops=False)
+    return execute(program, world, spec, RunConfig(limits=limits, noise=noise, seed=seed, outcome_stops=False))
 
 
 def stop_of(outcome) -> tuple[int | None, Any] | None:
@@ -119,17 +118,21 @@ def scripted_perception(inputs: ReplayInputs):
     perceived value enters the runtime, and the surfaces plans ask for."""
     from capc.runtime import execute as runtime
 
-    run_class, world_class = getattr(runtime, "_Run", None), getattr(runtime, "_World", None)
-    original_pos = getattr(run_class, "_get_obj_pos", None)
+    answers_class, world_class = getattr(runtime, "_Answers", None), getattr(runtime, "_World", None)
+    original_pos = getattr(answers_class, "_get_obj_pos", None)
     original_world = getattr(world_class, "position", None)
     original_surface = getattr(world_class, "surface_position", None)
-    if original_pos is None or original_world is None or original_surface is None:
-        yield
-        return
+    missing = [name for name, hook in (("_Answers._get_obj_pos", original_pos), ("_World.position", original_world),
+                                       ("_World.surface_position", original_surface)) if hook is None]
+    if missing:
+        # Without its hooks a replay would see the true positions and every counterexample
+        # that rests on a camera error would quietly stop being checked.
+        raise RuntimeError(f"scripted_perception: capc.runtime.execute has no {', '.join(missing)}; "
+                           "update the hooks to the runtime's names")
     queries = [0]
 
     def scripted_pos(self, args, span):
-        index = self.outcome.calls[-1]["index"]
+        index = self.call.index
         if index in inputs.perceived:
             self._object(args, span)  # the same error for an unknown name
             return np.array(inputs.perceived[index], dtype=float)
@@ -146,10 +149,10 @@ def scripted_perception(inputs: ReplayInputs):
         value = inputs.surface_positions.get((self.run.surface_calls, name))
         return value if value is not None else original_surface(self, name)
 
-    run_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
+    answers_class._get_obj_pos, world_class.position = scripted_pos, scripted_world
     world_class.surface_position = scripted_surface
     try:
         yield
     finally:
-        run_class._get_obj_pos, world_class.position = original_pos, original_world
+        answers_class._get_obj_pos, world_class.position = original_pos, original_world
         world_class.surface_position = original_surface

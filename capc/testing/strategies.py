@@ -14,9 +14,13 @@ from dataclasses import replace
 from hypothesis import assume, strategies as st
 
 from capc.compiler.geometry import Box, Cylinder, Interval
+from capc.compiler.profiles import get_profile
 from capc.compiler.scene import Scene, make_object
-from capc.compiler.tabletop import CELL, COLORS, KINDS
 from capc.safety.spec import KeepOut, SafetySpec, default_spec
+
+# The strategies draw the default profile's worlds: its cell, objects of its colours and kinds.
+_PROFILE = get_profile()
+CELL, COLORS, KINDS = _PROFILE.cell, _PROFILE.colors, _PROFILE.kinds
 
 # A block is 4 cm wide and grasped within 3 cm of its centre: closer than this, two objects
 # would be ambiguous to the gripper and would overlap on the table.
@@ -132,9 +136,11 @@ def limits(draw, base: SafetySpec | None = None, shrink_workspace: float = 0.1,
 @st.composite
 def rules(draw, scene: Scene, max_rules: int = 3) -> tuple:
     """Up to `max_rules` rules of the cell (capc.safety.rules) about `scene`'s objects: carry
-    limits (of anything or of one object), forbidden grasps and placements, a grasp count,
-    boxes around an object (always or while holding), fixed boxes while holding, release
-    heights, objects empty at the end. Limits are
+    limits (of anything or of one object, or under a state: `always`), forbidden grasps and
+    placements, a grasp count, boxes and cylinders around an object (always or while
+    holding), fixed ones while holding, release heights, objects empty at the end, and the
+    order and state rules (`never` an event while a state, `before` an event a state or a
+    first event, a state `at_end`) over gripper events and moves home or into a region. Limits are
     drawn around what the generated policies do (put_first_on_second travels at 15 cm, speeds
     up to the cell's maximum), so both sides of each rule are exercised.
 
@@ -151,8 +157,8 @@ def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
     import random
 
     from capc.safety.rules import (
-        AVOID, CARRY_HEIGHT, CARRY_SPEED, EMPTY_AT_END, MAX_GRASPS, NEVER_PICK, NEVER_PLACE, RELEASE_HEIGHT,
-        Rule,
+        ANYTHING, AVOID, BEFORE, CARRY_HEIGHT, CARRY_SPEED, EMPTY_AT_END, END_STATE, MAX_GRASPS, NEVER, NEVER_PICK,
+        NEVER_PLACE, NOTHING, RELEASE_HEIGHT, Event, Rule, State,
     )
 
     rng = random.Random(seed)
@@ -160,15 +166,45 @@ def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
     def anything():
         return None if rng.random() < 0.5 else rng.choice(names)
 
+    def state():
+        holding = rng.choice([None, ANYTHING, NOTHING, rng.choice(names)])
+        gripper = rng.choice([None, "open", "closed"] if holding is not None else ["open", "closed"])
+        return State(holding, gripper)
+
+    def event(gripper_only: bool = False):
+        kind = rng.choice(["close", "open", "grasp", "release"] + ([] if gripper_only else ["move"] * 2))
+        if kind in ("grasp", "release"):
+            return Event(kind, obj=anything())
+        if kind != "move":
+            return Event(kind)
+        if rng.random() < 0.3:
+            return Event(kind, home=True)
+        x, y, half = rng.uniform(-0.25, 0.2), rng.uniform(-0.75, -0.3), rng.uniform(0.02, 0.1)
+        if rng.random() < 0.5:
+            return Event(kind, region=Cylinder(x, y, half, Interval(0.0, rng.uniform(0.03, 0.25))))
+        return Event(kind, region=Box(Interval(x, x + 2 * half), Interval(y, y + 2 * half),
+                                      Interval(0.0, rng.uniform(0.03, 0.25))))
+
     out = []
     for i in range(rng.randint(1, max_rules)):
         label = f"<generated>:{i + 1}"
         kind = rng.choice([CARRY_SPEED, CARRY_HEIGHT, NEVER_PICK, NEVER_PLACE, MAX_GRASPS, AVOID, RELEASE_HEIGHT,
-                           EMPTY_AT_END])
+                           EMPTY_AT_END, NEVER, BEFORE, END_STATE])
+        # a carry limit under a state (an `always` rule) in a third of them
+        held, when = (None, state()) if rng.random() < 0.33 else (anything(), None)
         if kind == CARRY_SPEED:
-            out.append(Rule(kind, label, obj=anything(), value=round(rng.uniform(0.05, 0.3), 4)))
+            out.append(Rule(kind, label, obj=held, state=when, value=round(rng.uniform(0.05, 0.3), 4)))
         elif kind == CARRY_HEIGHT:
-            out.append(Rule(kind, label, obj=anything(), value=round(rng.uniform(0.05, 0.25), 4)))
+            out.append(Rule(kind, label, obj=held, state=when, value=round(rng.uniform(0.05, 0.25), 4)))
+        elif kind == NEVER:
+            out.append(Rule(kind, label, event=event(), state=state() if rng.random() < 0.7 else None))
+        elif kind == BEFORE and rng.random() < 0.5:
+            out.append(Rule(kind, label, event=event(), first=event(gripper_only=True)))
+        elif kind == BEFORE:
+            out.append(Rule(kind, label, event=event(), state=state()))
+        elif kind == END_STATE:  # mostly what a finished pick-and-place leaves: broken states reject most cases
+            plausible = State(rng.choice([NOTHING, None]), "open") if rng.random() < 0.5 else State(NOTHING, None)
+            out.append(Rule(kind, label, state=plausible if rng.random() < 0.7 else state()))
         elif kind == NEVER_PICK:
             out.append(Rule(kind, label, obj=rng.choice(names)))
         elif kind == NEVER_PLACE:
@@ -185,6 +221,10 @@ def rules_from_seed(seed: int, names: list[str], max_rules: int = 3) -> tuple:
             if target is None:
                 x, y = rng.uniform(-0.25, 0.2), rng.uniform(-0.75, -0.3)
                 box = Box(Interval(x, x + 2 * half), Interval(y, y + 2 * half), Interval(0.0, top))
+                if rng.random() < 0.4:
+                    box = Cylinder(x + half, y + half, half, Interval(0.0, top))
+            elif rng.random() < 0.4:  # a cylinder around the object ("never lower than 15 cm over the bowl")
+                box = Cylinder(0.0, 0.0, half, Interval(0.0, top))
             else:
                 box = Box(Interval(-half, half), Interval(-half, half), Interval(0.0, top))
             holding = target is None or rng.random() < 0.5
