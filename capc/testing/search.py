@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from capc.compiler.scene import Scene, make_object, random_scene
 from capc.testing.harness import PolicyUnderTest, RunFailure
+from capc.testing.seeded import process_independent
 from capc.testing.strategies import admissible, placements, worlds
 
 # Decimal places tried, coarsest first, when polishing a shrunk world.
@@ -104,7 +105,8 @@ def find_failure(policy: PolicyUnderTest, scene: Scene | None = None, examples: 
 
     start = time.monotonic()
     try:
-        probe()
+        with process_independent():
+            probe()
     except _Failed as found:
         trial, failure = polish(found.trial, found.failure, attempt, valid)
         return SearchResult(calls[0], time.monotonic() - start, trial.world, failure,

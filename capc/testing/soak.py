@@ -19,6 +19,7 @@ from hypothesis import seed as hypothesis_seed
 
 from capc.testing.cases import RECHECK_FACTOR, CaseResult, cases, evaluate
 from capc.testing.properties import Finding
+from capc.testing.seeded import process_independent
 
 KEEP_FINDINGS = 5
 KEEP_ALL = 500          # findings kept whole for `CAPC_SOAK_FINDINGS=path.json`
@@ -155,6 +156,7 @@ def soak(pairs: int, worlds_per_policy: int = 5, seed: int | None = None,
     if seed is not None:
         one = hypothesis_seed(seed)(one)
     start = time.monotonic()
-    one()
+    with process_independent():
+        one()
     report.seconds = time.monotonic() - start
     return report
