@@ -1,8 +1,8 @@
 """capc: a verified policy compiler for robot code written by language models.
 
-The library's interface is `capc.check`, `capc.compile`, `capc.run`, `capc.load_scene`,
-`capc.load_limits`, `capc.Report`, `capc.RunResult` and `capc.json_schema` (capc/api.py,
-docs/api.md). They are looked up on first use, so `import capc` (and every `capc` command)
+The library's interface is `capc.check`, `capc.compile`, `capc.compile_session`, `capc.run`,
+`capc.load_scene`, `capc.load_limits`, `capc.Report`, `capc.RunResult` and `capc.json_schema`
+(capc/api.py, docs/api.md). They are looked up on first use, so `import capc` (and every `capc` command)
 still imports nothing but this file.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("Report", "RunResult", "check", "compile", "run", "load_scene", "load_limits", "json_schema")
+_API = ("Report", "RunResult", "check", "compile", "compile_session", "run", "load_scene", "load_limits", "json_schema")
 __all__ = ["__version__", *_API]
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Sequence, Union
 
 from capc.report import JSON_VERSION, VERDICTS, Report, RunResult
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["Report", "RunResult", "check", "compile", "run", "load_scene", "load_limits", "json_schema", "VERDICTS", "JSON_VERSION"]
+__all__ = ["Report", "RunResult", "check", "compile", "compile_session", "run", "load_scene", "load_limits", "json_schema", "VERDICTS", "JSON_VERSION"]
 
 def check(source: str | Path, *, scene: "Scene | PathLike | None" = None,
           limits: "SafetySpec | PathLike | None" = None, any_scene: bool = False,
@@ -72,13 +72,35 @@ def compile(instruction: str, llm: Any, *, scene: "Scene | PathLike | None" = No
     prints). A model that cannot be reached raises the LLM layer's error (capc.prompts.provider).
     Unlike the command, nothing is recorded in the audit store."""
     from capc.prompts.pipeline import compile_instruction
+
+    return compile_instruction(instruction, llm, context=_context(scene, limits, any_scene), repairs=repairs,
+                               max_depth=max_depth)
+
+
+def compile_session(instructions: Sequence[str], llm: Any, *, scene: "Scene | PathLike",
+                    limits: "SafetySpec | PathLike | None" = None, any_scene: bool = False,
+                    repairs: int = 2, max_depth: int = 4) -> list[Any]:
+    """Compile several instructions as one session, as `capc compile -i A -i B` does: each
+    instruction's policy sees the variables the earlier ones left (their values known to the
+    verifier) and is verified where they left the objects. What an instruction leaves is
+    learned by running its policy on the kinematic simulator from `scene` (no robot moves).
+    Returns one `capc.prompts.pipeline.SessionStep` per instruction compiled (`.result`, the
+    CompileResult; `.context`; `.session`, the variables it was compiled with; `.outcome`, its
+    simulated run); the session ends at the first rejected instruction or unfinished run.
+    Unlike the command, nothing is recorded in the audit store."""
+    from capc.prompts.pipeline import compile_session as compile_all
+
+    return compile_all(list(instructions), llm, context=_context(scene, limits, any_scene), repairs=repairs,
+                       max_depth=max_depth)
+
+
+def _context(scene: Any, limits: Any, any_scene: bool) -> Any:
     from capc.safety.context import VerificationContext
     from capc.safety.spec import default_spec
 
-    scene_obj = load_scene(scene) if _is_path(scene) else scene                    # type: ignore[arg-type]
-    spec = load_limits(limits) if _is_path(limits) else (limits or default_spec())  # type: ignore[arg-type]
-    context = VerificationContext(spec, scene_obj, any_scene)
-    return compile_instruction(instruction, llm, context=context, repairs=repairs, max_depth=max_depth)
+    scene_obj = load_scene(scene) if _is_path(scene) else scene
+    spec = load_limits(limits) if _is_path(limits) else (limits or default_spec())
+    return VerificationContext(spec, scene_obj, any_scene)
 
 
 def run(source: str | Path, *, scene: "Scene | PathLike", backend: str = "kinematic",

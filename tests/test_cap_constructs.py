@@ -162,3 +162,144 @@ def test_bad_numpy_arguments_are_policy_errors():
         with pytest.raises(RuntimeStop) as info:
             _run(source)
         assert info.value.code in ("E501", "E423"), source
+
+
+# --- several-point answers asked at compile time are proved, not guarded ---------------------------
+
+_LINE_SCENE = ("objects:\n  - {name: red block, position: [0.10, -0.45]}\n"
+               "  - {name: green block, position: [0.0, -0.45]}\n"
+               "  - {name: blue bowl, position: [-0.10, -0.60]}\n")
+_LINE_QUERY = "a 30cm horizontal line in the middle with 2 points"
+
+
+def _line_answer(half_width: float) -> str:
+    return ("mid = denormalize_xy([0.5, 0.5])\n"
+            f"line = LineString([mid - [{half_width}, 0.0], mid + [{half_width}, 0.0]])\n"
+            "ret_val = np.array([line.interpolate(i, normalized=True).coords[0] for i in [0.0, 1.0]])")
+
+
+def _compile_line(half_width: float, policy: str):
+    """Compile `policy` against the loopback model, which answers the line query with a line
+    of that half width through the middle of the table."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from llm_server import LLMServer, by_prompt
+
+    from capc.compiler.scene import parse_scene
+    from capc.prompts.pipeline import compile_instruction
+    from capc.prompts.provider_openai import OpenAIProvider
+    from capc.safety.context import VerificationContext
+    from capc.safety.spec import default_spec
+
+    context = VerificationContext(default_spec(), parse_scene(_LINE_SCENE), False)
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=[policy], answers={_LINE_QUERY: _line_answer(half_width),
+                                                                "the blocks": "ret_val = ['red block', 'green block']"})
+        llm = OpenAIProvider(model="m", base_url=server.base_url, api_key="k", timeout=5, retries=0)
+        return compile_instruction("line the blocks up", llm, context=context, repairs=0)
+
+
+_LINE_POLICY = ("block_names = parse_obj_name('the blocks', f'objects = {get_obj_names()}')\n"
+                f"line_pts = parse_position('{_LINE_QUERY}')\n"
+                "for name, pt in zip(block_names, line_pts):\n"
+                "    put_first_on_second(name, pt)\n")
+
+
+def test_a_several_point_answer_asked_at_compile_time_is_proved():
+    result = _compile_line(0.15, _LINE_POLICY)
+    assert result.verdict == "accepted" and not result.final.report.guards
+    assert "def parse_position_answer_1" in result.final.generated.bundle()
+
+
+def test_a_several_point_answer_off_the_table_is_rejected_with_a_counterexample_that_replays():
+    result = _compile_line(0.4, _LINE_POLICY)   # 80 cm wide: both ends leave the 60 cm workspace
+    assert result.verdict == "rejected"
+    [violated, *_] = result.final.report.violated()
+    example = violated.counterexample
+    assert example["replayed"] is True and example["variables"]["line_pts"] == [[-0.4, -0.5], [0.4, -0.5]]
+    assert result.final.diagnostics[0].code == "E301"
+
+
+# --- a query written as an f-string, foreseen at compile time --------------------------------------
+
+_FSTRING_POLICY = ("block_names = parse_obj_name('the blocks', f'objects = {get_obj_names()}')\n"
+                   "line_pts = parse_position(f'a 30cm horizontal line in the middle with {len(block_names)} points')\n"
+                   "for name, pt in zip(block_names, line_pts):\n"
+                   "    put_first_on_second(name, pt)\n")
+
+
+def test_an_f_string_query_foreseen_at_compile_time_is_answered_then_and_proved():
+    """CaP's own pattern: the query's words depend on an earlier answer. In the verified world
+    it asks for 2 points; that answer is asked at compile time and verified, and the run uses
+    it exactly when the run asks the same words (any other words still go to the model)."""
+    import numpy as np
+
+    from capc.compiler.interpreter import run_program
+
+    result = _compile_line(0.15, _FSTRING_POLICY)
+    assert result.verdict == "accepted" and not result.final.report.guards
+    generated = result.final.generated
+    assert f"== {_LINE_QUERY!r} else parse_position(f'a 30cm" in generated.source
+    assert len(result.final.exchanges) == 3   # the policy, the blocks, the line: nothing left for the run
+
+    asked = []
+
+    def answer(call):
+        if call.name == "get_obj_names":
+            return ["red block", "green block", "blue bowl"]
+        if call.name == "denormalize_xy":
+            return np.array([0.0, -0.5])
+        if call.name == "parse_position":
+            asked.append(call.args["query"])
+            return [[0.0, -0.5]]
+        return None
+
+    run_program(generated.program, answer)
+    assert asked == []   # the foreseen words: the compile-time answer ran
+    other = compile_source(generated.bundle().replace("ret_val = ['red block', 'green block']",
+                                                      "ret_val = ['red block']"), "policy.py")
+    run_program(other, answer)
+    assert asked == ["a 30cm horizontal line in the middle with 1 points"]   # other words: asked at run time
+
+
+def test_an_f_string_query_foreseen_off_the_table_is_rejected_with_a_counterexample_that_replays():
+    result = _compile_line(0.4, _FSTRING_POLICY)
+    assert result.verdict == "rejected" and result.final.diagnostics[0].code == "E301"
+    example = result.final.report.violated()[0].counterexample
+    assert example["replayed"] is True and example["variables"]["line_pts"] == [[-0.4, -0.5], [0.4, -0.5]]
+
+
+def test_a_query_that_calls_the_policys_own_function_stays_a_run_time_question():
+    policy = ("def count(names):\n    return len(names)\n"
+              "block_names = ['red block', 'green block']\n"
+              "line_pts = parse_position(f'a 30cm horizontal line in the middle with {count(block_names)} points')\n"
+              "for name, pt in zip(block_names, line_pts):\n"
+              "    put_first_on_second(name, pt)\n")
+    result = _compile_line(0.15, policy)
+    assert result.verdict == "guarded" and "parse_position_answer" not in result.final.generated.source
+
+
+# --- the policy generator of capc.testing draws these constructs -------------------------------------
+
+def test_the_policy_generator_draws_caps_constructs():
+    """So that the soundness property and the soak cover them (docs/testing.md)."""
+    from capc.compiler.scene import random_scene
+    from capc.testing.policies import policies
+
+    wanted = ("zip([", "np.polyfit(", "LineString(", "np.random.uniform(")
+    seen: set[str] = set()
+
+    # loops whose bodies draw from the whole mix, CaP's library among it (as in the soak)
+    @settings(max_examples=100, database=None, derandomize=True, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(policies(random_scene(0), kinds=("for_objects", "cap_library")))
+    def draw(policy):
+        new = {c for c in wanted if c in policy.source} - seen
+        if new:
+            compile_source(policy.source, "generated.py")
+            seen.update(new)
+
+    draw()
+    assert seen == set(wanted)

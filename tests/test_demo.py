@@ -276,8 +276,12 @@ def run_args(server: LLMServer, *extra: str) -> list[str]:
 
 
 def test_run_from_an_instruction_generates_checks_and_executes(workdir):
-    policy = ("for colour in ['red']:\n"
-              "    name = parse_obj_name(f'the {colour} block', f'objects = {objects}')\n"
+    # the query calls a function of the policy's own, so capc does not foresee it at compile
+    # time (capc.prompts.generate: only queries that can be evaluated twice are): run time
+    policy = ("def colour_of(word):\n"
+              "    return word\n"
+              "for colour in ['red']:\n"
+              "    name = parse_obj_name(f'the {colour_of(colour)} block', f'objects = {objects}')\n"
               "    put_first_on_second(name, 'blue bowl')\n")
     with LLMServer() as server:
         server.fallback = by_prompt(policies=[policy], answers={"the red block": "ret_val = 'red block'"})

@@ -88,7 +88,7 @@ def any_scene(record: dict) -> bool:
 def _key(record: dict, spec_json: Any) -> str:
     extra = record.get("extra") or {}
     body = [record.get("source"), record.get("file"), extra.get("helpers"), record.get("scene"),
-            spec_json, any_scene(record), record.get("profile")]
+            spec_json, any_scene(record), record.get("profile"), extra.get("session") or ""]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -120,14 +120,16 @@ class Rechecker:
             return None
         return parse_scene(json.dumps(stored), file=f"<audit #{record['id']} scene>")
 
-    def _compile(self, source: str, file: str, helpers: dict, profile: str):
-        """Each distinct program is parsed once, however many worlds it is verified in."""
-        key = json.dumps([source, file, sorted(helpers.items()), profile], default=str)
+    def _compile(self, source: str, file: str, helpers: dict, profile: str, session: str = ""):
+        """Each distinct program is parsed once, however many worlds it is verified in.
+        `session`: the earlier instructions' variables a shell or compile session compiled
+        the policy with (capc.prompts.session)."""
+        key = json.dumps([source, file, sorted(helpers.items()), profile, session], default=str)
         if key not in self.programs:
             from capc.diagnostics import CapcError
             try:
                 self.programs[key] = self.compile_source(source, file, limits=self.limits,
-                                                         helpers=helpers, profile=profile)
+                                                         helpers=helpers, profile=profile, session=session)
             except CapcError as exc:
                 self.programs[key] = exc
         program = self.programs[key]
@@ -142,7 +144,7 @@ class Rechecker:
         try:
             spec, scene = self._spec(record), self._scene(record)
             program = self._compile(record["source"], record.get("file") or "<policy>", helpers,
-                                    record.get("profile") or "tabletop")
+                                    record.get("profile") or "tabletop", str(extra.get("session") or ""))
             report = self.verify(program, spec, scene, any_scene=any_scene(record),
                                  limits=self.limits)
         except CapcError as exc:
@@ -201,7 +203,7 @@ def _portable(record: dict) -> dict:
     verification = extra.get("verification") if isinstance(extra.get("verification"), dict) else {}
     out = {k: v for k, v in record.items() if k not in _NOT_SENT and k != "extra"}
     out["extra"] = {"helpers": extra.get("helpers"), "any_scene": extra.get("any_scene"),
-                    "verification": {"mode": verification.get("mode")}}
+                    "session": extra.get("session"), "verification": {"mode": verification.get("mode")}}
     return out
 
 

@@ -5,6 +5,11 @@ that `capc check` and `capc run` accept on their own (generated helper definitio
 Progress, diagnostics and the verdict go to stderr. Exit codes: 0 accepted, 3 guarded,
 1 rejected after all repairs, 2 usage/input error, 4-8 the model could not be reached or its
 reply was unusable (see docs/llm.md).
+
+Several instructions (`-i` repeated, or `--instructions FILE`, one a line) are one session,
+as in `capc shell`: each sees the variables the earlier ones left, with their values known
+to the verifier, and is verified where they left the objects (capc.prompts.pipeline.
+compile_session). Each printed policy begins with the session variables it was verified with.
 """
 
 from __future__ import annotations
@@ -50,7 +55,12 @@ def add_world_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-i", "--instruction", required=True, help="what the robot should do, in words")
+    parser.add_argument("-i", "--instruction", action="append", dest="instructions", metavar="TEXT",
+                        help="what the robot should do, in words; repeat it for a session of several "
+                             "instructions, each seeing the variables of the earlier ones")
+    parser.add_argument("--instructions", dest="instructions_file", metavar="FILE",
+                        help="a session's instructions from a file, one a line (blank lines and lines "
+                             "starting with # are skipped); after any -i")
     add_world_arguments(parser)
     add_llm_arguments(parser)
     parser.add_argument("--any-scene", action="store_true",
@@ -117,25 +127,47 @@ def print_attempts(result, out=None) -> None:
         print(f"final: {final.where()} (after {repairs} repair{'s' * (repairs != 1)})", file=out)
 
 
+def instructions_from_args(args: argparse.Namespace) -> list[str]:
+    """The -i texts in order, then the lines of --instructions FILE; at least one."""
+    from capc.diagnostics import InputError
+    texts = list(args.instructions or [])
+    if args.instructions_file:
+        from capc.files import read_text
+        for line in read_text(args.instructions_file, "instructions").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                texts.append(line.strip())
+    if not texts:
+        raise InputError("no instruction given" + (f": {args.instructions_file} has none" if args.instructions_file else ""),
+                         hint='capc compile -i "put the red block in the blue bowl" (repeat -i for a session)')
+    blank = next((t for t in texts if not t.strip()), None)
+    if blank is not None:
+        raise InputError("an instruction is empty", hint="say what the robot should do, in words")
+    return texts
+
+
 def run(args: argparse.Namespace) -> int:
     from capc.diagnostics import render
     from capc.prompts.pipeline import audit_compile, compile_instruction
     from capc.prompts.provider import LLMError
 
+    instructions = instructions_from_args(args)
     if args.output:   # before the model is asked: a missing folder is not worth a request
         from capc.files import check_output_path
         check_output_path(args.output, "policy", example="policy.py")
     context, provider = setup(args)
     params = {"repair": args.repair, "max_depth": args.max_depth, "temperature": args.temperature,
               "any_scene": args.any_scene}
+    if len(instructions) > 1:
+        return run_session(instructions, args, context, provider, params)
+    instruction = instructions[0]
     try:
-        result = compile_instruction(args.instruction, provider, context=context,
+        result = compile_instruction(instruction, provider, context=context,
                                      repairs=args.repair, max_depth=args.max_depth)
     except LLMError as exc:
         if args.json:
             from capc.commands.json_output import emit, error_object
 
-            emit("compile", error_object("compile", exc.diagnostic, args.instruction), ensure_ascii=False)
+            emit("compile", error_object("compile", exc.diagnostic, instruction), ensure_ascii=False)
         else:
             print(render(exc.diagnostic), file=sys.stderr)
         return exc.exit_code
@@ -158,3 +190,57 @@ def run(args: argparse.Namespace) -> int:
               + (f"; written to {args.output}" if args.output and result.verdict != "rejected" else ""),
               file=sys.stderr)
     return EXIT_FOR_VERDICT[result.verdict]
+
+
+def session_verdict(steps, wanted: int) -> str:
+    """One word for a session: rejected when an instruction was rejected or the session ended
+    before its last one, else guarded when one was guarded, else accepted."""
+    if len(steps) < wanted or any(not step.finished for step in steps):
+        return "rejected"
+    return "guarded" if any(step.result.verdict == "guarded" for step in steps) else "accepted"
+
+
+def run_session(instructions: list[str], args: argparse.Namespace, context, provider, params: dict) -> int:
+    """Several instructions as one session (capc.prompts.pipeline.compile_session)."""
+    from capc.diagnostics import render
+    from capc.prompts.pipeline import audit_compile, compile_session
+    from capc.prompts.provider import LLMError
+
+    try:
+        steps = compile_session(instructions, provider, context=context, repairs=args.repair,
+                                max_depth=args.max_depth)
+    except LLMError as exc:
+        if args.json:
+            print(json.dumps({"instructions": instructions, "verdict": "error", "steps": [],
+                              "diagnostics": [exc.diagnostic.to_json()]}, ensure_ascii=False))
+        else:
+            print(render(exc.diagnostic), file=sys.stderr)
+        return exc.exit_code
+    for number, step in enumerate(steps, start=1):
+        audit_compile("compile", step.result, provider, context=step.context,
+                      params={**params, "session_step": number, "session_length": len(instructions)})
+    verdict = session_verdict(steps, len(instructions))
+    text = "".join(f"# instruction {number}: {step.result.instruction}\n{step.result.final.generated.bundle()}\n"
+                   for number, step in enumerate(steps, start=1) if step.outcome is not None)
+    if args.output and verdict != "rejected":
+        from capc.files import output_errors
+        with output_errors(args.output, "policy"), open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    if args.json:
+        print(json.dumps({"instructions": instructions, "verdict": verdict,
+                          "steps": [step.to_json() for step in steps]}, ensure_ascii=False, default=str))
+        return EXIT_FOR_VERDICT[verdict]
+    for number, step in enumerate(steps, start=1):
+        print(f"[instruction {number} of {len(instructions)}] {step.result.instruction}", file=sys.stderr)
+        print_attempts(step.result)
+        if step.outcome is not None:
+            outcome = step.outcome
+            print("simulated run: " + outcome.status + ("" if outcome.ok else f" ({outcome.message})"),
+                  file=sys.stderr)
+    if len(steps) < len(instructions):
+        print(f"session ended at instruction {len(steps)}: the later instructions were not compiled",
+              file=sys.stderr)
+    sys.stdout.write(text)
+    print(f"verdict: {verdict} ({len(steps)} of {len(instructions)} instructions)"
+          + (f"; written to {args.output}" if args.output and verdict != "rejected" else ""), file=sys.stderr)
+    return EXIT_FOR_VERDICT[verdict]

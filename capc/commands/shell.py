@@ -85,14 +85,6 @@ class Session:
         return self.history.pop()[0]
 
 
-def _moved(scene, positions):
-    from capc.compiler.scene import Scene, make_object
-    if not positions:
-        return scene
-    return Scene(tuple(make_object(o.name, tuple(positions.get(o.name, o.position))) for o in scene.objects),
-                 scene.source)
-
-
 def use_demo(args: argparse.Namespace) -> None:
     """`--demo`: the shipped cassette (matched by instruction, as `capc demo` does) on the
     shipped scene. A live endpoint cannot be combined with it."""
@@ -280,7 +272,8 @@ def _instruction(text: str, session: Session, provider, context, args, out) -> N
                 print(f"robot says: {said}", file=out)
             print(f"run: {outcome.status}" + (f" ({outcome.message})" if outcome.status != "completed" else ""),
                   file=out)
-            after = _moved(scene, outcome.final_positions)
+            from capc.prompts.session import moved
+            after = moved(scene, outcome.final_positions)
         session.accept(text, final.code, after, getattr(outcome, "variables", None))
     else:
         print("not run: the policy was rejected", file=out)

@@ -71,6 +71,7 @@ class Generated:
     helpers: dict[str, tuple[str, str]]          # name -> (definition source, file)
     program: ir.Program
     origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
+    session: str = ""   # the earlier instructions' variables compiled before the policy (capc.prompts.session)
 
     def parts(self) -> list[dict[str, str]]:
         """Each generated part with its listing and origin (for --json and the audit)."""
@@ -84,9 +85,14 @@ class Generated:
         return out
 
     def bundle(self) -> str:
-        """One self-contained policy file: the definitions first, then the policy."""
-        parts = [f"# {file}: written by the model, checked by capc\n{text.rstrip()}\n"
-                 for text, file in self.helpers.values()]
+        """One self-contained policy file: the session's variables (when there are any: the
+        values the policy was verified with), the definitions, then the policy."""
+        from capc.compiler.frontend import SESSION_FILE
+
+        parts = [f"# {SESSION_FILE}: variables of the earlier instructions\n{self.session.rstrip()}\n"] \
+            if self.session.strip() else []
+        parts += [f"# {file}: written by the model, checked by capc\n{text.rstrip()}\n"
+                  for text, file in self.helpers.values()]
         parts.append(self.source.rstrip() + "\n")
         return "\n\n".join(parts)
 
@@ -179,6 +185,9 @@ class Generator:
     origins: dict[str, str] = field(default_factory=dict)   # helper file -> where it came from
     cache: dict[Request, Reply] = field(default_factory=dict)  # the compile session's answers
     session: str = ""   # earlier queries' variables (capc.prompts.session), compiled before the policy
+    # program -> {(line, col): query}: the queries run-time sub-LMP calls of the policy ask in
+    # the verified world (capc.prompts.pipeline.foresee_queries); None: nothing is foreseen
+    foresee: Any = None
 
     def ask(self, prompt: pb.Prompt, round_: int = 0) -> Reply:
         request = prompt.request(self.provider.model, attempt=self.attempt,
@@ -209,13 +218,25 @@ class Generator:
         helpers.update(sub_helpers)
         program = self._compile(code, file, helpers)
         # Depth-first definitions of everything still missing; a definition may need more.
+        foreseen_rounds = 0
         for _round in range(self.max_depth * 16 + 1):
             missing = [u for u in program.undefined if u.name not in helpers]
+            if not missing and self.foresee is not None and file == "<policy>" \
+                    and foreseen_rounds < MAX_FORESEEN:
+                foreseen_rounds += 1
+                code, more = self._answer_sub_lmps(code, file, foreseen=self.foresee(program))
+                if more:   # asked now: compile again with their answers, and look further
+                    helpers.update(more)
+                    sub_helpers.update(more)
+                    program = self._compile(code, file, helpers)
+                    continue
+                foreseen_rounds = MAX_FORESEEN
             if not missing:
                 for name in sub_helpers:
                     self._refuse_moving_answer(program, name)
                 return Generated(code, file, helpers, program,
-                                 {f: self.origins[f] for _, f in helpers.values() if f in self.origins})
+                                 {f: self.origins[f] for _, f in helpers.values() if f in self.origins},
+                                 self.session if file == "<policy>" else "")
             first: dict[str, ir.UndefinedCall] = {}
             for call in missing:
                 first.setdefault(call.name, call)
@@ -245,10 +266,17 @@ class Generator:
                                    kind="safety", hint="move the robot in the policy, not in a parse_* answer")
             todo += [n.callee for n in ir.walk(body) if isinstance(n, ir.Call) and n.kind == ir.CALL_USER]
 
-    def _answer_sub_lmps(self, code: str, file: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    def _answer_sub_lmps(self, code: str, file: str, foreseen: Mapping[tuple[int, int], str] | None = None
+                         ) -> tuple[str, dict[str, tuple[str, str]]]:
         """Answer the constant-query sub-LMP calls of the policy; found on the syntax tree,
         before type checking, because the call's declared result (a name *or* a list of
-        names, say) may only fit its use once the answer's own type is known."""
+        names, say) may only fit its use once the answer's own type is known.
+
+        With `foreseen` ({(line, col): query}), answer instead the calls at those places whose
+        query is only known at run time, for the query foreseen there: the call becomes
+        `(ANSWER(...) if QUERY == 'foreseen query' else CALL)`, so the answer asked now runs
+        (and is verified) exactly when the run asks that query, and any other query is still
+        asked at run time (guarded)."""
         from capc.grammar import ast
         from capc.grammar.parser import parse
 
@@ -263,8 +291,16 @@ class Generator:
         for call in calls:
             lmp = call.func.id
             query = _argument(call, 0, "query")
-            if not (isinstance(query, ast.Constant) and isinstance(query.value, str)):
-                continue  # known only at run time: RuntimeSubLMP answers it
+            constant = isinstance(query, ast.Constant) and isinstance(query.value, str)
+            where = (call.span.line, call.span.col)
+            if foreseen is not None:
+                if constant or query is None or where not in foreseen or not _pure(query, own, self.profile):
+                    continue
+                asked = foreseen[where]
+            elif not constant:
+                continue  # known only at run time: RuntimeSubLMP answers it (or foresight, above)
+            else:
+                asked = query.value
             if any(_contains(span, call.span) for span, _ in replacements):
                 continue  # nested inside a call we already replace
             bindings = context_bindings(_argument(call, 1, "context"), code)
@@ -277,7 +313,7 @@ class Generator:
             helper = f"{lmp}_answer_{number}"
             taken.add(helper)
             names = [n for n, _ in bindings]
-            reply = self.ask(pb.sub_lmp_prompt(lmp, query.value, self.objects, given=names,
+            reply = self.ask(pb.sub_lmp_prompt(lmp, asked, self.objects, given=names,
                                                profile=self.profile, spec=self.spec))
             helper_file = f"<{lmp} answer {number}>"
             preface = "" if "objects" in names else "objects = get_obj_names()\n"
@@ -285,9 +321,12 @@ class Generator:
                     + textwrap.indent(preface + reply.text.strip("\n") + "\nreturn ret_val", "    ") + "\n")
             helpers[helper] = (text, helper_file)
             self.sources[helper_file] = text
-            self.origins[helper_file] = (f"in {helper}, the answer to {lmp}({query.value!r}) asked for "
+            self.origins[helper_file] = (f"in {helper}, the answer to {lmp}({asked!r}) asked for "
                                          f"line {call.span.line}")
-            replacements.append((call.span, f"{helper}({', '.join(t for _, t in bindings)})"))
+            answered = f"{helper}({', '.join(t for _, t in bindings)})"
+            if not constant:
+                answered = f"({answered} if {span_text(code, query.span)} == {asked!r} else {span_text(code, call.span)})"
+            replacements.append((call.span, answered))
         for span, text in sorted(replacements, key=lambda r: (r[0].line, r[0].col), reverse=True):
             start, end = span_offsets(code, span)
             code = code[:start] + text + code[end:]
@@ -353,6 +392,36 @@ class Generator:
             if dep_name in helpers:
                 continue
             self._define(dep, depth + 1, path + (dep_name,), helpers)
+
+
+MAX_FORESEEN = 8   # rounds of foresight per build: each answers the next run-time query reached
+
+
+def _pure(expr: Any, own: set[str], profile: str) -> bool:
+    """A query expression that can be evaluated twice (in the test of the foreseen answer and
+    again in the run-time call it falls back to) without doing anything twice: it calls only
+    the library and primitives that neither move nor ask a model, not the policy's own or
+    generated functions."""
+    from capc.grammar import ast
+
+    prof = get_profile(profile)
+    for node in ir.walk(expr):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute):
+                continue   # np.* or a method of a value: the library
+            if not isinstance(node.func, ast.Name) or node.func.id in own:
+                return False
+            prim = prof.primitive(node.func.id)
+            if prim is not None and (prim.moves or prim.kind == "sub_lmp"):
+                return False
+            if prim is None and not _is_builtin(node.func.id):
+                return False
+    return True
+
+
+def _is_builtin(name: str) -> bool:
+    from capc.compiler.library import BUILTINS
+    return name in BUILTINS
 
 
 def definition_feedback(error: CompileError, text: str) -> str:

@@ -15,6 +15,7 @@ all its attempts, requests and replies and its context (`audit_compile`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from capc.compiler.scene import Scene
@@ -85,7 +86,71 @@ def compile_instruction(instruction: str, provider: Provider, *, scene: Scene | 
     return compile_with_repair(
         instruction, provider, lambda g: check_program(g, context),
         objects=objects, spec=context.spec, profile=context.profile, limits=context.limits,
-        repairs=repairs, max_depth=max_depth, history=history, session=session)
+        repairs=repairs, max_depth=max_depth, history=history, session=session,
+        foresee=foresee_queries(context))
+
+
+@dataclass
+class SessionStep:
+    """One instruction of a compile session: its compile, the world it was verified in, the
+    session variables it was compiled with, and its run on the simulator (None when it was
+    rejected and so never ran)."""
+
+    result: CompileResult
+    context: VerificationContext
+    session: str = ""
+    outcome: Any = None
+
+    @property
+    def finished(self) -> bool:
+        """Accepted or guarded, and its simulated run completed: the next instruction can follow."""
+        return self.outcome is not None and bool(self.outcome.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.result.to_json(), "session": self.session,
+                "run": self.outcome.to_json() if self.outcome is not None else None}
+
+
+def compile_session(instructions: Sequence[str], provider: Provider, *, context: VerificationContext,
+                    repairs: int = DEFAULT_REPAIRS, max_depth: int = DEFAULT_MAX_DEPTH) -> list[SessionStep]:
+    """Compile instructions one after another as one session, as `capc shell` runs them: each
+    sees the earlier instructions' variables (capc.prompts.session, their values known to the
+    verifier) and is verified in the world the earlier ones left. Nothing moves a robot: what
+    an accepted or guarded policy leaves (its top-level variables, where the objects end) is
+    learned by running it on the kinematic simulator from the world its verdict is about.
+    The session ends at the first instruction that is rejected or whose simulated run does not
+    complete; the later ones are not asked (their world would not be known)."""
+    from capc.diagnostics import InputError
+    from capc.prompts.repair import ACCEPTING
+    from capc.prompts.session import Variables, moved
+    from capc.runtime.execute import execute
+
+    if context.scene is None:
+        raise InputError("a session of several instructions needs a scene: what one instruction leaves "
+                         "for the next is learned by running it on the simulator",
+                         hint="give a scene (a file, or the random scene of a seed)")
+    variables, history, scene = Variables(), [], context.scene
+    steps: list[SessionStep] = []
+    for instruction in instructions:
+        here = context.with_scene(scene)
+        session = variables.prelude()
+        result = compile_instruction(instruction, provider, context=here, repairs=repairs,
+                                     max_depth=max_depth, history=history, session=session)
+        step = SessionStep(result, here, session)
+        steps.append(step)
+        final = result.final
+        if final.verdict not in ACCEPTING:
+            break
+        step.outcome = execute(final.generated.program, scene, here.spec, backend="kinematic",
+                               limits=here.limits, sub_lmp=RuntimeSubLMP(provider, here, max_depth=max_depth),
+                               guards=getattr(final.report, "guards", None),
+                               verified_scene=scene if here.mode == "scene" else None)
+        if not step.finished:
+            break
+        variables.record(step.outcome.variables)
+        scene = moved(scene, step.outcome.final_positions)
+        history.append((instruction, final.code))
+    return steps
 
 
 def audit_compile(kind: str, result: CompileResult, provider: Provider, *, context: VerificationContext,
@@ -124,6 +189,8 @@ def compile_fields(result: CompileResult, provider: Provider, *, context: Verifi
             fields["file"] = final.generated.file
             fields["helpers"] = final.generated.helpers
             fields["origins"] = final.generated.origins
+            if final.generated.session:   # `capc audit recheck` compiles the policy with it
+                fields["session"] = final.generated.session
         if final.report is not None:
             fields["report"] = final.report
     if outcome is not None:
@@ -190,38 +257,16 @@ class RuntimeSubLMP:
         from capc.compiler.profiles import get_profile
         from capc.diagnostics import CompileError
         from capc.prompts.generate import E_SUB_LMP_RUNTIME
-        import numpy as np
 
         scene = self.scene
         profile = get_profile(program.profile)
 
-        class Seen:  # the registry's `Seen` over the scene: what the profile's answers read
-            def xy(self, name):
-                return scene.get(name).xy
-
-            def kind(self, name):
-                return scene.get(name).kind
-
-            def vector(self, values):
-                return np.array(values, dtype=float)
-
         def answer(call):
-            args = call.args
-            if call.name == "get_obj_names":
-                return scene.names()
-            obj = scene.get(args.get("obj_name")) if "obj_name" in args else None
-            if call.name in ("get_obj_pos", "get_bbox") and obj is not None:
-                return profile.answer(call.name, args, Seen())
-            if call.name == "is_obj_visible":
-                return obj is not None
-            if call.name == "get_color" and obj is not None:
-                return obj.color
-            if call.name in ("denormalize_xy", "get_corner_name", "get_side_name"):
-                return profile.answer(call.name, args, Seen())
-            if call.name == "say":
-                return None
+            value = scene_answer(call, scene, profile)
+            if value is not UNANSWERED:
+                return value
             if call.primitive is not None and call.primitive.kind == "sub_lmp":
-                return self(call.name, str(args.get("query", "")), str(args.get("context", "")))
+                return self(call.name, str(call.args.get("query", "")), str(call.args.get("context", "")))
             raise CompileError(E_SUB_LMP_RUNTIME, f"a run-time sub-LMP answer cannot call {call.name}() here",
                                call.span)
 
@@ -231,3 +276,99 @@ class RuntimeSubLMP:
             raise CompileError(E_SUB_LMP_RUNTIME, "the sub-LMP answer did not set ret_val", None,
                                hint="a parse_* answer must assign its result to ret_val")
         return value
+
+
+UNANSWERED = object()   # scene_answer: a call the scene does not answer
+
+
+class _SceneSeen:
+    """The registry's `Seen` over a scene: what the profile's answers read."""
+
+    def __init__(self, scene) -> None:
+        self.scene = scene
+
+    def xy(self, name):
+        return self.scene.get(name).xy
+
+    def kind(self, name):
+        return self.scene.get(name).kind
+
+    def vector(self, values):
+        import numpy as np
+        return np.array(values, dtype=float)
+
+
+def scene_answer(call, scene, profile) -> Any:
+    """What `scene` answers to a call that only looks at it (perception, geometry, `say`),
+    positions as perceived when a run starts there; UNANSWERED for any other call."""
+    args = call.args
+    if call.name == "get_obj_names":
+        return scene.names()
+    obj = scene.get(args.get("obj_name")) if "obj_name" in args else None
+    if call.name in ("get_obj_pos", "get_bbox") and obj is not None:
+        return profile.answer(call.name, args, _SceneSeen(scene))
+    if call.name == "is_obj_visible":
+        return obj is not None
+    if call.name == "get_color" and obj is not None:
+        return obj.color
+    if call.name in ("denormalize_xy", "get_corner_name", "get_side_name"):
+        return profile.answer(call.name, args, _SceneSeen(scene))
+    if call.name == "say":
+        return None
+    return UNANSWERED
+
+
+def _asks_at_run_time(program, profile) -> bool:
+    """Whether the policy still calls a sub-LMP (its query not a constant, so not answered)."""
+    from capc.compiler import ir
+
+    def asks(node) -> bool:
+        if not (isinstance(node, ir.Call) and node.kind == ir.CALL_API):
+            return False
+        prim = profile.primitive(node.callee)
+        return prim is not None and prim.kind == "sub_lmp"
+
+    return ir.find(program, asks) is not None
+
+
+class _Foreseen(Exception):
+    """Ends a foresight run at the first sub-LMP call it reaches."""
+
+
+def foresee_queries(context: VerificationContext) -> Any:
+    """`foresee(program) -> {(line, col): query}`: the query the first sub-LMP call of the
+    policy whose query is only known at run time (an f-string, `f'a line with {len(names)}
+    points'`) asks when the program runs in the context's scene, keyed by where the call
+    stands in the policy. The Generator then asks it at compile time and keeps the run-time
+    call for any other query (capc.prompts.generate). The run is the interpreter's, answered
+    by the scene; motions answer nothing and move nothing, so a query computed after a motion
+    may be foreseen wrong: then only the run-time call it falls back to is used, guarded."""
+    from capc.compiler.interpreter import run_program
+    from capc.compiler.profiles import get_profile
+    from capc.diagnostics import CapcError
+
+    def foresee(program) -> dict[tuple[int, int], str]:
+        profile, seen = get_profile(program.profile), {}
+        if context.scene is None or not _asks_at_run_time(program, profile):
+            return seen   # nothing to foresee: no run needed
+
+        def answer(call):
+            if call.primitive is not None and call.primitive.kind == "sub_lmp":
+                query = call.args.get("query")
+                if call.span is not None and call.span.file == "<policy>" and isinstance(query, str):
+                    seen[(call.span.line, call.span.col)] = query
+                raise _Foreseen
+            value = scene_answer(call, context.scene, profile)
+            if value is UNANSWERED:
+                if call.primitive is None or not call.primitive.moves:
+                    raise _Foreseen   # the arm's pose, say: the scene alone does not tell
+                return None
+            return value
+
+        try:
+            run_program(program, answer, context.limits)
+        except (_Foreseen, CapcError):   # a run that fails first foresees nothing more
+            pass
+        return seen
+
+    return foresee

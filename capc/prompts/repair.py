@@ -156,16 +156,18 @@ def compile_with_repair(instruction: str, provider: Provider, check: Checker, *,
                         objects: Sequence[str], spec: Any = None, profile: str = "tabletop",
                         limits: ResourceLimits = DEFAULT_LIMITS, repairs: int = DEFAULT_REPAIRS,
                         max_depth: int = DEFAULT_MAX_DEPTH,
-                        history: Sequence[tuple[str, str]] = (), session: str = "") -> CompileResult:
+                        history: Sequence[tuple[str, str]] = (), session: str = "",
+                        foresee: Any = None) -> CompileResult:
     """Ask, build, check; on rejection tell the model why and ask again (at most `repairs` times).
-    `check(generated) -> (verdict, diagnostics, report)` is the verification step (one call)."""
+    `check(generated) -> (verdict, diagnostics, report)` is the verification step (one call);
+    `foresee` the Generator's (queries of run-time sub-LMP calls asked at compile time)."""
     base = pb.policy_prompt(instruction, objects, profile=profile, spec=spec, history=history)
     turns: list[tuple[str, str]] = []
     result = CompileResult(instruction)
     cache: dict = {}   # the session's answers: one request per distinct prompt
     for index in range(repairs + 1):
         generator = Generator(provider, objects, spec, profile, limits, max_depth, attempt=index, cache=cache,
-                              session=session)
+                              session=session, foresee=foresee)
         reply = generator.ask(base.with_turns(turns))
         code = reply.text
         generated = report = None

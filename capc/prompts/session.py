@@ -7,7 +7,8 @@ geometries); `Variables.prelude()` writes them as assignments, which the front e
 before the next policy (`compile_source(..., session=...)`). So the next policy type-checks
 against their types, the verifier knows their values exactly, and the run starts with them.
 A value that cannot be written so (a function, a huge array, a non-finite number) is left
-out: a policy that reads it gets the ordinary "name is not defined" error.
+out: a policy that reads it gets the ordinary "name is not defined" error. The world moves
+on too: the next instruction is verified where the run left the objects (`moved`).
 """
 
 from __future__ import annotations
@@ -109,3 +110,12 @@ class Variables:
         other = Variables()
         other.values = dict(self.values)
         return other
+
+
+def moved(scene: Any, positions: Mapping[str, Any] | None) -> Any:
+    """The scene after a run: each object where the run reported it at the end."""
+    from capc.compiler.scene import Scene, make_object
+    if not positions:
+        return scene
+    return Scene(tuple(make_object(o.name, tuple(positions.get(o.name, o.position))) for o in scene.objects),
+                 scene.source)

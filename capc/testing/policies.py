@@ -30,7 +30,7 @@ from capc.compiler.profiles import get_profile
 from capc.compiler.registry import KIND_MOTION
 from capc.compiler.scene import Scene
 from capc.compiler.types import (
-    BOOL, FLOAT, INT, NONE, OBJNAME, STR, UNKNOWN, XY, XYZ, Array, Geometry, ListT, TupleT, Type,
+    BOOL, FLOAT, INT, NONE, OBJNAME, POINTS_XY, STR, UNKNOWN, XY, XYZ, Array, Geometry, ListT, TupleT, Type,
 )
 from capc.diagnostics import Span
 from capc.safety.spec import SafetySpec, default_spec
@@ -419,8 +419,51 @@ class _Builder:
     # and np.random (capc.compiler.lib_numpy_cap); one statement kind, so that loops and
     # branches keep their share of the programs
     def stmt_cap_library(self, depth, scope):
-        kind = self.draw(st.sampled_from(["geometry_line", "geometry_rotate", "geometry_buffer", "random_offset"]))
+        kind = self.draw(st.sampled_from(["geometry_line", "geometry_rotate", "geometry_buffer", "random_offset",
+                                          "several_points", "polyfit"]))
         return getattr(self, "stmt_" + kind)(depth, scope)
+
+    def stmt_several_points(self, depth, scope):
+        """A parse_position answer of several points as capc compiles one asked at compile time
+        (an N x 2 array of perceived positions plus offsets, and constants near the limits),
+        zipped with object names as CaP's prompts do:
+        `for name, pt in zip(names, pts): put_first_on_second(name, pt)`; zip stops at the
+        shorter of the two."""
+        self.features.update({"motion", "loop"})
+        rows = []
+        for _ in range(self.draw(st.integers(1, 3))):
+            if self.draw(st.booleans()):
+                pos = api("get_obj_pos", self.object_expr(scope))
+                rows.append(point(add(index(pos, 0), self.draw(offsets(0.2))),
+                                  add(index(pos, 1), self.draw(offsets(0.2)))))
+            else:
+                rows.append(point(const(self.axis(0)), const(self.axis(1))))
+        pts, obj, pt = self.fresh("pts"), self.fresh("name"), self.fresh("pt")
+        names_ = ir.ListExpr(SPAN, ListT(OBJNAME),
+                             tuple(self.object_expr(scope) for _ in range(self.draw(st.integers(1, len(rows) + 1)))))
+        pairs = builtin("zip", names_, name(pts, POINTS_XY), type_=ListT(TupleT((OBJNAME, XY))))
+        place = call_stmt(api("put_first_on_second", name(obj, OBJNAME), name(pt, XY), **self.speed_kw()))
+        loop = ir.For(SPAN, ir.TupleTarget(SPAN, (target(obj, OBJNAME), target(pt, XY))), pairs, (place,))
+        return [assign(pts, numpy("array", ir.ListExpr(SPAN, ListT(ListT(FLOAT)), tuple(rows)), type_=POINTS_XY)),
+                loop]
+
+    def stmt_polyfit(self, depth, scope):
+        """`k = np.polyfit([x0, x1], [y0, y1], 1)` through a perceived or a drawn point and a
+        drawn one, then a move to `[x, np.polyval(k, x), z]` (CaP's numpy; a fit of perceived
+        values is beyond the verifier's models, so such a move is guarded)."""
+        self.features.add("motion")
+        if self.draw(st.booleans()):
+            first = api("get_obj_pos", self.object_expr(scope))
+            x0, y0 = index(first, 0), index(first, 1)
+        else:
+            x0, y0 = const(self.axis(0)), const(self.axis(1))
+        xs = ir.ListExpr(SPAN, ListT(FLOAT), (x0, const(self.axis(0))))
+        ys = ir.ListExpr(SPAN, ListT(FLOAT), (y0, const(self.axis(1))))
+        var = self.fresh("k")
+        x = const(self.axis(0))
+        y = numpy("polyval", name(var, Array((None,))), x, type_=FLOAT)
+        return [assign(var, numpy("polyfit", xs, ys, const(1), type_=Array((None,)))),
+                call_stmt(api("move_to", point(x, y, const(self.axis(2))), **self.speed_kw()))]
 
     def stmt_geometry_line(self, depth, scope):
         """`p = np.array(LineString([a, b + d]).interpolate(t, normalized=True).coords[0])` (or the
