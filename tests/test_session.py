@@ -70,7 +70,7 @@ def test_a_later_query_sees_earlier_variables_and_the_verifier_their_values():
 def test_shell_keeps_the_variables_of_earlier_instructions(tmp_path):
     (tmp_path / "scene.yaml").write_text(SCENE_YAML)
     with LLMServer() as server:
-        server.fallback = by_prompt(policies=["spot = get_obj_pos('blue bowl') + [0.05, 0.0]",
+        server.fallback = by_prompt(policies=["spot = get_obj_pos('blue bowl') + [0.2, 0.0]",
                                               "put_first_on_second('red block', spot)"])
         proc = capc("shell", "--scene", "scene.yaml", "--llm", "openai", "--model", "m", "--base-url",
                     server.base_url, "--repair", "0", "--retries", "0",
@@ -102,15 +102,15 @@ def _compile_session(tmp_path, offset: float, *extra: str):
 
 
 def test_compile_session_proves_the_later_instruction_with_the_earlier_value(tmp_path):
-    proc, server = _compile_session(tmp_path, 0.05, "--json")
+    proc, server = _compile_session(tmp_path, 0.2, "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["verdict"] == "accepted" and [s["verdict"] for s in out["steps"]] == ["accepted", "accepted"]
     first, second = out["steps"]
     assert first["session"] == "" and first["run"]["status"] == "completed"
     # the bowl stands at (-0.10, -0.60): the value the first policy left, as a constant
-    assert second["session"] == "spot = np.array([-0.05, -0.6])\n"
-    assert second["assembled"].startswith("# <session>") and "spot = np.array([-0.05, -0.6])" in second["assembled"]
+    assert second["session"] == "spot = np.array([0.1, -0.6])\n"
+    assert second["assembled"].startswith("# <session>") and "spot = np.array([0.1, -0.6])" in second["assembled"]
     assert "E305" not in json.dumps(second["diagnostics"])   # proved, not guarded
     # the model saw the earlier instruction and its policy
     assert REMEMBER in server.prompts()[-1] and "spot = get_obj_pos" in server.prompts()[-1]
@@ -128,7 +128,7 @@ def test_compile_session_rejects_an_unsafe_earlier_value_with_a_counterexample(t
 
 
 def test_compile_session_prints_files_that_check_on_their_own(tmp_path):
-    proc, _ = _compile_session(tmp_path, 0.05, "-o", "session.py")
+    proc, _ = _compile_session(tmp_path, 0.2, "-o", "session.py")
     assert proc.returncode == 0, proc.stderr
     assert "[instruction 2 of 2] put the red block there" in proc.stderr
     assert proc.stdout.count("# instruction ") == 2
@@ -174,11 +174,11 @@ def test_compile_session_in_process_and_the_audit_recheck_agrees(tmp_path):
             text = self.policies.pop(0)
             return Reply(text, "stop", text)
 
-    steps = api.compile_session([REMEMBER, PUT], Model("spot = get_obj_pos('blue bowl') + [0.05, 0.0]",
+    steps = api.compile_session([REMEMBER, PUT], Model("spot = get_obj_pos('blue bowl') + [0.2, 0.0]",
                                                        "put_first_on_second('red block', spot)"), scene=SCENE)
     assert [s.result.verdict for s in steps] == ["accepted", "accepted"] and all(s.finished for s in steps)
     # the red block was carried: the session's scene moved on with it
-    assert steps[1].outcome.final_positions["red block"][:2] == pytest.approx([-0.05, -0.6], abs=0.01)
+    assert steps[1].outcome.final_positions["red block"][:2] == pytest.approx([0.1, -0.6], abs=0.01)
     # a stored session record is rechecked with the variables it was compiled with
     from capc.audit.store import normalize
     record = normalize(compile_fields(steps[1].result, Model(), context=steps[1].context))

@@ -211,8 +211,10 @@ def run_session(instructions: list[str], args: argparse.Namespace, context, prov
                                 max_depth=args.max_depth)
     except LLMError as exc:
         if args.json:
-            print(json.dumps({"instructions": instructions, "verdict": "error", "steps": [],
-                              "diagnostics": [exc.diagnostic.to_json()]}, ensure_ascii=False))
+            from capc.commands.json_output import emit
+
+            emit("compile session", {"instructions": instructions, "verdict": "error", "steps": [],
+                                     "diagnostics": [exc.diagnostic.to_json()]}, ensure_ascii=False)
         else:
             print(render(exc.diagnostic), file=sys.stderr)
         return exc.exit_code
@@ -227,8 +229,11 @@ def run_session(instructions: list[str], args: argparse.Namespace, context, prov
         with output_errors(args.output, "policy"), open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
     if args.json:
-        print(json.dumps({"instructions": instructions, "verdict": verdict,
-                          "steps": [step.to_json() for step in steps]}, ensure_ascii=False, default=str))
+        from capc.commands.json_output import emit
+
+        emit("compile session", {"instructions": instructions, "verdict": verdict,
+                                 "steps": [step.to_json() for step in steps], "diagnostics": []},
+             ensure_ascii=False, default=str)
         return EXIT_FOR_VERDICT[verdict]
     for number, step in enumerate(steps, start=1):
         print(f"[instruction {number} of {len(instructions)}] {step.result.instruction}", file=sys.stderr)

@@ -26,7 +26,7 @@ JSON_VERSION = 1
 ENV_CHECK = "CAPC_CHECK_JSON"
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 # `capc COMMAND [ACTION]` -> its schema file in capc/schemas/
-SCHEMAS = {"check": "check", "run": "run", "compile": "compile", "proptest": "proptest",
+SCHEMAS = {"check": "check", "run": "run", "compile": "compile", "compile session": "compile-session", "proptest": "proptest",
            "eval": "eval", "eval compare": "eval-compare", "audit list": "audit-list",
            "audit show": "audit-show", "audit stats": "audit-stats", "audit recheck": "audit-recheck"}
 _cache: dict[str, dict] = {}
