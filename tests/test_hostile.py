@@ -480,7 +480,9 @@ def test_hostile_names_through_the_verifier_and_a_run_that_moves():
                              "    if 'bowl' not in name:\n"
                              "        put_first_on_second(name, [0.0, -0.6])\n", "names.py")
     assert verify(program, default_spec(), scene).verdict == "accepted"
-    outcome = execute(program, scene, default_spec(), backend="kinematic")
+    # the names are the point, not the stack: a pick beside a block the hand would brush
+    # (E525, tests/test_outcomes.py) is recorded without stopping the run
+    outcome = execute(program, scene, default_spec(), backend="kinematic", outcome_stops=False)
     assert (outcome.status, outcome.said) == ("completed", HOSTILE_NAMES)
 
 
