@@ -44,6 +44,12 @@ KINDS = ("block", "bowl")
 DEFAULT_OBJECTS = ("red block", "green block", "blue block", "red bowl", "green bowl", "blue bowl")
 
 
+# How far past the edge of "under" (m) a float comparison still counts as under: far above the
+# rounding of a few operations at table scale (1e-16), far below a counterexample's clearance
+# from every edge (capc.safety.world.EDGE_GAP, 1e-7).
+SUPPORT_EDGE_ROUNDING = 1e-12
+
+
 @frozen
 class TabletopCell:
     """Dimensions and named places of the tabletop. Positions of objects are their centres
@@ -116,9 +122,13 @@ class TabletopCell:
         """Whether an object of `kind` is under a block whose centre is (dx, dy) from its own
         (floats; the verifier builds the same comparisons on Z3 terms)."""
         reach = self.support_reach(kind)
+        # A centre exactly on the edge is "under" in the verifier's exact reals. Two camera
+        # errors at the tolerance put it there (2 x 1 cm is half a block), and the doubles of
+        # dx then land a few ulps either side: the run must decide that edge as the proof did.
+        edge = SUPPORT_EDGE_ROUNDING
         if kind == "block":
-            return abs(dx) <= reach and abs(dy) <= reach
-        return dx * dx + dy * dy <= reach * reach
+            return abs(dx) <= reach + edge and abs(dy) <= reach + edge
+        return dx * dx + dy * dy <= reach * reach + 2 * reach * edge
 
     def rest_height(self, x: float, y: float, others: Any, bottom: float | None = None) -> float:
         """The height a block's centre comes to rest at over (x, y) (floats): on the highest of
