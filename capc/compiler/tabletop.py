@@ -116,19 +116,19 @@ class TabletopCell:
         object's centre and still stand on it: over a block's top face, or inside a bowl's
         floor. The one rule of "under" for the plans, the verifier and the kinematic backend."""
         half = self.block_size / 2
-        return half if kind == "block" else self.bowl_radius - half
+        # A centre exactly on the edge stands on it. Two camera errors at the tolerance put it
+        # there (2 x 1 cm is half a block), and the doubles of dx then land a few ulps either
+        # side: the allowance makes the run, the plans and the verifier (exact reals, or the
+        # same doubles where the world is known) decide that edge alike.
+        return (half if kind == "block" else self.bowl_radius - half) + SUPPORT_EDGE_ROUNDING
 
     def supports(self, kind: str, dx: float, dy: float) -> bool:
         """Whether an object of `kind` is under a block whose centre is (dx, dy) from its own
         (floats; the verifier builds the same comparisons on Z3 terms)."""
         reach = self.support_reach(kind)
-        # A centre exactly on the edge is "under" in the verifier's exact reals. Two camera
-        # errors at the tolerance put it there (2 x 1 cm is half a block), and the doubles of
-        # dx then land a few ulps either side: the run must decide that edge as the proof did.
-        edge = SUPPORT_EDGE_ROUNDING
         if kind == "block":
-            return abs(dx) <= reach + edge and abs(dy) <= reach + edge
-        return dx * dx + dy * dy <= reach * reach + 2 * reach * edge
+            return abs(dx) <= reach and abs(dy) <= reach
+        return dx * dx + dy * dy <= reach * reach
 
     def rest_height(self, x: float, y: float, others: Any, bottom: float | None = None) -> float:
         """The height a block's centre comes to rest at over (x, y) (floats): on the highest of

@@ -191,7 +191,8 @@ class WorldState:
                 continue  # not higher than what is already certain
             ox, oy, _ = others[other]
             if self.kind(other) == "block":
-                inside = [compare("<=", sym_abs(ox - x), half), compare("<=", sym_abs(oy - y), half)]
+                reach = self.cell.support_reach("block")  # half a block, and the edge's rounding allowance
+                inside = [compare("<=", sym_abs(ox - x), reach), compare("<=", sym_abs(oy - y), reach)]
             else:
                 dx, dy = ox - x, oy - y
                 inside = [compare("<=", dx * dx + dy * dy, self.cell.support_reach("bowl") ** 2)]
