@@ -14,6 +14,7 @@ numeral and operation, so they are never narrower than the exact real interval.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import z3
@@ -45,12 +46,59 @@ _AND, _OR, _NOT, _TRUE, _FALSE = z3.Z3_OP_AND, z3.Z3_OP_OR, z3.Z3_OP_NOT, z3.Z3_
 _NUMERAL_AST, _APP_AST = z3.Z3_NUMERAL_AST, z3.Z3_APP_AST
 
 
+def _junction(k: int, truths) -> bool | None:
+    """And / Or over the truths of the arguments (a generator: stops at the decisive one)."""
+    decisive = k == _OR  # the value that decides the whole formula
+    seen_none = False
+    for v in truths:
+        if v is decisive:
+            return decisive
+        seen_none = seen_none or v is None
+    return None if seen_none else (not decisive)
+
+
+def _order(k: int, a: tuple, b: tuple) -> bool | None:
+    """a <= b (or <, >=, >) on the intervals a and b: True / False where they decide it."""
+    (alo, ahi), (blo, bhi) = (b, a) if k in (_GE, _GT) else (a, b)
+    strict = k in (_LT, _GT)  # now the formula reads a < b (strict) or a <= b
+    if ahi < blo or (not strict and ahi <= blo):
+        return True
+    if alo > bhi or (strict and alo >= bhi):
+        return False
+    return None
+
+
+def _formula(bounds: "Bounds", a, truth, iv) -> bool | None:
+    """The truth of a formula over intervals, `truth` and `iv` deciding its parts (float
+    bounds, or exact ones): True / False where they decide it, None otherwise."""
+    ctx = bounds._ctx
+    if _C.Z3_get_ast_kind(ctx, a) != _APP_AST:
+        return None
+    k, args, _ = bounds._kind_args(a)
+    if k == _TRUE or k == _FALSE:
+        return k == _TRUE
+    if k == _NOT:
+        inner = truth(args[0])
+        return None if inner is None else not inner
+    if k == _AND or k == _OR:
+        return _junction(k, (truth(x) for x in args))
+    if k in (_LE, _LT, _GE, _GT):
+        return _order(k, iv(args[0]), iv(args[1]))
+    if k == _EQ and _C.Z3_get_sort_kind(ctx, _C.Z3_get_sort(ctx, args[0])) in (z3.Z3_REAL_SORT, z3.Z3_INT_SORT):
+        (alo, ahi), (blo, bhi) = iv(args[0]), iv(args[1])
+        if ahi < blo or bhi < alo:
+            return False
+    return None
+
+
 class Bounds:
     """Interval evaluation straight on Z3's C API (no Python wrapper per sub-term: a
     wrapper costs more than the arithmetic)."""
 
     def __init__(self):
         self.vars: dict[str, tuple[float, float]] = {}
+        # the declared bounds as given (exact rationals; None: unbounded on that side)
+        self.exact: dict[str, tuple[Fraction | None, Fraction | None]] = {}
         # keyed by AST id; every entry keeps the top-level term it was reached from alive,
         # since Z3 reuses the ids of freed terms
         self._cache: dict[int, tuple[Any, tuple[float, float]]] = {}
@@ -65,6 +113,10 @@ class Bounds:
         if high is not None and not isinstance(high, z3.ExprRef):
             hi = min(hi, float(high))
         self.vars[name] = _widen(lo, hi)
+        elo, ehi = self.exact.get(name, (None, None))
+        elo = _tighter(elo, _fraction(low), max)
+        ehi = _tighter(ehi, _fraction(high), min)
+        self.exact[name] = (elo, ehi)
 
     def interval(self, t: Any) -> tuple[float, float]:
         if not isinstance(t, z3.ExprRef):
@@ -79,6 +131,20 @@ class Bounds:
             return b
         self._keep = b
         return self._truth(b.as_ast())
+
+    def exact_truth(self, b: Any) -> bool | None:
+        """`truth` in exact rational arithmetic, without widening: decides the comparisons
+        whose float bounds miss by less than their widening (|dx - dx'| <= 0.02 + 1e-12
+        for two errors of 1 cm), which would otherwise go to the solver. Exact reals, as the
+        solver decides: for the world model's comparisons (whose float rounding the
+        counterexample search keeps clear of), not for a branch the run takes on doubles.
+        Only small terms (simplified differences); None where it cannot decide."""
+        if isinstance(b, bool):
+            return b
+        try:
+            return _Exact(self).truth(b.as_ast())
+        except _Inexact:
+            return None
 
     def nonlinear(self, t: Any) -> bool:
         """Does the term multiply (or divide by) unknowns? Such queries go to nlsat."""
@@ -182,39 +248,106 @@ class Bounds:
         return (-INF, INF)
 
     def _truth(self, a) -> bool | None:
-        ctx = self._ctx
-        if _C.Z3_get_ast_kind(ctx, a) != _APP_AST:
-            return None
-        k, args, _ = self._kind_args(a)
-        if k == _TRUE:
-            return True
-        if k == _FALSE:
-            return False
-        if k == _NOT:
-            inner = self._truth(args[0])
-            return None if inner is None else not inner
-        if k == _AND or k == _OR:
-            decisive = k == _OR  # the value that decides the whole formula
-            seen_none = False
-            for x in args:
-                v = self._truth(x)
-                if v is decisive:
-                    return decisive
-                seen_none = seen_none or v is None
-            return None if seen_none else (not decisive)
-        if k in (_LE, _LT, _GE, _GT):
-            (alo, ahi), (blo, bhi) = self._iv(args[0]), self._iv(args[1])
-            if k in (_GE, _GT):
-                (alo, ahi), (blo, bhi) = (blo, bhi), (alo, ahi)
-            strict = k in (_LT, _GT)
-            # now the formula reads a < b (strict) or a <= b
-            if ahi < blo or (not strict and ahi <= blo):
-                return True
-            if alo > bhi or (strict and alo >= bhi):
-                return False
-            return None
-        if k == _EQ and _C.Z3_get_sort_kind(ctx, _C.Z3_get_sort(ctx, args[0])) in (z3.Z3_REAL_SORT, z3.Z3_INT_SORT):
-            (alo, ahi), (blo, bhi) = self._iv(args[0]), self._iv(args[1])
-            if ahi < blo or bhi < alo:
-                return False
+        return _formula(self, a, self._truth, self._iv)
+
+
+# --- exact rational bounds ------------------------------------------------------------
+
+_EXACT_NODES = 400  # larger terms are left to the solver (rational arithmetic grows with them)
+
+
+class _Inexact(Exception):
+    """An unbounded unknown, an operation without an exact rule, or too large a term."""
+
+
+def _fraction(v: Any) -> Fraction | None:
+    """The bound the solver's fact `var >= v` holds: Z3 reads a Python float through its
+    decimal repr (0.3 is 3/10 there, not the double below it), so the value comes from Z3."""
+    if v is None or isinstance(v, (z3.ExprRef, bool)):
         return None
+    try:
+        return z3.RealVal(v).as_fraction()
+    except (z3.Z3Exception, TypeError, ValueError):
+        return None  # no exact bound on that side
+
+
+def _tighter(old: Fraction | None, new: Fraction | None, pick) -> Fraction | None:
+    if old is None:
+        return new
+    return old if new is None else pick(old, new)
+
+
+def _exact_mul(a: tuple[Fraction, Fraction], b: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction]:
+    products = [x * y for x in a for y in b]
+    return min(products), max(products)
+
+
+class _Exact:
+    """One exact evaluation: interval arithmetic on Fractions over the declared bounds."""
+
+    def __init__(self, bounds: Bounds):
+        self.b, self.ctx = bounds, bounds._ctx
+        self.memo: dict[int, Any] = {}
+        self.nodes = 0
+
+    def _visit(self, a) -> int:
+        self.nodes += 1
+        if self.nodes > _EXACT_NODES:
+            raise _Inexact()
+        return _C.Z3_get_ast_id(self.ctx, a)
+
+    def iv(self, a) -> tuple[Fraction, Fraction]:
+        ctx = self.ctx
+        key = self._visit(a)
+        if key in self.memo:
+            return self.memo[key]
+        kind = _C.Z3_get_ast_kind(ctx, a)
+        if kind == _NUMERAL_AST:
+            v = Fraction(_C.Z3_get_numeral_string(ctx, a))
+            result = (v, v)
+        elif kind != _APP_AST:
+            raise _Inexact()
+        else:
+            result = self._app(a)
+        self.memo[key] = result
+        return result
+
+    def _app(self, a) -> tuple[Fraction, Fraction]:
+        ctx = self.ctx
+        k, args, app = self.b._kind_args(a)
+        if k == _UNINTERP and not args:
+            name = _C.Z3_get_symbol_string(ctx, _C.Z3_get_decl_name(ctx, _C.Z3_get_app_decl(ctx, app)))
+            lo, hi = self.b.exact.get(name, (None, None))
+            if lo is None or hi is None:
+                raise _Inexact()
+            return lo, hi
+        if k == _ADD:
+            ivs = [self.iv(x) for x in args]
+            return sum(i[0] for i in ivs), sum(i[1] for i in ivs)
+        if k == _SUB:
+            lo, hi = self.iv(args[0])
+            for x in args[1:]:
+                alo, ahi = self.iv(x)
+                lo, hi = lo - ahi, hi - alo
+            return lo, hi
+        if k == _UMINUS:
+            lo, hi = self.iv(args[0])
+            return -hi, -lo
+        if k == _MUL:
+            acc = self.iv(args[0])
+            for x in args[1:]:
+                acc = _exact_mul(acc, self.iv(x))
+            return acc
+        if k == _TO_REAL:
+            return self.iv(args[0])
+        if k == _ITE:
+            truth = self.truth(args[0])
+            if truth is not None:
+                return self.iv(args[1] if truth else args[2])
+            x, y = self.iv(args[1]), self.iv(args[2])
+            return min(x[0], y[0]), max(x[1], y[1])
+        raise _Inexact()
+
+    def truth(self, a) -> bool | None:
+        self._visit(a)
+        return _formula(self.b, a, self.truth, self.iv)

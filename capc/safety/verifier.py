@@ -353,7 +353,10 @@ class _Unknowns:
             # Simplifying cancels what intervals count twice (x - (x + e) is -e); the solver
             # is asked only for linear conditions (a non-linear one needs nlsat, dearer than
             # the term it would save).
-            truth = v.ctx.bounds.truth(z3.simplify(cond))
+            simple = z3.simplify(cond)
+            truth = v.ctx.bounds.truth(simple)
+            if truth is None:  # exact reals, as the solver would decide it (cheaper for a small term)
+                truth = v.ctx.bounds.exact_truth(simple)
             if truth is None and not v.ctx.bounds.nonlinear(cond):
                 if v.ctx.check(self.run.pc, [z3.Not(cond)])[0] == "unsat":
                     truth = True

@@ -151,52 +151,65 @@ class WorldState:
     def surface(self, x: Any, y: Any, exclude: str | None) -> Any:
         """The registry's `surface`: where a plan lets a block go over (x, y), from the
         *perceived* positions of the other objects (the runtime can only perceive them).
-        An object that cannot be under the point even with the largest perception error is
-        not perceived at all (no unknowns: a line of blocks costs what it did before). The
-        others' errors are keyed by (this call, name), not by a running count, so a replay
-        that skips fewer of them still reads the same answers."""
+        An object is perceived only where it may matter: not when it cannot be under the point
+        even with the largest perception error, nor when it cannot rise above a support already
+        certain (no unknowns for those: a line or a stack of blocks costs what it did before).
+        The others' errors are keyed by (this call, name), not by a running count, so a replay
+        that skips more or fewer of them still reads the same answers (the truth for the rest)."""
         self.surface_calls += 1
-        tolerance = getattr(self.unknowns, "tolerance", math.inf)
-        others = {}
-        for other in list(self.positions):
-            if other in (exclude, self.held):
-                continue
-            ox, oy, oz = self.positions[other]
-            reach = self.cell.support_reach(self.kind(other)) + tolerance
-            if self._far(ox, x, reach) or self._far(oy, y, reach):
-                continue
-            others[other] = self.unknowns.perceived(("surface", self.surface_calls, other), (ox, oy, oz))
-        return self._highest_support(x, y, others, bottom=None)
+        call = self.surface_calls
+        others = {o: p for o, p in self.positions.items() if o not in (exclude, self.held)}
 
-    def _highest_support(self, x: Any, y: Any, others: dict[str, tuple[Any, Any, Any]],
-                         bottom: Any) -> Any:
+        def perceive(other: str, true: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+            return self.unknowns.perceived(("surface", call, other), true)
+
+        return self._highest_support(x, y, others, bottom=None, perceive=perceive,
+                                     error=getattr(self.unknowns, "tolerance", math.inf))
+
+    def _highest_support(self, x: Any, y: Any, others: dict[str, tuple[Any, Any, Any]], bottom: Any,
+                         perceive: Any = None, error: float = 0.0) -> Any:
         """The reference height of a block over (x, y) resting on the highest of `others`
         under it whose top is not above `bottom` (None: any height), else on the table.
+        `perceive` (if given) turns an object's true position into the one the rule reads,
+        its xy within `error` of the truth and its height the same.
 
         Candidates are visited highest first: once a support is certain, a candidate that
         cannot rise above the height found so far changes nothing and builds no term. With
         the conditions decided (bounds, else the path's solver) a stack's heights stay plain
-        numbers instead of nesting every height below them."""
+        numbers instead of nesting every height below them. The tests go cheapest first:
+        each object's own bounds (cached per term), then whether it can rise above what is
+        certain, and only for what is left the bounds of simplified differences (whose cost
+        grows with the depth of a stack: asked of every block at every step, they made a
+        stack quadratic in its height per step)."""
         half = self.cell.block_size / 2
         candidates = []
         for other, (ox, oy, oz) in others.items():
-            reach = self.cell.support_reach(self.kind(other))
-            if self._far(ox, x, reach) or self._far(oy, y, reach):
+            reach = self.cell.support_reach(self.kind(other)) + error
+            if self._apart(ox, x, reach) or self._apart(oy, y, reach):
                 continue  # cannot be under it: decided on bounds, no term built
             rest = self.cell.place_z(self.kind(other), oz)
             candidates.append((self.unknowns.interval(rest)[1], len(candidates), other, rest))
         best: Any = self.cell.resting_z("block")
-        for _, _, other, rest in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        for rest_high, _, other, rest in sorted(candidates, key=lambda c: (-c[0], c[1])):
+            if rest_high <= self.unknowns.interval(best)[0]:
+                continue  # cannot rise above what is already certain (decided on bounds)
+            kind = self.kind(other)
+            ox, oy, oz = others[other]
+            reach = self.cell.support_reach(kind)
+            if self._far(ox, x, reach + error) or self._far(oy, y, reach + error):
+                continue
+            if perceive is not None:
+                ox, oy, _ = perceive(other, (ox, oy, oz))
+                if self._far(ox, x, reach) or self._far(oy, y, reach):
+                    continue
             if self._decide(compare("<=", rest, best)) is True:
                 continue  # not higher than what is already certain
-            ox, oy, _ = others[other]
-            if self.kind(other) == "block":
-                reach = self.cell.support_reach("block")  # half a block, and the edge's rounding allowance
+            if kind == "block":
                 inside = [compare("<=", sym_abs(ox - x), reach), compare("<=", sym_abs(oy - y), reach)]
             else:
                 dx, dy = ox - x, oy - y
-                inside = [compare("<=", dx * dx + dy * dy, self.cell.support_reach("bowl") ** 2)]
-            self._edges(ox - x, oy - y, rest - half, bottom, self.kind(other))
+                inside = [compare("<=", dx * dx + dy * dy, reach ** 2)]
+            self._edges(ox - x, oy - y, rest - half, bottom, kind)
             if bottom is not None:
                 inside.append(compare("<=", rest - half, bottom + self.cell.support_slack))
             cond = self._decide(conj(inside))
