@@ -295,3 +295,38 @@ def test_parsing_from_several_threads():
     for i, program in enumerate(results):
         assert program == expected[i % len(sources)]
         assert program.body[0].span.file == sources[i % len(sources)][1]
+
+
+def _outcome(parse_with, text: str, file: str):
+    """What one parse gives: the tree, or the error lark raised (its kind, token and what it expected)."""
+    from lark.exceptions import UnexpectedInput
+
+    from capc.grammar import parser as P
+
+    P._state.file, P._state.limits, P._state.parse_field = file, DEFAULT_LIMITS, P.parse_expression_at
+    try:
+        return ("tree", parse_with(P.normalize_newlines(text)))
+    except UnexpectedInput as exc:
+        token = getattr(exc, "token", None)
+        return (type(exc).__name__, exc.line, exc.column, token and (token.type, str(token)),
+                sorted(getattr(exc, "expected", None) or ()))
+    except CompileError as exc:
+        return ("compile error", exc.diagnostic)
+
+
+def test_lalr_driver_parses_as_lark_does():
+    """capc.grammar.lalr runs lark's tables its own way: the same trees and the same errors
+    as lark's parse on every corpus program, good and bad."""
+    from capc.grammar import parser as P
+
+    lark = P.get_lark()
+    assert P._DRIVER is not None  # the installed lark is one the driver knows
+    examples = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
+    for path in GOOD + BAD + examples:
+        text = read(path)
+        ours = _outcome(lambda t: P._DRIVER.parse(t, "module"), text, str(path))
+        theirs = _outcome(lambda t: lark.parse(t, start="module"), text, str(path))
+        assert ours == theirs, path
+    for text in ("", "x = (1,\n", "x = = 1\n", "if x:\nsay('a')\n", "x = 1 +\n", "f(a for)\n"):
+        assert _outcome(lambda t: P._DRIVER.parse(t, "module"), text, "<t>") == \
+            _outcome(lambda t: lark.parse(t, start="module"), text, "<t>"), text

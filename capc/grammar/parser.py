@@ -236,12 +236,18 @@ def _flock(handle, *, exclusive: bool) -> bool:
 
 def get_lark():
     """The process-wide parser (lark's grammar analysis is cached on disk between runs)."""
-    global _LARK
+    global _LARK, _DRIVER
     if _LARK is None:
+        from capc.grammar.lalr import driver_for
+
         with open(GRAMMAR_PATH, encoding="utf-8") as handle:
             grammar = handle.read()
         _LARK = build_lark(grammar, _cache_dir())
+        _DRIVER = driver_for(_LARK)
     return _LARK
+
+
+_DRIVER = None  # capc.grammar.lalr's loop over _LARK's tables (None: lark's own parse)
 
 
 # --- entry points ----------------------------------------------------------------------
@@ -302,7 +308,8 @@ def _run(text: str, start: str, file: str, limits: ResourceLimits) -> Any:
     _state.file, _state.limits = file, limits
     _state.parse_field = parse_expression_at
     try:
-        return get_lark().parse(text, start=start)
+        lark = get_lark()
+        return _DRIVER.parse(text, start) if _DRIVER is not None else lark.parse(text, start=start)
     except UnexpectedCharacters as exc:
         raise _character_error(text, exc) from None
     except UnexpectedToken as exc:
