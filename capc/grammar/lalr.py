@@ -23,6 +23,7 @@ class Driver:
     def __init__(self, lark: Any):
         from lark.lexer import Token
         from lark.parsers.lalr_analysis import Shift
+        from lark.parse_tree_builder import ExpandSingleChild
         from lark.parsers.lalr_parser import ParseConf, ParserState
 
         self._frontend = lark.parser
@@ -33,12 +34,19 @@ class Driver:
         # Callbacks of terminals (none in policy.lark today, but lark would call them on a shift).
         self._terminal_callbacks = {k: v for k, v in parser.callbacks.items() if isinstance(k, str)}
         self._rules: dict[int, tuple[int, str, Any]] = {}
-        self._shift, self._token = Shift, Token
+        self._shift, self._token, self._expand_single = Shift, Token, ExpandSingleChild
         self._conf, self._state = ParseConf, ParserState
         self._frontend._make_lexer_thread  # noqa: B018  (present, or AttributeError: lark's own parse)
 
     def _rule(self, rule: Any) -> tuple[int, str, Any]:
-        info = (len(rule.expansion), rule.origin.name, self._callbacks[rule])
+        """(length, left-hand side, callback) of a rule; the callback None where it gives its
+        one child back unchanged: a `?rule` of one symbol (lark's ExpandSingleChild with no
+        filter around it), most of the dozen reductions an expression's atom goes through."""
+        callback = self._callbacks[rule]
+        size = len(rule.expansion)
+        if size == 1 and type(callback) is self._expand_single:
+            callback = None
+        info = (size, rule.origin.name, callback)
         self._rules[id(rule)] = info  # the table keeps every rule alive: ids are not reused
         return info
 
@@ -67,6 +75,11 @@ class Driver:
                     value_stack.append(token if callback is None else callback(token))
                     return None
                 size, origin, callback = rules.get(id(arg)) or self._rule(arg)
+                if callback is None:  # the child is the value: only the state changes
+                    state_stack[-1] = states[state_stack[-2]][origin][1]
+                    if is_end and state_stack[-1] == end_state:
+                        return value_stack[-1]
+                    continue
                 if size:
                     children = value_stack[-size:]
                     del state_stack[-size:]
