@@ -10,11 +10,12 @@
    stack task for 4, 8, 16 and 32 blocks, in scene mode; the time per motion command should
    stay roughly flat (growth no worse than linear in the number of motion commands). A stack
    of more than 7 blocks is above the 0.3 m ceiling: rejected. The growth rows run with the
-   default budget; the bench prints, per task, the ratio of the per-motion time at 32
+   default budget; the bench prints, per task, the ratio of the per-motion CPU time at 32
    blocks to that at 4 and whether the target holds (ratio <= GROWTH_RATIO_TARGET, and no
    row ran out of budget).
 
-Times are wall-clock on this machine, in one process (Z3 is loaded once, as in `capc check`).
+Times are wall-clock and CPU (this process's) on this machine, in one process (Z3 is loaded
+once, as in `capc check`); the growth target reads the CPU time (see growth_summary).
 """
 
 from __future__ import annotations
@@ -121,29 +122,35 @@ def bench_growth(repeat: int) -> list[dict]:
         program = compile_source(source, f"<{task}>")
         for n in (4, 8, 16, 32):
             scene = grid_scene(n)
-            times = []
+            times, cpu = [], []
             for _ in range(max(1, repeat // 2)):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 report = verify(program, default_spec(), scene, limits=limits)
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
             motions = n if task == "line" else n - 1
-            median = statistics.median(times)
+            median, cpu_median = statistics.median(times), statistics.median(cpu)
             budget_out = any(o.code in (CODE_BUDGET, CODE_WALL_CLOCK) for o in report.obligations)
             rows.append({"task": task, "blocks": n, "motions": motions, "verdict": report.verdict,
                          "obligations": len(report.obligations), "checks": report.checks,
                          "median_s": median, "per_motion_ms": 1000 * median / motions,
+                         "cpu_median_s": cpu_median, "cpu_per_motion_ms": 1000 * cpu_median / motions,
                          "budget_out": budget_out})
     return rows
 
 
 def growth_summary(growth: list[dict]) -> dict[str, dict]:
-    """Per task: per-motion time at the most blocks over that at the fewest."""
+    """Per task: per-motion CPU time at the most blocks over that at the fewest (the target's
+    figure: on the shared 2-core machine a wall-clock ratio also measures the other jobs, and
+    moved from 1.6 to 4.6 between two runs of the same code), and the same in wall time."""
     out = {}
     for task in dict.fromkeys(r["task"] for r in growth):
         rows = sorted((r for r in growth if r["task"] == task), key=lambda r: r["blocks"])
-        ratio = rows[-1]["per_motion_ms"] / rows[0]["per_motion_ms"]
+        ratio = rows[-1]["cpu_per_motion_ms"] / rows[0]["cpu_per_motion_ms"]
+        wall_ratio = rows[-1]["per_motion_ms"] / rows[0]["per_motion_ms"]
         holds = ratio <= GROWTH_RATIO_TARGET and not any(r["budget_out"] for r in rows)
-        out[task] = {"from": rows[0]["blocks"], "to": rows[-1]["blocks"], "ratio": ratio, "holds": holds}
+        out[task] = {"from": rows[0]["blocks"], "to": rows[-1]["blocks"], "ratio": ratio,
+                     "wall_ratio": wall_ratio, "holds": holds}
     return out
 
 
@@ -173,16 +180,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{summary['examples']} example policies: median {summary['median_ms']:.1f} ms, "
               f"p95 {summary['p95_ms']:.1f} ms per verification (target: median < 50 ms)\n")
     print(f"{'task':6s} {'blocks':>6s} {'motions':>7s} {'verdict':9s} {'oblig':>5s} {'checks':>6s} {'median':>10s} "
-          f"{'per motion':>11s}")
+          f"{'CPU':>10s} {'CPU/motion':>11s}")
     for r in growth:
         note = "  (budget ran out)" if r["budget_out"] else ""
         print(f"{r['task']:6s} {r['blocks']:6d} {r['motions']:7d} {r['verdict']:9s} {r['obligations']:5d} "
-              f"{r['checks']:6d} {1000 * r['median_s']:8.1f} ms {r['per_motion_ms']:8.2f} ms{note}")
+              f"{r['checks']:6d} {1000 * r['median_s']:8.1f} ms {1000 * r['cpu_median_s']:8.1f} ms "
+              f"{r['cpu_per_motion_ms']:8.2f} ms{note}")
     print()
     for task, g in summary["growth"].items():
-        print(f"{task}: per-motion time at {g['to']} blocks / at {g['from']}: {g['ratio']:.2f} "
-              f"(target <= {GROWTH_RATIO_TARGET:g}, within the default budget): "
+        print(f"{task}: per-motion CPU time at {g['to']} blocks / at {g['from']}: {g['ratio']:.2f} "
+              f"(wall: {g['wall_ratio']:.2f}; target <= {GROWTH_RATIO_TARGET:g}, within the default budget): "
               f"{'holds' if g['holds'] else 'DOES NOT HOLD'}")
+    print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 
