@@ -72,3 +72,45 @@ def test_decided_comparisons_hold_at_every_point(left, right, op, box, data):
         return
     point = {n: data.draw(st.floats(lo, hi, allow_nan=False)) for n, (lo, hi) in box.items()}
     assert value_at(formula, point) is decided
+
+
+@settings(max_examples=200, deadline=None)
+@given(left=terms(2), right=terms(2), op=st.sampled_from(["<", "<=", ">", ">=", "=="]), box=boxes)
+def test_exact_decisions_are_the_solvers(left, right, op, box):
+    """Exact rational bounds (the world model's decisions before the solver) decide only what
+    Z3 proves over the same bounds, and agree with the widened float bounds where both decide."""
+    bounds = Bounds()
+    facts = []
+    for n, (lo, hi) in box.items():
+        bounds.declare(n, lo, hi)
+        facts += [VARS[n] >= lo, VARS[n] <= hi]
+    formula = {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right,
+               "==": left == right}[op]
+    decided = bounds.exact_truth(formula)
+    if bounds.truth(formula) is not None and decided is not None:
+        assert decided == bounds.truth(formula)
+    if decided is None:
+        return
+    solver = z3.Solver()
+    solver.add(*facts, formula if decided is False else z3.Not(formula))
+    assert solver.check() == z3.unsat, (str(formula), box, decided)
+
+
+def test_exact_bounds_decide_what_widened_floats_cannot():
+    """Two perception errors of 1 cm are at most 2 cm apart: within a block's half width plus
+    its 1e-12 edge allowance, which the widened floats cannot tell; and a bound given as the
+    float 0.3 is Z3's 3/10, not the double below it."""
+    bounds = Bounds()
+    e, f = z3.Real("e"), z3.Real("f")
+    bounds.declare("e", -0.01, 0.01)
+    bounds.declare("f", -0.01, 0.01)
+    under = sym_abs(e - f) <= 0.02 + 1e-12
+    assert bounds.truth(under) is None
+    assert bounds.exact_truth(under) is True
+    assert bounds.exact_truth(sym_abs(e - f) < 0.02) is None  # reached at the corners
+    bounds.declare("g", 0, 0.3)
+    g = z3.Real("g")
+    assert bounds.exact_truth(g <= z3.RealVal("3/10")) is True
+    assert bounds.exact_truth(g < z3.RealVal("3/10")) is None
+    bounds.declare("h")  # unbounded: nothing exact to say
+    assert bounds.exact_truth(z3.Real("h") <= 1) is None

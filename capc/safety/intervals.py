@@ -143,7 +143,7 @@ class Bounds:
             return b
         try:
             return _Exact(self).truth(b.as_ast())
-        except _Inexact:
+        except _TooLarge:
             return None
 
     def nonlinear(self, t: Any) -> bool:
@@ -257,7 +257,12 @@ _EXACT_NODES = 400  # larger terms are left to the solver (rational arithmetic g
 
 
 class _Inexact(Exception):
-    """An unbounded unknown, an operation without an exact rule, or too large a term."""
+    """An operation without an exact rule here (or a product of unbounded factors): the
+    comparison it is in is left undecided."""
+
+
+class _TooLarge(Exception):
+    """More than _EXACT_NODES nodes: the whole formula is left to the solver."""
 
 
 def _fraction(v: Any) -> Fraction | None:
@@ -277,13 +282,16 @@ def _tighter(old: Fraction | None, new: Fraction | None, pick) -> Fraction | Non
     return old if new is None else pick(old, new)
 
 
-def _exact_mul(a: tuple[Fraction, Fraction], b: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction]:
+def _exact_mul(a: tuple, b: tuple) -> tuple:
+    if INF in (a[1], b[1]) or -INF in (a[0], b[0]):
+        raise _Inexact()  # 0 * inf: not worth a rule here
     products = [x * y for x in a for y in b]
     return min(products), max(products)
 
 
 class _Exact:
-    """One exact evaluation: interval arithmetic on Fractions over the declared bounds."""
+    """One exact evaluation: interval arithmetic on Fractions over the declared bounds (an
+    unbounded side is the float infinity, which sums and comparisons read as such)."""
 
     def __init__(self, bounds: Bounds):
         self.b, self.ctx = bounds, bounds._ctx
@@ -293,7 +301,7 @@ class _Exact:
     def _visit(self, a) -> int:
         self.nodes += 1
         if self.nodes > _EXACT_NODES:
-            raise _Inexact()
+            raise _TooLarge()
         return _C.Z3_get_ast_id(self.ctx, a)
 
     def iv(self, a) -> tuple[Fraction, Fraction]:
@@ -318,9 +326,7 @@ class _Exact:
         if k == _UNINTERP and not args:
             name = _C.Z3_get_symbol_string(ctx, _C.Z3_get_decl_name(ctx, _C.Z3_get_app_decl(ctx, app)))
             lo, hi = self.b.exact.get(name, (None, None))
-            if lo is None or hi is None:
-                raise _Inexact()
-            return lo, hi
+            return (-INF if lo is None else lo), (INF if hi is None else hi)
         if k == _ADD:
             ivs = [self.iv(x) for x in args]
             return sum(i[0] for i in ivs), sum(i[1] for i in ivs)
@@ -338,6 +344,17 @@ class _Exact:
             for x in args[1:]:
                 acc = _exact_mul(acc, self.iv(x))
             return acc
+        if k == _DIV:
+            num, (dlo, dhi) = self.iv(args[0]), self.iv(args[1])
+            if dlo <= 0 <= dhi or INF in (dhi, -dlo):
+                raise _Inexact()
+            return _exact_mul(num, (1 / Fraction(dhi), 1 / Fraction(dlo)))
+        if k == _POWER and _C.Z3_get_ast_kind(ctx, args[1]) == _NUMERAL_AST \
+                and Fraction(_C.Z3_get_numeral_string(ctx, args[1])) == 2:
+            lo, hi = self.iv(args[0])
+            if INF in (hi, -lo):
+                raise _Inexact()
+            return (lo * lo, hi * hi) if lo >= 0 else (hi * hi, lo * lo) if hi <= 0 else (0, max(lo * lo, hi * hi))
         if k == _TO_REAL:
             return self.iv(args[0])
         if k == _ITE:
@@ -350,4 +367,7 @@ class _Exact:
 
     def truth(self, a) -> bool | None:
         self._visit(a)
-        return _formula(self.b, a, self.truth, self.iv)
+        try:
+            return _formula(self.b, a, self.truth, self.iv)
+        except _Inexact:
+            return None
