@@ -11,8 +11,8 @@ from capc.compiler.tabletop import CELL
 from capc.runtime.execute import execute
 from capc.runtime.kinematic import KinematicBackend
 from capc.runtime.outcomes import (
-    E_DISTURBED, E_GRASP_EMPTY, E_GRASP_LOST, E_MISPLACED, E_OBSTRUCTED, STATUS_GRASP_FAILED, STATUS_MISPLACED,
-    STATUS_OBSTRUCTED,
+    E_DISTURBED, E_GRASP_EMPTY, E_GRASP_LOST, E_MISPLACED, E_OBSTRUCTED, E_UNREACHED, STATUS_GRASP_FAILED,
+    STATUS_MISPLACED, STATUS_OBSTRUCTED, STATUS_UNREACHABLE,
 )
 from capc.safety.spec import default_spec
 from capc.safety.verifier import verify
@@ -178,7 +178,7 @@ def test_the_hand_turns_as_the_sim_turns_it_and_a_turn_clears_a_neighbour():
 
 
 @pytest.mark.slow
-def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop_the_run():
+def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_an_unreachable_place_stop_the_run():
     pytest.importorskip("pybullet")
     from capc.runtime.sim import SimBackend
 
@@ -191,10 +191,11 @@ def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop
         # the kinematic rule, beside the block for real fingers.
         missed = run("put_first_on_second([0.029, -0.5], [0.1, -0.7])\n", TWO, backend=sim)
         assert (missed.status, missed.code) == (STATUS_GRASP_FAILED, E_GRASP_EMPTY)
-        # Let go where the arm cannot reach (this near its base, at travel height): the block
-        # does not come to rest where the plan let it go.
-        short = run("put_first_on_second('red block', [0.0, -0.217])\n", TWO, backend=sim)
-        assert (short.status, short.code) in ((STATUS_MISPLACED, E_MISPLACED), (STATUS_OBSTRUCTED, E_OBSTRUCTED))
+        # Let go where the arm cannot reach (this near its base): the carry is not sent, on
+        # the sim as on the kinematic backend, and the block stays in the hand where both left it.
+        for backend in (sim, "kinematic"):
+            short = run("put_first_on_second('red block', [0.0, -0.217])\n", TWO, backend=backend)
+            assert (short.status, short.code) == (STATUS_UNREACHABLE, E_UNREACHED), short.outcome_events
 
 
 def test_run_from_an_instruction_reports_whether_the_task_given_was_done(tmp_path, capsys, monkeypatch):
@@ -243,8 +244,14 @@ FIDELITY_SAMPLE = (
     ("put_first_on_second('blue bowl', [-0.15, -0.65])\nput_first_on_second('red block', 'blue bowl')\n",
      TWO, True),
     (STACK, STACK_SCENE, True),
-    # The arm cannot reach the travel height this near its base: the block is let go short.
-    ("put_first_on_second('red block', [0.0, -0.217])\n", TWO, False),
+)
+# Out of the arm's reach (the cell's reach_miss): near its base, where the elbow is folded to its
+# limit (let go at 2 cm, and CaP's "top side" at travel height), and the workspace's far corner.
+# Both backends stop before the segment (E526), where the two worlds are still the same.
+UNREACHABLE = (
+    "put_first_on_second('red block', [0.0, -0.217])\n",
+    "put_first_on_second('red block', 'top side')\n",
+    "put_first_on_second('red block', [0.3, -0.8])\n",
 )
 
 
@@ -274,3 +281,7 @@ def test_a_fixed_sample_agrees_on_both_backends_or_the_sim_reports_it():
             result = run_pair(compile_source(source, "<sample>"), scene, SPEC, sim)
             assert result.agrees and result.status == ("obstructed", "obstructed"), (source, result.distance)
             assert [(e["code"], e["object"]) for e in result.events] == [(E_OBSTRUCTED, hit)], source
+        for source in UNREACHABLE:
+            result = run_pair(compile_source(source, "<sample>"), TWO, SPEC, sim)
+            assert result.agrees and result.status == ("unreachable", "unreachable"), (source, result.distance)
+            assert [e["code"] for e in result.events] == [E_UNREACHED], (source, result.events)

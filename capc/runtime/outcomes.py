@@ -56,9 +56,10 @@ E_UNREACHED = codes.E526
 STATUS_GRASP_FAILED = "grasp_failed"
 STATUS_MISPLACED = "misplaced"
 STATUS_OBSTRUCTED = "obstructed"
+STATUS_UNREACHABLE = "unreachable"
 STOPPING = {E_GRASP_EMPTY: STATUS_GRASP_FAILED, E_GRASP_WRONG: STATUS_GRASP_FAILED,
             E_GRASP_LOST: STATUS_GRASP_FAILED, E_MISPLACED: STATUS_MISPLACED,
-            E_OBSTRUCTED: STATUS_OBSTRUCTED}
+            E_OBSTRUCTED: STATUS_OBSTRUCTED, E_UNREACHED: STATUS_UNREACHABLE}
 
 
 class OutcomeStop(Exception):
@@ -126,9 +127,19 @@ class Observer:
 
     def before_segment(self, call: Any, role: str, start: Any, end: Any) -> None:
         """Stop (E525) before a segment from `start` to `end` (TCP) that would run the gripper
-        or what it holds into an object, as the backend reports them now."""
+        or what it holds into an object, as the backend reports them now, and (E526) before one
+        that leaves the arm's reach (the cell's `reach_miss`)."""
         from capc.runtime import hand
 
+        miss = self.cell.reach_miss(start, end) if hasattr(self.cell, "reach_miss") else 0.0
+        if miss > 0.0:
+            if self.stops and hasattr(self.backend, "settle"):  # optional: see SimBackend
+                self.backend.settle()
+            self._raise(call, E_UNREACHED, f"the segment ({role}) leaves the arm's reach by {miss * 100:.1f} cm; "
+                                           f"it was not sent", None, expected=[float(v) for v in end],
+                        distance=miss, hint="the arm reaches between "
+                        f"{self.cell.reach_min:g} m and {self.cell.reach_max:g} m of {list(self.cell.reach_centre)}: "
+                        "keep targets and the straight paths between them there (not over the robot's base)")
         if not hand.applies(self.cell):
             return
         objects = {name: tuple(float(v) for v in pos) for name, pos in self.backend.object_positions().items()}
