@@ -115,6 +115,8 @@ def test_example_cell_file_loads_and_round_trips_points():
     ("base: {position: [0, 0, 0], yaw: 0}\ntool: {quaternion: [1, 0, 0, 0]}\ncontrol_rate: 100\n"
      "speed: 3\n", "cell.yaml:4:", "unknown key 'speed'"),
     ("tool: {quaternion: [1, 0, 0, 0]}\ncontrol_rate: 100\n", "cell.yaml", "missing key 'base'"),
+    ("base: {position: [0, 0, 0], yaw: 0}\ntool: {quaternion: [1, 0, 0, 0]}\ncontrol_rate: 100\n"
+     "stream_priority: 99\n", "cell.yaml:4:", "expected a whole number from 0 to 98"),
 ])
 def test_cell_file_errors_are_located(text, where, message):
     from capc.diagnostics import InputError, render
@@ -131,6 +133,37 @@ def test_cli_refuses_franka_without_its_options(tmp_path):
     run = subprocess.run([sys.executable, "-m", "capc", "run", str(policy), "--backend", "franka"],
                          capture_output=True, text=True, env={**os.environ, "CAPC_AUDIT_DB": str(tmp_path / "a.db")})
     assert run.returncode == 2 and "--robot-ip" in run.stderr and "Traceback" not in run.stderr
+
+
+def _real_time_allowed() -> bool:
+    """Whether this process may make a thread SCHED_RR (root, or an rtprio limit)."""
+    import threading
+
+    allowed = []
+
+    def probe():
+        try:
+            os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+            allowed.append(True)
+        except OSError:
+            allowed.append(False)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return allowed[0]
+
+
+def test_the_stream_runs_in_real_time_for_the_run_and_gives_it_back(franka_sim):
+    """A stalled stream leaves the last reference's feed-forward in force (the arm runs on):
+    during the run the streaming thread is SCHED_RR when the OS allows it, and afterwards it
+    has its own scheduling back (tests and shells started later must not inherit it)."""
+    scene = load_scene(str(ROOT / "examples" / "put_block_in_bowl.scene.yaml"))
+    before = (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)
+    outcome = _run_franka(_compile("move_to([0.0, -0.45, 0.15])\n"), scene, franka_sim(scene))
+    assert outcome.status == "completed", outcome.message
+    assert outcome.robot["stream_realtime"] is _real_time_allowed()
+    assert (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority) == before
 
 
 # --- the examples, judged on MuJoCo's ground truth ----------------------------------------

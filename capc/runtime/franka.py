@@ -57,23 +57,46 @@ REST_SPEED = 0.002         # m/s: the TCP counts as at rest below this
 REST_SECONDS = 1.0         # robot time allowed to come to rest after a stop
 
 
+def _scheduling():
+    """The calling thread's scheduling policy and parameters, or None where the OS has none."""
+    try:
+        return os.sched_getscheduler(0), os.sched_getparam(0)
+    except (AttributeError, OSError):
+        return None
+
+
+def _set_scheduling(saved) -> None:
+    if saved is None:
+        return
+    try:
+        os.sched_setscheduler(0, *saved)
+    except OSError:
+        pass
+
+
 @contextlib.contextmanager
 def _caller_scheduling_kept():
     """libfranka's Robot() makes the calling thread SCHED_FIFO 99 for good. Every process
     started from it later (a test suite's subprocesses, a shell's commands) would inherit
     that and could starve the machine; give the caller its policy back afterwards."""
-    try:
-        policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
-    except (AttributeError, OSError):
-        yield
-        return
+    saved = _scheduling()
     try:
         yield
     finally:
-        try:
-            os.sched_setscheduler(0, policy, param)
-        except OSError:
-            pass
+        _set_scheduling(saved)
+
+
+def _stream_in_real_time(priority: int):
+    """Run the calling thread (the stream) at SCHED_RR `priority` when the OS allows it.
+    Returns the scheduling to give back at the end of the run, or None when unchanged."""
+    saved = _scheduling()
+    if priority <= 0 or saved is None:
+        return None
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(priority))
+    except (AttributeError, OSError):
+        return None  # no permission (no rtprio limit for this user): the stream runs as it is
+    return saved
 
 
 def _franky():
@@ -118,6 +141,7 @@ class FrankaBackend:
         self._margin = 0.0
         self._recorder = None
         self._kinds: dict[str, str] = {}
+        self._scheduling_before_run = None   # what the stream thread gets back at close()
         self._reset_stats()
 
     def _reset_stats(self) -> None:
@@ -165,6 +189,7 @@ class FrankaBackend:
             # The control thread starts here, while this thread still has the real-time
             # priority libfranka gave it: the thread inherits it, this one gives it back.
             self._start_tracking(tcp)
+        self._scheduling_before_run = _stream_in_real_time(self.cell.stream_priority)
         self._rebase()
         self._t_reset = self._t0
         self._previous = tuple(float(v) for v in tcp_start)
@@ -468,6 +493,8 @@ class FrankaBackend:
         if self._robot is not None and self._motion is not None:
             self.stop()
         self._robot = self._gripper = self._motion = None
+        saved, self._scheduling_before_run = self._scheduling_before_run, None
+        _set_scheduling(saved)
 
     def report(self) -> dict[str, Any]:
         """Tracking and timing figures of the run (what `RunOutcome.robot` holds)."""
@@ -481,4 +508,5 @@ class FrankaBackend:
                 "period_jitter_ms": round(float(np.std(self.periods)) * 1000, 3) if self.periods else None,
                 "tick_latency_ms_p99": ms(self.latencies, 99), "late_ticks": self.late_ticks,
                 "final_speed": self.final_speed,
+                "stream_realtime": self._scheduling_before_run is not None,
                 "connected": self.connected, "stopped": self.stopped, "cell": self.cell.source}
