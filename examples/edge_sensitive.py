@@ -1,9 +1,7 @@
 # Sweep every block 9 cm to the left: come down just to its right, push, lift.
 # Safe for the blocks of edge_sensitive.yaml, which stand near the middle of the table; a block
 # within about 2 cm of the right edge of the spawn area puts the approach point (x + 0.06)
-# outside the workspace (x <= 0.3). `capc proptest` finds such a world and shrinks it. (In
-# random worlds a block at the near edge, y = -0.25 at x = 0, is found too: 0.1 m over it is
-# out of the arm's reach, E526.)
+# outside the workspace (x <= 0.3). `capc proptest` finds such a world and shrinks it.
 for name in get_obj_names():
     if 'block' in name:
         pos = get_obj_pos(name)
