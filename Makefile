@@ -30,10 +30,10 @@ check: $(VENV)/.installed
 # printed), while every core is kept busy (stress-ng if installed, else one Python busy loop
 # per core): a test that depends on order, shared state or the machine's speed shows up here.
 stress: $(VENV)/.installed
-	@cores=$$(nproc); \
-	if command -v stress-ng >/dev/null 2>&1; then stress-ng --cpu $$cores --quiet & \
-	else for i in $$(seq $$cores); do $(PY) -c 'while True: pass' & done; fi; \
-	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	@cores=$$(nproc); burners=""; \
+	if command -v stress-ng >/dev/null 2>&1; then stress-ng --cpu $$cores --quiet & burners=$$!; \
+	else for i in $$(seq $$cores); do $(PY) -c 'while True: pass' & burners="$$burners $$!"; done; fi; \
+	trap 'kill $$burners 2>/dev/null' EXIT INT TERM; \
 	failed=0; \
 	for run in $$(seq $(STRESS_RUNS)); do \
 	  seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \

@@ -11,8 +11,8 @@ from capc.compiler.tabletop import CELL
 from capc.runtime.execute import execute
 from capc.runtime.kinematic import KinematicBackend
 from capc.runtime.outcomes import (
-    E_DISTURBED, E_GRASP_EMPTY, E_GRASP_LOST, E_MISPLACED, E_OBSTRUCTED, STATUS_GRASP_FAILED, STATUS_MISPLACED,
-    STATUS_OBSTRUCTED,
+    E_DISTURBED, E_GRASP_EMPTY, E_GRASP_LOST, E_MISPLACED, E_OBSTRUCTED, E_UNREACHED, STATUS_GRASP_FAILED,
+    STATUS_MISPLACED, STATUS_OBSTRUCTED, STATUS_UNREACHABLE,
 )
 from capc.safety.spec import default_spec
 from capc.safety.verifier import verify
@@ -177,8 +177,58 @@ def test_the_hand_turns_as_the_sim_turns_it_and_a_turn_clears_a_neighbour():
     assert hand.sweep_hit(*down, "x", objects, kinds, None, cell=CELL) is None
 
 
+def test_the_reach_is_declared_once_and_every_segment_is_checked_against_it():
+    """Between the two spheres of the cell (TabletopCell.reach_miss): the spawn area at block
+    and travel height is in reach, the points near the base and the far corner are not, and a
+    straight path across the base misses though both of its ends are in reach."""
+    b = CELL.spawn_area
+    for x in (b.x.low, 0.0, b.x.high):
+        for y in (b.y.low, b.y.high - 0.05, (b.y.low + b.y.high) / 2):
+            assert CELL.reach_miss((x, y, CELL.travel_height), (x, y, CELL.resting_z("block"))) == 0.0, (x, y)
+    assert CELL.reach_miss((0.0, -0.5, 0.2), (0.0, -0.5, 0.2)) == 0.0                   # home
+    assert CELL.reach_miss((0.0, -0.5, 0.15), (0.0, -0.217, 0.15)) > 0.0                # near the base
+    assert CELL.reach_miss((0.3, -0.8, 0.15), (0.3, -0.8, 0.02)) > 0.05                 # the far corner
+    assert CELL.reach_miss((-0.25, -0.2, 0.15), (0.25, -0.2, 0.15)) > 0.0               # across the base
+    top_side = CELL.places["top side"]
+    assert CELL.reach_miss((0.0, -0.5, 0.15), (*top_side, CELL.travel_height)) > 0.0    # CaP's 'top side'
+
+
+def test_a_segment_out_of_reach_stops_before_it_is_sent():
+    source = "put_first_on_second('red block', [-0.1, -0.5])\nput_first_on_second('red block', [0.0, -0.217])\n"
+    outcome = run(source, TWO)
+    assert (outcome.status, outcome.code) == (STATUS_UNREACHABLE, E_UNREACHED), outcome.message
+    assert outcome.diagnostic.span.line == 2 and "reach" in outcome.message
+    assert [e["code"] for e in outcome.outcome_events] == [E_UNREACHED]
+    # The first place ran; the carry of the second was not sent: the block is in the hand,
+    # at the travel point over where it was picked.
+    assert outcome.final_positions["red block"] == pytest.approx([-0.1, -0.5, CELL.travel_height])
+    # The property harness records it and goes on.
+    assert run(source, TWO, outcome_stops=False).status == "completed"
+
+
 @pytest.mark.slow
-def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop_the_run():
+def test_the_declared_reach_lies_inside_the_sims_arm():
+    """Points just inside the cell's reach, over the workspace's heights and across the table,
+    are reached by the sim's arm (within 2 mm, bench/reach.py measures the margins)."""
+    pytest.importorskip("pybullet")
+    import math
+
+    from capc.runtime.sim import SimBackend
+
+    cx, cy, cz = CELL.reach_centre
+    with SimBackend() as sim:
+        for z in (0.0, 0.02, 0.15, 0.3):
+            for degrees in (0, 20, 40):
+                ux, uy = math.sin(math.radians(degrees)), -math.cos(math.radians(degrees))
+                for radius in (CELL.reach_min + 0.001, CELL.reach_max - 0.001):
+                    r = math.sqrt(radius ** 2 - (z - cz) ** 2)
+                    point = (cx + ux * r, cy + uy * r, z)
+                    assert CELL.reach_miss(point, point) == 0.0
+                    assert sim.reach_error(point) < 0.002, point
+
+
+@pytest.mark.slow
+def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_an_unreachable_place_stop_the_run():
     pytest.importorskip("pybullet")
     from capc.runtime.sim import SimBackend
 
@@ -191,10 +241,11 @@ def test_on_the_sim_three_blocks_stack_a_missed_grasp_and_a_misplaced_block_stop
         # the kinematic rule, beside the block for real fingers.
         missed = run("put_first_on_second([0.029, -0.5], [0.1, -0.7])\n", TWO, backend=sim)
         assert (missed.status, missed.code) == (STATUS_GRASP_FAILED, E_GRASP_EMPTY)
-        # Let go where the arm cannot reach (this near its base, at travel height): the block
-        # does not come to rest where the plan let it go.
-        short = run("put_first_on_second('red block', [0.0, -0.217])\n", TWO, backend=sim)
-        assert (short.status, short.code) in ((STATUS_MISPLACED, E_MISPLACED), (STATUS_OBSTRUCTED, E_OBSTRUCTED))
+        # Let go where the arm cannot reach (this near its base): the carry is not sent, on
+        # the sim as on the kinematic backend, and the block stays in the hand where both left it.
+        for backend in (sim, "kinematic"):
+            short = run("put_first_on_second('red block', [0.0, -0.217])\n", TWO, backend=backend)
+            assert (short.status, short.code) == (STATUS_UNREACHABLE, E_UNREACHED), short.outcome_events
 
 
 def test_run_from_an_instruction_reports_whether_the_task_given_was_done(tmp_path, capsys, monkeypatch):
@@ -243,8 +294,14 @@ FIDELITY_SAMPLE = (
     ("put_first_on_second('blue bowl', [-0.15, -0.65])\nput_first_on_second('red block', 'blue bowl')\n",
      TWO, True),
     (STACK, STACK_SCENE, True),
-    # The arm cannot reach the travel height this near its base: the block is let go short.
-    ("put_first_on_second('red block', [0.0, -0.217])\n", TWO, False),
+)
+# Out of the arm's reach (the cell's reach_miss): near its base, where the elbow is folded to its
+# limit (let go at 2 cm, and CaP's "top side" at travel height), and the workspace's far corner.
+# Both backends stop before the segment (E526), where the two worlds are still the same.
+UNREACHABLE = (
+    "put_first_on_second('red block', [0.0, -0.217])\n",
+    "put_first_on_second('red block', 'top side')\n",
+    "put_first_on_second('red block', [0.3, -0.8])\n",
 )
 
 
@@ -274,3 +331,7 @@ def test_a_fixed_sample_agrees_on_both_backends_or_the_sim_reports_it():
             result = run_pair(compile_source(source, "<sample>"), scene, SPEC, sim)
             assert result.agrees and result.status == ("obstructed", "obstructed"), (source, result.distance)
             assert [(e["code"], e["object"]) for e in result.events] == [(E_OBSTRUCTED, hit)], source
+        for source in UNREACHABLE:
+            result = run_pair(compile_source(source, "<sample>"), TWO, SPEC, sim)
+            assert result.agrees and result.status == ("unreachable", "unreachable"), (source, result.distance)
+            assert [e["code"] for e in result.events] == [E_UNREACHED], (source, result.events)

@@ -76,6 +76,16 @@ class TabletopCell:
     # The support allowance of that expectation: measured heights carry a few mm of settling
     # (a block released 0.1 mm low is still on its support, not inside it).
     observed_support_slack: float = 0.003
+    # The arm's reach (the Panda at the origin, hand pointing down, elbow up: docs/simulation.md
+    # "Reach"): the TCP stays between two spheres about `reach_centre`. Measured on the sim's
+    # IK from rest over z in [0, 0.3] (bench/reach.py): the farthest horizontal reach is
+    # 0.785-0.8075 m, the nearest 0.15-0.265 m; both spheres lie inside what was measured
+    # (conservative by at most 5 mm outside, 5.5 cm inside), and the spawn area's far corners
+    # (0.79 m at block height) stay inside. Every backend stops before a segment that leaves
+    # it (E526, capc.runtime.outcomes): the kinematic one at the same call as the sim.
+    reach_centre: tuple[float, float, float] = (0.0, 0.0, 0.125)
+    reach_max: float = 0.804
+    reach_min: float = 0.27
 
     @property
     def spawn_area(self) -> Box:
@@ -152,6 +162,19 @@ class TabletopCell:
         if kind != "block":
             return self.resting_z(kind)
         return self.rest_height(x, y, others, bottom=z - self.block_size / 2)
+
+    def reach_miss(self, start: Any, end: Any) -> float:
+        """How far (m) the straight segment from `start` to `end` (TCP, floats) leaves the
+        arm's reach; 0.0 when all of it is inside. The far sphere is convex, so its endpoints
+        decide; the near one, the segment's closest point to the centre."""
+        c = self.reach_centre
+        a = [float(start[i]) - c[i] for i in range(3)]
+        d = [float(end[i]) - float(start[i]) for i in range(3)]
+        far = max(sum(v * v for v in a), sum((a[i] + d[i]) ** 2 for i in range(3))) ** 0.5 - self.reach_max
+        length2 = sum(v * v for v in d)
+        t = 0.0 if length2 == 0.0 else min(1.0, max(0.0, -sum(a[i] * d[i] for i in range(3)) / length2))
+        near = self.reach_min - sum((a[i] + t * d[i]) ** 2 for i in range(3)) ** 0.5
+        return max(0.0, far, near)
 
     def denormalize_xy(self, p: Any) -> tuple[Any, Any]:
         b = self.table_bounds

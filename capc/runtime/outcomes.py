@@ -17,16 +17,18 @@ with it:
 * any other object that moved more than the cell's `disturb_tolerance` from where it should be
   (E524): knocked by the arm, dragged by a neighbour, toppled off a stack;
 * the arm itself farther than the cell's `place_tolerance` from where the call sent it (E526): a
-  point out of its reach (recorded; what it then puts down short is E523).
+  point out of its reach the cell does not declare (recorded; what it then puts down short is E523).
 
 Before each segment is sent, one outcome is predicted instead of observed (E525): the
 gripper's fingers or hand, or the object it holds, would run into an object on the way
 (capc.runtime.hand: the sim's Panda hand as boxes, its closing axis turned by the sim's own
 rule). The segment is not sent, on any backend: the kinematic world model has no collision
 between the arm and the objects, and a push has no outcome the model could predict, so the
-run stops before it, where both worlds are still the same.
+run stops before it, where both worlds are still the same. The same holds for a segment that
+leaves the arm's reach as the cell declares it (`reach_miss`, E526 predicted): the kinematic
+world has no arm, the sim's arm would stop short of it, so every backend stops before it.
 
-E520-E523 and E525 stop the run (the next step would act on a world the plan did not make); E524 is
+E520-E523, E525 and a predicted E526 stop the run (the next step would act on a world the plan did not make); E524 is
 recorded and the expectation takes the observed position, so one push is reported once and
 small drifts add up until they are reported. Nothing a policy `say`s is read: the outcome is
 what the backend measures. On the kinematic backend the expectation and the backend agree,
@@ -56,9 +58,10 @@ E_UNREACHED = codes.E526
 STATUS_GRASP_FAILED = "grasp_failed"
 STATUS_MISPLACED = "misplaced"
 STATUS_OBSTRUCTED = "obstructed"
+STATUS_UNREACHABLE = "unreachable"
 STOPPING = {E_GRASP_EMPTY: STATUS_GRASP_FAILED, E_GRASP_WRONG: STATUS_GRASP_FAILED,
             E_GRASP_LOST: STATUS_GRASP_FAILED, E_MISPLACED: STATUS_MISPLACED,
-            E_OBSTRUCTED: STATUS_OBSTRUCTED}
+            E_OBSTRUCTED: STATUS_OBSTRUCTED, E_UNREACHED: STATUS_UNREACHABLE}
 
 
 class OutcomeStop(Exception):
@@ -126,9 +129,19 @@ class Observer:
 
     def before_segment(self, call: Any, role: str, start: Any, end: Any) -> None:
         """Stop (E525) before a segment from `start` to `end` (TCP) that would run the gripper
-        or what it holds into an object, as the backend reports them now."""
+        or what it holds into an object, as the backend reports them now, and (E526) before one
+        that leaves the arm's reach (the cell's `reach_miss`)."""
         from capc.runtime import hand
 
+        miss = self.cell.reach_miss(start, end) if hasattr(self.cell, "reach_miss") else 0.0
+        if miss > 0.0:
+            if self.stops and hasattr(self.backend, "settle"):  # optional: see SimBackend
+                self.backend.settle()
+            self._raise(call, E_UNREACHED, f"the segment ({role}) leaves the arm's reach by {miss * 100:.1f} cm; "
+                                           f"it was not sent", None, expected=[float(v) for v in end],
+                        distance=miss, hint="the arm reaches between "
+                        f"{self.cell.reach_min:g} m and {self.cell.reach_max:g} m of {list(self.cell.reach_centre)}: "
+                        "keep targets and the straight paths between them there (not over the robot's base)")
         if not hand.applies(self.cell):
             return
         objects = {name: tuple(float(v) for v in pos) for name, pos in self.backend.object_positions().items()}

@@ -205,6 +205,7 @@ class SimBackend:
                    if p.getJointInfo(self._robot, j, physicsClientId=c)[2] != p.JOINT_FIXED]
         infos = [p.getJointInfo(self._robot, j, physicsClientId=c) for j in movable]
         self._efforts = {j: i[10] for j, i in zip(movable, infos)}
+        self._limits = {j: (i[8], i[9]) for j, i in zip(movable, infos)}
         self._max_velocity = {j: i[11] for j, i in zip(movable, infos)}
         self._dofs = len(movable)
 
@@ -284,6 +285,26 @@ class SimBackend:
         for _ in range(20):
             joints = self._ik(tcp, iterations=20)
         return joints
+
+    def reach_error(self, tcp: tuple[float, float, float]) -> float:
+        """How far (m) the TCP ends from `tcp`, pointing down, with the arm at the IK's answer
+        from the rest pose held to the joint limits (PyBullet's IK ignores them; the physics
+        does not): 0 where the arm reaches. bench/reach.py measures the cell's reach with it.
+        It moves the joints and puts them back: not for use during a run."""
+        p, c = self._p, self._client
+        saved = [s[0] for s in p.getJointStates(self._robot, list(ARM_JOINTS), physicsClientId=c)]
+        seed, axis = self._seed, self._axis
+        self._axis = "y"
+        joints = self._solve_from_rest(tcp)
+        try:
+            for j in ARM_JOINTS:
+                low, high = self._limits[j]
+                p.resetJointState(self._robot, j, min(max(joints[j], low), high), 0.0, physicsClientId=c)
+            return float(np.linalg.norm(self.tcp() - np.asarray(tcp, dtype=float)))
+        finally:
+            for j in ARM_JOINTS:
+                p.resetJointState(self._robot, j, saved[j], 0.0, physicsClientId=c)
+            self._seed, self._axis = seed, axis
 
     def _let_go(self) -> None:
         """Remove the weld of a held object and give the fingers their contacts back."""
