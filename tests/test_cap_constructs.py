@@ -156,6 +156,8 @@ def test_bad_numpy_arguments_are_policy_errors():
     from capc.compiler.interpreter import RuntimeStop
 
     for source in ("c = np.polyfit([0.0, 1.0], [0.0, 1.0], 100)\n",
+                   "c = np.polyfit([0.0, 1.0, float('inf')], [0.0, 1.0, 1.0], 1)\n",
+                   "c = np.polyfit([0.0, 1.0, 2.0], [0.0, 1e308 * 10, 1.0], 1)\n",
                    "e = np.linalg.eigvals(np.array([[1.0, 2.0, 3.0] for i in range(1)]))\n",
                    "x = np.random.choice(3, size=5, replace=False)\n",
                    "x = np.random.random(10 ** 9)\n"):

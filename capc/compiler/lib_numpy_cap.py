@@ -158,9 +158,22 @@ def _permutation(site: CallSite) -> Type:
 
 
 def _check_polyfit(guard: Any, args: list, kwargs: dict, span: Any) -> None:
+    from capc.lazy_numpy import np
+
     deg = args[2] if len(args) > 2 else kwargs.get("deg")
     if not is_int(deg) or not 0 <= int(deg) <= MAX_DEGREE:
         raise _fault(f"np.polyfit: deg is an integer from 0 to {MAX_DEGREE}", span)
+    # numpy hands an infinite x to LAPACK, which prints its own complaint on the process's
+    # stderr (in the middle of capc's output) and returns nan coefficients.
+    for name, value in zip(("x", "y"), args[:2]):
+        try:
+            finite = np.isfinite(np.asarray(value, dtype=float))
+        except (TypeError, ValueError):
+            continue   # numpy's own error, raised by the call
+        if not finite.all():
+            where = int(np.flatnonzero(~finite.ravel())[0])
+            raise _fault(f"np.polyfit: {name} must be finite numbers; {name}[{where}] is "
+                         f"{np.asarray(value, dtype=float).ravel()[where]}", span)
 
 
 def _check_matrix(guard: Any, args: list, kwargs: dict, span: Any) -> None:
