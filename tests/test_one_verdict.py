@@ -400,3 +400,23 @@ def test_a_diagnostic_in_a_helper_is_shown_in_the_helpers_lines(tmp_path, capsys
     assert len(helper_requests) == 2
     assert [p["name"] for p in data["parts"]] == ["trace_square"] and "def trace_square" in data["assembled"]
     assert_recheck_unchanged(capsys, 2)
+
+
+def test_audit_db_goes_to_the_records_not_into_the_environment(tmp_path, capsys):
+    """`--audit-db` names the store for this command's records; the process's environment (the
+    default every later command and `capc.compile` in the same process reads) is left alone."""
+    chosen = tmp_path / "chosen.db"
+    before = os.environ.get("CAPC_AUDIT_DB")
+    with LLMServer() as server:
+        server.fallback = by_prompt(policies=["move_to([0.0, -0.5, 0.1])\n"])
+        for command in (["compile", "-i", "wave"], ["run", "-i", "wave", "--backend", "kinematic"]):
+            assert main([*command, *issue_world(tmp_path), "--repair", "0", "--audit-db", str(chosen),
+                         *llm_flags(server)]) == 0
+            assert os.environ.get("CAPC_AUDIT_DB") == before
+    capsys.readouterr()
+    with open_store(chosen) as store:
+        kinds = sorted(r["kind"] for r in store.iter_records())
+    assert kinds == ["compile", "compile", "run"]
+    if before and Path(before).exists():   # the test's private default store got nothing
+        with open_store(before) as store:
+            assert store.count() == 0

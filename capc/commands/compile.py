@@ -15,7 +15,6 @@ compile_session). Each printed policy begins with the session variables it was v
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 HELP = "instruction -> policy: ask a language model, verify, repair, print the checked policy"
@@ -102,11 +101,10 @@ def check_repair_args(args: argparse.Namespace) -> None:
 
 
 def setup(args: argparse.Namespace, context=None, *, match_by_query: bool = False):
-    """Checks the flags, points the audit store, loads the world (unless the caller has its
-    context already) and builds the provider."""
+    """Checks the flags, loads the world (unless the caller has its context already) and
+    builds the provider. (`--audit-db` is passed to each record, never put in the environment:
+    the process's other users, the API in a notebook, keep their own store.)"""
     check_repair_args(args)
-    if args.audit_db:
-        os.environ["CAPC_AUDIT_DB"] = args.audit_db
     return context or context_from_args(args), provider_from_args(args, match_by_query=match_by_query)
 
 
@@ -171,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(render(exc.diagnostic), file=sys.stderr)
         return exc.exit_code
-    audit_compile("compile", result, provider, context=context, params=params)
+    audit_compile("compile", result, provider, context=context, params=params, audit_db=args.audit_db)
     policy = result.final.generated.bundle() if result.final.generated else result.final.code
     if args.output and result.verdict != "rejected":
         from capc.files import output_errors
@@ -220,7 +218,8 @@ def run_session(instructions: list[str], args: argparse.Namespace, context, prov
         return exc.exit_code
     for number, step in enumerate(steps, start=1):
         audit_compile("compile", step.result, provider, context=step.context,
-                      params={**params, "session_step": number, "session_length": len(instructions)})
+                      params={**params, "session_step": number, "session_length": len(instructions)},
+                      audit_db=args.audit_db)
     verdict = session_verdict(steps, len(instructions))
     text = "".join(f"# instruction {number}: {step.result.instruction}\n{step.result.final.generated.bundle()}\n"
                    for number, step in enumerate(steps, start=1) if step.outcome is not None)

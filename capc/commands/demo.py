@@ -38,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from capc.prompts.demo import run_demo
     from capc.prompts.provider_replay import ReplayProvider
 
-    if args.audit_db:
-        os.environ["CAPC_AUDIT_DB"] = args.audit_db
     from capc.files import check_output_dir
     check_output_dir(args.out, "demo folder")
     if args.live:
@@ -50,5 +48,5 @@ def run(args: argparse.Namespace) -> int:
     from capc.safety.spec import load_spec
 
     report = run_demo(provider, os.path.abspath(args.out), live=args.live, backend=args.backend, out=sys.stdout,
-                      spec=load_spec(args.limits), any_scene=args.any_scene)
+                      spec=load_spec(args.limits), any_scene=args.any_scene, audit_db=args.audit_db)
     return 0 if report.ok else 1

@@ -115,7 +115,8 @@ def policy_from_instruction(args: argparse.Namespace, context):
     result = compile_instruction(args.instruction, provider, context=context,
                                  repairs=args.repair, max_depth=args.max_depth)
     audit_compile("compile", result, provider, context=context,
-                  params={"repair": args.repair, "max_depth": args.max_depth, "for": "run"})
+                  params={"repair": args.repair, "max_depth": args.max_depth, "for": "run"},
+                  audit_db=args.audit_db)
     if not getattr(args, "json", False):
         print_attempts(result)
     final, generated = result.final, result.final.generated

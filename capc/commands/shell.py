@@ -278,4 +278,5 @@ def _instruction(text: str, session: Session, provider, context, args, out) -> N
     else:
         print("not run: the policy was rejected", file=out)
     audit_compile("shell", result, provider, context=context,
-                  params={"history": len(session.history)}, outcome=outcome)
+                  params={"history": len(session.history)}, outcome=outcome,
+                  audit_db=args.audit_db)

@@ -90,7 +90,8 @@ def compile_demo(provider: Provider, *, quiet: bool = False, spec=None,
 
 def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: str = "sim",
              limits: ResourceLimits = DEFAULT_LIMITS, out: TextIO,
-             execute: Callable[..., Any] | None = None, spec=None, any_scene: bool = False) -> DemoReport:
+             execute: Callable[..., Any] | None = None, spec=None, any_scene: bool = False,
+             audit_db: str | None = None) -> DemoReport:
     from capc.runtime.execute import RunConfig  # `execute` (a stand-in, or the runtime's) is called with one
 
     if execute is None:
@@ -146,7 +147,7 @@ def run_demo(provider: Provider, out_dir: str, *, live: bool = False, backend: s
                 + (f", {events} monitor event(s)" if events else ""))
         step.seconds = time.monotonic() - start
         audit_compile("demo", result, provider, context=context,
-                      params={"demo_step": number, "live": live}, outcome=outcome)
+                      params={"demo_step": number, "live": live}, outcome=outcome, audit_db=audit_db)
     report.drifted = list(getattr(provider, "drifted", []))
     if report.drifted:
         say(f"\nnote: {len(report.drifted)} cassette replies were matched by instruction because the "

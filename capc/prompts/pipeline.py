@@ -154,16 +154,18 @@ def compile_session(instructions: Sequence[str], provider: Provider, *, context:
 
 
 def audit_compile(kind: str, result: CompileResult, provider: Provider, *, context: VerificationContext,
-                  params: dict | None = None, outcome=None, error: Exception | None = None) -> int | None:
-    """Write one audit record with the context its verdict is about (never raises; a
+                  params: dict | None = None, outcome=None, error: Exception | None = None,
+                  audit_db: str | None = None) -> int | None:
+    """Write one audit record with the context its verdict is about, to `audit_db` (None: the
+    default store, capc.audit.store.resolve_path) (never raises; a
     missing audit module is not an error). The policy is stored as compiled, its generated
     parts beside it (`helpers`), so `capc audit recheck` compiles exactly the same program."""
     try:
         from capc.audit.store import record_safely
     except ImportError:
         return None
-    return record_safely(kind, **compile_fields(result, provider, context=context, params=params,
-                                                outcome=outcome, error=error))
+    return record_safely(kind, audit_db=audit_db, **compile_fields(result, provider, context=context,
+                                                                   params=params, outcome=outcome, error=error))
 
 
 def compile_fields(result: CompileResult, provider: Provider, *, context: VerificationContext,
